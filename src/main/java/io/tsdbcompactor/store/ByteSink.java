@@ -1,0 +1,138 @@
+package io.tsdbcompactor.store;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * A growable byte buffer with the TSDB integer encodings (the writer-side twin of {@link Decoder}). Format
+ * writers build a section or an entry here, checksum it, then hand it to an {@link IndexOutput}.
+ */
+public final class ByteSink {
+  private byte[] buf;
+  private int len;
+
+  public ByteSink() {
+    this(256);
+  }
+
+  public ByteSink(int capacity) {
+    buf = new byte[Math.max(16, capacity)];
+  }
+
+  public int length() {
+    return len;
+  }
+
+  public void reset() {
+    len = 0;
+  }
+
+  public byte[] array() {
+    return buf;
+  }
+
+  public byte[] toByteArray() {
+    return Arrays.copyOf(buf, len);
+  }
+
+  public void truncate(int newLength) {
+    len = newLength;
+  }
+
+  private void ensure(int extra) {
+    if (len + extra > buf.length) {
+      long want = Math.max((long) buf.length * 2, (long) len + extra);
+      if (want > Integer.MAX_VALUE - 16) {
+        throw new IllegalStateException("buffer would pass 2 GiB");
+      }
+      buf = Arrays.copyOf(buf, (int) want);
+    }
+  }
+
+  public void writeByte(int b) {
+    ensure(1);
+    buf[len++] = (byte) b;
+  }
+
+  public void writeBytes(byte[] b) {
+    writeBytes(b, 0, b.length);
+  }
+
+  public void writeBytes(byte[] b, int off, int n) {
+    ensure(n);
+    System.arraycopy(b, off, buf, len, n);
+    len += n;
+  }
+
+  public void writeShortBE(int v) {
+    ensure(2);
+    buf[len++] = (byte) (v >>> 8);
+    buf[len++] = (byte) v;
+  }
+
+  public void writeIntBE(int v) {
+    ensure(4);
+    buf[len++] = (byte) (v >>> 24);
+    buf[len++] = (byte) (v >>> 16);
+    buf[len++] = (byte) (v >>> 8);
+    buf[len++] = (byte) v;
+  }
+
+  /** Overwrites 4 bytes at {@code at}, for length fields written before their content is known. */
+  public void putIntBE(int at, int v) {
+    buf[at] = (byte) (v >>> 24);
+    buf[at + 1] = (byte) (v >>> 16);
+    buf[at + 2] = (byte) (v >>> 8);
+    buf[at + 3] = (byte) v;
+  }
+
+  public void writeLongBE(long v) {
+    writeIntBE((int) (v >>> 32));
+    writeIntBE((int) v);
+  }
+
+  public void writeUvarint(long v) {
+    ensure(10);
+    while ((v & ~0x7fL) != 0) {
+      buf[len++] = (byte) ((v & 0x7f) | 0x80);
+      v >>>= 7;
+    }
+    buf[len++] = (byte) v;
+  }
+
+  public void writeVarint(long v) {
+    writeUvarint((v << 1) ^ (v >> 63));
+  }
+
+  public void writeUvarintString(String s) {
+    writeUvarintBytes(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public void writeUvarintBytes(byte[] b) {
+    writeUvarint(b.length);
+    writeBytes(b);
+  }
+
+  /** CRC32C of [from, length()). */
+  public int crc32c(int from) {
+    CRC32C crc = new CRC32C();
+    crc.update(buf, from, len - from);
+    return (int) crc.getValue();
+  }
+
+  /** Appends the CRC32C of [from, length()) as 4 big-endian bytes. */
+  public void writeCrc32c(int from) {
+    writeIntBE(crc32c(from));
+  }
+
+  /** Number of bytes {@link #writeUvarint} takes for {@code v}. */
+  public static int uvarintSize(long v) {
+    int n = 1;
+    while ((v & ~0x7fL) != 0) {
+      v >>>= 7;
+      n++;
+    }
+    return n;
+  }
+}

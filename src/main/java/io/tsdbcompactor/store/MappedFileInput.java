@@ -1,0 +1,81 @@
+package io.tsdbcompactor.store;
+
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A memory-mapped file. Index files can pass 2 GiB, which one {@link MappedByteBuffer} cannot address, so the
+ * file is mapped in 1 GiB slices and a position picks its slice. The page cache, not the heap, holds the data.
+ */
+public final class MappedFileInput implements RandomAccessInput {
+  private static final int SLICE_SHIFT = 30;
+  private static final long SLICE_MASK = (1L << SLICE_SHIFT) - 1;
+
+  private final String name;
+  private final long length;
+  private final MappedByteBuffer[] slices;
+
+  public MappedFileInput(Path path, String name) throws IOException {
+    this.name = name;
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      this.length = ch.size();
+      int count = (int) ((length + SLICE_MASK) >>> SLICE_SHIFT);
+      slices = new MappedByteBuffer[count];
+      for (int i = 0; i < count; i++) {
+        long start = (long) i << SLICE_SHIFT;
+        slices[i] = ch.map(FileChannel.MapMode.READ_ONLY, start, Math.min(1L << SLICE_SHIFT, length - start));
+      }
+    }
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public long length() {
+    return length;
+  }
+
+  @Override
+  public byte readByte(long pos) throws CorruptDataException {
+    if (pos < 0 || pos >= length) {
+      checkRange(pos, 1);
+    }
+    return slices[(int) (pos >>> SLICE_SHIFT)].get((int) (pos & SLICE_MASK));
+  }
+
+  @Override
+  public void readBytes(long pos, byte[] dst, int off, int len) throws CorruptDataException {
+    checkRange(pos, len);
+    while (len > 0) {
+      MappedByteBuffer slice = slices[(int) (pos >>> SLICE_SHIFT)];
+      int inSlice = (int) (pos & SLICE_MASK);
+      int n = Math.min(len, slice.limit() - inSlice);
+      slice.get(inSlice, dst, off, n);
+      pos += n;
+      off += n;
+      len -= n;
+    }
+  }
+
+  @Override
+  public int readIntBE(long pos) throws CorruptDataException {
+    checkRange(pos, 4);
+    int inSlice = (int) (pos & SLICE_MASK);
+    MappedByteBuffer slice = slices[(int) (pos >>> SLICE_SHIFT)];
+    if (inSlice <= slice.limit() - 4) {
+      return slice.getInt(inSlice);
+    }
+    return RandomAccessInput.super.readIntBE(pos);
+  }
+
+  @Override
+  public void close() {
+    // Mapped buffers are released by the garbage collector; Java 17 has no supported way to unmap early.
+  }
+}
