@@ -83,6 +83,8 @@ public final class IndexWriter implements Closeable {
 
   private long tocSymbols;
   private long tocSeries;
+  /** Off only in tests, to produce the layout of Prometheus versions after 2.4x (no label index sections). */
+  boolean writeLabelIndices = true;
 
   private static final class NameCache {
     final int nameId;
@@ -288,7 +290,7 @@ public final class IndexWriter implements Closeable {
     int numNames = 0;
     int[] nameIds = new int[16];
     long[] nameOffsets = new long[16];
-    for (int i = 0; i < n; ) {
+    for (int i = 0; i < n && writeLabelIndices; ) {
       int nameId = (int) (keys[i] >>> 32);
       int j = i;
       while (j < n && (int) (keys[j] >>> 32) == nameId) {
@@ -337,17 +339,19 @@ public final class IndexWriter implements Closeable {
     // Label indices table.
     long tocLabelIndicesTable = out.position();
     buf.reset();
-    buf.writeIntBE(0);
-    buf.writeIntBE(numNames);
-    for (int i = 0; i < numNames; i++) {
-      buf.writeUvarint(1);
-      buf.writeUvarintString(symbols[nameIds[i]]);
-      buf.writeUvarint(nameOffsets[i]);
+    if (writeLabelIndices) {
+      buf.writeIntBE(0);
+      buf.writeIntBE(numNames);
+      for (int i = 0; i < numNames; i++) {
+        buf.writeUvarint(1);
+        buf.writeUvarintString(symbols[nameIds[i]]);
+        buf.writeUvarint(nameOffsets[i]);
+      }
+      checkSection(buf.length() - 4L, "label indices table");
+      buf.putIntBE(0, buf.length() - 4);
+      buf.writeCrc32c(4);
+      out.write(buf);
     }
-    checkSection(buf.length() - 4L, "label indices table");
-    buf.putIntBE(0, buf.length() - 4);
-    buf.writeCrc32c(4);
-    out.write(buf);
 
     // Postings offset table, streamed: its length is computed first from the symbol lengths.
     long tocPostingsTable = out.position();
