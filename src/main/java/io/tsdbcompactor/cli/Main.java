@@ -1,7 +1,36 @@
 package io.tsdbcompactor.cli;
 
-public final class Main {
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tsdb-compactor} command tree: {@code compact} and {@code tools block|bucket ...}. */
+@Command(
+    name = "tsdb-compactor",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Compacts and downsamples Prometheus TSDB blocks in object storage; a drop-in for thanos compact.",
+    subcommands = {CompactCommand.class, ToolsCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
   public static void main(String[] args) {
-    System.out.println("tsdb-compactor");
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns the exit code (tests call this instead of main). */
+  public static int run(String... args) {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"tsdb-compactor " + (v == null ? "dev" : v)};
+    }
   }
 }
