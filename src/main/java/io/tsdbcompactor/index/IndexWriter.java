@@ -74,6 +74,8 @@ public final class IndexWriter implements Closeable {
   private String[] symbols = new String[64];
   private int[] symbolLength = new int[64];
   private int numSymbols;
+  /** Open-addressing hash of symbol index + 1 by String hash: O(1) look-ups for two ints per symbol. */
+  private int[] symbolHash = new int[128];
   private byte[] lastSymbol;
   private final Map<String, NameCache> nameCache = new HashMap<>();
 
@@ -122,6 +124,14 @@ public final class IndexWriter implements Closeable {
     symbols[numSymbols] = symbol;
     symbolLength[numSymbols] = b.length;
     numSymbols++;
+    if (numSymbols * 2 > symbolHash.length) {
+      symbolHash = new int[symbolHash.length * 2];
+      for (int i = 0; i < numSymbols; i++) {
+        hashInsert(i);
+      }
+    } else {
+      hashInsert(numSymbols - 1);
+    }
     symbolTable.writeUvarintBytes(b);
   }
 
@@ -214,18 +224,25 @@ public final class IndexWriter implements Closeable {
     lastSeries = labels;
   }
 
+  private static int mix(int h) {
+    h *= 0x9E3779B9;
+    return h ^ (h >>> 16);
+  }
+
+  private void hashInsert(int id) {
+    int mask = symbolHash.length - 1;
+    int i = mix(symbols[id].hashCode()) & mask;
+    while (symbolHash[i] != 0) {
+      i = (i + 1) & mask;
+    }
+    symbolHash[i] = id + 1;
+  }
+
   private int symbolIndex(String s) {
-    int lo = 0;
-    int hi = numSymbols - 1;
-    while (lo <= hi) {
-      int mid = (lo + hi) >>> 1;
-      int c = Labels.compareStrings(symbols[mid], s);
-      if (c < 0) {
-        lo = mid + 1;
-      } else if (c > 0) {
-        hi = mid - 1;
-      } else {
-        return mid;
+    int mask = symbolHash.length - 1;
+    for (int i = mix(s.hashCode()) & mask; symbolHash[i] != 0; i = (i + 1) & mask) {
+      if (symbols[symbolHash[i] - 1].equals(s)) {
+        return symbolHash[i] - 1;
       }
     }
     throw new IllegalArgumentException("label string \"" + s + "\" was not added as a symbol");
