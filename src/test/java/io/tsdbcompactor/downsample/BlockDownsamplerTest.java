@@ -140,6 +140,7 @@ class BlockDownsamplerTest {
           assertEquals(ChunkEncoding.AGGR, chunk.encoding());
           assertTrue(m.minTime > prevMax, "chunks of " + s.labels() + " do not overlap");
           prevMax = m.maxTime;
+          assertEquals(AggrChunk.verify("out", chunk, m.minTime, m.maxTime), chunk.numSamples());
           AggrChunk a = AggrChunk.parse("out", chunk);
           for (AggrType t : AggrType.values()) {
             assertTrue(a.has(t), "float chunks carry every aggregate");
