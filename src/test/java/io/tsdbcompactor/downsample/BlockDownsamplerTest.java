@@ -229,6 +229,19 @@ class BlockDownsamplerTest {
     assertTrue(symbols(out).contains("a"));
   }
 
+  @Test
+  void blockWithNothingLeftGivesAnEmptyButValidBlock() throws Exception {
+    Map<Labels, List<TestSeries.Samples>> series = new TreeMap<>();
+    series.put(Labels.of("__name__", "a"), List.of(TestSeries.parse("1000:NaN 2000:Stale")));
+    MemoryDirectory raw = new MemoryDirectory("raw");
+    writeRawBlock(raw, series, Resolution.RAW);
+    MemoryDirectory out = new MemoryDirectory("out");
+    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES);
+    assertEquals(Map.of(), readCounts(out, m));
+    assertEquals(0, m.stats.numSeries);
+    assertTrue(m.thanos.segmentFiles.isEmpty());
+  }
+
   /** V2's negative case: the same chunk twice in a series. */
   @Test
   void overlappingChunksAreRejectedAndNothingIsLeftBehind() throws Exception {
