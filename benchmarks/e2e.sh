@@ -89,7 +89,7 @@ fi
 # ---- ours
 echo "== tsdb-compactor"
 t0=$(date +%s.%N)
-java -Xmx"$XMX" ${JAVA_OPTS:-} -cp "$JAR" io.tsdbcompactor.compact.CompactDirMain --bucket "$WORK/bucket" \
+${TIME_CMD:-} java -Xmx"$XMX" ${JAVA_OPTS:-} -cp "$JAR" io.tsdbcompactor.compact.CompactDirMain --bucket "$WORK/bucket" \
   --data-dir "$WORK/data" --replica-label replica --ranges "$RANGES" --concurrency "${CONCURRENCY:-1}" \
   | tee "$WORK/ours.txt"
 t1=$(date +%s.%N)
