@@ -52,7 +52,7 @@ public final class ChunkMerger {
 
   public ChunkMerger() {}
 
-  /** {@link #mergeSeries} without deletions, with "series" as the name in errors. */
+  /** {@link #mergeSeries} without deletions, naming the series "(unnamed)" in errors. */
   public static List<ChunkMeta> merge(List<ChunkMeta> sortedByMinTime) throws IOException {
     return new ChunkMerger().mergeSeries("(unnamed)", sortedByMinTime, null);
   }
