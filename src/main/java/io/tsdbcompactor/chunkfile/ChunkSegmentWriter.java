@@ -1,6 +1,7 @@
 package io.tsdbcompactor.chunkfile;
 
 import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.store.ByteSink;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.IndexOutput;
@@ -65,10 +66,55 @@ public final class ChunkSegmentWriter implements Closeable {
     this.maxSegmentBytes = maxSegmentBytes;
   }
 
-  /** Appends a chunk and returns its reference. */
+  /**
+   * Writes the chunks of one series and sets each meta's {@code ref}, cutting segments exactly where
+   * Prometheus's {@code WriteChunks} would for the same call: the series' chunks are split into batches by
+   * their cumulative estimated size, and a new segment starts only between batches.
+   */
+  public void write(List<ChunkMeta> chunks) throws IOException {
+    if (closed) {
+      throw new IllegalStateException("chunk writer is closed");
+    }
+    long n = out == null ? 0 : out.position();
+    long batchSize = 0;
+    boolean firstBatch = true;
+    boolean[] cutBefore = new boolean[chunks.size()];
+    for (int i = 0; i < chunks.size(); i++) {
+      long estimate = MAX_LENGTH_FIELD + 1L + chunks.get(i).chunk.data().length + 4;
+      batchSize += estimate;
+      boolean cut = i != 0 && batchSize + HEADER_SIZE > maxSegmentBytes;
+      if (firstBatch && n > HEADER_SIZE) {
+        cut = batchSize + n > maxSegmentBytes;
+        if (cut) {
+          firstBatch = false;
+        }
+      }
+      if (cut) {
+        cutBefore[i] = true;
+        batchSize = estimate;
+      }
+    }
+    if (out == null) {
+      cut();
+    }
+    for (int i = 0; i < chunks.size(); i++) {
+      if (cutBefore[i]) {
+        cut();
+      }
+      ChunkMeta m = chunks.get(i);
+      m.ref = append(m.chunk);
+    }
+  }
+
+  /** Appends a chunk and returns its reference (the same segment cutting as a one-chunk {@link #write(List)}). */
   public long write(Chunk chunk) throws IOException {
+    startRecord(chunk.data().length);
+    return append(chunk);
+  }
+
+  private long append(Chunk chunk) throws IOException {
     byte[] data = chunk.data();
-    startRecord(data.length);
+    checkOffset();
     long ref = ChunkRef.of(segments.size() - 1, out.position());
     head.reset();
     head.writeUvarint(data.length);
@@ -118,6 +164,10 @@ public final class ChunkSegmentWriter implements Closeable {
     if (out == null || (out.position() > HEADER_SIZE && out.position() + estimate > maxSegmentBytes)) {
       cut();
     }
+    checkOffset();
+  }
+
+  private void checkOffset() throws IOException {
     if (out.position() > 0xffffffffL) {
       // Only reachable with a single chunk larger than 4 GiB: the offset would not fit a reference.
       throw new IOException(out.name() + ": chunk offset " + out.position() + " does not fit 32 bits");

@@ -88,7 +88,7 @@ public final class IndexReader implements Closeable {
     symBase = s.start();
     symEnd = s.end();
     long count = s.readIntBE() & 0xffffffffL;
-    if (count > s.remaining()) {
+    if (count > s.remaining() || count > Integer.MAX_VALUE - 8) {
       throw corrupt(toc.symbols() + 4, "symbol count " + count + " cannot fit a " + s.remaining()
           + "-byte table");
     }
@@ -296,7 +296,7 @@ public final class IndexReader implements Closeable {
   public Postings postings(String name, String value) throws CorruptDataException {
     int k = nameIndex(name);
     if (k < 0) {
-      return Postings.EMPTY;
+      return new Postings(in, 0, 0);
     }
     byte[] target = value.getBytes(StandardCharsets.UTF_8);
     int lo = nameFirst[k];
@@ -313,7 +313,7 @@ public final class IndexReader implements Closeable {
         return postingsAt(d.readUvarint());
       }
     }
-    return Postings.EMPTY;
+    return new Postings(in, 0, 0);
   }
 
   /** Every series of the index, in order (the postings list of the special key "", ""). */

@@ -8,8 +8,6 @@ import io.tsdbcompactor.store.RandomAccessInput;
  * uint32 values straight from the index file. The list's length and CRC were checked when it was opened.
  */
 public final class Postings {
-  static final Postings EMPTY = new Postings(null, 0, 0);
-
   private final RandomAccessInput in;
   private final long start;
   private final int count;

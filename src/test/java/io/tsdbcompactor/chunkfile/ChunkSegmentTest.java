@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.MemoryDirectory;
@@ -108,6 +109,84 @@ class ChunkSegmentTest {
         assertEquals(chunks.get(i), r.read(refs[i]));
       }
       assertEquals(chunks.size(), r.verify());
+    }
+  }
+
+  @Test
+  void seriesBatchesCutWherePrometheusCuts() throws IOException {
+    // Segment at 60 bytes (header 8 + one 52-byte record), max 100. Prometheus sums the series' chunk size
+    // estimates (5-byte length field + encoding + data + CRC = 15 for 5 data bytes): 60+15, 60+30 fit,
+    // 60+45 = 105 does not, so the third chunk starts a new segment, although its real offset (82) plus its
+    // estimate (97) would have fit.
+    MemoryDirectory dir = new MemoryDirectory();
+    List<ChunkMeta> metas = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      metas.add(new ChunkMeta(i, i, -1, new Chunk(1, new byte[5])));
+    }
+    try (ChunkSegmentWriter w = new ChunkSegmentWriter(dir, 100)) {
+      assertEquals(8, w.write(new Chunk(1, new byte[46])));
+      w.write(metas);
+    }
+    assertEquals(ChunkRef.of(0, 60), metas.get(0).ref);
+    assertEquals(ChunkRef.of(0, 71), metas.get(1).ref);
+    assertEquals(ChunkRef.of(1, 8), metas.get(2).ref);
+    try (ChunkSegmentReader r = new ChunkSegmentReader(dir)) {
+      for (ChunkMeta m : metas) {
+        assertEquals(m.chunk, r.read(m.ref));
+      }
+    }
+
+    // One chunk at a time, the real offset counts: the same chunks stay in the first segment.
+    MemoryDirectory one = new MemoryDirectory();
+    try (ChunkSegmentWriter w = new ChunkSegmentWriter(one, 100)) {
+      w.write(new Chunk(1, new byte[46]));
+      w.write(metas.get(0).chunk);
+      w.write(metas.get(1).chunk);
+      assertEquals(ChunkRef.of(0, 82), w.write(metas.get(2).chunk));
+    }
+
+    // A fresh writer never cuts before the first chunk; a later chunk that does not fit gets a new segment.
+    MemoryDirectory big = new MemoryDirectory();
+    List<ChunkMeta> bigMetas = List.of(new ChunkMeta(0, 0, -1, new Chunk(1, new byte[200])),
+        new ChunkMeta(1, 1, -1, new Chunk(1, new byte[200])));
+    try (ChunkSegmentWriter w = new ChunkSegmentWriter(big, 100)) {
+      w.write(bigMetas);
+      assertEquals(List.of("chunks/000001", "chunks/000002"), w.segmentFiles());
+    }
+    assertEquals(ChunkRef.of(0, 8), bigMetas.get(0).ref);
+    assertEquals(ChunkRef.of(1, 8), bigMetas.get(1).ref);
+  }
+
+  @Test
+  void concurrentReadsSeeTheSameChunks() throws Exception {
+    MemoryDirectory dir = new MemoryDirectory();
+    List<Chunk> chunks = randomChunks(new Random(9), 2000, 200);
+    long[] refs = writeAll(dir, chunks, 20_000);
+    try (ChunkSegmentReader r = new ChunkSegmentReader(dir)) {
+      List<Thread> threads = new ArrayList<>();
+      List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (int t = 0; t < 4; t++) {
+        int seed = t;
+        Thread th = new Thread(() -> {
+          Random rnd = new Random(seed);
+          try {
+            for (int i = 0; i < 5000; i++) {
+              int k = rnd.nextInt(refs.length);
+              if (!chunks.get(k).equals(r.read(refs[k]))) {
+                errors.add(new AssertionError("chunk " + k + " differs"));
+              }
+            }
+          } catch (Throwable e) {
+            errors.add(e);
+          }
+        });
+        threads.add(th);
+        th.start();
+      }
+      for (Thread th : threads) {
+        th.join();
+      }
+      assertEquals(List.of(), errors);
     }
   }
 
