@@ -23,6 +23,7 @@ STEP=${STEP:-120}
 HOURS=${HOURS:-16}
 XMX=${XMX:-512m}
 CONCURRENCY=${CONCURRENCY:-1}   # --compact.concurrency: groups compacted at once
+VERIFY=${VERIFY:-full}          # output check before upload: full (block.BlockVerifier) or fast
 CHECK=${CHECK:-0}
 PORT=${PORT:-19090}
 WORK=${WORK:-$(mktemp -d /tmp/tsdbc-e2e.XXXXXX)}
@@ -90,7 +91,8 @@ fi
 echo "== tsdb-compactor"
 t0=$(date +%s.%N)
 ${TIME_CMD:-} java -Xmx"$XMX" ${JAVA_OPTS:-} -cp "$JAR" io.tsdbcompactor.compact.CompactDirMain --bucket "$WORK/bucket" \
-  --data-dir "$WORK/data" --replica-label replica --ranges "$RANGES" --concurrency "${CONCURRENCY:-1}" \
+  --data-dir "$WORK/data" --replica-label replica --ranges "$RANGES" --concurrency "$CONCURRENCY" \
+  --verification "$VERIFY" \
   | tee "$WORK/ours.txt"
 t1=$(date +%s.%N)
 ours=$(sed -n 's/.*compaction_seconds=\([0-9.]*\).*/\1/p' "$WORK/ours.txt")
@@ -156,6 +158,6 @@ fi
 ratio=$(echo "scale=2; $prom_total / $ours" | bc)
 echo
 echo "series=$SERIES hours=$HOURS step=${STEP}s blocks=$nblocks"
-echo "tsdb-compactor (--compact.concurrency=$CONCURRENCY): ${ours}s compacting (${ours_wall}s with JVM start), peak heap ${heap} MB (-Xmx$XMX)"
+echo "tsdb-compactor (concurrency $CONCURRENCY, verification $VERIFY): ${ours}s compacting (${ours_wall}s with JVM start), peak heap ${heap} MB (-Xmx$XMX)"
 echo "prometheus 2.42: ${prom_total}s compacting"
 echo "speed-up (prometheus / ours): ${ratio}x"
