@@ -1,0 +1,144 @@
+package io.tsdbcompactor.chunk;
+
+import io.tsdbcompactor.store.CorruptDataException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Reads bits, most significant first, from a window of a byte array: the reading half of Prometheus's
+ * {@code bstream}. Bits are served from a 64-bit buffer refilled eight bytes at a time. Reading past the
+ * window's end throws {@link CorruptDataException} naming the chunk and the byte offset (relative to the start
+ * of the chunk data), never an index exception.
+ */
+public final class BitReader {
+  private static final VarHandle LONG_BE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+  private String name;
+  private byte[] data;
+  /** Offset of the chunk data in {@code data}; error offsets are relative to it. */
+  private int base;
+  private int pos;
+  private int end;
+  private long buf;
+  /** Number of right-most bits of {@code buf} not yet consumed (0..64). */
+  private int valid;
+
+  public BitReader() {}
+
+  /**
+   * Reads {@code data[from, end)}; {@code base} is the array index of the start of the chunk data, used for
+   * error offsets.
+   */
+  public void reset(String name, byte[] data, int base, int from, int end) {
+    this.name = name;
+    this.data = data;
+    this.base = base;
+    this.pos = from;
+    this.end = end;
+    this.buf = 0;
+    this.valid = 0;
+  }
+
+  /** Bits consumed since the start of the window's array (array index * 8). */
+  public long bitPosition() {
+    return (long) pos * 8 - valid;
+  }
+
+  /** Byte offset, relative to the chunk data, of the next unread bit. */
+  public long byteOffset() {
+    return (bitPosition() >> 3) - base;
+  }
+
+  public int readBit() throws CorruptDataException {
+    if (valid == 0) {
+      refill(1);
+    }
+    valid--;
+    return (int) (buf >>> valid) & 1;
+  }
+
+  /** Reads {@code nbits} (1..64) bits as the right-most bits of the result. */
+  public long readBits(int nbits) throws CorruptDataException {
+    if (nbits <= valid) {
+      valid -= nbits;
+      return (buf >>> valid) & (-1L >>> (64 - nbits));
+    }
+    int need = nbits - valid;
+    // valid < nbits <= 64, so the mask below never needs a 64-bit shift.
+    long hi = buf & ((1L << valid) - 1);
+    valid = 0;
+    refill(need);
+    valid -= need;
+    long lo = (buf >>> valid) & (-1L >>> (64 - need));
+    return need == 64 ? lo : (hi << need) | lo;
+  }
+
+  public int readByte() throws CorruptDataException {
+    return (int) readBits(8);
+  }
+
+  /** Go's {@code binary.ReadUvarint} over the bit stream. */
+  public long readUvarint() throws CorruptDataException {
+    long at = byteOffset();
+    long x = 0;
+    int shift = 0;
+    for (int i = 0; i < 10; i++) {
+      int b = readByte();
+      if (b < 0x80) {
+        if (i == 9 && b > 1) {
+          break;
+        }
+        return x | ((long) b << shift);
+      }
+      x |= (long) (b & 0x7f) << shift;
+      shift += 7;
+    }
+    throw corrupt(at, "uvarint overflows 64 bits");
+  }
+
+  /** Go's {@code binary.ReadVarint}: zig-zag on top of uvarint. */
+  public long readVarint() throws CorruptDataException {
+    long ux = readUvarint();
+    return (ux >>> 1) ^ -(ux & 1);
+  }
+
+  /** True when every bit left in the window is zero. */
+  public boolean restIsZero() {
+    if (valid > 0 && (buf & ((valid == 64 ? -1L : (1L << valid) - 1))) != 0) {
+      return false;
+    }
+    for (int i = pos; i < end; i++) {
+      if (data[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  public CorruptDataException corrupt(long offset, String problem) {
+    return new CorruptDataException(name, offset, problem);
+  }
+
+  private void refill(int need) throws CorruptDataException {
+    int left = end - pos;
+    if (left >= 8) {
+      buf = (long) LONG_BE.get(data, pos);
+      pos += 8;
+      valid = 64;
+      return;
+    }
+    if (left * 8 < need) {
+      throw corrupt(pos - base, "chunk data ends at byte " + (end - base) + " but " + need
+          + " more bits are needed");
+    }
+    long b = 0;
+    for (int i = 0; i < left; i++) {
+      b = (b << 8) | (data[pos + i] & 0xff);
+    }
+    buf = b;
+    pos = end;
+    valid = left * 8;
+  }
+}

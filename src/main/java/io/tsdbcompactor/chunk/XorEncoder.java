@@ -1,0 +1,167 @@
+package io.tsdbcompactor.chunk;
+
+/**
+ * Encodes float samples into an XOR chunk (encoding 1) byte-for-byte as Prometheus 2.42's {@code xorAppender}
+ * ({@code tsdb/chunkenc/xor.go}) does when samples are appended to a fresh chunk.
+ *
+ * <h2>Format</h2>
+ * <pre>
+ *   2 bytes   big-endian sample count
+ *   bit stream, most significant bit first (see {@link BitWriter} for the trailing-byte rule):
+ *   sample 0: timestamp as varint (zig-zag) bytes, value as 64 raw IEEE-754 bits
+ *   sample 1: (t1 - t0) as uvarint bytes (two's complement: a negative delta takes 10 bytes), value XOR-coded
+ *   sample n: delta-of-delta d = (tn - tn-1) - (tn-1 - tn-2), all in wrapping 64-bit arithmetic:
+ *               '0'                 d == 0
+ *               '10'   + 14 bits    -8191 ..   8192
+ *               '110'  + 17 bits   -65535 ..  65536
+ *               '1110' + 20 bits  -524287 .. 524288
+ *               '1111' + 64 bits    anything else
+ *             (the ranges are Prometheus's bitRange: one more on the positive side, read back as
+ *             "greater than 2^(n-1) means negative"), then the value XOR-coded.
+ *   value XOR-coding against the previous value's raw bits, x = prev ^ cur:
+ *               '0'                 x == 0
+ *               '10' + bits         x fits the previous window of leading/trailing zeros
+ *               '11' + 5 bits leading zeros (clamped to 31) + 6 bits significant bits (64 written as 0)
+ *                    + the significant bits
+ * </pre>
+ * Values are raw bits ({@link Double#doubleToRawLongBits}): NaN payloads, -0.0 and subnormals survive. The
+ * encoder does not require increasing timestamps (Prometheus's appender does not either); callers that need
+ * order enforce it. At most 65535 samples fit the 2-byte count.
+ *
+ * <p>Reusable: {@link #reset()} after {@link #toChunk()}.
+ */
+public final class XorEncoder {
+  public static final int MAX_SAMPLES = 0xFFFF;
+
+  private final BitWriter out = new BitWriter(2, 256);
+  private int num;
+  private long t;
+  private long vBits;
+  private long tDelta;
+  /** Current window; 0xff before the first XOR-coded value (as Prometheus's appender starts). */
+  private int leading = 0xff;
+  private int trailing;
+  private long minTime;
+  private long maxTime;
+
+  public XorEncoder() {}
+
+  public void reset() {
+    out.reset();
+    num = 0;
+    t = 0;
+    vBits = 0;
+    tDelta = 0;
+    leading = 0xff;
+    trailing = 0;
+  }
+
+  public void append(long ts, double v) {
+    if (num == MAX_SAMPLES) {
+      throw new IllegalStateException("an XOR chunk holds at most " + MAX_SAMPLES + " samples");
+    }
+    long bits = Double.doubleToRawLongBits(v);
+    if (num == 0) {
+      writeVarint(ts);
+      out.writeBits(bits, 64);
+      minTime = ts;
+    } else if (num == 1) {
+      tDelta = ts - t;
+      writeUvarint(tDelta);
+      writeValue(bits);
+    } else {
+      long delta = ts - t;
+      long dod = delta - tDelta;
+      if (dod == 0) {
+        out.writeBit(false);
+      } else if (dod >= -8191 && dod <= 8192) {
+        out.writeBits(0b10, 2);
+        out.writeBits(dod, 14);
+      } else if (dod >= -65535 && dod <= 65536) {
+        out.writeBits(0b110, 3);
+        out.writeBits(dod, 17);
+      } else if (dod >= -524287 && dod <= 524288) {
+        out.writeBits(0b1110, 4);
+        out.writeBits(dod, 20);
+      } else {
+        out.writeBits(0b1111, 4);
+        out.writeBits(dod, 64);
+      }
+      tDelta = delta;
+      writeValue(bits);
+    }
+    t = ts;
+    vBits = bits;
+    maxTime = ts;
+    num++;
+  }
+
+  private void writeValue(long bits) {
+    long x = bits ^ vBits;
+    if (x == 0) {
+      out.writeBit(false);
+      return;
+    }
+    out.writeBit(true);
+    int lead = Long.numberOfLeadingZeros(x);
+    int trail = Long.numberOfTrailingZeros(x);
+    if (lead >= 32) {
+      lead = 31;
+    }
+    if (leading != 0xff && lead >= leading && trail >= trailing) {
+      out.writeBit(false);
+      out.writeBits(x >>> trailing, 64 - leading - trailing);
+    } else {
+      leading = lead;
+      trailing = trail;
+      out.writeBit(true);
+      out.writeBits(lead, 5);
+      int sig = 64 - lead - trail;
+      out.writeBits(sig, 6);
+      out.writeBits(x >>> trail, sig);
+    }
+  }
+
+  private void writeVarint(long v) {
+    writeUvarint((v << 1) ^ (v >> 63));
+  }
+
+  private void writeUvarint(long v) {
+    while ((v & ~0x7FL) != 0) {
+      out.writeByte((int) (v & 0x7f) | 0x80);
+      v >>>= 7;
+    }
+    out.writeByte((int) v);
+  }
+
+  public int numSamples() {
+    return num;
+  }
+
+  /** Timestamp of the first sample; undefined while empty. */
+  public long minTime() {
+    return minTime;
+  }
+
+  /** Timestamp of the last appended sample; undefined while empty. */
+  public long maxTime() {
+    return maxTime;
+  }
+
+  /** Size of the chunk data so far, the 2-byte count included. */
+  public int sizeBytes() {
+    return out.length();
+  }
+
+  /** A chunk holding a copy of the bytes written so far; the encoder can keep appending or be reset. */
+  public Chunk toChunk() {
+    out.setHeaderByte(0, num >>> 8);
+    out.setHeaderByte(1, num);
+    return new Chunk(ChunkEncoding.XOR, out.toByteArray());
+  }
+
+  /** {@link #toChunk()} with its time range, ref 0 (set by the segment writer). */
+  public ChunkMeta toChunkMeta() {
+    return new ChunkMeta(minTime, maxTime, 0, toChunk());
+  }
+}

@@ -1,0 +1,192 @@
+package io.tsdbcompactor.chunk;
+
+import io.tsdbcompactor.store.CorruptDataException;
+
+/**
+ * Decodes an XOR chunk (format in {@link XorEncoder}) sample by sample, as Prometheus 2.42's
+ * {@code xorIterator} does, with every read bounds-checked. Reusable through {@link #reset}.
+ *
+ * <p>Damage is reported as {@link CorruptDataException} naming the chunk (the name the caller gave, e.g. the
+ * segment file and reference) and the byte offset inside the chunk data:
+ * <ul>
+ *   <li>data shorter than the 2-byte count, or bits running out before the count is reached;
+ *   <li>a varint longer than 64 bits; a value window with more than 64 bits;
+ *   <li>bytes after the last sample other than what Prometheus's bit stream leaves there (zero padding of the
+ *       last byte, plus the one empty byte a whole-byte write leaves, see {@link BitWriter}). Prometheus itself
+ *       ignores trailing bytes; we refuse them because a chunk with trailing garbage was not written by it.
+ * </ul>
+ * The trailing-byte check runs when {@link #next()} first returns false. Timestamp order is not checked here
+ * (the format allows any order); {@link ChunkMerger} checks it for chunks it decodes.
+ */
+public final class XorIterator implements SampleIterator {
+  private final BitReader in = new BitReader();
+  private String name;
+  private byte[] data;
+  private int off;
+  private int len;
+
+  private int total = -1;
+  private int read;
+  private boolean done;
+  private long t;
+  private long vBits;
+  private double v;
+  private long tDelta;
+  private int leading;
+  private int trailing;
+  /** The last field read was written by Prometheus with whole-byte writes (see BitWriter's length rule). */
+  private boolean lastWasBytes;
+
+  /** An iterator to be {@link #reset} before use. */
+  public XorIterator() {}
+
+  public XorIterator(String nameForErrors, byte[] data) {
+    reset(nameForErrors, data, 0, data.length);
+  }
+
+  public void reset(String nameForErrors, byte[] data) {
+    reset(nameForErrors, data, 0, data.length);
+  }
+
+  /** Iterates the XOR chunk data in {@code data[off, off + len)}. */
+  public void reset(String nameForErrors, byte[] data, int off, int len) {
+    if (off < 0 || len < 0 || off > data.length - len) {
+      throw new IndexOutOfBoundsException("window [" + off + ", +" + len + ") of " + data.length + " bytes");
+    }
+    this.name = nameForErrors;
+    this.data = data;
+    this.off = off;
+    this.len = len;
+    this.total = -1;
+    this.read = 0;
+    this.done = false;
+    this.t = 0;
+    this.vBits = 0;
+    this.v = 0;
+    this.tDelta = 0;
+    this.leading = 0;
+    this.trailing = 0;
+    this.lastWasBytes = false;
+  }
+
+  /** The sample count from the chunk header. */
+  public int numSamples() throws CorruptDataException {
+    if (total < 0) {
+      readHeader();
+    }
+    return total;
+  }
+
+  @Override
+  public boolean next() throws CorruptDataException {
+    if (read == total) {
+      if (!done) {
+        done = true;
+        checkEnd();
+      }
+      return false;
+    }
+    if (total < 0) {
+      readHeader();
+      return next();
+    }
+    if (read == 0) {
+      t = in.readVarint();
+      vBits = in.readBits(64);
+      v = Double.longBitsToDouble(vBits);
+      lastWasBytes = true;
+      read = 1;
+      return true;
+    }
+    if (read == 1) {
+      tDelta = in.readUvarint();
+      t += tDelta;
+    } else {
+      long dod;
+      if (in.readBit() == 0) {
+        dod = 0;
+      } else if (in.readBit() == 0) {
+        dod = signed(in.readBits(14), 14);
+      } else if (in.readBit() == 0) {
+        dod = signed(in.readBits(17), 17);
+      } else if (in.readBit() == 0) {
+        dod = signed(in.readBits(20), 20);
+      } else {
+        dod = in.readBits(64);
+      }
+      tDelta += dod;
+      t += tDelta;
+    }
+    readValue();
+    read++;
+    return true;
+  }
+
+  /** Prometheus's reading of an n-bit delta-of-delta: above 2^(n-1) means negative. */
+  private static long signed(long bits, int n) {
+    return bits > (1L << (n - 1)) ? bits - (1L << n) : bits;
+  }
+
+  private void readValue() throws CorruptDataException {
+    if (in.readBit() == 0) {
+      lastWasBytes = false;
+      return;
+    }
+    if (in.readBit() != 0) {
+      long at = in.byteOffset();
+      int lead = (int) in.readBits(5);
+      int sig = (int) in.readBits(6);
+      if (sig == 0) {
+        sig = 64;
+      }
+      if (lead + sig > 64) {
+        throw in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
+            + " significant bits exceeds 64 bits (sample " + read + ")");
+      }
+      leading = lead;
+      trailing = 64 - lead - sig;
+    }
+    int sig = 64 - leading - trailing;
+    long bits = in.readBits(sig);
+    vBits ^= bits << trailing;
+    v = Double.longBitsToDouble(vBits);
+    lastWasBytes = (sig & 7) == 0;
+  }
+
+  private void readHeader() throws CorruptDataException {
+    if (len < 2) {
+      throw new CorruptDataException(name, 0, "XOR chunk of " + len + " bytes has no 2-byte sample count");
+    }
+    total = ((data[off] & 0xff) << 8) | (data[off + 1] & 0xff);
+    in.reset(name, data, off, off + 2, off + len);
+  }
+
+  /** The stream must end where Prometheus's writer would have ended it. */
+  private void checkEnd() throws CorruptDataException {
+    if (total < 0) {
+      readHeader();
+    }
+    long bits = in.bitPosition() - (long) (off + 2) * 8;
+    long expected = 2 + (bits + 7) / 8 + (lastWasBytes && (bits & 7) == 0 ? 1 : 0);
+    if (expected != len || !in.restIsZero()) {
+      throw new CorruptDataException(name, Math.min(expected, len), "XOR chunk of " + total
+          + " samples should be " + expected + " bytes (the samples end at bit " + bits + "), but it is " + len
+          + " bytes" + (expected == len ? " with non-zero padding" : ""));
+    }
+  }
+
+  @Override
+  public long timestamp() {
+    return t;
+  }
+
+  @Override
+  public double value() {
+    return v;
+  }
+
+  /** Raw IEEE bits of the current value. */
+  public long valueBits() {
+    return vBits;
+  }
+}
