@@ -3,6 +3,7 @@ package io.tsdbcompactor.compact;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.SampleIterator;
+import io.tsdbcompactor.chunk.UnmergeableChunksException;
 import io.tsdbcompactor.chunk.XorEncoder;
 import io.tsdbcompactor.chunk.XorIterator;
 import java.io.IOException;
@@ -31,7 +32,7 @@ public final class PenaltyChunkMerger implements SeriesChunkMerger {
   private final XorEncoder encoder = new XorEncoder();
 
   @Override
-  public List<ChunkMeta> merge(List<ChunkMeta> chunks) throws IOException {
+  public List<ChunkMeta> merge(String series, List<ChunkMeta> chunks) throws IOException {
     if (chunks.size() < 2) {
       return chunks;
     }
@@ -58,7 +59,7 @@ public final class PenaltyChunkMerger implements SeriesChunkMerger {
       if (cluster.size() == 1) {
         out.add(first);
       } else {
-        encodeMerged(cluster, out);
+        encodeMerged(series, cluster, out);
       }
       i = j;
     }
@@ -69,14 +70,13 @@ public final class PenaltyChunkMerger implements SeriesChunkMerger {
     return a.chunk.encoding() == b.chunk.encoding() && Arrays.equals(a.chunk.data(), b.chunk.data());
   }
 
-  private void encodeMerged(List<ChunkMeta> cluster, List<ChunkMeta> out) throws IOException {
+  private void encodeMerged(String series, List<ChunkMeta> cluster, List<ChunkMeta> out) throws IOException {
     SampleIterator[] its = new SampleIterator[cluster.size()];
     for (int k = 0; k < its.length; k++) {
       ChunkMeta c = cluster.get(k);
       if (c.chunk.encoding() != ChunkEncoding.XOR) {
-        throw new IOException("penalty deduplication cannot merge overlapping "
-            + ChunkEncoding.name(c.chunk.encoding()) + " chunks [" + c.minTime + "," + c.maxTime
-            + "]; only XOR (float) chunks are supported");
+        throw new UnmergeableChunksException(series, c.minTime, c.maxTime,
+            "penalty deduplication merges only XOR chunks, this one is " + ChunkEncoding.name(c.chunk.encoding()));
       }
       its[k] = new XorIterator("chunk ref " + Long.toHexString(c.ref), c.chunk.data());
     }

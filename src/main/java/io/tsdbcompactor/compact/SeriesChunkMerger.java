@@ -11,8 +11,9 @@ import java.util.List;
  */
 public interface SeriesChunkMerger {
   /**
+   * @param series the series' labels, for errors
    * @param chunks the series' chunks from all inputs, loaded, sorted by minTime
    * @return chunks in time order that do not overlap
    */
-  List<ChunkMeta> merge(List<ChunkMeta> chunks) throws IOException;
+  List<ChunkMeta> merge(String series, List<ChunkMeta> chunks) throws IOException;
 }

@@ -57,6 +57,8 @@ public final class IndexWriter implements Closeable {
   public static final int HEADER_SIZE = 5;
   private static final long MAX_SERIES_REF = 0xffffffffL;
   private static final long MAX_SECTION = 0xffffffffL;
+  /** Prometheus refuses to write an index past 64 GiB; so do we, so every file we write it could have. */
+  private static final long MAX_FILE = 16 * 0xffffffffL;
 
   private final IndexOutput out;
   private final ByteSink buf = new ByteSink(4096);
@@ -379,7 +381,14 @@ public final class IndexWriter implements Closeable {
     buf.writeLongBE(tocPostings);
     buf.writeLongBE(tocPostingsTable);
     buf.writeCrc32c(0);
+    checkFileSize(out.position() + buf.length());
     out.write(buf);
+  }
+
+  private void checkFileSize(long size) throws IOException {
+    if (size > MAX_FILE) {
+      throw new IOException(out.name() + ": index would grow to " + size + " bytes, past the 64 GiB limit");
+    }
   }
 
   private static long entrySize(int nameLen, int valueLen, long offset) {
@@ -406,6 +415,7 @@ public final class IndexWriter implements Closeable {
   private void writePostings(IntList refs) throws IOException {
     long len = 4L + 4L * refs.size;
     checkSection(len, "postings list");
+    checkFileSize(out.position() + 4 + len);
     out.writeIntBE((int) len);
     crc.reset();
     buf.reset();

@@ -105,7 +105,7 @@ class PenaltyDedupTest {
     ChunkMeta a = xor(10000, 1, 20000, 2, 30000, 3);
     ChunkMeta aCopy = new ChunkMeta(a.minTime, a.maxTime, 7, new Chunk(ChunkEncoding.XOR, a.chunk.data().clone()));
     ChunkMeta b = xor(12000, 11, 22000, 12, 32000, 13, 42000, 14);
-    List<ChunkMeta> out = new PenaltyChunkMerger().merge(List.of(lone, a, aCopy, b));
+    List<ChunkMeta> out = new PenaltyChunkMerger().merge("s", List.of(lone, a, aCopy, b));
     assertEquals(2, out.size());
     assertSame(lone, out.get(0));
     // b's 42000 falls inside the penalty b got when a@30000 was taken.
@@ -114,7 +114,7 @@ class PenaltyDedupTest {
     assertEquals(30000, out.get(1).maxTime);
 
     // Exact duplicates alone collapse to the first, bytes untouched.
-    List<ChunkMeta> dup = new PenaltyChunkMerger().merge(List.of(a, aCopy));
+    List<ChunkMeta> dup = new PenaltyChunkMerger().merge("s", List.of(a, aCopy));
     assertEquals(1, dup.size());
     assertSame(a, dup.get(0));
   }
@@ -127,7 +127,7 @@ class PenaltyDedupTest {
       ea.append(i * 10_000L, i);
       eb.append(i * 10_000L + 1000, i);
     }
-    List<ChunkMeta> out = new PenaltyChunkMerger().merge(List.of(ea.toChunkMeta(), eb.toChunkMeta()));
+    List<ChunkMeta> out = new PenaltyChunkMerger().merge("s", List.of(ea.toChunkMeta(), eb.toChunkMeta()));
     assertEquals(3, out.size());
     assertEquals(120, out.get(0).chunk.numSamples());
     assertEquals(120, out.get(1).chunk.numSamples());
@@ -139,7 +139,7 @@ class PenaltyDedupTest {
   void overlappingHistogramChunksAreRefused() {
     ChunkMeta h1 = new ChunkMeta(0, 100, 0, new Chunk(ChunkEncoding.HISTOGRAM, new byte[] {0, 1, 0}));
     ChunkMeta h2 = new ChunkMeta(50, 150, 0, new Chunk(ChunkEncoding.HISTOGRAM, new byte[] {0, 1, 1}));
-    IOException e = assertThrows(IOException.class, () -> new PenaltyChunkMerger().merge(List.of(h1, h2)));
+    IOException e = assertThrows(IOException.class, () -> new PenaltyChunkMerger().merge("s", List.of(h1, h2)));
     assertEquals(true, e.getMessage().contains("histogram"), e.getMessage());
   }
 }
