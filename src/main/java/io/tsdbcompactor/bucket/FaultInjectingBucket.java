@@ -27,6 +27,7 @@ public final class FaultInjectingBucket implements Bucket {
   private final AtomicLong readBreakAfter = new AtomicLong();
   private final AtomicInteger uploadBreaks = new AtomicInteger();
   private final AtomicLong uploadBreakAfter = new AtomicLong();
+  private final java.util.List<String> journal = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private volatile int shortReadMax;
   private volatile boolean retryable = true;
 
@@ -78,8 +79,16 @@ public final class FaultInjectingBucket implements Bucket {
     return calls.get(op).get();
   }
 
+  /** Every call so far as "OP key", in call order (tests check upload and delete order). */
+  public java.util.List<String> journal() {
+    synchronized (journal) {
+      return new java.util.ArrayList<>(journal);
+    }
+  }
+
   private void enter(Op op, String key) throws BucketException {
     calls.get(op).incrementAndGet();
+    journal.add(op + " " + key);
     if (failures.get(op).getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
       throw new BucketException("injected fault: " + op + " " + key, retryable);
     }
