@@ -31,6 +31,7 @@ public final class PlanSimulator {
   private final Sharding sharding;
   private final boolean downsampling;
   private final Random ulids = new Random(1);
+  private final Set<String> downsampled = new java.util.HashSet<>();
 
   public PlanSimulator(long[] ranges, List<String> replicaLabels, RetentionPlanner retention, Sharding sharding,
       boolean downsampling) {
@@ -53,7 +54,8 @@ public final class PlanSimulator {
       List<Downsampling> downsamplings,
       List<RetentionPlanner.Deletion> deletions,
       List<RetentionPlanner.Hold> holds,
-      List<BlockMeta> survivors) {
+      List<BlockMeta> survivors,
+      Set<String> plannedUlids) {
     public boolean isEmpty() {
       return compactions.isEmpty() && downsamplings.isEmpty() && deletions.isEmpty() && holds.isEmpty();
     }
@@ -89,7 +91,10 @@ public final class PlanSimulator {
         survivors.add(m);
       }
     }
-    return new Plan(compactions, downsamplings, r.deletions(), r.holds(), survivors);
+    Set<String> planned = new java.util.HashSet<>();
+    compactions.forEach(c -> planned.add(c.output().ulid));
+    planned.addAll(downsampled);
+    return new Plan(compactions, downsamplings, r.deletions(), r.holds(), survivors, planned);
   }
 
   /** The key of the group a block belongs to (replica labels removed), as the run groups it. */
@@ -140,6 +145,7 @@ public final class PlanSimulator {
       BlockMeta o = d.input().copy();
       o.ulid = Ulid.generate(now, ulids).toString();
       o.thanos().resolution = d.targetResolution();
+      downsampled.add(o.ulid);
       state.add(o);
       out.add(d);
     }
