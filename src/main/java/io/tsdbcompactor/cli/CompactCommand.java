@@ -143,7 +143,7 @@ public final class CompactCommand implements Callable<Integer> {
   @Option(names = "--demo", description = "Run on the generated demo bucket <data-dir>/demo-bucket (created if absent).")
   boolean demo;
 
-  @Option(names = "--demo.days", defaultValue = "42", description = "Days of data in a newly generated demo bucket. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--demo.days", defaultValue = "28", description = "Days of data in a newly generated demo bucket. Default: ${DEFAULT-VALUE}.")
   int demoDays;
 
   @Option(names = "--compact.enable-vertical-compaction", hidden = true,
@@ -173,7 +173,9 @@ public final class CompactCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Logging.configure(logLevel, logFormat);
+    // On a terminal the progress line replaces info logs, unless the user asked for a level.
+    boolean quiet = System.console() != null && !wait && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
+    Logging.configure(quiet ? Logging.LogLevel.warn : logLevel, logFormat);
     return CompactLauncher.launch(this);
   }
 }

@@ -22,6 +22,9 @@ final class LogProgress implements RunProgress {
 
   @Override
   public void compacted(String groupKey, int compactions, int inputBlocks, long inputBytes) {
+    if (compactions == 0) {
+      return;
+    }
     LOG.atInfo().addKeyValue("group", groupKey).addKeyValue("compactions", compactions)
         .addKeyValue("blocks", inputBlocks).addKeyValue("bytes", inputBytes).log("group compacted");
   }

@@ -38,9 +38,9 @@ public final class SampleBlocks {
    */
   public record Spec(int days, long blockLength, long scrapeInterval, int instances, Map<String, String> externalLabels,
       int overlapEvery, long seed) {
-    /** The demo bucket: three weeks of 2h blocks from two targets scraped every 30s. */
+    /** The demo bucket: 2h blocks from two targets scraped every minute, a re-upload overlap twice a day. */
     public static Spec demo(int days) {
-      return new Spec(days, 2 * 3_600_000L, 30_000L, 2, Map.of("cluster", "demo", "replica", "a"), 12, 42);
+      return new Spec(days, 2 * 3_600_000L, 60_000L, 2, Map.of("cluster", "demo", "replica", "a"), 6, 42);
     }
   }
 
