@@ -74,12 +74,12 @@ public final class BlockWriter implements Closeable {
   }
 
   /** Adds the next symbol; symbols must be unique and ascending by their UTF-8 bytes. */
-  public void addSymbol(String symbol) {
+  public void addSymbol(String symbol) throws IOException {
     index.addSymbol(symbol);
   }
 
   /** Adds every symbol of a sorted, duplicate-free cursor (see {@link SymbolMerger}). */
-  public void addSymbols(StringCursor sorted) throws CorruptDataException {
+  public void addSymbols(StringCursor sorted) throws IOException {
     while (sorted.next()) {
       index.addSymbol(sorted.value());
     }

@@ -47,7 +47,7 @@ public final class ChunkMerger {
 
   private final ChunkCutter cutter = new ChunkCutter();
   private final MergingSampleIterator merging = new MergingSampleIterator();
-  private CheckedXorIterator[] iters = new CheckedXorIterator[0];
+  private SeriesSampleIterator[] iters = new SeriesSampleIterator[0];
   private final List<ChunkMeta> group = new ArrayList<>();
 
   public ChunkMerger() {}
@@ -133,14 +133,14 @@ public final class ChunkMerger {
       }
     }
     if (iters.length < k) {
-      CheckedXorIterator[] grown = Arrays.copyOf(iters, k);
+      SeriesSampleIterator[] grown = Arrays.copyOf(iters, k);
       for (int i = iters.length; i < k; i++) {
-        grown[i] = new CheckedXorIterator();
+        grown[i] = new SeriesSampleIterator();
       }
       iters = grown;
     }
     for (int i = 0; i < k; i++) {
-      iters[i].reset(series, g.get(i));
+      iters[i].reset(series, g.get(i), null);
     }
     merging.reset(iters, k);
     cutter.cut(merging, out);
@@ -152,14 +152,11 @@ public final class ChunkMerger {
       throw new UnmergeableChunksException(series, m.minTime, m.maxTime, "a deletion cuts a "
           + ChunkEncoding.name(m.chunk.encoding()) + " chunk, which cannot be re-encoded here");
     }
-    CheckedXorIterator it = new CheckedXorIterator();
-    it.reset(series, m);
+    SeriesSampleIterator it = new SeriesSampleIterator();
+    it.reset(series, m, deleted);
     XorEncoder enc = new XorEncoder();
     while (it.next()) {
-      long t = it.timestamp();
-      if (!isDeleted(t, deleted)) {
-        enc.append(t, it.value());
-      }
+      enc.append(it.timestamp(), it.value());
     }
     return enc.numSamples() == 0 ? null : enc.toChunkMeta();
   }
@@ -173,14 +170,6 @@ public final class ChunkMerger {
     return false;
   }
 
-  private static boolean isDeleted(long t, long[] deleted) {
-    for (int i = 0; i < deleted.length; i += 2) {
-      if (deleted[i] <= t && t <= deleted[i + 1]) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   private static boolean sorted(List<ChunkMeta> l) {
     for (int i = 1; i < l.size(); i++) {
@@ -196,48 +185,5 @@ public final class ChunkMerger {
       throw new IllegalArgumentException("series " + series + ": chunk " + m + " is not loaded");
     }
     return m;
-  }
-
-  /** An XOR iterator that also checks the samples against the chunk's index entry. */
-  private static final class CheckedXorIterator implements SampleIterator {
-    private final XorIterator it = new XorIterator();
-    private String name;
-    private long minT;
-    private long maxT;
-    private boolean any;
-    private long last;
-
-    void reset(String series, ChunkMeta m) {
-      name = "series " + series + " chunk [" + m.minTime + "," + m.maxTime + "] ref 0x" + Long.toHexString(m.ref);
-      it.reset(name, m.chunk.data());
-      minT = m.minTime;
-      maxT = m.maxTime;
-      any = false;
-    }
-
-    @Override
-    public boolean next() throws CorruptDataException {
-      if (!it.next()) {
-        return false;
-      }
-      long t = it.timestamp();
-      if (t < minT || t > maxT || (any && t <= last)) {
-        throw new CorruptDataException(name, 0, "sample at " + t + (any ? " after " + last : "")
-            + (t < minT || t > maxT ? " lies outside the chunk's time range" : " is not in increasing order"));
-      }
-      any = true;
-      last = t;
-      return true;
-    }
-
-    @Override
-    public long timestamp() {
-      return it.timestamp();
-    }
-
-    @Override
-    public double value() {
-      return it.value();
-    }
   }
 }

@@ -177,6 +177,69 @@ public final class AggrChunk {
     return it;
   }
 
+  /**
+   * Checks an AggrChunk as {@code tools block verify} needs: the entries parse; every XOR aggregate decodes;
+   * count, sum, min and max (those present) have the same, strictly increasing timestamps, all inside the
+   * chunk's [minTime, maxTime]; the counter's timestamps never decrease and, after its first sample (the first
+   * raw value, which may lie before minTime), stay inside the range. Histogram sub-chunks must carry a
+   * histogram encoding (their contents are not decoded); the count is always XOR.
+   *
+   * @return the number of windows (Thanos's NumSamples)
+   * @throws CorruptDataException naming {@code where} and what is wrong
+   */
+  public static int verify(String where, Chunk chunk, long minTime, long maxTime) throws CorruptDataException {
+    AggrChunk a = parse(where, chunk);
+    long[] stamps = null;
+    int windows = -1;
+    for (AggrType type : AggrType.values()) {
+      int i = type.ordinal();
+      if (a.offset[i] < 0) {
+        continue;
+      }
+      int enc = a.encoding[i];
+      if (enc != ChunkEncoding.XOR) {
+        if (type == AggrType.COUNT || type == AggrType.MIN || type == AggrType.MAX
+            || (enc != ChunkEncoding.HISTOGRAM && enc != ChunkEncoding.FLOAT_HISTOGRAM)) {
+          throw new CorruptDataException(where, a.offset[i] - 1, "the " + type.label()
+              + " aggregate has encoding " + ChunkEncoding.name(enc));
+        }
+        continue;
+      }
+      SampleIterator it = a.iterator(type);
+      int n = 0;
+      long prev = Long.MIN_VALUE;
+      long[] mine = new long[16];
+      while (it.next()) {
+        long t = it.timestamp();
+        boolean counterFirst = type == AggrType.COUNTER && n == 0;
+        if (type == AggrType.COUNTER ? t < prev : t <= prev) {
+          throw new CorruptDataException(where, a.offset[i], "the " + type.label() + " aggregate goes back in time: "
+              + t + " after " + prev);
+        }
+        if (!counterFirst && (t < minTime || t > maxTime)) {
+          throw new CorruptDataException(where, a.offset[i], "the " + type.label() + " aggregate has a sample at "
+              + t + " outside the chunk's range [" + minTime + ", " + maxTime + "]");
+        }
+        if (n == mine.length) {
+          mine = Arrays.copyOf(mine, n * 2);
+        }
+        mine[n++] = t;
+        prev = t;
+      }
+      if (type == AggrType.COUNTER) {
+        continue;
+      }
+      if (stamps == null) {
+        stamps = mine;
+        windows = n;
+      } else if (n != windows || !Arrays.equals(stamps, 0, n, mine, 0, n)) {
+        throw new CorruptDataException(where, a.offset[i], "the " + type.label()
+            + " aggregate's timestamps differ from the other aggregates' (" + n + " vs " + windows + " windows)");
+      }
+    }
+    return a.numSamples();
+  }
+
   /** The file and chunk this was read from, as given to {@link #parse}. */
   public String where() {
     return where;

@@ -88,7 +88,7 @@ public final class IndexReader implements Closeable {
     symBase = s.start();
     symEnd = s.end();
     long count = s.readIntBE() & 0xffffffffL;
-    if (count > s.remaining()) {
+    if (count > s.remaining() || count > Integer.MAX_VALUE - 8) {
       throw corrupt(toc.symbols() + 4, "symbol count " + count + " cannot fit a " + s.remaining()
           + "-byte table");
     }

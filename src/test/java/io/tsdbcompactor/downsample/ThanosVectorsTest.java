@@ -145,6 +145,37 @@ class ThanosVectorsTest {
         "1587693590791:496544", "1587690005791:461968 1587693590791:511500 1587693590791:14956");
   }
 
+  /**
+   * "realistic 15s interval raw chunks": Thanos's two raw chunks (120 + 117 samples, a stale marker and a
+   * counter reset from 496544 to 75) downsample to 5m exactly as V6's input lists.
+   */
+  @Test
+  void v6RealisticRawTo5m() throws Exception {
+    List<String> chunks = new ArrayList<>();
+    try (java.io.InputStream in = getClass().getResourceAsStream("/downsample/realistic-15s-raw.txt")) {
+      for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        if (!line.isBlank() && !line.startsWith("#")) {
+          chunks.add(line);
+        }
+      }
+    }
+    assertEquals(2, chunks.size());
+    List<ChunkMeta> out = raw(Resolution.FIVE_MINUTES, chunks.toArray(new String[0]));
+    assertEquals(1, out.size());
+    String ts12 = "1587690299999 1587690599999 1587690899999 1587691199999 1587691499999 1587691799999"
+        + " 1587692099999 1587692399999 1587692699999 1587692999999 1587693299999 1587693590791";
+    assertAggr(out.get(0),
+        zip(ts12, "20 20 20 20 20 20 20 20 16 20 20 20"),
+        zip(ts12, "9276972 9359861 9447457 9542732 9630379 9715631 9799808 9888117 2989280 81592 163711 255746"),
+        zip(ts12, "461968 466070 470131 474913 479625 483709 488036 492223 75 2261 6210 10464"),
+        zip(ts12, "465870 469951 474726 479368 483566 487787 492065 496245 496544 6010 10242 14956"),
+        "1587690005791:461968 " + zip(ts12,
+            "465870 469951 474726 479368 483566 487787 492065 496245 498647 502554 506786 511500")
+            + " 1587693590791:14956");
+    assertEquals(1587690299999L, out.get(0).minTime);
+    assertEquals(1587693590791L, out.get(0).maxTime);
+  }
+
   private static String zip(String ts, String vs) {
     String[] t = ts.split(" ");
     String[] v = vs.split(" ");

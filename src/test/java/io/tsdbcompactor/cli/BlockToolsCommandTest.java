@@ -1,0 +1,152 @@
+package io.tsdbcompactor.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockDumper;
+import io.tsdbcompactor.block.Ulid;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BlockToolsCommandTest {
+  @TempDir
+  Path tmp;
+
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private PrintStream oldOut;
+  private PrintStream oldErr;
+
+  @BeforeEach
+  void capture() {
+    oldOut = System.out;
+    oldErr = System.err;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @AfterEach
+  void restore() {
+    System.setOut(oldOut);
+    System.setErr(oldErr);
+  }
+
+  private String stdout() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String stderr() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  private static Path copyOfFirstBlock(Path tmp) throws Exception {
+    Path src = BlockDumper.blockDirs(Path.of("testdata/blocks/basic")).get(0);
+    Path dst = tmp.resolve("in").resolve(src.getFileName().toString());
+    Files.createDirectories(dst.resolve("chunks"));
+    try (Stream<Path> files = Files.walk(src)) {
+      for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        Files.copy(p, dst.resolve(src.relativize(p).toString()));
+      }
+    }
+    return dst;
+  }
+
+  @Test
+  void dumpPrintsPromtoolOutput() throws Exception {
+    assertEquals(0, Main.run("tools", "block", "dump", "testdata/blocks/overlap"));
+    assertEquals(Files.readString(Path.of("testdata/expected-dump-overlap.txt")), stdout());
+  }
+
+  @Test
+  void dumpHonoursTimeRange() throws Exception {
+    Path block = BlockDumper.blockDirs(Path.of("testdata/blocks/basic")).get(0);
+    String all = Files.readString(Path.of("testdata/expected-dump-basic.txt"));
+    StringBuilder expected = new StringBuilder();
+    long lo = 1700000300000L;
+    long hi = 1700000600000L;
+    for (String line : all.split("\n")) {
+      long t = Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+      if (t >= lo && t <= hi) {
+        expected.append(line).append('\n');
+      }
+    }
+    assertEquals(0, Main.run("tools", "block", "dump", "--min-time", Long.toString(lo), "--max-time",
+        Long.toString(hi), block.toString()));
+    assertEquals(expected.toString(), stdout());
+  }
+
+  @Test
+  void verifyCleanBlocks() {
+    assertEquals(0, Main.run("tools", "block", "verify", "testdata/blocks/basic"));
+    assertEquals(3, stdout().lines().filter(l -> l.startsWith("OK ")).count());
+    assertEquals("", stderr());
+  }
+
+  @Test
+  void verifyReportsDamageNamingTheFile() throws Exception {
+    Path block = copyOfFirstBlock(tmp);
+    byte[] seg = Files.readAllBytes(block.resolve("chunks/000001"));
+    seg[100] ^= 0x40;
+    Files.write(block.resolve("chunks/000001"), seg);
+    assertEquals(1, Main.run("tools", "block", "verify", block.toString()));
+    assertTrue(stderr().contains(block.getFileName() + "/chunks/000001"), stderr());
+    assertTrue(stderr().startsWith("block " + block.toAbsolutePath()), stderr());
+  }
+
+  @Test
+  void dumpOfCorruptBlockFailsWithOneLineNamingTheFile() throws Exception {
+    Path block = copyOfFirstBlock(tmp);
+    byte[] index = Files.readAllBytes(block.resolve("index"));
+    Files.write(block.resolve("index"), java.util.Arrays.copyOf(index, 40));
+    assertEquals(1, Main.run("tools", "block", "dump", block.toString()));
+    assertTrue(stderr().startsWith("tools block dump: "), stderr());
+    assertTrue(stderr().contains(block.getFileName() + "/index"), stderr());
+    assertEquals(1, stderr().lines().count(), stderr());
+  }
+
+  @Test
+  void missingDirectoryFails() {
+    assertEquals(1, Main.run("tools", "block", "dump", tmp.resolve("nope").toString()));
+    assertTrue(stderr().contains("nope"), stderr());
+    assertEquals(1, Main.run("tools", "block", "verify", tmp.resolve("nope").toString()));
+    assertEquals(1, Main.run("tools", "block", "copy", tmp.resolve("nope").toString(), tmp.toString()));
+    assertTrue(stderr().contains("nope/meta.json"), stderr());
+  }
+
+  @Test
+  void copyWritesNewBlockThatDumpsIdentically() throws Exception {
+    Path src = BlockDumper.blockDirs(Path.of("testdata/blocks/basic")).get(2);
+    for (String mode : new String[] {"--recode", null}) {
+      out.reset();
+      Path dst = tmp.resolve("out-" + mode);
+      int code = mode == null ? Main.run("tools", "block", "copy", src.toString(), dst.toString())
+          : Main.run("tools", "block", "copy", mode, src.toString(), dst.toString());
+      assertEquals(0, code, stderr());
+      Path created = Path.of(stdout().trim());
+      assertEquals(dst, created.getParent());
+      assertTrue(Ulid.isValid(created.getFileName().toString()));
+      out.reset();
+      assertEquals(0, Main.run("tools", "block", "dump", created.toString()));
+      String copyDump = stdout();
+      out.reset();
+      assertEquals(0, Main.run("tools", "block", "dump", src.toString()));
+      assertEquals(stdout(), copyDump);
+      assertEquals(0, Main.run("tools", "block", "verify", created.toString()));
+    }
+  }
+
+  @Test
+  void badUsageExitsWithTwo() {
+    assertEquals(2, Main.run("tools", "block", "dump"));
+    assertEquals(2, Main.run("tools", "block", "dump", "--min-time", "abc", "x"));
+    assertEquals(2, Main.run("tools", "block", "copy", "onlyone"));
+  }
+}
