@@ -133,7 +133,9 @@ public final class SampleBlocks {
           symbols.add(l.value(i));
         }
       }
-      symbols.forEach(w::addSymbol);
+      for (String sym : symbols) {
+        w.addSymbol(sym);
+      }
       XorEncoder enc = new XorEncoder();
       for (Labels l : series) {
         List<ChunkMeta> chunks = new ArrayList<>();
