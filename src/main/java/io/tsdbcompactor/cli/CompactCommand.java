@@ -168,7 +168,8 @@ public final class CompactCommand implements Callable<Integer> {
     }
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
         downsampleConcurrency, !downsamplingDisable, labels, dedupFunc, relabelYaml, dryRun,
-        new Sharding(shardTotal, shardIndex));
+        // An unsharded run ignores JOB_COMPLETION_INDEX (an Indexed Job without --shard.total).
+        new Sharding(shardTotal, shardTotal == 1 ? 0 : shardIndex));
   }
 
   @Override

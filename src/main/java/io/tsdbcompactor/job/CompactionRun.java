@@ -118,6 +118,8 @@ public final class CompactionRun {
           plan.compactions().stream().mapToInt(c -> c.inputs().size()).sum(),
           plan.compactions().stream().flatMap(c -> c.inputs().stream()).mapToLong(PlanSimulator::sizeBytes).sum(),
           plan.downsamplings().size(), plan.deletions().size());
+      metrics.setTodo(plan.compactions().size(), plan.compactions().stream().mapToInt(c -> c.inputs().size()).sum(),
+          plan.downsamplings().size(), plan.deletions().size());
 
       progress.step("clean up");
       cleanUp(first);
@@ -380,7 +382,7 @@ public final class CompactionRun {
       LOG.atWarn().addKeyValue("block", h.meta().ulid).addKeyValue("range", range(h.meta()))
           .log("retention kept block: " + h.reason());
     }
-    metrics.setTodo(0, 0, 0, plan.holds().size());
+    metrics.setTodo(0, 0, 0, plan.holds().size()); // what is left: expired blocks kept for now
   }
 
   // ------------------------------------------------------------------------------------------------ helpers

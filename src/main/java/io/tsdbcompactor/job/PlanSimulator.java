@@ -97,6 +97,38 @@ public final class PlanSimulator {
     return new Plan(compactions, downsamplings, r.deletions(), r.holds(), survivors, planned);
   }
 
+  /**
+   * Thanos's order for comparison (compact every resolution, downsample twice, then retention without any
+   * last-copy protection); returns the blocks left. Only tests use it, to show what that order loses.
+   */
+  List<BlockMeta> simulateThanosOrder(List<BlockMeta> metas, long nowMillis) {
+    List<BlockMeta> state = new ArrayList<>(metas);
+    List<Compaction> compactions = new ArrayList<>();
+    List<Downsampling> downsamplings = new ArrayList<>();
+    for (long res : new long[] {Resolution.RAW, Resolution.FIVE_MINUTES, Resolution.ONE_HOUR}) {
+      compact(state, res, Set.of(), nowMillis, compactions);
+    }
+    RetentionPlanner unprotected = new RetentionPlanner(retention.policy(), false);
+    for (long res : new long[] {Resolution.RAW, Resolution.FIVE_MINUTES}) {
+      TreeMap<String, Downsampling> chosen = new TreeMap<>();
+      for (DownsampleSelector.Candidate c : DownsampleSelector.select(state, Set.of(), Set.of())) {
+        if (c.meta().resolution() == res) {
+          chosen.put(c.meta().ulid, new Downsampling(c.meta(), c.targetResolution(), false));
+        }
+      }
+      for (Downsampling d : chosen.values()) {
+        BlockMeta o = d.input().copy();
+        o.ulid = Ulid.generate(nowMillis, ulids).toString();
+        o.thanos().resolution = d.targetResolution();
+        state.add(o);
+      }
+    }
+    Set<String> deleted = new java.util.HashSet<>();
+    unprotected.plan(state, nowMillis, Set.of()).deletions().forEach(d -> deleted.add(d.meta().ulid));
+    state.removeIf(m -> deleted.contains(m.ulid));
+    return state;
+  }
+
   /** The key of the group a block belongs to (replica labels removed), as the run groups it. */
   public String groupKey(BlockMeta m) {
     return grouper.group(List.of(m)).get(0).key();

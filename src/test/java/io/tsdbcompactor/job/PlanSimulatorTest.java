@@ -79,6 +79,36 @@ class PlanSimulatorTest {
     assertTrue(plan.downsamplings().stream().anyMatch(d -> d.targetResolution() == Resolution.ONE_HOUR));
   }
 
+  /** Inputs whose data is nowhere at the finest tier their age allows, among the blocks left. */
+  private static int lost(List<BlockMeta> input, List<BlockMeta> left, long now) {
+    Map<Long, Set<String>> byRes = new TreeMap<>();
+    for (BlockMeta m : left) {
+      byRes.computeIfAbsent(m.resolution(), k -> new HashSet<>()).addAll(m.compaction.sources);
+    }
+    int lost = 0;
+    for (BlockMeta in : input) {
+      long want = !SEED.expired(0, in.maxTime, now) ? Resolution.RAW
+          : !SEED.expired(Resolution.FIVE_MINUTES, in.maxTime, now) ? Resolution.FIVE_MINUTES
+          : !SEED.expired(Resolution.ONE_HOUR, in.maxTime, now) ? Resolution.ONE_HOUR : -1;
+      if (want >= 0 && !byRes.getOrDefault(want, Set.of()).contains(in.ulid)) {
+        lost++;
+      }
+    }
+    return lost;
+  }
+
+  @Test
+  void thanosOrderLosesSomeOfTheBacklogOursLosesNone() {
+    long now = NOW + 5 * H; // mid-window, as a CronJob finds it
+    List<BlockMeta> input = backlog(now, 100, 2 * H);
+    PlanSimulator sim = new PlanSimulator(CompactorOptions.defaults().ranges(), List.of(),
+        new RetentionPlanner(SEED, true), Sharding.NONE, true);
+    int thanosLost = lost(input, sim.simulateThanosOrder(input, now), now);
+    int oursLost = lost(input, sim.simulate(input, Set.of(), Set.of(), now).survivors(), now);
+    assertTrue(thanosLost > 0, "Thanos's order (compact, downsample twice, unprotected retention) loses data here");
+    assertEquals(0, oursLost);
+  }
+
   @Test
   void shardsSplitTheWorkWithoutOverlap() {
     RetentionPlanner rp = new RetentionPlanner(SEED, true);
