@@ -19,7 +19,7 @@ final class Summary {
 
   static void printReport(PrintStream out, String bucket, RunReport r) {
     out.printf("compact: bucket %s, done in %s%n", bucket, duration(Duration.ofMillis(r.endMillis - r.startMillis)));
-    out.printf("  compacted    %d blocks (%s) into %d new blocks%n", r.compactedInputBlocks.get(),
+    out.printf("  compacted    merged %d blocks (%s) in %d compactions%n", r.compactedInputBlocks.get(),
         bytes(r.compactedInputBytes.get()), r.compactions.get());
     out.printf("  downsampled  %d blocks to 5m, %d to 1h (%d of them ahead of retention)%n", r.downsampled5m.get(),
         r.downsampled1h.get(), r.downsampledForRetention.get());

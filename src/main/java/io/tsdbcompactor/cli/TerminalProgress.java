@@ -5,15 +5,15 @@ import java.io.PrintStream;
 import java.time.Duration;
 
 /**
- * Progress of a one-off run on a terminal: one line, redrawn in place, with the step, groups, blocks merged,
- * bytes and an ETA from the planned block count (the plan of the whole run is known at its start).
+ * Progress of a one-off run on a terminal: one line, redrawn in place, with the step, groups done, blocks merged
+ * (and their bytes) and an ETA from the planned counts (the plan of the whole run is known at its start). Planned
+ * bytes are only printed once, in the plan line: they are an upper bound, merged blocks come out smaller.
  */
 final class TerminalProgress implements RunProgress {
   private final PrintStream out;
   private final long start = System.nanoTime();
   private volatile String step = "sync";
   private int plannedBlocks;
-  private long plannedBytes;
   private int plannedDownsamplings;
   private int groups;
   private int blocks;
@@ -33,7 +33,6 @@ final class TerminalProgress implements RunProgress {
   @Override
   public synchronized void planned(int compactions, int inputBlocks, long inputBytes, int downsamplings, int deletions) {
     plannedBlocks = inputBlocks;
-    plannedBytes = inputBytes;
     plannedDownsamplings = downsamplings;
     out.printf("plan: %d compactions of %d blocks (%s), %d downsamplings, %d retention deletions%n",
         compactions, inputBlocks, Summary.bytes(inputBytes), downsamplings, deletions);
@@ -42,8 +41,13 @@ final class TerminalProgress implements RunProgress {
   @Override
   public synchronized void compacted(String groupKey, int compactions, int inputBlocks, long inputBytes) {
     groups++;
-    blocks += inputBlocks;
-    bytes += inputBytes;
+    draw();
+  }
+
+  @Override
+  public synchronized void blockMerged(long size) {
+    blocks++;
+    bytes += size;
     draw();
   }
 
@@ -70,9 +74,8 @@ final class TerminalProgress implements RunProgress {
     } else if (doneUnits > 0) {
       eta = "0s";
     }
-    out.printf("\r\033[K[%s] groups %d · blocks %d/%d · %s/%s · downsampled %d/%d · ETA %s",
-        step, groups, blocks, plannedBlocks, Summary.bytes(bytes), Summary.bytes(plannedBytes),
-        downsamplings, plannedDownsamplings, eta);
+    out.printf("\r\033[K[%s] groups done %d · blocks merged %d/%d (%s) · downsampled %d/%d · ETA %s",
+        step, groups, blocks, plannedBlocks, Summary.bytes(bytes), downsamplings, plannedDownsamplings, eta);
     out.flush();
   }
 }

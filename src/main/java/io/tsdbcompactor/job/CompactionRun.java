@@ -258,7 +258,7 @@ public final class CompactionRun {
       long t0 = System.nanoTime();
       try {
         GroupCompactor.Result r = compactor.compact(g, excluded);
-        r.created().forEach(m -> known.put(m.ulid, m));
+        r.created().forEach(m -> known.putIfAbsent(m.ulid, m));
         long bytes = 0;
         for (String u : r.markedForDeletion()) {
           BlockMeta in = known.get(u);
@@ -518,6 +518,8 @@ public final class CompactionRun {
     @Override
     public void markForDeletion(String ulid, String details) throws IOException {
       Markers.markForDeletion(bucket, ulid, details, clock);
+      BlockMeta m = known.get(ulid);
+      progress.blockMerged(m == null ? 0 : PlanSimulator.sizeBytes(m));
     }
 
     @Override

@@ -13,6 +13,9 @@ public interface RunProgress {
   /** The plan at the start: what the whole run is expected to do (from {@link PlanSimulator}). */
   default void planned(int compactions, int inputBlocks, long inputBytes, int downsamplings, int deletions) {}
 
+  /** A compaction retired one of its input blocks (called as each compaction completes). */
+  default void blockMerged(long bytes) {}
+
   /** One group finished a step: its blocks merged and their bytes. */
   default void compacted(String groupKey, int compactions, int inputBlocks, long inputBytes) {}
 
