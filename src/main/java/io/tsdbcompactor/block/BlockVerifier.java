@@ -29,7 +29,7 @@ import java.util.List;
  *       range;
  *   <li>the tombstones file (magic, version, CRC);
  *   <li>meta.json's stats equal what the data holds (numSeries, numChunks, numSamples; numFloatSamples and
- *       numHistogramSamples when the meta has either; numTombstones).
+ *       numHistogramSamples when the meta has either and the block is not downsampled; numTombstones).
  * </ul>
  * Each problem is one line: {@code block <dir>: <file> ...: what is wrong}. A damaged index or segment file
  * still lets the other files be checked; the per-series walk stops where the index can no longer be read.
@@ -196,8 +196,9 @@ public final class BlockVerifier {
     compare(metaName + "numSeries", meta.stats.numSeries, numSeries);
     compare(metaName + "numChunks", meta.stats.numChunks, numChunks);
     compare(metaName + "numSamples", meta.stats.numSamples, numSamples);
-    // Prometheus 2.42 does not write the float/histogram split; newer writers (and ours) do.
-    if (meta.stats.numFloatSamples != 0 || meta.stats.numHistogramSamples != 0) {
+    // Prometheus 2.42 does not write the float/histogram split; newer writers (and ours) do. Downsampled
+    // blocks keep their source block's split unchanged (Thanos does so), so it says nothing about their data.
+    if ((meta.stats.numFloatSamples != 0 || meta.stats.numHistogramSamples != 0) && meta.resolution() == 0) {
       compare(metaName + "numFloatSamples", meta.stats.numFloatSamples, numFloat);
       compare(metaName + "numHistogramSamples", meta.stats.numHistogramSamples, numHistogram);
     }

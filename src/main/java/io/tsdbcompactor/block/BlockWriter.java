@@ -10,7 +10,6 @@ import io.tsdbcompactor.index.IndexWriter;
 import io.tsdbcompactor.index.Postings;
 import io.tsdbcompactor.index.StringCursor;
 import io.tsdbcompactor.labels.Labels;
-import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.Closeable;

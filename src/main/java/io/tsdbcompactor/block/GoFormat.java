@@ -2,8 +2,6 @@ package io.tsdbcompactor.block;
 
 import io.tsdbcompactor.labels.Labels;
 import java.math.BigDecimal;
-import java.math.MathContext;
-import java.math.RoundingMode;
 
 /**
  * Text formatting exactly as Go prints it, for output that must equal promtool's byte for byte.
@@ -15,7 +13,8 @@ import java.math.RoundingMode;
  *       decimal exponent is below -4 or at least 6 ("shortest" %g fixes the precision at 6 for that choice,
  *       strconv/ftoa.go), with at least two exponent digits: {@code 1e+06}, {@code 1.5e-07}, {@code 5e-324}.
  *       Java's {@link Double#toString} is not usable as is: before JDK 19 it sometimes prints more digits than
- *       needed, and it never prints one digit where two are closer (4.9E-324).
+ *       needed, and it never prints one digit where two are closer (4.9E-324); the digits come from
+ *       {@link ShortestDecimal} (Ryū).
  *   <li>{@link #appendQuoted}: {@code strconv.Quote}: printable runes (Unicode letters, marks, numbers,
  *       punctuation, symbols and the ASCII space) stay, {@code "} and {@code \} are escaped, the usual C escapes
  *       {@code \a \b \f \n \r \t \v}, other control bytes as {@code \xNN}, other runes as a backslash, u and 4 hex
@@ -70,9 +69,10 @@ public final class GoFormat {
       appendDigits(sb, s, nd, s.length());
       return;
     }
-    BigDecimal d = shortest(abs);
-    String u = d.unscaledValue().toString();
-    appendDigits(sb, u, u.length(), u.length() - d.scale());
+    long[] de = new long[2];
+    shortestDigits(abs, de);
+    String u = Long.toString(de[0]);
+    appendDigits(sb, u, u.length(), u.length() + (int) de[1]);
   }
 
   /**
@@ -112,66 +112,16 @@ public final class GoFormat {
 
   /**
    * The shortest decimal that parses back to {@code abs} (positive, finite); among equally short ones the
-   * closest, ties to the even digit. A shorter decimal that round-trips stays one when padded with a zero,
-   * so the lengths that work form a range upwards: we walk down from the length Java's toString needed.
+   * closest, ties to the even digit.
    */
   static BigDecimal shortest(double abs) {
-    BigDecimal exact = new BigDecimal(abs);
-    int p = Math.min(significantDigits(Double.toString(abs)), 17);
-    while (p > 1 && roundTrips(exact, p - 1, abs)) {
-      p--;
-    }
-    BigDecimal lo = exact.round(new MathContext(p, RoundingMode.FLOOR));
-    BigDecimal hi = exact.round(new MathContext(p, RoundingMode.CEILING));
-    boolean loOk = lo.doubleValue() == abs;
-    boolean hiOk = hi.doubleValue() == abs;
-    BigDecimal pick;
-    if (loOk && hiOk) {
-      pick = exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
-    } else if (loOk) {
-      pick = lo;
-    } else if (hiOk) {
-      pick = hi;
-    } else {
-      // Cannot happen for p from Java's own round-tripping output; 17 digits always round-trip.
-      pick = exact.round(new MathContext(17, RoundingMode.HALF_EVEN));
-    }
-    return pick.stripTrailingZeros();
+    long[] de = new long[2];
+    shortestDigits(abs, de);
+    return BigDecimal.valueOf(de[0], (int) -de[1]);
   }
 
-  private static boolean roundTrips(BigDecimal exact, int p, double abs) {
-    return exact.round(new MathContext(p, RoundingMode.FLOOR)).doubleValue() == abs
-        || exact.round(new MathContext(p, RoundingMode.CEILING)).doubleValue() == abs;
-  }
-
-  /** Significant digits of a Java double rendering such as "1.2345E-5" or "0.00123" or "120.0". */
-  private static int significantDigits(String s) {
-    int end = s.indexOf('E');
-    if (end < 0) {
-      end = s.length();
-    }
-    int first = -1;
-    int last = -1;
-    int count = 0;
-    int lastNonZero = 0;
-    for (int i = 0; i < end; i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        continue;
-      }
-      if (first < 0 && c == '0') {
-        continue;
-      }
-      if (first < 0) {
-        first = i;
-      }
-      count++;
-      if (c != '0') {
-        lastNonZero = count;
-      }
-      last = i;
-    }
-    return Math.max(lastNonZero, 1);
+  private static void shortestDigits(double abs, long[] out) {
+    ShortestDecimal.of(abs, out);
   }
 
   public static String quote(String s) {

@@ -35,9 +35,13 @@ import java.util.List;
  * aggregates, unknown) throws {@link UnmergeableChunksException}.
  *
  * <p>Chunks that are decoded are checked: samples in strictly increasing time inside their chunk's
- * [minTime, maxTime], else {@link CorruptDataException}. Prometheus's own exact choices can differ from ours
- * only where its chunk heap breaks a tie between two different chunks with equal minTime and maxTime from
- * different blocks (Go's heap order, not input order).
+ * [minTime, maxTime], else {@link CorruptDataException}.
+ *
+ * <p>Where this can differ from Prometheus: only in which value survives an equal timestamp, and only when
+ * different chunks of the group have identical minTime and maxTime. Prometheus then orders them by the
+ * internal state of two Go heaps (its series-set heap and its chunk heap, shaped by every series merged
+ * before); we use the input order (pass chunks block by block, blocks in the order given to the compactor).
+ * Chunks with distinct (minTime, maxTime) are ordered exactly as Prometheus orders them.
  *
  * <p>Not thread-safe; reuse one instance per thread.
  */
@@ -52,7 +56,7 @@ public final class ChunkMerger {
 
   public ChunkMerger() {}
 
-  /** {@link #mergeSeries} without deletions, with "series" as the name in errors. */
+  /** {@link #mergeSeries} without deletions, naming the series "(unnamed)" in errors. */
   public static List<ChunkMeta> merge(List<ChunkMeta> sortedByMinTime) throws IOException {
     return new ChunkMerger().mergeSeries("(unnamed)", sortedByMinTime, null);
   }

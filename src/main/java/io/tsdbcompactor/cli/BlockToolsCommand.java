@@ -1,13 +1,21 @@
 package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.block.BlockCopier;
+import io.tsdbcompactor.block.BlockReader;
+import io.tsdbcompactor.block.ChunkSampleDecoder;
+import io.tsdbcompactor.chunk.ChunkEncoding;
+import io.tsdbcompactor.downsample.AggrChunkDump;
+import io.tsdbcompactor.downsample.AggrType;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +48,9 @@ public final class BlockToolsCommand implements Runnable {
 
   @Command(name = "dump", mixinStandardHelpOptions = true,
       description = "Prints every sample of a block, or of a directory of blocks (overlapping blocks merged), "
-          + "exactly as promtool tsdb dump does: {labels} VALUE TIMESTAMP.")
+          + "exactly as promtool tsdb dump does: {labels} VALUE TIMESTAMP. Downsampled blocks (resolution > 0) "
+          + "are printed one window per line with all their aggregates, after the raw blocks, unless "
+          + "--aggregate picks one aggregate to print in promtool's format.")
   static final class Dump implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "DIR", description = "A block directory or a directory of blocks.")
     Path dir;
@@ -51,14 +61,40 @@ public final class BlockToolsCommand implements Runnable {
     @Option(names = "--max-time", paramLabel = "MS", description = "Last timestamp to print (inclusive).")
     long maxTime = Long.MAX_VALUE;
 
+    @Option(names = "--aggregate", paramLabel = "AGGR",
+        description = "For downsampled blocks: print this aggregate as plain samples "
+            + "(count, sum, min, max, counter, avg).")
+    String aggregate;
+
     @Override
     public Integer call() {
-      PrintStream stdout = System.out;
-      OutputStream out = new BufferedOutputStream(stdout, 1 << 16);
+      OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
+      List<BlockReader> raw = new ArrayList<>();
+      List<BlockReader> downsampled = new ArrayList<>();
       try {
-        new BlockDumper().dump(dir, minTime, maxTime, out);
+        ChunkSampleDecoder decoder = aggregate == null ? null : decoder(aggregate);
+        for (Path p : BlockDumper.blockDirs(dir)) {
+          BlockReader r = BlockReader.open(new FsDirectory(p));
+          (r.meta().resolution() > 0 && decoder == null ? downsampled : raw).add(r);
+        }
+        BlockDumper dumper = new BlockDumper();
+        if (decoder != null) {
+          dumper.withDecoder(ChunkEncoding.AGGR, decoder);
+        }
+        dumper.dump(raw, minTime, maxTime, out);
+        if (!downsampled.isEmpty()) {
+          downsampled.sort((a, b) -> Long.compare(a.meta().minTime, b.meta().minTime));
+          Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+          for (BlockReader r : downsampled) {
+            AggrChunkDump.dump(r, minTime, maxTime, w);
+          }
+          w.flush();
+        }
         out.flush();
         return 0;
+      } catch (CommandLine.ParameterException e) {
+        System.err.println("tools block dump: " + e.getMessage());
+        return 2;
       } catch (IOException | RuntimeException e) {
         try {
           out.flush();
@@ -66,6 +102,32 @@ public final class BlockToolsCommand implements Runnable {
           // Reporting the first error matters more.
         }
         return fail("dump", e);
+      } finally {
+        closeAll(raw);
+        closeAll(downsampled);
+      }
+    }
+
+    private static ChunkSampleDecoder decoder(String name) {
+      if (name.equals("avg")) {
+        return AggrChunkDump.averageDecoder();
+      }
+      for (AggrType t : AggrType.values()) {
+        if (t.name().equalsIgnoreCase(name)) {
+          return AggrChunkDump.decoder(t);
+        }
+      }
+      throw new CommandLine.ParameterException(new CommandLine(new Dump()),
+          "--aggregate must be one of count, sum, min, max, counter, avg; got " + name);
+    }
+  }
+
+  private static void closeAll(List<BlockReader> readers) {
+    for (BlockReader r : readers) {
+      try {
+        r.close();
+      } catch (IOException ignored) {
+        // Read-only.
       }
     }
   }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockDumper;
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.downsample.BlockDownsampler;
+import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.block.Ulid;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -141,6 +144,30 @@ class BlockToolsCommandTest {
       assertEquals(stdout(), copyDump);
       assertEquals(0, Main.run("tools", "block", "verify", created.toString()));
     }
+  }
+
+  @Test
+  void downsampledBlocksDumpWithAllAggregatesOrOneChosen() throws Exception {
+    Path src = BlockDumper.blockDirs(Path.of("testdata/blocks/basic")).get(0);
+    Path dst = tmp.resolve("ds").resolve(Ulid.now().toString());
+    BlockMeta meta = BlockDownsampler.downsample(new FsDirectory(src), new FsDirectory(dst), 300_000);
+    assertEquals(300_000, meta.resolution());
+
+    assertEquals(0, Main.run("tools", "block", "dump", dst.toString()), stderr());
+    String all = stdout();
+    assertTrue(all.contains(" count="), all.substring(0, Math.min(all.length(), 300)));
+    assertTrue(all.startsWith("{__name__=\"http_requests_total\""), all.substring(0, 200));
+
+    out.reset();
+    assertEquals(0, Main.run("tools", "block", "dump", "--aggregate", "count", dst.toString()), stderr());
+    String counts = stdout();
+    String firstLine = counts.lines().findFirst().orElseThrow();
+    assertTrue(firstLine.matches("\\{.*\\} \\d+ \\d+"), firstLine);
+    assertEquals(all.lines().filter(l -> l.contains(" count=")).count(), counts.lines().count());
+
+    assertEquals(0, Main.run("tools", "block", "verify", dst.toString()), stderr());
+    assertEquals(2, Main.run("tools", "block", "dump", "--aggregate", "median", dst.toString()));
+    assertTrue(stderr().contains("--aggregate"), stderr());
   }
 
   @Test
