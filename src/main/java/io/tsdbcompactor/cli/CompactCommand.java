@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,18 +38,7 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class CompactCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  static final class Objstore {
-    @Option(names = "--objstore.config-file", paramLabel = "<file>",
-        description = "Path to the YAML bucket configuration (Thanos objstore format: S3 or FILESYSTEM).")
-    Path configFile;
-
-    @Option(names = "--objstore.config", paramLabel = "<yaml>",
-        description = "The bucket configuration YAML itself, instead of --objstore.config-file.")
-    String config;
-  }
-
-  @ArgGroup(exclusive = true, multiplicity = "0..1")
-  Objstore objstore;
+  @Mixin ObjstoreOptions objstore;
 
   @Option(names = "--data-dir", defaultValue = "./data", description = "Local work directory. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
@@ -149,6 +139,11 @@ public final class CompactCommand implements Callable<Integer> {
   @Option(names = "--compact.enable-vertical-compaction", hidden = true,
       description = "Accepted for Thanos compatibility: overlapping blocks are always merged.")
   boolean enableVerticalCompaction;
+
+  /** Whether an objstore flag was given (otherwise the demo bucket is used). */
+  boolean objstoreGiven() {
+    return objstore.configFile != null || objstore.configContent != null;
+  }
 
   /** Builds the run options from the flags; {@link IllegalArgumentException} with a one-line reason. */
   RunOptions runOptions() throws IOException {

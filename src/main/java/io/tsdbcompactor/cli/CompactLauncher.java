@@ -49,18 +49,16 @@ final class CompactLauncher {
     Bucket bucket;
     String bucketName;
     try {
-      if (c.demo || c.objstore == null) {
+      if (c.demo || !c.objstoreGiven()) {
         Path demoDir = options.dataDir().resolve("demo-bucket");
-        if (c.objstore == null && !c.demo) {
+        if (!c.demo) {
           out.println("compact: no --objstore.config(-file) given: running on the demo bucket " + demoDir);
         }
         ensureDemoBucket(demoDir, c.demoDays, out);
         bucket = ObjstoreConfig.filesystem(demoDir).open();
         bucketName = "demo " + demoDir;
       } else {
-        ObjstoreConfig cfg = c.objstore.configFile != null
-            ? ObjstoreConfig.readFile(c.objstore.configFile)
-            : ObjstoreConfig.parse(c.objstore.config);
+        ObjstoreConfig cfg = c.objstore.config();
         bucket = cfg.open();
         bucketName = cfg.toString();
       }
