@@ -101,7 +101,8 @@ public final class CompactCommand implements Callable<Integer> {
   Relabel relabel;
 
   @Option(names = "--http-address", defaultValue = "0.0.0.0:10902",
-      description = "Listen address for /metrics and the probes (with --wait). Default: ${DEFAULT-VALUE}.")
+      description = "Listen address for /metrics and the probes: always with --wait, during a one-off run only "
+          + "when given. Default: ${DEFAULT-VALUE}.")
   String httpAddress;
 
   @Option(names = "--log.level", defaultValue = "info", description = "debug, info, warn or error. Default: ${DEFAULT-VALUE}.")

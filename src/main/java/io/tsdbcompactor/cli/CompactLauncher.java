@@ -77,7 +77,13 @@ final class CompactLauncher {
       RunProgress progress = terminal ? new TerminalProgress(err) : new LogProgress();
       CompactionRun run = new CompactionRun(bucket, options, metrics, Clock.systemUTC(), progress);
       RunReport r;
-      try {
+      // A one-off run serves the endpoints only when --http-address is given (as the CronJob does), so a laptop
+      // run does not take port 10902 by surprise.
+      boolean serve = c.spec.commandLine().getParseResult().hasMatchedOption("--http-address");
+      try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, metrics::scrape) : null) {
+        if (server != null) {
+          server.setReady(true);
+        }
         r = run.run();
       } catch (IOException | RuntimeException e) {
         err.println("compact: run failed on bucket " + bucketName + ": " + CompactionRunOneLine.of(e));

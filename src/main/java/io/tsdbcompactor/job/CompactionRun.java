@@ -182,7 +182,7 @@ public final class CompactionRun {
   }
 
   private boolean owns(BlockMeta m) {
-    return options.sharding().owns(groupKey(m));
+    return options.sharding().owns(m.externalLabels().without(options.replicaLabels().toArray(new String[0])));
   }
 
   private String groupKey(BlockMeta m) {

@@ -69,7 +69,7 @@ public final class PlanSimulator {
   public Plan simulate(List<BlockMeta> metas, Set<String> noCompact, Set<String> noDownsample, long nowMillis) {
     List<BlockMeta> state = new ArrayList<>();
     for (BlockMeta m : metas) {
-      if (sharding.owns(groupKey(m))) {
+      if (sharding.owns(grouper.group(List.of(m)).get(0).labels())) {
         state.add(m);
       }
     }
