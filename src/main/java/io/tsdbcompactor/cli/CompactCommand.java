@@ -124,7 +124,7 @@ public final class CompactCommand implements Callable<Integer> {
   String pushgatewayJob;
 
   @Option(names = "--shard.total", defaultValue = "1",
-      description = "Number of shards (pods) splitting the groups by a stable hash. Default: ${DEFAULT-VALUE}.")
+      description = "Number of shards (pods) splitting the blocks by a stable hash of their external labels. Default: ${DEFAULT-VALUE}.")
   int shardTotal;
 
   @Option(names = "--shard.index", defaultValue = "${env:JOB_COMPLETION_INDEX:-0}",
@@ -136,6 +136,25 @@ public final class CompactCommand implements Callable<Integer> {
 
   @Option(names = "--demo.days", defaultValue = "28", description = "Days of data in a newly generated demo bucket. Default: ${DEFAULT-VALUE}.")
   int demoDays;
+
+  @Option(names = "--block-meta-fetch-concurrency", defaultValue = "32",
+      description = "meta.json and marker reads at once. Default: ${DEFAULT-VALUE}.")
+  int metaFetchConcurrency;
+
+  @Option(names = "--block-files-concurrency", defaultValue = "1",
+      description = "Files of one block transferred at once. Default: ${DEFAULT-VALUE}.")
+  int blockFilesConcurrency;
+
+  @Option(names = "--compact.blocks-fetch-concurrency", defaultValue = "1",
+      description = "Blocks of one compaction downloaded at once. Default: ${DEFAULT-VALUE}.")
+  int blocksFetchConcurrency;
+
+  @Option(names = "--hash-func", defaultValue = "", description = "\"\" or SHA256: hashes written into meta.json's thanos.files.")
+  String hashFunc;
+
+  @Option(names = "--debug.max-compaction-level", defaultValue = "4", hidden = true,
+      description = "Highest compaction level (0..4 of 1h, 2h, 8h, 2d, 14d).")
+  int maxCompactionLevel;
 
   @Option(names = "--compact.enable-vertical-compaction", hidden = true,
       description = "Accepted for Thanos compatibility: overlapping blocks are always merged.")
@@ -165,7 +184,9 @@ public final class CompactCommand implements Callable<Integer> {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
         downsampleConcurrency, !downsamplingDisable, labels, dedupFunc, relabelYaml, dryRun,
         // An unsharded run ignores JOB_COMPLETION_INDEX (an Indexed Job without --shard.total).
-        new Sharding(shardTotal, shardTotal == 1 ? 0 : shardIndex));
+        new Sharding(shardTotal, shardTotal == 1 ? 0 : shardIndex),
+        new RunOptions.Tuning(metaFetchConcurrency, blockFilesConcurrency, blocksFetchConcurrency, hashFunc,
+            maxCompactionLevel));
   }
 
   @Override

@@ -95,10 +95,14 @@ public final class CompactionRun {
     this.grouper = new Grouper(options.replicaLabels());
     this.retention = new RetentionPlanner(options.retention(), options.downsampling());
     this.compactorOptions = CompactorOptions.defaults()
+        .withRanges(CompactorOptions.rangesForMaxLevel(options.tuning().maxCompactionLevel()))
         .withConcurrency(options.compactConcurrency())
+        .withBlocksFetchConcurrency(options.tuning().blocksFetchConcurrency())
         .withDeduplication(options.replicaLabels(), CompactorOptions.DedupFunc.parse(options.dedupFunc()));
     BlockTransfer.Options t = new BlockTransfer.Options();
     t.clock = clock;
+    t.filesConcurrency = options.tuning().blockFilesConcurrency();
+    t.hashFunc = options.tuning().hashFunc();
     this.transfer = new BlockTransfer(bucket, t);
     this.relabel = RelabelFilter.parse(options.relabelConfigYaml());
   }
@@ -164,6 +168,7 @@ public final class CompactionRun {
     o.consistencyDelay = options.consistencyDelay();
     o.deleteDelay = options.deleteDelay();
     o.clock = clock;
+    o.concurrency = options.tuning().metaFetchConcurrency();
     SyncResult s = new BlockSyncer(bucket, options.dataDir(), o).sync();
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.warn("block {} skipped: {}", f.getKey(), f.getValue());

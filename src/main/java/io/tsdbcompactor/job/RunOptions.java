@@ -21,6 +21,7 @@ import java.util.List;
  * @param relabelConfigYaml {@code --selector.relabel-config(-file)}: keep/drop/hashmod rules on external labels, or null
  * @param dryRun {@code --dry-run}: plan and print, change nothing
  * @param sharding {@code --shard.total/--shard.index}
+ * @param tuning Thanos's concurrency and format knobs that change no behaviour
  */
 public record RunOptions(
     Path dataDir,
@@ -34,7 +35,32 @@ public record RunOptions(
     String dedupFunc,
     String relabelConfigYaml,
     boolean dryRun,
-    Sharding sharding) {
+    Sharding sharding,
+    Tuning tuning) {
+
+  /**
+   * @param metaFetchConcurrency {@code --block-meta-fetch-concurrency}
+   * @param blockFilesConcurrency {@code --block-files-concurrency}
+   * @param blocksFetchConcurrency {@code --compact.blocks-fetch-concurrency}
+   * @param hashFunc {@code --hash-func}: "" or "SHA256" for thanos.files hashes
+   * @param maxCompactionLevel {@code --debug.max-compaction-level}: 0..4 of the range set 1h, 2h, 8h, 2d, 14d
+   */
+  public record Tuning(int metaFetchConcurrency, int blockFilesConcurrency, int blocksFetchConcurrency,
+      String hashFunc, int maxCompactionLevel) {
+    public static final Tuning DEFAULTS = new Tuning(32, 1, 1, "", 4);
+
+    public Tuning {
+      if (metaFetchConcurrency < 1 || blockFilesConcurrency < 1 || blocksFetchConcurrency < 1) {
+        throw new IllegalArgumentException("concurrency flags must be at least 1");
+      }
+      if (!hashFunc.isEmpty() && !hashFunc.equals("SHA256")) {
+        throw new IllegalArgumentException("--hash-func must be \"\" or SHA256, got \"" + hashFunc + "\"");
+      }
+      if (maxCompactionLevel < 0 || maxCompactionLevel > 4) {
+        throw new IllegalArgumentException("--debug.max-compaction-level must be in 0..4, got " + maxCompactionLevel);
+      }
+    }
+  }
 
   public RunOptions {
     replicaLabels = List.copyOf(replicaLabels);
@@ -52,26 +78,26 @@ public record RunOptions(
   /** Thanos's defaults on a given data dir (retention keeps everything). */
   public static RunOptions defaults(Path dataDir) {
     return new RunOptions(dataDir, Duration.ofMinutes(30), Duration.ofHours(48), RetentionPolicy.KEEP_FOREVER,
-        1, 1, true, List.of(), "", null, false, Sharding.NONE);
+        1, 1, true, List.of(), "", null, false, Sharding.NONE, Tuning.DEFAULTS);
   }
 
   public RunOptions withRetention(RetentionPolicy r) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, r, compactConcurrency, downsampleConcurrency,
-        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding);
+        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning);
   }
 
   public RunOptions withDelays(Duration consistency, Duration delete) {
     return new RunOptions(dataDir, consistency, delete, retention, compactConcurrency, downsampleConcurrency,
-        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding);
+        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning);
   }
 
   public RunOptions withDryRun(boolean d) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
-        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, d, sharding);
+        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, d, sharding, tuning);
   }
 
   public RunOptions withSharding(Sharding s) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
-        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, s);
+        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, s, tuning);
   }
 }
