@@ -169,11 +169,11 @@ public final class S3Bucket implements Bucket {
     b.region(Region.of(region));
     String scheme = c.endpoint.startsWith("http://") ? "http" : c.endpoint.startsWith("https://") ? "https"
         : c.insecure ? "http" : "https";
-    if (!aws || c.insecure || c.endpoint.contains("://")) {
+    if (!aws || scheme.equals("http")) {
       b.endpointOverride(URI.create(scheme + "://" + host));
-    } else {
-      b.endpointOverride(URI.create("https://" + host));
     }
+    // On Amazon's own endpoints the SDK derives the endpoint from the region, which keeps cross-region access
+    // and FIPS/dual-stack resolution working.
     boolean pathStyle = switch (c.bucketLookupType) {
       case PATH -> true;
       case VIRTUAL_HOSTED -> false;
@@ -278,9 +278,19 @@ public final class S3Bucket implements Bucket {
       return new BucketException("s3 " + op + " " + (key == null ? "" : key + " ") + "in bucket " + bucket
           + " failed: HTTP " + status + " " + code + ": " + msg, retryable, e);
     }
-    boolean retryable = e instanceof SdkClientException || e.retryable();
+    boolean retryable = e.retryable() || (e instanceof SdkClientException && causedByIo(e));
     return new BucketException("s3 " + op + " " + (key == null ? "" : key + " ") + "in bucket " + bucket + " failed: "
         + e.getMessage(), retryable, e);
+  }
+
+  /** Client-side failures are transient when the network failed, not when e.g. no credentials were found. */
+  private static boolean causedByIo(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // ------------------------------------------------------------------ reads
