@@ -4,6 +4,7 @@
 #
 #   benchmarks/e2e.sh            # 10k series, 16h of data at 120s, three groups
 #   SERIES=2000 CHECK=1 benchmarks/e2e.sh   # smaller, and compare promtool dumps before/after
+#   WORK=/tmp/x REUSE=1 OURS_ONLY=1 benchmarks/e2e.sh   # rerun on the blocks of an earlier run, ours only
 #
 # Groups (external label cluster=...; Prometheus gets one data dir per group):
 #   a  40% of the series, two replicas (replica="0" on [0,16h), replica="1" on [6h,16h)) with the same
@@ -21,6 +22,7 @@ SERIES=${SERIES:-10000}
 STEP=${STEP:-120}
 HOURS=${HOURS:-16}
 XMX=${XMX:-512m}
+CONCURRENCY=${CONCURRENCY:-1}   # --compact.concurrency: groups compacted at once
 CHECK=${CHECK:-0}
 PORT=${PORT:-19090}
 WORK=${WORK:-$(mktemp -d /tmp/tsdbc-e2e.XXXXXX)}
@@ -44,13 +46,17 @@ IMPORTS=(
   "c 1 $sc 9 $HOURS 0 3"
 )
 t_import=$(date +%s)
+# REUSE=1 keeps the promtool blocks of an earlier run in $WORK/import and only rebuilds bucket and copies.
+if [ "${REUSE:-0}" = 1 ]; then rm -rf "$WORK"/{bucket,prom,data,check-*}; mkdir -p "$WORK"/{bucket,prom,data}; fi
 for spec in "${IMPORTS[@]}"; do
   read -r g r n from to off seed <<<"$spec"
-  om="$WORK/import/$g-$r.om"
-  python3 "$ROOT/benchmarks/gen_e2e_openmetrics.py" "$n" "$from" "$to" "$STEP" "$off" "$seed" > "$om"
   dir="$WORK/import/$g-$r"
-  promtool tsdb create-blocks-from openmetrics -q "$om" "$dir" >/dev/null
-  rm -f "$om"
+  if [ "${REUSE:-0}" != 1 ]; then
+    om="$WORK/import/$g-$r.om"
+    python3 "$ROOT/benchmarks/gen_e2e_openmetrics.py" "$n" "$from" "$to" "$STEP" "$off" "$seed" > "$om"
+    promtool tsdb create-blocks-from openmetrics -q "$om" "$dir" >/dev/null
+    rm -f "$om"
+  fi
   mkdir -p "$WORK/prom/$g"
   for b in "$dir"/*/; do
     ulid=$(basename "$b")
@@ -83,12 +89,15 @@ fi
 # ---- ours
 echo "== tsdb-compactor"
 t0=$(date +%s.%N)
-java -Xmx"$XMX" -cp "$JAR" io.tsdbcompactor.compact.CompactDirMain --bucket "$WORK/bucket" \
-  --data-dir "$WORK/data" --replica-label replica --ranges "$RANGES" | tee "$WORK/ours.txt"
+${TIME_CMD:-} java -Xmx"$XMX" ${JAVA_OPTS:-} -cp "$JAR" io.tsdbcompactor.compact.CompactDirMain --bucket "$WORK/bucket" \
+  --data-dir "$WORK/data" --replica-label replica --ranges "$RANGES" --concurrency "${CONCURRENCY:-1}" \
+  | tee "$WORK/ours.txt"
 t1=$(date +%s.%N)
 ours=$(sed -n 's/.*compaction_seconds=\([0-9.]*\).*/\1/p' "$WORK/ours.txt")
 heap=$(sed -n 's/.*peak_heap_mb=\([0-9.]*\).*/\1/p' "$WORK/ours.txt")
 ours_wall=$(echo "$t1 - $t0" | bc)
+
+[ "${OURS_ONLY:-0}" = 1 ] && exit 0
 
 # ---- Prometheus 2.42, one data dir per group
 echo "== prometheus $(prometheus --version 2>&1 | head -1)"
@@ -147,6 +156,6 @@ fi
 ratio=$(echo "scale=2; $prom_total / $ours" | bc)
 echo
 echo "series=$SERIES hours=$HOURS step=${STEP}s blocks=$nblocks"
-echo "tsdb-compactor: ${ours}s compacting (${ours_wall}s with JVM start), peak heap ${heap} MB (-Xmx$XMX)"
+echo "tsdb-compactor (--compact.concurrency=$CONCURRENCY): ${ours}s compacting (${ours_wall}s with JVM start), peak heap ${heap} MB (-Xmx$XMX)"
 echo "prometheus 2.42: ${prom_total}s compacting"
 echo "speed-up (prometheus / ours): ${ratio}x"

@@ -67,7 +67,7 @@ public final class BlockReader implements Closeable {
       return new BlockReader(blockDir, meta, index, chunks, tombstones);
     } catch (NoSuchFileException e) {
       closeQuietly(index, chunks);
-      throw new CorruptDataException(blockDir.describe() + "/" + missingName(e), 0, "file is missing", e);
+      throw new CorruptDataException(missingName(blockDir, e), 0, "file is missing", e);
     } catch (IOException | RuntimeException e) {
       closeQuietly(index, chunks);
       throw e;
@@ -90,9 +90,13 @@ public final class BlockReader implements Closeable {
     return meta;
   }
 
-  private static String missingName(NoSuchFileException e) {
+  /** The missing file's name, with the block directory in front unless the exception names it already. */
+  private static String missingName(Directory blockDir, NoSuchFileException e) {
     String f = e.getFile();
-    return f == null ? "?" : f;
+    if (f == null) {
+      return blockDir.describe() + "/?";
+    }
+    return f.startsWith(blockDir.describe()) || f.startsWith("/") ? f : blockDir.describe() + "/" + f;
   }
 
   private static void closeQuietly(Closeable... cs) {

@@ -64,7 +64,10 @@ public interface Bucket extends Closeable {
    */
   void upload(String key, InputStream in, long length) throws IOException;
 
-  /** Deletes an object; absent objects are ignored. */
+  /**
+   * Deletes an object; absent objects are ignored. A key ending in {@code /} names a directory-marker object
+   * that some S3 tools create; stores without such objects ignore it.
+   */
   void delete(String key) throws IOException;
 
   /** Stores a byte array; can be retried by {@link RetryingBucket}. */

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Wraps a bucket and injects faults, so tests prove that retries and atomic writes do what they claim:
  * failing calls ({@link #failNext}), streams that break after a number of bytes ({@link #breakReadsAfter},
- * {@link #breakUploadsAfter}), short reads that return a few bytes per call ({@link #shortReads}). Faults are
+ * {@link #breakUploadsAfter}), short reads that return a few bytes per call ({@link #shortReads}), slow reads
+ * ({@link #slowReads}). Faults are
  * counted down across threads; {@link #calls} tells how often each operation ran.
  */
 public final class FaultInjectingBucket implements Bucket {
@@ -30,6 +31,8 @@ public final class FaultInjectingBucket implements Bucket {
   private final java.util.List<String> journal = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private volatile int shortReadMax;
   private volatile boolean retryable = true;
+  private volatile java.time.Duration readDelay = java.time.Duration.ZERO;
+  private volatile RetryPolicy.Sleeper sleeper = RetryPolicy.THREAD_SLEEP;
 
   public FaultInjectingBucket(Bucket delegate) {
     this.delegate = delegate;
@@ -65,6 +68,16 @@ public final class FaultInjectingBucket implements Bucket {
   /** Read streams return at most {@code maxBytes} per call (0 turns this off): slow, short reads. */
   public FaultInjectingBucket shortReads(int maxBytes) {
     this.shortReadMax = maxBytes;
+    return this;
+  }
+
+  /**
+   * Every read call on a returned stream first waits {@code delay} through {@code sleeper}: a slow store.
+   * Tests pass a sleeper that records instead of waiting.
+   */
+  public FaultInjectingBucket slowReads(java.time.Duration delay, RetryPolicy.Sleeper sleeper) {
+    this.readDelay = delay;
+    this.sleeper = sleeper;
     return this;
   }
 
@@ -189,6 +202,14 @@ public final class FaultInjectingBucket implements Bucket {
     public int read(byte[] b, int off, int len) throws IOException {
       if (len == 0) {
         return 0;
+      }
+      if (!readDelay.isZero()) {
+        try {
+          sleeper.sleep(readDelay);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted during an injected slow read of " + key);
+        }
       }
       int want = len;
       if (maxChunk > 0) {

@@ -204,6 +204,9 @@ public final class FilesystemBucket implements Bucket {
 
   @Override
   public void delete(String key) throws IOException {
+    if (key.endsWith("/")) {
+      return; // folders vanish with their last file
+    }
     Path p = path(key);
     Files.deleteIfExists(p);
     // Remove folders left empty, so the listing no longer shows them (S3 has no folders to leave behind).

@@ -46,10 +46,24 @@ public final class ChunkCutter {
     }
   }
 
-  /** Encodes every sample of {@code it} into {@code out}. */
+  /** Drops the chunk in progress. */
+  public void reset() {
+    enc.reset();
+  }
+
+  /**
+   * Encodes every sample of {@code it} into {@code out}, after any chunk in progress. If the iterator fails,
+   * the chunk in progress is dropped (the cutter is clean for the next use) and {@code out} keeps only the
+   * chunks completed before the failure.
+   */
   public void cut(SampleIterator it, List<ChunkMeta> out) throws CorruptDataException {
-    while (it.next()) {
-      append(it.timestamp(), it.value(), out);
+    try {
+      while (it.next()) {
+        append(it.timestamp(), it.value(), out);
+      }
+    } catch (CorruptDataException | RuntimeException e) {
+      enc.reset();
+      throw e;
     }
     flush(out);
   }

@@ -147,6 +147,7 @@ public final class ChunkMerger {
       iters[i].reset(series, g.get(i), null);
     }
     merging.reset(iters, k);
+    cutter.reset(); // nothing left over from a merge that failed half-way
     cutter.cut(merging, out);
   }
 

@@ -19,7 +19,6 @@ public final class SeriesSampleIterator implements SampleIterator {
   private int count;
   private int idx;
   private ChunkMeta cur;
-  private String curName;
   private long[] deleted;
   private boolean any;
   private long last;
@@ -82,17 +81,25 @@ public final class SeriesSampleIterator implements SampleIterator {
         }
         cur = single != null ? single : chunks.get(idx);
         idx++;
-        curName = "series " + series + " chunk [" + cur.minTime + "," + cur.maxTime + "] ref 0x"
-            + Long.toHexString(cur.ref);
-        it.reset(curName, cur.chunk.data());
+        // The full name is built only for an error: no per-chunk string garbage on the hot path.
+        it.reset(series, cur.chunk.data());
       }
-      if (!it.next()) {
+      boolean more;
+      try {
+        more = it.next();
+      } catch (CorruptDataException e) {
+        String prefix = e.file() + " at offset " + e.offset() + ": ";
+        String problem = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length())
+            : e.getMessage();
+        throw new CorruptDataException(chunkName(), e.offset(), problem, e);
+      }
+      if (!more) {
         cur = null;
         continue;
       }
       long t = it.timestamp();
       if (t < cur.minTime || t > cur.maxTime || (any && t <= last)) {
-        throw new CorruptDataException(curName, 0, "sample at " + t + (any ? " after " + last : "")
+        throw new CorruptDataException(chunkName(), 0, "sample at " + t + (any ? " after " + last : "")
             + (t < cur.minTime || t > cur.maxTime
                 ? " lies outside the chunk's time range" : " is not in increasing order"));
       }
@@ -102,6 +109,11 @@ public final class SeriesSampleIterator implements SampleIterator {
         return true;
       }
     }
+  }
+
+  private String chunkName() {
+    return "series " + series + " chunk [" + cur.minTime + "," + cur.maxTime + "] ref 0x"
+        + Long.toHexString(cur.ref);
   }
 
   static boolean isDeleted(long t, long[] deleted) {

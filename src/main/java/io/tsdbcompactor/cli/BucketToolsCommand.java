@@ -89,7 +89,7 @@ public final class BucketToolsCommand implements Runnable {
     ObjstoreOptions objstore;
 
     @Option(names = "--block-meta-fetch-concurrency", defaultValue = "32", paramLabel = "<n>",
-        description = "Number of goroutines to use when fetching block metadata from object storage (default ${DEFAULT-VALUE}).")
+        description = "Number of threads fetching block metadata and markers from object storage (default ${DEFAULT-VALUE}).")
     int metaConcurrency;
 
     @Option(names = "--data-dir", paramLabel = "<dir>",

@@ -243,7 +243,8 @@ public final class BlockMerger {
       } else {
         all.sort((a, b) -> Long.compare(a.minTime, b.minTime)); // stable: block order breaks ties
         try {
-          merged = acrossBlocks.merge(labels.toString(), all);
+          // The label set is named by the exceptions below; building its string for every series costs.
+          merged = acrossBlocks.merge("", all);
         } catch (CorruptDataException e) {
           throw new BadBlockException(ulids(same), BadBlockException.REASON_CORRUPT,
               "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);

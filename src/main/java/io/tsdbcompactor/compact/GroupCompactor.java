@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>plan</b> with {@link GuardedPlanner} (overlaps first, then leveled ranges; index-size guard);</li>
  *   <li><b>download</b> the planned blocks into {@code <data-dir>/compact/<group key>/<ULID>};</li>
  *   <li><b>merge</b> them with {@link BlockMerger} into a new block beside them;</li>
- *   <li><b>verify</b> the new block ({@link OutputVerifier}) and record its index stats;</li>
+ *   <li><b>verify</b> the new block ({@link OutputVerifier}: block.BlockVerifier) and record its index stats;</li>
  *   <li><b>upload</b> it, meta.json last;</li>
  *   <li><b>retire</b> the sources: a deletion mark each (deleted later, after the delete delay).</li>
  * </ol>
@@ -188,7 +188,9 @@ public final class GroupCompactor {
 
   /** Download, merge, verify, upload; returns the uploaded block's meta, or null if it had no samples. */
   private BlockMeta compactOnce(Group group, List<BlockMeta> plan, Path workDir) throws IOException {
+    long t0 = System.nanoTime();
     List<BlockMerger.Input> inputs = download(plan, workDir);
+    long t1 = System.nanoTime();
     String ulid = Ulid.now().toString();
     Path outDir = workDir.resolve(ulid);
     Files.createDirectories(outDir);
@@ -198,17 +200,22 @@ public final class GroupCompactor {
     if (meta == null) {
       return null;
     }
-    OutputVerifier.IndexStats stats;
+    long t2 = System.nanoTime();
     try {
-      stats = OutputVerifier.verify(out, meta);
+      OutputVerifier.verify(out);
     } catch (IOException e) {
       throw new IOException("group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
           + " failed verification, not uploaded: " + e.getMessage(), e);
     }
+    OutputVerifier.IndexStats stats = OutputVerifier.indexStats(out);
     meta.thanos().seriesMaxSize = stats.seriesMaxSize();
     meta.thanos().chunkMaxSize = stats.chunkMaxSize();
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+    long t3 = System.nanoTime();
     bucket.upload(outDir);
+    long t4 = System.nanoTime();
+    LOG.info("group {}: block {}: download {} ms, merge {} ms, verify {} ms, upload {} ms", group.key(), ulid,
+        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
     return meta;
   }
 

@@ -110,5 +110,12 @@ public final class BlocksCleaner {
     if (hasMark) {
       bucket.delete(markKey);
     }
+    for (String dirMarker : new String[] {ulid + "/chunks/", ulid + "/"}) {
+      try {
+        bucket.delete(dirMarker);
+      } catch (IOException e) {
+        LOG.debug("could not delete directory marker {}: {}", dirMarker, e.toString()); // best effort, as in Thanos
+      }
+    }
   }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.XorEncoder;
 import io.tsdbcompactor.chunk.XorIterator;
@@ -225,6 +227,33 @@ class BlockRoundTripTest {
         }
       }
     }
+  }
+
+  @Test
+  void statsCountSamplesPerEncodingAsThanosDoes() throws Exception {
+    XorEncoder e = new XorEncoder();
+    for (int i = 0; i < 7; i++) {
+      e.append(i, i);
+    }
+    // Histogram chunks are carried, not decoded: only their 2-byte sample count matters here.
+    ChunkMeta hist = new ChunkMeta(100, 200, 0, new Chunk(ChunkEncoding.HISTOGRAM, new byte[] {0, 5, 0, 0}));
+    ChunkMeta fhist = new ChunkMeta(300, 400, 0, new Chunk(ChunkEncoding.FLOAT_HISTOGRAM, new byte[] {0, 3, 0}));
+    // AggrChunk: uvarint length, encoding byte, then the count aggregate's XOR chunk (2-byte count first).
+    byte[] countChunk = e.toChunk().data();
+    byte[] aggr = new byte[2 + countChunk.length];
+    aggr[0] = (byte) countChunk.length;
+    aggr[1] = (byte) ChunkEncoding.XOR;
+    System.arraycopy(countChunk, 0, aggr, 2, countChunk.length);
+    ChunkMeta ag = new ChunkMeta(500, 600, 0, new Chunk(ChunkEncoding.AGGR, aggr));
+    MemoryDirectory dir = write(List.of(new Series(Labels.of("a", "1"), List.of(e.toChunkMeta(), hist)),
+        new Series(Labels.of("a", "2"), List.of(fhist, ag))), template(Ulid.generate(0, new Random(9)).toString(),
+        0, 1000, false), 512L << 20);
+    BlockMeta m = BlockReader.readMeta(dir);
+    assertEquals(2, m.stats.numSeries);
+    assertEquals(4, m.stats.numChunks);
+    assertEquals(7 + 5 + 3 + 7, m.stats.numSamples);
+    assertEquals(7, m.stats.numFloatSamples);
+    assertEquals(5 + 3, m.stats.numHistogramSamples);
   }
 
   @Test

@@ -65,6 +65,16 @@ class RetryingBucketTest {
   }
 
   @Test
+  void slowShortReadsStillDeliverEveryByte() throws Exception {
+    byte[] data = BucketContractTest.random(10_000, 23);
+    mem.upload("b/slow", data);
+    List<Duration> waited = new ArrayList<>();
+    faulty.slowReads(Duration.ofMillis(50), waited::add).shortReads(100);
+    assertArrayEquals(data, bucket.getBytes("b/slow"));
+    assertTrue(waited.size() >= 100, "one wait per short read: " + waited.size());
+  }
+
+  @Test
   void readThatKeepsBreakingFails() throws Exception {
     mem.upload("b/index", BucketContractTest.random(1000, 22));
     faulty.breakReadsAfter(0, 100);

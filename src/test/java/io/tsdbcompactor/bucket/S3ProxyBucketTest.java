@@ -53,13 +53,18 @@ class S3ProxyBucketTest extends AbstractS3BucketTest {
   void secretsNeverReachTheLogs() throws Exception {
     String secret = "Log-Secret-Never-Printed-77";
     LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-    ch.qos.logback.classic.Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     ListAppender<ILoggingEvent> appender = new ListAppender<>();
     appender.start();
-    root.addAppender(appender);
-    Level sdkLevel = ctx.getLogger("software.amazon").getLevel();
-    ctx.getLogger("software.amazon").setLevel(Level.DEBUG);
-    ctx.getLogger("io.tsdbcompactor").setLevel(Level.DEBUG);
+    // Capture everything the SDK and our code log, at DEBUG, without printing it.
+    java.util.List<ch.qos.logback.classic.Logger> loggers =
+        java.util.List.of(ctx.getLogger("software.amazon"), ctx.getLogger("io.tsdbcompactor"), ctx.getLogger("org.apache.http"));
+    java.util.List<Level> levels = new java.util.ArrayList<>();
+    for (ch.qos.logback.classic.Logger l : loggers) {
+      levels.add(l.getLevel());
+      l.setLevel(Level.DEBUG);
+      l.setAdditive(false);
+      l.addAppender(appender);
+    }
     try {
       S3Config c = config(((S3Bucket) bucket).name());
       c.secretKey = secret;
@@ -78,8 +83,11 @@ class S3ProxyBucketTest extends AbstractS3BucketTest {
         b.getBytes("l/y");
       }
     } finally {
-      root.detachAppender(appender);
-      ctx.getLogger("software.amazon").setLevel(sdkLevel);
+      for (int i = 0; i < loggers.size(); i++) {
+        loggers.get(i).detachAppender(appender);
+        loggers.get(i).setAdditive(true);
+        loggers.get(i).setLevel(levels.get(i));
+      }
     }
     assertTrue(appender.list.size() > 3, "something was logged");
     for (ILoggingEvent e : appender.list) {

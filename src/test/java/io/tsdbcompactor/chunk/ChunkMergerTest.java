@@ -229,6 +229,42 @@ class ChunkMergerTest {
   }
 
   @Test
+  void damagedGroupsOnlyEverThrowCorruptDataException() throws IOException {
+    Random r = new Random(5);
+    ChunkMerger merger = new ChunkMerger();
+    for (int k = 0; k < 3000; k++) {
+      ChunkMeta a = chunk(0, range(0, 200, 10));
+      ChunkMeta b = chunk(1, range(5, 205, 10));
+      byte[] d = b.chunk.data().clone();
+      switch (k % 3) {
+        case 0 -> d[r.nextInt(d.length)] ^= (byte) (1 << r.nextInt(8));
+        case 1 -> d = java.util.Arrays.copyOf(d, r.nextInt(d.length));
+        default -> d = java.util.Arrays.copyOf(d, d.length + 1 + r.nextInt(4));
+      }
+      ChunkMeta damaged = new ChunkMeta(b.minTime, b.maxTime, 7, new Chunk(ChunkEncoding.XOR, d));
+      try {
+        List<ChunkMeta> out = merger.mergeSeries("s", List.of(a, damaged), null);
+        assertTrue(k % 3 == 0, "only a flip can still decode");
+        samples(out);
+      } catch (CorruptDataException expected) {
+        assertTrue(expected.getMessage().contains("series s"), expected.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void aMergerIsCleanAfterAFailedMerge() throws IOException {
+    ChunkMerger merger = new ChunkMerger();
+    ChunkMeta a = chunk(0, range(0, 100, 10));
+    ChunkMeta b = chunk(0, range(5, 105, 10));
+    byte[] cut = java.util.Arrays.copyOf(b.chunk.data(), b.chunk.data().length - 3);
+    ChunkMeta bad = new ChunkMeta(b.minTime, b.maxTime, 0, new Chunk(ChunkEncoding.XOR, cut));
+    assertThrows(CorruptDataException.class, () -> merger.mergeSeries("s", List.of(a, bad), null));
+    List<ChunkMeta> out = merger.mergeSeries("s", List.of(chunk(0, 1, 2), chunk(0, 2, 3)), null);
+    assertEquals(List.of(1L, 2L, 3L), new ArrayList<>(samples(out).keySet()));
+  }
+
+  @Test
   void unsortedInputIsSortedByMinThenMaxTime() throws IOException {
     ChunkMeta a = chunk(0, 1, 2);
     ChunkMeta b = chunk(0, 5, 6);

@@ -163,6 +163,30 @@ class XorCodecTest {
   }
 
   @Test
+  void iteratesAWindowOfALargerArray() throws CorruptDataException {
+    XorEncoder e = new XorEncoder();
+    e.append(10, 1.25);
+    e.append(20, 2.5);
+    byte[] chunk = e.toChunk().data();
+    byte[] big = new byte[chunk.length + 10];
+    java.util.Arrays.fill(big, (byte) 0xAB);
+    System.arraycopy(chunk, 0, big, 7, chunk.length);
+    XorIterator it = new XorIterator();
+    it.reset("aggr sub-chunk", big, 7, chunk.length);
+    assertTrue(it.next());
+    assertEquals(10, it.timestamp());
+    assertTrue(it.next());
+    assertEquals(2.5, it.value());
+    assertFalse(it.next());
+    // A window one byte short of the chunk is damage reported relative to the window start.
+    it.reset("aggr sub-chunk", big, 7, chunk.length - 1);
+    CorruptDataException ex = assertThrows(CorruptDataException.class, () -> {
+      while (it.next()) { }
+    });
+    assertTrue(ex.offset() <= chunk.length, ex.getMessage());
+  }
+
+  @Test
   void encoderRejectsMoreThanTheCountHolds() {
     XorEncoder e = new XorEncoder();
     for (int i = 0; i < XorEncoder.MAX_SAMPLES; i++) {

@@ -32,7 +32,7 @@ class BlocksCleanerTest {
     BlocksCleaner.deleteBlock(b, id);
     List<String> deletes = b.journal().stream().filter(s -> s.startsWith("DELETE")).map(s -> s.substring(7)).toList();
     assertEquals(List.of(id + "/meta.json", id + "/chunks/000001", id + "/chunks/000002", id + "/index",
-        id + "/no-compact-mark.json", id + "/deletion-mark.json"), deletes);
+        id + "/no-compact-mark.json", id + "/deletion-mark.json", id + "/chunks/", id + "/"), deletes);
     assertEquals(0, mem.size());
   }
 
