@@ -247,5 +247,24 @@ class BlockPromtoolTest {
     long lo = 1_720_000_000_000L + 3_000_000;
     long hi = lo + 5_000_000;
     assertEquals(Promtool.dump(tmp, blocks, lo, hi), ourDump(dir, lo, hi));
+
+    // Deletions in some of the overlapping blocks, combined with the merge and with trimming.
+    Random rnd = new Random(seed);
+    for (int i = 0; i < blocks.size(); i += 2) {
+      FsDirectory bd = new FsDirectory(blocks.get(i));
+      Tombstones.Builder tb = new Tombstones.Builder();
+      try (BlockReader r = BlockReader.open(bd)) {
+        BlockReader.Series s = r.series();
+        while (s.next()) {
+          if (rnd.nextInt(3) == 0) {
+            long a = r.meta().minTime + rnd.nextInt(2_000_000);
+            tb.add(s.ref(), new Interval(a, a + rnd.nextInt(3_000_000)));
+          }
+        }
+      }
+      Tombstones.write(bd, tb.build());
+    }
+    assertEquals(Promtool.dump(tmp, blocks, null, null), ourDump(dir, Long.MIN_VALUE, Long.MAX_VALUE));
+    assertEquals(Promtool.dump(tmp, blocks, lo, hi), ourDump(dir, lo, hi));
   }
 }
