@@ -1,0 +1,112 @@
+package io.tsdbcompactor.bucket;
+
+import java.io.ByteArrayInputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An object store seen as Thanos sees it: a flat namespace of immutable objects whose keys use {@code /} as
+ * the directory delimiter. Implementations: {@link S3Bucket}, {@link FilesystemBucket}, {@link MemoryBucket};
+ * wrappers: {@link RetryingBucket} (transient faults), {@link FaultInjectingBucket} (tests).
+ *
+ * <p>Keys never start with {@code /}. A missing object is reported as {@link ObjectNotFoundException} by the
+ * reading methods; {@link #delete} of a missing object is not an error (S3 semantics). Every method may be
+ * called from several threads at once.
+ */
+public interface Bucket extends Closeable {
+
+  /** A short name for messages: the bucket name or the directory, never a credential. */
+  String name();
+
+  /**
+   * Lists the entries under {@code prefix} in ascending key order (bytewise). The prefix is a directory: a
+   * trailing {@code /} is added when missing ({@code ""} is the root). Without {@code recursive}, objects
+   * directly under the prefix are returned with their attributes and each sub-directory once, as an entry
+   * whose key ends in {@code /} (size 0, no time); with {@code recursive} every object below is returned and
+   * no directory entries. The visitor may stop the listing early by returning false.
+   */
+  void list(String prefix, boolean recursive, ListVisitor visitor) throws IOException;
+
+  /** Collects {@link #list(String, boolean, ListVisitor)}. */
+  default List<ListEntry> list(String prefix, boolean recursive) throws IOException {
+    List<ListEntry> out = new ArrayList<>();
+    list(prefix, recursive, e -> {
+      out.add(e);
+      return true;
+    });
+    return out;
+  }
+
+  /** Opens an object for reading; the caller closes the stream. */
+  InputStream get(String key) throws IOException;
+
+  /**
+   * Reads {@code length} bytes from {@code offset} ({@code length < 0}: to the end). A range that reaches
+   * past the end returns the bytes that exist, as S3 does.
+   */
+  InputStream getRange(String key, long offset, long length) throws IOException;
+
+  /** Whether the object exists. */
+  boolean exists(String key) throws IOException;
+
+  /** Size and last-modified time; {@link ObjectNotFoundException} if absent. */
+  ObjectAttributes attributes(String key) throws IOException;
+
+  /**
+   * Stores an object from a stream, replacing any object of that key. {@code length} is the exact number
+   * of bytes when known, else -1. A reader sees either the old object or the whole new one, never a part.
+   * The stream is read to its end (or {@code length}) but not closed.
+   */
+  void upload(String key, InputStream in, long length) throws IOException;
+
+  /**
+   * Deletes an object; absent objects are ignored. A key ending in {@code /} names a directory-marker object
+   * that some S3 tools create; stores without such objects ignore it.
+   */
+  void delete(String key) throws IOException;
+
+  /** Stores a byte array; can be retried by {@link RetryingBucket}. */
+  default void upload(String key, byte[] content) throws IOException {
+    upload(key, new ByteArrayInputStream(content), content.length);
+  }
+
+  /** Stores a local file; can be retried by {@link RetryingBucket}. */
+  default void upload(String key, Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      upload(key, in, Files.size(file));
+    }
+  }
+
+  /** Reads a whole (small) object: meta.json, markers. */
+  default byte[] getBytes(String key) throws IOException {
+    try (InputStream in = get(key)) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Override
+  default void close() throws IOException {}
+
+  /** Receives listing entries; returning false stops the listing. */
+  @FunctionalInterface
+  interface ListVisitor {
+    boolean visit(ListEntry entry) throws IOException;
+  }
+
+  /** Normalises a directory prefix: "" stays "", anything else ends in exactly one '/'. */
+  static String dirPrefix(String prefix) {
+    if (prefix == null || prefix.isEmpty()) {
+      return "";
+    }
+    String p = prefix;
+    while (p.endsWith("/")) {
+      p = p.substring(0, p.length() - 1);
+    }
+    return p.isEmpty() ? "" : p + "/";
+  }
+}

@@ -1,0 +1,272 @@
+package io.tsdbcompactor.bucket;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * A local directory used as a bucket, like Thanos's {@code type: FILESYSTEM}: the key {@code a/b/c} is the
+ * file {@code <root>/a/b/c}. Writes go to a hidden temporary file in the target folder and are then renamed
+ * over the target, so a reader (or a crash) never sees half an object. Deleting the last object of a folder
+ * removes the folder, so a deleted block leaves no empty directory behind to be listed.
+ */
+public final class FilesystemBucket implements Bucket {
+  /** Temporary files start with this; listings skip them. */
+  static final String TEMP_PREFIX = ".tmp-upload-";
+
+  private final Path root;
+
+  public FilesystemBucket(Path root) throws IOException {
+    this.root = root.toAbsolutePath().normalize();
+    Files.createDirectories(this.root);
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public String name() {
+    return root.toString();
+  }
+
+  private Path path(String key) {
+    return root.resolve(Keys.check(key));
+  }
+
+  @Override
+  public void list(String prefix, boolean recursive, ListVisitor visitor) throws IOException {
+    String dir = Bucket.dirPrefix(prefix);
+    Path base = dir.isEmpty() ? root : root.resolve(dir.substring(0, dir.length() - 1));
+    if (!Files.isDirectory(base)) {
+      return;
+    }
+    NavigableMap<String, ListEntry> sorted = new TreeMap<>();
+    if (recursive) {
+      try (Stream<Path> walk = Files.walk(base)) {
+        for (Path p : (Iterable<Path>) walk::iterator) {
+          if (p.equals(base) || isTemp(p)) {
+            continue;
+          }
+          BasicFileAttributes a = readAttributes(p);
+          if (a != null && a.isRegularFile()) {
+            String key = keyOf(p);
+            sorted.put(key, new ListEntry(key, a.size(), a.lastModifiedTime().toInstant()));
+          }
+        }
+      } catch (java.io.UncheckedIOException e) {
+        throw e.getCause();
+      }
+    } else {
+      try (Stream<Path> children = Files.list(base)) {
+        for (Path p : (Iterable<Path>) children::iterator) {
+          if (isTemp(p)) {
+            continue;
+          }
+          BasicFileAttributes a = readAttributes(p);
+          if (a == null) {
+            continue;
+          }
+          String key = keyOf(p);
+          if (a.isDirectory()) {
+            sorted.put(key + "/", ListEntry.directory(key + "/"));
+          } else if (a.isRegularFile()) {
+            sorted.put(key, new ListEntry(key, a.size(), a.lastModifiedTime().toInstant()));
+          }
+        }
+      }
+    }
+    for (ListEntry e : sorted.values()) {
+      if (!visitor.visit(e)) {
+        return;
+      }
+    }
+  }
+
+  private static boolean isTemp(Path p) {
+    return p.getFileName().toString().startsWith(TEMP_PREFIX);
+  }
+
+  private static BasicFileAttributes readAttributes(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      return null; // deleted while listing
+    }
+  }
+
+  private String keyOf(Path p) {
+    return root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
+  }
+
+  @Override
+  public InputStream get(String key) throws IOException {
+    try {
+      return Files.newInputStream(path(key));
+    } catch (NoSuchFileException e) {
+      throw new ObjectNotFoundException(name(), key);
+    }
+  }
+
+  @Override
+  public InputStream getRange(String key, long offset, long length) throws IOException {
+    if (offset < 0) {
+      throw new IllegalArgumentException("negative offset " + offset);
+    }
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path(key), StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      throw new ObjectNotFoundException(name(), key);
+    }
+    ch.position(offset);
+    InputStream in = Channels.newInputStream(ch);
+    return length < 0 ? in : new BoundedInputStream(in, length);
+  }
+
+  @Override
+  public boolean exists(String key) {
+    return Files.isRegularFile(path(key));
+  }
+
+  @Override
+  public ObjectAttributes attributes(String key) throws IOException {
+    try {
+      BasicFileAttributes a = Files.readAttributes(path(key), BasicFileAttributes.class);
+      if (!a.isRegularFile()) {
+        throw new ObjectNotFoundException(name(), key);
+      }
+      return new ObjectAttributes(a.size(), a.lastModifiedTime().toInstant());
+    } catch (NoSuchFileException e) {
+      throw new ObjectNotFoundException(name(), key);
+    }
+  }
+
+  @Override
+  public void upload(String key, InputStream in, long length) throws IOException {
+    Path target = path(key);
+    Files.createDirectories(target.getParent());
+    Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    boolean done = false;
+    try {
+      long copied;
+      try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        copied = length < 0 ? in.transferTo(out) : copyExactly(in, out, length);
+      }
+      if (length >= 0 && copied != length) {
+        throw new BucketException("upload of " + key + ": stream ended after " + copied + " of " + length + " bytes", true);
+      }
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      done = true;
+    } finally {
+      if (!done) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
+  private static long copyExactly(InputStream in, OutputStream out, long length) throws IOException {
+    byte[] buf = new byte[64 * 1024];
+    long copied = 0;
+    while (copied < length) {
+      int n = in.read(buf, 0, (int) Math.min(buf.length, length - copied));
+      if (n < 0) {
+        break;
+      }
+      out.write(buf, 0, n);
+      copied += n;
+    }
+    return copied;
+  }
+
+  @Override
+  public void delete(String key) throws IOException {
+    if (key.endsWith("/")) {
+      return; // folders vanish with their last file
+    }
+    Path p = path(key);
+    Files.deleteIfExists(p);
+    // Remove folders left empty, so the listing no longer shows them (S3 has no folders to leave behind).
+    for (Path dir = p.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
+      try {
+        Files.deleteIfExists(dir);
+      } catch (DirectoryNotEmptyException e) {
+        break;
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FilesystemBucket[" + root + "]";
+  }
+
+  /** Reads at most {@code remaining} bytes of the wrapped stream. */
+  static final class BoundedInputStream extends FilterInputStream {
+    private long remaining;
+
+    BoundedInputStream(InputStream in, long limit) {
+      super(in);
+      this.remaining = limit;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (remaining <= 0) {
+        return -1;
+      }
+      int b = in.read();
+      if (b >= 0) {
+        remaining--;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (remaining <= 0) {
+        return -1;
+      }
+      int n = in.read(b, off, (int) Math.min(len, remaining));
+      if (n > 0) {
+        remaining -= n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long s = in.skip(Math.min(n, remaining));
+      remaining -= s;
+      return s;
+    }
+
+    @Override
+    public int available() throws IOException {
+      return (int) Math.min(in.available(), remaining);
+    }
+  }
+}

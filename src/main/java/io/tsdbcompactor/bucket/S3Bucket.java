@@ -1,0 +1,609 @@
+package io.tsdbcompactor.bucket;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkRequest;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.SdkHttpConfigurationOption;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsRequest;
+import software.amazon.awssdk.services.s3.model.ListObjectsResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+import software.amazon.awssdk.utils.AttributeMap;
+
+/**
+ * A bucket on Amazon S3 or an S3-compatible store (MinIO, Ceph RGW, S3Proxy), on the AWS SDK for Java v2
+ * with the Apache HTTP client.
+ *
+ * <ul>
+ *   <li>Addressing: {@code bucket_lookup_type} auto (path style unless the endpoint is Amazon's), path or
+ *       virtual-hosted; {@code insecure: true} is plain HTTP.
+ *   <li>Credentials: static {@code access_key}/{@code secret_key}[/{@code session_token}], otherwise the SDK's
+ *       default chain (environment, system properties, web identity / IRSA, profile, container, instance profile).
+ *   <li>Checksums: SDK 2.30+ adds CRC checksums to every upload, which many S3-compatible stores reject
+ *       ("x-amz-content-sha256 does not match"). Unless told otherwise, checksums are only sent where S3 requires
+ *       them for endpoints that are not Amazon's; on Amazon the SDK defaults stay.
+ *   <li>Retries: the SDK's standard strategy (throttling such as 503 SlowDown, 5xx, I/O errors) with
+ *       {@code max_retries}; wrap in a {@link RetryingBucket} to resume broken downloads.
+ *   <li>Uploads stream: objects up to {@code part_size} are one PUT; larger ones are a multipart upload of
+ *       {@code part_size} parts, aborted on failure, so a reader never sees a part. Memory: one part.
+ *   <li>Bounded: at most {@code max_conns_per_host} (else {@code max_idle_conns_per_host}) connections.
+ * </ul>
+ */
+public final class S3Bucket implements Bucket {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Bucket.class);
+  private static final Pattern AWS_REGION_HOST = Pattern.compile("^s3[.-]([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?$");
+
+  private final S3Config config;
+  private final S3Client s3;
+  private final String bucket;
+  private final String storageClass;
+  private final Map<String, String> userMetadata;
+  private final String sseCustomerKey; // base64, SSE-C only
+  private final String sseCustomerKeyMd5;
+  private final String kmsContext;
+  /** Page size of listings; S3's own limit is 1000. Lower in tests to exercise paging. */
+  volatile int listMaxKeys = 1000;
+
+  public S3Bucket(S3Config config) throws IOException {
+    config.validate();
+    this.config = config;
+    this.bucket = config.bucket;
+    Map<String, String> meta = new java.util.LinkedHashMap<>(config.putUserMetadata);
+    String sc = null;
+    for (String k : new ArrayList<>(meta.keySet())) {
+      if (k.equalsIgnoreCase("X-Amz-Storage-Class")) {
+        sc = meta.remove(k);
+      }
+    }
+    this.storageClass = sc;
+    this.userMetadata = meta;
+    if (config.sseType.equals("SSE-C")) {
+      byte[] key = Files.readAllBytes(Path.of(config.sseEncryptionKeyFile));
+      if (key.length != 32) {
+        throw new ConfigException("sse_config.encryption_key file must hold a 32-byte key, it holds " + key.length + " bytes");
+      }
+      this.sseCustomerKey = Base64.getEncoder().encodeToString(key);
+      this.sseCustomerKeyMd5 = Base64.getEncoder().encodeToString(md5(key, 0, key.length));
+    } else {
+      this.sseCustomerKey = null;
+      this.sseCustomerKeyMd5 = null;
+    }
+    this.kmsContext = config.sseType.equals("SSE-KMS") && !config.kmsEncryptionContext.isEmpty()
+        ? Base64.getEncoder().encodeToString(new ObjectMapper().writeValueAsBytes(config.kmsEncryptionContext))
+        : null;
+    this.s3 = buildClient(config);
+  }
+
+  private static S3Client buildClient(S3Config c) throws IOException {
+    int maxConns = c.maxConnsPerHost > 0 ? c.maxConnsPerHost : Math.max(1, c.maxIdleConnsPerHost);
+    ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+        .maxConnections(maxConns)
+        .connectionTimeout(c.tlsHandshakeTimeout.isZero() ? Duration.ofSeconds(30) : c.tlsHandshakeTimeout.plusSeconds(20))
+        .socketTimeout(c.responseHeaderTimeout.isZero() ? Duration.ofMinutes(2) : c.responseHeaderTimeout)
+        .connectionMaxIdleTime(c.idleConnTimeout.isZero() ? Duration.ofSeconds(90) : c.idleConnTimeout)
+        // Callers may run more threads than connections: they wait for a connection instead of failing.
+        .connectionAcquisitionTimeout(Duration.ofMinutes(10))
+        .expectContinueEnabled(!c.expectContinueTimeout.isZero())
+        .tcpKeepAlive(true);
+    if (!c.caFile.isEmpty()) {
+      TrustManagerFactory tmf = trustFrom(Path.of(c.caFile));
+      http.tlsTrustManagersProvider(tmf::getTrustManagers);
+    }
+    AttributeMap httpAttrs = c.insecureSkipVerify
+        ? AttributeMap.builder().put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true).build()
+        : AttributeMap.empty();
+
+    S3ClientBuilder b = S3Client.builder()
+        .httpClient(http.buildWithDefaults(httpAttrs))
+        .credentialsProvider(credentials(c))
+        .overrideConfiguration(overrides(c));
+    String host = c.endpoint.replaceFirst("^https?://", "").replaceFirst("/+$", "");
+    boolean aws = c.isAwsEndpoint();
+    String region = c.region;
+    if (aws) {
+      Matcher m = AWS_REGION_HOST.matcher(host.toLowerCase(Locale.ROOT));
+      if (region.isEmpty() && m.matches() && !m.group(1).equals("external-1")) {
+        region = m.group(1);
+      }
+      if (region.isEmpty()) {
+        region = "us-east-1";
+        b.crossRegionAccessEnabled(true); // Thanos finds the bucket's region itself; so does the SDK with this
+      }
+    } else if (region.isEmpty()) {
+      region = "us-east-1";
+    }
+    b.region(Region.of(region));
+    String scheme = c.endpoint.startsWith("http://") ? "http" : c.endpoint.startsWith("https://") ? "https"
+        : c.insecure ? "http" : "https";
+    if (!aws || scheme.equals("http")) {
+      b.endpointOverride(URI.create(scheme + "://" + host));
+    }
+    // On Amazon's own endpoints the SDK derives the endpoint from the region, which keeps cross-region access
+    // and FIPS/dual-stack resolution working.
+    boolean pathStyle = switch (c.bucketLookupType) {
+      case PATH -> true;
+      case VIRTUAL_HOSTED -> false;
+      case AUTO -> !aws;
+    };
+    b.forcePathStyle(pathStyle);
+    S3Config.ChecksumMode mode = c.checksumMode;
+    if (mode == S3Config.ChecksumMode.AUTO) {
+      boolean envSays = System.getenv("AWS_REQUEST_CHECKSUM_CALCULATION") != null
+          || System.getProperty("aws.requestChecksumCalculation") != null;
+      mode = aws || envSays ? null : S3Config.ChecksumMode.WHEN_REQUIRED;
+    }
+    if (mode == S3Config.ChecksumMode.WHEN_REQUIRED) {
+      b.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);
+      b.responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    } else if (mode == S3Config.ChecksumMode.WHEN_SUPPORTED) {
+      b.requestChecksumCalculation(RequestChecksumCalculation.WHEN_SUPPORTED);
+      b.responseChecksumValidation(ResponseChecksumValidation.WHEN_SUPPORTED);
+    }
+    try {
+      return b.build();
+    } catch (SdkException e) {
+      throw new ConfigException("cannot create the S3 client for bucket " + c.bucket + ": " + e.getMessage());
+    }
+  }
+
+  private static AwsCredentialsProvider credentials(S3Config c) {
+    if (!c.accessKey.isEmpty()) {
+      return StaticCredentialsProvider.create(c.sessionToken.isEmpty()
+          ? AwsBasicCredentials.create(c.accessKey, c.secretKey)
+          : AwsSessionCredentials.create(c.accessKey, c.secretKey, c.sessionToken));
+    }
+    return DefaultCredentialsProvider.create();
+  }
+
+  private static ClientOverrideConfiguration overrides(S3Config c) {
+    ClientOverrideConfiguration.Builder o = ClientOverrideConfiguration.builder()
+        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(c.maxRetries + 1).build());
+    if (c.trace) {
+      o.addExecutionInterceptor(new TraceInterceptor());
+    }
+    return o.build();
+  }
+
+  private static TrustManagerFactory trustFrom(Path caFile) throws IOException {
+    try (InputStream in = Files.newInputStream(caFile)) {
+      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+      ks.load(null, null);
+      int i = 0;
+      for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        ks.setCertificateEntry("ca-" + i++, cert);
+      }
+      if (i == 0) {
+        throw new ConfigException("http_config.tls_config.ca_file " + caFile + " holds no certificate");
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      return tmf;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new ConfigException("http_config.tls_config.ca_file " + caFile + " cannot be read: " + e.getMessage());
+    }
+  }
+
+  /** Logs each request at debug level (config {@code trace: enable: true}); never headers, so never credentials. */
+  private static final class TraceInterceptor implements ExecutionInterceptor {
+    @Override
+    public void afterExecution(Context.AfterExecution ctx, ExecutionAttributes attrs) {
+      LOG.debug("s3 {} {} -> {}", ctx.httpRequest().method(), ctx.httpRequest().encodedPath(),
+          ctx.httpResponse().statusCode());
+    }
+
+    @Override
+    public void onExecutionFailure(Context.FailedExecution ctx, ExecutionAttributes attrs) {
+      SdkRequest r = ctx.request();
+      LOG.debug("s3 {} failed: {}", r.getClass().getSimpleName(), ctx.exception().toString());
+    }
+  }
+
+  public S3Config config() {
+    return config;
+  }
+
+  @Override
+  public String name() {
+    return bucket;
+  }
+
+  // ------------------------------------------------------------------ errors
+
+  private IOException translate(String op, String key, SdkException e) {
+    if (e instanceof NoSuchKeyException) {
+      return new ObjectNotFoundException(bucket, key);
+    }
+    if (e instanceof S3Exception s3e) {
+      int status = s3e.statusCode();
+      if (status == 404 && key != null) {
+        return new ObjectNotFoundException(bucket, key);
+      }
+      String code = s3e.awsErrorDetails() == null ? "" : s3e.awsErrorDetails().errorCode();
+      String msg = s3e.awsErrorDetails() == null ? s3e.getMessage() : s3e.awsErrorDetails().errorMessage();
+      boolean retryable = status >= 500 || status == 429 || "SlowDown".equals(code) || "RequestTimeout".equals(code);
+      return new BucketException("s3 " + op + " " + (key == null ? "" : key + " ") + "in bucket " + bucket
+          + " failed: HTTP " + status + " " + code + ": " + msg, retryable, e);
+    }
+    boolean retryable = e.retryable() || (e instanceof SdkClientException && causedByIo(e));
+    return new BucketException("s3 " + op + " " + (key == null ? "" : key + " ") + "in bucket " + bucket + " failed: "
+        + e.getMessage(), retryable, e);
+  }
+
+  /** Client-side failures are transient when the network failed, not when e.g. no credentials were found. */
+  private static boolean causedByIo(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  @Override
+  public void list(String prefix, boolean recursive, ListVisitor visitor) throws IOException {
+    String dir = Bucket.dirPrefix(prefix);
+    String delimiter = recursive ? null : "/";
+    try {
+      if (config.listObjectsVersion.equals("v1")) {
+        listV1(dir, delimiter, visitor);
+      } else {
+        listV2(dir, delimiter, visitor);
+      }
+    } catch (SdkException e) {
+      throw translate("list", dir, e);
+    }
+  }
+
+  private void listV2(String dir, String delimiter, ListVisitor visitor) throws IOException {
+    String token = null;
+    do {
+      ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(dir)
+          .delimiter(delimiter).maxKeys(listMaxKeys).continuationToken(token).build());
+      if (!emit(dir, page.contents(), page.commonPrefixes(), visitor)) {
+        return;
+      }
+      token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+    } while (token != null);
+  }
+
+  private void listV1(String dir, String delimiter, ListVisitor visitor) throws IOException {
+    String marker = null;
+    while (true) {
+      ListObjectsResponse page = s3.listObjects(ListObjectsRequest.builder().bucket(bucket).prefix(dir)
+          .delimiter(delimiter).maxKeys(listMaxKeys).marker(marker).build());
+      if (!emit(dir, page.contents(), page.commonPrefixes(), visitor) || !Boolean.TRUE.equals(page.isTruncated())) {
+        return;
+      }
+      String last = null;
+      for (S3Object o : page.contents()) {
+        last = o.key();
+      }
+      for (CommonPrefix p : page.commonPrefixes()) {
+        if (last == null || p.prefix().compareTo(last) > 0) {
+          last = p.prefix();
+        }
+      }
+      marker = page.nextMarker() != null ? page.nextMarker() : last;
+      if (marker == null) {
+        return;
+      }
+    }
+  }
+
+  /** Merges one page's objects and common prefixes into key order. */
+  private static boolean emit(String dir, List<S3Object> objects, List<CommonPrefix> prefixes, ListVisitor visitor)
+      throws IOException {
+    int i = 0;
+    int j = 0;
+    while (i < objects.size() || j < prefixes.size()) {
+      ListEntry e;
+      if (j >= prefixes.size() || (i < objects.size() && objects.get(i).key().compareTo(prefixes.get(j).prefix()) < 0)) {
+        S3Object o = objects.get(i++);
+        if (o.key().equals(dir) || o.key().endsWith("/")) {
+          continue; // directory marker objects some tools create
+        }
+        e = new ListEntry(o.key(), o.size() == null ? 0 : o.size(), o.lastModified());
+      } else {
+        e = ListEntry.directory(prefixes.get(j++).prefix());
+      }
+      if (!visitor.visit(e)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public InputStream get(String key) throws IOException {
+    return getRange(key, 0, -1);
+  }
+
+  @Override
+  public InputStream getRange(String key, long offset, long length) throws IOException {
+    if (offset < 0) {
+      throw new IllegalArgumentException("negative offset " + offset);
+    }
+    if (length == 0) {
+      attributes(key); // still report a missing object
+      return InputStream.nullInputStream();
+    }
+    GetObjectRequest.Builder r = GetObjectRequest.builder().bucket(bucket).key(key);
+    if (offset > 0 || length > 0) {
+      r.range("bytes=" + offset + "-" + (length > 0 ? Long.toString(offset + length - 1) : ""));
+    }
+    if (sseCustomerKey != null) {
+      r.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
+    }
+    try {
+      return s3.getObject(r.build());
+    } catch (S3Exception e) {
+      if (e.statusCode() == 416) {
+        attributes(key);
+        return InputStream.nullInputStream(); // offset at or past the end: nothing there, as for a file
+      }
+      throw translate("get", key, e);
+    } catch (SdkException e) {
+      throw translate("get", key, e);
+    }
+  }
+
+  @Override
+  public boolean exists(String key) throws IOException {
+    try {
+      attributes(key);
+      return true;
+    } catch (ObjectNotFoundException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public ObjectAttributes attributes(String key) throws IOException {
+    HeadObjectRequest.Builder r = HeadObjectRequest.builder().bucket(bucket).key(key);
+    if (sseCustomerKey != null) {
+      r.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
+    }
+    try {
+      HeadObjectResponse h = s3.headObject(r.build());
+      return new ObjectAttributes(h.contentLength(), h.lastModified());
+    } catch (SdkException e) {
+      throw translate("head", key, e);
+    }
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  @Override
+  public void upload(String key, InputStream in, long length) throws IOException {
+    Keys.check(key);
+    long partSize = config.partSize;
+    if (config.disableMultipart || (length >= 0 && length <= partSize)) {
+      byte[] all = length >= 0 ? in.readNBytes(Math.toIntExact(length)) : in.readAllBytes();
+      if (length >= 0 && all.length != length) {
+        throw new BucketException("upload of " + key + ": stream ended after " + all.length + " of " + length + " bytes", true);
+      }
+      putObject(key, all, all.length);
+      return;
+    }
+    byte[] first = in.readNBytes((int) partSize);
+    if (first.length < partSize) {
+      if (length >= 0 && first.length != length) {
+        throw new BucketException("upload of " + key + ": stream ended after " + first.length + " of " + length + " bytes", true);
+      }
+      putObject(key, first, first.length);
+      return;
+    }
+    multipart(key, in, first, length);
+  }
+
+  private void putObject(String key, byte[] data, int len) throws IOException {
+    PutObjectRequest.Builder r = PutObjectRequest.builder().bucket(bucket).key(key).contentLength((long) len);
+    applyWriteOptions(r);
+    if (config.sendContentMd5) {
+      r.contentMD5(Base64.getEncoder().encodeToString(md5(data, 0, len)));
+    }
+    try {
+      s3.putObject(r.build(), RequestBody.fromBytes(len == data.length ? data : java.util.Arrays.copyOf(data, len)));
+    } catch (SdkException e) {
+      throw translate("put", key, e);
+    }
+  }
+
+  private void applyWriteOptions(PutObjectRequest.Builder r) {
+    if (!userMetadata.isEmpty()) {
+      r.metadata(userMetadata);
+    }
+    if (storageClass != null) {
+      r.storageClass(storageClass);
+    }
+    switch (config.sseType) {
+      case "SSE-S3" -> r.serverSideEncryption(ServerSideEncryption.AES256);
+      case "SSE-KMS" -> r.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(config.kmsKeyId)
+          .ssekmsEncryptionContext(kmsContext);
+      case "SSE-C" -> r.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
+      default -> { }
+    }
+  }
+
+  private void multipart(String key, InputStream in, byte[] first, long length) throws IOException {
+    CreateMultipartUploadRequest.Builder cr = CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
+    if (!userMetadata.isEmpty()) {
+      cr.metadata(userMetadata);
+    }
+    if (storageClass != null) {
+      cr.storageClass(storageClass);
+    }
+    switch (config.sseType) {
+      case "SSE-S3" -> cr.serverSideEncryption(ServerSideEncryption.AES256);
+      case "SSE-KMS" -> cr.serverSideEncryption(ServerSideEncryption.AWS_KMS).ssekmsKeyId(config.kmsKeyId)
+          .ssekmsEncryptionContext(kmsContext);
+      case "SSE-C" -> cr.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
+      default -> { }
+    }
+    String uploadId;
+    try {
+      uploadId = s3.createMultipartUpload(cr.build()).uploadId();
+    } catch (SdkException e) {
+      throw translate("create multipart upload", key, e);
+    }
+    boolean completed = false;
+    try {
+      List<CompletedPart> parts = new ArrayList<>();
+      byte[] part = first;
+      long total = 0;
+      int number = 1;
+      while (part.length > 0) {
+        if (number > 10_000) {
+          throw new BucketException("upload of " + key + " needs more than 10000 parts; raise part_size", false);
+        }
+        UploadPartRequest.Builder pr = UploadPartRequest.builder().bucket(bucket).key(key).uploadId(uploadId)
+            .partNumber(number).contentLength((long) part.length);
+        if (sseCustomerKey != null) {
+          pr.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
+        }
+        if (config.sendContentMd5) {
+          pr.contentMD5(Base64.getEncoder().encodeToString(md5(part, 0, part.length)));
+        }
+        String etag;
+        try {
+          etag = s3.uploadPart(pr.build(), RequestBody.fromBytes(part)).eTag();
+        } catch (SdkException e) {
+          throw translate("upload part " + number + " of", key, e);
+        }
+        parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+        total += part.length;
+        number++;
+        long want = config.partSize;
+        if (length >= 0) {
+          want = Math.min(want, length - total);
+        }
+        part = want <= 0 ? new byte[0] : in.readNBytes((int) want);
+      }
+      if (length >= 0 && total != length) {
+        throw new BucketException("upload of " + key + ": stream ended after " + total + " of " + length + " bytes", true);
+      }
+      try {
+        s3.completeMultipartUpload(CompleteMultipartUploadRequest.builder().bucket(bucket).key(key).uploadId(uploadId)
+            .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()).build());
+      } catch (SdkException e) {
+        throw translate("complete multipart upload", key, e);
+      }
+      completed = true;
+    } finally {
+      if (!completed) {
+        try {
+          s3.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key).uploadId(uploadId).build());
+        } catch (SdkException e) {
+          LOG.warn("could not abort multipart upload of {} in bucket {}: {}", key, bucket, e.getMessage());
+        }
+      }
+    }
+  }
+
+  @Override
+  public void delete(String key) throws IOException {
+    try {
+      s3.deleteObject(b -> b.bucket(bucket).key(key));
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404) {
+        throw translate("delete", key, e);
+      }
+    } catch (SdkException e) {
+      throw translate("delete", key, e);
+    }
+  }
+
+  /** Creates the bucket (tests and demos; operators create buckets themselves). */
+  public void createBucketIfMissing() throws IOException {
+    try {
+      s3.headBucket(b -> b.bucket(bucket));
+    } catch (S3Exception e) {
+      if (e.statusCode() != 404) {
+        throw translate("head bucket", null, e);
+      }
+      try {
+        s3.createBucket(b -> b.bucket(bucket));
+      } catch (SdkException e2) {
+        throw translate("create bucket", null, e2);
+      }
+    } catch (SdkException e) {
+      throw translate("head bucket", null, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+  }
+
+  private static byte[] md5(byte[] data, int off, int len) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("MD5");
+      md.update(data, off, len);
+      return md.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "S3Bucket[" + config + "]";
+  }
+}

@@ -1,0 +1,58 @@
+package io.tsdbcompactor.cli;
+
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.ConfigException;
+import io.tsdbcompactor.bucket.ObjstoreConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The objstore flags of every command that reads a bucket, as Thanos names them. Use with
+ * {@code @Mixin ObjstoreOptions objstore;} and then {@code objstore.open()}. The YAML is Thanos's unchanged
+ * ({@link ObjstoreConfig}); {@code $(VAR)} is replaced from the environment. The content flag is never
+ * echoed: not in {@code --help}, not in errors.
+ */
+public final class ObjstoreOptions {
+  @Option(names = "--objstore.config-file", paramLabel = "<file-path>",
+      description = "Path to YAML file that contains object store configuration (Thanos format: type S3 or FILESYSTEM).")
+  Path configFile;
+
+  @Option(names = "--objstore.config", paramLabel = "<content>",
+      description = "Alternative to 'objstore.config-file' flag (mutually exclusive). Content of YAML file that "
+          + "contains object store configuration.")
+  String configContent;
+
+  /** The parsed configuration; {@link ConfigException} when the flags are missing, both given, or wrong. */
+  public ObjstoreConfig config() throws IOException {
+    if (configFile != null && configContent != null) {
+      throw new ConfigException("--objstore.config-file and --objstore.config are mutually exclusive");
+    }
+    if (configFile != null) {
+      String text;
+      try {
+        text = Files.readString(configFile);
+      } catch (NoSuchFileException e) {
+        throw new ConfigException("objstore config file " + configFile + " does not exist");
+      }
+      return ObjstoreConfig.parse(text);
+    }
+    if (configContent != null) {
+      return ObjstoreConfig.parse(configContent);
+    }
+    throw new ConfigException("no object store configuration: give --objstore.config-file or --objstore.config");
+  }
+
+  /** Opens the configured bucket (with retries). */
+  public Bucket open() throws IOException {
+    return config().open();
+  }
+
+  /** For tests and embedding: sets the YAML content. */
+  public ObjstoreOptions withContent(String yaml) {
+    this.configContent = yaml;
+    return this;
+  }
+}

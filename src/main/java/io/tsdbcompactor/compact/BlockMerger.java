@@ -1,0 +1,343 @@
+package io.tsdbcompactor.compact;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkEncoding;
+import io.tsdbcompactor.chunk.ChunkMerger;
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.UnmergeableChunksException;
+import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
+import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
+import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexSeries;
+import io.tsdbcompactor.index.IndexWriter;
+import io.tsdbcompactor.index.SeriesCursor;
+import io.tsdbcompactor.index.StringCursor;
+import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.tombstones.Interval;
+import io.tsdbcompactor.tombstones.Tombstones;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * Merges N input blocks into one output block, streaming: the inputs' series are read in label order through
+ * one cursor each and k-way merged; for each series only its chunks are held in memory. Memory grows with the
+ * number of inputs, the longest series and the output's postings (kept by the index writer), never with the
+ * number of samples or the size of the chunk files.
+ *
+ * <p>What reaches the output, as Prometheus's compactor (tsdb/compact.go, fact sheet §4.8) decides:
+ * <ul>
+ *   <li>Symbols: the union of the inputs' symbol tables.</li>
+ *   <li>Per input, a series' chunks lose their tombstoned samples and any samples outside that block's
+ *       [minTime, maxTime) (such chunks are decoded and re-encoded; the others keep their bytes).</li>
+ *   <li>Per series, the chunks of all inputs go through the {@link SeriesChunkMerger}: chunks that overlap
+ *       nothing are copied byte for byte, overlaps are merged (chained merge, or penalty deduplication).</li>
+ *   <li>Series left without chunks are dropped. If no series is left, no block is written.</li>
+ * </ul>
+ * Written files: {@code chunks/NNNNNN}, {@code index}, {@code meta.json} (last). No tombstones file: Thanos
+ * removes it before upload anyway.
+ */
+public final class BlockMerger {
+  /** One input: its meta.json and its directory. */
+  public record Input(BlockMeta meta, Directory dir) {}
+
+  /** What the output's thanos section says (the group's labels, resolution and extensions). */
+  public record Output(String ulid, Map<String, String> labels, long resolution, JsonNode extensions) {}
+
+  private final CompactorOptions.DedupFunc dedup;
+  private final long maxSegmentBytes;
+
+  public BlockMerger(CompactorOptions.DedupFunc dedup) {
+    this(dedup, ChunkSegmentWriter.DEFAULT_MAX_SEGMENT_BYTES);
+  }
+
+  public BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes) {
+    this.dedup = dedup;
+    this.maxSegmentBytes = maxSegmentBytes;
+  }
+
+  /**
+   * Merges the inputs (in minTime order) into {@code out}.
+   *
+   * @return the output's meta (also written to {@code out/meta.json}), or null if nothing was left to write
+   * @throws BadBlockException when an input is corrupt or its chunks cannot be merged, naming the blocks
+   */
+  public BlockMeta merge(List<Input> inputs, Directory out, Output spec) throws IOException {
+    List<Source> sources = new ArrayList<>(inputs.size());
+    try {
+      for (int i = 0; i < inputs.size(); i++) {
+        sources.add(open(i, inputs.get(i)));
+      }
+      return write(sources, inputs, out, spec);
+    } finally {
+      for (Source s : sources) {
+        s.close();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ inputs
+
+  /** One open input block, positioned at its current series. */
+  private static final class Source implements Closeable {
+    final int ordinal;
+    final String ulid;
+    final BlockMeta meta;
+    final IndexReader index;
+    final ChunkSegmentReader chunks;
+    final Tombstones tombstones;
+    final SeriesCursor cursor;
+    IndexSeries current;
+
+    Source(int ordinal, BlockMeta meta, IndexReader index, ChunkSegmentReader chunks, Tombstones tombstones) {
+      this.ordinal = ordinal;
+      this.ulid = meta.ulid;
+      this.meta = meta;
+      this.index = index;
+      this.chunks = chunks;
+      this.tombstones = tombstones;
+      this.cursor = index.series();
+    }
+
+    boolean advance() throws IOException {
+      try {
+        current = cursor.next() ? cursor.at() : null;
+      } catch (CorruptDataException e) {
+        throw corrupt(this, e);
+      }
+      return current != null;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        index.close();
+      } finally {
+        chunks.close();
+      }
+    }
+  }
+
+  private static BadBlockException corrupt(Source s, IOException e) {
+    return new BadBlockException(List.of(s.ulid), BadBlockException.REASON_CORRUPT,
+        "block " + s.ulid + ": " + e.getMessage(), e);
+  }
+
+  private static Source open(int ordinal, Input in) throws IOException {
+    IndexReader index = null;
+    try {
+      index = IndexReader.open(in.dir(), "index");
+      ChunkSegmentReader chunks = new ChunkSegmentReader(in.dir());
+      Tombstones tombstones = Tombstones.read(in.dir(), Tombstones.FILE_NAME);
+      return new Source(ordinal, in.meta(), index, chunks, tombstones);
+    } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
+      if (index != null) {
+        index.close();
+      }
+      throw new BadBlockException(List.of(in.meta().ulid), BadBlockException.REASON_CORRUPT,
+          "block " + in.meta().ulid + ": " + e.getMessage(), e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ output
+
+  private BlockMeta write(List<Source> sources, List<Input> inputs, Directory out, Output spec) throws IOException {
+    ChunkSegmentWriter chunkWriter = new ChunkSegmentWriter(out, maxSegmentBytes);
+    IndexWriter indexWriter = new IndexWriter(out, "index");
+    BlockMeta.Stats stats = new BlockMeta.Stats();
+    boolean ok = false;
+    try {
+      writeSymbols(sources, indexWriter);
+      writeSeries(sources, chunkWriter, indexWriter, stats);
+      chunkWriter.close();
+      indexWriter.close();
+      ok = true;
+    } finally {
+      if (!ok) {
+        chunkWriter.abort();
+        indexWriter.abort();
+      }
+    }
+    if (stats.numSeries == 0) {
+      for (String f : out.listAll()) {
+        out.delete(f);
+      }
+      return null;
+    }
+    BlockMeta meta = CompactedMeta.build(spec, inputs, stats, chunkWriter.segmentFiles());
+    // Index health stats are read back from the written index by the verifier before upload.
+    out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+    return meta;
+  }
+
+  /** The sorted union of the inputs' symbol tables, by a k-way merge of their (sorted) symbol cursors. */
+  private static void writeSymbols(List<Source> sources, IndexWriter w) throws IOException {
+    record Head(String value, StringCursor cursor, Source source) {}
+    PriorityQueue<Head> heap = new PriorityQueue<>((a, b) -> Labels.compareStrings(a.value, b.value));
+    for (Source s : sources) {
+      StringCursor c = s.index.symbols();
+      try {
+        if (c.next()) {
+          heap.add(new Head(c.value(), c, s));
+        }
+      } catch (CorruptDataException e) {
+        throw corrupt(s, e);
+      }
+    }
+    String last = null;
+    while (!heap.isEmpty()) {
+      Head h = heap.poll();
+      if (last == null || !last.equals(h.value)) {
+        w.addSymbol(h.value);
+        last = h.value;
+      }
+      try {
+        if (h.cursor.next()) {
+          heap.add(new Head(h.cursor.value(), h.cursor, h.source));
+        }
+      } catch (CorruptDataException e) {
+        throw corrupt(h.source, e);
+      }
+    }
+  }
+
+  private void writeSeries(List<Source> sources, ChunkSegmentWriter chunkWriter, IndexWriter indexWriter,
+      BlockMeta.Stats stats) throws IOException {
+    PriorityQueue<Source> heap = new PriorityQueue<>((a, b) -> {
+      int c = a.current.labels().compareTo(b.current.labels());
+      return c != 0 ? c : Integer.compare(a.ordinal, b.ordinal);
+    });
+    for (Source s : sources) {
+      if (s.advance()) {
+        heap.add(s);
+      }
+    }
+    ChunkMerger perBlock = new ChunkMerger();
+    SeriesChunkMerger acrossBlocks = dedup == CompactorOptions.DedupFunc.PENALTY
+        ? new PenaltyChunkMerger()
+        : new ChainedChunkMerger();
+    List<Source> same = new ArrayList<>();
+    List<ChunkMeta> all = new ArrayList<>();
+    while (!heap.isEmpty()) {
+      same.clear();
+      Source first = heap.poll();
+      same.add(first);
+      Labels labels = first.current.labels();
+      while (!heap.isEmpty() && heap.peek().current.labels().equals(labels)) {
+        same.add(heap.poll());
+      }
+      all.clear();
+      for (Source s : same) {
+        all.addAll(chunksOf(s, perBlock));
+      }
+      List<ChunkMeta> merged;
+      if (same.size() == 1 || all.size() < 2) {
+        merged = all;
+      } else {
+        all.sort((a, b) -> Long.compare(a.minTime, b.minTime)); // stable: block order breaks ties
+        try {
+          // The label set is named by the exceptions below; building its string for every series costs.
+          merged = acrossBlocks.merge("", all);
+        } catch (CorruptDataException e) {
+          throw new BadBlockException(ulids(same), BadBlockException.REASON_CORRUPT,
+              "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
+        } catch (UnmergeableChunksException e) {
+          throw new BadBlockException(ulids(same), BadBlockException.REASON_UNMERGEABLE,
+              "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
+        }
+      }
+      if (!merged.isEmpty()) {
+        chunkWriter.write(merged);
+        for (ChunkMeta c : merged) {
+          count(c.chunk, stats);
+        }
+        indexWriter.addSeries(labels, merged);
+        stats.numSeries++;
+      }
+      for (Source s : same) {
+        if (s.advance()) {
+          heap.add(s);
+        }
+      }
+    }
+  }
+
+  private static List<String> ulids(List<Source> sources) {
+    List<String> out = new ArrayList<>(sources.size());
+    for (Source s : sources) {
+      out.add(s.ulid);
+    }
+    return out;
+  }
+
+  private static void count(Chunk c, BlockMeta.Stats stats) {
+    int n = Math.max(0, c.numSamples());
+    stats.numChunks++;
+    stats.numSamples += n;
+    if (c.encoding() == ChunkEncoding.XOR) {
+      stats.numFloatSamples += n;
+    } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
+      stats.numHistogramSamples += n;
+    }
+  }
+
+  /**
+   * The current series' chunks of one input, loaded, with that block's tombstones and its time range applied
+   * (samples outside [minTime, maxTime) count as deleted, as Prometheus reads a block).
+   */
+  private static List<ChunkMeta> chunksOf(Source s, ChunkMerger perBlock) throws IOException {
+    IndexSeries series = s.current;
+    List<ChunkMeta> chunks = series.chunks();
+    boolean outside = false;
+    for (ChunkMeta c : chunks) {
+      try {
+        c.chunk = s.chunks.read(c.ref);
+      } catch (CorruptDataException e) {
+        throw corrupt(s, e);
+      }
+      if (c.minTime < s.meta.minTime || c.maxTime >= s.meta.maxTime) {
+        outside = true;
+      }
+    }
+    List<Interval> deleted = s.tombstones.isEmpty() ? List.of() : s.tombstones.intervals(series.ref());
+    if (!outside && deleted.isEmpty()) {
+      return chunks;
+    }
+    long[] pairs = new long[2 * deleted.size() + 4];
+    int k = 0;
+    for (Interval iv : deleted) {
+      pairs[k++] = iv.minT();
+      pairs[k++] = iv.maxT();
+    }
+    pairs[k++] = Long.MIN_VALUE;
+    pairs[k++] = s.meta.minTime - 1;
+    pairs[k++] = s.meta.maxTime;
+    pairs[k] = Long.MAX_VALUE;
+    try {
+      return perBlock.mergeSeries(series.labels().toString(), chunks, pairs);
+    } catch (CorruptDataException e) {
+      throw corrupt(s, e);
+    } catch (UnmergeableChunksException e) {
+      throw new BadBlockException(List.of(s.ulid), BadBlockException.REASON_UNMERGEABLE,
+          "block " + s.ulid + ", series " + series.labels() + ": cannot apply deletions: " + e.getMessage(), e);
+    }
+  }
+
+  /** The default (--deduplication.func=""): Prometheus's compacting chained merge. */
+  static final class ChainedChunkMerger implements SeriesChunkMerger {
+    private final ChunkMerger merger = new ChunkMerger();
+
+    @Override
+    public List<ChunkMeta> merge(String series, List<ChunkMeta> chunks) throws IOException {
+      return merger.mergeSeries(series, chunks, null);
+    }
+  }
+
+}

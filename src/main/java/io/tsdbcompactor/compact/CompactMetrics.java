@@ -1,0 +1,45 @@
+package io.tsdbcompactor.compact;
+
+/**
+ * The counters group compaction moves, named as Thanos names them (§7.2). Helper "job" owns the registry and
+ * exposes them; {@link MicrometerCompactMetrics} binds them to a Micrometer registry.
+ */
+public interface CompactMetrics {
+  /** {@code thanos_compact_group_compaction_runs_started_total{resolution}} */
+  void runStarted(long resolution);
+
+  /** {@code thanos_compact_group_compaction_runs_completed_total{resolution}} */
+  void runCompleted(long resolution);
+
+  /** {@code thanos_compact_group_compactions_total{resolution}}: compactions that produced and uploaded a block. */
+  void compaction(long resolution);
+
+  /** {@code thanos_compact_group_vertical_compactions_total{resolution}}: compactions of overlapping blocks. */
+  void verticalCompaction(long resolution);
+
+  /** {@code thanos_compact_group_compactions_failures_total{resolution}} */
+  void compactionFailure(long resolution);
+
+  /** {@code thanos_compact_blocks_marked_total{marker,reason}} ({@code marker} is the marker file name). */
+  void blockMarked(String marker, String reason);
+
+  CompactMetrics NOOP = new CompactMetrics() {
+    @Override
+    public void runStarted(long resolution) {}
+
+    @Override
+    public void runCompleted(long resolution) {}
+
+    @Override
+    public void compaction(long resolution) {}
+
+    @Override
+    public void verticalCompaction(long resolution) {}
+
+    @Override
+    public void compactionFailure(long resolution) {}
+
+    @Override
+    public void blockMarked(String marker, String reason) {}
+  };
+}

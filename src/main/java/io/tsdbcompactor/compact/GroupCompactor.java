@@ -1,0 +1,310 @@
+package io.tsdbcompactor.compact;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.store.FsDirectory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Compacts groups until their planner has nothing left, as Thanos's {@code Group.compact} loop does (fact sheet
+ * §4.5), one step after another:
+ *
+ * <ol>
+ *   <li><b>plan</b> with {@link GuardedPlanner} (overlaps first, then leveled ranges; index-size guard);</li>
+ *   <li><b>download</b> the planned blocks into {@code <data-dir>/compact/<group key>/<ULID>};</li>
+ *   <li><b>merge</b> them with {@link BlockMerger} into a new block beside them;</li>
+ *   <li><b>verify</b> the new block ({@link OutputVerifier}: block.BlockVerifier) and record its index stats;</li>
+ *   <li><b>upload</b> it, meta.json last;</li>
+ *   <li><b>retire</b> the sources: a deletion mark each (deleted later, after the delete delay).</li>
+ * </ol>
+ *
+ * Failures: a block that fails to read, or whose chunks cannot be merged ({@link BadBlockException}), gets a
+ * no-compact mark with the reason, is counted, and the group goes on without it. Any other error (bucket, disk,
+ * a new block that fails verification) ends this group's run with the error. No failure path deletes or marks
+ * anything for deletion: sources are marked only after their replacement is uploaded.
+ */
+public final class GroupCompactor {
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCompactor.class);
+  public static final String DELETION_DETAILS = "source of compacted block";
+  public static final String DELETION_MARK = "deletion-mark.json";
+  public static final String NO_COMPACT_MARK = "no-compact-mark.json";
+
+  private final CompactionBucket bucket;
+  private final Path dataDir;
+  private final CompactorOptions options;
+  private final CompactMetrics metrics;
+  private final BlockMerger merger;
+
+  /** What one group's run did. */
+  public record Result(String groupKey, List<BlockMeta> created, List<String> markedForDeletion,
+      List<String> markedNoCompact) {}
+
+  public GroupCompactor(CompactionBucket bucket, Path dataDir, CompactorOptions options, CompactMetrics metrics) {
+    this.bucket = bucket;
+    this.dataDir = dataDir;
+    this.options = options;
+    this.metrics = metrics;
+    this.merger = new BlockMerger(options.dedupFunc());
+  }
+
+  /**
+   * Compacts the groups, {@code --compact.concurrency} at a time; groups of a single block are skipped. Every
+   * group runs even if another fails; the first failure is thrown at the end with the others suppressed.
+   *
+   * @param noCompact ULIDs already marked no-compact in the bucket; marks added here are added to it
+   */
+  public List<Result> compactAll(List<Group> groups, Set<String> noCompact) throws IOException {
+    Set<String> excluded = ConcurrentHashMap.newKeySet();
+    excluded.addAll(noCompact);
+    ExecutorService pool = Executors.newFixedThreadPool(options.concurrency(), r -> {
+      Thread t = new Thread(r, "compact-group");
+      t.setDaemon(true);
+      return t;
+    });
+    List<Result> results = new ArrayList<>();
+    IOException failure = null;
+    try {
+      List<Future<Result>> futures = new ArrayList<>();
+      for (Group g : groups) {
+        if (g.metas().size() > 1) {
+          futures.add(pool.submit(() -> compact(g, excluded)));
+        }
+      }
+      for (Future<Result> f : futures) {
+        try {
+          results.add(f.get());
+        } catch (ExecutionException e) {
+          IOException io = e.getCause() instanceof IOException ? (IOException) e.getCause()
+              : new IOException(e.getCause().getMessage(), e.getCause());
+          if (failure == null) {
+            failure = io;
+          } else {
+            failure.addSuppressed(io);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while compacting groups", e);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+      noCompact.addAll(excluded);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    return results;
+  }
+
+  /**
+   * Runs one group until the planner has nothing left to do. The group's metas are updated as blocks are
+   * replaced; {@code excluded} (no-compact ULIDs) grows with the marks this run adds.
+   */
+  public Result compact(Group group, Set<String> excluded) throws IOException {
+    long res = group.resolution();
+    metrics.runStarted(res);
+    Path workDir = dataDir.resolve("compact").resolve(group.key());
+    List<BlockMeta> created = new ArrayList<>();
+    List<String> retired = new ArrayList<>();
+    List<String> marked = new ArrayList<>();
+    GuardedPlanner planner = new GuardedPlanner(new Planner(options.ranges()), options.blockMaxIndexSizeBytes(),
+        options.verticalCompactionEnabled(), bucket::indexSize, (ulid, reason, details) -> {
+          bucket.markNoCompact(ulid, reason, details);
+          metrics.blockMarked(NO_COMPACT_MARK, reason);
+          marked.add(ulid);
+          LOG.warn("group {}: block {} marked no-compact ({}): {}", group.key(), ulid, reason, details);
+        });
+    try {
+      while (true) {
+        List<BlockMeta> plan = planner.plan(group.metas(), excluded);
+        if (plan.isEmpty()) {
+          break;
+        }
+        boolean vertical = !Planner.selectOverlapping(plan).isEmpty();
+        if (vertical && !options.verticalCompactionEnabled()) {
+          throw new IOException("group " + group.key() + ": overlapping blocks " + ulids(plan)
+              + " and vertical compaction is off");
+        }
+        warnSharedSources(group, plan);
+        deleteTree(workDir);
+        try {
+          BlockMeta out = compactOnce(group, plan, workDir);
+          if (out == null) {
+            retireEmpty(group, plan, retired);
+            continue;
+          }
+          for (BlockMeta m : plan) {
+            bucket.markForDeletion(m.ulid, DELETION_DETAILS);
+            metrics.blockMarked(DELETION_MARK, "");
+            retired.add(m.ulid);
+          }
+          group.removeAll(ulids(plan));
+          group.add(out);
+          created.add(out);
+          metrics.compaction(res);
+          if (vertical) {
+            metrics.verticalCompaction(res);
+          }
+          LOG.info("group {}: compacted {} blocks {} into {} [{}, {}) level {}", group.key(), plan.size(),
+              ulids(plan), out.ulid, out.minTime, out.maxTime, out.compaction.level);
+        } catch (BadBlockException e) {
+          metrics.compactionFailure(res);
+          for (String ulid : e.ulids()) {
+            if (excluded.add(ulid)) {
+              bucket.markNoCompact(ulid, e.reason(), e.getMessage());
+              metrics.blockMarked(NO_COMPACT_MARK, e.reason());
+              marked.add(ulid);
+            }
+          }
+          LOG.error("group {}: blocks {} left out of compaction ({}): {}", group.key(), e.ulids(), e.reason(),
+              e.getMessage());
+        } finally {
+          deleteTree(workDir);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      metrics.compactionFailure(res);
+      throw e;
+    }
+    metrics.runCompleted(res);
+    return new Result(group.key(), created, retired, marked);
+  }
+
+  /** Download, merge, verify, upload; returns the uploaded block's meta, or null if it had no samples. */
+  private BlockMeta compactOnce(Group group, List<BlockMeta> plan, Path workDir) throws IOException {
+    long t0 = System.nanoTime();
+    List<BlockMerger.Input> inputs = download(plan, workDir);
+    long t1 = System.nanoTime();
+    String ulid = Ulid.now().toString();
+    Path outDir = workDir.resolve(ulid);
+    Files.createDirectories(outDir);
+    FsDirectory out = new FsDirectory(outDir);
+    BlockMeta meta = merger.merge(inputs, out,
+        new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), group.extensions()));
+    if (meta == null) {
+      return null;
+    }
+    long t2 = System.nanoTime();
+    try {
+      OutputVerifier.verify(out);
+    } catch (IOException e) {
+      throw new IOException("group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
+          + " failed verification, not uploaded: " + e.getMessage(), e);
+    }
+    OutputVerifier.IndexStats stats = OutputVerifier.indexStats(out);
+    meta.thanos().seriesMaxSize = stats.seriesMaxSize();
+    meta.thanos().chunkMaxSize = stats.chunkMaxSize();
+    out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+    long t3 = System.nanoTime();
+    bucket.upload(outDir);
+    long t4 = System.nanoTime();
+    LOG.info("group {}: block {}: download {} ms, merge {} ms, verify {} ms, upload {} ms", group.key(), ulid,
+        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
+    return meta;
+  }
+
+  private List<BlockMerger.Input> download(List<BlockMeta> plan, Path workDir) throws IOException {
+    List<BlockMerger.Input> inputs = new ArrayList<>(plan.size());
+    for (BlockMeta m : plan) {
+      inputs.add(new BlockMerger.Input(m, new FsDirectory(workDir.resolve(m.ulid))));
+    }
+    int threads = Math.min(options.blocksFetchConcurrency(), plan.size());
+    if (threads <= 1) {
+      for (BlockMeta m : plan) {
+        bucket.download(m.ulid, workDir.resolve(m.ulid));
+      }
+      return inputs;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> fs = new ArrayList<>();
+      for (BlockMeta m : plan) {
+        fs.add(pool.submit(() -> {
+          bucket.download(m.ulid, workDir.resolve(m.ulid));
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof IOException ? (IOException) e.getCause()
+              : new IOException("download failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while downloading", e);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return inputs;
+  }
+
+  /**
+   * The plan held no samples at all (everything deleted): as Thanos does, the sources that themselves had no
+   * samples are marked for deletion; the others are left alone and excluded from this run so it ends.
+   */
+  private void retireEmpty(Group group, List<BlockMeta> plan, List<String> retired) throws IOException {
+    List<String> gone = new ArrayList<>();
+    for (BlockMeta m : plan) {
+      if (m.stats.numSamples == 0) {
+        bucket.markForDeletion(m.ulid, DELETION_DETAILS);
+        metrics.blockMarked(DELETION_MARK, "");
+        retired.add(m.ulid);
+      }
+      gone.add(m.ulid);
+    }
+    group.removeAll(gone);
+    LOG.warn("group {}: blocks {} compacted to nothing; no block written", group.key(), gone);
+  }
+
+  private static void warnSharedSources(Group group, List<BlockMeta> plan) {
+    Set<String> seen = new HashSet<>();
+    for (BlockMeta m : plan) {
+      for (String s : m.compaction.sources) {
+        if (!seen.add(s)) {
+          LOG.warn("group {}: planned blocks share source {}; merging them (vertical compaction)", group.key(), s);
+          return;
+        }
+      }
+    }
+  }
+
+  private static List<String> ulids(List<BlockMeta> metas) {
+    List<String> out = new ArrayList<>(metas.size());
+    for (BlockMeta m : metas) {
+      out.add(m.ulid);
+    }
+    return out;
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+        Files.delete(p);
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+}

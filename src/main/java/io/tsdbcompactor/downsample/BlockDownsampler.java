@@ -1,0 +1,299 @@
+package io.tsdbcompactor.downsample;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkEncoding;
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.XorIterator;
+import io.tsdbcompactor.chunkfile.ChunkRef;
+import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
+import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
+import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexSeries;
+import io.tsdbcompactor.index.IndexWriter;
+import io.tsdbcompactor.index.SeriesCursor;
+import io.tsdbcompactor.index.StringCursor;
+import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.tombstones.Tombstones;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes the downsampled copy of one block, as Thanos's {@code downsample.Downsample} does (fact sheet §5.3,
+ * meta.json §2.5).
+ *
+ * <p>Series are streamed in index order: for each, its chunks are loaded, downsampled by
+ * {@link SeriesDownsampler} and written straight to the new chunk segments and index, so memory holds one
+ * series at a time (plus the index writer's symbols and postings), never the block.
+ *
+ * <ul>
+ *   <li>Every symbol of the source index is carried over, even those only used by series that end up empty,
+ *       as Thanos's streamed writer does.
+ *   <li>A series whose chunk time ranges overlap is an error (Thanos: "found overlapping chunks within series").
+ *   <li>Raw input: XOR chunks are expanded (stale markers and backward samples dropped) and downsampled.
+ *   <li>Aggregated input: AggrChunks are re-aggregated along chunk boundaries; a stray non-empty XOR chunk is
+ *       first turned into 5m AggrChunks and an empty one skipped, as Thanos does.
+ *   <li>Native histograms: Thanos writes histogram AggrChunks (FloatHistogram sum and counter); this
+ *       implementation does not produce them yet. Histogram chunks (and histogram AggrChunks) are left out of
+ *       the downsampled block and counted in {@link Result#skippedHistogramChunks()}; the float parts of the
+ *       same series are downsampled in runs split at the histogram chunks, as Thanos splits them. No chunk a
+ *       Thanos reader cannot decode is ever written.
+ *   <li>Tombstones of the source are not applied (Thanos reads the index and chunks directly, too).
+ * </ul>
+ *
+ * <p>Output: {@code chunks/NNNNNN}, {@code index}, an empty {@code tombstones} file (Thanos writes none; an
+ * empty one reads the same everywhere and lets Prometheus-style readers open the block), then
+ * {@code meta.json} last. The meta is the source meta with a new ULID, {@code thanos.downsample.resolution}
+ * set, {@code thanos.source = "compactor"}, {@code thanos.segment_files} listed, {@code numSeries},
+ * {@code numChunks} and {@code numSamples} (windows, i.e. count samples) recomputed, and
+ * {@code index_stats} recomputed where positive; compaction level, sources and parents are inherited
+ * unchanged. {@code thanos.files} and {@code upload_time} describe an upload and are cleared; the uploader sets
+ * them.
+ */
+public final class BlockDownsampler {
+  private static final Logger LOG = LoggerFactory.getLogger(BlockDownsampler.class);
+
+  /** What a run wrote and what it had to leave out. */
+  public record Result(BlockMeta meta, long skippedHistogramChunks) {}
+
+  private BlockDownsampler() {}
+
+  /**
+   * Downsamples the block in {@code in} to {@code resolution} into the empty directory {@code out} under a new
+   * ULID and returns the written meta. On failure the files written to {@code out} are removed.
+   */
+  public static BlockMeta downsample(Directory in, Directory out, long resolution) throws IOException {
+    return downsample(in, out, resolution, Ulid.now()).meta();
+  }
+
+  /** As {@link #downsample(Directory, Directory, long)} with a given ULID (so the caller can name {@code out}). */
+  public static Result downsample(Directory in, Directory out, long resolution, Ulid ulid) throws IOException {
+    String metaName = in.describe() + "/" + BlockMeta.FILE_NAME;
+    BlockMeta source = BlockMeta.parse(metaName, in.readAll(BlockMeta.FILE_NAME));
+    if (source.resolution() >= resolution) {
+      throw new IllegalArgumentException("block " + source.ulid + ": target resolution " + resolution
+          + " not lower than existing one (" + source.resolution() + ")");
+    }
+    try {
+      return write(in, out, source, resolution, ulid);
+    } catch (IOException | RuntimeException e) {
+      removeOutput(out);
+      throw e;
+    }
+  }
+
+  private static Result write(Directory in, Directory out, BlockMeta source, long resolution, Ulid ulid)
+      throws IOException {
+    long skippedHistograms = 0;
+    long numSeries = 0;
+    long numChunks = 0;
+    long numSamples = 0;
+    ChunkSegmentWriter chunkWriter = new ChunkSegmentWriter(out);
+    IndexWriter indexWriter = null;
+    try (IndexReader index = IndexReader.open(in, "index");
+        ChunkSegmentReader chunks = new ChunkSegmentReader(in)) {
+      indexWriter = new IndexWriter(out, "index");
+      StringCursor symbols = index.symbols();
+      while (symbols.next()) {
+        indexWriter.addSymbol(symbols.value());
+      }
+      SeriesDownsampler series = new SeriesDownsampler();
+      List<ChunkMeta> result = new ArrayList<>();
+      List<AggrChunk> run = new ArrayList<>();
+      XorIterator xor = new XorIterator();
+      SeriesCursor cursor = index.series();
+      while (cursor.next()) {
+        IndexSeries s = cursor.at();
+        List<ChunkMeta> metas = s.chunks();
+        checkNoOverlap(index, s);
+        result.clear();
+        if (source.resolution() == Resolution.RAW) {
+          series.resetRaw();
+          for (ChunkMeta m : metas) {
+            Chunk c = chunks.read(m.ref);
+            String where = chunkName(in, m.ref);
+            if (c.encoding() == ChunkEncoding.XOR) {
+              xor.reset(where, c.data());
+              series.addRaw(xor);
+            } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
+              // Thanos flushes on every switch between float and histogram chunks.
+              series.flushRaw(resolution, result);
+              skippedHistograms++;
+            } else {
+              throw new CorruptDataException(where, 0, "a raw block holds a chunk of encoding "
+                  + ChunkEncoding.name(c.encoding()) + " in series " + s.labels());
+            }
+          }
+          series.flushRaw(resolution, result);
+        } else {
+          run.clear();
+          long runMin = 0;
+          long runMax = 0;
+          for (ChunkMeta m : metas) {
+            Chunk c = chunks.read(m.ref);
+            String where = chunkName(in, m.ref);
+            if (c.encoding() == ChunkEncoding.AGGR) {
+              AggrChunk a = AggrChunk.parse(where, c);
+              if (a.isHistogram()) {
+                flushAggr(series, run, runMin, runMax, source.resolution(), resolution, result);
+                run.clear();
+                skippedHistograms++;
+                continue;
+              }
+              if (run.isEmpty()) {
+                runMin = m.minTime;
+              }
+              run.add(a);
+              runMax = m.maxTime;
+            } else if (c.encoding() == ChunkEncoding.XOR) {
+              if (c.numSamples() == 0) {
+                // Thanos issue 5272: downsampled blocks may hold empty XOR chunks; they carry nothing.
+                continue;
+              }
+              List<ChunkMeta> converted = new ArrayList<>();
+              SeriesDownsampler conv = new SeriesDownsampler();
+              xor.reset(where, c.data());
+              conv.addRaw(xor);
+              conv.flushRaw(Resolution.FIVE_MINUTES, converted);
+              for (ChunkMeta cm : converted) {
+                if (run.isEmpty()) {
+                  runMin = cm.minTime;
+                }
+                run.add(AggrChunk.parse(where, cm.chunk));
+                runMax = cm.maxTime;
+              }
+            } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
+              flushAggr(series, run, runMin, runMax, source.resolution(), resolution, result);
+              run.clear();
+              skippedHistograms++;
+            } else {
+              throw new CorruptDataException(where, 0, "unexpected chunk encoding " + ChunkEncoding.name(c.encoding())
+                  + " in downsampled series " + s.labels());
+            }
+          }
+          flushAggr(series, run, runMin, runMax, source.resolution(), resolution, result);
+        }
+        if (result.isEmpty()) {
+          // As Thanos: a series left without chunks is not written; its symbols stay.
+          continue;
+        }
+        for (ChunkMeta c : result) {
+          c.ref = chunkWriter.write(c.chunk);
+          numSamples += c.chunk.numSamples();
+        }
+        indexWriter.addSeries(s.labels(), result);
+        numSeries++;
+        numChunks += result.size();
+      }
+      chunkWriter.close();
+      indexWriter.close();
+    } catch (IOException | RuntimeException e) {
+      chunkWriter.abort();
+      if (indexWriter != null) {
+        indexWriter.abort();
+      }
+      throw e;
+    }
+    Tombstones.writeEmpty(out);
+
+    BlockMeta meta = source.copy();
+    meta.ulid = ulid.toString();
+    meta.version = 1;
+    BlockMeta.Thanos th = meta.thanos();
+    th.resolution = resolution;
+    th.source = "compactor";
+    th.segmentFiles = new ArrayList<>();
+    for (String f : chunkWriter.segmentFiles()) {
+      th.segmentFiles.add(f.substring(f.lastIndexOf('/') + 1));
+    }
+    th.files = new ArrayList<>();
+    th.uploadTime = BlockMeta.ZERO_TIME;
+    meta.stats.numSeries = numSeries;
+    meta.stats.numChunks = numChunks;
+    meta.stats.numSamples = numSamples;
+    long[] sizes = indexStats(out);
+    if (sizes[0] > 0) {
+      th.seriesMaxSize = sizes[0];
+    }
+    if (sizes[1] > 0) {
+      th.chunkMaxSize = sizes[1];
+    }
+    out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+    if (skippedHistograms > 0) {
+      LOG.warn("block {} -> {} at {}: left out {} native histogram chunks (histogram downsampling is not"
+          + " supported yet)", source.ulid, meta.ulid, Resolution.name(resolution), skippedHistograms);
+    }
+    return new Result(meta, skippedHistograms);
+  }
+
+  private static void flushAggr(SeriesDownsampler series, List<AggrChunk> run, long mint, long maxt, long inRes,
+      long outRes, List<ChunkMeta> result) throws CorruptDataException {
+    if (!run.isEmpty()) {
+      series.downsampleAggr(run, mint, maxt, inRes, outRes, result);
+    }
+  }
+
+  private static void checkNoOverlap(IndexReader index, IndexSeries s) throws CorruptDataException {
+    List<ChunkMeta> c = s.chunks();
+    for (int i = 1; i < c.size(); i++) {
+      if (c.get(i - 1).maxTime >= c.get(i).minTime) {
+        throw new CorruptDataException(index.name(), s.ref() * 16, "found overlapping chunks within series "
+            + s.ref() + " " + s.labels() + ". Chunks expected to be ordered by min time and non-overlapping, got: "
+            + c);
+      }
+    }
+  }
+
+  private static String chunkName(Directory dir, long ref) {
+    return dir.describe() + "/" + ChunkRef.segmentFileName(ChunkRef.segmentIndex(ref)) + " ref "
+        + ChunkRef.toString(ref);
+  }
+
+  /**
+   * Thanos's {@code GatherIndexHealthStats} sizes over the written index: the largest gap between successive
+   * series references (x16) and the largest gap between successive chunk references of one series in one
+   * segment, skipping each series' last two chunks as Thanos does. -1 when nothing was measured.
+   */
+  static long[] indexStats(Directory dir) throws IOException {
+    long seriesMax = -1;
+    long chunkMax = -1;
+    try (IndexReader index = IndexReader.open(dir, "index")) {
+      SeriesCursor cursor = index.series();
+      long prevRef = -1;
+      while (cursor.next()) {
+        IndexSeries s = cursor.at();
+        if (prevRef >= 0) {
+          seriesMax = Math.max(seriesMax, (s.ref() - prevRef) * 16);
+        }
+        prevRef = s.ref();
+        List<ChunkMeta> c = s.chunks();
+        for (int i = 0; i < c.size() - 2; i++) {
+          long a = c.get(i).ref;
+          long b = c.get(i + 1).ref;
+          if (ChunkRef.segmentIndex(a) == ChunkRef.segmentIndex(b)) {
+            chunkMax = Math.max(chunkMax, ChunkRef.offset(b) - ChunkRef.offset(a));
+          }
+        }
+      }
+    }
+    return new long[] {seriesMax, chunkMax};
+  }
+
+  private static void removeOutput(Directory out) {
+    try {
+      for (String f : out.listAll()) {
+        if (f.equals("index") || f.equals(BlockMeta.FILE_NAME) || f.equals(Tombstones.FILE_NAME)
+            || f.startsWith("chunks/")) {
+          out.delete(f);
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("could not clean up partial downsampled block in {}: {}", out.describe(), e.toString());
+    }
+  }
+}

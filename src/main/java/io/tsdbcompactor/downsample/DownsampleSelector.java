@@ -1,0 +1,105 @@
+package io.tsdbcompactor.downsample;
+
+import io.tsdbcompactor.block.BlockMeta;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which blocks of a bucket need a downsampled block, by Thanos's rules ({@code downsampleBucket} in
+ * {@code cmd/thanos/downsample.go}; fact sheet §5.2). Pure logic over metas, so the run can plan, log and test
+ * it without touching a bucket.
+ *
+ * <ul>
+ *   <li>Blocks carrying {@code no-downsample-mark.json} or a deletion mark are left out entirely: they are
+ *       neither downsampled nor count as coverage (Thanos removes them from the metas before planning).
+ *   <li>A raw block is a candidate for 5m when it spans at least 40 h and at least one of its
+ *       {@code compaction.sources} is not a source of any 5m block; a 5m block is a candidate for 1h when it
+ *       spans at least 10 d and one of its sources is not a source of any 1h block. 1h blocks are final.
+ *   <li>Candidates come out in ascending ULID order, the order Thanos visits them.
+ *   <li>Any resolution other than raw, 5m and 1h is an error, as in Thanos.
+ * </ul>
+ *
+ * Thanos runs this twice per iteration (sync, pass, sync, pass) so that a 5m block made in the first pass can
+ * become a 1h block in the second; the caller does the same.
+ */
+public final class DownsampleSelector {
+
+  /** One block to downsample and the resolution to produce. */
+  public record Candidate(BlockMeta meta, long targetResolution) {
+    @Override
+    public String toString() {
+      return meta.ulid + " -> " + Resolution.name(targetResolution);
+    }
+  }
+
+  private DownsampleSelector() {}
+
+  /**
+   * Plans one downsampling pass.
+   *
+   * @param metas the synced metas of the bucket (any order)
+   * @param noDownsampleMarked ULIDs with {@code no-downsample-mark.json}
+   * @param deletionMarked ULIDs with {@code deletion-mark.json}
+   * @throws IllegalArgumentException naming the block when a meta has a resolution Thanos does not know
+   */
+  public static List<Candidate> select(
+      Collection<BlockMeta> metas, Set<String> noDownsampleMarked, Set<String> deletionMarked) {
+    List<BlockMeta> usable = new ArrayList<>(metas.size());
+    for (BlockMeta m : metas) {
+      if (!noDownsampleMarked.contains(m.ulid) && !deletionMarked.contains(m.ulid)) {
+        usable.add(m);
+      }
+    }
+    Set<String> sources5m = new HashSet<>();
+    Set<String> sources1h = new HashSet<>();
+    for (BlockMeta m : usable) {
+      long res = m.resolution();
+      if (res == Resolution.FIVE_MINUTES) {
+        sources5m.addAll(m.compaction.sources);
+      } else if (res == Resolution.ONE_HOUR) {
+        sources1h.addAll(m.compaction.sources);
+      } else if (res != Resolution.RAW) {
+        throw new IllegalArgumentException(
+            "block " + m.ulid + ": unexpected downsampling resolution " + res);
+      }
+    }
+    usable.sort((a, b) -> a.ulid.compareTo(b.ulid));
+    List<Candidate> out = new ArrayList<>();
+    for (BlockMeta m : usable) {
+      long res = m.resolution();
+      long range = m.maxTime - m.minTime;
+      if (res == Resolution.RAW) {
+        if (!coveredBy(m, sources5m) && range >= Resolution.RAW_TO_5M_MIN_RANGE) {
+          out.add(new Candidate(m, Resolution.FIVE_MINUTES));
+        }
+      } else if (res == Resolution.FIVE_MINUTES) {
+        if (!coveredBy(m, sources1h) && range >= Resolution.FIVE_M_TO_1H_MIN_RANGE) {
+          out.add(new Candidate(m, Resolution.ONE_HOUR));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Convenience for callers without marks. */
+  public static List<Candidate> select(Collection<BlockMeta> metas) {
+    return select(metas, Collections.emptySet(), Collections.emptySet());
+  }
+
+  /**
+   * True when every source of {@code m} is already a source of a block of the target resolution. A block
+   * without sources is covered vacuously, as in Thanos (its loop finds nothing missing).
+   */
+  private static boolean coveredBy(BlockMeta m, Set<String> targetSources) {
+    for (String s : m.compaction.sources) {
+      if (!targetSources.contains(s)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,401 @@
+package io.tsdbcompactor.downsample;
+
+import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.SampleIterator;
+import io.tsdbcompactor.chunk.XorEncoder;
+import io.tsdbcompactor.store.CorruptDataException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Downsamples one series at a time, as Thanos does ({@code DownsampleRaw}, {@code downsampleAggr}; fact sheet
+ * §5.4-5.6). One instance is reused for every series of a block: its sample buffers grow to the largest series
+ * and are never reallocated per series or per sample. Not thread-safe.
+ *
+ * <h2>Windows</h2>
+ * Samples are aggregated into windows aligned to the resolution since the epoch
+ * ({@link Resolution#windowEnd}); each aggregate is stamped with the window's last millisecond, except the last
+ * window of an output chunk, which is stamped with the chunk's last sample time when that is earlier.
+ *
+ * <h2>Raw → 5m (or any resolution)</h2>
+ * Samples are added with {@link #addRaw}; stale markers and samples going back in time within one input chunk
+ * are dropped on the way in. {@link #flushRaw} cuts the series into about {@code n / targetChunkCount + 1}
+ * samples per output chunk (Thanos's heuristic: at most ~140 windows per chunk assuming 1 raw sample a
+ * minute), extends each cut to the end of its window so no window is split, drops NaN samples, and aggregates
+ * each batch into one AggrChunk with all five aggregates. The counter aggregate holds the batch's first raw
+ * value, the running reset-corrected counter per window, and the batch's last raw value at the last window's
+ * timestamp.
+ *
+ * <h2>5m → 1h</h2>
+ * {@link #downsampleAggr} groups whole input AggrChunks (never splitting one, because each chunk's first and
+ * last raw counter values must survive) and re-aggregates each group: counts and sums are summed, mins and
+ * maxes reduced, counters run through {@link CounterResetIterator}. An aggregate absent from every input chunk
+ * of a group stays absent.
+ */
+public final class SeriesDownsampler {
+  private static final long STALE_NAN_BITS = 0x7ff0000000000002L;
+
+  private long[] ts = new long[1024];
+  private double[] vs = new double[1024];
+  private int n;
+  /** Per-input-chunk time tracker of the raw expansion (Thanos starts it at 0 for each chunk). */
+  private long chunkLastT;
+
+  /** True for Prometheus's stale marker, the NaN with bits 0x7ff0000000000002. */
+  public static boolean isStaleNaN(double v) {
+    return Double.doubleToRawLongBits(v) == STALE_NAN_BITS;
+  }
+
+  // ------------------------------------------------------------------ raw input
+
+  /** Starts a new series (or a new run of float chunks after histogram chunks). */
+  public void resetRaw() {
+    n = 0;
+  }
+
+  /** Number of raw samples buffered since the last reset. */
+  public int bufferedSampleCount() {
+    return n;
+  }
+
+  /** The buffered raw samples (for tests); valid until the buffer changes. */
+  SampleIterator bufferedSamples() {
+    return new SampleIterator() {
+      private int i = -1;
+
+      @Override
+      public boolean next() {
+        if (i + 1 >= n) {
+          return false;
+        }
+        i++;
+        return true;
+      }
+
+      @Override
+      public long timestamp() {
+        return ts[i];
+      }
+
+      @Override
+      public double value() {
+        return vs[i];
+      }
+    };
+  }
+
+  /**
+   * Adds every sample of one raw input chunk. Stale markers are dropped, and so is a sample whose timestamp is
+   * below the previous kept one of the same chunk (equal timestamps are kept), as Thanos's expansion does.
+   */
+  public void addRaw(SampleIterator chunk) throws CorruptDataException {
+    chunkLastT = 0;
+    while (chunk.next()) {
+      addRawSample(chunk.timestamp(), chunk.value());
+    }
+  }
+
+  private void addRawSample(long t, double v) {
+    if (isStaleNaN(v) || t < chunkLastT) {
+      return;
+    }
+    chunkLastT = t;
+    if (n == ts.length) {
+      ts = Arrays.copyOf(ts, n * 2);
+      vs = Arrays.copyOf(vs, n * 2);
+    }
+    ts[n] = t;
+    vs[n] = v;
+    n++;
+  }
+
+  /** Adds raw samples given as arrays, as one input chunk (tests, benchmarks). */
+  public void addRaw(long[] t, double[] v, int count) {
+    chunkLastT = 0;
+    for (int i = 0; i < count; i++) {
+      addRawSample(t[i], v[i]);
+    }
+  }
+
+  /**
+   * Downsamples the buffered raw samples to {@code resolution}, appends the AggrChunks (with their min and max
+   * window timestamps) to {@code out} and empties the buffer.
+   */
+  public void flushRaw(long resolution, List<ChunkMeta> out) {
+    if (n == 0) {
+      return;
+    }
+    int numChunks = Resolution.targetChunkCount(ts[0], ts[n - 1], Resolution.ASSUMED_RAW_INTERVAL, resolution, n);
+    rawLoop(resolution, numChunks, out);
+    n = 0;
+  }
+
+  /** Thanos's {@code downsampleRawLoop} with a given chunk count (exposed for the boundary-reset test vector). */
+  void rawLoop(long resolution, int numChunks, List<ChunkMeta> out) {
+    int batchSize = n / numChunks + 1;
+    int from = 0;
+    while (from < n) {
+      int j = Math.min(from + batchSize, n);
+      long w = Resolution.windowEnd(ts[j - 1], resolution);
+      while (j < n && ts[j] <= w) {
+        j++;
+      }
+      ChunkMeta c = rawBatch(from, j, resolution);
+      if (c != null) {
+        out.add(c);
+      }
+      from = j;
+    }
+  }
+
+  /** One output chunk from raw samples [from, to), NaNs skipped; null when every sample is NaN. */
+  private ChunkMeta rawBatch(int from, int to, long resolution) {
+    int first = from;
+    while (first < to && Double.isNaN(vs[first])) {
+      first++;
+    }
+    if (first == to) {
+      return null;
+    }
+    int last = to - 1;
+    while (Double.isNaN(vs[last])) {
+      last--;
+    }
+    long lastT = ts[last];
+    XorEncoder count = new XorEncoder();
+    XorEncoder sum = new XorEncoder();
+    XorEncoder min = new XorEncoder();
+    XorEncoder max = new XorEncoder();
+    XorEncoder counter = new XorEncoder();
+    counter.append(ts[first], vs[first]);
+
+    Aggregator a = new Aggregator();
+    long windowT = -1;
+    long minT = Long.MAX_VALUE;
+    long maxT = Long.MIN_VALUE;
+    for (int i = first; i <= last; i++) {
+      double v = vs[i];
+      if (Double.isNaN(v)) {
+        continue;
+      }
+      long t = ts[i];
+      if (t > windowT) {
+        if (windowT != -1) {
+          emitAll(windowT, a, count, sum, min, max, counter);
+          minT = Math.min(minT, windowT);
+          maxT = Math.max(maxT, windowT);
+        }
+        a.resetWindow();
+        windowT = Math.min(Resolution.windowEnd(t, resolution), lastT);
+      }
+      a.add(v);
+    }
+    emitAll(windowT, a, count, sum, min, max, counter);
+    minT = Math.min(minT, windowT);
+    maxT = Math.max(maxT, windowT);
+    counter.append(windowT, vs[last]);
+
+    Chunk[] aggr = {count.toChunk(), sum.toChunk(), min.toChunk(), max.toChunk(), counter.toChunk()};
+    return new ChunkMeta(minT, maxT, 0, AggrChunk.encode(aggr));
+  }
+
+  private static void emitAll(long t, Aggregator a, XorEncoder count, XorEncoder sum, XorEncoder min,
+      XorEncoder max, XorEncoder counter) {
+    sum.append(t, a.sum);
+    min.append(t, a.min);
+    max.append(t, a.max);
+    count.append(t, a.count);
+    counter.append(t, a.counter);
+  }
+
+  // ------------------------------------------------------------------ aggregated input
+
+  /**
+   * Downsamples a run of float AggrChunks of one series from {@code inRes} to {@code outRes} and appends the
+   * output chunks to {@code out}.
+   *
+   * @param mint the first input chunk's min time
+   * @param maxt the last input chunk's max time
+   */
+  public void downsampleAggr(List<AggrChunk> chunks, long mint, long maxt, long inRes, long outRes,
+      List<ChunkMeta> out) throws CorruptDataException {
+    if (chunks.isEmpty()) {
+      return;
+    }
+    long numSamples = 0;
+    for (AggrChunk c : chunks) {
+      numSamples += c.numSamples();
+    }
+    int numChunks = Resolution.targetChunkCount(mint, maxt, inRes, outRes, numSamples);
+    aggrLoop(chunks, outRes, numChunks, out);
+  }
+
+  /** Thanos's {@code downsampleAggrLoop}: whole input chunks, {@code size / numChunks} per output chunk. */
+  void aggrLoop(List<AggrChunk> chunks, long resolution, int numChunks, List<ChunkMeta> out)
+      throws CorruptDataException {
+    // Thanos divides without a floor of 1; more output chunks than inputs would make it loop forever.
+    int batchSize = Math.max(1, chunks.size() / numChunks);
+    for (int from = 0; from < chunks.size(); from += batchSize) {
+      ChunkMeta c = aggrBatch(chunks.subList(from, Math.min(from + batchSize, chunks.size())), resolution);
+      if (c != null) {
+        out.add(c);
+      }
+    }
+  }
+
+  private long batchMinT;
+  private long batchMaxT;
+
+  /** One output chunk from a group of input AggrChunks; null when every aggregate is empty. */
+  private ChunkMeta aggrBatch(List<AggrChunk> part, long resolution) throws CorruptDataException {
+    batchMinT = Long.MAX_VALUE;
+    batchMaxT = Long.MIN_VALUE;
+    Chunk[] aggr = new Chunk[AggrType.values().length];
+    for (AggrType type : new AggrType[] {AggrType.COUNT, AggrType.SUM, AggrType.MIN, AggrType.MAX}) {
+      n = 0;
+      for (AggrChunk c : part) {
+        expandAggregate(c.iterator(type));
+      }
+      if (n == 0) {
+        continue;
+      }
+      XorEncoder enc = new XorEncoder();
+      Aggregator a = new Aggregator();
+      long lastT = ts[n - 1];
+      long windowT = -1;
+      for (int i = 0; i < n; i++) {
+        long t = ts[i];
+        if (t > windowT) {
+          if (windowT != -1) {
+            emitOne(type, windowT, a, enc);
+          }
+          a.resetWindow();
+          windowT = Math.min(Resolution.windowEnd(t, resolution), lastT);
+        }
+        a.add(vs[i]);
+      }
+      emitOne(type, windowT, a, enc);
+      aggr[type.ordinal()] = enc.toChunk();
+    }
+
+    List<SampleIterator> counters = new ArrayList<>(part.size());
+    for (AggrChunk c : part) {
+      if (c.has(AggrType.COUNTER)) {
+        counters.add(c.iterator(AggrType.COUNTER));
+      }
+    }
+    CounterResetIterator it = new CounterResetIterator(counters);
+    n = 0;
+    expandAggregate(it);
+    if (n > 0) {
+      XorEncoder enc = new XorEncoder();
+      enc.append(ts[0], vs[0]);
+      Aggregator a = new Aggregator();
+      long lastT = ts[n - 1];
+      long windowT = -1;
+      for (int i = 0; i < n; i++) {
+        long t = ts[i];
+        if (t > windowT) {
+          if (windowT != -1) {
+            emitOne(AggrType.COUNTER, windowT, a, enc);
+          }
+          a.resetWindow();
+          windowT = Math.min(Resolution.windowEnd(t, resolution), lastT);
+        }
+        a.add(vs[i]);
+      }
+      emitOne(AggrType.COUNTER, windowT, a, enc);
+      enc.append(windowT, it.lastRawValue());
+      aggr[AggrType.COUNTER.ordinal()] = enc.toChunk();
+    }
+    n = 0;
+    if (batchMinT == Long.MAX_VALUE) {
+      return null;
+    }
+    return new ChunkMeta(batchMinT, batchMaxT, 0, AggrChunk.encode(aggr));
+  }
+
+  private void emitOne(AggrType type, long t, Aggregator a, XorEncoder enc) {
+    batchMinT = Math.min(batchMinT, t);
+    batchMaxT = Math.max(batchMaxT, t);
+    switch (type) {
+      case COUNT:
+      case SUM:
+        // Counts of the input windows add up, just like sums.
+        enc.append(t, a.sum);
+        break;
+      case MIN:
+        enc.append(t, a.min);
+        break;
+      case MAX:
+        enc.append(t, a.max);
+        break;
+      case COUNTER:
+        enc.append(t, a.counter);
+        break;
+      default:
+        throw new AssertionError(type);
+    }
+  }
+
+  /** Thanos's expandChunkIterator: stale markers dropped, samples going back in time (from 0) dropped. */
+  private void expandAggregate(SampleIterator it) throws CorruptDataException {
+    long last = 0;
+    while (it.next()) {
+      long t = it.timestamp();
+      double v = it.value();
+      if (isStaleNaN(v) || t < last) {
+        continue;
+      }
+      last = t;
+      if (n == ts.length) {
+        ts = Arrays.copyOf(ts, n * 2);
+        vs = Arrays.copyOf(vs, n * 2);
+      }
+      ts[n] = t;
+      vs[n] = v;
+      n++;
+    }
+  }
+
+  /**
+   * Thanos's float aggregator. The window statistics restart with every window; the counter and the last value
+   * run across all windows of one output chunk.
+   */
+  private static final class Aggregator {
+    long total;
+    long count;
+    double sum;
+    double min;
+    double max;
+    double counter;
+    double last;
+
+    void resetWindow() {
+      count = 0;
+      sum = 0;
+      min = Double.MAX_VALUE;
+      max = -Double.MAX_VALUE;
+    }
+
+    void add(double v) {
+      if (total > 0) {
+        counter += v < last ? v : v - last;
+      } else {
+        counter = v;
+      }
+      last = v;
+      sum += v;
+      count++;
+      total++;
+      if (v < min) {
+        min = v;
+      }
+      if (v > max) {
+        max = v;
+      }
+    }
+  }
+}

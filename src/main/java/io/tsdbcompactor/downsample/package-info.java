@@ -1,0 +1,26 @@
+/**
+ * Thanos-compatible downsampling: raw blocks to 5m, 5m blocks to 1h, written so an unchanged Thanos Store
+ * Gateway (or anything else reading Thanos's {@code pkg/compact/downsample} format) can serve them.
+ *
+ * <ul>
+ *   <li>{@link io.tsdbcompactor.downsample.AggrChunk}: the 0xFF aggregate chunk (format in its javadoc): parse,
+ *       encode, per-aggregate {@link io.tsdbcompactor.chunk.SampleIterator}s, verification.
+ *   <li>{@link io.tsdbcompactor.downsample.SeriesDownsampler}: windows and aggregates of one series (raw and
+ *       aggregated input), Thanos's chunk-cutting heuristic.
+ *   <li>{@link io.tsdbcompactor.downsample.CounterResetIterator} and
+ *       {@link io.tsdbcompactor.downsample.AverageIterator}: reading aggregates back as PromQL needs them.
+ *   <li>{@link io.tsdbcompactor.downsample.BlockDownsampler}: a whole block, streamed series by series.
+ *   <li>{@link io.tsdbcompactor.downsample.DownsampleSelector}, {@link io.tsdbcompactor.downsample.DownsamplePass}
+ *       and {@link io.tsdbcompactor.downsample.DownsampleConfig}: which blocks, how many at once, and which
+ *       retention settings are refused.
+ *   <li>{@link io.tsdbcompactor.downsample.AggrChunkDump}: the text format of {@code tools block dump} for
+ *       downsampled blocks.
+ * </ul>
+ *
+ * Reference: Thanos {@code pkg/compact/downsample} and {@code cmd/thanos/downsample.go}, summarised with test
+ * vectors in {@code shared/docs/thanos-compactor.md} §5 and §8. Known differences: native-histogram chunks are
+ * left out of downsampled blocks (Thanos writes histogram AggrChunks); a stray raw XOR chunk inside a 5m block
+ * contributes all its 5m chunks (Thanos keeps only the last one); an aggregated output chunk's time range is the
+ * true min/max of its window stamps (Thanos's else-if can leave maxTime unset in a degenerate one-window case).
+ */
+package io.tsdbcompactor.downsample;

@@ -1,0 +1,556 @@
+package io.tsdbcompactor.index;
+
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Decoder;
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.RandomAccessInput;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reads an index file in format v2 (layout: {@link IndexWriter}). Opening checks the header, the table of
+ * contents and its CRC, the symbol table and the postings offset table (with their CRCs); series entries and
+ * postings lists are read on demand, each with its CRC checked. Label index sections are not needed for
+ * reading (names and values come from the postings offset table), so files with or without them are accepted.
+ *
+ * <p>Every length or offset taken from the file is checked against the section it must lie in before it is
+ * used, so damaged files end in a {@link CorruptDataException} naming the file and offset, never in an
+ * unchecked exception or an allocation sized by garbage.
+ *
+ * <p>Memory: one int per symbol and one long per postings table entry, plus the label names. Safe for
+ * concurrent use once open.
+ */
+public final class IndexReader implements Closeable {
+  private final RandomAccessInput in;
+  private final Toc toc;
+  private final long tocStart;
+
+  private final long symBase;
+  private final long symEnd;
+  private final int[] symbolOffsets;
+
+  private final long tableEnd;
+  private final String[] names;
+  private final int[] nameFirst;
+  private final long[] entryValuePos;
+
+  private final int[] nameSymbolIds;
+  private final String[] nameSymbols;
+
+  public static IndexReader open(Directory dir, String fileName) throws IOException {
+    RandomAccessInput in = dir.openInput(fileName);
+    try {
+      return new IndexReader(in);
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
+    }
+  }
+
+  public IndexReader(RandomAccessInput in) throws CorruptDataException {
+    this.in = in;
+    long len = in.length();
+    if (len < IndexWriter.HEADER_SIZE + Toc.SIZE) {
+      throw corrupt(0, "expected at least " + (IndexWriter.HEADER_SIZE + Toc.SIZE)
+          + " bytes (header and table of contents) but the file is " + len + " bytes long");
+    }
+    int magic = in.readIntBE(0);
+    if (magic != IndexWriter.MAGIC) {
+      throw corrupt(0, String.format("expected index magic baaad700, found %08x", magic));
+    }
+    int version = in.readByte(4) & 0xff;
+    if (version != IndexWriter.VERSION) {
+      throw corrupt(4, "expected index format version 2, found " + version);
+    }
+
+    tocStart = len - Toc.SIZE;
+    Decoder d = new Decoder(in, tocStart, len);
+    toc = new Toc(d.readLongBE(), d.readLongBE(), d.readLongBE(), d.readLongBE(), d.readLongBE(),
+        d.readLongBE());
+    d.readAndCheckCrc32c(tocStart, "table of contents");
+    long[] order = {IndexWriter.HEADER_SIZE, toc.symbols(), toc.series(), toc.labelIndices(), toc.postings(),
+        toc.labelIndicesTable(), toc.postingsTable(), tocStart};
+    for (int i = 1; i < order.length; i++) {
+      if (order[i] < order[i - 1]) {
+        throw corrupt(tocStart, "table of contents offsets out of order: expected symbols <= series <= label "
+            + "indices <= postings <= label indices table <= postings table <= " + tocStart + ", found " + toc);
+      }
+    }
+
+    // Symbol table.
+    Decoder s = section(toc.symbols(), toc.series(), "symbol table");
+    symBase = s.start();
+    symEnd = s.end();
+    long count = s.readIntBE() & 0xffffffffL;
+    if (count > s.remaining() || count > Integer.MAX_VALUE - 8) {
+      throw corrupt(toc.symbols() + 4, "symbol count " + count + " cannot fit a " + s.remaining()
+          + "-byte table");
+    }
+    symbolOffsets = new int[(int) count];
+    for (int i = 0; i < count; i++) {
+      symbolOffsets[i] = (int) (s.position() - symBase);
+      s.skip(s.readUvarint32());
+    }
+    if (s.remaining() != 0) {
+      throw corrupt(s.position(), "expected the symbol table to end after " + count + " symbols");
+    }
+    if (s.end() + 4 != toc.series()) {
+      throw corrupt(s.end() + 4, "expected the series section to start after the symbol table at "
+          + (s.end() + 4) + ", table of contents says " + toc.series());
+    }
+
+    // Postings offset table: label names and values, and where each postings list starts.
+    Decoder p = section(toc.postingsTable(), tocStart, "postings offset table");
+    tableEnd = p.end();
+    if (p.end() + 4 != tocStart) {
+      throw corrupt(p.end() + 4, "expected the table of contents right after the postings offset table");
+    }
+    long entries = p.readIntBE() & 0xffffffffL;
+    if (entries > p.remaining() / 4) {
+      throw corrupt(toc.postingsTable() + 4, "postings offset table count " + entries + " cannot fit "
+          + p.remaining() + " bytes");
+    }
+    entryValuePos = new long[(int) entries];
+    List<String> nameList = new ArrayList<>();
+    int[] firsts = new int[16];
+    byte[] prevName = null;
+    for (int i = 0; i < entries; i++) {
+      long at = p.position();
+      long keys = p.readUvarint();
+      if (keys != 2) {
+        throw corrupt(at, "expected 2 keys (name, value) in a postings offset table entry, found " + keys);
+      }
+      byte[] name = p.readBytes(p.readUvarint32());
+      if (prevName == null || !Arrays.equals(name, prevName)) {
+        if (prevName != null && Arrays.compareUnsigned(name, prevName) < 0) {
+          throw corrupt(at, "postings offset table names out of order");
+        }
+        if (nameList.size() + 1 >= firsts.length) {
+          firsts = Arrays.copyOf(firsts, firsts.length * 2);
+        }
+        firsts[nameList.size()] = i;
+        nameList.add(new String(name, StandardCharsets.UTF_8));
+        prevName = name;
+      }
+      entryValuePos[i] = p.position();
+      p.skip(p.readUvarint32());
+      long offAt = p.position();
+      long off = p.readUvarint();
+      if (off < toc.postings() || off >= toc.labelIndicesTable()) {
+        throw corrupt(offAt, "postings offset " + Long.toUnsignedString(off) + " outside the postings section ["
+            + toc.postings() + ", " + toc.labelIndicesTable() + ")");
+      }
+    }
+    if (p.remaining() != 0) {
+      throw corrupt(p.position(), "expected the postings offset table to end after " + entries + " entries");
+    }
+    names = nameList.toArray(new String[0]);
+    firsts[names.length] = (int) entries;
+    nameFirst = Arrays.copyOf(firsts, names.length + 1);
+
+    // Label names are half of all symbol look-ups and there are few of them: keep them decoded.
+    int[] ids = new int[names.length];
+    String[] strs = new String[names.length];
+    int n = 0;
+    for (String name : names) {
+      int id = findSymbol(name);
+      if (id >= 0 && (n == 0 || id > ids[n - 1])) {
+        ids[n] = id;
+        strs[n] = name;
+        n++;
+      }
+    }
+    nameSymbolIds = Arrays.copyOf(ids, n);
+    nameSymbols = Arrays.copyOf(strs, n);
+  }
+
+  /** A length-prefixed, CRC32C-suffixed section at {@code at} that must end by {@code limit}. */
+  private Decoder section(long at, long limit, String what) throws CorruptDataException {
+    if (at + 4 > limit) {
+      throw corrupt(at, "expected a 4-byte length of the " + what + " before " + limit);
+    }
+    long len = in.readIntBE(at) & 0xffffffffL;
+    if (len > limit - at - 8) {
+      throw corrupt(at, what + " length " + len + " runs past its end at " + limit);
+    }
+    Decoder d = new Decoder(in, at + 4, at + 4 + len + 4);
+    d.skip(len);
+    d.readAndCheckCrc32c(at + 4, what);
+    return new Decoder(in, at + 4, at + 4 + len);
+  }
+
+  private CorruptDataException corrupt(long at, String problem) {
+    return new CorruptDataException(in.name(), at, problem);
+  }
+
+  public String name() {
+    return in.name();
+  }
+
+  public Toc toc() {
+    return toc;
+  }
+
+  public int symbolCount() {
+    return symbolOffsets.length;
+  }
+
+  /** The symbol with the given index (its position in the sorted symbol table). */
+  public String symbol(int index) throws CorruptDataException {
+    return symbol(index, symBase);
+  }
+
+  private String symbol(int index, long referencedAt) throws CorruptDataException {
+    int k = Arrays.binarySearch(nameSymbolIds, index);
+    if (k >= 0) {
+      return nameSymbols[k];
+    }
+    if (index < 0 || index >= symbolOffsets.length) {
+      throw corrupt(referencedAt, "symbol index " + Integer.toUnsignedString(index) + " out of range ("
+          + symbolOffsets.length + " symbols)");
+    }
+    return new Decoder(in, symBase + (symbolOffsets[index] & 0xffffffffL), symEnd).readUvarintString();
+  }
+
+  private byte[] symbolBytes(int index) throws CorruptDataException {
+    Decoder d = new Decoder(in, symBase + (symbolOffsets[index] & 0xffffffffL), symEnd);
+    return d.readBytes(d.readUvarint32());
+  }
+
+  /** Index of a symbol, or -1: binary search over the sorted table. */
+  public int findSymbol(String symbol) throws CorruptDataException {
+    byte[] target = symbol.getBytes(StandardCharsets.UTF_8);
+    int lo = 0;
+    int hi = symbolOffsets.length - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = Arrays.compareUnsigned(symbolBytes(mid), target);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -1;
+  }
+
+  /** All symbols in table order (ascending bytewise). */
+  public StringCursor symbols() {
+    return new StringCursor() {
+      private int next;
+      private String value;
+
+      @Override
+      public boolean next() throws CorruptDataException {
+        if (next >= symbolOffsets.length) {
+          return false;
+        }
+        value = symbol(next++);
+        return true;
+      }
+
+      @Override
+      public String value() {
+        return value;
+      }
+    };
+  }
+
+  /** Label names in ascending order, as the postings offset table lists them (without the all-postings key). */
+  public List<String> labelNames() {
+    List<String> out = new ArrayList<>(names.length);
+    for (String n : names) {
+      if (!n.isEmpty()) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /** Values of a label name in ascending order; empty if the name is unknown. */
+  public List<String> labelValues(String name) throws CorruptDataException {
+    int k = nameIndex(name);
+    if (k < 0) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>(nameFirst[k + 1] - nameFirst[k]);
+    for (int i = nameFirst[k]; i < nameFirst[k + 1]; i++) {
+      out.add(new Decoder(in, entryValuePos[i], tableEnd).readUvarintString());
+    }
+    return out;
+  }
+
+  private int nameIndex(String name) {
+    return Arrays.binarySearch(names, name, Labels::compareStrings);
+  }
+
+  /** The series having label {@code name="value"}; empty if there are none. */
+  public Postings postings(String name, String value) throws CorruptDataException {
+    int k = nameIndex(name);
+    if (k < 0) {
+      return new Postings(in, 0, 0);
+    }
+    byte[] target = value.getBytes(StandardCharsets.UTF_8);
+    int lo = nameFirst[k];
+    int hi = nameFirst[k + 1] - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      Decoder d = new Decoder(in, entryValuePos[mid], tableEnd);
+      int c = Arrays.compareUnsigned(d.readBytes(d.readUvarint32()), target);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return postingsAt(d.readUvarint());
+      }
+    }
+    return new Postings(in, 0, 0);
+  }
+
+  /** Every series of the index, in order (the postings list of the special key "", ""). */
+  public Postings allPostings() throws CorruptDataException {
+    return postings("", "");
+  }
+
+  private Postings postingsAt(long offset) throws CorruptDataException {
+    Decoder d = section(offset, toc.labelIndicesTable(), "postings list");
+    long count = d.readIntBE() & 0xffffffffL;
+    if (count * 4 != d.remaining()) {
+      throw corrupt(offset + 4, "postings list of " + count + " entries needs " + (count * 4)
+          + " bytes, its length leaves " + d.remaining());
+    }
+    return new Postings(in, d.position(), (int) count);
+  }
+
+  /** Reads the series entry with the given reference (its offset / 16). */
+  public IndexSeries readSeries(long ref) throws CorruptDataException {
+    long off = ref * 16;
+    if (ref < 0 || ref > 0xffffffffL || off < toc.series() || off >= toc.labelIndices()) {
+      throw corrupt(off, "series reference " + ref + " points outside the series section ["
+          + toc.series() + ", " + toc.labelIndices() + ")");
+    }
+    Decoder d = new Decoder(in, off, toc.labelIndices());
+    int len = d.readUvarint32();
+    long start = d.position();
+    if (len > d.remaining() - 4) {
+      throw corrupt(off, "series entry of " + len + " bytes runs past the series section end at "
+          + toc.labelIndices());
+    }
+    d.skip(len);
+    d.readAndCheckCrc32c(start, "series entry");
+    Decoder e = new Decoder(in, start, start + len);
+
+    long at = e.position();
+    int numLabels = e.readUvarint32();
+    if (numLabels > e.remaining() / 2) {
+      throw corrupt(at, "label count " + numLabels + " cannot fit a " + len + "-byte series entry");
+    }
+    String[] ln = new String[numLabels];
+    String[] lv = new String[numLabels];
+    int prevName = -1;
+    for (int i = 0; i < numLabels; i++) {
+      at = e.position();
+      int nameId = e.readUvarint32();
+      int valueId = e.readUvarint32();
+      if (nameId <= prevName) {
+        throw corrupt(at, "label names of a series out of order (symbol " + nameId + " after " + prevName + ")");
+      }
+      prevName = nameId;
+      ln[i] = symbol(nameId, at);
+      lv[i] = symbol(valueId, at);
+    }
+    at = e.position();
+    int numChunks = e.readUvarint32();
+    if (numChunks > e.remaining() / 3) {
+      throw corrupt(at, "chunk count " + numChunks + " cannot fit a " + len + "-byte series entry");
+    }
+    List<ChunkMeta> chunks = new ArrayList<>(numChunks);
+    long prevMax = 0;
+    long prevRef = 0;
+    for (int i = 0; i < numChunks; i++) {
+      long minT = i == 0 ? e.readVarint() : prevMax + e.readUvarint();
+      long maxT = minT + e.readUvarint();
+      long cref = i == 0 ? e.readUvarint() : prevRef + e.readVarint();
+      chunks.add(new ChunkMeta(minT, maxT, cref, null));
+      prevMax = maxT;
+      prevRef = cref;
+    }
+    if (e.remaining() != 0) {
+      throw corrupt(e.position(), "expected the series entry to end after its " + numChunks + " chunks, "
+          + e.remaining() + " bytes are left");
+    }
+    return new IndexSeries(ref, Labels.ofSorted(ln, lv), chunks);
+  }
+
+  /**
+   * All series in file order, which is label order and the order of {@link #allPostings()}: walks the series
+   * section entry by entry.
+   */
+  public SeriesCursor series() {
+    return new SeriesCursor() {
+      private long pos = toc.series();
+      private IndexSeries current;
+
+      @Override
+      public boolean next() throws CorruptDataException {
+        long aligned = (pos + 15) & ~15L;
+        if (aligned >= toc.labelIndices()) {
+          pos = toc.labelIndices();
+          return false;
+        }
+        current = readSeries(aligned / 16);
+        Decoder d = new Decoder(in, aligned, toc.labelIndices());
+        long len = d.readUvarint32();
+        pos = d.position() + len + 4;
+        return true;
+      }
+
+      @Override
+      public IndexSeries at() {
+        return current;
+      }
+    };
+  }
+
+  /**
+   * Checks the whole file: symbols ascending, every series entry (CRC, zero padding, label sets ascending,
+   * matching the all-postings list), every label index section, every postings list (CRC, ascending refs,
+   * pointed at by the offset table in order), and that the sections tile the file. Returns the series count.
+   */
+  public long verify() throws CorruptDataException {
+    byte[] prev = null;
+    for (int i = 0; i < symbolOffsets.length; i++) {
+      byte[] b = symbolBytes(i);
+      if (prev != null && Arrays.compareUnsigned(prev, b) >= 0) {
+        throw corrupt(symBase + (symbolOffsets[i] & 0xffffffffL), "symbols not in strictly ascending order");
+      }
+      prev = b;
+    }
+
+    Postings all = allPostings();
+    long pos = toc.series();
+    long series = 0;
+    Labels prevLabels = null;
+    while (true) {
+      long aligned = Math.min((pos + 15) & ~15L, toc.labelIndices());
+      checkZeros(pos, aligned, "series padding");
+      if (aligned >= toc.labelIndices()) {
+        break;
+      }
+      IndexSeries s = readSeries(aligned / 16);
+      if (prevLabels != null && prevLabels.compareTo(s.labels()) >= 0) {
+        throw corrupt(aligned, "series " + s.labels() + " not in ascending label order");
+      }
+      prevLabels = s.labels();
+      if (!all.next() || all.at() != s.ref()) {
+        throw corrupt(aligned, "series " + s.ref() + " missing from the all-postings list");
+      }
+      Decoder d = new Decoder(in, aligned, toc.labelIndices());
+      long len = d.readUvarint32();
+      pos = d.position() + len + 4;
+      series++;
+    }
+    if (all.next()) {
+      throw corrupt(toc.series(), "all-postings list names series " + all.at() + " that is not in the file");
+    }
+
+    // Label index sections (Prometheus up to 2.4x): 4-aligned, each with one name and its value symbols.
+    pos = toc.labelIndices();
+    while (pos < toc.postings()) {
+      long aligned = Math.min((pos + 3) & ~3L, toc.postings());
+      checkZeros(pos, aligned, "label index padding");
+      if (aligned >= toc.postings()) {
+        break;
+      }
+      Decoder d = section(aligned, toc.postings(), "label index");
+      long n = d.readIntBE() & 0xffffffffL;
+      long cnt = d.readIntBE() & 0xffffffffL;
+      if (n != 1 || cnt * 4 != d.remaining()) {
+        throw corrupt(aligned, "label index must hold 1 name and its values, found " + n + " names, " + cnt
+            + " values in " + d.remaining() + " bytes");
+      }
+      for (long i = 0; i < cnt; i++) {
+        long id = d.readIntBE() & 0xffffffffL;
+        if (id >= symbolOffsets.length) {
+          throw corrupt(d.position() - 4, "label index value symbol " + id + " out of range");
+        }
+      }
+      pos = d.end() + 4;
+    }
+    if (toc.hasLabelIndices()) {
+      Decoder d = section(toc.labelIndicesTable(), toc.postingsTable(), "label indices table");
+      if (d.end() + 4 != toc.postingsTable()) {
+        throw corrupt(d.end() + 4, "expected the postings offset table right after the label indices table");
+      }
+      long cnt = d.readIntBE() & 0xffffffffL;
+      for (long i = 0; i < cnt; i++) {
+        long keys = d.readUvarint();
+        for (long k = 0; k < keys; k++) {
+          d.skip(d.readUvarint32());
+        }
+        long off = d.readUvarint();
+        if (off < toc.labelIndices() || off >= toc.postings()) {
+          throw corrupt(d.position(), "label index offset " + off + " outside the label index section");
+        }
+      }
+      if (d.remaining() != 0) {
+        throw corrupt(d.position(), "expected the label indices table to end after " + cnt + " entries");
+      }
+    }
+
+    // Postings lists, in the order of the offset table; offset table values ascending per name.
+    pos = toc.postings();
+    for (int k = 0; k < names.length; k++) {
+      byte[] prevValue = null;
+      for (int i = nameFirst[k]; i < nameFirst[k + 1]; i++) {
+        Decoder e = new Decoder(in, entryValuePos[i], tableEnd);
+        byte[] value = e.readBytes(e.readUvarint32());
+        if (prevValue != null && Arrays.compareUnsigned(prevValue, value) >= 0) {
+          throw corrupt(entryValuePos[i], "label values of " + names[k] + " not in strictly ascending order");
+        }
+        prevValue = value;
+        long off = e.readUvarint();
+        long aligned = (pos + 3) & ~3L;
+        if (off != aligned) {
+          throw corrupt(entryValuePos[i], "postings list expected at " + aligned + ", table says " + off);
+        }
+        checkZeros(pos, aligned, "postings padding");
+        Postings p = postingsAt(off);
+        long last = -1;
+        while (p.next()) {
+          if (p.at() <= last || p.at() * 16 < toc.series() || p.at() * 16 >= toc.labelIndices()) {
+            throw corrupt(off, "postings list holds series " + p.at() + " out of order or out of range");
+          }
+          last = p.at();
+        }
+        pos = off + 4 + 4 + 4L * p.size() + 4;
+      }
+    }
+    if (pos != toc.labelIndicesTable()) {
+      throw corrupt(pos, "expected the postings section to end at " + toc.labelIndicesTable());
+    }
+    return series;
+  }
+
+  private void checkZeros(long from, long to, String what) throws CorruptDataException {
+    for (long p = from; p < to; p++) {
+      if (in.readByte(p) != 0) {
+        throw corrupt(p, "expected zero " + what);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    in.close();
+  }
+}

@@ -1,0 +1,386 @@
+package io.tsdbcompactor.sync;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.GoJson;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.bucket.ObjectNotFoundException;
+import io.tsdbcompactor.store.CorruptDataException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the state of a bucket: every block's meta.json and markers, the partial blocks, and the blocks that are
+ * too fresh or already on their way out (Thanos's {@code MetaFetcher} with the compactor's filters, §1.3, §3.3,
+ * §3.4 of the Thanos fact sheet).
+ *
+ * <p>One recursive listing finds every block folder, its objects, their sizes and times, and which markers
+ * exist; this costs a LIST per 1000 objects instead of a request per block and marker. Then, concurrently,
+ * meta.json is read for each block (from the local cache under {@code <data-dir>/meta-syncer/<ULID>/meta.json}
+ * when the object's last-modified time is unchanged, so a re-run does not fetch it again) and each existing
+ * marker is read. Cache entries of blocks that left the bucket are removed.
+ *
+ * <p>Time partitioning, relabel sharding, replica-label removal and deduplication are the caller's (they need
+ * the compactor's flags); this class applies the consistency delay and the deletion-mark visibility delay.
+ */
+public final class BlockSyncer {
+  private static final Logger LOG = LoggerFactory.getLogger(BlockSyncer.class);
+  /** Sources whose blocks are complete when uploaded, so the consistency delay does not hold them back. */
+  private static final Set<String> TRUSTED_SOURCES = Set.of("bucket.repair", "compactor", "compactor.repair");
+
+  /** Settings, with Thanos's defaults. */
+  public static final class Options {
+    /** Metas and markers read in parallel ({@code --block-meta-fetch-concurrency}). */
+    public int concurrency = 32;
+    /** {@code --consistency-delay}. */
+    public Duration consistencyDelay = Duration.ofMinutes(30);
+    /** {@code --delete-delay}; marked blocks vanish from {@link SyncResult#metas()} after half of it. */
+    public Duration deleteDelay = Duration.ofHours(48);
+    public Clock clock = Clock.systemUTC();
+    /** Told about listing and reading progress (the CLI shows it on a terminal). */
+    public Progress progress = Progress.NONE;
+  }
+
+  /** Receives progress; calls may come from several threads. */
+  public interface Progress {
+    Progress NONE = new Progress() {};
+
+    default void listed(long objects) {}
+
+    default void metaRead(int done, int total) {}
+  }
+
+  private final Bucket bucket;
+  private final Path cacheDir;
+  private final Options options;
+
+  /** {@code dataDir} null: no local cache. */
+  public BlockSyncer(Bucket bucket, Path dataDir, Options options) {
+    this.bucket = bucket;
+    this.cacheDir = dataDir == null ? null : dataDir.resolve("meta-syncer");
+    this.options = options;
+  }
+
+  public BlockSyncer(Bucket bucket, Path dataDir) {
+    this(bucket, dataDir, new Options());
+  }
+
+  /** What reading one block folder produced. */
+  private static final class Fetched {
+    BlockMeta meta;
+    String partialReason;
+    String failure;
+    Marker.DeletionMark deletion;
+    Marker.NoCompactMark noCompact;
+    Marker.NoDownsampleMark noDownsample;
+  }
+
+  public SyncResult sync() throws IOException {
+    Instant now = options.clock.instant();
+    Map<String, List<ListEntry>> byBlock = listBlocks();
+    List<String> ulids = new ArrayList<>(byBlock.keySet());
+    Map<String, Fetched> fetched = fetchAll(ulids, byBlock);
+
+    SortedMap<String, BlockMeta> allMetas = new TreeMap<>();
+    SortedMap<String, Marker.DeletionMark> deletionMarks = new TreeMap<>();
+    SortedMap<String, Marker.NoCompactMark> noCompact = new TreeMap<>();
+    SortedMap<String, Marker.NoDownsampleMark> noDownsample = new TreeMap<>();
+    SortedMap<String, PartialBlock> partial = new TreeMap<>();
+    SortedMap<String, String> failed = new TreeMap<>();
+    Set<String> tooFresh = new TreeSet<>();
+    Set<String> hidden = new TreeSet<>();
+    List<BlockMeta> metas = new ArrayList<>();
+    Duration visibility = options.deleteDelay.dividedBy(2);
+
+    for (String ulid : ulids) {
+      Fetched f = fetched.get(ulid);
+      if (f.failure != null) {
+        failed.put(ulid, f.failure);
+        continue;
+      }
+      if (f.meta == null) {
+        partial.put(ulid, new PartialBlock(ulid, f.partialReason, latestModified(ulid, byBlock.get(ulid))));
+        continue;
+      }
+      allMetas.put(ulid, f.meta);
+      if (f.noCompact != null) {
+        noCompact.put(ulid, f.noCompact);
+      }
+      if (f.noDownsample != null) {
+        noDownsample.put(ulid, f.noDownsample);
+      }
+      if (isTooFresh(f.meta, now)) {
+        tooFresh.add(ulid);
+        continue;
+      }
+      if (f.deletion != null) {
+        deletionMarks.put(ulid, f.deletion);
+        if (now.getEpochSecond() - f.deletion.deletionTime() > visibility.toSeconds()) {
+          hidden.add(ulid);
+          continue;
+        }
+      }
+      metas.add(f.meta);
+    }
+    pruneCache(byBlock.keySet());
+    LOG.info("synced {} blocks from bucket {}: {} usable, {} partial, {} too fresh, {} marked for deletion, {} failed",
+        ulids.size(), bucket.name(), metas.size(), partial.size(), tooFresh.size(), deletionMarks.size(), failed.size());
+    return new SyncResult(Collections.unmodifiableList(metas), allMetas, deletionMarks, noCompact, noDownsample, partial,
+        tooFresh, hidden, failed, byBlock, now);
+  }
+
+  /** Thanos's ConsistencyDelayMetaFilter. */
+  private boolean isTooFresh(BlockMeta m, Instant now) {
+    if (options.consistencyDelay.isZero() || options.consistencyDelay.isNegative()) {
+      return false;
+    }
+    if (m.thanos != null && TRUSTED_SOURCES.contains(m.thanos.source)) {
+      return false;
+    }
+    Instant made = uploadTime(m);
+    if (made == null) {
+      made = Instant.ofEpochMilli(Ulid.parse(m.ulid).timestamp());
+    }
+    return Duration.between(made, now).compareTo(options.consistencyDelay) < 0;
+  }
+
+  /** The meta's upload_time, null when zero or absent. */
+  static Instant uploadTime(BlockMeta m) {
+    if (m.thanos == null || m.thanos.uploadTime == null || m.thanos.uploadTime.startsWith("0001-01-01T00:00:00")) {
+      return null;
+    }
+    try {
+      return Instant.parse(m.thanos.uploadTime);
+    } catch (DateTimeParseException e) {
+      try {
+        return java.time.OffsetDateTime.parse(m.thanos.uploadTime).toInstant();
+      } catch (DateTimeParseException e2) {
+        return null;
+      }
+    }
+  }
+
+  /** The newest object time under a block folder, else the ULID's time (Thanos's partial-upload age). */
+  static Instant latestModified(String ulid, List<ListEntry> objects) {
+    Instant latest = null;
+    for (ListEntry e : objects) {
+      if (e.lastModified() != null && (latest == null || e.lastModified().isAfter(latest))) {
+        latest = e.lastModified();
+      }
+    }
+    return latest != null ? latest : Instant.ofEpochMilli(Ulid.parse(ulid).timestamp());
+  }
+
+  private Map<String, List<ListEntry>> listBlocks() throws IOException {
+    Map<String, List<ListEntry>> byBlock = new TreeMap<>();
+    long[] count = {0};
+    bucket.list("", true, e -> {
+      int slash = e.key().indexOf('/');
+      if (slash > 0) {
+        String top = e.key().substring(0, slash);
+        if (Ulid.isValid(top)) {
+          byBlock.computeIfAbsent(top, k -> new ArrayList<>()).add(e);
+        }
+      }
+      if (++count[0] % 1000 == 0) {
+        options.progress.listed(count[0]);
+      }
+      return true;
+    });
+    options.progress.listed(count[0]);
+    return byBlock;
+  }
+
+  private Map<String, Fetched> fetchAll(List<String> ulids, Map<String, List<ListEntry>> byBlock) throws IOException {
+    Map<String, Fetched> out = new HashMap<>();
+    if (ulids.isEmpty()) {
+      return out;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(options.concurrency, ulids.size())), r -> {
+      Thread t = new Thread(r, "meta-fetch");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicInteger done = new AtomicInteger();
+    try {
+      Map<String, Future<Fetched>> futures = new HashMap<>();
+      for (String ulid : ulids) {
+        futures.put(ulid, pool.submit(() -> {
+          Fetched f = fetch(ulid, byBlock.get(ulid));
+          options.progress.metaRead(done.incrementAndGet(), ulids.size());
+          return f;
+        }));
+      }
+      for (String ulid : ulids) {
+        try {
+          out.put(ulid, futures.get(ulid).get());
+        } catch (ExecutionException e) {
+          Throwable c = e.getCause();
+          if (c instanceof IOException io) {
+            throw io;
+          }
+          if (c instanceof UncheckedIOException u) {
+            throw u.getCause();
+          }
+          throw new IOException("reading block " + ulid + " failed: " + c, c);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted while syncing block metas");
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return out;
+  }
+
+  private Fetched fetch(String ulid, List<ListEntry> objects) throws IOException {
+    Fetched f = new Fetched();
+    ListEntry metaEntry = null;
+    Set<String> markers = new TreeSet<>();
+    for (ListEntry e : objects) {
+      String rel = e.key().substring(ulid.length() + 1);
+      if (rel.equals(BlockMeta.FILE_NAME)) {
+        metaEntry = e;
+      } else if (Marker.isMarkerFile(rel)) {
+        markers.add(rel);
+      }
+    }
+    if (metaEntry == null) {
+      f.partialReason = "no meta.json";
+      return f;
+    }
+    byte[] json;
+    try {
+      json = readMeta(ulid, metaEntry);
+    } catch (ObjectNotFoundException e) {
+      f.partialReason = "meta.json disappeared while syncing"; // being deleted right now
+      return f;
+    }
+    String where = ulid + "/" + BlockMeta.FILE_NAME;
+    JsonNode tree;
+    try {
+      tree = GoJson.MAPPER.readTree(json);
+    } catch (IOException e) {
+      tree = null;
+    }
+    if (tree == null || !tree.isObject()) {
+      f.partialReason = "meta.json is not valid JSON";
+      dropCache(ulid);
+      return f;
+    }
+    if (tree.path("version").asLong(-1) != 1) {
+      f.failure = where + ": unexpected meta file version " + tree.get("version") + ", expected 1";
+      dropCache(ulid);
+      return f;
+    }
+    try {
+      f.meta = BlockMeta.parse(where, json);
+    } catch (CorruptDataException e) {
+      f.partialReason = "meta.json does not parse: " + e.getMessage();
+      dropCache(ulid);
+      return f;
+    }
+    if (!f.meta.ulid.equals(ulid)) {
+      f.failure = where + ": meta.json names block " + f.meta.ulid + ", not its folder " + ulid;
+      f.meta = null;
+      return f;
+    }
+    for (String m : markers) {
+      try {
+        Marker marker = Markers.read(bucket, ulid, m).orElse(null);
+        if (marker instanceof Marker.DeletionMark d) {
+          f.deletion = d;
+        } else if (marker instanceof Marker.NoCompactMark n) {
+          f.noCompact = n;
+        } else if (marker instanceof Marker.NoDownsampleMark n) {
+          f.noDownsample = n;
+        }
+      } catch (CorruptDataException e) {
+        LOG.warn("ignoring unreadable marker: {}", e.getMessage());
+      }
+    }
+    return f;
+  }
+
+  /** meta.json bytes, from the cache when the object's time matches the cached file's time. */
+  private byte[] readMeta(String ulid, ListEntry entry) throws IOException {
+    Path cached = cacheDir == null ? null : cacheDir.resolve(ulid).resolve(BlockMeta.FILE_NAME);
+    if (cached != null && entry.lastModified() != null && Files.isRegularFile(cached)
+        && Files.getLastModifiedTime(cached).toMillis() == entry.lastModified().toEpochMilli()
+        && Files.size(cached) == entry.size()) {
+      return Files.readAllBytes(cached);
+    }
+    byte[] json = bucket.getBytes(entry.key());
+    if (cached != null && entry.lastModified() != null) {
+      Files.createDirectories(cached.getParent());
+      Path tmp = cached.resolveSibling(BlockMeta.FILE_NAME + ".tmp");
+      Files.write(tmp, json);
+      Files.setLastModifiedTime(tmp, FileTime.fromMillis(entry.lastModified().toEpochMilli()));
+      try {
+        Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, cached, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return json;
+  }
+
+  private void dropCache(String ulid) throws IOException {
+    if (cacheDir != null) {
+      deleteTree(cacheDir.resolve(ulid));
+    }
+  }
+
+  private void pruneCache(Set<String> present) throws IOException {
+    if (cacheDir == null || !Files.isDirectory(cacheDir)) {
+      return;
+    }
+    try (Stream<Path> dirs = Files.list(cacheDir)) {
+      for (Path d : (Iterable<Path>) dirs::iterator) {
+        if (!present.contains(d.getFileName().toString())) {
+          deleteTree(d);
+        }
+      }
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,282 @@
+package io.tsdbcompactor.sync;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.GoJson;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.store.CorruptDataException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves whole blocks between a bucket and local directories, in the order that keeps readers safe.
+ *
+ * <p>Upload (Thanos {@code block.Upload}, §3.1): the folder must be named by a ULID equal to meta.json's, the
+ * block must have external labels; then {@code chunks/*} (in name order, several at once), {@code index}, and
+ * {@code meta.json} last, re-encoded with {@code thanos.files} (sizes, sorted by path; SHA256 hashes if asked)
+ * and {@code thanos.upload_time} set to now. A reader never sees a meta.json before the files it describes. The
+ * local meta.json is not changed; {@code tombstones} and any other file are not uploaded.
+ *
+ * <p>Download: meta.json, index and chunks are fetched (several at once, through whatever retrying the bucket
+ * does), each written to a temporary file and renamed, sizes checked against the listing and against
+ * {@code thanos.files}; meta.json is written last, so an interrupted download has no meta.json.
+ */
+public final class BlockTransfer {
+  private static final Logger LOG = LoggerFactory.getLogger(BlockTransfer.class);
+
+  /** Settings, with Thanos's defaults. */
+  public static final class Options {
+    /** Files of one block moved at once ({@code --block-files-concurrency}). */
+    public int filesConcurrency = 1;
+    /** "" or "SHA256" ({@code --hash-func}): hashes written into thanos.files. */
+    public String hashFunc = "";
+    /** Thanos refuses blocks without external labels; tests may relax this. */
+    public boolean requireExternalLabels = true;
+    public Clock clock = Clock.systemUTC();
+  }
+
+  private final Bucket bucket;
+  private final Options options;
+
+  public BlockTransfer(Bucket bucket, Options options) {
+    this.bucket = bucket;
+    this.options = options;
+    if (!options.hashFunc.isEmpty() && !options.hashFunc.equals("SHA256")) {
+      throw new IllegalArgumentException("unsupported hash function " + options.hashFunc + " (\"\" or SHA256)");
+    }
+  }
+
+  public BlockTransfer(Bucket bucket) {
+    this(bucket, new Options());
+  }
+
+  /** Downloads block {@code ulid} into {@code blockDir} (created; it becomes the block directory). */
+  public static BlockMeta download(Bucket bucket, String ulid, Path blockDir) throws IOException {
+    return new BlockTransfer(bucket).download(ulid, blockDir);
+  }
+
+  /** Uploads the block directory {@code blockDir}; returns the meta.json as uploaded. */
+  public static BlockMeta upload(Bucket bucket, Path blockDir) throws IOException {
+    return new BlockTransfer(bucket).upload(blockDir);
+  }
+
+  // ------------------------------------------------------------------ upload
+
+  public BlockMeta upload(Path blockDir) throws IOException {
+    String ulid = blockDir.getFileName().toString();
+    if (!Ulid.isValid(ulid)) {
+      throw new IllegalArgumentException("block directory " + blockDir + " is not named by a ULID");
+    }
+    Path metaFile = blockDir.resolve(BlockMeta.FILE_NAME);
+    BlockMeta meta = BlockMeta.parse(metaFile.toString(), Files.readAllBytes(metaFile));
+    if (!meta.ulid.equals(ulid)) {
+      throw new CorruptDataException(metaFile.toString(), 0, "meta.json names block " + meta.ulid
+          + " but the directory is " + ulid);
+    }
+    if (options.requireExternalLabels && meta.externalLabels().size() == 0) {
+      throw new IllegalArgumentException("block " + ulid + ": empty external labels are not allowed for Thanos block.");
+    }
+    Path index = blockDir.resolve("index");
+    if (!Files.isRegularFile(index)) {
+      throw new NoSuchFileException(index.toString(), null, "block " + ulid + " has no index file");
+    }
+    List<String> chunkFiles = new ArrayList<>();
+    Path chunksDir = blockDir.resolve("chunks");
+    if (!Files.isDirectory(chunksDir)) {
+      throw new NoSuchFileException(chunksDir.toString(), null, "block " + ulid + " has no chunks directory");
+    }
+    try (Stream<Path> s = Files.list(chunksDir)) {
+      s.filter(Files::isRegularFile).map(p -> "chunks/" + p.getFileName()).sorted().forEach(chunkFiles::add);
+    }
+
+    BlockMeta up = meta.copy();
+    BlockMeta.Thanos t = up.thanos();
+    t.files = new ArrayList<>();
+    for (String rel : chunkFiles) {
+      t.files.add(fileEntry(blockDir, rel));
+    }
+    t.files.add(fileEntry(blockDir, "index"));
+    t.files.add(new BlockMeta.FileEntry(BlockMeta.FILE_NAME, 0));
+    t.files.sort((a, b) -> compareBytes(a.relPath, b.relPath));
+
+    runAll(chunkFiles, options.filesConcurrency, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
+    bucket.upload(ulid + "/index", index);
+    t.uploadTime = GoJson.rfc3339Nano(options.clock.instant());
+    bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, up.toJsonBytes());
+    LOG.info("uploaded block {} ({} chunk files) to bucket {}", ulid, chunkFiles.size(), bucket.name());
+    return up;
+  }
+
+  private BlockMeta.FileEntry fileEntry(Path blockDir, String rel) throws IOException {
+    Path p = blockDir.resolve(rel);
+    BlockMeta.FileEntry e = new BlockMeta.FileEntry(rel, Files.size(p));
+    if (options.hashFunc.equals("SHA256")) {
+      e.hashFunc = "SHA256";
+      e.hashValue = sha256(p);
+    }
+    return e;
+  }
+
+  private static String sha256(Path p) throws IOException {
+    try (InputStream in = Files.newInputStream(p)) {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[64 * 1024];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int compareBytes(String a, String b) {
+    return java.util.Arrays.compareUnsigned(GoJson.utf8(a), GoJson.utf8(b));
+  }
+
+  // ------------------------------------------------------------------ download
+
+  public BlockMeta download(String ulid, Path blockDir) throws IOException {
+    if (!Ulid.isValid(ulid)) {
+      throw new IllegalArgumentException("not a block ULID: " + ulid);
+    }
+    List<ListEntry> objects = bucket.list(ulid, true);
+    ListEntry metaEntry = null;
+    List<ListEntry> files = new ArrayList<>();
+    for (ListEntry e : objects) {
+      String rel = e.key().substring(ulid.length() + 1);
+      if (rel.equals(BlockMeta.FILE_NAME)) {
+        metaEntry = e;
+      } else if (rel.equals("index") || rel.startsWith("chunks/")) {
+        files.add(e);
+      }
+    }
+    if (metaEntry == null) {
+      throw new NoSuchFileException(ulid + "/meta.json", null, "block " + ulid + " in bucket " + bucket.name()
+          + " has no meta.json (partial upload or being deleted)");
+    }
+    String metaKey = metaEntry.key();
+    byte[] metaBytes = bucket.getBytes(metaKey);
+    BlockMeta meta = BlockMeta.parse(metaKey, metaBytes);
+    Files.createDirectories(blockDir.resolve("chunks"));
+    runAll(files, options.filesConcurrency, e -> {
+      String rel = e.key().substring(ulid.length() + 1);
+      fetchFile(e.key(), blockDir.resolve(rel), e.size());
+    });
+    if (meta.thanos != null) {
+      for (BlockMeta.FileEntry fe : meta.thanos.files) {
+        if (fe.relPath.equals(BlockMeta.FILE_NAME)) {
+          continue;
+        }
+        Path p = blockDir.resolve(fe.relPath);
+        if (!Files.isRegularFile(p)) {
+          throw new CorruptDataException(metaKey, 0, "thanos.files lists " + fe.relPath + " but the bucket has no such object");
+        }
+        if (fe.sizeBytes != 0 && Files.size(p) != fe.sizeBytes) {
+          throw new CorruptDataException(ulid + "/" + fe.relPath, Files.size(p), "size is " + Files.size(p)
+              + " bytes but meta.json thanos.files says " + fe.sizeBytes);
+        }
+      }
+    }
+    writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), metaBytes);
+    LOG.info("downloaded block {} ({} files) to {}", ulid, files.size() + 1, blockDir);
+    return meta;
+  }
+
+  private void fetchFile(String key, Path target, long expectedSize) throws IOException {
+    Files.createDirectories(target.getParent());
+    Path tmp = target.resolveSibling(target.getFileName() + ".download");
+    long n;
+    try (InputStream in = bucket.get(key); OutputStream out = Files.newOutputStream(tmp)) {
+      n = in.transferTo(out);
+    }
+    if (n != expectedSize) {
+      Files.deleteIfExists(tmp);
+      throw new CorruptDataException(key, n, "downloaded " + n + " bytes but the listing says " + expectedSize);
+    }
+    move(tmp, target);
+  }
+
+  private static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".download");
+    Files.write(tmp, bytes);
+    move(tmp, target);
+  }
+
+  private static void move(Path tmp, Path target) throws IOException {
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  @FunctionalInterface
+  interface IoTask<T> {
+    void run(T item) throws IOException;
+  }
+
+  /** Runs a task for every item with the given parallelism; the first failure is thrown after all stop. */
+  static <T> void runAll(List<T> items, int parallelism, IoTask<T> task) throws IOException {
+    if (parallelism <= 1 || items.size() <= 1) {
+      for (T item : items) {
+        task.run(item);
+      }
+      return;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, items.size()));
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (T item : items) {
+        futures.add(pool.submit(() -> {
+          task.run(item);
+          return null;
+        }));
+      }
+      IOException first = null;
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          IOException io = e.getCause() instanceof IOException x ? x : new IOException(e.getCause());
+          if (first == null) {
+            first = io;
+            futures.forEach(g -> g.cancel(true));
+          }
+        } catch (java.util.concurrent.CancellationException e) {
+          // cancelled after an earlier failure
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted during block transfer");
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}

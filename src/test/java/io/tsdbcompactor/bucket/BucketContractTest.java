@@ -1,0 +1,135 @@
+package io.tsdbcompactor.bucket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What every {@link Bucket} must do; each implementation runs it through a subclass. */
+abstract class BucketContractTest {
+  protected Bucket bucket;
+
+  /** A fresh, empty bucket. */
+  protected abstract Bucket newBucket() throws Exception;
+
+  @BeforeEach
+  void open() throws Exception {
+    bucket = newBucket();
+  }
+
+  @AfterEach
+  void closeBucket() throws Exception {
+    bucket.close();
+  }
+
+  static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static List<String> keys(List<ListEntry> entries) {
+    List<String> out = new ArrayList<>();
+    entries.forEach(e -> out.add(e.key()));
+    return out;
+  }
+
+  @Test
+  void uploadGetAttributesDelete() throws Exception {
+    byte[] data = random(1000, 1);
+    bucket.upload("01ABC/chunks/000001", data);
+    assertArrayEquals(data, bucket.getBytes("01ABC/chunks/000001"));
+    assertTrue(bucket.exists("01ABC/chunks/000001"));
+    assertFalse(bucket.exists("01ABC/chunks/000002"));
+    ObjectAttributes a = bucket.attributes("01ABC/chunks/000001");
+    assertEquals(1000, a.size());
+    assertTrue(a.lastModified() != null);
+    bucket.delete("01ABC/chunks/000001");
+    assertFalse(bucket.exists("01ABC/chunks/000001"));
+    bucket.delete("01ABC/chunks/000001"); // deleting a missing object is fine
+    assertEquals(List.of(), bucket.list("", true));
+  }
+
+  @Test
+  void missingObjectIsObjectNotFound() {
+    assertThrows(ObjectNotFoundException.class, () -> bucket.getBytes("nope/meta.json"));
+    assertThrows(ObjectNotFoundException.class, () -> bucket.attributes("nope/meta.json"));
+    assertThrows(ObjectNotFoundException.class, () -> bucket.getRange("nope/meta.json", 1, 2).close());
+  }
+
+  @Test
+  void overwriteReplacesWholeObject() throws Exception {
+    bucket.upload("a/b", random(500, 2));
+    byte[] second = random(10, 3);
+    bucket.upload("a/b", second);
+    assertArrayEquals(second, bucket.getBytes("a/b"));
+  }
+
+  @Test
+  void rangedReads() throws Exception {
+    byte[] data = random(4096, 4);
+    bucket.upload("x/index", data);
+    try (InputStream in = bucket.getRange("x/index", 1, 3)) {
+      assertArrayEquals(new byte[] {data[1], data[2], data[3]}, in.readAllBytes());
+    }
+    try (InputStream in = bucket.getRange("x/index", 4000, -1)) {
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 4000, 4096), in.readAllBytes());
+    }
+    try (InputStream in = bucket.getRange("x/index", 4090, 100)) {
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 4090, 4096), in.readAllBytes());
+    }
+    try (InputStream in = bucket.getRange("x/index", 0, 0)) {
+      assertEquals(0, in.readAllBytes().length);
+    }
+  }
+
+  @Test
+  void listingNonRecursiveShowsDirectoriesOnce() throws Exception {
+    bucket.upload("B/meta.json", new byte[] {1});
+    bucket.upload("B/chunks/000001", new byte[] {2});
+    bucket.upload("B/chunks/000002", new byte[] {3});
+    bucket.upload("A/index", new byte[] {4});
+    bucket.upload("top", new byte[] {5});
+    assertEquals(List.of("A/", "B/", "top"), keys(bucket.list("", false)));
+    assertEquals(List.of("B/chunks/", "B/meta.json"), keys(bucket.list("B", false)));
+    assertEquals(List.of("B/chunks/", "B/meta.json"), keys(bucket.list("B/", false)));
+    assertEquals(List.of("B/chunks/000001", "B/chunks/000002", "B/meta.json"), keys(bucket.list("B/", true)));
+    assertEquals(List.of("A/index", "B/chunks/000001", "B/chunks/000002", "B/meta.json", "top"),
+        keys(bucket.list("", true)));
+    List<ListEntry> rec = bucket.list("B", true);
+    assertEquals(1, rec.get(0).size());
+    assertTrue(rec.get(0).lastModified() != null);
+    assertEquals(List.of(), bucket.list("C", true));
+    // early stop
+    List<String> seen = new ArrayList<>();
+    bucket.list("", true, e -> {
+      seen.add(e.key());
+      return seen.size() < 2;
+    });
+    assertEquals(2, seen.size());
+  }
+
+  @Test
+  void streamingUploadOfUnknownLength() throws Exception {
+    byte[] data = random(70_000, 5);
+    bucket.upload("s/unknown", new ByteArrayInputStream(data), -1);
+    assertArrayEquals(data, bucket.getBytes("s/unknown"));
+  }
+
+  @Test
+  void shortStreamIsRejectedAndLeavesNothing() throws Exception {
+    byte[] data = random(100, 6);
+    assertThrows(java.io.IOException.class, () -> bucket.upload("s/short", new ByteArrayInputStream(data), 200));
+    assertFalse(bucket.exists("s/short"));
+  }
+}

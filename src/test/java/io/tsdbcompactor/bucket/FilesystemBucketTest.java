@@ -1,0 +1,56 @@
+package io.tsdbcompactor.bucket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FilesystemBucketTest extends BucketContractTest {
+  @TempDir
+  Path dir;
+
+  @Override
+  protected Bucket newBucket() throws IOException {
+    return new FilesystemBucket(dir.resolve("bkt"));
+  }
+
+  @Test
+  void interruptedUploadLeavesOldObjectAndNoTemporaryFile() throws Exception {
+    byte[] old = random(300, 7);
+    bucket.upload("01X/index", old);
+    FaultInjectingBucket faulty = new FaultInjectingBucket(bucket).breakUploadsAfter(100, 1);
+    assertThrows(IOException.class, () -> faulty.upload("01X/index", new ByteArrayInputStream(random(5000, 8)), 5000));
+    assertArrayEquals(old, bucket.getBytes("01X/index"));
+    try (Stream<Path> files = Files.walk(dir)) {
+      assertEquals(List.of(dir.resolve("bkt/01X/index")), files.filter(Files::isRegularFile).toList());
+    }
+    // a new object that fails half way does not appear at all
+    FaultInjectingBucket faulty2 = new FaultInjectingBucket(bucket).breakUploadsAfter(10, 1);
+    assertThrows(IOException.class, () -> faulty2.upload("01X/chunks/000001", random(5000, 9)));
+    assertFalse(bucket.exists("01X/chunks/000001"));
+    assertEquals(List.of("01X/index"), bucket.list("", true).stream().map(ListEntry::key).toList());
+  }
+
+  @Test
+  void deletingLastObjectRemovesEmptyFolders() throws Exception {
+    bucket.upload("01Y/chunks/000001", new byte[] {1});
+    bucket.delete("01Y/chunks/000001");
+    assertEquals(List.of(), bucket.list("", false));
+    assertFalse(Files.exists(dir.resolve("bkt/01Y")));
+  }
+
+  @Test
+  void keysCannotEscapeTheDirectory() {
+    assertThrows(IllegalArgumentException.class, () -> bucket.upload("../evil", new byte[] {1}));
+    assertThrows(IllegalArgumentException.class, () -> bucket.upload("/abs", new byte[] {1}));
+  }
+}

@@ -1,0 +1,104 @@
+package io.tsdbcompactor.bucket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.bucket.FaultInjectingBucket.Op;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RetryingBucketTest {
+  final MemoryBucket mem = new MemoryBucket();
+  final FaultInjectingBucket faulty = new FaultInjectingBucket(mem);
+  final List<Duration> sleeps = new ArrayList<>();
+  final RetryingBucket bucket = new RetryingBucket(faulty,
+      new RetryPolicy(4, Duration.ofMillis(100), Duration.ofSeconds(1), sleeps::add));
+
+  @Test
+  void transientFailuresAreRetriedWithGrowingBackoff() throws Exception {
+    mem.upload("a/meta.json", new byte[] {1, 2});
+    faulty.failNext(Op.GET, 3);
+    assertArrayEquals(new byte[] {1, 2}, bucket.getBytes("a/meta.json"));
+    assertEquals(4, faulty.calls(Op.GET));
+    assertEquals(3, sleeps.size());
+    assertTrue(sleeps.get(0).toMillis() >= 50 && sleeps.get(0).toMillis() <= 100, sleeps.toString());
+    assertTrue(sleeps.get(2).toMillis() >= 200 && sleeps.get(2).toMillis() <= 400, sleeps.toString());
+  }
+
+  @Test
+  void givesUpAfterMaxAttempts() throws Exception {
+    mem.upload("a/meta.json", new byte[] {1});
+    faulty.failNext(Op.EXISTS, 10);
+    assertThrows(BucketException.class, () -> bucket.exists("a/meta.json"));
+    assertEquals(4, faulty.calls(Op.EXISTS));
+  }
+
+  @Test
+  void permanentErrorsAndMissingObjectsAreNotRetried() throws Exception {
+    faulty.retryable(false).failNext(Op.ATTRIBUTES, 1);
+    assertThrows(BucketException.class, () -> bucket.attributes("x/y"));
+    assertEquals(1, faulty.calls(Op.ATTRIBUTES));
+    assertThrows(ObjectNotFoundException.class, () -> bucket.getBytes("x/y"));
+    assertEquals(1, faulty.calls(Op.GET));
+    assertTrue(sleeps.isEmpty());
+  }
+
+  @Test
+  void brokenReadsResumeAtTheRightByte() throws Exception {
+    byte[] data = BucketContractTest.random(50_000, 21);
+    mem.upload("b/chunks/000001", data);
+    faulty.breakReadsAfter(7_000, 3).shortReads(999);
+    assertArrayEquals(data, bucket.getBytes("b/chunks/000001"));
+    assertEquals(1, faulty.calls(Op.GET));
+    assertEquals(3, faulty.calls(Op.GET_RANGE));
+    // ranged reads resume inside their range
+    faulty.breakReadsAfter(10, 2);
+    try (InputStream in = bucket.getRange("b/chunks/000001", 100, 1000)) {
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 100, 1100), in.readAllBytes());
+    }
+  }
+
+  @Test
+  void slowShortReadsStillDeliverEveryByte() throws Exception {
+    byte[] data = BucketContractTest.random(10_000, 23);
+    mem.upload("b/slow", data);
+    List<Duration> waited = new ArrayList<>();
+    faulty.slowReads(Duration.ofMillis(50), waited::add).shortReads(100);
+    assertArrayEquals(data, bucket.getBytes("b/slow"));
+    assertTrue(waited.size() >= 100, "one wait per short read: " + waited.size());
+  }
+
+  @Test
+  void readThatKeepsBreakingFails() throws Exception {
+    mem.upload("b/index", BucketContractTest.random(1000, 22));
+    faulty.breakReadsAfter(0, 100);
+    assertThrows(BucketException.class, () -> bucket.getBytes("b/index"));
+  }
+
+  @Test
+  void replayableUploadsAreRetriedStreamsAreNot() throws Exception {
+    faulty.failNext(Op.UPLOAD, 2);
+    bucket.upload("c/index", new byte[] {9});
+    assertArrayEquals(new byte[] {9}, mem.getBytes("c/index"));
+    faulty.breakUploadsAfter(1, 1);
+    bucket.upload("c/meta.json", new byte[] {1, 2, 3, 4});
+    assertArrayEquals(new byte[] {1, 2, 3, 4}, mem.getBytes("c/meta.json"));
+    faulty.failNext(Op.UPLOAD, 1);
+    assertThrows(BucketException.class, () -> bucket.upload("c/x", new ByteArrayInputStream(new byte[] {1}), 1));
+  }
+
+  @Test
+  void listingIsRetried() throws Exception {
+    mem.upload("d/a", new byte[] {1});
+    mem.upload("d/b", new byte[] {1});
+    faulty.failNext(Op.LIST, 2);
+    assertEquals(2, bucket.list("d", true).size());
+    assertEquals(3, faulty.calls(Op.LIST));
+  }
+}

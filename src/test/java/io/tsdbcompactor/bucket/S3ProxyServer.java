@@ -1,0 +1,62 @@
+package io.tsdbcompactor.bucket;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStore;
+import org.jclouds.blobstore.BlobStoreContext;
+
+/** An S3Proxy on 127.0.0.1 (free port) backed by jclouds' filesystem provider in a temporary directory. */
+public final class S3ProxyServer implements AutoCloseable {
+  public static final String ACCESS_KEY = "test-access-key";
+  public static final String SECRET_KEY = "test-secret-Zq8uTT2mVb1x";
+
+  private final S3Proxy proxy;
+  private final BlobStoreContext context;
+
+  public S3ProxyServer(Path dir) throws Exception {
+    Properties props = new Properties();
+    props.setProperty("jclouds.filesystem.basedir", dir.toString());
+    context = ContextBuilder.newBuilder("filesystem").overrides(props).credentials("x", "y")
+        .build(BlobStoreContext.class);
+    BlobStore store = context.getBlobStore();
+    proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
+        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+    proxy.start();
+    while (!proxy.getState().equals("STARTED")) {
+      Thread.onSpinWait();
+    }
+  }
+
+  public String endpoint() {
+    return "127.0.0.1:" + proxy.getPort();
+  }
+
+  /** A Thanos objstore YAML for this server. */
+  public String yaml(String bucket, long partSize) {
+    return "type: S3\nconfig:\n  bucket: " + bucket + "\n  endpoint: " + endpoint() + "\n  region: us-east-1\n"
+        + "  access_key: " + ACCESS_KEY + "\n  secret_key: " + SECRET_KEY + "\n  insecure: true\n"
+        + "  part_size: " + partSize + "\n";
+  }
+
+  public S3Config config(String bucket) {
+    S3Config c = new S3Config();
+    c.bucket = bucket;
+    c.endpoint = endpoint();
+    c.region = "us-east-1";
+    c.accessKey = ACCESS_KEY;
+    c.secretKey = SECRET_KEY;
+    c.insecure = true;
+    c.maxRetries = 2;
+    return c;
+  }
+
+  @Override
+  public void close() throws Exception {
+    proxy.stop();
+    context.close();
+  }
+}

@@ -1,0 +1,256 @@
+package io.tsdbcompactor.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.ObjstoreConfig;
+import io.tsdbcompactor.sync.BlockTransfer;
+import io.tsdbcompactor.sync.Marker;
+import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.sync.TestBlocks;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code tools bucket ...} through {@link Main#run}, on a bucket the subclass provides. */
+abstract class BucketToolsCommandTest {
+  @TempDir
+  Path tmp;
+  String yaml;
+  Bucket bucket;
+  List<String> ulids;
+
+  record Result(int exit, String out, String err) {}
+
+  /** Objstore YAML of a fresh, empty bucket. */
+  abstract String newBucketYaml() throws Exception;
+
+  /** Makes an object look written {@code age} ago, or returns false if the store cannot. */
+  abstract boolean age(String key, Duration age) throws Exception;
+
+  @BeforeEach
+  void fill() throws Exception {
+    yaml = newBucketYaml();
+    bucket = ObjstoreConfig.parse(yaml).open();
+    ulids = TestBlocks.basicUlids();
+    for (String u : ulids) {
+      BlockTransfer.upload(bucket, TestBlocks.copyWithLabels(u, tmp.resolve("src"), Map.of("cluster", "eu1")));
+    }
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    bucket.close();
+  }
+
+  static synchronized Result run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int exit = Main.run(args);
+      return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  Result tool(String... args) {
+    List<String> all = new ArrayList<>(List.of("tools", "bucket"));
+    all.addAll(List.of(args));
+    all.add("--objstore.config=" + yaml);
+    return run(all.toArray(new String[0]));
+  }
+
+  @Test
+  void lsFormats() throws Exception {
+    Result r = tool("ls");
+    assertEquals(0, r.exit(), r.err());
+    assertEquals(String.join("\n", ulids) + "\n", r.out());
+    Result wide = tool("ls", "-o", "wide");
+    assertTrue(wide.out().startsWith(ulids.get(0) + " -- 2023-11-14T22:13:19Z - 2023-11-14T23:59:50Z Diff: 1h46m31s, "
+        + "Compaction: 1, Downsample: 0, Source: sidecar\n"), wide.out());
+    Result json = tool("ls", "-o", "json");
+    assertEquals(0, json.exit());
+    assertEquals(3, json.out().split("\n}\n").length);
+    assertTrue(json.out().contains("\"upload_time\": \"20"), "uploaded meta with upload_time");
+    Result table = tool("ls", "-o", "table");
+    assertTrue(table.out().startsWith("ULID "), table.out());
+    assertEquals(4, table.out().split("\n").length);
+    assertEquals(2, tool("ls", "-o", "yaml").exit());
+  }
+
+  @Test
+  void inspectShowsBlocksMarkersAndPartials() throws Exception {
+    String partial = Ulid.generate(System.currentTimeMillis(), new Random(3)).toString();
+    bucket.upload(partial + "/chunks/000001", new byte[] {1, 2});
+    assertEquals(0, tool("mark", "--id", ulids.get(1), "--marker", "no-compact-mark.json", "--details", "manual test").exit());
+    Result r = tool("inspect");
+    assertEquals(0, r.exit(), r.err());
+    String[] lines = r.out().split("\n");
+    assertTrue(lines[0].startsWith("ULID"), lines[0]);
+    assertTrue(lines[0].contains("#SERIES") && lines[0].contains("MARKERS"));
+    assertTrue(lines[1].startsWith(ulids.get(0)), r.out());
+    assertTrue(lines[1].contains("| 70 ") && lines[1].contains("| 6234 ") && lines[1].contains("| 82 "), lines[1]);
+    assertTrue(lines[1].contains("cluster=eu1") && lines[1].contains("| sidecar"), lines[1]);
+    assertTrue(lines[2].endsWith("| no-compact"), lines[2]);
+    assertTrue(r.out().contains(partial + "  no meta.json"), r.out());
+    assertEquals(1, tool("inspect", "-l", "cluster=\"eu2\"").out().split("\n\n")[0].split("\n").length);
+    assertEquals(4, tool("inspect", "-l", "cluster=\"eu1\"", "--sort-by", "ULID").out().split("\n\n")[0].split("\n").length);
+    assertTrue(tool("inspect", "-o", "csv").out().startsWith("ULID,FROM,UNTIL"));
+  }
+
+  @Test
+  void markWritesOnceAndRemoves() throws Exception {
+    String id = ulids.get(0);
+    Result r = tool("mark", "--id", id, "--marker", "deletion-mark.json", "--details", "operator said so");
+    assertEquals(0, r.exit(), r.err());
+    Marker.DeletionMark m = Markers.readDeletionMark(bucket, id).orElseThrow();
+    assertEquals("operator said so", m.details());
+    assertTrue(Math.abs(m.deletionTime() - System.currentTimeMillis() / 1000) < 600);
+    Result again = tool("mark", "--id", id, "--marker", "deletion-mark.json", "--details", "other");
+    assertEquals(0, again.exit());
+    assertTrue(again.out().contains("already has"));
+    assertEquals("operator said so", Markers.readDeletionMark(bucket, id).orElseThrow().details());
+    assertEquals(0, tool("mark", "--id", id, "--marker", "no-downsample-mark.json").exit());
+    assertEquals(Marker.REASON_MANUAL, Markers.readNoDownsampleMark(bucket, id).orElseThrow().reason());
+    assertEquals(0, tool("mark", "--id", id, "--marker", "deletion-mark.json", "--remove").exit());
+    assertFalse(Markers.exists(bucket, id, Marker.DELETION_MARK));
+    String missing = Ulid.generate(1_700_000_000_000L, new Random(1)).toString();
+    assertEquals(1, tool("mark", "--id", missing, "--marker", "deletion-mark.json").exit());
+    assertFalse(bucket.exists(missing + "/deletion-mark.json"));
+    assertEquals(2, tool("mark", "--id", id, "--marker", "bogus.json").exit());
+    assertEquals(2, tool("mark", "--id", "nope", "--marker", "deletion-mark.json").exit());
+  }
+
+  @Test
+  void verifyFindsMissingFilesWrongSizesAndOverlaps() throws Exception {
+    Result ok = tool("verify");
+    assertEquals(0, ok.exit(), ok.out() + ok.err());
+    assertTrue(ok.out().contains("verified 3 blocks: no problems"), ok.out());
+    Result withIndex = tool("verify", "--index");
+    assertEquals(0, withIndex.exit(), withIndex.out() + withIndex.err());
+
+    bucket.upload(ulids.get(0) + "/index", new byte[] {1, 2, 3});
+    bucket.delete(ulids.get(1) + "/chunks/000001");
+    Result bad = tool("verify");
+    assertEquals(1, bad.exit());
+    assertTrue(bad.out().contains("block " + ulids.get(0) + ": index has 3 bytes, meta.json thanos.files says"), bad.out());
+    assertTrue(bad.out().contains("block " + ulids.get(1) + ": chunks/000001 is listed in meta.json thanos.files but missing"),
+        bad.out());
+    Result badIndex = tool("verify", "--index", "--id", ulids.get(0));
+    assertEquals(1, badIndex.exit());
+    assertTrue(badIndex.out().contains(ulids.get(0)), badIndex.out());
+  }
+
+  @Test
+  void verifyReportsOverlapsWithinAGroupOnly() throws Exception {
+    Path overlap = Path.of("testdata/blocks/overlap");
+    List<String> ids;
+    try (var s = Files.list(overlap)) {
+      ids = s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    for (String id : ids) {
+      Path src = overlap.resolve(id);
+      Path dst = tmp.resolve("ov").resolve(id);
+      copyTree(src, dst);
+      BlockMeta meta = BlockMeta.parse("m", Files.readAllBytes(dst.resolve("meta.json")));
+      meta.thanos().labels = new java.util.TreeMap<>(Map.of("cluster", "ov"));
+      Files.write(dst.resolve("meta.json"), meta.toJsonBytes());
+      BlockTransfer.upload(bucket, dst);
+    }
+    Result r = tool("verify");
+    assertEquals(1, r.exit());
+    assertTrue(r.out().contains("group 0@{cluster=\"ov\"}: blocks "), r.out());
+    assertTrue(r.out().contains("overlap"), r.out());
+    assertFalse(r.out().contains("cluster=\"eu1\""), r.out());
+  }
+
+  @Test
+  void cleanupDeletesOnlyWhatIsDue() throws Exception {
+    String due = ulids.get(0);
+    String notDue = ulids.get(1);
+    Markers.markForDeletion(bucket, due, "old", Clock.offset(Clock.systemUTC(), Duration.ofHours(-49)));
+    Markers.markForDeletion(bucket, notDue, "new", Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-5)));
+    String partial = Ulid.generate(1_600_000_000_000L, new Random(5)).toString(); // ULID from 2020
+    bucket.upload(partial + "/index", new byte[] {1});
+
+    // the blocks were uploaded just now: without this, the consistency delay hides them and their marks, as in Thanos
+    Result dry = tool("cleanup", "--dry-run", "--consistency-delay=0s");
+    assertEquals(0, dry.exit(), dry.err());
+    assertTrue(dry.out().contains("would delete block " + due), dry.out());
+    assertTrue(bucket.exists(due + "/meta.json"));
+
+    Result fresh = tool("cleanup");
+    assertTrue(fresh.out().contains("deleted 0 marked"), fresh.out());
+    Result r = tool("cleanup", "--consistency-delay=0s");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("deleted block " + due), r.out());
+    assertFalse(r.out().contains(notDue), r.out());
+    assertEquals(List.of(), bucket.list(due, true));
+    assertTrue(bucket.exists(notDue + "/meta.json"));
+    // a partial upload is judged by its newest object, not by its old ULID: it stays
+    assertTrue(bucket.exists(partial + "/index"), r.out());
+
+    if (age(partial + "/index", Duration.ofHours(49))) {
+      Result r2 = tool("cleanup", "--consistency-delay=0s");
+      assertTrue(r2.out().contains("deleted partial block " + partial), r2.out());
+      assertFalse(bucket.exists(partial + "/index"));
+    }
+    Result zero = tool("cleanup", "--delete-delay=0s", "--consistency-delay=0s");
+    assertTrue(zero.out().contains("deleted block " + notDue), zero.out());
+    assertEquals(List.of(ulids.get(2)), List.of(tool("ls").out().split("\n")));
+  }
+
+  @Test
+  void secretsStayOutOfHelpAndErrors() {
+    String secret = "Sup3r-S3cret-Value-XYZ";
+    Result help = run("tools", "bucket", "ls", "--help");
+    assertEquals(0, help.exit());
+    assertTrue(help.out().contains("--objstore.config-file"));
+    Result bad = run("tools", "bucket", "ls", "--objstore.config=type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  access_key: a\n"
+        + "  secret_key: " + secret + "\n  bogus_key: 1\n");
+    assertEquals(2, bad.exit());
+    assertTrue(bad.err().contains("bogus_key"), bad.err());
+    assertFalse(bad.err().contains(secret) || bad.out().contains(secret));
+    Result badYaml = run("tools", "bucket", "ls", "--objstore.config=type: S3\nconfig: {secret_key: \"" + secret + "\n");
+    assertEquals(2, badYaml.exit());
+    assertFalse(badYaml.err().contains(secret), badYaml.err());
+    Result none = run("tools", "bucket", "ls");
+    assertEquals(2, none.exit());
+    assertTrue(none.err().contains("--objstore.config-file"), none.err());
+  }
+
+  static void copyTree(Path src, Path dst) throws Exception {
+    try (var s = Files.walk(src)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        Path t = dst.resolve(src.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(p, t);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,202 @@
+package io.tsdbcompactor.compact;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
+import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexSeries;
+import io.tsdbcompactor.index.SeriesCursor;
+import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.tombstones.Interval;
+import io.tsdbcompactor.tombstones.Tombstones;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BlockMergerTest {
+  @TempDir Path tmp;
+
+  static List<BlockMerger.Input> inputs(Path dir) throws IOException {
+    List<BlockMerger.Input> in = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.filter(p -> Ulid.isValid(p.getFileName().toString())).sorted().toList()) {
+        FsDirectory d = new FsDirectory(p);
+        in.add(new BlockMerger.Input(BlockMeta.parse(p + "/meta.json", d.readAll("meta.json")), d));
+      }
+    }
+    in.sort((a, b) -> Group.BY_MIN_TIME.compare(a.meta(), b.meta()));
+    return in;
+  }
+
+  BlockMeta mergeInto(List<BlockMerger.Input> in, Path db, CompactorOptions.DedupFunc dedup) throws IOException {
+    String ulid = Ulid.now().toString();
+    Path out = db.resolve(ulid);
+    Files.createDirectories(out);
+    return new BlockMerger(dedup).merge(in, new FsDirectory(out),
+        new BlockMerger.Output(ulid, Map.of("cluster", "eu"), 0, null));
+  }
+
+  @Test
+  void mergedOverlapBlocksDumpAsTheirInputsAndPassAnalyze() throws Exception {
+    List<BlockMerger.Input> in = inputs(Path.of("testdata/blocks/overlap"));
+    assertEquals(6, in.size());
+    Path db = tmp.resolve("db");
+    BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
+
+    String expected = Files.readString(Path.of("testdata/expected-dump-overlap.txt"));
+    assertEquals(expected, Promtool.dump(db));
+    Promtool.analyze(db, meta.ulid);
+
+    assertEquals(1700000000000L, meta.minTime);
+    assertEquals(1700017987001L, meta.maxTime);
+    assertEquals(2, meta.compaction.level);
+    assertEquals(6, meta.compaction.sources.size());
+    assertEquals(6, meta.compaction.parents.size());
+    assertEquals(in.get(0).meta().ulid, meta.compaction.parents.get(0).ulid);
+    assertEquals("compactor", meta.thanos.source);
+    assertEquals(List.of("000001"), meta.thanos.segmentFiles);
+    assertEquals(Map.of("cluster", "eu"), meta.thanos.labels);
+    assertEquals(meta.stats.numSamples, meta.stats.numFloatSamples);
+    assertEquals(expected.lines().count(), meta.stats.numSamples, "one dump line per sample");
+    OutputVerifier.verify(new FsDirectory(db.resolve(meta.ulid)));
+    OutputVerifier.IndexStats st = OutputVerifier.indexStats(new FsDirectory(db.resolve(meta.ulid)));
+    assertTrue(st.seriesMaxSize() > 0);
+    // What promtool reads back equals what meta.json says.
+    BlockMeta written = BlockMeta.parse("meta", Files.readAllBytes(db.resolve(meta.ulid).resolve("meta.json")));
+    assertEquals(meta.stats.numSeries, written.stats.numSeries);
+  }
+
+  @Test
+  void adjacentBlocksKeepEveryChunkByteForByte() throws Exception {
+    List<BlockMerger.Input> in = inputs(Path.of("testdata/blocks/basic"));
+    Path db = tmp.resolve("db");
+    BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
+    assertEquals(Files.readString(Path.of("testdata/expected-dump-basic.txt")), Promtool.dump(db));
+    Promtool.analyze(db, meta.ulid);
+
+    Map<Labels, List<Chunk>> inputChunks = new HashMap<>();
+    long inputChunkCount = 0;
+    for (BlockMerger.Input i : in) {
+      inputChunkCount += i.meta().stats.numChunks;
+      collect(i.dir(), inputChunks);
+    }
+    Map<Labels, List<Chunk>> outputChunks = new HashMap<>();
+    collect(new FsDirectory(db.resolve(meta.ulid)), outputChunks);
+    assertEquals(inputChunkCount, meta.stats.numChunks);
+    assertEquals(inputChunks, outputChunks, "chunks of adjacent blocks are copied, never re-encoded");
+  }
+
+  static void collect(io.tsdbcompactor.store.Directory dir, Map<Labels, List<Chunk>> into) throws IOException {
+    try (IndexReader ir = IndexReader.open(dir, "index"); ChunkSegmentReader cr = new ChunkSegmentReader(dir)) {
+      SeriesCursor c = ir.series();
+      while (c.next()) {
+        IndexSeries s = c.at();
+        for (ChunkMeta m : s.chunks()) {
+          into.computeIfAbsent(s.labels(), k -> new ArrayList<>()).add(cr.read(m.ref));
+        }
+      }
+    }
+  }
+
+  @Test
+  void tombstonedSamplesDoNotReachTheOutput() throws Exception {
+    Path src = tmp.resolve("src");
+    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    List<BlockMerger.Input> in = inputs(src);
+    // Delete everything of the first series of the first block, and a middle range of the second series.
+    BlockMerger.Input first = in.get(0);
+    List<Long> refs = new ArrayList<>();
+    List<Labels> labels = new ArrayList<>();
+    try (IndexReader ir = IndexReader.open(first.dir(), "index")) {
+      SeriesCursor c = ir.series();
+      while (c.next()) {
+        refs.add(c.at().ref());
+        labels.add(c.at().labels());
+      }
+    }
+    long mid = first.meta().minTime + (first.meta().maxTime - first.meta().minTime) / 2;
+    Tombstones t = new Tombstones.Builder()
+        .add(refs.get(0), new Interval(Long.MIN_VALUE, Long.MAX_VALUE))
+        .add(refs.get(1), new Interval(mid - 600_000, mid + 600_000))
+        .build();
+    Tombstones.write(first.dir(), t);
+
+    Path db = tmp.resolve("db");
+    BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
+    Promtool.analyze(db, meta.ulid);
+    String dump = Promtool.dump(db);
+    // The same deletions, applied by Prometheus when it reads the tombstoned source.
+    String expected = Promtool.dump(src);
+    assertEquals(expected, dump);
+    assertFalse(expected.equals(Files.readString(Path.of("testdata/expected-dump-basic.txt"))),
+        "the tombstones removed something");
+  }
+
+  @Test
+  void nothingLeftWritesNoBlock() throws Exception {
+    Path src = tmp.resolve("src");
+    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    List<BlockMerger.Input> in = inputs(src).subList(0, 1);
+    Tombstones.Builder b = new Tombstones.Builder();
+    try (IndexReader ir = IndexReader.open(in.get(0).dir(), "index")) {
+      SeriesCursor c = ir.series();
+      while (c.next()) {
+        b.add(c.at().ref(), new Interval(Long.MIN_VALUE, Long.MAX_VALUE));
+      }
+    }
+    Tombstones.write(in.get(0).dir(), b.build());
+    Path out = tmp.resolve("out");
+    Files.createDirectories(out);
+    assertNull(new BlockMerger(CompactorOptions.DedupFunc.NONE).merge(in, new FsDirectory(out),
+        new BlockMerger.Output(Ulid.now().toString(), Map.of(), 0, null)));
+    assertEquals(List.of(), new FsDirectory(out).listAll());
+  }
+
+  @Test
+  void corruptChunkNamesTheBlock() throws Exception {
+    Path src = tmp.resolve("src");
+    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    List<BlockMerger.Input> in = inputs(src);
+    Path seg = src.resolve(in.get(1).meta().ulid).resolve("chunks/000001");
+    byte[] b = Files.readAllBytes(seg);
+    b[b.length / 2] ^= 0x55;
+    Files.write(seg, b);
+    Path out = tmp.resolve("out");
+    Files.createDirectories(out);
+    BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
+        .merge(in, new FsDirectory(out), new BlockMerger.Output(Ulid.now().toString(), Map.of(), 0, null)));
+    assertEquals(List.of(in.get(1).meta().ulid), e.ulids());
+    assertEquals(BadBlockException.REASON_CORRUPT, e.reason());
+    assertTrue(e.getMessage().contains(in.get(1).meta().ulid), e.getMessage());
+    assertFalse(Files.exists(out.resolve("meta.json")));
+  }
+
+  @Test
+  void penaltyDedupMergesReplicasIntoValidBlock() throws Exception {
+    List<BlockMerger.Input> in = inputs(Path.of("testdata/blocks/overlap"));
+    Path db = tmp.resolve("db");
+    BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.PENALTY);
+    Promtool.analyze(db, meta.ulid);
+    String dump = Promtool.dump(db);
+    assertTrue(dump.lines().count() > 0);
+    assertTrue(dump.lines().count() <= Files.readString(Path.of("testdata/expected-dump-overlap.txt")).lines().count());
+    assertArrayEquals(new long[] {1700000000000L, 1700017987001L}, new long[] {meta.minTime, meta.maxTime});
+  }
+}

@@ -1,0 +1,83 @@
+package io.tsdbcompactor.compact;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.chunk.Chunk;
+import io.tsdbcompactor.chunk.ChunkEncoding;
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
+import io.tsdbcompactor.index.IndexWriter;
+import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.store.MemoryDirectory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Histogram chunks are never decoded by the merge: copied when alone, refused when they overlap. */
+class HistogramMergeTest {
+  static final Labels SERIES = Labels.of("__name__", "rpc_latency", "job", "api");
+
+  /** A block with one series holding one histogram chunk over [min, max]; the bytes stand in for real data. */
+  static BlockMerger.Input block(String ulid, long min, long max, byte fill) throws Exception {
+    MemoryDirectory dir = new MemoryDirectory(ulid);
+    byte[] data = new byte[40];
+    java.util.Arrays.fill(data, fill);
+    data[0] = 0;
+    data[1] = 12; // 12 samples in the count header
+    ChunkMeta c = new ChunkMeta(min, max, 0, new Chunk(ChunkEncoding.HISTOGRAM, data));
+    try (ChunkSegmentWriter w = new ChunkSegmentWriter(dir)) {
+      w.write(List.of(c));
+    }
+    try (IndexWriter iw = new IndexWriter(dir, "index")) {
+      for (String s : List.of("__name__", "api", "job", "rpc_latency")) {
+        iw.addSymbol(s);
+      }
+      iw.addSeries(SERIES, List.of(c));
+    }
+    BlockMeta m = new BlockMeta();
+    m.ulid = ulid;
+    m.minTime = min;
+    m.maxTime = max + 1;
+    m.compaction.level = 1;
+    m.compaction.sources = new ArrayList<>(List.of(ulid));
+    dir.writeAll("meta.json", m.toJsonBytes());
+    return new BlockMerger.Input(m, dir);
+  }
+
+  @Test
+  void adjacentHistogramChunksAreCopied() throws Exception {
+    BlockMerger.Input a = block("01H00000000000000000000001", 0, 999, (byte) 7);
+    BlockMerger.Input b = block("01H00000000000000000000002", 1000, 1999, (byte) 9);
+    MemoryDirectory out = new MemoryDirectory("out");
+    BlockMeta meta = new BlockMerger(CompactorOptions.DedupFunc.NONE).merge(List.of(a, b), out,
+        new BlockMerger.Output("01H00000000000000000000003", Map.of("c", "1"), 0, null));
+    assertEquals(2, meta.stats.numChunks);
+    assertEquals(24, meta.stats.numHistogramSamples);
+    assertEquals(0, meta.stats.numFloatSamples);
+    java.util.Map<Labels, List<Chunk>> chunks = new java.util.HashMap<>();
+    BlockMergerTest.collect(out, chunks);
+    java.util.Map<Labels, List<Chunk>> in = new java.util.HashMap<>();
+    BlockMergerTest.collect(a.dir(), in);
+    BlockMergerTest.collect(b.dir(), in);
+    assertEquals(in, chunks);
+  }
+
+  @Test
+  void overlappingHistogramChunksRefuseTheBlocksByName() throws Exception {
+    BlockMerger.Input a = block("01H00000000000000000000001", 0, 999, (byte) 7);
+    BlockMerger.Input b = block("01H00000000000000000000002", 500, 1499, (byte) 9);
+    for (CompactorOptions.DedupFunc f : CompactorOptions.DedupFunc.values()) {
+      MemoryDirectory out = new MemoryDirectory("out");
+      BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(f).merge(List.of(a, b), out,
+          new BlockMerger.Output("01H00000000000000000000003", Map.of("c", "1"), 0, null)));
+      assertEquals(BadBlockException.REASON_UNMERGEABLE, e.reason());
+      assertEquals(List.of(a.meta().ulid, b.meta().ulid), e.ulids());
+      assertTrue(e.getMessage().contains("rpc_latency"), e.getMessage());
+      assertTrue(!out.exists("meta.json"), "no block is written");
+    }
+  }
+}

@@ -1,0 +1,288 @@
+package io.tsdbcompactor.index;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.MemoryDirectory;
+import io.tsdbcompactor.store.RandomAccessInput;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class IndexWriterReaderTest {
+
+  /** A random index's content: series in label order with chunk metas. */
+  record Data(List<String> symbols, List<Labels> series, List<List<ChunkMeta>> chunks) {}
+
+  static Data randomData(long seed, int numSeries) {
+    Random rnd = new Random(seed);
+    // Values include characters whose UTF-16 and UTF-8 orders differ (U+FFFD vs a surrogate pair).
+    String[] values = {"a", "b", "x", "prod", "ü", "\uFFFD", "\uD83D\uDE00", "10", "9", "", "long-value-" + seed};
+    String[] names = {"__name__", "job", "instance", "le", "zone", "\u00e9t\u00e9"};
+    TreeSet<Labels> set = new TreeSet<>();
+    while (set.size() < numSeries) {
+      Labels.Builder b = new Labels.Builder();
+      b.add("__name__", "metric_" + rnd.nextInt(numSeries));
+      for (int i = 1; i < names.length; i++) {
+        if (rnd.nextInt(3) > 0) {
+          b.add(names[i], values[rnd.nextInt(values.length)] + (rnd.nextInt(4) == 0 ? rnd.nextInt(50) : ""));
+        }
+      }
+      set.add(b.build());
+    }
+    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
+    List<Labels> series = new ArrayList<>(set);
+    List<List<ChunkMeta>> chunks = new ArrayList<>();
+    for (Labels l : series) {
+      for (int i = 0; i < l.size(); i++) {
+        symbols.add(l.name(i));
+        symbols.add(l.value(i));
+      }
+      List<ChunkMeta> metas = new ArrayList<>();
+      long t = rnd.nextInt(2) == 0 ? -rnd.nextInt(1_000_000) : rnd.nextLong() >>> 20;
+      int n = rnd.nextInt(6);
+      for (int i = 0; i < n; i++) {
+        long min = t + 1 + rnd.nextInt(100_000);
+        long max = min + rnd.nextInt(7_200_000);
+        // Refs go up and sometimes down (chunks of merged series need not be in file order).
+        long ref = ((long) rnd.nextInt(3) << 32) | (8 + rnd.nextInt(1 << 30));
+        metas.add(new ChunkMeta(min, max, ref, null));
+        t = max;
+      }
+      chunks.add(metas);
+    }
+    return new Data(new ArrayList<>(symbols), series, chunks);
+  }
+
+  static byte[] write(Data d, boolean labelIndices) throws IOException {
+    MemoryDirectory dir = new MemoryDirectory("w");
+    IndexWriter w = new IndexWriter(dir, "index");
+    w.writeLabelIndices = labelIndices;
+    for (String s : d.symbols()) {
+      w.addSymbol(s);
+    }
+    for (int i = 0; i < d.series().size(); i++) {
+      w.addSeries(d.series().get(i), d.chunks().get(i));
+    }
+    w.close();
+    return dir.bytes("index");
+  }
+
+  static IndexReader open(byte[] file) throws IOException {
+    MemoryDirectory dir = new MemoryDirectory("blk");
+    dir.put("index", file);
+    return IndexReader.open(dir, "index");
+  }
+
+  @Test
+  void randomIndexesRoundTrip() throws IOException {
+    for (int seed = 0; seed < 20; seed++) {
+      for (boolean labelIndices : new boolean[] {true, false}) {
+        Data d = randomData(seed, 1 + seed * 37);
+        byte[] file = write(d, labelIndices);
+        try (IndexReader r = open(file)) {
+          assertEquals(labelIndices, r.toc().hasLabelIndices());
+          assertEquals(d.series().size(), r.verify());
+          List<String> syms = new ArrayList<>();
+          StringCursor sc = r.symbols();
+          while (sc.next()) {
+            syms.add(sc.value());
+          }
+          assertEquals(d.symbols(), syms);
+          for (int i = 0; i < syms.size(); i++) {
+            assertEquals(i, r.findSymbol(syms.get(i)));
+            assertEquals(syms.get(i), r.symbol(i));
+          }
+          assertEquals(-1, r.findSymbol("not-a-symbol"));
+
+          // Expected postings from the data itself.
+          Map<String, Map<String, List<Long>>> expected = new TreeMap<>(Labels::compareStrings);
+          SeriesCursor c = r.series();
+          List<Long> refs = new ArrayList<>();
+          for (int i = 0; i < d.series().size(); i++) {
+            assertTrue(c.next());
+            IndexSeries s = c.at();
+            assertEquals(d.series().get(i), s.labels());
+            assertMetas(d.chunks().get(i), s.chunks());
+            assertEquals(s.labels(), r.readSeries(s.ref()).labels());
+            refs.add(s.ref());
+            for (int k = 0; k < s.labels().size(); k++) {
+              expected.computeIfAbsent(s.labels().name(k), x -> new TreeMap<>(Labels::compareStrings))
+                  .computeIfAbsent(s.labels().value(k), x -> new ArrayList<>()).add(s.ref());
+            }
+          }
+          assertFalse(c.next());
+          assertEquals(refs, drain(r.allPostings()));
+          assertEquals(new ArrayList<>(expected.keySet()), r.labelNames());
+          for (var e : expected.entrySet()) {
+            assertEquals(new ArrayList<>(e.getValue().keySet()), r.labelValues(e.getKey()));
+            for (var v : e.getValue().entrySet()) {
+              assertEquals(v.getValue(), drain(r.postings(e.getKey(), v.getKey())));
+            }
+          }
+        }
+        // Writing what we read gives the same bytes again.
+        assertArrayEquals(file, write(d, labelIndices));
+      }
+    }
+  }
+
+  private static void assertMetas(List<ChunkMeta> want, List<ChunkMeta> got) {
+    assertEquals(want.size(), got.size());
+    for (int i = 0; i < want.size(); i++) {
+      assertEquals(want.get(i).minTime, got.get(i).minTime);
+      assertEquals(want.get(i).maxTime, got.get(i).maxTime);
+      assertEquals(want.get(i).ref, got.get(i).ref);
+    }
+  }
+
+  static List<Long> drain(Postings p) throws IOException {
+    List<Long> out = new ArrayList<>();
+    while (p.next()) {
+      out.add(p.at());
+    }
+    return out;
+  }
+
+  @Test
+  void postingsSeek() throws IOException {
+    Data d = randomData(7, 300);
+    try (IndexReader r = open(write(d, true))) {
+      List<Long> all = drain(r.allPostings());
+      Postings p = r.allPostings();
+      assertTrue(p.seek(all.get(100)));
+      assertEquals(all.get(100), p.at());
+      assertTrue(p.seek(all.get(100) + 1));
+      assertEquals(all.get(101), p.at());
+      assertTrue(p.seek(0)); // never moves backwards
+      assertEquals(all.get(101), p.at());
+      assertFalse(p.seek(all.get(all.size() - 1) + 1));
+    }
+  }
+
+  @Test
+  void emptyIndex() throws IOException {
+    try (IndexReader r = open(write(new Data(List.of(), List.of(), List.of()), true))) {
+      assertEquals(0, r.verify());
+      assertEquals(0, r.symbolCount());
+      assertEquals(List.of(), r.labelNames());
+      assertFalse(r.series().next());
+      assertEquals(0, r.allPostings().size());
+    }
+  }
+
+  @Test
+  void writerRejectsMisuse() throws IOException {
+    IndexWriter w = new IndexWriter(new MemoryDirectory(), "index");
+    w.addSymbol("b");
+    assertThrows(IllegalArgumentException.class, () -> w.addSymbol("a"));
+    assertThrows(IllegalArgumentException.class, () -> w.addSymbol("b"));
+    w.addSymbol("c");
+    w.addSeries(Labels.of("b", "c"), List.of());
+    assertThrows(IllegalArgumentException.class, () -> w.addSeries(Labels.of("b", "c"), List.of()));
+    assertThrows(IllegalArgumentException.class, () -> w.addSeries(Labels.of("b", "b"), List.of()));
+    assertThrows(IllegalArgumentException.class, () -> w.addSeries(Labels.of("c", "x"), List.of()));
+    assertThrows(IllegalStateException.class, () -> w.addSymbol("d"));
+    w.close();
+  }
+
+  @Test
+  void refusesSeriesPastThe32BitReferenceLimit() throws IOException {
+    // An output that pretends to sit just below 64 GiB: header (5) and symbol table (18) end exactly at
+    // 16 * 0xffffffff, so the first series gets the last 32-bit reference and the second would need 33 bits.
+    long base = 16L * 0xffffffffL - 5 - 18;
+    Directory dir = new FarOutDirectory(base);
+    IndexWriter w = new IndexWriter(dir, "index");
+    w.addSymbol("a");
+    w.addSymbol("b");
+    w.addSymbol("c");
+    w.addSeries(Labels.of("a", "b"), List.of());
+    IOException e = assertThrows(IOException.class, () -> w.addSeries(Labels.of("a", "c"), List.of()));
+    assertTrue(e.getMessage().contains("64 GiB"), e.getMessage());
+    // The postings would take the file itself past 64 GiB, which Prometheus also refuses.
+    e = assertThrows(IOException.class, w::close);
+    assertTrue(e.getMessage().contains("past the 64 GiB limit"), e.getMessage());
+  }
+
+  /** Creates outputs that discard their bytes and start counting at a given position. */
+  private static final class FarOutDirectory implements Directory {
+    private final long start;
+
+    FarOutDirectory(long start) {
+      this.start = start;
+    }
+
+    @Override
+    public String describe() {
+      return "far";
+    }
+
+    @Override
+    public RandomAccessInput openInput(String name) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public IndexOutput createOutput(String name) {
+      return new IndexOutput() {
+        long pos = start;
+
+        @Override
+        public String name() {
+          return name;
+        }
+
+        @Override
+        public long position() {
+          return pos;
+        }
+
+        @Override
+        public void writeByte(int b) {
+          pos++;
+        }
+
+        @Override
+        public void writeBytes(byte[] b, int off, int len) {
+          pos += len;
+        }
+
+        @Override
+        public void close() {}
+
+        @Override
+        public void abort() {}
+      };
+    }
+
+    @Override
+    public boolean exists(String name) {
+      return false;
+    }
+
+    @Override
+    public long fileLength(String name) {
+      return 0;
+    }
+
+    @Override
+    public List<String> listAll() {
+      return List.of();
+    }
+
+    @Override
+    public void delete(String name) {}
+  }
+}

@@ -1,0 +1,170 @@
+package io.tsdbcompactor.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.GoJson;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.bucket.FaultInjectingBucket;
+import io.tsdbcompactor.bucket.MemoryBucket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BlockSyncerTest {
+  @TempDir
+  Path dataDir;
+
+  static final Instant NOW = Instant.parse("2026-11-25T12:00:00Z");
+  final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+  final Random random = new Random(42);
+  MemoryBucket mem;
+
+  @BeforeEach
+  void setUp() {
+    mem = new MemoryBucket("mem", clock);
+  }
+
+  String ulidAt(Instant t) {
+    return Ulid.generate(t.toEpochMilli(), random).toString();
+  }
+
+  /** Puts a complete-looking block; uploadTime null leaves the zero time. */
+  BlockMeta put(String ulid, String source, Instant uploadTime, Map<String, String> labels, long resolution) throws Exception {
+    BlockMeta m = new BlockMeta();
+    m.ulid = ulid;
+    m.minTime = 1000;
+    m.maxTime = 2000;
+    m.compaction.level = 1;
+    m.compaction.sources.add(ulid);
+    m.thanos().labels = new java.util.TreeMap<>(labels);
+    m.thanos().source = source;
+    m.thanos().resolution = resolution;
+    if (uploadTime != null) {
+      m.thanos().uploadTime = GoJson.rfc3339Nano(uploadTime);
+    }
+    mem.upload(ulid + "/chunks/000001", new byte[] {1, 2, 3});
+    mem.upload(ulid + "/index", new byte[] {4, 5});
+    mem.upload(ulid + "/meta.json", m.toJsonBytes());
+    return m;
+  }
+
+  BlockSyncer syncer(FaultInjectingBucket b) {
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.clock = clock;
+    o.concurrency = 4;
+    return new BlockSyncer(b, dataDir, o);
+  }
+
+  @Test
+  void findsBlocksPartialsMarkersAndAppliesDelays() throws Exception {
+    Instant old = NOW.minus(Duration.ofDays(3));
+    String a = ulidAt(old);
+    String fresh = ulidAt(NOW.minusSeconds(60));
+    String freshCompactor = ulidAt(NOW.minusSeconds(60));
+    String oldUlidFreshUpload = ulidAt(old);
+    String marked = ulidAt(old);
+    String markedLongAgo = ulidAt(old);
+    String noCompact = ulidAt(old);
+    String partial = ulidAt(old);
+    String garbage = ulidAt(old);
+    String badVersion = ulidAt(old);
+    put(a, "sidecar", null, Map.of("cluster", "eu1"), 0);
+    put(fresh, "sidecar", null, Map.of("cluster", "eu1"), 0);
+    put(freshCompactor, "compactor", null, Map.of("cluster", "eu1"), 300000);
+    put(oldUlidFreshUpload, "receive", NOW.minusSeconds(600), Map.of("cluster", "eu1"), 0);
+    put(marked, "sidecar", null, Map.of("cluster", "eu1"), 0);
+    Markers.markForDeletion(mem, marked, "source of compacted block", Clock.offset(clock, Duration.ofHours(-23)));
+    put(markedLongAgo, "sidecar", null, Map.of("cluster", "eu1"), 0);
+    Markers.markForDeletion(mem, markedLongAgo, "outdated block", Clock.offset(clock, Duration.ofHours(-25)));
+    put(noCompact, "sidecar", null, Map.of("cluster", "eu2"), 0);
+    Markers.markNoCompact(mem, noCompact, Marker.REASON_MANUAL, "", clock);
+    Markers.markNoDownsample(mem, noCompact, Marker.REASON_MANUAL, "", clock);
+    mem.upload(partial + "/index", new byte[] {1});
+    mem.setLastModified(partial + "/index", NOW.minus(Duration.ofHours(10)));
+    mem.upload(garbage + "/meta.json", "{not json".getBytes());
+    mem.upload(badVersion + "/meta.json", "{\"ulid\":\"x\",\"version\":2}".getBytes());
+    mem.upload("debug/metas/x.json", new byte[] {1});
+    mem.upload("not-a-ulid/meta.json", new byte[] {1});
+
+    FaultInjectingBucket b = new FaultInjectingBucket(mem);
+    SyncResult r = syncer(b).sync();
+
+    assertEquals(List.of(a, freshCompactor, marked, noCompact).stream().sorted().toList(),
+        r.metas().stream().map(m -> m.ulid).sorted().toList());
+    assertEquals(Set.of(fresh, oldUlidFreshUpload), r.tooFresh());
+    assertEquals(Set.of(marked, markedLongAgo), r.deletionMarks().keySet());
+    assertEquals(Set.of(markedLongAgo), r.hiddenByDeletionMark());
+    assertEquals(Set.of(noCompact), r.noCompactMarked());
+    assertEquals(Set.of(noCompact), r.noDownsampleMarked());
+    assertEquals(Set.of(partial, garbage), r.partial().keySet());
+    assertEquals(NOW.minus(Duration.ofHours(10)), r.partial().get(partial).lastModified());
+    assertEquals(Set.of(badVersion), r.failed().keySet());
+    assertFalse(r.isComplete());
+    assertEquals(7, r.allMetas().size());
+    BlockMeta nc = r.allMetas().get(noCompact);
+    assertEquals("{cluster=\"eu2\"}", nc.externalLabels().toString());
+    assertEquals(300000, r.allMetas().get(freshCompactor).resolution());
+    assertEquals(1, b.calls(FaultInjectingBucket.Op.LIST));
+  }
+
+  @Test
+  void rerunReadsMetasFromCacheAndRefetchesChangedOnes() throws Exception {
+    Instant old = NOW.minus(Duration.ofDays(3));
+    String a = ulidAt(old);
+    String c = ulidAt(old);
+    put(a, "sidecar", null, Map.of("x", "1"), 0);
+    put(c, "sidecar", null, Map.of("x", "1"), 0);
+    FaultInjectingBucket b = new FaultInjectingBucket(mem);
+    syncer(b).sync();
+    assertEquals(2, b.calls(FaultInjectingBucket.Op.GET));
+    assertTrue(Files.isRegularFile(dataDir.resolve("meta-syncer").resolve(a).resolve("meta.json")));
+
+    SyncResult again = syncer(b).sync();
+    assertEquals(2, b.calls(FaultInjectingBucket.Op.GET), "nothing fetched again");
+    assertEquals(2, again.metas().size());
+
+    // a changed meta.json (new time) is fetched again; a vanished block leaves the cache
+    mem.setClock(Clock.offset(clock, Duration.ofMinutes(1)));
+    BlockMeta m = BlockMeta.parse("x", mem.getBytes(a + "/meta.json"));
+    m.thanos.labels.put("x", "2");
+    mem.upload(a + "/meta.json", m.toJsonBytes());
+    BlocksCleaner.deleteBlock(mem, c);
+    SyncResult third = syncer(b).sync();
+    assertEquals(3, b.calls(FaultInjectingBucket.Op.GET), "only the changed meta.json is fetched");
+    assertEquals("2", third.allMetas().get(a).thanos.labels.get("x"));
+    assertFalse(Files.exists(dataDir.resolve("meta-syncer").resolve(c)));
+  }
+
+  @Test
+  void manyBlocksConcurrently() throws Exception {
+    Instant old = NOW.minus(Duration.ofDays(3));
+    for (int i = 0; i < 300; i++) {
+      put(ulidAt(old), "sidecar", null, Map.of("i", Integer.toString(i % 7)), 0);
+    }
+    int[] last = {0};
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.clock = clock;
+    o.progress = new BlockSyncer.Progress() {
+      @Override
+      public synchronized void metaRead(int done, int total) {
+        last[0] = Math.max(last[0], done);
+      }
+    };
+    SyncResult r = new BlockSyncer(mem, null, o).sync();
+    assertEquals(300, r.metas().size());
+    assertEquals(300, last[0]);
+  }
+}

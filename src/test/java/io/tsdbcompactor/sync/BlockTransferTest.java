@@ -1,0 +1,142 @@
+package io.tsdbcompactor.sync;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.FaultInjectingBucket;
+import io.tsdbcompactor.bucket.MemoryBucket;
+import io.tsdbcompactor.bucket.RetryPolicy;
+import io.tsdbcompactor.bucket.RetryingBucket;
+import io.tsdbcompactor.store.CorruptDataException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BlockTransferTest {
+  @TempDir
+  Path tmp;
+
+  static final Clock T = Clock.fixed(Instant.parse("2026-11-25T10:11:12.123456789Z"), ZoneOffset.UTC);
+
+  static BlockTransfer.Options opts() {
+    BlockTransfer.Options o = new BlockTransfer.Options();
+    o.clock = T;
+    return o;
+  }
+
+  @Test
+  void uploadOrderAndUploadedMeta() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp.resolve("local"), Map.of("cluster", "eu1", "replica", "a"));
+    FaultInjectingBucket b = new FaultInjectingBucket(new MemoryBucket());
+    BlockMeta up = new BlockTransfer(b, opts()).upload(dir);
+
+    List<String> uploads = b.journal().stream().filter(s -> s.startsWith("UPLOAD")).toList();
+    assertEquals(List.of("UPLOAD " + ulid + "/chunks/000001", "UPLOAD " + ulid + "/index", "UPLOAD " + ulid + "/meta.json"),
+        uploads);
+    assertFalse(b.exists(ulid + "/tombstones"));
+    BlockMeta remote = BlockMeta.parse("remote", b.getBytes(ulid + "/meta.json"));
+    assertEquals("2026-11-25T10:11:12.123456789Z", remote.thanos.uploadTime);
+    assertEquals(3, remote.thanos.files.size());
+    assertEquals("chunks/000001", remote.thanos.files.get(0).relPath);
+    assertEquals(Files.size(dir.resolve("chunks/000001")), remote.thanos.files.get(0).sizeBytes);
+    assertEquals("index", remote.thanos.files.get(1).relPath);
+    assertEquals(Files.size(dir.resolve("index")), remote.thanos.files.get(1).sizeBytes);
+    assertEquals("meta.json", remote.thanos.files.get(2).relPath);
+    assertEquals(0, remote.thanos.files.get(2).sizeBytes);
+    assertArrayEquals(up.toJsonBytes(), b.getBytes(ulid + "/meta.json"));
+    String text = new String(b.getBytes(ulid + "/meta.json"), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(text.contains("\t\t\t{\n\t\t\t\t\"rel_path\": \"meta.json\"\n\t\t\t}"), text);
+    // the local meta.json is left as it was
+    assertEquals(BlockMeta.ZERO_TIME, BlockMeta.parse("local", Files.readAllBytes(dir.resolve("meta.json"))).thanos.uploadTime);
+  }
+
+  @Test
+  void sha256HashesWhenAsked() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(1);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("a", "b"));
+    BlockTransfer.Options o = opts();
+    o.hashFunc = "SHA256";
+    BlockMeta up = new BlockTransfer(new MemoryBucket(), o).upload(dir);
+    assertEquals("SHA256", up.thanos.files.get(0).hashFunc);
+    assertEquals(64, up.thanos.files.get(0).hashValue.length());
+    assertEquals(null, up.thanos.files.get(2).hashFunc);
+  }
+
+  @Test
+  void refusesBlocksWithoutExternalLabels() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> BlockTransfer.upload(new MemoryBucket(), dir));
+    assertTrue(e.getMessage().contains("empty external labels"));
+  }
+
+  @Test
+  void failedUploadLeavesNoMetaJson() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("a", "b"));
+    MemoryBucket mem = new MemoryBucket();
+    FaultInjectingBucket faulty = new FaultInjectingBucket(mem).retryable(false);
+    faulty.failNext(FaultInjectingBucket.Op.UPLOAD, 2).breakUploadsAfter(0, 0);
+    // chunks upload fails, then index: the caller gives up; without meta.json the block is partial
+    assertThrows(java.io.IOException.class, () -> BlockTransfer.upload(faulty, dir));
+    assertFalse(mem.exists(ulid + "/meta.json"));
+    faulty.failNext(FaultInjectingBucket.Op.UPLOAD, 0).breakUploadsAfter(100, 2);
+    assertThrows(java.io.IOException.class, () -> BlockTransfer.upload(faulty, dir));
+    assertFalse(mem.exists(ulid + "/meta.json"));
+  }
+
+  @Test
+  void uploadThenDownloadIsByteIdenticalDespiteFaults() throws Exception {
+    MemoryBucket mem = new MemoryBucket();
+    FaultInjectingBucket faulty = new FaultInjectingBucket(mem);
+    Bucket b = new RetryingBucket(faulty, RetryPolicy.immediate(6));
+    BlockTransfer.Options o = opts();
+    o.filesConcurrency = 4;
+    BlockTransfer t = new BlockTransfer(b, o);
+    for (String ulid : TestBlocks.basicUlids()) {
+      Path dir = TestBlocks.copyWithLabels(ulid, tmp.resolve("up"), Map.of("cluster", "eu1"));
+      faulty.failNext(FaultInjectingBucket.Op.UPLOAD, 2);
+      t.upload(dir);
+    }
+    for (String ulid : TestBlocks.basicUlids()) {
+      faulty.breakReadsAfter(1000, 3).shortReads(333);
+      Path out = tmp.resolve("down").resolve(ulid);
+      BlockMeta m = t.download(ulid, out);
+      assertEquals(ulid, m.ulid);
+      Path src = TestBlocks.BASIC.resolve(ulid);
+      assertArrayEquals(Files.readAllBytes(src.resolve("index")), Files.readAllBytes(out.resolve("index")));
+      assertArrayEquals(Files.readAllBytes(src.resolve("chunks/000001")), Files.readAllBytes(out.resolve("chunks/000001")));
+      assertArrayEquals(mem.getBytes(ulid + "/meta.json"), Files.readAllBytes(out.resolve("meta.json")));
+      assertFalse(Files.exists(out.resolve("tombstones")));
+      try (var s = Files.walk(out)) {
+        assertTrue(s.noneMatch(p -> p.toString().endsWith(".download")));
+      }
+    }
+  }
+
+  @Test
+  void downloadChecksSizesAgainstThanosFiles() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    MemoryBucket mem = new MemoryBucket();
+    BlockTransfer.upload(mem, TestBlocks.copyWithLabels(ulid, tmp.resolve("up"), Map.of("a", "b")));
+    mem.upload(ulid + "/index", new byte[] {1, 2, 3}); // truncated index
+    CorruptDataException e = assertThrows(CorruptDataException.class,
+        () -> BlockTransfer.download(mem, ulid, tmp.resolve("down")));
+    assertTrue(e.getMessage().contains(ulid + "/index"), e.getMessage());
+    mem.delete(ulid + "/meta.json");
+    assertThrows(java.nio.file.NoSuchFileException.class, () -> BlockTransfer.download(mem, ulid, tmp.resolve("d2")));
+  }
+}
