@@ -29,8 +29,8 @@ import java.util.Map;
  * <p>promtool reads through a TSDB querier, and this class reproduces what that querier does, including
  * where it is arbitrary:
  * <ul>
- *   <li>Blocks are ordered by minTime (stable for equal minTimes, i.e. directory name order), and only blocks
- *       overlapping the closed range [minT, maxT] take part.
+ *   <li>Blocks are listed by directory name and ordered by minTime with Go's unstable sort ({@link GoSort}),
+ *       and only blocks overlapping the closed range [minT, maxT] take part.
  *   <li>Per block, series with no chunk left after dropping chunks outside [minT, maxT] or entirely deleted
  *       are skipped. If a kept chunk reaches outside the range, samples outside it are cut ("trimmed") by
  *       adding deletion intervals, as tombstones are.
@@ -95,11 +95,15 @@ public final class BlockDumper {
     }
   }
 
-  /** Dumps open blocks (in any order; they are ordered as promtool orders them). */
+  /**
+   * Dumps open blocks (in any order: they are ordered as promtool orders them, by directory name and then by
+   * minTime with Go's sort).
+   */
   public void dump(List<BlockReader> blocks, long minT, long maxT, OutputStream out) throws IOException {
+    // promtool lists block directories by name, then sorts them by minTime with Go's unstable sort.Slice.
     List<BlockReader> ordered = new ArrayList<>(blocks);
-    // List.sort is stable, as Go's sort.Slice is for the few blocks it sorts by insertion sort.
-    ordered.sort((a, b) -> Long.compare(a.meta().minTime, b.meta().minTime));
+    ordered.sort((a, b) -> dirName(a).compareTo(dirName(b)));
+    GoSort.slice(ordered, (a, b) -> Long.compare(a.meta().minTime, b.meta().minTime));
     List<BlockSet> sets = new ArrayList<>();
     for (BlockReader b : ordered) {
       if (b.meta().minTime <= maxT && minT < b.meta().maxTime) {
@@ -150,6 +154,11 @@ public final class BlockDumper {
       }
     }
     o.flush();
+  }
+
+  private static String dirName(BlockReader r) {
+    String n = r.name();
+    return n.substring(n.lastIndexOf('/') + 1);
   }
 
   /** One block's series for the query range (Prometheus's blockBaseSeriesSet). */

@@ -86,11 +86,22 @@ public final class BlockWriter implements Closeable {
 
   /**
    * Adds a series with its chunks ({@code chunk} fields loaded, time ranges set, ascending and not
-   * overlapping). The given metas are not modified; references are assigned to copies.
+   * overlapping: anything else is an IllegalArgumentException, merge overlapping chunks first). The given
+   * metas are not modified; references are assigned to copies.
    */
   public void addSeries(Labels labels, List<ChunkMeta> metas) throws IOException {
     if (metas.isEmpty()) {
       return;
+    }
+    long prevMax = 0;
+    for (int i = 0; i < metas.size(); i++) {
+      ChunkMeta m = metas.get(i);
+      if (m.maxTime < m.minTime || (i > 0 && m.minTime <= prevMax)) {
+        // Readers (and Thanos's index health check) require chunks in order without overlap.
+        throw new IllegalArgumentException("chunk " + i + " [" + m.minTime + ", " + m.maxTime + "] of series "
+            + labels + (i > 0 ? " does not start after the previous chunk's end " + prevMax : " ends before it starts"));
+      }
+      prevMax = m.maxTime;
     }
     List<ChunkMeta> written = new ArrayList<>(metas.size());
     for (ChunkMeta m : metas) {

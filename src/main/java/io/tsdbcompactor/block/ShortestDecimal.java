@@ -6,8 +6,8 @@ import java.math.BigInteger;
  * The shortest decimal that parses back to a given double, and among equally short ones the closest (ties to
  * the even digit): the digits Go's {@code strconv.FormatFloat(v, 'g', -1, 64)} prints.
  *
- * <p>This is Ulf Adams's Ryū algorithm (PLDI 2018, "Ryū: fast float-to-string conversion"), written here from
- * the paper's description: the double's rounding interval [mm, mp] around mv = 4 * mantissa is scaled by
+ * <p>This is Ulf Adams's Ryū algorithm (PLDI 2018, "Ryū: fast float-to-string conversion"; its reference
+ * implementation's d2s with 125-bit tables): the double's rounding interval [mm, mp] around mv = 4 * mantissa is scaled by
  * 10^-q with 125-bit fixed-point powers of five (tables built once with BigInteger), then digits are removed
  * from the interval's ends while they still differ, tracking whether the removed digits were all zero so that
  * the closed/open ends and exact halfway cases are decided exactly. Allocation-free per call.

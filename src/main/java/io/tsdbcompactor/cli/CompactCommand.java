@@ -1,14 +1,199 @@
 package io.tsdbcompactor.cli;
 
+import io.tsdbcompactor.job.RunOptions;
+import io.tsdbcompactor.job.Sharding;
+import io.tsdbcompactor.model.PromDuration;
+import io.tsdbcompactor.retention.RetentionPolicy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code compact}: one compaction run over a bucket (or repeated runs with --wait). */
-@Command(name = "compact", mixinStandardHelpOptions = true, description = "Compacts, downsamples and applies retention to the blocks of a bucket.")
+/**
+ * {@code compact}: one compaction run over a bucket (or repeated runs with {@code --wait}). Flags carry
+ * {@code thanos compact}'s names and defaults wherever they mean the same, so a Thanos compactor's arguments
+ * run unchanged; an unknown flag is an error.
+ */
+@Command(
+    name = "compact",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Compacts, downsamples and applies retention to the blocks of a bucket, in one run that reaches the "
+          + "target state: clean up, compact raw, downsample to 5m, compact 5m, downsample to 1h, compact 1h, "
+          + "retention, clean up.",
+      "Without --objstore.config(-file) it runs on a generated demo bucket under <data-dir>/demo-bucket."
+    })
 public final class CompactCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin ObjstoreOptions objstore;
+
+  @Option(names = "--data-dir", defaultValue = "./data", description = "Local work directory. Default: ${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = {"-w", "--wait"}, description = "Keep running: repeat the run every --wait-interval and serve "
+      + "/metrics, /-/healthy and /-/ready on --http-address.")
+  boolean wait;
+
+  @Option(names = "--wait-interval", defaultValue = "5m", converter = PromDuration.Converter.class,
+      description = "Time between runs with --wait (start to start). Default: ${DEFAULT-VALUE}.")
+  Duration waitInterval;
+
+  @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDuration.Converter.class,
+      description = "Minimum age of fresh (non-compactor) blocks before they are processed. Default: ${DEFAULT-VALUE}.")
+  Duration consistencyDelay;
+
+  @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDuration.Converter.class,
+      description = "Time from a block's deletion mark to its deletion; 0 deletes at the next cleanup. Default: ${DEFAULT-VALUE}.")
+  Duration deleteDelay;
+
+  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDuration.Converter.class,
+      description = "How long raw blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
+  Duration retentionRaw;
+
+  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDuration.Converter.class,
+      description = "How long 5m blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
+  Duration retention5m;
+
+  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDuration.Converter.class,
+      description = "How long 1h blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
+  Duration retention1h;
+
+  @Option(names = "--compact.concurrency", defaultValue = "1", description = "Groups compacted at once. Default: ${DEFAULT-VALUE}.")
+  int compactConcurrency;
+
+  @Option(names = "--downsample.concurrency", defaultValue = "1", description = "Blocks downsampled at once. Default: ${DEFAULT-VALUE}.")
+  int downsampleConcurrency;
+
+  @Option(names = "--downsampling.disable", description = "Do not downsample (retention then protects nothing).")
+  boolean downsamplingDisable;
+
+  @Option(names = "--deduplication.replica-label", paramLabel = "<label>", split = ",",
+      description = "External label(s) naming replicas; blocks differing only in them are merged (repeatable or comma-separated).")
+  List<String> replicaLabels = new ArrayList<>();
+
+  @Option(names = "--deduplication.func", defaultValue = "", paramLabel = "<func>",
+      description = "\"\" (1:1 merge of identical samples) or \"penalty\" (Thanos's HA-pair deduplication).")
+  String dedupFunc;
+
+  static final class Relabel {
+    @Option(names = "--selector.relabel-config-file", paramLabel = "<file>",
+        description = "Relabel rules (keep, drop, hashmod) on external labels choosing the blocks this compactor owns.")
+    Path file;
+
+    @Option(names = "--selector.relabel-config", paramLabel = "<yaml>", description = "The relabel rules YAML itself.")
+    String yaml;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  Relabel relabel;
+
+  @Option(names = "--http-address", defaultValue = "0.0.0.0:10902",
+      description = "Listen address for /metrics and the probes: always with --wait, during a one-off run only "
+          + "when given. Default: ${DEFAULT-VALUE}.")
+  String httpAddress;
+
+  @Option(names = "--log.level", defaultValue = "info", description = "debug, info, warn or error. Default: ${DEFAULT-VALUE}.")
+  Logging.LogLevel logLevel;
+
+  @Option(names = "--log.format", defaultValue = "logfmt", description = "logfmt or json. Default: ${DEFAULT-VALUE}.")
+  Logging.LogFormat logFormat;
+
+  @Option(names = "--dry-run", description = "Print the plan (compactions, downsamplings, retention deletions) and change nothing.")
+  boolean dryRun;
+
+  @Option(names = "--metrics.pushgateway-url", paramLabel = "<url>",
+      defaultValue = "${env:TSDB_COMPACTOR_PUSHGATEWAY_URL:-}",
+      description = "Push the metrics to this Pushgateway at the end of the run (PUT <url>/metrics/job/<job>).")
+  String pushgatewayUrl;
+
+  @Option(names = "--metrics.pushgateway-job", defaultValue = "tsdb-compactor",
+      description = "Job name of the pushed metrics. Default: ${DEFAULT-VALUE}.")
+  String pushgatewayJob;
+
+  @Option(names = "--shard.total", defaultValue = "1",
+      description = "Number of shards (pods) splitting the blocks by a stable hash of their external labels. Default: ${DEFAULT-VALUE}.")
+  int shardTotal;
+
+  @Option(names = "--shard.index", defaultValue = "${env:JOB_COMPLETION_INDEX:-0}",
+      description = "This pod's shard, 0-based; defaults to the Indexed Job's JOB_COMPLETION_INDEX.")
+  int shardIndex;
+
+  @Option(names = "--demo", description = "Run on the generated demo bucket <data-dir>/demo-bucket (created if absent).")
+  boolean demo;
+
+  @Option(names = "--demo.days", defaultValue = "28", description = "Days of data in a newly generated demo bucket. Default: ${DEFAULT-VALUE}.")
+  int demoDays;
+
+  @Option(names = "--block-meta-fetch-concurrency", defaultValue = "32",
+      description = "meta.json and marker reads at once. Default: ${DEFAULT-VALUE}.")
+  int metaFetchConcurrency;
+
+  @Option(names = "--block-files-concurrency", defaultValue = "1",
+      description = "Files of one block transferred at once. Default: ${DEFAULT-VALUE}.")
+  int blockFilesConcurrency;
+
+  @Option(names = "--compact.blocks-fetch-concurrency", defaultValue = "1",
+      description = "Blocks of one compaction downloaded at once. Default: ${DEFAULT-VALUE}.")
+  int blocksFetchConcurrency;
+
+  @Option(names = "--hash-func", defaultValue = "", description = "\"\" or SHA256: hashes written into meta.json's thanos.files.")
+  String hashFunc;
+
+  @Option(names = "--debug.max-compaction-level", defaultValue = "4", hidden = true,
+      description = "Highest compaction level (0..4 of 1h, 2h, 8h, 2d, 14d).")
+  int maxCompactionLevel;
+
+  @Option(names = "--compact.enable-vertical-compaction", hidden = true,
+      description = "Accepted for Thanos compatibility: overlapping blocks are always merged.")
+  boolean enableVerticalCompaction;
+
+  /** Whether an objstore flag was given (otherwise the demo bucket is used). */
+  boolean objstoreGiven() {
+    return objstore.configFile != null || objstore.configContent != null;
+  }
+
+  /** Builds the run options from the flags; {@link IllegalArgumentException} with a one-line reason. */
+  RunOptions runOptions() throws IOException {
+    RetentionPolicy retention = new RetentionPolicy(retentionRaw, retention5m, retention1h);
+    String relabelYaml = null;
+    if (relabel != null) {
+      relabelYaml = relabel.file != null ? Files.readString(relabel.file, StandardCharsets.UTF_8) : relabel.yaml;
+    }
+    if (!dedupFunc.isEmpty() && !dedupFunc.equals("penalty")) {
+      throw new IllegalArgumentException("--deduplication.func must be \"\" or \"penalty\", got \"" + dedupFunc + "\"");
+    }
+    List<String> labels = new ArrayList<>();
+    for (String l : replicaLabels) {
+      if (!l.isBlank()) {
+        labels.add(l.trim());
+      }
+    }
+    return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
+        downsampleConcurrency, !downsamplingDisable, labels, dedupFunc, relabelYaml, dryRun,
+        // An unsharded run ignores JOB_COMPLETION_INDEX (an Indexed Job without --shard.total).
+        new Sharding(shardTotal, shardTotal == 1 ? 0 : shardIndex),
+        new RunOptions.Tuning(metaFetchConcurrency, blockFilesConcurrency, blocksFetchConcurrency, hashFunc,
+            maxCompactionLevel));
+  }
+
   @Override
-  public Integer call() {
-    System.err.println("compact: not implemented yet");
-    return 2;
+  public Integer call() throws Exception {
+    // On a terminal the progress line replaces info logs, unless the user asked for a level.
+    boolean quiet = System.console() != null && !wait && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
+    Logging.configure(quiet ? Logging.LogLevel.warn : logLevel, logFormat);
+    return CompactLauncher.launch(this);
   }
 }

@@ -232,16 +232,39 @@ class BlockPromtoolTest {
     }
   }
 
-  @Test
-  void unseenOverlappingBlocksWithConflictingSamplesMergeLikePromtool() throws Exception {
+  @ParameterizedTest
+  @ValueSource(longs = {99L, 1234L, 77_777L})
+  void unseenOverlappingBlocksWithConflictingSamplesMergeLikePromtool(long seed) throws Exception {
     // Same series and timestamps, some values differ: which value wins depends on Prometheus's heap order.
-    Path dir = createBlocks("conflict", openMetrics(99L, 1_720_000_000L, 3, 0),
-        openMetrics(99L, 1_720_000_000L, 3, 0.3), openMetrics(99L, 1_720_000_000L + 1800, 3, 0.5));
+    Path dir = createBlocks("conflict", openMetrics(seed, 1_720_000_000L, 3, 0),
+        openMetrics(seed, 1_720_000_000L, 3, 0.3), openMetrics(seed, 1_720_000_000L + 1800, 3, 0.5),
+        openMetrics(seed, 1_720_000_000L, 2, 0.9), openMetrics(seed + 1, 1_720_000_000L + 600, 4, 0));
     List<Path> blocks = BlockDumper.blockDirs(dir);
     assertTrue(blocks.size() >= 6, "expected overlapping blocks, got " + blocks);
+    // More than 12 blocks, several with the same minTime: Go's sort.Slice is no longer an insertion sort.
+    assertTrue(blocks.size() > 12, "expected more than 12 blocks, got " + blocks.size());
     assertEquals(Promtool.dump(tmp, blocks, null, null), ourDump(dir, Long.MIN_VALUE, Long.MAX_VALUE));
     long lo = 1_720_000_000_000L + 3_000_000;
     long hi = lo + 5_000_000;
+    assertEquals(Promtool.dump(tmp, blocks, lo, hi), ourDump(dir, lo, hi));
+
+    // Deletions in some of the overlapping blocks, combined with the merge and with trimming.
+    Random rnd = new Random(seed);
+    for (int i = 0; i < blocks.size(); i += 2) {
+      FsDirectory bd = new FsDirectory(blocks.get(i));
+      Tombstones.Builder tb = new Tombstones.Builder();
+      try (BlockReader r = BlockReader.open(bd)) {
+        BlockReader.Series s = r.series();
+        while (s.next()) {
+          if (rnd.nextInt(3) == 0) {
+            long a = r.meta().minTime + rnd.nextInt(2_000_000);
+            tb.add(s.ref(), new Interval(a, a + rnd.nextInt(3_000_000)));
+          }
+        }
+      }
+      Tombstones.write(bd, tb.build());
+    }
+    assertEquals(Promtool.dump(tmp, blocks, null, null), ourDump(dir, Long.MIN_VALUE, Long.MAX_VALUE));
     assertEquals(Promtool.dump(tmp, blocks, lo, hi), ourDump(dir, lo, hi));
   }
 }

@@ -1,8 +1,12 @@
 package io.tsdbcompactor.block;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.index.IndexWriter;
+import io.tsdbcompactor.index.StringCursor;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.MemoryDirectory;
 import java.nio.charset.StandardCharsets;
@@ -110,26 +114,50 @@ class BlockVerifierTest {
 
   @Test
   void chunksOutOfOrderInASeriesAreFound() throws Exception {
-    // Rewrite the index of a copy with the chunk time ranges of one series overlapping.
+    // Rewrite the index (BlockWriter refuses overlapping chunks) with the chunk time ranges of one series
+    // overlapping; the chunk references stay valid.
     MemoryDirectory dir = load(first());
-    try (BlockReader r = BlockReader.open(dir)) {
-      MemoryDirectory out = new MemoryDirectory("B");
-      try (BlockWriter w = new BlockWriter(out)) {
-        w.addSymbols(r.index().symbols());
-        BlockReader.Series s = r.series();
-        boolean broken = false;
-        while (s.next()) {
-          var chunks = s.loadChunks();
-          if (!broken && chunks.size() > 1) {
-            chunks.get(1).minTime = chunks.get(0).maxTime;
-            broken = true;
-          }
-          w.addSeries(s.labels(), chunks);
-        }
-        assertTrue(broken);
-        w.finish(r.meta());
-      }
-      assertHasProblem(BlockVerifier.verify(out), "starts at or before the previous chunk's end");
+    MemoryDirectory out = new MemoryDirectory("B");
+    for (String f : dir.listAll()) {
+      out.put(f, dir.bytes(f));
     }
+    try (BlockReader r = BlockReader.open(dir); IndexWriter w = new IndexWriter(out, "index")) {
+      StringCursor symbols = r.index().symbols();
+      while (symbols.next()) {
+        w.addSymbol(symbols.value());
+      }
+      BlockReader.Series s = r.series();
+      boolean broken = false;
+      while (s.next()) {
+        List<ChunkMeta> chunks = s.chunkMetas();
+        if (!broken && chunks.size() > 1) {
+          chunks.get(1).minTime = chunks.get(0).maxTime;
+          broken = true;
+        }
+        w.addSeries(s.labels(), chunks);
+      }
+      assertTrue(broken);
+    }
+    assertHasProblem(BlockVerifier.verify(out), "starts at or before the previous chunk's end");
+  }
+
+  @Test
+  void writerRefusesOverlappingChunks() throws Exception {
+    MemoryDirectory dir = load(first());
+    try (BlockReader r = BlockReader.open(dir); BlockWriter w = new BlockWriter(new MemoryDirectory())) {
+      w.addSymbols(r.index().symbols());
+      BlockReader.Series s = r.series();
+      while (s.next()) {
+        List<ChunkMeta> chunks = s.loadChunks();
+        if (chunks.size() > 1) {
+          chunks.get(1).minTime = chunks.get(0).maxTime;
+          IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+              () -> w.addSeries(s.labels(), chunks));
+          assertTrue(e.getMessage().contains("does not start after the previous chunk's end"), e.getMessage());
+          return;
+        }
+      }
+    }
+    throw new AssertionError("no series with two chunks");
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.BlockReader;
 import io.tsdbcompactor.downsample.BlockDownsampler;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.block.Ulid;
@@ -13,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -166,6 +168,21 @@ class BlockToolsCommandTest {
     assertEquals(all.lines().filter(l -> l.contains(" count=")).count(), counts.lines().count());
 
     assertEquals(0, Main.run("tools", "block", "verify", dst.toString()), stderr());
+
+    // A copy of a downsampled block keeps its AggrChunks, resolution and thanos section.
+    out.reset();
+    assertEquals(0, Main.run("tools", "block", "copy", "--recode", dst.toString(), tmp.resolve("dscopy").toString()),
+        stderr());
+    Path copy = Path.of(stdout().trim());
+    BlockMeta copied = BlockReader.readMeta(new FsDirectory(copy));
+    assertEquals(300_000, copied.resolution());
+    assertEquals(List.of("000001"), copied.thanos.segmentFiles);
+    assertEquals(meta.stats.numSamples, copied.stats.numSamples);
+    assertEquals(0, Main.run("tools", "block", "verify", copy.toString()), stderr());
+    out.reset();
+    assertEquals(0, Main.run("tools", "block", "dump", copy.toString()));
+    assertEquals(all, stdout());
+
     assertEquals(2, Main.run("tools", "block", "dump", "--aggregate", "median", dst.toString()));
     assertTrue(stderr().contains("--aggregate"), stderr());
   }

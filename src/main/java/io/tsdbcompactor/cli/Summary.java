@@ -1,0 +1,129 @@
+package io.tsdbcompactor.cli;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.downsample.Resolution;
+import io.tsdbcompactor.job.PlanSimulator;
+import io.tsdbcompactor.job.RunReport;
+import io.tsdbcompactor.retention.RetentionPlanner;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Human-readable output of {@code compact}: the run summary and the {@code --dry-run} plan. */
+final class Summary {
+  private Summary() {}
+
+  static void printReport(PrintStream out, String bucket, RunReport r) {
+    out.printf("compact: bucket %s, done in %s%n", bucket, duration(Duration.ofMillis(r.endMillis - r.startMillis)));
+    out.printf("  compacted    merged %d blocks (%s) in %d compactions%n", r.compactedInputBlocks.get(),
+        bytes(r.compactedInputBytes.get()), r.compactions.get());
+    out.printf("  downsampled  %d blocks to 5m, %d to 1h (%d of them ahead of retention)%n", r.downsampled5m.get(),
+        r.downsampled1h.get(), r.downsampledForRetention.get());
+    out.printf("  retention    %d blocks marked for deletion%s%n", r.retentionMarked.get(),
+        r.holds.isEmpty() ? "" : ", " + r.holds.size() + " expired blocks kept (last copy of their data)");
+    out.printf("  cleaned      %d marked blocks deleted, %d partial uploads deleted, %d outdated blocks marked%n",
+        r.deletedBlocks.get(), r.deletedPartialBlocks.get(), r.garbageCollected.get());
+    if (r.markedNoCompact.get() + r.markedNoDownsample.get() > 0) {
+      out.printf("  bad blocks   %d marked no-compact, %d marked no-downsample%n", r.markedNoCompact.get(),
+          r.markedNoDownsample.get());
+    }
+    out.println("  bucket now:");
+    printTiers(out, r.survivors);
+  }
+
+  /** One line per resolution: block count, time span, size. */
+  static void printTiers(PrintStream out, Collection<BlockMeta> metas) {
+    Map<Long, long[]> tiers = new TreeMap<>(); // count, min, max, bytes, samples
+    for (BlockMeta m : metas) {
+      long[] t = tiers.computeIfAbsent(m.resolution(), k -> new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE, 0, 0});
+      t[0]++;
+      t[1] = Math.min(t[1], m.minTime);
+      t[2] = Math.max(t[2], m.maxTime);
+      t[3] += PlanSimulator.sizeBytes(m);
+      t[4] += m.stats.numSamples;
+    }
+    if (tiers.isEmpty()) {
+      out.println("    (no blocks)");
+    }
+    tiers.forEach((res, t) -> out.printf("    %-4s %4d blocks  %s .. %s  (%s, %d samples)%n", Resolution.name(res), t[0],
+        Instant.ofEpochMilli(t[1]), Instant.ofEpochMilli(t[2]), bytes(t[3]), t[4]));
+  }
+
+  static void printPlan(PrintStream out, String bucket, PlanSimulator.Plan p) {
+    out.printf("compact --dry-run: bucket %s; nothing will be changed. Plan:%n", bucket);
+    out.printf("compactions (%d):%n", p.compactions().size());
+    for (PlanSimulator.Compaction c : p.compactions()) {
+      long size = 0;
+      for (BlockMeta m : c.inputs()) {
+        size += PlanSimulator.sizeBytes(m);
+      }
+      out.printf("  group %s %s: %d blocks (%s) -> [%s, %s) level %d%n", c.groupKey(), Resolution.name(c.resolution()),
+          c.inputs().size(), bytes(size), Instant.ofEpochMilli(c.output().minTime),
+          Instant.ofEpochMilli(c.output().maxTime), c.output().compaction.level);
+      for (BlockMeta m : c.inputs()) {
+        out.printf("      %s%n", describe(m, p));
+      }
+    }
+    out.printf("downsamplings (%d):%n", p.downsamplings().size());
+    for (PlanSimulator.Downsampling d : p.downsamplings()) {
+      out.printf("  %s -> %s%s%n", describe(d.input(), p), Resolution.name(d.targetResolution()),
+          d.forRetention() ? "  (ahead of retention: expires now, not covered yet)" : "");
+    }
+    out.printf("retention deletions (%d):%n", p.deletions().size());
+    for (RetentionPlanner.Deletion d : p.deletions()) {
+      out.printf("  %s  %s%n", describe(d.meta(), p), d.details());
+    }
+    if (!p.holds().isEmpty()) {
+      out.printf("kept by retention (%d):%n", p.holds().size());
+      for (RetentionPlanner.Hold h : p.holds()) {
+        out.printf("  %s  %s%n", describe(h.meta(), p), h.reason());
+      }
+    }
+    out.println("bucket after the run:");
+    printTiers(out, p.survivors());
+  }
+
+  private static String describe(BlockMeta m, PlanSimulator.Plan p) {
+    return (p.plannedUlids().contains(m.ulid) ? "(planned block)          " : m.ulid) + " " + Resolution.name(m.resolution())
+        + " [" + Instant.ofEpochMilli(m.minTime) + ", " + Instant.ofEpochMilli(m.maxTime) + ") "
+        + bytes(PlanSimulator.sizeBytes(m));
+  }
+
+  static String bytes(long b) {
+    if (b < 1024) {
+      return b + " B";
+    }
+    String[] units = {"KiB", "MiB", "GiB", "TiB"};
+    double v = b;
+    int u = -1;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format("%.1f %s", v, units[u]);
+  }
+
+  static String duration(Duration d) {
+    long s = d.toSeconds();
+    if (s < 60) {
+      return String.format("%.1fs", d.toMillis() / 1000.0);
+    }
+    if (s < 3600) {
+      return (s / 60) + "m" + (s % 60) + "s";
+    }
+    return (s / 3600) + "h" + (s % 3600 / 60) + "m";
+  }
+
+  static void printFailures(PrintStream err, List<String> failures, List<RetentionPlanner.Hold> holds) {
+    for (String f : failures) {
+      err.println("compact: " + f);
+    }
+    for (RetentionPlanner.Hold h : holds) {
+      err.println("compact: retention kept block " + h.meta().ulid + ": " + h.reason());
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package io.tsdbcompactor.job;
+
+import io.tsdbcompactor.retention.RetentionPolicy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything one {@code compact} run is told by its flags ({@code thanos compact}'s names, §7.1 of
+ * shared/docs/thanos-compactor.md).
+ *
+ * @param dataDir {@code --data-dir}: local work space (downloads, merge output), emptied after each step
+ * @param consistencyDelay {@code --consistency-delay}: fresher non-compactor blocks are not touched yet
+ * @param deleteDelay {@code --delete-delay}: marked blocks are deleted once their mark is older
+ * @param retention {@code --retention.resolution-*}
+ * @param compactConcurrency {@code --compact.concurrency}: groups compacted at once
+ * @param downsampleConcurrency {@code --downsample.concurrency}: blocks downsampled at once
+ * @param downsampling false with {@code --downsampling.disable}
+ * @param replicaLabels {@code --deduplication.replica-label}, split on commas
+ * @param dedupFunc {@code --deduplication.func}: "" or "penalty"
+ * @param relabelConfigYaml {@code --selector.relabel-config(-file)}: keep/drop/hashmod rules on external labels, or null
+ * @param dryRun {@code --dry-run}: plan and print, change nothing
+ * @param sharding {@code --shard.total/--shard.index}
+ * @param tuning Thanos's concurrency and format knobs that change no behaviour
+ */
+public record RunOptions(
+    Path dataDir,
+    Duration consistencyDelay,
+    Duration deleteDelay,
+    RetentionPolicy retention,
+    int compactConcurrency,
+    int downsampleConcurrency,
+    boolean downsampling,
+    List<String> replicaLabels,
+    String dedupFunc,
+    String relabelConfigYaml,
+    boolean dryRun,
+    Sharding sharding,
+    Tuning tuning) {
+
+  /**
+   * @param metaFetchConcurrency {@code --block-meta-fetch-concurrency}
+   * @param blockFilesConcurrency {@code --block-files-concurrency}
+   * @param blocksFetchConcurrency {@code --compact.blocks-fetch-concurrency}
+   * @param hashFunc {@code --hash-func}: "" or "SHA256" for thanos.files hashes
+   * @param maxCompactionLevel {@code --debug.max-compaction-level}: 0..4 of the range set 1h, 2h, 8h, 2d, 14d
+   */
+  public record Tuning(int metaFetchConcurrency, int blockFilesConcurrency, int blocksFetchConcurrency,
+      String hashFunc, int maxCompactionLevel) {
+    public static final Tuning DEFAULTS = new Tuning(32, 1, 1, "", 4);
+
+    public Tuning {
+      if (metaFetchConcurrency < 1 || blockFilesConcurrency < 1 || blocksFetchConcurrency < 1) {
+        throw new IllegalArgumentException("concurrency flags must be at least 1");
+      }
+      if (!hashFunc.isEmpty() && !hashFunc.equals("SHA256")) {
+        throw new IllegalArgumentException("--hash-func must be \"\" or SHA256, got \"" + hashFunc + "\"");
+      }
+      if (maxCompactionLevel < 0 || maxCompactionLevel > 4) {
+        throw new IllegalArgumentException("--debug.max-compaction-level must be in 0..4, got " + maxCompactionLevel);
+      }
+    }
+  }
+
+  public RunOptions {
+    replicaLabels = List.copyOf(replicaLabels);
+    if (compactConcurrency < 1) {
+      throw new IllegalArgumentException("--compact.concurrency must be at least 1, got " + compactConcurrency);
+    }
+    if (downsampleConcurrency < 1) {
+      throw new IllegalArgumentException("--downsample.concurrency must be at least 1, got " + downsampleConcurrency);
+    }
+    if (consistencyDelay.isNegative() || deleteDelay.isNegative()) {
+      throw new IllegalArgumentException("delays must not be negative");
+    }
+  }
+
+  /** Thanos's defaults on a given data dir (retention keeps everything). */
+  public static RunOptions defaults(Path dataDir) {
+    return new RunOptions(dataDir, Duration.ofMinutes(30), Duration.ofHours(48), RetentionPolicy.KEEP_FOREVER,
+        1, 1, true, List.of(), "", null, false, Sharding.NONE, Tuning.DEFAULTS);
+  }
+
+  public RunOptions withRetention(RetentionPolicy r) {
+    return new RunOptions(dataDir, consistencyDelay, deleteDelay, r, compactConcurrency, downsampleConcurrency,
+        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning);
+  }
+
+  public RunOptions withDelays(Duration consistency, Duration delete) {
+    return new RunOptions(dataDir, consistency, delete, retention, compactConcurrency, downsampleConcurrency,
+        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning);
+  }
+
+  public RunOptions withDryRun(boolean d) {
+    return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
+        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, d, sharding, tuning);
+  }
+
+  public RunOptions withSharding(Sharding s) {
+    return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
+        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, s, tuning);
+  }
+}

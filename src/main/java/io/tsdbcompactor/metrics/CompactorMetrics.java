@@ -1,0 +1,223 @@
+package io.tsdbcompactor.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The compactor's metrics under the names {@code thanos compact} exports (shared/docs/thanos-compactor.md §7.2),
+ * so existing dashboards and alerts keep working, plus JVM and process metrics in place of Go's.
+ *
+ * <p>Micrometer names are written in Prometheus form; the registry appends {@code _total} to counters and
+ * {@code _seconds} to timers, so the exported names are exactly Thanos's. Names Thanos has no equivalent for
+ * start with {@code tsdb_compactor_}.
+ */
+public final class CompactorMetrics {
+  /** Thanos's downsample duration buckets, in seconds. */
+  private static final double[] DOWNSAMPLE_BUCKETS = {60, 300, 900, 1800, 3600, 7200, 14400};
+  /** Group compaction durations: a few seconds for small groups to hours for 14d ones. */
+  private static final double[] COMPACTION_BUCKETS = {1, 10, 60, 300, 900, 1800, 3600, 7200, 14400};
+
+  private final PrometheusMeterRegistry registry;
+  private final AtomicLong halted = new AtomicLong();
+  private final AtomicLong todoCompactions = new AtomicLong();
+  private final AtomicLong todoCompactionBlocks = new AtomicLong();
+  private final AtomicLong todoDownsampleBlocks = new AtomicLong();
+  private final AtomicLong todoDeletionBlocks = new AtomicLong();
+  private final AtomicLong lastSuccess = new AtomicLong();
+  private final AtomicLong lastRunFailures = new AtomicLong();
+
+  public CompactorMetrics(boolean jvmMetrics) {
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Gauge.builder("thanos_compact_halted", halted, AtomicLong::get)
+        .description("Set to 1 if the compactor halted due to an unexpected error.").register(registry);
+    Gauge.builder("thanos_compact_todo_compactions", todoCompactions, AtomicLong::get)
+        .description("The number of planned compactions.").register(registry);
+    Gauge.builder("thanos_compact_todo_compaction_blocks", todoCompactionBlocks, AtomicLong::get)
+        .description("The number of blocks planned to be merged.").register(registry);
+    Gauge.builder("thanos_compact_todo_downsample_blocks", todoDownsampleBlocks, AtomicLong::get)
+        .description("The number of blocks to be downsampled.").register(registry);
+    Gauge.builder("thanos_compact_todo_deletion_blocks", todoDeletionBlocks, AtomicLong::get)
+        .description("The number of blocks that have crossed their retention period.").register(registry);
+    Gauge.builder("tsdb_compactor_last_successful_run_timestamp_seconds", lastSuccess, AtomicLong::get)
+        .description("Unix time of the end of the last run that left the bucket in its target state.").register(registry);
+    Gauge.builder("tsdb_compactor_last_run_failures", lastRunFailures, AtomicLong::get)
+        .description("Failures (skipped groups, blocks, held deletions) reported by the last run.").register(registry);
+    // Pre-create the run counters so a scrape shows them at zero before the first run.
+    iterations();
+    retries();
+    if (jvmMetrics) {
+      new JvmMemoryMetrics().bindTo(registry);
+      new JvmGcMetrics().bindTo(registry);
+      new JvmThreadMetrics().bindTo(registry);
+      new ClassLoaderMetrics().bindTo(registry);
+      new ProcessorMetrics().bindTo(registry);
+      new UptimeMetrics().bindTo(registry);
+      new FileDescriptorMetrics().bindTo(registry);
+    }
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The Prometheus text format (0.0.4) of every metric, as /metrics serves and the Pushgateway receives. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  // ------------------------------------------------------------------ iteration state
+
+  public Counter iterations() {
+    return counter("thanos_compact_iterations", "Total number of iterations that were executed successfully.");
+  }
+
+  public Counter retries() {
+    return counter("thanos_compact_retries", "Total number of retries after retriable compactor error.");
+  }
+
+  public void setHalted(boolean h) {
+    halted.set(h ? 1 : 0);
+  }
+
+  public void runFinished(boolean success, int failures, long endMillis) {
+    lastRunFailures.set(failures);
+    if (success) {
+      lastSuccess.set(endMillis / 1000);
+    }
+  }
+
+  public void setTodo(long compactions, long compactionBlocks, long downsampleBlocks, long deletionBlocks) {
+    todoCompactions.set(compactions);
+    todoCompactionBlocks.set(compactionBlocks);
+    todoDownsampleBlocks.set(downsampleBlocks);
+    todoDeletionBlocks.set(deletionBlocks);
+  }
+
+  /** Configuration gauges Thanos exports, so alerts comparing ages against them keep working. */
+  public void setConfig(Duration deleteDelay, Duration consistencyDelay) {
+    double dd = deleteDelay.toMillis() / 1000.0;
+    double cd = consistencyDelay.toMillis() / 1000.0;
+    Gauge.builder("thanos_delete_delay_seconds", () -> dd)
+        .description("Configured delete delay in seconds.").register(registry);
+    Gauge.builder("thanos_consistency_delay_seconds", () -> cd)
+        .description("Configured consistency delay in seconds.").register(registry);
+  }
+
+  // ------------------------------------------------------------------ cleanup and markers
+
+  public Counter blocksCleaned() {
+    return counter("thanos_compact_blocks_cleaned", "Total number of blocks deleted in compactor.");
+  }
+
+  public Counter blockCleanupFailures() {
+    return counter("thanos_compact_block_cleanup_failures", "Failures encountered while deleting blocks in compactor.");
+  }
+
+  public Counter blockCleanupLoops() {
+    return counter("thanos_compact_block_cleanup_loops", "Total number of concurrent cleanup loops of partially uploaded blocks and marked blocks run.");
+  }
+
+  public Counter partialUploadDeletionAttempts() {
+    return counter("thanos_compact_aborted_partial_uploads_deletion_attempts",
+        "Total number of started deletions of blocks that are assumed aborted and only partially uploaded.");
+  }
+
+  public Counter garbageCollectedBlocks() {
+    return counter("thanos_compact_garbage_collected_blocks", "Total number of blocks marked for deletion by compactor.");
+  }
+
+  /** {@code thanos_compact_blocks_marked_total{marker,reason}}; marker is the marker file name. */
+  public Counter blocksMarked(String marker, String reason) {
+    return Counter.builder("thanos_compact_blocks_marked")
+        .description("Total number of blocks marked in compactor.")
+        .tag("marker", marker).tag("reason", reason).register(registry);
+  }
+
+  // ------------------------------------------------------------------ compaction and downsampling
+
+  public Counter groupCompactionRunsStarted(long resolution) {
+    return resCounter("thanos_compact_group_compaction_runs_started", "Total number of group compaction attempts.", resolution);
+  }
+
+  public Counter groupCompactionRunsCompleted(long resolution) {
+    return resCounter("thanos_compact_group_compaction_runs_completed",
+        "Total number of group completed compaction runs. This also includes compactor group runs that resulted with no compaction.", resolution);
+  }
+
+  public Counter groupCompactions(long resolution) {
+    return resCounter("thanos_compact_group_compactions", "Total number of group compaction attempts that resulted in a new block.", resolution);
+  }
+
+  public Counter groupCompactionFailures(long resolution) {
+    return resCounter("thanos_compact_group_compactions_failures", "Total number of failed group compactions.", resolution);
+  }
+
+  public Counter groupVerticalCompactions(long resolution) {
+    return resCounter("thanos_compact_group_vertical_compactions",
+        "Total number of group compaction attempts that resulted in a new block based on overlapping blocks.", resolution);
+  }
+
+  public Timer groupCompactionDuration(long resolution) {
+    return Timer.builder("thanos_compact_group_compaction_duration")
+        .description("Duration of group compactions that produced a new block.")
+        .tag("resolution", Long.toString(resolution))
+        .serviceLevelObjectives(seconds(COMPACTION_BUCKETS))
+        .register(registry);
+  }
+
+  public Counter downsamples(long resolution) {
+    return resCounter("thanos_compact_downsample", "Total number of downsampling attempts.", resolution);
+  }
+
+  public Counter downsampleFailures(long resolution) {
+    return resCounter("thanos_compact_downsample_failures", "Total number of failed downsampling attempts.", resolution);
+  }
+
+  public Timer downsampleDuration(long resolution) {
+    return Timer.builder("thanos_compact_downsample_duration")
+        .description("Duration of downsample runs")
+        .tag("resolution", Long.toString(resolution))
+        .serviceLevelObjectives(seconds(DOWNSAMPLE_BUCKETS))
+        .register(registry);
+  }
+
+  /** Blocks retention marked for deletion in this process, by resolution. */
+  public Counter retentionDeletions(long resolution) {
+    return resCounter("tsdb_compactor_retention_marked_blocks", "Blocks retention marked for deletion.", resolution);
+  }
+
+  /** Expired blocks kept because no coarser block covers their data yet. */
+  public Counter retentionHolds(long resolution) {
+    return resCounter("tsdb_compactor_retention_held_blocks",
+        "Expired blocks kept because they are the last copy of their data.", resolution);
+  }
+
+  private Counter counter(String name, String help) {
+    return Counter.builder(name).description(help).register(registry);
+  }
+
+  private Counter resCounter(String name, String help, long resolution) {
+    return Counter.builder(name).description(help).tag("resolution", Long.toString(resolution)).register(registry);
+  }
+
+  private static Duration[] seconds(double[] s) {
+    Duration[] out = new Duration[s.length];
+    for (int i = 0; i < s.length; i++) {
+      out[i] = Duration.ofNanos((long) (s[i] * TimeUnit.SECONDS.toNanos(1)));
+    }
+    return out;
+  }
+}
