@@ -14,6 +14,7 @@ import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -42,6 +43,8 @@ public final class BlockVerifier {
   private final String block;
   private final List<String> problems = new ArrayList<>();
   private int dropped;
+  /** References of the chunk records whose CRC the segment walk checked, ascending. */
+  private final RefList goodRecords = new RefList();
 
   private BlockVerifier(Directory dir) {
     this.dir = dir;
@@ -88,7 +91,7 @@ public final class BlockVerifier {
     ChunkSegmentReader chunks = null;
     try {
       chunks = new ChunkSegmentReader(dir);
-      chunks.verify();
+      chunks.verify(goodRecords::add);
     } catch (IOException | RuntimeException e) {
       problem(e);
     }
@@ -129,13 +132,13 @@ public final class BlockVerifier {
   }
 
   private void walkSeries(IndexReader index, ChunkSegmentReader chunks, BlockMeta meta, Tombstones tombstones) {
-    String indexName = index.name();
     long numSeries = 0;
     long numChunks = 0;
     long numSamples = 0;
     long numFloat = 0;
     long numHistogram = 0;
     XorIterator xor = new XorIterator();
+    ChunkSegmentReader.RecordView view = new ChunkSegmentReader.RecordView();
     SeriesCursor cursor = index.series();
     try {
       while (cursor.next()) {
@@ -148,39 +151,55 @@ public final class BlockVerifier {
         for (int i = 0; i < metas.size(); i++) {
           ChunkMeta m = metas.get(i);
           numChunks++;
-          String where = indexName + ": series " + s.labels() + " chunk " + i + " [" + m.minTime + ", "
-              + m.maxTime + "] at " + ChunkRef.toString(m.ref);
+          // Messages (and the location string) are built only when something is wrong.
           if (m.maxTime < m.minTime) {
-            problem(where + ": chunk ends before it starts");
+            problem(where(index, s, i, m) + ": chunk ends before it starts");
           }
           if (meta != null && (m.minTime < meta.minTime || m.maxTime >= meta.maxTime)) {
-            problem(where + ": chunk outside the block's time range [" + meta.minTime + ", " + meta.maxTime
-                + ")");
+            problem(where(index, s, i, m) + ": chunk outside the block's time range [" + meta.minTime + ", "
+                + meta.maxTime + ")");
           }
           if (i > 0 && m.minTime <= prevMax) {
-            problem(where + ": chunk starts at or before the previous chunk's end " + prevMax);
+            problem(where(index, s, i, m) + ": chunk starts at or before the previous chunk's end " + prevMax);
           }
           prevMax = m.maxTime;
           if (chunks == null) {
             continue;
           }
-          Chunk c;
+          int encoding;
+          byte[] data;
+          int length;
           try {
-            c = chunks.read(m.ref);
+            if (goodRecords.contains(m.ref)) {
+              // The segment walk checked this record's CRC: read it without computing the CRC again.
+              chunks.readChecked(m.ref, view);
+              encoding = view.encoding;
+              data = view.data;
+              length = view.length;
+            } else {
+              // Not a record whose CRC matched (damaged, or not at a record start): the checked read says why.
+              Chunk c = chunks.read(m.ref);
+              encoding = c.encoding();
+              data = c.data();
+              length = data.length;
+            }
           } catch (IOException | RuntimeException e) {
-            problem(where + ": " + e.getMessage());
+            problem(where(index, s, i, m) + ": " + e.getMessage());
             continue;
           }
-          int n = c.numSamples();
+          int n = ChunkEncoding.hasSampleCountHeader(encoding)
+              ? (length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff))
+              : (encoding == ChunkEncoding.AGGR ? new Chunk(encoding, Arrays.copyOf(data, length)).numSamples() : -1);
           if (n < 0) {
-            problem(where + ": cannot tell the sample count of a " + ChunkEncoding.name(c.encoding()) + " chunk");
+            problem(where(index, s, i, m) + ": cannot tell the sample count of a " + ChunkEncoding.name(encoding)
+                + " chunk");
             n = 0;
           }
           numSamples += n;
-          if (c.encoding() == ChunkEncoding.XOR) {
+          if (encoding == ChunkEncoding.XOR) {
             numFloat += n;
-            checkXor(xor, where, c, m, n);
-          } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
+            checkXor(xor, index, s, i, m, data, length, n);
+          } else if (encoding == ChunkEncoding.HISTOGRAM || encoding == ChunkEncoding.FLOAT_HISTOGRAM) {
             numHistogram += n;
           }
         }
@@ -207,35 +226,71 @@ public final class BlockVerifier {
     }
   }
 
+  /** Where a chunk is, for a problem's message: index, series, chunk number, range and reference. */
+  private static String where(IndexReader index, IndexSeries s, int i, ChunkMeta m) {
+    return index.name() + ": series " + s.labels() + " chunk " + i + " [" + m.minTime + ", " + m.maxTime + "] at "
+        + ChunkRef.toString(m.ref);
+  }
+
   private void compare(String what, long inMeta, long actual) {
     if (inMeta != actual) {
       problem(what + " is " + inMeta + " but the block holds " + actual);
     }
   }
 
-  private void checkXor(XorIterator xor, String where, Chunk c, ChunkMeta m, int n) {
+  private void checkXor(XorIterator xor, IndexReader index, IndexSeries s, int i, ChunkMeta m, byte[] data,
+      int length, int n) {
     try {
-      xor.reset(where, c.data());
+      xor.reset("chunk", data, 0, length);
       int count = 0;
       long prev = Long.MIN_VALUE;
+      long minT = m.minTime;
+      long maxT = m.maxTime;
       while (xor.next()) {
         long t = xor.timestamp();
         if (count > 0 && t <= prev) {
-          problem(where + ": sample " + count + " at " + t + " not after the previous one at " + prev);
+          problem(where(index, s, i, m) + ": sample " + count + " at " + t + " not after the previous one at " + prev);
           return;
         }
-        if (t < m.minTime || t > m.maxTime) {
-          problem(where + ": sample " + count + " at " + t + " outside the chunk's range in the index");
+        if (t < minT || t > maxT) {
+          problem(where(index, s, i, m) + ": sample " + count + " at " + t + " outside the chunk's range in the index");
           return;
         }
         prev = t;
         count++;
       }
       if (count != n) {
-        problem(where + ": chunk header says " + n + " samples, decoded " + count);
+        problem(where(index, s, i, m) + ": chunk header says " + n + " samples, decoded " + count);
       }
     } catch (IOException | RuntimeException e) {
-      problem(e.getMessage());
+      problem(where(index, s, i, m) + ": " + e.getMessage());
+    }
+  }
+
+  /** A growable list of ascending chunk references, searched by a moving hint (series usually walk refs in order). */
+  private static final class RefList {
+    private long[] refs = new long[1024];
+    private int size;
+    private int hint;
+
+    void add(long ref) {
+      if (size == refs.length) {
+        refs = Arrays.copyOf(refs, size * 2);
+      }
+      refs[size++] = ref;
+    }
+
+    boolean contains(long ref) {
+      if (hint < size && refs[hint] == ref) {
+        hint++;
+        return true;
+      }
+      int at = Arrays.binarySearch(refs, 0, size, ref);
+      if (at >= 0) {
+        hint = at + 1;
+        return true;
+      }
+      return false;
     }
   }
 }

@@ -129,10 +129,88 @@ public final class ChunkSegmentReader implements Closeable {
   }
 
   /**
+   * A reusable holder for one record's encoding and data, filled by {@link #readChecked}: the data sits in
+   * {@code data[0, length)}, and the buffer is reused (grown when needed) from one read to the next.
+   */
+  public static final class RecordView {
+    public int encoding;
+    public byte[] data = new byte[256];
+    public int length;
+
+    /** The sample count of the record's 2-byte header (XOR, histogram), -1 if it has none or is too short. */
+    public int headerSampleCount() {
+      if (!io.tsdbcompactor.chunk.ChunkEncoding.hasSampleCountHeader(encoding)) {
+        return -1;
+      }
+      return length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff);
+    }
+  }
+
+  /**
+   * Reads the record at {@code ref} into {@code view} without computing its CRC again: for a caller that has
+   * already checked this very record with {@link #verify(java.util.function.LongConsumer)} (which reported
+   * {@code ref} as a record whose CRC matched). The reference and length are still bounds-checked.
+   */
+  public void readChecked(long ref, RecordView view) throws CorruptDataException {
+    int seg = ChunkRef.segmentIndex(ref);
+    long off = ChunkRef.offset(ref);
+    if (seg < 0 || seg >= segments.length) {
+      throw badRecord(ref);
+    }
+    RandomAccessInput in = segments[seg];
+    if (off < ChunkSegmentWriter.HEADER_SIZE || off >= in.length()) {
+      throw badRecord(ref);
+    }
+    // Uvarint length, read byte by byte: records are small, so this is one or two bytes.
+    long len = 0;
+    int shift = 0;
+    long p = off;
+    while (true) {
+      if (p >= in.length() || shift > 63) {
+        throw badRecord(ref);
+      }
+      int b = in.readByte(p++) & 0xff;
+      len |= (long) (b & 0x7f) << shift;
+      if (b < 0x80) {
+        break;
+      }
+      shift += 7;
+    }
+    if (len > in.length() || p + 1 + len + 4 > in.length()) {
+      throw badRecord(ref);
+    }
+    view.encoding = in.readByte(p) & 0xff;
+    int n = (int) len;
+    if (view.data.length < n) {
+      view.data = new byte[Math.max(n, 2 * view.data.length)];
+    }
+    in.readBytes(p + 1, view.data, 0, n);
+    view.length = n;
+  }
+
+  /** The error {@link #record} gives for a bad reference or record header (the rare path: messages built here). */
+  private CorruptDataException badRecord(long ref) {
+    try {
+      record(ref);
+    } catch (CorruptDataException e) {
+      return e;
+    }
+    return new CorruptDataException(dirName, ChunkRef.offset(ref), "bad chunk record at " + ChunkRef.toString(ref));
+  }
+
+  /**
    * Walks every record of every segment, checking the header padding, each record's length and CRC, and that
    * the records fill each file exactly. Returns the number of chunks.
    */
   public long verify() throws CorruptDataException {
+    return verify(null);
+  }
+
+  /**
+   * {@link #verify()}, telling {@code goodRecords} (if not null) the reference of every record whose CRC
+   * matched, in ascending order, before any error is thrown.
+   */
+  public long verify(java.util.function.LongConsumer goodRecords) throws CorruptDataException {
     long chunks = 0;
     for (int s = 0; s < segments.length; s++) {
       RandomAccessInput in = segments[s];
@@ -147,6 +225,9 @@ public final class ChunkSegmentReader implements Closeable {
         long encAt = d.position();
         d.seek(d.end() - 4);
         d.readAndCheckCrc32c(encAt, "chunk record");
+        if (goodRecords != null) {
+          goodRecords.accept(ChunkRef.of(s, pos));
+        }
         pos = d.end();
         chunks++;
       }
