@@ -45,20 +45,35 @@ public final class BlockVerifier {
   private int dropped;
   /** References of the chunk records whose CRC the segment walk checked, ascending. */
   private final RefList goodRecords = new RefList();
+  private long seriesMaxSize = -1;
+  private long chunkMaxSize = -1;
 
   private BlockVerifier(Directory dir) {
     this.dir = dir;
     this.block = "block " + dir.describe() + ": ";
   }
 
+  /**
+   * What {@link #check} found: the problems, and Thanos's index health sizes measured on the same walk
+   * ({@code series_max_size}: largest gap between successive series references x16; {@code chunk_max_size}:
+   * largest gap between successive chunk references of a series in one segment, each series' last two chunks
+   * skipped as Thanos does). A size is -1 when nothing was measured or the walk stopped early.
+   */
+  public record Report(List<String> problems, long seriesMaxSize, long chunkMaxSize) {}
+
   /** Every problem of the block, each naming the block and file; empty when the block is sound. */
   public static List<String> verify(Directory blockDir) {
+    return check(blockDir).problems();
+  }
+
+  /** {@link #verify}, with the index health sizes of the same pass. */
+  public static Report check(Directory blockDir) {
     BlockVerifier v = new BlockVerifier(blockDir);
     v.run();
     if (v.dropped > 0) {
       v.problems.add(v.block + v.dropped + " more problems not listed");
     }
-    return v.problems;
+    return new Report(v.problems, v.seriesMaxSize, v.chunkMaxSize);
   }
 
   private void problem(String message) {
@@ -139,6 +154,9 @@ public final class BlockVerifier {
     long numHistogram = 0;
     XorIterator xor = new XorIterator();
     ChunkSegmentReader.RecordView view = new ChunkSegmentReader.RecordView();
+    long seriesMax = -1;
+    long chunkMax = -1;
+    long prevRef = -1;
     SeriesCursor cursor = index.series();
     try {
       while (cursor.next()) {
@@ -146,6 +164,17 @@ public final class BlockVerifier {
         List<ChunkMeta> metas = s.chunks();
         if (!metas.isEmpty()) {
           numSeries++;
+        }
+        if (prevRef >= 0) {
+          seriesMax = Math.max(seriesMax, (s.ref() - prevRef) * 16);
+        }
+        prevRef = s.ref();
+        for (int i = 0; i < metas.size() - 2; i++) {
+          long a = metas.get(i).ref;
+          long b = metas.get(i + 1).ref;
+          if (ChunkRef.segmentIndex(a) == ChunkRef.segmentIndex(b)) {
+            chunkMax = Math.max(chunkMax, ChunkRef.offset(b) - ChunkRef.offset(a));
+          }
         }
         long prevMax = Long.MIN_VALUE;
         for (int i = 0; i < metas.size(); i++) {
@@ -208,6 +237,8 @@ public final class BlockVerifier {
       problem(e);
       return; // Counts are incomplete: comparing them with meta.json would only add noise.
     }
+    seriesMaxSize = seriesMax;
+    chunkMaxSize = chunkMax;
     if (meta == null || chunks == null) {
       return;
     }

@@ -35,6 +35,21 @@ public final class OutputVerifier {
   }
 
   /**
+   * Checks the block as {@code verification} says and returns its index stats, measured on the verifier's own
+   * walk of the index when the verification is full (one pass instead of two).
+   */
+  public static IndexStats verifyAndMeasure(Directory dir, BlockMeta meta,
+      CompactorOptions.Verification verification) throws IOException {
+    if (verification != CompactorOptions.Verification.FULL) {
+      verifyStructure(dir, meta);
+      return indexStats(dir);
+    }
+    BlockVerifier.Report r = BlockVerifier.check(dir);
+    throwIfProblems(dir, r.problems());
+    return new IndexStats(Math.max(0, r.seriesMaxSize()), Math.max(0, r.chunkMaxSize()));
+  }
+
+  /**
    * The structure without decoding chunks: the whole index (CRCs, order, postings), every chunk record (length,
    * CRC), each series' chunks inside [minTime, maxTime), ordered, not overlapping, their references landing on
    * records, and the series and chunk counts of meta.json.
@@ -76,7 +91,10 @@ public final class OutputVerifier {
 
   /** {@link BlockVerifier}; throws {@link CorruptDataException} listing the problems if the block is not sound. */
   public static void verify(Directory dir) throws CorruptDataException {
-    List<String> problems = BlockVerifier.verify(dir);
+    throwIfProblems(dir, BlockVerifier.verify(dir));
+  }
+
+  private static void throwIfProblems(Directory dir, List<String> problems) throws CorruptDataException {
     if (!problems.isEmpty()) {
       throw new CorruptDataException(dir.describe(), 0, problems.size() + " problems: "
           + String.join("; ", problems.subList(0, Math.min(5, problems.size()))));

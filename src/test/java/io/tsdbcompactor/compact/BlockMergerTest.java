@@ -89,8 +89,12 @@ class BlockMergerTest {
     Path db = tmp.resolve("db");
     BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
     FsDirectory out = new FsDirectory(db.resolve(meta.ulid));
+    OutputVerifier.IndexStats separate = OutputVerifier.indexStats(out);
+    assertTrue(separate.seriesMaxSize() > 0);
     for (CompactorOptions.Verification v : CompactorOptions.Verification.values()) {
       OutputVerifier.verify(out, meta, v);
+      // The full verifier measures the index stats on its own walk: the same figures as the separate pass.
+      assertEquals(separate, OutputVerifier.verifyAndMeasure(out, meta, v), v.toString());
     }
     BlockMeta wrongCount = meta.copy();
     wrongCount.stats.numChunks++;
@@ -104,6 +108,8 @@ class BlockMergerTest {
     for (CompactorOptions.Verification v : CompactorOptions.Verification.values()) {
       assertThrows(io.tsdbcompactor.store.CorruptDataException.class, () -> OutputVerifier.verify(damaged, meta, v),
           v.toString());
+      assertThrows(io.tsdbcompactor.store.CorruptDataException.class,
+          () -> OutputVerifier.verifyAndMeasure(damaged, meta, v), v.toString());
     }
   }
 
