@@ -82,6 +82,16 @@ public interface Bucket extends Closeable {
     }
   }
 
+  /**
+   * Copies an object into a local file, replacing it; can be retried by {@link RetryingBucket}. Returns the
+   * number of bytes written. {@link FilesystemBucket} links or copies the file without streaming it.
+   */
+  default long download(String key, Path target) throws IOException {
+    try (InputStream in = get(key)) {
+      return Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
   /** Reads a whole (small) object: meta.json, markers. */
   default byte[] getBytes(String key) throws IOException {
     try (InputStream in = get(key)) {

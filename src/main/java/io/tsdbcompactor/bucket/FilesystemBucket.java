@@ -157,6 +157,43 @@ public final class FilesystemBucket implements Bucket {
     }
   }
 
+  /** A file-to-file copy (no stream through the heap); the object is never shared with the local file. */
+  @Override
+  public long download(String key, Path target) throws IOException {
+    try {
+      Files.copy(path(key), target, StandardCopyOption.REPLACE_EXISTING);
+    } catch (NoSuchFileException e) {
+      throw new ObjectNotFoundException(name(), key);
+    }
+    return Files.size(target);
+  }
+
+  /** A file-to-file copy into a temporary file, synced, then renamed into place as the streamed upload does. */
+  @Override
+  public void upload(String key, Path file) throws IOException {
+    Path target = path(key);
+    Files.createDirectories(target.getParent());
+    Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-"
+        + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    boolean done = false;
+    try {
+      Files.copy(file, tmp);
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      done = true;
+    } finally {
+      if (!done) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
   @Override
   public void upload(String key, InputStream in, long length) throws IOException {
     Path target = path(key);

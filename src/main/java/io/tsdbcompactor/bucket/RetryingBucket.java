@@ -129,6 +129,11 @@ public final class RetryingBucket implements Bucket {
   }
 
   @Override
+  public long download(String key, Path target) throws IOException {
+    return retry("download " + key, () -> delegate.download(key, target));
+  }
+
+  @Override
   public void upload(String key, Path file) throws IOException {
     retry("upload " + key, () -> {
       delegate.upload(key, file);

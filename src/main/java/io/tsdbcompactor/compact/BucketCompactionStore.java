@@ -6,10 +6,8 @@ import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 
 /**
@@ -47,9 +45,7 @@ public final class BucketCompactionStore implements CompactionBucket {
       }
       Path target = dir.resolve(rel);
       Files.createDirectories(target.getParent());
-      try (InputStream in = bucket.get(e.key())) {
-        Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-      }
+      bucket.download(e.key(), target);
     }
     if (!Files.exists(dir.resolve(BlockMeta.FILE_NAME)) || !Files.exists(dir.resolve("index"))) {
       throw new IOException("block " + ulid + " in bucket " + bucket.name() + " has no meta.json or index");

@@ -61,6 +61,32 @@ abstract class BucketContractTest {
   }
 
   @Test
+  void uploadFromFileAndDownloadToFile() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bucket-files");
+    try {
+      byte[] data = random(70_000, 9);
+      java.nio.file.Path local = dir.resolve("index");
+      java.nio.file.Files.write(local, data);
+      bucket.upload("01F/index", local);
+      // The object is a copy: changing the local file afterwards leaves it alone.
+      java.nio.file.Files.write(local, new byte[] {1, 2, 3});
+      assertArrayEquals(data, bucket.getBytes("01F/index"));
+
+      java.nio.file.Path target = dir.resolve("downloaded");
+      java.nio.file.Files.write(target, new byte[] {9});
+      assertEquals(data.length, bucket.download("01F/index", target));
+      assertArrayEquals(data, java.nio.file.Files.readAllBytes(target));
+      assertThrows(ObjectNotFoundException.class, () -> bucket.download("01F/nope", dir.resolve("x")));
+    } finally {
+      try (var s = java.nio.file.Files.walk(dir)) {
+        for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+          java.nio.file.Files.delete(p);
+        }
+      }
+    }
+  }
+
+  @Test
   void missingObjectIsObjectNotFound() {
     assertThrows(ObjectNotFoundException.class, () -> bucket.getBytes("nope/meta.json"));
     assertThrows(ObjectNotFoundException.class, () -> bucket.attributes("nope/meta.json"));
