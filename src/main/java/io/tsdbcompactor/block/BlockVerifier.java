@@ -76,7 +76,7 @@ public final class BlockVerifier {
     return new Report(v.problems, v.seriesMaxSize, v.chunkMaxSize);
   }
 
-  private void problem(String message) {
+  private synchronized void problem(String message) {
     if (problems.size() < MAX_PROBLEMS) {
       problems.add(block + message);
     } else {
@@ -152,7 +152,7 @@ public final class BlockVerifier {
     long numSamples = 0;
     long numFloat = 0;
     long numHistogram = 0;
-    XorIterator xor = new XorIterator();
+    ParallelDecoder decoder = new ParallelDecoder();
     ChunkSegmentReader.RecordView view = new ChunkSegmentReader.RecordView();
     long seriesMax = -1;
     long chunkMax = -1;
@@ -227,13 +227,15 @@ public final class BlockVerifier {
           numSamples += n;
           if (encoding == ChunkEncoding.XOR) {
             numFloat += n;
-            checkXor(xor, index, s, i, m, data, length, n);
+            decoder.add(index, s, i, m, data, length, n);
           } else if (encoding == ChunkEncoding.HISTOGRAM || encoding == ChunkEncoding.FLOAT_HISTOGRAM) {
             numHistogram += n;
           }
         }
       }
+      decoder.finish();
     } catch (IOException | RuntimeException e) {
+      decoder.finish();
       problem(e);
       return; // Counts are incomplete: comparing them with meta.json would only add noise.
     }
@@ -270,9 +272,9 @@ public final class BlockVerifier {
   }
 
   private void checkXor(XorIterator xor, IndexReader index, IndexSeries s, int i, ChunkMeta m, byte[] data,
-      int length, int n) {
+      int offset, int length, int n) {
     try {
-      xor.reset("chunk", data, 0, length);
+      xor.reset("chunk", data, offset, length);
       int count = 0;
       long prev = Long.MIN_VALUE;
       long minT = m.minTime;
@@ -295,6 +297,134 @@ public final class BlockVerifier {
       }
     } catch (IOException | RuntimeException e) {
       problem(where(index, s, i, m) + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Decodes the XOR chunks of the series walk in batches: a batch goes to one helper thread when it is idle,
+   * else the walking thread decodes it itself. Full decoding costs more than the rest of the walk, so on two or
+   * more cores this takes most of it off the walking thread; on one core everything runs inline.
+   */
+  private final class ParallelDecoder {
+    private static final int BATCH_CHUNKS = 256;
+    private static final boolean PARALLEL = Runtime.getRuntime().availableProcessors() > 1;
+    private final XorIterator xor = new XorIterator();
+    private final java.util.concurrent.SynchronousQueue<Batch> handOff = new java.util.concurrent.SynchronousQueue<>();
+    private final java.util.concurrent.ArrayBlockingQueue<Batch> free = new java.util.concurrent.ArrayBlockingQueue<>(4);
+    private Thread helper;
+    private volatile Throwable helperFailure;
+    private Batch current = new Batch();
+
+    void add(IndexReader index, IndexSeries s, int i, ChunkMeta m, byte[] data, int length, int n) {
+      current.add(index, s, i, m, data, length, n);
+      if (current.count == BATCH_CHUNKS) {
+        dispatch();
+      }
+    }
+
+    private void dispatch() {
+      Batch b = current;
+      if (PARALLEL) {
+        if (helper == null) {
+          helper = new Thread(this::helperLoop, "block-verifier-decode");
+          helper.setDaemon(true);
+          helper.start();
+        }
+        if (handOff.offer(b)) { // taken only if the helper is waiting: it is idle
+          Batch next = free.poll();
+          current = next != null ? next : new Batch();
+          return;
+        }
+      }
+      b.decode(xor);
+      b.clear();
+    }
+
+    private void helperLoop() {
+      XorIterator own = new XorIterator();
+      try {
+        while (true) {
+          Batch b = handOff.take();
+          if (b.count < 0) {
+            return;
+          }
+          b.decode(own);
+          b.clear();
+          free.offer(b);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Throwable t) {
+        helperFailure = t;
+      }
+    }
+
+    /** Decodes what is left and waits for the helper: every chunk has been checked when this returns. */
+    void finish() {
+      if (current.count > 0) {
+        current.decode(xor);
+        current.clear();
+      }
+      if (helper != null) {
+        Batch stop = new Batch();
+        stop.count = -1;
+        try {
+          while (helper.isAlive() && !handOff.offer(stop, 10, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            // The helper is finishing its batch.
+          }
+          helper.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          problem("verification interrupted before every chunk was decoded");
+        }
+        helper = null;
+      }
+      if (helperFailure != null) {
+        problem("chunk decoding failed: " + helperFailure);
+      }
+    }
+  }
+
+  /** Chunks to decode: their bytes side by side, with what {@link #checkXor} needs to check and report them. */
+  private final class Batch {
+    int count;
+    byte[] bytes = new byte[64 * 1024];
+    int used;
+    final int[] offsets = new int[ParallelDecoder.BATCH_CHUNKS + 1];
+    final int[] samples = new int[ParallelDecoder.BATCH_CHUNKS];
+    final int[] chunkNo = new int[ParallelDecoder.BATCH_CHUNKS];
+    final ChunkMeta[] metas = new ChunkMeta[ParallelDecoder.BATCH_CHUNKS];
+    final IndexSeries[] series = new IndexSeries[ParallelDecoder.BATCH_CHUNKS];
+    IndexReader index;
+
+    void add(IndexReader idx, IndexSeries s, int i, ChunkMeta m, byte[] data, int length, int n) {
+      if (used + length > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, used + length));
+      }
+      System.arraycopy(data, 0, bytes, used, length);
+      index = idx;
+      offsets[count] = used;
+      used += length;
+      offsets[count + 1] = used;
+      samples[count] = n;
+      chunkNo[count] = i;
+      metas[count] = m;
+      series[count] = s;
+      count++;
+    }
+
+    void decode(XorIterator it) {
+      for (int k = 0; k < count; k++) {
+        checkXor(it, index, series[k], chunkNo[k], metas[k], bytes, offsets[k], offsets[k + 1] - offsets[k],
+            samples[k]);
+      }
+    }
+
+    void clear() {
+      Arrays.fill(metas, 0, Math.max(count, 0), null);
+      Arrays.fill(series, 0, Math.max(count, 0), null);
+      count = 0;
+      used = 0;
     }
   }
 

@@ -142,6 +142,48 @@ class BlockVerifierTest {
   }
 
   @Test
+  void everyChunkOfALargeBlockIsDecoded() throws Exception {
+    // Over a thousand chunks: the walk hands batches of chunks to a second thread, and each damaged chunk,
+    // wherever it falls, must still be reported once.
+    long minT = 1_700_000_000_000L;
+    List<BlockRoundTripTest.Series> series = BlockRoundTripTest.randomSeries(11, 1200, minT);
+    BlockMeta template = BlockRoundTripTest.template(Ulid.generate(minT, new java.util.Random(2)).toString(), minT,
+        minT + 100_000_000_000L, false);
+    MemoryDirectory dir = BlockRoundTripTest.write(series, template, 1 << 20);
+    assertTrue(BlockReader.readMeta(dir).stats.numChunks > 1000);
+    assertEquals(List.of(), BlockVerifier.verify(dir));
+
+    MemoryDirectory out = new MemoryDirectory("B");
+    for (String f : dir.listAll()) {
+      out.put(f, dir.bytes(f));
+    }
+    int damaged = 0;
+    int seen = 0;
+    try (BlockReader r = BlockReader.open(dir); IndexWriter w = new IndexWriter(out, "index")) {
+      StringCursor symbols = r.index().symbols();
+      while (symbols.next()) {
+        w.addSymbol(symbols.value());
+      }
+      BlockReader.Series s = r.series();
+      while (s.next()) {
+        List<ChunkMeta> chunks = s.chunkMetas();
+        for (ChunkMeta c : chunks) {
+          // Narrow the index's range to the first sample: the chunk's later samples fall outside it.
+          if (seen++ % 97 == 0 && c.maxTime > c.minTime) {
+            c.maxTime = c.minTime;
+            damaged++;
+          }
+        }
+        w.addSeries(s.labels(), chunks);
+      }
+    }
+    assertTrue(damaged > 5, "damaged " + damaged);
+    List<String> problems = BlockVerifier.verify(out);
+    assertEquals(damaged, problems.stream().filter(p -> p.contains("outside the chunk's range in the index")).count(),
+        problems.toString());
+  }
+
+  @Test
   void writerRefusesOverlappingChunks() throws Exception {
     MemoryDirectory dir = load(first());
     try (BlockReader r = BlockReader.open(dir); BlockWriter w = new BlockWriter(new MemoryDirectory())) {
