@@ -196,7 +196,8 @@ public final class GroupCompactor {
     String ulid = Ulid.now().toString();
     Path outDir = workDir.resolve(ulid);
     Files.createDirectories(outDir);
-    FsDirectory out = new FsDirectory(outDir);
+    // Not fsynced locally: the upload makes the block durable in the bucket before meta.json (FsDirectory.scratch).
+    FsDirectory out = FsDirectory.scratch(outDir);
     BlockMeta meta = merger.merge(inputs, out,
         new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), group.extensions()));
     if (meta == null) {

@@ -25,9 +25,27 @@ public final class FsDirectory implements Directory {
   static final String TEMP_PREFIX = ".tmp-";
 
   private final Path root;
+  private final boolean sync;
 
   public FsDirectory(Path root) {
+    this(root, true);
+  }
+
+  private FsDirectory(Path root, boolean sync) {
     this.root = root.toAbsolutePath().normalize();
+    this.sync = sync;
+  }
+
+  /**
+   * A scratch directory: files are still written to a temporary name and renamed on close (a reader never
+   * sees half a file), but neither the file nor the directory is fsynced. For data whose durable copy is made
+   * elsewhere and which is thrown away after a crash, such as a compacted block in the work directory: it is
+   * read back, verified and uploaded from the page cache, the bucket makes the uploaded objects durable
+   * (FilesystemBucket fsyncs each one before meta.json; S3 acknowledges only durable writes), and the work
+   * directory is wiped before every compaction.
+   */
+  public static FsDirectory scratch(Path root) {
+    return new FsDirectory(root, false);
   }
 
   public Path root() {
@@ -58,7 +76,7 @@ public final class FsDirectory implements Directory {
     Files.createDirectories(target.getParent());
     Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
     FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    return new FileOutput(name, target, temp, channel);
+    return new FileOutput(name, target, temp, channel, sync);
   }
 
   @Override
@@ -106,10 +124,12 @@ public final class FsDirectory implements Directory {
     private final Path temp;
     private final FileChannel channel;
     private final OutputStream out;
+    private final boolean sync;
     private long position;
     private boolean done;
 
-    FileOutput(String name, Path target, Path temp, FileChannel channel) {
+    FileOutput(String name, Path target, Path temp, FileChannel channel, boolean sync) {
+      this.sync = sync;
       this.name = name;
       this.target = target;
       this.temp = temp;
@@ -147,14 +167,18 @@ public final class FsDirectory implements Directory {
       done = true;
       try {
         out.flush();
-        channel.force(true);
+        if (sync) {
+          channel.force(true);
+        }
         channel.close();
         try {
           Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
           Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
         }
-        syncDirectory(target.getParent());
+        if (sync) {
+          syncDirectory(target.getParent());
+        }
       } catch (IOException | RuntimeException e) {
         discard();
         throw e;

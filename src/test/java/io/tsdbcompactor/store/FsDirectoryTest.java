@@ -1,0 +1,39 @@
+package io.tsdbcompactor.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FsDirectoryTest {
+  @TempDir Path tmp;
+
+  @Test
+  void durableAndScratchDirectoriesWriteTheSameFilesAndLeaveNoTemporaries() throws Exception {
+    byte[] data = new byte[3 * (1 << 20) + 17]; // larger than the write buffer
+    new java.util.Random(5).nextBytes(data);
+    for (FsDirectory dir : List.of(new FsDirectory(tmp.resolve("durable")), FsDirectory.scratch(tmp.resolve("scratch")))) {
+      Files.createDirectories(dir.root());
+      IndexOutput out = dir.createOutput("chunks/000001");
+      out.writeBytes(data, 0, data.length);
+      out.close();
+      dir.writeAll("meta.json", new byte[] {'{', '}'});
+      assertEquals(List.of("chunks/000001", "meta.json"), dir.listAll().stream().sorted().toList());
+      try (RandomAccessInput in = dir.openInput("chunks/000001")) {
+        assertArrayEquals(data, in.readBytes(0, data.length));
+        // The CRC read straight from the mapping equals the CRC of the bytes.
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(data, 5, data.length - 9);
+        assertEquals((int) crc.getValue(), in.crc32c(5, data.length - 9));
+      }
+      try (var files = Files.walk(dir.root())) {
+        assertFalse(files.anyMatch(p -> p.getFileName().toString().startsWith(FsDirectory.TEMP_PREFIX)));
+      }
+    }
+  }
+}
