@@ -101,7 +101,7 @@ for run in $(seq 1 "${RUNS:-1}"); do
     --data-dir "$WORK/data" --replica-label replica --ranges "$RANGES" --concurrency "$CONCURRENCY" \
     --verification "$VERIFY" > "$WORK/ours-$run.txt" 2>&1
   t1=$(date +%s.%N)
-  grep -v ' INFO ' "$WORK/ours-$run.txt" || true
+  grep -v -e ' INFO ' -e 'level=info' "$WORK/ours-$run.txt" || true
   secs=$(sed -n 's/.*compaction_seconds=\([0-9.]*\).*/\1/p' "$WORK/ours-$run.txt")
   steps=$(grep -E 'download [0-9]+ ms' "$WORK/ours-$run.txt" | sed 's/.*download \([0-9]*\) ms, merge \([0-9]*\) ms, verify \([0-9]*\) ms, upload \([0-9]*\) ms/\1 \2 \3 \4/' \
     | awk '{d+=$1;m+=$2;v+=$3;u+=$4} END {printf "download %.2fs, merge %.2fs, verify %.2fs, upload %.2fs", d/1000, m/1000, v/1000, u/1000}')
