@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * {@link BlockVerifier} over an in-memory block of {@value #SERIES} series, each {@link SeriesData}'s 12,000
- * samples in 100 XOR chunks (10,000 chunks, 2.4 M samples): segment CRCs, index checks, the series walk and a
+ * samples in 100 XOR chunks (20,000 chunks, 2.4 M samples): segment CRCs, index checks, the series walk and a
  * full decode of every chunk. One operation is one sample.
  */
 @State(Scope.Thread)
