@@ -135,7 +135,7 @@ class CompactionAcceptanceTest {
 
   static int compact(Path bucket, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("compact", "--objstore.config-file=" + objstore(bucket),
-        "--consistency-delay=0s", "--delete-delay=0s", "--data-dir=" + work.resolve(bucket.getFileName() + "-data")));
+        "--consistency-delay=0s", "--delete-delay=0s", "--data-dir=" + bucket.resolveSibling(bucket.getFileName() + "-data")));
     args.addAll(List.of(extra));
     return Main.run(args.toArray(new String[0]));
   }

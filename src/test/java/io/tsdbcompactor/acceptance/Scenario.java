@@ -41,9 +41,26 @@ final class Scenario {
     return build(work, bucket, groups, 2 * H);
   }
 
+  /** 1699488000000 = 2023-11-09T00:00:00Z, a multiple of 14d (and so of 2d) since the epoch. */
+  static final long T14 = 1_699_488_000_000L;
+
+  /**
+   * Issue 5's long data set: group {@code cluster="c"}, 12 series scraped every 2 minutes over 19 days from
+   * {@link #T14}, in 2h promtool blocks (one OpenMetrics file per day).
+   *
+   * @return the directory holding the input blocks (also copied into {@code bucket} when it is not null)
+   */
+  static Path issue5(Path work, Path bucket) throws Exception {
+    Map<String, List<Import>> groups = new LinkedHashMap<>();
+    groups.put("c", List.of(new Import(5, 0, 12, T14, T14 + 19 * D, 0, 0, 2 * MIN, 900, 0)));
+    return build(work, bucket, groups, D).get("c");
+  }
+
   static Map<String, Path> build(Path work, Path bucket, Map<String, List<Import>> groups, long fileSpan)
       throws Exception {
-    Files.createDirectories(bucket);
+    if (bucket != null) {
+      Files.createDirectories(bucket);
+    }
     Map<String, Path> inputs = new LinkedHashMap<>();
     for (Map.Entry<String, List<Import>> g : groups.entrySet()) {
       Path in = work.resolve("in-" + g.getKey());
@@ -57,7 +74,9 @@ final class Scenario {
         Tools.deleteTree(om);
         for (Path b : Tools.blocks(out)) {
           Tools.addThanosSection(b, Map.of("cluster", g.getKey()));
-          Tools.copyTree(b, bucket.resolve(b.getFileName().toString()));
+          if (bucket != null) {
+            Tools.copyTree(b, bucket.resolve(b.getFileName().toString()));
+          }
           Files.move(b, in.resolve(b.getFileName().toString()));
         }
         Tools.deleteTree(out);
@@ -73,6 +92,8 @@ final class Scenario {
     Path work = Path.of(args[1]);
     if (args[0].equals("issue4")) {
       issue4(work, work.resolve("bucket"));
+    } else if (args[0].equals("issue5")) {
+      issue5(work, work.resolve("bucket"));
     } else {
       throw new IllegalArgumentException(args[0]);
     }
