@@ -108,10 +108,22 @@ class CompactionAcceptanceTest {
         ranges(groups.get("b/0")));
     // a: 22 blocks of the first import (gap at 30h-34h), 3 of the overlapping one, 2 of the 7s-later one.
     assertEquals(27, groups.get("a/0").get(0).sources().size());
-    assertEquals(24 + 14, groups.get("b/0").get(0).sources().size());
-    // b's 2h blocks after 48h each merged its two imports (vertical compaction of same-range blocks).
+    assertEquals(24 + 14 + 24, groups.get("b/0").get(0).sources().size());
+    // b's 2h blocks after 48h each merged its three imports (vertical compaction of same-range blocks).
     for (Meta m : groups.get("b/0").subList(1, 5)) {
-      assertEquals(2, m.sources().size(), m.toString());
+      assertEquals(3, m.sources().size(), m.toString());
+    }
+  }
+
+  /** Compacted and downsampled metas keep b's external labels, escaped as Go's encoding/json does. */
+  static void assertExternalLabelsKept(Path bucket, Map<String, List<Meta>> groups) throws Exception {
+    for (Map.Entry<String, List<Meta>> g : groups.entrySet()) {
+      if (g.getKey().startsWith("b/")) {
+        for (Meta m : g.getValue()) {
+          String json = Files.readString(bucket.resolve(m.ulid()).resolve("meta.json"));
+          assertTrue(json.contains("\t\t\t\"region\": \"eu-ö 東京 \\u003c\\u0026\\u003e \\\"q\\\"\"\n"), json);
+        }
+      }
     }
   }
 
@@ -164,6 +176,7 @@ class CompactionAcceptanceTest {
     assertEquals(List.of("a/0", "a/300000", "b/0", "b/300000"), new ArrayList<>(groups.keySet()));
     assertNoOverlaps(groups);
     assertRawLayout(groups);
+    assertExternalLabelsKept(bucket, groups);
     Map<String, Path> outDirs = assertRawOutputsMatch(bucket, groups);
 
     // Issue 5: the 2d raw blocks (range >= 40h) became 5m blocks with the same range and sources.
@@ -211,6 +224,7 @@ class CompactionAcceptanceTest {
     assertEquals(List.of("a/0", "b/0"), new ArrayList<>(groups.keySet()));
     assertNoOverlaps(groups);
     assertRawLayout(groups);
+    assertExternalLabelsKept(bucket, groups);
     assertRawOutputsMatch(bucket, groups);
     // A second run finds nothing left to do: same blocks.
     List<Meta> before = Tools.liveBlocks(bucket);

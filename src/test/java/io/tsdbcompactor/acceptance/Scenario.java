@@ -25,7 +25,8 @@ final class Scenario {
    * Issue 4's data. Group {@code cluster="a"}: 300 series over [0h,58h) with a gap at [30h,34h); an overlapping
    * import on [11h,15h) repeating 150 of them sample for sample plus 50 new series; a third on [40h,44h) with 50
    * of the same series scraped 7s later with other values. Group {@code cluster="b"}: 200 series over [0h,56h)
-   * plus 60 series that appear at 20h. Scrapes every minute with sub-second jitter.
+   * plus 60 series that appear at 20h and 30 sparse ones scraped every 47 minutes; b's external labels carry
+   * unicode and characters Go's JSON escapes. Scrapes every minute with sub-second jitter unless said otherwise.
    *
    * @return group name -> directory holding that group's input blocks (also copied into {@code bucket})
    */
@@ -37,8 +38,10 @@ final class Scenario {
         new Import(7, 0, 50, T0 + 40 * H, T0 + 44 * H, 0, 0, MIN, 900, 7000)));
     groups.put("b", List.of(
         new Import(2, 0, 200, T0, T0 + 56 * H, 0, 0, MIN, 900, 0),
-        new Import(3, 200, 60, T0 + 20 * H, T0 + 56 * H, 0, 0, MIN, 900, 0)));
-    return build(work, bucket, groups, 2 * H);
+        new Import(3, 200, 60, T0 + 20 * H, T0 + 56 * H, 0, 0, MIN, 900, 0),
+        new Import(4, 400, 30, T0, T0 + 56 * H, 0, 0, 47 * MIN, 900, 0)));
+    return build(work, bucket, groups, 2 * H, Map.of("a", Map.of("cluster", "a"),
+        "b", Map.of("cluster", "b", "region", "eu-ö 東京 <&> \\\"q\\\"")));
   }
 
   /** 1699488000000 = 2023-11-09T00:00:00Z, a multiple of 14d (and so of 2d) since the epoch. */
@@ -58,6 +61,16 @@ final class Scenario {
 
   static Map<String, Path> build(Path work, Path bucket, Map<String, List<Import>> groups, long fileSpan)
       throws Exception {
+    Map<String, Map<String, String>> labels = new LinkedHashMap<>();
+    for (String g : groups.keySet()) {
+      labels.put(g, Map.of("cluster", g));
+    }
+    return build(work, bucket, groups, fileSpan, labels);
+  }
+
+  /** As above, with the external labels of each group given (JSON-escaped values). */
+  static Map<String, Path> build(Path work, Path bucket, Map<String, List<Import>> groups, long fileSpan,
+      Map<String, Map<String, String>> extLabels) throws Exception {
     if (bucket != null) {
       Files.createDirectories(bucket);
     }
@@ -73,7 +86,7 @@ final class Scenario {
         Tools.importOpenMetrics(files, out);
         Tools.deleteTree(om);
         for (Path b : Tools.blocks(out)) {
-          Tools.addThanosSection(b, Map.of("cluster", g.getKey()));
+          Tools.addThanosSection(b, extLabels.get(g.getKey()));
           if (bucket != null) {
             Tools.copyTree(b, bucket.resolve(b.getFileName().toString()));
           }
@@ -92,6 +105,12 @@ final class Scenario {
     Path work = Path.of(args[1]);
     if (args[0].equals("issue4")) {
       issue4(work, work.resolve("bucket"));
+    } else if (args[0].equals("conflict")) {
+      Map<String, List<Import>> groups = new LinkedHashMap<>();
+      groups.put("a", List.of(new Import(1, 0, 50, T0, T0 + 8 * H, 0, 0, MIN, 900, 0),
+          new Import(9, 0, 50, T0 + 2 * H, T0 + 4 * H, 0, 0, MIN, 900, 0),
+          new Import(11, 0, 50, T0 + 3 * H, T0 + 5 * H, 0, 0, MIN, 900, 0)));
+      build(work, work.resolve("bucket"), groups, 2 * H);
     } else if (args[0].equals("issue5")) {
       issue5(work, work.resolve("bucket"));
     } else {
