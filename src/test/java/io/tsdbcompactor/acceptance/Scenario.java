@@ -44,6 +44,18 @@ final class Scenario {
         "b", Map.of("cluster", "b", "region", "eu-ö 東京 <&> \\\"q\\\"")));
   }
 
+  /**
+   * Conflicting samples: 50 series over [0h,8h) and two imports of the same series with other values at the
+   * very same timestamps, on [2h,4h) and [3h,5h). Imported in this order (so their ULIDs sort the same way).
+   */
+  static Path conflict(Path work, Path bucket) throws Exception {
+    Map<String, List<Import>> groups = new LinkedHashMap<>();
+    groups.put("a", List.of(new Import(1, 0, 50, T0, T0 + 8 * H, 0, 0, MIN, 900, 0),
+        new Import(9, 0, 50, T0 + 2 * H, T0 + 4 * H, 0, 0, MIN, 900, 0),
+        new Import(11, 0, 50, T0 + 3 * H, T0 + 5 * H, 0, 0, MIN, 900, 0)));
+    return build(work, bucket, groups, 2 * H).get("a");
+  }
+
   /** 1699488000000 = 2023-11-09T00:00:00Z, a multiple of 14d (and so of 2d) since the epoch. */
   static final long T14 = 1_699_488_000_000L;
 
@@ -106,11 +118,7 @@ final class Scenario {
     if (args[0].equals("issue4")) {
       issue4(work, work.resolve("bucket"));
     } else if (args[0].equals("conflict")) {
-      Map<String, List<Import>> groups = new LinkedHashMap<>();
-      groups.put("a", List.of(new Import(1, 0, 50, T0, T0 + 8 * H, 0, 0, MIN, 900, 0),
-          new Import(9, 0, 50, T0 + 2 * H, T0 + 4 * H, 0, 0, MIN, 900, 0),
-          new Import(11, 0, 50, T0 + 3 * H, T0 + 5 * H, 0, 0, MIN, 900, 0)));
-      build(work, work.resolve("bucket"), groups, 2 * H);
+      conflict(work, work.resolve("bucket"));
     } else if (args[0].equals("issue5")) {
       issue5(work, work.resolve("bucket"));
     } else {
