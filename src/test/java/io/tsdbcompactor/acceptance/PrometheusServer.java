@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Prometheus 2.42 serving a data directory of blocks, for query comparisons. */
@@ -23,7 +24,7 @@ final class PrometheusServer implements AutoCloseable {
   private final Path log;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  PrometheusServer(Path dataDir) throws Exception {
+  PrometheusServer(Path dataDir, String... extraFlags) throws Exception {
     assertTrue(Files.isExecutable(Tools.PROMETHEUS), "prometheus is required at " + Tools.PROMETHEUS);
     Path config = dataDir.resolveSibling(dataDir.getFileName() + ".yml");
     Files.writeString(config, "global:\n  scrape_interval: 1h\n");
@@ -31,9 +32,11 @@ final class PrometheusServer implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    process = new ProcessBuilder(List.of(Tools.PROMETHEUS.toString(), "--config.file=" + config,
+    List<String> cmd = new ArrayList<>(List.of(Tools.PROMETHEUS.toString(), "--config.file=" + config,
         "--storage.tsdb.path=" + dataDir, "--storage.tsdb.retention.time=100y",
-        "--web.listen-address=127.0.0.1:" + port)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        "--web.listen-address=127.0.0.1:" + port));
+    cmd.addAll(List.of(extraFlags));
+    process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     awaitReady();
   }
 
@@ -76,6 +79,17 @@ final class PrometheusServer implements AutoCloseable {
         .build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode(), r.body());
     return r.body();
+  }
+
+  /** POSTs to an API path (with its query string); expects 2xx. */
+  void post(String pathAndQuery) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + pathAndQuery))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertTrue(r.statusCode() / 100 == 2, pathAndQuery + ": " + r.statusCode() + " " + r.body());
+  }
+
+  String log() {
+    return readLog();
   }
 
   @Override
