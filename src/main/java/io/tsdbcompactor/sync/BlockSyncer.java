@@ -143,7 +143,7 @@ public final class BlockSyncer {
       }
       if (f.deletion != null) {
         deletionMarks.put(ulid, f.deletion);
-        if (now.getEpochSecond() - f.deletion.deletionTime() > visibility.toSeconds()) {
+        if (Duration.between(Instant.ofEpochSecond(f.deletion.deletionTime()), now).compareTo(visibility) > 0) {
           hidden.add(ulid);
           continue;
         }

@@ -41,10 +41,12 @@ public final class BlocksCleaner {
 
   /** The blocks {@link #deleteMarkedBlocks} would delete now. */
   public List<String> dueMarkedBlocks(SyncResult sync) {
-    long now = clock.instant().getEpochSecond();
+    Instant now = clock.instant();
     List<String> due = new ArrayList<>();
     for (Map.Entry<String, Marker.DeletionMark> e : sync.deletionMarks().entrySet()) {
-      if (now - e.getValue().deletionTime() > deleteDelay.toSeconds()) {
+      // Thanos compares time.Since(mark) with its sub-second part: with --delete-delay=0s a block marked
+      // earlier in the same second is due, not left for the next run.
+      if (Duration.between(Instant.ofEpochSecond(e.getValue().deletionTime()), now).compareTo(deleteDelay) > 0) {
         due.add(e.getKey());
       }
     }

@@ -72,4 +72,26 @@ class BlocksCleanerTest {
     assertEquals(java.util.Set.of(notDueMarked), after.allMetas().keySet());
     assertEquals(java.util.Set.of(youngPartial, emptyPartialOldUlid), after.partial().keySet());
   }
+
+  /** As Thanos's time.Since(mark) > delay: the sub-second part counts, so a zero delay deletes within the second. */
+  @Test
+  void zeroDelayDeletesABlockMarkedEarlierInTheSameSecond() throws Exception {
+    Clock later = Clock.fixed(NOW.plusMillis(400), ZoneOffset.UTC);
+    MemoryBucket mem = new MemoryBucket("m", later);
+    String id = Ulid.generate(NOW.minus(Duration.ofDays(1)).toEpochMilli(), random).toString();
+    mem.upload(id + "/index", new byte[] {1});
+    io.tsdbcompactor.block.BlockMeta m = new io.tsdbcompactor.block.BlockMeta();
+    m.ulid = id;
+    m.thanos().labels = new java.util.TreeMap<>(Map.of("a", "b"));
+    mem.upload(id + "/meta.json", m.toJsonBytes());
+    Markers.markForDeletion(mem, id, "", clock); // deletion_time = NOW's second
+
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.clock = clock;
+    SyncResult atMark = new BlockSyncer(mem, null, o).sync();
+    assertEquals(List.of(), new BlocksCleaner(mem, Duration.ZERO, clock).dueMarkedBlocks(atMark));
+    o.clock = later;
+    SyncResult r = new BlockSyncer(mem, null, o).sync();
+    assertEquals(List.of(id), new BlocksCleaner(mem, Duration.ZERO, later).deleteMarkedBlocks(r));
+  }
 }
