@@ -2,6 +2,7 @@ package io.tsdbcompactor.compact;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -227,7 +228,7 @@ public final class GroupCompactor {
     int threads = Math.min(options.blocksFetchConcurrency(), plan.size());
     if (threads <= 1) {
       for (BlockMeta m : plan) {
-        bucket.download(m.ulid, workDir.resolve(m.ulid));
+        downloadOne(m, workDir);
       }
       return inputs;
     }
@@ -236,7 +237,7 @@ public final class GroupCompactor {
       List<Future<?>> fs = new ArrayList<>();
       for (BlockMeta m : plan) {
         fs.add(pool.submit(() -> {
-          bucket.download(m.ulid, workDir.resolve(m.ulid));
+          downloadOne(m, workDir);
           return null;
         }));
       }
@@ -255,6 +256,19 @@ public final class GroupCompactor {
       pool.shutdownNow();
     }
     return inputs;
+  }
+
+  /**
+   * A block whose objects contradict its meta.json (truncated, missing, wrong size) is as bad as one that fails
+   * to read: it is named and set aside, so the rest of its group is still compacted.
+   */
+  private void downloadOne(BlockMeta m, Path workDir) throws IOException {
+    try {
+      bucket.download(m.ulid, workDir.resolve(m.ulid));
+    } catch (CorruptDataException e) {
+      throw new BadBlockException(List.of(m.ulid), BadBlockException.REASON_CORRUPT,
+          "block " + m.ulid + ": " + e.getMessage(), e);
+    }
   }
 
   /**
