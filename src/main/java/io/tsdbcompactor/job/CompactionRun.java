@@ -21,6 +21,7 @@ import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.BlocksCleaner;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,6 +85,10 @@ public final class CompactionRun {
   private final BlockTransfer transfer;
   private final RelabelFilter relabel;
   private final RunReport report = new RunReport();
+  /** Details of the no-compact marks written in this run, for the failure lines. */
+  private final Map<String, String> noCompactDetails = new ConcurrentHashMap<>();
+  /** Blocks the syncs of this run could not use, reported once each. */
+  private final Set<String> reportedUnreadable = ConcurrentHashMap.newKeySet();
   private long now;
 
   public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress) {
@@ -172,6 +177,16 @@ public final class CompactionRun {
     SyncResult s = new BlockSyncer(bucket, options.dataDir(), o).sync();
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.warn("block {} skipped: {}", f.getKey(), f.getValue());
+      if (reportedUnreadable.add(f.getKey())) {
+        report.fail("block " + f.getKey() + " skipped: " + f.getValue());
+      }
+    }
+    // A meta.json that is there but unreadable is damage, not an upload in progress: it is named, and the block
+    // is left alone (the cleaner does not take it for an aborted upload).
+    for (PartialBlock p : s.partial().values()) {
+      if (p.metaUnreadable() && reportedUnreadable.add(p.ulid())) {
+        report.fail("block " + p.ulid() + " skipped: " + p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
+      }
     }
     return s;
   }
@@ -274,7 +289,9 @@ public final class CompactionRun {
         report.compactedInputBytes.addAndGet(bytes);
         report.markedNoCompact.addAndGet(r.markedNoCompact().size());
         for (String u : r.markedNoCompact()) {
-          report.fail("compact group " + g.key() + ": block " + u + " is bad and was marked no-compact");
+          String why = noCompactDetails.get(u);
+          report.fail("compact group " + g.key() + ": block " + u + " was marked no-compact"
+              + (why == null ? "" : ": " + why.replace('\n', ' ')));
         }
         if (!r.created().isEmpty()) {
           metrics.groupCompactionDuration(resolution).record(Duration.ofNanos(System.nanoTime() - t0));
@@ -530,6 +547,7 @@ public final class CompactionRun {
     @Override
     public void markNoCompact(String ulid, String reason, String details) throws IOException {
       Markers.markNoCompact(bucket, ulid, reason, details, clock);
+      noCompactDetails.put(ulid, reason + ": " + details);
     }
 
     @Override

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deletes what is due (Thanos §1.3, §3.2): blocks whose deletion mark is older than {@code --delete-delay}
- * (strictly, in seconds), and partial blocks whose newest object is older than 48 hours. Blocks are deleted in
+ * (strictly, in seconds), and partial blocks (no meta.json) whose newest object is older than 48 hours. Blocks are deleted in
  * Thanos's order (see {@link #deleteBlock}), so a crash half way leaves a partial block that a later pass
  * finishes, never a block that looks whole but is not.
  */
@@ -67,8 +67,8 @@ public final class BlocksCleaner {
     Instant now = clock.instant();
     List<String> due = new ArrayList<>();
     for (PartialBlock p : sync.partial().values()) {
-      if (sync.deletionMarks().containsKey(p.ulid())) {
-        continue;
+      if (sync.deletionMarks().containsKey(p.ulid()) || p.metaUnreadable()) {
+        continue; // a damaged meta.json is no aborted upload: its block is kept for a person to repair
       }
       if (Duration.between(p.lastModified(), now).compareTo(PARTIAL_UPLOAD_THRESHOLD) > 0) {
         due.add(p.ulid());

@@ -72,4 +72,26 @@ class BlocksCleanerTest {
     assertEquals(java.util.Set.of(notDueMarked), after.allMetas().keySet());
     assertEquals(java.util.Set.of(youngPartial, emptyPartialOldUlid), after.partial().keySet());
   }
+
+  /** A meta.json that is there but damaged is no aborted upload: the block's index and chunks are kept. */
+  @Test
+  void oldBlockWithDamagedMetaIsNotDeletedAsPartial() throws Exception {
+    MemoryBucket mem = new MemoryBucket("m", clock);
+    Instant old = NOW.minus(Duration.ofDays(10));
+    String notJson = Ulid.generate(old.toEpochMilli(), random).toString();
+    String noMeta = Ulid.generate(old.toEpochMilli(), random).toString();
+    for (String id : List.of(notJson, noMeta)) {
+      mem.upload(id + "/index", new byte[] {1});
+      mem.setLastModified(id + "/index", old);
+    }
+    mem.upload(notJson + "/meta.json", "{\"ulid\": ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    mem.setLastModified(notJson + "/meta.json", old);
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.clock = clock;
+    SyncResult r = new BlockSyncer(mem, null, o).sync();
+    assertEquals(java.util.Set.of(notJson, noMeta), r.partial().keySet());
+    assertTrue(r.partial().get(notJson).metaUnreadable());
+    assertEquals(List.of(noMeta), new BlocksCleaner(mem, Duration.ofHours(48), clock).cleanPartialBlocks(r));
+    assertTrue(mem.exists(notJson + "/index") && mem.exists(notJson + "/meta.json"));
+  }
 }
