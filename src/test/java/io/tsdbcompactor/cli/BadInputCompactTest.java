@@ -195,7 +195,7 @@ class BadInputCompactTest {
   }
 
   /**
-   * Every sample of every visible block (whole meta.json, no deletion mark), one line per series and sample,
+   * Every sample of every visible raw block (whole meta.json, no deletion mark), one line per series and sample,
    * de-duplicated: what a querier of the bucket returns, block boundaries aside.
    */
   static Set<String> samples(Path bucketDir, Path work, Set<String> skip) throws IOException {
@@ -206,7 +206,7 @@ class BadInputCompactTest {
     try (Bucket bucket = new FilesystemBucket(bucketDir)) {
       SyncResult s = new BlockSyncer(bucket, null, o).sync();
       for (BlockMeta m : s.allMetas().values()) {
-        if (s.deletionMarks().containsKey(m.ulid) || skip.contains(m.ulid)) {
+        if (s.deletionMarks().containsKey(m.ulid) || skip.contains(m.ulid) || m.resolution() != 0) {
           continue;
         }
         String group = m.thanos.labels.toString();
@@ -308,5 +308,54 @@ class BadInputCompactTest {
     Set<String> now = samples(bucketDir, work, Set.of(VICTIM));
     assertEquals(cleanSamples.size(), now.size());
     assertEquals(cleanSamples, now);
+  }
+
+  /** A raw block long enough to downsample (48 h) with a damaged chunk: marked no-downsample, nothing lost. */
+  @org.junit.jupiter.api.Test
+  void corruptBlockDueForDownsamplingIsMarkedNoDownsampleAndKept(@TempDir Path tmp) throws Exception {
+    Path bucketDir = tmp.resolve("bucket");
+    long h = 3_600_000L;
+    long now = System.currentTimeMillis() / h * h;
+    List<BlockMeta> input = new io.tsdbcompactor.job.SampleBlocks(new io.tsdbcompactor.job.SampleBlocks.Spec(
+        7, 48 * h, 300_000, 1, Map.of("cluster", "ds"), 0, 5)).write(bucketDir, now);
+    assertTrue(input.size() >= 2, "two 48h blocks at least: " + input);
+    String bad = input.get(0).ulid;
+    Set<String> others = new HashSet<>();
+    input.forEach(m -> others.add(m.ulid));
+    others.remove(bad);
+    Set<String> clean = samples(bucketDir, tmp.resolve("before"), Set.of(bad));
+    flip(bucketDir.resolve(bad).resolve("chunks/000001"), Files.size(bucketDir.resolve(bad).resolve("chunks/000001")) / 2);
+    Map<String, Long> before = listing(bucketDir);
+
+    String objstore = "type: FILESYSTEM\nconfig:\n  directory: " + bucketDir + "\n";
+    Result r = run("compact", "--objstore.config=" + objstore, "--data-dir", tmp.resolve("data").toString(),
+        "--consistency-delay=0s", "--delete-delay=0s", "--log.level=error");
+    assertEquals(1, r.code(), r.out() + r.err());
+    assertTrue(r.err().lines().anyMatch(l -> l.startsWith("compact: ") && l.contains("downsample block " + bad)
+        && l.contains(bad + "/chunks/000001")), r.err());
+    String mark = Files.readString(bucketDir.resolve(bad + "/no-downsample-mark.json"));
+    assertTrue(mark.contains("\"reason\":\"corrupted-block\""), mark);
+
+    Map<String, Long> after = listing(bucketDir);
+    for (Map.Entry<String, Long> e : before.entrySet()) {
+      assertEquals(e.getValue(), after.get(e.getKey()), "object " + e.getKey() + " kept unchanged");
+    }
+    for (String k : after.keySet()) {
+      assertFalse(k.endsWith("/deletion-mark.json"), "nothing marked for deletion: " + k);
+    }
+    // The good blocks were downsampled; the raw samples are all still there.
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.consistencyDelay = Duration.ZERO;
+    try (Bucket bucket = new FilesystemBucket(bucketDir)) {
+      Set<String> downsampled = new HashSet<>();
+      for (BlockMeta m : new BlockSyncer(bucket, null, o).sync().allMetas().values()) {
+        if (m.resolution() == 300_000) {
+          downsampled.addAll(m.compaction.sources);
+        }
+      }
+      assertFalse(downsampled.contains(bad), "the bad block has no 5m block");
+      assertTrue(downsampled.containsAll(others), "every good block was downsampled: " + downsampled);
+    }
+    assertEquals(clean, samples(bucketDir, tmp.resolve("after"), Set.of(bad)), "every raw sample kept");
   }
 }
