@@ -8,6 +8,7 @@ import io.tsdbcompactor.chunk.ChunkMerger;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.UnmergeableChunksException;
 import io.tsdbcompactor.chunk.XorIterator;
+import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexReader;
@@ -23,6 +24,7 @@ import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -252,6 +254,14 @@ public final class BlockMerger {
           // The label set is named by the exceptions below; building its string for every series costs.
           merged = acrossBlocks.merge("", all);
         } catch (CorruptDataException e) {
+          Map<String, String> culprits = undecodable(same);
+          if (!culprits.isEmpty()) {
+            // Only the blocks whose own chunks do not decode are at fault; the others stay compactable.
+            StringBuilder why = new StringBuilder("series " + labels + ":");
+            culprits.forEach((u, problem) -> why.append(" block ").append(u).append(": ").append(problem));
+            throw new BadBlockException(new ArrayList<>(culprits.keySet()), BadBlockException.REASON_CORRUPT,
+                why.toString(), e);
+          }
           throw new BadBlockException(ulids(same), BadBlockException.REASON_CORRUPT,
               "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
         } catch (UnmergeableChunksException e) {
@@ -316,6 +326,33 @@ public final class BlockMerger {
       throw new IOException("series " + labels + ": re-encoded chunk [" + c.minTime + "," + c.maxTime + "] with "
           + c.chunk.numSamples() + " samples decodes to " + n + " samples over [" + first + "," + prev + "]");
     }
+  }
+
+  /**
+   * On the failure path only: the sources whose own XOR chunks of the current series fail to decode, each with
+   * the first problem, naming its segment file and chunk reference.
+   */
+  private static Map<String, String> undecodable(List<Source> same) {
+    Map<String, String> out = new LinkedHashMap<>();
+    XorIterator it = new XorIterator();
+    for (Source s : same) {
+      for (ChunkMeta c : s.current.chunks()) {
+        if (c.chunk == null || c.chunk.encoding() != ChunkEncoding.XOR) {
+          continue;
+        }
+        String where = s.ulid + "/" + ChunkRef.toString(c.ref);
+        try {
+          it.reset(where, c.chunk.data());
+          while (it.next()) {
+            // decode every sample
+          }
+        } catch (CorruptDataException e) {
+          out.put(s.ulid, e.getMessage());
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   private static List<String> ulids(List<Source> sources) {

@@ -46,6 +46,7 @@ class BadInputCompactTest {
 
   enum Damage {
     CHUNK_BYTE_FLIPPED("chunks/000001", true),
+    CHUNK_UNDECODABLE_WITH_VALID_CRC("chunks/000001", true),
     CHUNK_FILE_TRUNCATED("chunks/000001", true),
     CHUNK_REF_PAST_SEGMENT_END("chunks/000001", true),
     INDEX_TRUNCATED("index", true),
@@ -141,6 +142,10 @@ class BadInputCompactTest {
     Path meta = blockDir.resolve("meta.json");
     switch (d) {
       case CHUNK_BYTE_FLIPPED -> flip(chunk, Files.size(chunk) / 2);
+      case CHUNK_UNDECODABLE_WITH_VALID_CRC -> {
+        // the download's size check still passes: only bytes inside the first chunk change
+        io.tsdbcompactor.job.PromtoolBucket.breakFirstChunkPayload(chunk);
+      }
       case CHUNK_FILE_TRUNCATED -> truncate(chunk, Files.size(chunk) / 2);
       case CHUNK_REF_PAST_SEGMENT_END -> {
         // The segment keeps its header only, and meta.json's thanos.files agrees, so the download passes and
@@ -266,6 +271,9 @@ class BadInputCompactTest {
       assertEquals(e.getValue(), after.get(e.getKey()), "object " + e.getKey() + " of the bad block kept unchanged");
     }
     assertFalse(after.containsKey(VICTIM + "/deletion-mark.json"), "the bad block is not marked for deletion");
+    for (String k : after.keySet()) {
+      assertTrue(!k.endsWith("/no-compact-mark.json") || k.startsWith(VICTIM + "/"), "only the bad block is marked: " + k);
+    }
     if (d.noCompact) {
       String mark = Files.readString(bucketDir.resolve(VICTIM + "/no-compact-mark.json"));
       assertTrue(mark.contains("\"reason\":\"corrupted-block\""), mark);
