@@ -1,6 +1,7 @@
 package io.tsdbcompactor.compact;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FsDirectory;
@@ -11,7 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -205,8 +208,18 @@ public final class GroupCompactor {
     try {
       OutputVerifier.verify(out, meta, options.verification());
     } catch (IOException e) {
-      throw new IOException("group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
-          + " failed verification, not uploaded: " + e.getMessage(), e);
+      String what = "group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
+          + " failed verification, not uploaded: " + e.getMessage();
+      Map<String, String> bad = unsoundInputs(inputs);
+      if (!bad.isEmpty()) {
+        // The merge copies chunks that overlap nothing byte for byte: a chunk whose CRC is right but whose
+        // samples do not decode passes through it and is caught only here. Its block is the one to set aside.
+        StringBuilder why = new StringBuilder();
+        bad.forEach((u, problem) -> why.append("block ").append(u).append(": ").append(problem).append("; "));
+        throw new BadBlockException(new ArrayList<>(bad.keySet()), BadBlockException.REASON_CORRUPT,
+            why + "so " + what, e);
+      }
+      throw new IOException(what, e);
     }
     OutputVerifier.IndexStats stats = OutputVerifier.indexStats(out);
     meta.thanos().seriesMaxSize = stats.seriesMaxSize();
@@ -218,6 +231,23 @@ public final class GroupCompactor {
     LOG.info("group {}: block {}: download {} ms, merge {} ms, verify {} ms, upload {} ms", group.key(), ulid,
         (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
     return meta;
+  }
+
+  /**
+   * The inputs that fail {@link BlockVerifier} themselves. Downloads hold no tombstones file (Thanos does not
+   * upload it), so a tombstone count differing from meta.json is no fault of the block.
+   */
+  private static Map<String, String> unsoundInputs(List<BlockMerger.Input> inputs) {
+    Map<String, String> bad = new LinkedHashMap<>();
+    for (BlockMerger.Input in : inputs) {
+      for (String problem : BlockVerifier.verify(in.dir())) {
+        if (!problem.contains("numTombstones")) {
+          bad.put(in.meta().ulid, problem);
+          break;
+        }
+      }
+    }
+    return bad;
   }
 
   private List<BlockMerger.Input> download(List<BlockMeta> plan, Path workDir) throws IOException {
