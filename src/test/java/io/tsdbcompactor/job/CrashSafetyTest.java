@@ -331,4 +331,42 @@ class CrashSafetyTest {
       }
     }
   }
+
+  /** Downsampling dies at a step; nothing is lost and the repaired bucket has one 5m block per raw block. */
+  @ParameterizedTest
+  @EnumSource(value = CrashPoint.class, names = {"DOWNLOAD_CHUNKS", "UPLOAD_CHUNKS", "UPLOAD_INDEX", "UPLOAD_META",
+      "UPLOAD_META_REPLY_LOST"})
+  void crashWhileDownsamplingLosesNothingAndIsRepaired(CrashPoint point, @TempDir Path tmp) throws Exception {
+    long now = System.currentTimeMillis() / H * H;
+    SampleBlocks gen = new SampleBlocks(new SampleBlocks.Spec(7, 48 * H, 300_000, 1, Map.of("cluster", "ds"), 0, 5));
+    List<String> expected;
+    Set<String> original;
+    try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
+      List<String> input = ulids(gen.write(tmp.resolve("baseline"), now));
+      original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
+      settle(bucket, tmp.resolve("data-baseline"), now);
+      expected = state(bucket, input);
+      assertTrue(expected.stream().anyMatch(l -> l.contains("res=300000")), "the baseline downsampled: " + expected);
+    }
+    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"))) {
+      List<String> input = ulids(gen.write(tmp.resolve("bucket"), now));
+      CrashingBucket crashing = new CrashingBucket(store, point);
+      try {
+        runOnce(crashing, tmp.resolve("data"), now);
+      } catch (IOException e) {
+        // the run ended at its next sync
+      }
+      assertTrue(crashing.crashed, "the crash point was reached: " + point);
+      assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump1"), Set.of()), "raw samples after the crash");
+      settle(store, tmp.resolve("data"), now + H);
+      assertEquals(expected, state(store, input));
+      assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump2"), Set.of()), "raw samples after repair");
+    }
+  }
+
+  static List<String> ulids(List<BlockMeta> metas) {
+    List<String> out = new ArrayList<>();
+    metas.forEach(m -> out.add(m.ulid));
+    return out;
+  }
 }
