@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
+import io.tsdbcompactor.job.PromtoolBucket;
 import io.tsdbcompactor.sync.BlockSyncer;
-import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,14 +18,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,8 +35,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * compact everything else, and keep every sample: the samples of the visible blocks equal the input's.
  */
 class BadInputCompactTest {
-  static final Path OVERLAP = Path.of("testdata/blocks/overlap");
-  static final Path BASIC = Path.of("testdata/blocks/basic");
   /** The damaged block: an overlap block that overlaps another, so the planner would pick it. */
   static final String VICTIM = "01M88N6J87BTSCQ5QE3Q24EYWG";
 
@@ -83,57 +77,11 @@ class BadInputCompactTest {
     }
   }
 
-  /** A promtool block copied under {@code ulid} with a thanos section, as a sidecar uploads it. */
-  static Path stage(Path src, String ulid, Path staging, Map<String, String> labels) throws IOException {
-    Path dst = staging.resolve(ulid);
-    try (Stream<Path> s = Files.walk(src)) {
-      for (Path f : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
-        Path t = dst.resolve(src.relativize(f).toString());
-        Files.createDirectories(t.getParent());
-        Files.copy(f, t);
-      }
-    }
-    Path metaFile = dst.resolve("meta.json");
-    BlockMeta meta = BlockMeta.parse(metaFile.toString(), Files.readAllBytes(metaFile));
-    meta.ulid = ulid;
-    meta.compaction.sources.clear();
-    meta.compaction.sources.add(ulid);
-    meta.thanos().labels = new TreeMap<>(labels);
-    meta.thanos().source = "sidecar";
-    Files.write(metaFile, meta.toJsonBytes());
-    return dst;
-  }
-
-  /** Another ULID for a copy of a block: the same time part, another random tail. */
-  static String copyUlid(String ulid, char c) {
-    return ulid.substring(0, 24) + c + c;
-  }
-
-  /**
-   * The bucket: group cluster=bad holds the six overlap blocks (the victim among them), group cluster=good a copy
-   * of them under other ULIDs, group cluster=basic the three basic blocks (nothing to compact there).
-   */
+  /** Group cluster=x holds the victim among the six overlap blocks, cluster=y a copy, cluster=basic the rest. */
   static List<String> buildBucket(Path bucketDir, Path staging) throws IOException {
-    List<String> all = new ArrayList<>();
     try (Bucket bucket = new FilesystemBucket(bucketDir)) {
-      for (Path b : blockDirs(OVERLAP)) {
-        String u = b.getFileName().toString();
-        BlockTransfer.upload(bucket, stage(b, u, staging, Map.of("cluster", "bad")));
-        BlockTransfer.upload(bucket, stage(b, copyUlid(u, 'Z'), staging, Map.of("cluster", "good")));
-        all.add(u);
-        all.add(copyUlid(u, 'Z'));
-      }
-      for (Path b : blockDirs(BASIC)) {
-        String u = b.getFileName().toString();
-        BlockTransfer.upload(bucket, stage(b, u, staging, Map.of("cluster", "basic")));
-        all.add(u);
-      }
+      return PromtoolBucket.build(bucket, staging);
     }
-    return all;
-  }
-
-  static List<Path> blockDirs(Path dir) throws IOException {
-    return BlockDumper.blockDirs(dir);
   }
 
   static void damage(Path blockDir, Damage d) throws IOException {
@@ -144,7 +92,7 @@ class BadInputCompactTest {
       case CHUNK_BYTE_FLIPPED -> flip(chunk, Files.size(chunk) / 2);
       case CHUNK_UNDECODABLE_WITH_VALID_CRC -> {
         // the download's size check still passes: only bytes inside the first chunk change
-        io.tsdbcompactor.job.PromtoolBucket.breakFirstChunkPayload(chunk);
+        PromtoolBucket.breakFirstChunkPayload(chunk);
       }
       case CHUNK_FILE_TRUNCATED -> truncate(chunk, Files.size(chunk) / 2);
       case CHUNK_REF_PAST_SEGMENT_END -> {
@@ -188,45 +136,12 @@ class BadInputCompactTest {
     }
   }
 
-  /** Object key to size, for every object in the bucket directory. */
   static Map<String, Long> listing(Path dir) throws IOException {
-    Map<String, Long> out = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
-        out.put(dir.relativize(p).toString().replace('\\', '/'), Files.size(p));
-      }
-    }
-    return out;
+    return PromtoolBucket.listing(dir);
   }
 
-  /**
-   * Every sample of every visible raw block (whole meta.json, no deletion mark), one line per series and sample,
-   * de-duplicated: what a querier of the bucket returns, block boundaries aside.
-   */
   static Set<String> samples(Path bucketDir, Path work, Set<String> skip) throws IOException {
-    BlockSyncer.Options o = new BlockSyncer.Options();
-    o.consistencyDelay = Duration.ZERO;
-    o.deleteDelay = Duration.ZERO;
-    Set<String> lines = new TreeSet<>();
-    try (Bucket bucket = new FilesystemBucket(bucketDir)) {
-      SyncResult s = new BlockSyncer(bucket, null, o).sync();
-      for (BlockMeta m : s.allMetas().values()) {
-        if (s.deletionMarks().containsKey(m.ulid) || skip.contains(m.ulid) || m.resolution() != 0) {
-          continue;
-        }
-        String group = m.thanos.labels.toString();
-        Path dir = work.resolve(m.ulid);
-        BlockTransfer.download(bucket, m.ulid, dir);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new BlockDumper().dump(dir, Long.MIN_VALUE, Long.MAX_VALUE, out);
-        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
-          if (!line.isEmpty()) {
-            lines.add(group + " " + line);
-          }
-        }
-      }
-    }
-    return lines;
+    return PromtoolBucket.samples(bucketDir, work, skip);
   }
 
   @ParameterizedTest
@@ -280,7 +195,7 @@ class BadInputCompactTest {
       assertTrue(mark.contains(d.file), "the mark's details name the file: " + mark);
     }
 
-    // Every other group is compacted: the good group to one block, the bad group without the victim.
+    // Every other group is compacted: cluster=y whole, cluster=x without the victim.
     BlockSyncer.Options o = new BlockSyncer.Options();
     o.consistencyDelay = Duration.ZERO;
     o.deleteDelay = Duration.ZERO;
@@ -294,15 +209,15 @@ class BadInputCompactTest {
           continue;
         }
         sourcesOfNew.addAll(m.compaction.sources);
-        if (m.thanos.labels.get("cluster").equals("good")) {
+        if (m.thanos.labels.get("cluster").equals("y")) {
           goodBlocks++;
-        } else if (m.thanos.labels.get("cluster").equals("bad")) {
+        } else if (m.thanos.labels.get("cluster").equals("x")) {
           badCompacted++;
           assertFalse(m.compaction.sources.contains(VICTIM), "the bad block is no source of " + m.ulid);
         }
       }
-      assertTrue(goodBlocks > 0, "group cluster=good was compacted");
-      assertTrue(badCompacted > 0, "group cluster=bad was compacted without the bad block");
+      assertTrue(goodBlocks > 0, "group cluster=y was compacted");
+      assertTrue(badCompacted > 0, "group cluster=x was compacted without the bad block");
       // Objects that vanished belong to input blocks whose data a new block holds.
       for (String k : before.keySet()) {
         if (!after.containsKey(k)) {
