@@ -73,6 +73,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CompactionRun {
   private static final Logger LOG = LoggerFactory.getLogger(CompactionRun.class);
+  /** Reason of the no-downsample marks this run writes for blocks that fail to read. */
+  static final String CORRUPTED_BLOCK = "corrupted-block";
 
   private final Bucket bucket;
   private final RunOptions options;
@@ -373,8 +375,8 @@ public final class CompactionRun {
 
   private void markNoDownsample(String ulid, String details) {
     try {
-      if (Markers.markNoDownsample(bucket, ulid, "corrupted-block", details)) {
-        metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, "corrupted-block").increment();
+      if (Markers.markNoDownsample(bucket, ulid, CORRUPTED_BLOCK, details)) {
+        metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, CORRUPTED_BLOCK).increment();
         report.markedNoDownsample.incrementAndGet();
       }
     } catch (IOException e) {
@@ -386,7 +388,15 @@ public final class CompactionRun {
   private void applyRetention() throws IOException {
     SyncResult s = sync();
     List<BlockMeta> metas = dedupe(workable(s), s);
-    RetentionPlanner.Plan plan = retention.plan(metas, now, s.noDownsampleMarked());
+    // A no-downsample mark this compactor wrote because the block is corrupt is no operator's wish to let its data
+    // expire un-downsampled: such a block stays protected (held past its retention) until someone repairs it.
+    Set<String> optedOut = new HashSet<>();
+    s.noDownsampleMarks().forEach((u, mark) -> {
+      if (!CORRUPTED_BLOCK.equals(mark.reason())) {
+        optedOut.add(u);
+      }
+    });
+    RetentionPlanner.Plan plan = retention.plan(metas, now, optedOut);
     for (RetentionPlanner.Deletion d : plan.deletions()) {
       try {
         if (Markers.markForDeletion(bucket, d.meta().ulid, d.details(), clock)) {
