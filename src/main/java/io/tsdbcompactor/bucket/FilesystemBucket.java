@@ -205,11 +205,41 @@ public final class FilesystemBucket implements Bucket {
   @Override
   public void delete(String key) throws IOException {
     if (key.endsWith("/")) {
-      return; // folders vanish with their last file
+      deleteTemporaryFiles(key); // otherwise folders vanish with their last file
+      return;
     }
     Path p = path(key);
     Files.deleteIfExists(p);
     // Remove folders left empty, so the listing no longer shows them (S3 has no folders to leave behind).
+    for (Path dir = p.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
+      try {
+        Files.deleteIfExists(dir);
+      } catch (DirectoryNotEmptyException e) {
+        break;
+      }
+    }
+  }
+
+  /**
+   * Deleting a folder (the directory-marker delete that ends a block's deletion) also removes the temporary files
+   * of uploads that died inside it: listings never show them, so nothing else would, and the folder would stay.
+   */
+  private void deleteTemporaryFiles(String folderKey) throws IOException {
+    Path dir = folderKey.isEmpty() ? root : path(folderKey.substring(0, folderKey.length() - 1));
+    if (dir.equals(root) || !dir.startsWith(root) || !Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        if (Files.isRegularFile(p) && isTemp(p)) {
+          Files.deleteIfExists(p);
+          removeEmptyParents(p);
+        }
+      }
+    }
+  }
+
+  private void removeEmptyParents(Path p) throws IOException {
     for (Path dir = p.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
       try {
         Files.deleteIfExists(dir);
