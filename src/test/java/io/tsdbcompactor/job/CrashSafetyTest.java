@@ -369,4 +369,39 @@ class CrashSafetyTest {
     metas.forEach(m -> out.add(m.ulid));
     return out;
   }
+
+  /** The same on S3 (S3Proxy), where a dead upload leaves no object at all and listings are the store's own. */
+  @ParameterizedTest
+  @EnumSource(value = CrashPoint.class, names = {"UPLOAD_INDEX", "UPLOAD_META_REPLY_LOST", "MARK_THIRD_SOURCE",
+      "CLEANER_DELETES_INDEX"})
+  void crashOnS3LosesNothingAndTheNextRunRepairs(CrashPoint point, @TempDir Path tmp) throws Exception {
+    long now = System.currentTimeMillis();
+    List<String> expected;
+    Set<String> original;
+    try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
+      List<String> input = PromtoolBucket.build(bucket, tmp.resolve("staging-baseline"));
+      original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
+      settle(bucket, tmp.resolve("data-baseline"), now);
+      expected = state(bucket, input);
+    }
+    try (io.tsdbcompactor.bucket.S3ProxyServer server =
+        new io.tsdbcompactor.bucket.S3ProxyServer(java.nio.file.Files.createDirectories(tmp.resolve("s3")))) {
+      io.tsdbcompactor.bucket.S3Bucket store = new io.tsdbcompactor.bucket.S3Bucket(server.config("crash"));
+      store.createBucketIfMissing();
+      try (store) {
+        List<String> input = PromtoolBucket.build(store, tmp.resolve("staging"));
+        CrashingBucket crashing = new CrashingBucket(store, point);
+        try {
+          runOnce(crashing, tmp.resolve("data"), now);
+        } catch (IOException e) {
+          // the run ended at its next sync
+        }
+        assertTrue(crashing.crashed, "the crash point was reached: " + point);
+        assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump1"), Set.of()), "samples after the crash");
+        settle(store, tmp.resolve("data"), now + H);
+        assertEquals(expected, state(store, input));
+        assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump2"), Set.of()), "samples after repair");
+      }
+    }
+  }
 }
