@@ -28,6 +28,8 @@ import java.util.stream.Stream;
 public final class FilesystemBucket implements Bucket {
   /** Temporary files start with this; listings skip them. */
   static final String TEMP_PREFIX = ".tmp-upload-";
+  /** Age past which a temporary file is a dead upload's (Thanos's partial-upload threshold). */
+  static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(48);
 
   private final Path root;
 
@@ -58,9 +60,18 @@ public final class FilesystemBucket implements Bucket {
     }
     NavigableMap<String, ListEntry> sorted = new TreeMap<>();
     if (recursive) {
+      java.util.List<Path> stale = new java.util.ArrayList<>();
       try (Stream<Path> walk = Files.walk(base)) {
         for (Path p : (Iterable<Path>) walk::iterator) {
-          if (p.equals(base) || isTemp(p)) {
+          if (p.equals(base)) {
+            continue;
+          }
+          if (isTemp(p)) {
+            BasicFileAttributes t = readAttributes(p);
+            if (t != null && t.isRegularFile()
+                && t.lastModifiedTime().toInstant().isBefore(java.time.Instant.now().minus(STALE_TEMP_AGE))) {
+              stale.add(p);
+            }
             continue;
           }
           BasicFileAttributes a = readAttributes(p);
@@ -72,6 +83,7 @@ public final class FilesystemBucket implements Bucket {
       } catch (java.io.UncheckedIOException e) {
         throw e.getCause();
       }
+      removeStale(stale);
     } else {
       try (Stream<Path> children = Files.list(base)) {
         for (Path p : (Iterable<Path>) children::iterator) {
@@ -94,6 +106,22 @@ public final class FilesystemBucket implements Bucket {
     for (ListEntry e : sorted.values()) {
       if (!visitor.visit(e)) {
         return;
+      }
+    }
+  }
+
+  /**
+   * Temporary files of uploads that died with their process: no listing shows them, so a folder holding nothing
+   * else would stay forever. Past an age no upload takes, recursive listings remove them (best effort: a
+   * read-only bucket is listed all the same).
+   */
+  private void removeStale(java.util.List<Path> stale) {
+    for (Path p : stale) {
+      try {
+        Files.deleteIfExists(p);
+        removeEmptyParents(p);
+      } catch (IOException e) {
+        // best effort
       }
     }
   }

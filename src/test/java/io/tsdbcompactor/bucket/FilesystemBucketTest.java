@@ -72,4 +72,21 @@ class FilesystemBucketTest extends BucketContractTest {
     assertFalse(Files.exists(block), "the block's folder is gone");
     assertEquals(List.of("01Y/index"), bucket.list("", true).stream().map(ListEntry::key).toList());
   }
+
+  /** A folder holding only the temporary file of an upload that died 48 h ago is removed by a listing. */
+  @Test
+  void listingRemovesTemporaryFilesOfUploadsDeadFor48Hours() throws Exception {
+    bucket.upload("01Y/index", random(10, 2));
+    Path dead = dir.resolve("bkt/01X/chunks/" + FilesystemBucket.TEMP_PREFIX + "000001-1a2b");
+    Path young = dir.resolve("bkt/01Z/" + FilesystemBucket.TEMP_PREFIX + "index-5e6f");
+    Files.createDirectories(dead.getParent());
+    Files.createDirectories(young.getParent());
+    Files.write(dead, random(10, 3));
+    Files.write(young, random(10, 4));
+    Files.setLastModifiedTime(dead, java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(java.time.Duration.ofHours(49))));
+    assertEquals(List.of("01Y/index"), bucket.list("", true).stream().map(ListEntry::key).toList());
+    assertFalse(Files.exists(dir.resolve("bkt/01X")), "the dead upload's folder is gone");
+    assertTrue(Files.exists(young), "an upload that may still run is left alone");
+  }
 }
