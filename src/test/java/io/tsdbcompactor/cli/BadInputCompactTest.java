@@ -160,8 +160,18 @@ class BadInputCompactTest {
     });
 
     String objstore = "type: FILESYSTEM\nconfig:\n  directory: " + bucketDir + "\n";
+    // First with Thanos's default delete delay (48h): the run may only add objects (new blocks, markers).
     Result r = run("compact", "--objstore.config=" + objstore, "--data-dir", tmp.resolve("data").toString(),
-        "--consistency-delay=0s", "--delete-delay=0s", "--log.level=error");
+        "--consistency-delay=0s", "--log.level=error");
+    Map<String, Long> added = listing(bucketDir);
+    for (Map.Entry<String, Long> e : before.entrySet()) {
+      assertEquals(e.getValue(), added.get(e.getKey()), "object " + e.getKey() + " kept unchanged");
+    }
+    for (String k : added.keySet()) {
+      String u = k.substring(0, k.indexOf('/'));
+      assertTrue(before.containsKey(k) || !input.contains(u) || k.endsWith("-mark.json"),
+          "only new blocks and markers were added: " + k);
+    }
 
     // Exit code and one line naming the block and the file.
     assertEquals(1, r.code(), r.out() + r.err());
@@ -171,7 +181,7 @@ class BadInputCompactTest {
 
     assertNothingLost(bucketDir, d, input, before, victimObjects, cleanSamples, tmp.resolve("after1"));
 
-    // A second run deletes the sources marked by the first (past the zero delete delay) and nothing else.
+    // A second run, with a zero delete delay, deletes the sources marked by the first and nothing else.
     Result again = run("compact", "--objstore.config=" + objstore, "--data-dir", tmp.resolve("data").toString(),
         "--consistency-delay=0s", "--delete-delay=0s", "--log.level=error");
     assertTrue(again.code() == 0 || !d.noCompact, "the marked block is not reported again:\n" + again.err());
