@@ -179,14 +179,15 @@ public final class CompactionRun {
     SyncResult s = new BlockSyncer(bucket, options.dataDir(), o).sync();
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.warn("block {} skipped: {}", f.getKey(), f.getValue());
-      if (reportedUnreadable.add(f.getKey())) {
+      // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.
+      if (options.sharding().ownsUngrouped() && reportedUnreadable.add(f.getKey())) {
         report.fail("block " + f.getKey() + " skipped: " + f.getValue());
       }
     }
     // A meta.json that is there but unreadable is damage, not an upload in progress: it is named, and the block
     // is left alone (the cleaner does not take it for an aborted upload).
     for (PartialBlock p : s.partial().values()) {
-      if (p.metaUnreadable() && reportedUnreadable.add(p.ulid())) {
+      if (p.metaUnreadable() && options.sharding().ownsUngrouped() && reportedUnreadable.add(p.ulid())) {
         report.fail("block " + p.ulid() + " skipped: " + p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
       }
     }
