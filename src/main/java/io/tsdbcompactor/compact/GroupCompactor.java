@@ -38,10 +38,12 @@ import org.slf4j.LoggerFactory;
  *   <li><b>retire</b> the sources: a deletion mark each (deleted later, after the delete delay).</li>
  * </ol>
  *
- * Failures: a block that fails to read, or whose chunks cannot be merged ({@link BadBlockException}), gets a
- * no-compact mark with the reason, is counted, and the group goes on without it. Any other error (bucket, disk,
- * a new block that fails verification) ends this group's run with the error. No failure path deletes or marks
- * anything for deletion: sources are marked only after their replacement is uploaded.
+ * Failures: a block that fails to read, whose objects contradict its meta.json, whose chunks cannot be merged, or
+ * that makes the new block fail verification (a chunk with a right CRC that does not decode, copied as is)
+ * ({@link BadBlockException}) gets a no-compact mark with the reason, is counted, and the group goes on without
+ * it. Any other error (bucket, disk, a new block that fails verification while its inputs are sound) ends this
+ * group's run with the error. No failure path deletes or marks anything for deletion: sources are marked only
+ * after their replacement is uploaded.
  */
 public final class GroupCompactor {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCompactor.class);
@@ -234,8 +236,8 @@ public final class GroupCompactor {
   }
 
   /**
-   * The inputs that fail {@link BlockVerifier} themselves. Downloads hold no tombstones file (Thanos does not
-   * upload it), so a tombstone count differing from meta.json is no fault of the block.
+   * The inputs that fail {@link BlockVerifier} themselves (failure path only). A download may hold no tombstones
+   * file (Thanos does not upload it), so a tombstone count differing from meta.json is no fault of the block.
    */
   private static Map<String, String> unsoundInputs(List<BlockMerger.Input> inputs) {
     Map<String, String> bad = new LinkedHashMap<>();
