@@ -335,6 +335,38 @@ public final class HistogramEncoder {
     return pIns > 0 || nIns > 0 ? RECODE : APPEND;
   }
 
+  /**
+   * Whether {@code h} can go into this (non-empty) chunk when the compactor re-encodes merged samples. Prometheus
+   * 2.42's compactor ({@code storage.seriesToChunkEncoder}) appends every histogram without asking, which is
+   * well-defined only when {@code h} has exactly the chunk's buckets; then this returns {@link #APPEND} (counter
+   * decreases included, as 2.42 keeps them in the chunk). Where 2.42 would crash (more buckets) this returns
+   * {@link #RECODE}, as the head and later Prometheus versions do; where 2.42 would write a chunk that decodes
+   * to other values (fewer or other buckets, another schema or zero threshold, a live sample after a stale
+   * marker) it returns {@link #NEW_CHUNK}.
+   */
+  public int compactorAppendable(Histogram h) {
+    if (h.isStale()) {
+      return APPEND;
+    }
+    if (sumBits == Histogram.STALE_NAN_BITS || h.schema != layout.schema
+        || Double.doubleToRawLongBits(h.zeroThreshold) != Double.doubleToRawLongBits(layout.zeroThreshold)) {
+      return NEW_CHUNK;
+    }
+    int p = Spans.forwardInserts(layout.posSpanOffsets, layout.posSpanLengths, layout.posSpanCount,
+        h.posSpanOffsets, h.posSpanLengths, h.posSpanCount);
+    int n = Spans.forwardInserts(layout.negSpanOffsets, layout.negSpanLengths, layout.negSpanCount,
+        h.negSpanOffsets, h.negSpanLengths, h.negSpanCount);
+    if (p < 0 || n < 0) {
+      return NEW_CHUNK;
+    }
+    if (p > 0 || n > 0) {
+      return RECODE;
+    }
+    // Same bucket indices; 2.42 appends by position, so the counts must line up too.
+    return h.posBucketCount == layout.posBucketCount && h.negBucketCount == layout.negBucketCount
+        ? APPEND : NEW_CHUNK;
+  }
+
   /** Prometheus's counterResetInAnyBucket: a bucket present in both layouts holds less in {@code h}. */
   private boolean bucketDecreased(boolean positive, Histogram h) {
     int oldSpans = positive ? layout.posSpanCount : layout.negSpanCount;
