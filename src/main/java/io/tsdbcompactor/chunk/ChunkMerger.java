@@ -170,10 +170,11 @@ public final class ChunkMerger {
   /**
    * Overlapping histogram chunks of one encoding: merged by timestamp with the same tie rule as floats, then
    * re-encoded as Prometheus 2.42's compactor does ({@code seriesToChunkEncoder}): a new chunk every 120 samples,
-   * counter-reset header "unknown". Where 2.42 would crash or write a chunk that decodes to other values (a
-   * sample with other buckets, schema or zero threshold than the chunk, a live sample after a stale marker),
-   * the chunk is recoded or cut instead ({@link HistogramEncoder#compactorAppendable}). Gauge histogram chunks
-   * are refused: 2.42's compactor drops their gauge header, which changes how PromQL reads them.
+   * counter-reset header "unknown". Where 2.42 would crash or write a chunk that decodes to other values, we
+   * do what {@link HistogramEncoder#compactorPlan} says: samples with other buckets than the chunk are reconciled
+   * losslessly (the chunk recoded to more buckets and/or the sample given zero counts in the chunk's other
+   * buckets); another schema or zero threshold, or a live sample after a stale marker, cuts a new chunk. Gauge
+   * histogram chunks are refused: 2.42's compactor drops their gauge header, which changes how PromQL reads them.
    */
   private void mergeHistogramGroup(String series, List<ChunkMeta> g, long minT, long maxT, List<ChunkMeta> out)
       throws IOException {
@@ -189,6 +190,7 @@ public final class ChunkMerger {
     }
     merging.reset(src, k);
     HistogramEncoder he = new HistogramEncoder(enc == ChunkEncoding.FLOAT_HISTOGRAM);
+    Histogram widened = new Histogram();
     while (merging.next()) {
       Histogram h = src[merging.source()].it.histogram();
       long t = merging.timestamp();
@@ -197,12 +199,23 @@ public final class ChunkMerger {
         he.reset(he.isFloat());
       }
       if (he.numSamples() > 0) {
-        int d = he.compactorAppendable(h);
-        if (d == HistogramEncoder.RECODE) {
-          he.recode(h);
-        } else if (d == HistogramEncoder.NEW_CHUNK) {
-          out.add(he.toChunkMeta());
-          he.reset(he.isFloat());
+        switch (he.compactorPlan(h, widened)) {
+          case HistogramEncoder.RECODE:
+            he.recode(h);
+            break;
+          case HistogramEncoder.WIDEN:
+            h = widened;
+            break;
+          case HistogramEncoder.RECODE_AND_WIDEN:
+            h = widened;
+            he.recode(h);
+            break;
+          case HistogramEncoder.NEW_CHUNK:
+            out.add(he.toChunkMeta());
+            he.reset(he.isFloat());
+            break;
+          default:
+            break;
         }
       }
       he.append(t, h);

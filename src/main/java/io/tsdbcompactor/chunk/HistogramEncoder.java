@@ -60,6 +60,11 @@ public final class HistogramEncoder {
   /** A new chunk is needed because of a counter reset (or buckets that disappeared). */
   public static final int NEW_CHUNK_COUNTER_RESET = 3;
 
+  /** {@link #compactorPlan}: append the widened histogram, the chunk keeps its layout. */
+  public static final int WIDEN = 4;
+  /** {@link #compactorPlan}: recode the chunk to the union layout, then append the widened histogram. */
+  public static final int RECODE_AND_WIDEN = 5;
+
   public static final int MAX_SAMPLES = 0xFFFF;
 
   private final BitWriter out = new BitWriter(3, 128);
@@ -336,15 +341,18 @@ public final class HistogramEncoder {
   }
 
   /**
-   * Whether {@code h} can go into this (non-empty) chunk when the compactor re-encodes merged samples. Prometheus
+   * How the compactor puts {@code h} into this (non-empty) chunk when it re-encodes merged samples. Prometheus
    * 2.42's compactor ({@code storage.seriesToChunkEncoder}) appends every histogram without asking, which is
-   * well-defined only when {@code h} has exactly the chunk's buckets; then this returns {@link #APPEND} (counter
-   * decreases included, as 2.42 keeps them in the chunk). Where 2.42 would crash (more buckets) this returns
-   * {@link #RECODE}, as the head and later Prometheus versions do; where 2.42 would write a chunk that decodes
-   * to other values (fewer or other buckets, another schema or zero threshold, a live sample after a stale
-   * marker) it returns {@link #NEW_CHUNK}.
+   * well-defined only when {@code h} has exactly the chunk's buckets: then this returns {@link #APPEND} (counter
+   * decreases included, as 2.42 keeps them in the chunk). Where 2.42 would crash (more buckets) or write a chunk
+   * that decodes to other values (fewer or other buckets), bucket sets are reconciled losslessly, as the head does
+   * for gauge histograms (an absent bucket holds zero): {@link #RECODE} (recode the chunk to {@code h}'s spans,
+   * then append {@code h}), {@link #WIDEN} (append {@code target}: {@code h} in the chunk's spans) or
+   * {@link #RECODE_AND_WIDEN} (recode the chunk to {@code target}'s spans, the union, then append
+   * {@code target}). Another schema or zero threshold, or a live sample after a stale marker, gives
+   * {@link #NEW_CHUNK}.
    */
-  public int compactorAppendable(Histogram h) {
+  public int compactorPlan(Histogram h, Histogram target) {
     if (h.isStale()) {
       return APPEND;
     }
@@ -352,19 +360,60 @@ public final class HistogramEncoder {
         || Double.doubleToRawLongBits(h.zeroThreshold) != Double.doubleToRawLongBits(layout.zeroThreshold)) {
       return NEW_CHUNK;
     }
-    int p = Spans.forwardInserts(layout.posSpanOffsets, layout.posSpanLengths, layout.posSpanCount,
+    int pUp = Spans.forwardInserts(layout.posSpanOffsets, layout.posSpanLengths, layout.posSpanCount,
         h.posSpanOffsets, h.posSpanLengths, h.posSpanCount);
-    int n = Spans.forwardInserts(layout.negSpanOffsets, layout.negSpanLengths, layout.negSpanCount,
+    int pDown = Spans.forwardInserts(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount,
+        layout.posSpanOffsets, layout.posSpanLengths, layout.posSpanCount);
+    int nUp = Spans.forwardInserts(layout.negSpanOffsets, layout.negSpanLengths, layout.negSpanCount,
         h.negSpanOffsets, h.negSpanLengths, h.negSpanCount);
-    if (p < 0 || n < 0) {
-      return NEW_CHUNK;
+    int nDown = Spans.forwardInserts(h.negSpanOffsets, h.negSpanLengths, h.negSpanCount,
+        layout.negSpanOffsets, layout.negSpanLengths, layout.negSpanCount);
+    boolean recode = pDown != 0 || nDown != 0; // the chunk lacks buckets of h
+    boolean widen = pUp != 0 || nUp != 0; // h lacks buckets of the chunk
+    if (!recode && !widen) {
+      return APPEND;
     }
-    if (p > 0 || n > 0) {
+    if (!widen) {
       return RECODE;
     }
-    // Same bucket indices; 2.42 appends by position, so the counts must line up too.
-    return h.posBucketCount == layout.posBucketCount && h.negBucketCount == layout.negBucketCount
-        ? APPEND : NEW_CHUNK;
+    target.copyFrom(h);
+    target.posSpanCount = 0;
+    target.negSpanCount = 0;
+    // Per side: h's spans where they cover the chunk's, the chunk's where they cover h's, else the union.
+    if (pUp >= 0) {
+      copySpans(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount, target, true);
+    } else if (pDown >= 0) {
+      copySpans(layout.posSpanOffsets, layout.posSpanLengths, layout.posSpanCount, target, true);
+    } else {
+      Spans.union(layout.posSpanOffsets, layout.posSpanLengths, layout.posSpanCount,
+          h.posSpanOffsets, h.posSpanLengths, h.posSpanCount, target, true);
+    }
+    if (nUp >= 0) {
+      copySpans(h.negSpanOffsets, h.negSpanLengths, h.negSpanCount, target, false);
+    } else if (nDown >= 0) {
+      copySpans(layout.negSpanOffsets, layout.negSpanLengths, layout.negSpanCount, target, false);
+    } else {
+      Spans.union(layout.negSpanOffsets, layout.negSpanLengths, layout.negSpanCount,
+          h.negSpanOffsets, h.negSpanLengths, h.negSpanCount, target, false);
+    }
+    target.sizeBuckets();
+    Spans.remap(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount, h.posDeltas, h.posCounts, h.posBucketCount,
+        target.posSpanOffsets, target.posSpanLengths, target.posSpanCount, target.posDeltas, target.posCounts,
+        target.posBucketCount, floats);
+    Spans.remap(h.negSpanOffsets, h.negSpanLengths, h.negSpanCount, h.negDeltas, h.negCounts, h.negBucketCount,
+        target.negSpanOffsets, target.negSpanLengths, target.negSpanCount, target.negDeltas, target.negCounts,
+        target.negBucketCount, floats);
+    return recode ? RECODE_AND_WIDEN : WIDEN;
+  }
+
+  private static void copySpans(int[] off, int[] len, int n, Histogram target, boolean positive) {
+    for (int i = 0; i < n; i++) {
+      if (positive) {
+        target.addPosSpan(off[i], len[i]);
+      } else {
+        target.addNegSpan(off[i], len[i]);
+      }
+    }
   }
 
   /** Prometheus's counterResetInAnyBucket: a bucket present in both layouts holds less in {@code h}. */

@@ -129,4 +129,60 @@ final class Spans {
       }
     }
   }
+
+  /**
+   * The union of two layouts' bucket indices as spans, built as Prometheus's {@code expandSpansBothWays} builds
+   * its merged spans (adjacent buckets extend a span; a gap starts a new one), appended to {@code target}.
+   */
+  static void union(int[] aOff, int[] aLen, int an, int[] bOff, int[] bLen, int bn, Histogram target,
+      boolean positive) {
+    BucketIterator ai = new BucketIterator(aOff, aLen, an);
+    BucketIterator bi = new BucketIterator(bOff, bLen, bn);
+    boolean aOk = ai.next();
+    boolean bOk = bi.next();
+    long last = 0;
+    int spans = 0;
+    int curOff = 0;
+    int curLen = 0;
+    while (aOk || bOk) {
+      long b;
+      if (aOk && bOk && ai.index() == bi.index()) {
+        b = ai.index();
+        aOk = ai.next();
+        bOk = bi.next();
+      } else if (aOk && (!bOk || ai.index() < bi.index())) {
+        b = ai.index();
+        aOk = ai.next();
+      } else {
+        b = bi.index();
+        bOk = bi.next();
+      }
+      long offset = b - last - 1;
+      if (offset == 0 && spans > 0) {
+        curLen++;
+      } else {
+        if (spans > 0) {
+          add(target, positive, curOff, curLen);
+        }
+        if (spans == 0) {
+          offset++;
+        }
+        curOff = (int) offset;
+        curLen = 1;
+        spans++;
+      }
+      last = b;
+    }
+    if (spans > 0) {
+      add(target, positive, curOff, curLen);
+    }
+  }
+
+  private static void add(Histogram h, boolean positive, int off, int len) {
+    if (positive) {
+      h.addPosSpan(off, len);
+    } else {
+      h.addNegSpan(off, len);
+    }
+  }
 }

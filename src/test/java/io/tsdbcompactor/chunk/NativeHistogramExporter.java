@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * chunk), a gauge histogram whose buckets come and go, a float histogram, and a series that vanishes (stale
  * marker) and comes back. Usage: {@code NativeHistogramExporter <port-file>}: binds 127.0.0.1 on a free port,
  * writes the port to the file, serves {@code /metrics} and {@code /scrapes} (the number of scrapes served).
+ * With a second argument {@code stable} it serves {@link #scrapeStable} instead.
  */
 public final class NativeHistogramExporter {
   private final AtomicInteger scrapes = new AtomicInteger();
@@ -54,13 +55,18 @@ public final class NativeHistogramExporter {
   private long vanishCount;
   private double vanishSum;
 
+  /** Fixed bucket layouts for every series (see {@link #scrapeStable}). */
+  private boolean stable;
+
   public static void main(String[] args) throws IOException {
     NativeHistogramExporter e = new NativeHistogramExporter();
+    e.stable = args.length > 1 && args[1].equals("stable");
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
     server.createContext("/metrics", ex -> {
       byte[] body;
       synchronized (e) {
-        body = e.scrape(e.scrapes.getAndIncrement());
+        int n = e.scrapes.getAndIncrement();
+        body = e.stable ? e.scrapeStable(n) : e.scrape(n);
       }
       ex.getResponseHeaders().set("Content-Type",
           "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited");
@@ -176,6 +182,55 @@ public final class NativeHistogramExporter {
     m.forEach((k, v) -> half.merge(Math.floorDiv(k + 1, 2), v, Long::sum));
     m.clear();
     m.putAll(half);
+  }
+
+  private final long[] stableInt = new long[7];
+  private final double[] stableFloat = new double[5];
+  private long stableZero;
+
+  /**
+   * Series whose bucket layout never changes (every bucket exposed from the first scrape on, zeros included), for
+   * two Prometheus replicas whose blocks Prometheus itself then compacts vertically: 2.42's compactor appends
+   * merged histograms without checking their layout, so only equal layouts give it a well-defined result. The
+   * integer histogram has a counter reset at scrape 100.
+   */
+  byte[] scrapeStable(int n) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    if (n == 100) {
+      java.util.Arrays.fill(stableInt, 0);
+      stableZero = 0;
+    }
+    for (int i = 0; i < stableInt.length; i++) {
+      stableInt[i] += rnd.nextInt(3);
+    }
+    stableZero += rnd.nextInt(2);
+    TreeMap<Integer, Long> pos = new TreeMap<>();
+    long count = stableZero;
+    double sum = 0;
+    int[] idx = {-3, -2, -1, 0, 3, 4, 5};
+    for (int i = 0; i < idx.length; i++) {
+      pos.put(idx[i], stableInt[i]);
+      count += stableInt[i];
+      sum += stableInt[i] * Math.pow(2, idx[i] / 4.0);
+    }
+    writeFamily(out, "test_stable_int", "Counter histogram with a fixed layout.", 4,
+        intHistogram("kind", "int", count, sum, 2, 0x1p-128, stableZero, pos, new TreeMap<>()));
+    TreeMap<Integer, Double> fpos = new TreeMap<>();
+    TreeMap<Integer, Double> fneg = new TreeMap<>();
+    double fcount = 0;
+    for (int i = 0; i < stableFloat.length; i++) {
+      stableFloat[i] += rnd.nextInt(4) * 0.25;
+      fcount += stableFloat[i];
+    }
+    fpos.put(1, stableFloat[0]);
+    fpos.put(2, stableFloat[1]);
+    fpos.put(6, stableFloat[2]);
+    fneg.put(0, stableFloat[3]);
+    fneg.put(1, stableFloat[4]);
+    writeFamily(out, "test_stable_float", "Float counter histogram with a fixed layout.", 4,
+        floatHistogram("kind", "float", fcount + 0.125 * (n + 1), fcount * 1.5, 0, 0.01, 0.125 * (n + 1), fpos,
+            fneg));
+    return out.toByteArray();
   }
 
   /** Prometheus's bucket index for a positive value: upper bound 2^(idx * 2^-schema) inclusive. */
