@@ -54,6 +54,8 @@ public final class ChunkMerger {
   private final MergingSampleIterator merging = new MergingSampleIterator();
   private SeriesSampleIterator[] iters = new SeriesSampleIterator[0];
   private final List<ChunkMeta> group = new ArrayList<>();
+  private final HistogramEncoder histogramEncoder = new HistogramEncoder(false);
+  private final Histogram widened = new Histogram();
 
   public ChunkMerger() {}
 
@@ -189,8 +191,8 @@ public final class ChunkMerger {
       }
     }
     merging.reset(src, k);
-    HistogramEncoder he = new HistogramEncoder(enc == ChunkEncoding.FLOAT_HISTOGRAM);
-    Histogram widened = new Histogram();
+    HistogramEncoder he = histogramEncoder;
+    he.reset(enc == ChunkEncoding.FLOAT_HISTOGRAM);
     while (merging.next()) {
       Histogram h = src[merging.source()].it.histogram();
       long t = merging.timestamp();

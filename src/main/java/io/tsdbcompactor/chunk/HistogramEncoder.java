@@ -360,6 +360,11 @@ public final class HistogramEncoder {
         || Double.doubleToRawLongBits(h.zeroThreshold) != Double.doubleToRawLongBits(layout.zeroThreshold)) {
       return NEW_CHUNK;
     }
+    if (sameSpans(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount, layout.posSpanOffsets, layout.posSpanLengths,
+        layout.posSpanCount) && sameSpans(h.negSpanOffsets, h.negSpanLengths, h.negSpanCount,
+        layout.negSpanOffsets, layout.negSpanLengths, layout.negSpanCount)) {
+      return APPEND; // the common case, without walking bucket indices
+    }
     int pUp = Spans.forwardInserts(layout.posSpanOffsets, layout.posSpanLengths, layout.posSpanCount,
         h.posSpanOffsets, h.posSpanLengths, h.posSpanCount);
     int pDown = Spans.forwardInserts(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount,
@@ -404,6 +409,18 @@ public final class HistogramEncoder {
         target.negSpanOffsets, target.negSpanLengths, target.negSpanCount, target.negDeltas, target.negCounts,
         target.negBucketCount, floats);
     return recode ? RECODE_AND_WIDEN : WIDEN;
+  }
+
+  private static boolean sameSpans(int[] aOff, int[] aLen, int an, int[] bOff, int[] bLen, int bn) {
+    if (an != bn) {
+      return false;
+    }
+    for (int i = 0; i < an; i++) {
+      if (aOff[i] != bOff[i] || aLen[i] != bLen[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void copySpans(int[] off, int[] len, int n, Histogram target, boolean positive) {

@@ -205,6 +205,8 @@ public final class HistogramIterator implements SampleIterator {
       throw in.corrupt(at, "histogram layout claims " + Long.toUnsignedString(n) + " spans but only "
           + in.bitsLeft() + " bits are left");
     }
+    // Every bucket takes at least one bit of the first sample: more buckets than bits left is damage.
+    long buckets = positive ? 0 : l.posBucketCount;
     for (int i = 0; i < n; i++) {
       at = in.byteOffset();
       long length = readVarbitUint();
@@ -213,15 +215,19 @@ public final class HistogramIterator implements SampleIterator {
         throw in.corrupt(at, "histogram span (offset " + offset + ", length " + Long.toUnsignedString(length)
             + ") does not fit the 32-bit fields it was written from");
       }
+      buckets += length;
+      if (buckets > Math.min(in.bitsLeft(), Integer.MAX_VALUE - 16)) {
+        throw in.corrupt(at, "histogram spans hold " + buckets + " buckets but only " + in.bitsLeft()
+            + " bits are left in the chunk");
+      }
       if (positive) {
         l.addPosSpan((int) offset, (int) length);
       } else {
         l.addNegSpan((int) offset, (int) length);
       }
-      if (Histogram.spanTotal(positive ? l.posSpanLengths : l.negSpanLengths,
-          positive ? l.posSpanCount : l.negSpanCount) > in.bitsLeft()) {
-        throw in.corrupt(at, "histogram spans hold more buckets than the chunk has bits left");
-      }
+    }
+    if (positive) {
+      l.posBucketCount = (int) buckets;
     }
   }
 

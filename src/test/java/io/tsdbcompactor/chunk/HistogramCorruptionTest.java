@@ -155,5 +155,23 @@ class HistogramCorruptionTest {
     }
     e = assertThrows(CorruptDataException.class, () -> drain(ChunkEncoding.HISTOGRAM, b));
     assertTrue(e.getMessage().contains("bucket") || e.getMessage().contains("bits"), e.getMessage());
+    // Two spans of 2^31-1 buckets each (lengths that still fit the 32-bit field): refused, not overflowed.
+    for (int spans = 1; spans <= 2; spans++) {
+      BitWriter w = new BitWriter(3, 64);
+      w.writeByte(0);             // zero threshold 0
+      w.writeBit(false);          // schema 0
+      w.writeBits(0b10, 2);       // span count: 3-bit value
+      w.writeBits(spans, 3);
+      for (int i = 0; i < spans; i++) {
+        w.writeBits(0b11111110, 8);
+        w.writeBits(Integer.MAX_VALUE, 56);
+        w.writeBit(false);        // offset 0
+      }
+      w.writeBits(0, 64);
+      w.setHeaderByte(1, 1);
+      byte[] d2 = w.toByteArray();
+      e = assertThrows(CorruptDataException.class, () -> drain(ChunkEncoding.FLOAT_HISTOGRAM, d2));
+      assertTrue(e.getMessage().contains("buckets"), e.getMessage());
+    }
   }
 }
