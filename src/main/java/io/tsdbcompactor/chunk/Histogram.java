@@ -28,6 +28,9 @@ public final class Histogram {
   public static final int NOT_COUNTER_RESET = 2;
   public static final int GAUGE = 3;
 
+  /** Prometheus 3's schema for native histograms with custom buckets (NHCB): bounds in {@link #customValues}. */
+  public static final int CUSTOM_BUCKETS_SCHEMA = -53;
+
   /** Raw bits of Prometheus's stale marker NaN ({@code value.StaleNaN}). */
   public static final long STALE_NAN_BITS = 0x7ff0000000000002L;
 
@@ -40,6 +43,10 @@ public final class Histogram {
   public double floatCount;
   public double floatZeroCount;
   public double sum;
+
+  /** Custom bucket upper bounds, only with {@link #CUSTOM_BUCKETS_SCHEMA} (Prometheus 3 chunks). */
+  public int customCount;
+  public double[] customValues = new double[0];
 
   public int posSpanCount;
   public int[] posSpanOffsets = new int[4];
@@ -83,6 +90,27 @@ public final class Histogram {
     negSpanCount = 0;
     posBucketCount = 0;
     negBucketCount = 0;
+    customCount = 0;
+  }
+
+  public void addCustomValue(double v) {
+    if (customCount == customValues.length) {
+      customValues = Arrays.copyOf(customValues, Math.max(4, customCount * 2));
+    }
+    customValues[customCount++] = v;
+  }
+
+  /** Same custom bounds, bit for bit (Prometheus compares them with ==; stored bounds are never NaN). */
+  public boolean sameCustomValues(Histogram o) {
+    if (customCount != o.customCount) {
+      return false;
+    }
+    for (int i = 0; i < customCount; i++) {
+      if (Double.doubleToRawLongBits(customValues[i]) != Double.doubleToRawLongBits(o.customValues[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Appends a positive span; grows the arrays as needed. */
@@ -172,6 +200,10 @@ public final class Histogram {
     sum = o.sum;
     posSpanCount = 0;
     negSpanCount = 0;
+    customCount = 0;
+    for (int i = 0; i < o.customCount; i++) {
+      addCustomValue(o.customValues[i]);
+    }
     for (int i = 0; i < o.posSpanCount; i++) {
       addPosSpan(o.posSpanOffsets[i], o.posSpanLengths[i]);
     }
@@ -200,7 +232,7 @@ public final class Histogram {
         || Double.doubleToRawLongBits(zeroThreshold) != Double.doubleToRawLongBits(o.zeroThreshold)
         || Double.doubleToRawLongBits(sum) != Double.doubleToRawLongBits(o.sum)
         || posSpanCount != o.posSpanCount || negSpanCount != o.negSpanCount
-        || posBucketCount != o.posBucketCount || negBucketCount != o.negBucketCount) {
+        || posBucketCount != o.posBucketCount || negBucketCount != o.negBucketCount || !sameCustomValues(o)) {
       return false;
     }
     if (isFloat) {
@@ -243,7 +275,11 @@ public final class Histogram {
         .append(zeroThreshold).append(" count=").append(isFloat ? Double.toString(floatCount)
             : Long.toUnsignedString(count))
         .append(" zero=").append(isFloat ? Double.toString(floatZeroCount) : Long.toUnsignedString(zeroCount))
-        .append(" sum=").append(sum).append(" pos=");
+        .append(" sum=").append(sum);
+    if (customCount > 0) {
+      b.append(" custom=").append(Arrays.toString(Arrays.copyOf(customValues, customCount)));
+    }
+    b.append(" pos=");
     spans(b, posSpanOffsets, posSpanLengths, posSpanCount);
     b.append(isFloat ? Arrays.toString(Arrays.copyOf(posCounts, posBucketCount))
         : Arrays.toString(Arrays.copyOf(posDeltas, posBucketCount)));

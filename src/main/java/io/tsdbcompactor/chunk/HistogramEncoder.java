@@ -20,6 +20,9 @@ import io.tsdbcompactor.store.CorruptDataException;
  *     schema: varbit int
  *     positive spans, then negative spans: varbit uint span count, then per span varbit uint length and
  *                     varbit int offset (first span: index of its first bucket; later: gap to the previous span)
+ *     custom bounds, only for schema -53 (Prometheus 3's custom-bucket histograms, read and written as
+ *                     Prometheus 3 does; 2.42 never writes them): varbit uint count, then per bound varbit uint
+ *                     1000*v+1 for multiples of 0.001 in [0, 33554.43], else a 0 bit and the 64 IEEE-754 bits
  *   sample 0:  t varbit int; integer: count and zero count varbit uint, sum 64 raw bits, each bucket's delta
  *              (count minus the previous bucket's count, first against 0) varbit int, positive then negative;
  *              float: count, zero count, sum and every bucket's absolute count as 64 raw bits each
@@ -232,6 +235,9 @@ public final class HistogramEncoder {
     layout.clear(floats);
     layout.schema = h.schema;
     layout.zeroThreshold = h.zeroThreshold;
+    for (int i = 0; i < h.customCount; i++) {
+      layout.addCustomValue(h.customValues[i]);
+    }
     for (int i = 0; i < h.posSpanCount; i++) {
       layout.addPosSpan(h.posSpanOffsets[i], h.posSpanLengths[i]);
     }
@@ -247,6 +253,12 @@ public final class HistogramEncoder {
     putVarbitInt(h.schema);
     putSpans(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount);
     putSpans(h.negSpanOffsets, h.negSpanLengths, h.negSpanCount);
+    if (h.schema == Histogram.CUSTOM_BUCKETS_SCHEMA) {
+      putVarbitUint(h.customCount);
+      for (int i = 0; i < h.customCount; i++) {
+        putCustomBound(h.customValues[i]);
+      }
+    }
     int nb = layout.posBucketCount + layout.negBucketCount;
     if (pBuckets.length < nb) {
       pBuckets = new long[nb];
@@ -317,7 +329,7 @@ public final class HistogramEncoder {
     if (floats ? h.floatCount < Double.longBitsToDouble(xorPrev[1]) : Long.compareUnsigned(h.count, cnt) < 0) {
       return NEW_CHUNK_COUNTER_RESET;
     }
-    if (h.schema != layout.schema || h.zeroThreshold != layout.zeroThreshold) {
+    if (h.schema != layout.schema || h.zeroThreshold != layout.zeroThreshold || !h.sameCustomValues(layout)) {
       return NEW_CHUNK;
     }
     if (floats ? h.floatZeroCount < Double.longBitsToDouble(xorPrev[2])
@@ -357,7 +369,8 @@ public final class HistogramEncoder {
       return APPEND;
     }
     if (sumBits == Histogram.STALE_NAN_BITS || h.schema != layout.schema
-        || Double.doubleToRawLongBits(h.zeroThreshold) != Double.doubleToRawLongBits(layout.zeroThreshold)) {
+        || Double.doubleToRawLongBits(h.zeroThreshold) != Double.doubleToRawLongBits(layout.zeroThreshold)
+        || !h.sameCustomValues(layout)) {
       return NEW_CHUNK;
     }
     if (sameSpans(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount, layout.posSpanOffsets, layout.posSpanLengths,
@@ -545,6 +558,22 @@ public final class HistogramEncoder {
       return;
     }
     out.writeByte(goExp + 243);
+  }
+
+  /** Prometheus 3's putCustomBound: multiples of 0.001 up to 33554.430 as varbit uint 1000*v+1, else raw. */
+  private void putCustomBound(double f) {
+    double tf = f * 1000;
+    if (tf < 0 || tf > 33554430 || !wholeWhenMultiplied(f)) {
+      out.writeBit(false);
+      out.writeBits(Double.doubleToRawLongBits(f), 64);
+      return;
+    }
+    putVarbitUint(Math.round(tf) + 1);
+  }
+
+  private static boolean wholeWhenMultiplied(double in) {
+    long i = Math.round(in * 1000);
+    return in == (double) i / 1000;
   }
 
   private void putSpans(int[] offsets, int[] lengths, int n) {

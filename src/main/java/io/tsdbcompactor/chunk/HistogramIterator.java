@@ -151,6 +151,9 @@ public final class HistogramIterator implements SampleIterator {
     l.schema = (int) schema;
     readSpans(l, true);
     readSpans(l, false);
+    if (l.schema == Histogram.CUSTOM_BUCKETS_SCHEMA) {
+      readCustomValues(l);
+    }
     l.sizeBuckets();
     int nb = l.posBucketCount + l.negBucketCount;
     if ((long) nb * (floats ? 64 : 1) > in.bitsLeft()) {
@@ -228,6 +231,27 @@ public final class HistogramIterator implements SampleIterator {
     }
     if (positive) {
       l.posBucketCount = (int) buckets;
+    }
+  }
+
+  /** Prometheus 3's custom bounds: varbit uint count, then each bound as varbit uint 1000*v+1, or '0' + raw bits. */
+  private void readCustomValues(Histogram l) throws CorruptDataException {
+    long at = in.byteOffset();
+    long n = readVarbitUint();
+    if (n < 0 || n > in.bitsLeft()) {
+      throw in.corrupt(at, "histogram layout claims " + Long.toUnsignedString(n) + " custom bounds but only "
+          + in.bitsLeft() + " bits are left");
+    }
+    for (long i = 0; i < n; i++) {
+      long b = readVarbitUint();
+      if (b == 0) {
+        l.addCustomValue(Double.longBitsToDouble(readRaw64()));
+      } else {
+        long x = b - 1;
+        // Go converts the unsigned value with one correct rounding.
+        double v = x >= 0 ? (double) x : Double.parseDouble(Long.toUnsignedString(x));
+        l.addCustomValue(v / 1000);
+      }
     }
   }
 

@@ -88,6 +88,44 @@ class HistogramCodecTest {
   }
 
   @Test
+  void customBucketHistogramsOfPrometheus3RoundTrip() throws Exception {
+    double[] bounds = {0.001, 0.25, 1, 2.5, 33554.43, 33554.431, -1, 1e9, 0.1 + 0.2, Double.POSITIVE_INFINITY, 0};
+    for (int seed = 0; seed < 100; seed++) {
+      Random r = new Random(seed);
+      boolean floats = r.nextBoolean();
+      Histogram h = new Histogram();
+      h.clear(floats);
+      h.schema = Histogram.CUSTOM_BUCKETS_SCHEMA;
+      int nb = r.nextInt(6);
+      for (int i = 0; i < nb; i++) {
+        h.addCustomValue(r.nextBoolean() ? bounds[r.nextInt(bounds.length)] : r.nextInt(100000) / 1000.0);
+      }
+      h.addPosSpan(r.nextInt(3), 1 + r.nextInt(4));
+      h.sizeBuckets();
+      int n = 1 + r.nextInt(10);
+      long[] ts = new long[n];
+      List<Histogram> hs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        ts[i] = i * 1000L;
+        HistogramGen.values(r, h);
+        hs.add(h.copy());
+      }
+      roundTrip(floats, HEADERS[r.nextInt(4)], ts, hs);
+    }
+    // Bytes worked out by hand from Prometheus 3's format: count 1, header 0; threshold byte 0; schema -53 as
+    // '1110'+9 bits; no spans '0' '0'; one bound '10'+'001'; 0.25 as 251 = '1110'+9 bits; t '0'; three zero
+    // doubles.
+    HistogramEncoder e = new HistogramEncoder(true);
+    Histogram h = new Histogram();
+    h.clear(true);
+    h.schema = Histogram.CUSTOM_BUCKETS_SCHEMA;
+    h.addCustomValue(0.25);
+    e.append(0, h);
+    assertEquals("00010000ee591e7d80000000000000000000000000000000000000000000000000",
+        java.util.HexFormat.of().formatHex(e.toChunk().data()));
+  }
+
+  @Test
   void staleMarkerFirstAndOnly() throws Exception {
     for (boolean floats : new boolean[] {false, true}) {
       Histogram s = new Histogram();
