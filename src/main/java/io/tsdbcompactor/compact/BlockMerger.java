@@ -7,6 +7,7 @@ import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMerger;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.UnmergeableChunksException;
+import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexReader;
@@ -39,6 +40,7 @@ import java.util.PriorityQueue;
  *       [minTime, maxTime) (such chunks are decoded and re-encoded; the others keep their bytes).</li>
  *   <li>Per series, the chunks of all inputs go through the {@link SeriesChunkMerger}: chunks that overlap
  *       nothing are copied byte for byte, overlaps are merged (chained merge, or penalty deduplication).</li>
+ *   <li>Every chunk the merge re-encoded is decoded and checked before it is written.</li>
  *   <li>Series left without chunks are dropped. If no series is left, no block is written.</li>
  * </ul>
  * Written files: {@code chunks/NNNNNN}, {@code index}, {@code meta.json} (last). No tombstones file: Thanos
@@ -225,6 +227,8 @@ public final class BlockMerger {
         : new ChainedChunkMerger();
     List<Source> same = new ArrayList<>();
     List<ChunkMeta> all = new ArrayList<>();
+    List<ChunkMeta> originals = new ArrayList<>();
+    XorIterator check = new XorIterator();
     while (!heap.isEmpty()) {
       same.clear();
       Source first = heap.poll();
@@ -234,7 +238,9 @@ public final class BlockMerger {
         same.add(heap.poll());
       }
       all.clear();
+      originals.clear();
       for (Source s : same) {
+        originals.addAll(s.current.chunks());
         all.addAll(chunksOf(s, perBlock));
       }
       List<ChunkMeta> merged;
@@ -254,6 +260,11 @@ public final class BlockMerger {
         }
       }
       if (!merged.isEmpty()) {
+        for (ChunkMeta c : merged) {
+          if (!containsSame(originals, c)) {
+            checkEncoded(check, labels, c);
+          }
+        }
         chunkWriter.write(merged);
         for (ChunkMeta c : merged) {
           count(c.chunk, stats);
@@ -266,6 +277,44 @@ public final class BlockMerger {
           heap.add(s);
         }
       }
+    }
+  }
+
+  private static boolean containsSame(List<ChunkMeta> list, ChunkMeta c) {
+    for (ChunkMeta m : list) {
+      if (m == c) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Decodes a chunk this merge encoded before it is written: its samples must be as many as its header says,
+   * strictly increasing, and span exactly its [minTime, maxTime]. A failure is our bug, never the inputs'.
+   */
+  private static void checkEncoded(XorIterator it, Labels labels, ChunkMeta c) throws IOException {
+    if (c.chunk.encoding() != ChunkEncoding.XOR) {
+      throw new IOException("series " + labels + ": the merge produced a " + ChunkEncoding.name(c.chunk.encoding())
+          + " chunk; only XOR chunks are re-encoded");
+    }
+    it.reset("re-encoded chunk of " + labels, c.chunk.data());
+    int n = 0;
+    long first = 0;
+    long prev = Long.MIN_VALUE;
+    while (it.next()) {
+      long t = it.timestamp();
+      if (n == 0) {
+        first = t;
+      } else if (t <= prev) {
+        throw new IOException("series " + labels + ": re-encoded chunk has timestamp " + t + " after " + prev);
+      }
+      prev = t;
+      n++;
+    }
+    if (n == 0 || n != c.chunk.numSamples() || first != c.minTime || prev != c.maxTime) {
+      throw new IOException("series " + labels + ": re-encoded chunk [" + c.minTime + "," + c.maxTime + "] with "
+          + c.chunk.numSamples() + " samples decodes to " + n + " samples over [" + first + "," + prev + "]");
     }
   }
 

@@ -202,7 +202,7 @@ public final class GroupCompactor {
     }
     long t2 = System.nanoTime();
     try {
-      OutputVerifier.verify(out);
+      OutputVerifier.verify(out, meta, options.verification());
     } catch (IOException e) {
       throw new IOException("group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
           + " failed verification, not uploaded: " + e.getMessage(), e);
