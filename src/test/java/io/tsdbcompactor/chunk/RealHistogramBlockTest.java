@@ -132,7 +132,7 @@ class RealHistogramBlockTest {
   }
 
   /** The API's view: timestamp, count, sum, then every non-empty bucket as [rule lower upper count]. */
-  private static String render(JsonNode p) {
+  static String render(JsonNode p) {
     StringBuilder b = new StringBuilder();
     b.append(Math.round(p.get(0).asDouble() * 1000));
     JsonNode h = p.get(1);
@@ -147,7 +147,7 @@ class RealHistogramBlockTest {
     return b.toString();
   }
 
-  private static String render(long t, Histogram h) {
+  static String render(long t, Histogram h) {
     StringBuilder b = new StringBuilder();
     b.append(t);
     b.append(" count=").append(h.isFloat ? h.floatCount : (double) h.count);
