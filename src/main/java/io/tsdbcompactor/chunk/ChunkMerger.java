@@ -31,9 +31,12 @@ import java.util.List;
  *       {@link MergingSampleIterator}). The merged samples are re-encoded by {@link ChunkCutter}: 120 samples per
  *       chunk. New chunks have ref 0.
  * </ol>
- * XOR chunks and histogram chunks (encodings 2 and 3, see {@link #mergeHistogramGroup}) can be decoded: a
- * group mixing encodings, or a group or deletion that needs another encoding (Thanos aggregates, unknown), or
- * overlapping gauge-histogram chunks throw {@link UnmergeableChunksException}.
+ * XOR chunks and histogram chunks (encodings 2 and 3) can be decoded. A histogram group is merged by the same
+ * rules and re-encoded as 2.42's compactor does (120 samples per chunk, counter-reset header "unknown"), with
+ * bucket layouts reconciled where 2.42 would crash or write garbage (see {@link #mergeHistogramGroup}); a
+ * deletion re-encodes a histogram chunk keeping its counter-reset header, as 2.42 does. A group mixing
+ * encodings, overlapping gauge-histogram chunks, and a group or deletion that needs another encoding (Thanos
+ * aggregates, unknown) throw {@link UnmergeableChunksException}.
  *
  * <p>Chunks that are decoded are checked: samples in strictly increasing time inside their chunk's
  * [minTime, maxTime], else {@link CorruptDataException}.
@@ -42,7 +45,11 @@ import java.util.List;
  * different chunks of the group have identical minTime and maxTime. Prometheus then orders them by the
  * internal state of two Go heaps (its series-set heap and its chunk heap, shaped by every series merged
  * before); we use the input order (pass chunks block by block, blocks in the order given to the compactor).
- * Chunks with distinct (minTime, maxTime) are ordered exactly as Prometheus orders them.
+ * Chunks with distinct (minTime, maxTime) are ordered exactly as Prometheus orders them. For histograms, also
+ * where 2.42 itself fails: merged samples whose buckets differ from the chunk's (2.42 panics or writes chunks
+ * that decode to other values; we recode or zero-widen, losslessly) and deletions in gauge-histogram chunks
+ * (2.42 errors; we keep the gauge header). Validated: our merge of two real HA-replica blocks equals 2.42's
+ * vertical compaction byte for byte, and Prometheus 2.42 reads our reconciled chunks back sample for sample.
  *
  * <p>Not thread-safe; reuse one instance per thread.
  */
