@@ -1,36 +1,38 @@
 package io.tsdbcompactor.compact;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tsdbcompactor.block.BlockMeta;
-import io.tsdbcompactor.block.GoJson;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.sync.BlockTransfer;
+import io.tsdbcompactor.sync.Markers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.stream.Stream;
 
 /**
- * {@link CompactionBucket} on a {@link Bucket}, with Thanos's object layout and byte formats (fact sheet §1, §3.1):
- * blocks are {@code <ULID>/chunks/NNNNNN}, {@code <ULID>/index}, {@code <ULID>/meta.json}; markers are compact
- * JSON without a trailing newline and are never overwritten.
+ * {@link CompactionBucket} on a {@link Bucket}, with Thanos's object layout and byte formats (fact sheet §1, §3.1).
+ * Uploads and markers go through the {@code sync} package ({@link BlockTransfer}: chunks, index, then meta.json
+ * with {@code thanos.files} and {@code upload_time}; {@link Markers}: compact JSON, never overwritten). Downloads
+ * are done here because a block's {@code tombstones}, when a tool uploaded one, must come along: compaction
+ * applies it.
  */
 public final class BucketCompactionStore implements CompactionBucket {
   private final Bucket bucket;
   private final Clock clock;
+  private final BlockTransfer transfer;
 
   public BucketCompactionStore(Bucket bucket) {
-    this(bucket, Clock.systemUTC());
+    this(bucket, new BlockTransfer.Options());
   }
 
-  public BucketCompactionStore(Bucket bucket, Clock clock) {
+  /** @param transferOptions upload settings ({@code --hash-func}, {@code --block-files-concurrency}, clock) */
+  public BucketCompactionStore(Bucket bucket, BlockTransfer.Options transferOptions) {
     this.bucket = bucket;
-    this.clock = clock;
+    this.clock = transferOptions.clock;
+    this.transfer = new BlockTransfer(bucket, transferOptions);
   }
 
   @Override
@@ -56,62 +58,17 @@ public final class BucketCompactionStore implements CompactionBucket {
 
   @Override
   public void upload(Path blockDir) throws IOException {
-    String ulid = blockDir.getFileName().toString();
-    BlockMeta meta = BlockMeta.parse(blockDir + "/meta.json", Files.readAllBytes(blockDir.resolve("meta.json")));
-    if (!meta.ulid.equals(ulid)) {
-      throw new IOException("block directory " + blockDir + " holds meta.json of " + meta.ulid);
-    }
-    if (meta.externalLabels().size() == 0) {
-      throw new IOException("empty external labels are not allowed for Thanos block " + ulid);
-    }
-    List<String> files = new ArrayList<>();
-    try (Stream<Path> s = Files.list(blockDir.resolve("chunks"))) {
-      s.map(p -> "chunks/" + p.getFileName()).sorted().forEach(files::add);
-    }
-    files.add("index");
-    meta.thanos().files.clear();
-    for (String f : files) {
-      meta.thanos.files.add(new BlockMeta.FileEntry(f, Files.size(blockDir.resolve(f))));
-    }
-    meta.thanos.files.add(new BlockMeta.FileEntry(BlockMeta.FILE_NAME, 0));
-    meta.thanos.uploadTime = GoJson.rfc3339Nano(clock.instant());
-    for (String f : files) {
-      bucket.upload(ulid + "/" + f, blockDir.resolve(f));
-    }
-    bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, meta.toJsonBytes()); // last: the block is whole now
+    transfer.upload(blockDir);
   }
 
   @Override
   public void markForDeletion(String ulid, String details) throws IOException {
-    ObjectNode m = GoJson.object();
-    m.put("id", ulid);
-    m.put("version", 1);
-    if (!details.isEmpty()) {
-      m.put("details", details);
-    }
-    m.put("deletion_time", clock.instant().getEpochSecond());
-    writeMarker(ulid, "deletion-mark.json", m);
+    Markers.markForDeletion(bucket, ulid, details, clock);
   }
 
   @Override
   public void markNoCompact(String ulid, String reason, String details) throws IOException {
-    ObjectNode m = GoJson.object();
-    m.put("id", ulid);
-    m.put("version", 1);
-    if (!details.isEmpty()) {
-      m.put("details", details);
-    }
-    m.put("no_compact_time", clock.instant().getEpochSecond());
-    m.put("reason", reason);
-    writeMarker(ulid, "no-compact-mark.json", m);
-  }
-
-  private void writeMarker(String ulid, String file, ObjectNode marker) throws IOException {
-    String key = ulid + "/" + file;
-    if (bucket.exists(key)) {
-      return; // never overwrite a marker (Thanos logs and keeps the first)
-    }
-    bucket.upload(key, GoJson.utf8(GoJson.compact(marker)));
+    Markers.markNoCompact(bucket, ulid, reason, details, clock);
   }
 
   @Override

@@ -23,6 +23,7 @@ import java.util.Set;
  * <pre>
  * java -cp tsdb-compactor.jar io.tsdbcompactor.compact.CompactDirMain --bucket DIR --data-dir DIR
  *     [--replica-label NAME]... [--dedup-func penalty] [--concurrency N] [--ranges 2h,8h,...]
+ *     [--verification full|fast]
  * </pre>
  */
 public final class CompactDirMain {
@@ -42,6 +43,8 @@ public final class CompactDirMain {
         case "--dedup-func" -> dedup = CompactorOptions.DedupFunc.parse(args[++i]);
         case "--concurrency" -> opts = opts.withConcurrency(Integer.parseInt(args[++i]));
         case "--ranges" -> opts = opts.withRanges(parseRanges(args[++i]));
+        case "--verification" -> opts = opts.withVerification(
+            CompactorOptions.Verification.valueOf(args[++i].toUpperCase(Locale.ROOT)));
         default -> {
           System.err.println("unknown argument " + args[i]);
           System.exit(2);

@@ -13,6 +13,7 @@ import java.util.List;
  * @param dedupFunc {@code --deduplication.func}
  * @param verticalCompaction merge overlapping blocks (on by default here, unlike Thanos)
  * @param blockMaxIndexSizeBytes {@code --compact.block-max-index-size}
+ * @param verification how a new block is checked before upload
  */
 public record CompactorOptions(
     long[] ranges,
@@ -21,7 +22,8 @@ public record CompactorOptions(
     List<String> replicaLabels,
     DedupFunc dedupFunc,
     boolean verticalCompaction,
-    long blockMaxIndexSizeBytes) {
+    long blockMaxIndexSizeBytes,
+    Verification verification) {
 
   /** Thanos's compaction set: 1h, 2h, 8h, 2d, 14d. */
   public static final long[] COMPACTION_SET = {3_600_000L, 7_200_000L, 28_800_000L, 172_800_000L, 1_209_600_000L};
@@ -52,6 +54,21 @@ public record CompactorOptions(
     }
   }
 
+  /** How a compacted block is checked before it is uploaded. */
+  public enum Verification {
+    /**
+     * {@code block.BlockVerifier}: every file and CRC, the index, every chunk decoded, meta.json's stats. Costs
+     * about as much as the merge itself.
+     */
+    FULL,
+    /**
+     * The same structure checks (index, every chunk record's CRC, references, ranges, order, counts), but only
+     * the chunks the merge re-encoded are decoded, right after encoding; chunks copied byte for byte keep the
+     * bytes whose CRC was checked when they were read.
+     */
+    FAST
+  }
+
   public CompactorOptions {
     ranges = ranges.clone();
     replicaLabels = List.copyOf(replicaLabels);
@@ -62,6 +79,9 @@ public record CompactorOptions(
       if (ranges[i] <= ranges[i - 1]) {
         throw new IllegalArgumentException("compaction ranges must ascend: " + java.util.Arrays.toString(ranges));
       }
+    }
+    if (verification == null) {
+      throw new IllegalArgumentException("verification must be given");
     }
     if (concurrency < 1 || blocksFetchConcurrency < 1) {
       throw new IllegalArgumentException("concurrency must be at least 1");
@@ -74,7 +94,8 @@ public record CompactorOptions(
 
   /** Thanos's defaults, except vertical compaction, which is on. */
   public static CompactorOptions defaults() {
-    return new CompactorOptions(rangesForMaxLevel(4), 1, 1, List.of(), DedupFunc.NONE, true, DEFAULT_MAX_INDEX_SIZE);
+    return new CompactorOptions(rangesForMaxLevel(4), 1, 1, List.of(), DedupFunc.NONE, true, DEFAULT_MAX_INDEX_SIZE,
+        Verification.FULL);
   }
 
   /** {@code --debug.max-compaction-level}: the first level+1 entries of the compaction set (0..4). */
@@ -92,32 +113,37 @@ public record CompactorOptions(
 
   public CompactorOptions withRanges(long[] r) {
     return new CompactorOptions(r, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
-        verticalCompaction, blockMaxIndexSizeBytes);
+        verticalCompaction, blockMaxIndexSizeBytes, verification);
   }
 
   public CompactorOptions withConcurrency(int c) {
     return new CompactorOptions(ranges, c, blocksFetchConcurrency, replicaLabels, dedupFunc, verticalCompaction,
-        blockMaxIndexSizeBytes);
+        blockMaxIndexSizeBytes, verification);
   }
 
   public CompactorOptions withBlocksFetchConcurrency(int c) {
     return new CompactorOptions(ranges, concurrency, c, replicaLabels, dedupFunc, verticalCompaction,
-        blockMaxIndexSizeBytes);
+        blockMaxIndexSizeBytes, verification);
   }
 
   public CompactorOptions withDeduplication(List<String> labels, DedupFunc func) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, labels, func, verticalCompaction,
-        blockMaxIndexSizeBytes);
+        blockMaxIndexSizeBytes, verification);
   }
 
   public CompactorOptions withVerticalCompaction(boolean on) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc, on,
-        blockMaxIndexSizeBytes);
+        blockMaxIndexSizeBytes, verification);
   }
 
   public CompactorOptions withBlockMaxIndexSize(long bytes) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
-        verticalCompaction, bytes);
+        verticalCompaction, bytes, verification);
+  }
+
+  public CompactorOptions withVerification(Verification v) {
+    return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
+        verticalCompaction, blockMaxIndexSizeBytes, v);
   }
 
   /** Replica labels turn vertical compaction on, as in Thanos. */

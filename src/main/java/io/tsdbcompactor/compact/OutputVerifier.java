@@ -1,6 +1,8 @@
 package io.tsdbcompactor.compact;
 
+import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
+import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.index.IndexReader;
@@ -22,7 +24,57 @@ public final class OutputVerifier {
   /** Index stats of a block: 0 where nothing was measured (the field is then left out of meta.json). */
   public record IndexStats(long seriesMaxSize, long chunkMaxSize) {}
 
-  /** Throws {@link CorruptDataException} listing the problems if the block is not sound. */
+  /** Checks the block as {@code verification} says; throws {@link CorruptDataException} if it is not sound. */
+  public static void verify(Directory dir, BlockMeta meta, CompactorOptions.Verification verification)
+      throws IOException {
+    if (verification == CompactorOptions.Verification.FULL) {
+      verify(dir);
+    } else {
+      verifyStructure(dir, meta);
+    }
+  }
+
+  /**
+   * The structure without decoding chunks: the whole index (CRCs, order, postings), every chunk record (length,
+   * CRC), each series' chunks inside [minTime, maxTime), ordered, not overlapping, their references landing on
+   * records, and the series and chunk counts of meta.json.
+   */
+  public static void verifyStructure(Directory dir, BlockMeta meta) throws IOException {
+    String where = dir.describe();
+    try (IndexReader index = IndexReader.open(dir, "index");
+        ChunkSegmentReader chunks = new ChunkSegmentReader(dir)) {
+      long series = index.verify();
+      long records = chunks.verify();
+      long chunkCount = 0;
+      SeriesCursor cursor = index.series();
+      while (cursor.next()) {
+        IndexSeries s = cursor.at();
+        List<ChunkMeta> cs = s.chunks();
+        if (cs.isEmpty()) {
+          throw new CorruptDataException(where + "/index", s.ref() * 16, "series " + s.labels() + " has no chunks");
+        }
+        long prevMax = Long.MIN_VALUE;
+        for (ChunkMeta c : cs) {
+          if (c.minTime < meta.minTime || c.maxTime >= meta.maxTime || c.maxTime < c.minTime
+              || c.minTime <= prevMax) {
+            throw new CorruptDataException(where + "/index", s.ref() * 16, "series " + s.labels() + " chunk ["
+                + c.minTime + "," + c.maxTime + "] outside [" + meta.minTime + "," + meta.maxTime
+                + ") or not after the previous chunk's end " + prevMax);
+          }
+          prevMax = c.maxTime;
+          chunks.read(c.ref);
+        }
+        chunkCount += cs.size();
+      }
+      if (series != meta.stats.numSeries || chunkCount != meta.stats.numChunks || records != chunkCount) {
+        throw new CorruptDataException(where, 0, "meta.json says " + meta.stats.numSeries + " series and "
+            + meta.stats.numChunks + " chunks; the index has " + series + " series and " + chunkCount
+            + " chunk references, the segments " + records + " chunks");
+      }
+    }
+  }
+
+  /** {@link BlockVerifier}; throws {@link CorruptDataException} listing the problems if the block is not sound. */
   public static void verify(Directory dir) throws CorruptDataException {
     List<String> problems = BlockVerifier.verify(dir);
     if (!problems.isEmpty()) {

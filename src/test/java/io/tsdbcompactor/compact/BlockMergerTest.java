@@ -84,6 +84,30 @@ class BlockMergerTest {
   }
 
   @Test
+  void bothVerificationsAcceptOurOutputAndRejectDamage() throws Exception {
+    List<BlockMerger.Input> in = inputs(Path.of("testdata/blocks/overlap"));
+    Path db = tmp.resolve("db");
+    BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
+    FsDirectory out = new FsDirectory(db.resolve(meta.ulid));
+    for (CompactorOptions.Verification v : CompactorOptions.Verification.values()) {
+      OutputVerifier.verify(out, meta, v);
+    }
+    BlockMeta wrongCount = meta.copy();
+    wrongCount.stats.numChunks++;
+    assertThrows(io.tsdbcompactor.store.CorruptDataException.class,
+        () -> OutputVerifier.verifyStructure(out, wrongCount));
+    Path seg = db.resolve(meta.ulid).resolve("chunks/000001");
+    byte[] b = Files.readAllBytes(seg);
+    b[b.length - 10] ^= 0x01;
+    Files.write(seg, b);
+    FsDirectory damaged = new FsDirectory(db.resolve(meta.ulid));
+    for (CompactorOptions.Verification v : CompactorOptions.Verification.values()) {
+      assertThrows(io.tsdbcompactor.store.CorruptDataException.class, () -> OutputVerifier.verify(damaged, meta, v),
+          v.toString());
+    }
+  }
+
+  @Test
   void adjacentBlocksKeepEveryChunkByteForByte() throws Exception {
     List<BlockMerger.Input> in = inputs(Path.of("testdata/blocks/basic"));
     Path db = tmp.resolve("db");

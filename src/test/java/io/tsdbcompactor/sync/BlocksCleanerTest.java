@@ -94,4 +94,49 @@ class BlocksCleanerTest {
     SyncResult r = new BlockSyncer(mem, null, o).sync();
     assertEquals(List.of(id), new BlocksCleaner(mem, Duration.ZERO, later).deleteMarkedBlocks(r));
   }
+
+  /** A meta.json that is there but damaged is no aborted upload: the block's index and chunks are kept. */
+  @Test
+  void oldBlockWithDamagedMetaIsNotDeletedAsPartial() throws Exception {
+    MemoryBucket mem = new MemoryBucket("m", clock);
+    Instant old = NOW.minus(Duration.ofDays(10));
+    String notJson = Ulid.generate(old.toEpochMilli(), random).toString();
+    String noMeta = Ulid.generate(old.toEpochMilli(), random).toString();
+    for (String id : List.of(notJson, noMeta)) {
+      mem.upload(id + "/index", new byte[] {1});
+      mem.setLastModified(id + "/index", old);
+    }
+    mem.upload(notJson + "/meta.json", "{\"ulid\": ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    mem.setLastModified(notJson + "/meta.json", old);
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.clock = clock;
+    SyncResult r = new BlockSyncer(mem, null, o).sync();
+    assertEquals(java.util.Set.of(notJson, noMeta), r.partial().keySet());
+    assertTrue(r.partial().get(notJson).metaUnreadable());
+    assertEquals(List.of(noMeta), new BlocksCleaner(mem, Duration.ofHours(48), clock).cleanPartialBlocks(r));
+    assertTrue(mem.exists(notJson + "/index") && mem.exists(notJson + "/meta.json"));
+  }
+
+  /** A delete that stopped after meta.json leaves a partial block with its mark: finished at once, not in 48 h. */
+  @Test
+  void interruptedDeleteIsFinishedOncePastTheDeleteDelay() throws Exception {
+    MemoryBucket mem = new MemoryBucket("m", clock);
+    String halfDeleted = Ulid.generate(NOW.minus(Duration.ofDays(3)).toEpochMilli(), random).toString();
+    String freshMark = Ulid.generate(NOW.minus(Duration.ofDays(3)).toEpochMilli(), random).toString();
+    for (String id : List.of(halfDeleted, freshMark)) {
+      mem.upload(id + "/index", new byte[] {1});
+      mem.setLastModified(id + "/index", NOW.minus(Duration.ofDays(3)));
+    }
+    Markers.markForDeletion(mem, halfDeleted, "", Clock.offset(clock, Duration.ofHours(-2)));
+    mem.setLastModified(halfDeleted + "/deletion-mark.json", NOW.minus(Duration.ofHours(2)));
+    Markers.markForDeletion(mem, freshMark, "", clock);
+    mem.setLastModified(freshMark + "/deletion-mark.json", NOW.minus(Duration.ofMinutes(30)));
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.clock = clock;
+    SyncResult r = new BlockSyncer(mem, null, o).sync();
+    assertEquals(java.util.Set.of(halfDeleted, freshMark), r.partial().keySet());
+    assertEquals(List.of(halfDeleted), new BlocksCleaner(mem, Duration.ofHours(1), clock).cleanPartialBlocks(r));
+    assertTrue(mem.list(halfDeleted, true).isEmpty(), "the interrupted delete was finished");
+    assertTrue(mem.exists(freshMark + "/index"), "a mark younger than the delete delay waits");
+  }
 }

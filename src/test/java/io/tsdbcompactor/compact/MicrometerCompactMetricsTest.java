@@ -1,0 +1,32 @@
+package io.tsdbcompactor.compact;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+class MicrometerCompactMetricsTest {
+
+  @Test
+  void countersCarryThanosNamesAndLabels() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MicrometerCompactMetrics m = new MicrometerCompactMetrics(registry);
+    m.runStarted(0);
+    m.compaction(0);
+    m.compaction(0);
+    m.verticalCompaction(300000);
+    m.blockMarked(GroupCompactor.NO_COMPACT_MARK, BadBlockException.REASON_CORRUPT);
+    m.blockMarked(GroupCompactor.DELETION_MARK, "");
+    String text = registry.scrape();
+    assertTrue(text.contains("thanos_compact_group_compactions_total{resolution=\"0\"} 2.0"), text);
+    assertTrue(text.contains("thanos_compact_group_compaction_runs_started_total{resolution=\"0\"} 1.0"), text);
+    assertTrue(text.contains("thanos_compact_group_vertical_compactions_total{resolution=\"300000\"} 1.0"), text);
+    assertTrue(text.contains(
+        "thanos_compact_blocks_marked_total{marker=\"no-compact-mark.json\",reason=\"corrupted-block\"} 1.0"), text);
+    assertTrue(text.contains("thanos_compact_blocks_marked_total{marker=\"deletion-mark.json\",reason=\"\"} 1.0"),
+        text);
+    assertEquals(2.0, registry.get("thanos_compact_group_compactions").counter().count());
+  }
+}
