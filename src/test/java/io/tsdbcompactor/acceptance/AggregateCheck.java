@@ -194,4 +194,89 @@ final class AggregateCheck {
     }
     return i;
   }
+
+  /**
+   * For blocks downsampled from 5m blocks (1h): per series and window, the count, min and max equal those of the
+   * raw samples (NaN left out) of that window, the sum equals theirs up to rounding (the 1h sum adds 5m sums);
+   * every raw sample in [minTime, maxTime) is in some window. Thanos aggregates 5m chunks in runs along input
+   * chunk boundaries, so a window may be split over two consecutive output chunks (the first part stamped with
+   * its last 5m timestamp); its parts are added up. Within one chunk a window appears once.
+   */
+  static List<String> compareCoarse(Map<String, Series> raw, String aggrDump, long res, long minTime, long maxTime)
+      throws IOException {
+    List<String> problems = new ArrayList<>();
+    Map<String, Map<Long, double[]>> want = new HashMap<>(); // series -> window -> count, sum, min, max
+    for (Map.Entry<String, Series> e : raw.entrySet()) {
+      Series s = e.getValue();
+      Map<Long, double[]> w = new HashMap<>();
+      for (int i = 0; i < s.n; i++) {
+        if (s.t[i] >= minTime && s.t[i] < maxTime && !Double.isNaN(s.v[i])) {
+          add(w.computeIfAbsent(Math.floorDiv(s.t[i], res), k -> empty()), 1, s.v[i], s.v[i], s.v[i]);
+        }
+      }
+      if (!w.isEmpty()) {
+        want.put(e.getKey(), w);
+      }
+    }
+    Map<String, Map<Long, double[]>> got = new HashMap<>();
+    Map<String, long[]> last = new HashMap<>(); // series -> last window, and 1 if a chunk started since
+    BufferedReader r = new BufferedReader(new StringReader(aggrDump));
+    String line;
+    while ((line = r.readLine()) != null && problems.size() < 20) {
+      int b = line.lastIndexOf('}');
+      String lbl = line.substring(0, b + 1);
+      String[] tok = line.substring(b + 2).split(" ");
+      long[] prev = last.computeIfAbsent(lbl, k -> new long[] {Long.MIN_VALUE, 1});
+      if (tok[0].startsWith("counter_first=")) {
+        prev[1] = 1;
+        continue;
+      }
+      if (!tok[0].startsWith("count=")) {
+        continue;
+      }
+      long window = Math.floorDiv(Long.parseLong(tok[tok.length - 1]), res);
+      if (window < prev[0] || (window == prev[0] && prev[1] == 0)) {
+        problems.add(lbl + " " + line.substring(b + 2) + ": window out of order or repeated within a chunk");
+      }
+      prev[0] = window;
+      prev[1] = 0;
+      add(got.computeIfAbsent(lbl, k -> new HashMap<>()).computeIfAbsent(window, k -> empty()),
+          parseGo(tok[0].substring(6)), parseGo(tok[1].substring(4)), parseGo(tok[2].substring(4)),
+          parseGo(tok[3].substring(4)));
+    }
+    for (Map.Entry<String, Map<Long, double[]>> e : want.entrySet()) {
+      Map<Long, double[]> g = got.getOrDefault(e.getKey(), Map.of());
+      for (Map.Entry<Long, double[]> w : e.getValue().entrySet()) {
+        double[] a = w.getValue();
+        double[] h = g.get(w.getKey());
+        boolean ok = h != null && same(h[0], a[0]) && same(h[2], a[2]) && same(h[3], a[3])
+            && (same(h[1], a[1]) || Math.abs(h[1] - a[1]) <= 1e-9 * Math.max(1, Math.abs(a[1])));
+        if (!ok && problems.size() < 40) {
+          problems.add(e.getKey() + " window " + w.getKey() * res + ": got " + (h == null ? "nothing"
+              : "count=" + h[0] + " sum=" + h[1] + " min=" + h[2] + " max=" + h[3]) + ", raw samples give count="
+              + a[0] + " sum=" + a[1] + " min=" + a[2] + " max=" + a[3]);
+        }
+      }
+      if (g.size() > e.getValue().size() && problems.size() < 40) {
+        problems.add(e.getKey() + ": windows without raw samples");
+      }
+    }
+    for (String lbl : got.keySet()) {
+      if (!want.containsKey(lbl)) {
+        problems.add(lbl + ": not in the raw input");
+      }
+    }
+    return problems;
+  }
+
+  private static double[] empty() {
+    return new double[] {0, 0, Double.MAX_VALUE, -Double.MAX_VALUE};
+  }
+
+  private static void add(double[] a, double count, double sum, double min, double max) {
+    a[0] += count;
+    a[1] += sum;
+    a[2] = Math.min(a[2], min);
+    a[3] = Math.max(a[3], max);
+  }
 }

@@ -44,4 +44,26 @@ class AggregateCheckTest {
         S + " count=1 sum=10 min=10 max=10 counter=60 500\n" + S + " count=1 sum=3 min=3 max=3 counter=63 540\n"))
         .isEmpty());
   }
+
+  @Test
+  void coarseWindowsFromRawSamples() throws Exception {
+    String ok = String.join("\n",
+        S + " counter_first=1 20",
+        S + " count=7 sum=24 min=1 max=10 counter=1 199",
+        S + " count=5 sum=53 min=1 max=25 counter=1 399",
+        S + " count=3 sum=48 min=3 max=35 counter=1 540",
+        S + " counter_last=3 540") + "\n";
+    assertEquals(List.of(), AggregateCheck.compareCoarse(AggregateCheck.parseRaw(RAW), ok, 200, 0, 1000));
+    assertFalse(AggregateCheck.compareCoarse(AggregateCheck.parseRaw(RAW), ok.replace("min=1 max=25", "min=2 max=25"),
+        200, 0, 1000).isEmpty());
+    assertFalse(AggregateCheck.compareCoarse(AggregateCheck.parseRaw(RAW), ok.replace(S + " count=3 sum=48 min=3 max=35 "
+        + "counter=1 540\n", ""), 200, 0, 1000).isEmpty());
+    // A window split over two chunks adds up; repeated within one chunk it does not pass.
+    String split = ok.replace(S + " count=5 sum=53 min=1 max=25 counter=1 399\n", S + " count=2 sum=3 min=1 max=2 "
+        + "counter=1 260\n" + S + " counter_last=1 260\n" + S + " counter_first=10 300\n" + S
+        + " count=3 sum=50 min=10 max=25 counter=1 399\n");
+    assertEquals(List.of(), AggregateCheck.compareCoarse(AggregateCheck.parseRaw(RAW), split, 200, 0, 1000));
+    String repeated = split.replace(S + " counter_last=1 260\n" + S + " counter_first=10 300\n", "");
+    assertFalse(AggregateCheck.compareCoarse(AggregateCheck.parseRaw(RAW), repeated, 200, 0, 1000).isEmpty());
+  }
 }
