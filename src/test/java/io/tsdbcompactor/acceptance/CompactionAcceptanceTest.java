@@ -179,6 +179,9 @@ class CompactionAcceptanceTest {
     assertExternalLabelsKept(bucket, groups);
     Map<String, Path> outDirs = assertRawOutputsMatch(bucket, groups);
 
+    String verify = captureStdout("tools", "bucket", "verify", "--objstore.config-file=" + objstore(bucket), "--index");
+    assertTrue(verify.contains("verified 13 blocks: no problems"), verify);
+
     // Issue 5: the 2d raw blocks (range >= 40h) became 5m blocks with the same range and sources.
     for (String g : inputs.keySet()) {
       List<Meta> five = groups.get(g + "/300000");
