@@ -3,6 +3,8 @@ package io.tsdbcompactor.block;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.HistogramIterator;
+import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
@@ -25,8 +27,8 @@ import java.util.List;
  *       series in strictly ascending label order, postings sorted and in range ({@link IndexReader#verify});
  *   <li>per series: each chunk reference points at a readable record in a segment, chunk time ranges lie in
  *       the block's [minTime, maxTime) (maxTime is exclusive), a chunk starts after the previous one ends,
- *       XOR chunks decode with the sample count of their header and timestamps ascending inside the chunk's
- *       range;
+ *       XOR, histogram and float-histogram chunks decode with the sample count of their header and timestamps
+ *       ascending inside the chunk's range;
  *   <li>the tombstones file (magic, version, CRC);
  *   <li>meta.json's stats equal what the data holds (numSeries, numChunks, numSamples; numFloatSamples and
  *       numHistogramSamples when the meta has either and the block is not downsampled; numTombstones).
@@ -136,6 +138,7 @@ public final class BlockVerifier {
     long numFloat = 0;
     long numHistogram = 0;
     XorIterator xor = new XorIterator();
+    HistogramIterator hist = new HistogramIterator();
     SeriesCursor cursor = index.series();
     try {
       while (cursor.next()) {
@@ -179,9 +182,12 @@ public final class BlockVerifier {
           numSamples += n;
           if (c.encoding() == ChunkEncoding.XOR) {
             numFloat += n;
-            checkXor(xor, where, c, m, n);
+            xor.reset(where, c.data());
+            checkSamples(xor, where, m, n);
           } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
             numHistogram += n;
+            hist.reset(where, c.encoding(), c.data());
+            checkSamples(hist, where, m, n);
           }
         }
       }
@@ -213,9 +219,8 @@ public final class BlockVerifier {
     }
   }
 
-  private void checkXor(XorIterator xor, String where, Chunk c, ChunkMeta m, int n) {
+  private void checkSamples(SampleIterator xor, String where, ChunkMeta m, int n) {
     try {
-      xor.reset(where, c.data());
       int count = 0;
       long prev = Long.MIN_VALUE;
       while (xor.next()) {

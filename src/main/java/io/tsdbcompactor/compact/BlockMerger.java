@@ -6,6 +6,8 @@ import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMerger;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.HistogramIterator;
+import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.UnmergeableChunksException;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
@@ -231,6 +233,7 @@ public final class BlockMerger {
     List<ChunkMeta> all = new ArrayList<>();
     List<ChunkMeta> originals = new ArrayList<>();
     XorIterator check = new XorIterator();
+    HistogramIterator checkHistogram = new HistogramIterator();
     while (!heap.isEmpty()) {
       same.clear();
       Source first = heap.poll();
@@ -272,7 +275,7 @@ public final class BlockMerger {
       if (!merged.isEmpty()) {
         for (ChunkMeta c : merged) {
           if (!containsSame(originals, c)) {
-            checkEncoded(check, labels, c);
+            checkEncoded(check, checkHistogram, labels, c);
           }
         }
         chunkWriter.write(merged);
@@ -303,12 +306,20 @@ public final class BlockMerger {
    * Decodes a chunk this merge encoded before it is written: its samples must be as many as its header says,
    * strictly increasing, and span exactly its [minTime, maxTime]. A failure is our bug, never the inputs'.
    */
-  private static void checkEncoded(XorIterator it, Labels labels, ChunkMeta c) throws IOException {
-    if (c.chunk.encoding() != ChunkEncoding.XOR) {
-      throw new IOException("series " + labels + ": the merge produced a " + ChunkEncoding.name(c.chunk.encoding())
-          + " chunk; only XOR chunks are re-encoded");
+  private static void checkEncoded(XorIterator xor, HistogramIterator hist, Labels labels, ChunkMeta c)
+      throws IOException {
+    SampleIterator it;
+    int enc = c.chunk.encoding();
+    if (enc == ChunkEncoding.XOR) {
+      xor.reset("re-encoded chunk of " + labels, c.chunk.data());
+      it = xor;
+    } else if (enc == ChunkEncoding.HISTOGRAM || enc == ChunkEncoding.FLOAT_HISTOGRAM) {
+      hist.reset("re-encoded chunk of " + labels, enc, c.chunk.data());
+      it = hist;
+    } else {
+      throw new IOException("series " + labels + ": the merge produced a " + ChunkEncoding.name(enc)
+          + " chunk; only XOR and histogram chunks are re-encoded");
     }
-    it.reset("re-encoded chunk of " + labels, c.chunk.data());
     int n = 0;
     long first = 0;
     long prev = Long.MIN_VALUE;
