@@ -152,6 +152,49 @@ class CrashSafetyTest {
     }
   }
 
+  /** What an uninterrupted run of the same input reaches: the bucket's state and its samples. */
+  record Baseline(List<String> state, Set<String> samples) {}
+
+  @TempDir
+  static Path shared;
+  private static Baseline promtool;
+  private static Baseline downsampling;
+  private static final long DS_NOW = System.currentTimeMillis() / H * H;
+
+  /** The uninterrupted run over {@link PromtoolBucket#build}, computed once for every crash point. */
+  static synchronized Baseline promtoolBaseline() throws IOException {
+    if (promtool == null) {
+      Path tmp = shared.resolve("promtool");
+      try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
+        List<String> input = PromtoolBucket.build(bucket, tmp.resolve("staging-baseline"));
+        Set<String> original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
+        settle(bucket, tmp.resolve("data-baseline"), System.currentTimeMillis());
+        promtool = new Baseline(state(bucket, input), original);
+      }
+    }
+    return promtool;
+  }
+
+  static SampleBlocks downsamplingInput() {
+    return new SampleBlocks(new SampleBlocks.Spec(7, 48 * H, 300_000, 1, Map.of("cluster", "ds"), 0, 5));
+  }
+
+  /** The uninterrupted run over three 48 h raw blocks: each downsampled to 5m. */
+  static synchronized Baseline downsamplingBaseline() throws IOException {
+    if (downsampling == null) {
+      Path tmp = shared.resolve("downsampling");
+      try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
+        List<String> input = ulids(downsamplingInput().write(tmp.resolve("baseline"), DS_NOW));
+        Set<String> original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
+        settle(bucket, tmp.resolve("data-baseline"), DS_NOW);
+        List<String> expected = state(bucket, input);
+        assertTrue(expected.stream().anyMatch(l -> l.contains("res=300000")), "the baseline downsampled: " + expected);
+        downsampling = new Baseline(expected, original);
+      }
+    }
+    return downsampling;
+  }
+
   static RunOptions options(Path dataDir) {
     return RunOptions.defaults(dataDir).withDelays(Duration.ZERO, Duration.ZERO);
   }
@@ -198,15 +241,9 @@ class CrashSafetyTest {
   @EnumSource(CrashPoint.class)
   void crashLosesNothingAndTheNextRunRepairs(CrashPoint point, @TempDir Path tmp) throws Exception {
     long now = System.currentTimeMillis();
-    // The state an uninterrupted run reaches.
-    List<String> expected;
-    Set<String> original;
-    try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
-      List<String> input = PromtoolBucket.build(bucket, tmp.resolve("staging-baseline"));
-      original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
-      settle(bucket, tmp.resolve("data-baseline"), now);
-      expected = state(bucket, input);
-    }
+    Baseline base = promtoolBaseline();
+    List<String> expected = base.state();
+    Set<String> original = base.samples();
 
     try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"))) {
       List<String> input = PromtoolBucket.build(store, tmp.resolve("staging"));
@@ -337,17 +374,11 @@ class CrashSafetyTest {
   @EnumSource(value = CrashPoint.class, names = {"DOWNLOAD_CHUNKS", "UPLOAD_CHUNKS", "UPLOAD_INDEX", "UPLOAD_META",
       "UPLOAD_META_REPLY_LOST"})
   void crashWhileDownsamplingLosesNothingAndIsRepaired(CrashPoint point, @TempDir Path tmp) throws Exception {
-    long now = System.currentTimeMillis() / H * H;
-    SampleBlocks gen = new SampleBlocks(new SampleBlocks.Spec(7, 48 * H, 300_000, 1, Map.of("cluster", "ds"), 0, 5));
-    List<String> expected;
-    Set<String> original;
-    try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
-      List<String> input = ulids(gen.write(tmp.resolve("baseline"), now));
-      original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
-      settle(bucket, tmp.resolve("data-baseline"), now);
-      expected = state(bucket, input);
-      assertTrue(expected.stream().anyMatch(l -> l.contains("res=300000")), "the baseline downsampled: " + expected);
-    }
+    long now = DS_NOW;
+    SampleBlocks gen = downsamplingInput();
+    Baseline base = downsamplingBaseline();
+    List<String> expected = base.state();
+    Set<String> original = base.samples();
     try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"))) {
       List<String> input = ulids(gen.write(tmp.resolve("bucket"), now));
       CrashingBucket crashing = new CrashingBucket(store, point);
@@ -376,14 +407,9 @@ class CrashSafetyTest {
       "CLEANER_DELETES_INDEX"})
   void crashOnS3LosesNothingAndTheNextRunRepairs(CrashPoint point, @TempDir Path tmp) throws Exception {
     long now = System.currentTimeMillis();
-    List<String> expected;
-    Set<String> original;
-    try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
-      List<String> input = PromtoolBucket.build(bucket, tmp.resolve("staging-baseline"));
-      original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
-      settle(bucket, tmp.resolve("data-baseline"), now);
-      expected = state(bucket, input);
-    }
+    Baseline base = promtoolBaseline();
+    List<String> expected = base.state();
+    Set<String> original = base.samples();
     try (io.tsdbcompactor.bucket.S3ProxyServer server =
         new io.tsdbcompactor.bucket.S3ProxyServer(java.nio.file.Files.createDirectories(tmp.resolve("s3")))) {
       io.tsdbcompactor.bucket.S3Bucket store = new io.tsdbcompactor.bucket.S3Bucket(server.config("crash"));
