@@ -112,7 +112,10 @@ final class Scenario {
     return inputs;
   }
 
-  /** Manual use: {@code Scenario issue4 WORKDIR} builds WORKDIR/bucket and WORKDIR/in-<group>. */
+  /**
+   * Manual use: {@code Scenario issue4|issue5|conflict WORKDIR} builds WORKDIR/bucket and WORKDIR/in-<group>
+   * (run with the test classpath).
+   */
   public static void main(String[] args) throws Exception {
     Path work = Path.of(args[1]);
     if (args[0].equals("issue4")) {
@@ -124,6 +127,5 @@ final class Scenario {
     } else {
       throw new IllegalArgumentException(args[0]);
     }
-    System.out.println("days=" + (double) 58 * H / D);
   }
 }
