@@ -3,6 +3,8 @@ package io.tsdbcompactor.block;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.HistogramIterator;
+import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
@@ -26,8 +28,8 @@ import java.util.List;
  *       series in strictly ascending label order, postings sorted and in range ({@link IndexReader#verify});
  *   <li>per series: each chunk reference points at a readable record in a segment, chunk time ranges lie in
  *       the block's [minTime, maxTime) (maxTime is exclusive), a chunk starts after the previous one ends,
- *       XOR chunks decode with the sample count of their header and timestamps ascending inside the chunk's
- *       range;
+ *       XOR, histogram and float-histogram chunks decode with the sample count of their header and timestamps
+ *       ascending inside the chunk's range;
  *   <li>the tombstones file (magic, version, CRC);
  *   <li>meta.json's stats equal what the data holds (numSeries, numChunks, numSamples; numFloatSamples and
  *       numHistogramSamples when the meta has either and the block is not downsampled; numTombstones).
@@ -153,6 +155,7 @@ public final class BlockVerifier {
     long numFloat = 0;
     long numHistogram = 0;
     ParallelDecoder decoder = new ParallelDecoder();
+    HistogramIterator hist = new HistogramIterator();
     ChunkSegmentReader.RecordView view = new ChunkSegmentReader.RecordView();
     long seriesMax = -1;
     long chunkMax = -1;
@@ -230,6 +233,9 @@ public final class BlockVerifier {
             decoder.add(index, s, i, m, data, length, n);
           } else if (encoding == ChunkEncoding.HISTOGRAM || encoding == ChunkEncoding.FLOAT_HISTOGRAM) {
             numHistogram += n;
+            // Histogram chunks are decoded inline: they are rare next to XOR chunks.
+            hist.reset("chunk", encoding, data, 0, length);
+            checkSamples(hist, index, s, i, m, n);
           }
         }
       }
@@ -273,8 +279,13 @@ public final class BlockVerifier {
 
   private void checkXor(XorIterator xor, IndexReader index, IndexSeries s, int i, ChunkMeta m, byte[] data,
       int offset, int length, int n) {
+    xor.reset("chunk", data, offset, length);
+    checkSamples(xor, index, s, i, m, n);
+  }
+
+  /** Decodes the chunk the iterator was reset to: its sample count, order and range against the index. */
+  private void checkSamples(SampleIterator xor, IndexReader index, IndexSeries s, int i, ChunkMeta m, int n) {
     try {
-      xor.reset("chunk", data, offset, length);
       int count = 0;
       long prev = Long.MIN_VALUE;
       long minT = m.minTime;

@@ -28,6 +28,8 @@ import java.util.stream.Stream;
 public final class FilesystemBucket implements Bucket {
   /** Temporary files start with this; listings skip them. */
   static final String TEMP_PREFIX = ".tmp-upload-";
+  /** Age past which a temporary file is a dead upload's (Thanos's partial-upload threshold). */
+  static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(48);
 
   private final Path root;
 
@@ -58,9 +60,18 @@ public final class FilesystemBucket implements Bucket {
     }
     NavigableMap<String, ListEntry> sorted = new TreeMap<>();
     if (recursive) {
+      java.util.List<Path> stale = new java.util.ArrayList<>();
       try (Stream<Path> walk = Files.walk(base)) {
         for (Path p : (Iterable<Path>) walk::iterator) {
-          if (p.equals(base) || isTemp(p)) {
+          if (p.equals(base)) {
+            continue;
+          }
+          if (isTemp(p)) {
+            BasicFileAttributes t = readAttributes(p);
+            if (t != null && t.isRegularFile()
+                && t.lastModifiedTime().toInstant().isBefore(java.time.Instant.now().minus(STALE_TEMP_AGE))) {
+              stale.add(p);
+            }
             continue;
           }
           BasicFileAttributes a = readAttributes(p);
@@ -72,6 +83,7 @@ public final class FilesystemBucket implements Bucket {
       } catch (java.io.UncheckedIOException e) {
         throw e.getCause();
       }
+      removeStale(stale);
     } else {
       try (Stream<Path> children = Files.list(base)) {
         for (Path p : (Iterable<Path>) children::iterator) {
@@ -94,6 +106,22 @@ public final class FilesystemBucket implements Bucket {
     for (ListEntry e : sorted.values()) {
       if (!visitor.visit(e)) {
         return;
+      }
+    }
+  }
+
+  /**
+   * Temporary files of uploads that died with their process: no listing shows them, so a folder holding nothing
+   * else would stay forever. Past an age no upload takes, recursive listings remove them (best effort: a
+   * read-only bucket is listed all the same).
+   */
+  private void removeStale(java.util.List<Path> stale) {
+    for (Path p : stale) {
+      try {
+        Files.deleteIfExists(p);
+        removeEmptyParents(p);
+      } catch (IOException e) {
+        // best effort
       }
     }
   }
@@ -242,11 +270,41 @@ public final class FilesystemBucket implements Bucket {
   @Override
   public void delete(String key) throws IOException {
     if (key.endsWith("/")) {
-      return; // folders vanish with their last file
+      deleteTemporaryFiles(key); // otherwise folders vanish with their last file
+      return;
     }
     Path p = path(key);
     Files.deleteIfExists(p);
     // Remove folders left empty, so the listing no longer shows them (S3 has no folders to leave behind).
+    for (Path dir = p.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
+      try {
+        Files.deleteIfExists(dir);
+      } catch (DirectoryNotEmptyException e) {
+        break;
+      }
+    }
+  }
+
+  /**
+   * Deleting a folder (the directory-marker delete that ends a block's deletion) also removes the temporary files
+   * of uploads that died inside it: listings never show them, so nothing else would, and the folder would stay.
+   */
+  private void deleteTemporaryFiles(String folderKey) throws IOException {
+    Path dir = folderKey.isEmpty() ? root : path(folderKey.substring(0, folderKey.length() - 1));
+    if (dir.equals(root) || !dir.startsWith(root) || !Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        if (Files.isRegularFile(p) && isTemp(p)) {
+          Files.deleteIfExists(p);
+          removeEmptyParents(p);
+        }
+      }
+    }
+  }
+
+  private void removeEmptyParents(Path p) throws IOException {
     for (Path dir = p.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
       try {
         Files.deleteIfExists(dir);

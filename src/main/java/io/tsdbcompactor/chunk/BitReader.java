@@ -46,6 +46,11 @@ public final class BitReader {
     return (long) pos * 8 - valid;
   }
 
+  /** Bits left unread in the window. */
+  public long bitsLeft() {
+    return (long) (end - pos) * 8 + valid;
+  }
+
   /** Byte offset, relative to the chunk data, of the next unread bit. */
   public long byteOffset() {
     return (bitPosition() >> 3) - base;

@@ -31,8 +31,12 @@ import java.util.List;
  *       {@link MergingSampleIterator}). The merged samples are re-encoded by {@link ChunkCutter}: 120 samples per
  *       chunk. New chunks have ref 0.
  * </ol>
- * Only XOR chunks can be decoded: a group or a deletion that needs another encoding (histograms, Thanos
- * aggregates, unknown) throws {@link UnmergeableChunksException}.
+ * XOR chunks and histogram chunks (encodings 2 and 3) can be decoded. A histogram group is merged by the same
+ * rules and re-encoded as 2.42's compactor does (120 samples per chunk, counter-reset header "unknown"), with
+ * bucket layouts reconciled where 2.42 would crash or write garbage (see {@link #mergeHistogramGroup}); a
+ * deletion re-encodes a histogram chunk keeping its counter-reset header, as 2.42 does. A group mixing
+ * encodings, overlapping gauge-histogram chunks, and a group or deletion that needs another encoding (Thanos
+ * aggregates, unknown) throw {@link UnmergeableChunksException}.
  *
  * <p>Chunks that are decoded are checked: samples in strictly increasing time inside their chunk's
  * [minTime, maxTime], else {@link CorruptDataException}.
@@ -41,7 +45,11 @@ import java.util.List;
  * different chunks of the group have identical minTime and maxTime. Prometheus then orders them by the
  * internal state of two Go heaps (its series-set heap and its chunk heap, shaped by every series merged
  * before); we use the input order (pass chunks block by block, blocks in the order given to the compactor).
- * Chunks with distinct (minTime, maxTime) are ordered exactly as Prometheus orders them.
+ * Chunks with distinct (minTime, maxTime) are ordered exactly as Prometheus orders them. For histograms, also
+ * where 2.42 itself fails: merged samples whose buckets differ from the chunk's (2.42 panics or writes chunks
+ * that decode to other values; we recode or zero-widen, losslessly) and deletions in gauge-histogram chunks
+ * (2.42 errors; we keep the gauge header). Validated: our merge of two real HA-replica blocks equals 2.42's
+ * vertical compaction byte for byte, and Prometheus 2.42 reads our reconciled chunks back sample for sample.
  *
  * <p>Not thread-safe; reuse one instance per thread.
  */
@@ -53,6 +61,8 @@ public final class ChunkMerger {
   private final MergingSampleIterator merging = new MergingSampleIterator();
   private SeriesSampleIterator[] iters = new SeriesSampleIterator[0];
   private final List<ChunkMeta> group = new ArrayList<>();
+  private final HistogramEncoder histogramEncoder = new HistogramEncoder(false);
+  private final Histogram widened = new Histogram();
 
   public ChunkMerger() {}
 
@@ -125,16 +135,18 @@ public final class ChunkMerger {
   private void mergeGroup(String series, List<ChunkMeta> g, long minT, long maxT, List<ChunkMeta> out)
       throws IOException {
     int k = g.size();
+    int enc = g.get(0).chunk.encoding();
+    boolean same = true;
     for (ChunkMeta m : g) {
-      if (m.chunk.encoding() != ChunkEncoding.XOR) {
-        StringBuilder encs = new StringBuilder();
-        for (ChunkMeta x : g) {
-          encs.append(encs.length() == 0 ? "" : ", ").append(ChunkEncoding.name(x.chunk.encoding()))
-              .append(" [").append(x.minTime).append(',').append(x.maxTime).append(']');
-        }
-        throw new UnmergeableChunksException(series, minT, maxT,
-            k + " overlapping chunks can only be merged when all are XOR chunks: " + encs);
-      }
+      same &= m.chunk.encoding() == enc;
+    }
+    if (!same || (enc != ChunkEncoding.XOR && !isHistogram(enc))) {
+      throw new UnmergeableChunksException(series, minT, maxT, k + " overlapping chunks can only be merged when all"
+          + " are XOR chunks, all histogram chunks or all float-histogram chunks: " + describe(g));
+    }
+    if (isHistogram(enc)) {
+      mergeHistogramGroup(series, g, minT, maxT, out);
+      return;
     }
     if (iters.length < k) {
       SeriesSampleIterator[] grown = Arrays.copyOf(iters, k);
@@ -151,8 +163,132 @@ public final class ChunkMerger {
     cutter.cut(merging, out);
   }
 
+  private static boolean isHistogram(int enc) {
+    return enc == ChunkEncoding.HISTOGRAM || enc == ChunkEncoding.FLOAT_HISTOGRAM;
+  }
+
+  private static String describe(List<ChunkMeta> g) {
+    StringBuilder encs = new StringBuilder();
+    for (ChunkMeta x : g) {
+      encs.append(encs.length() == 0 ? "" : ", ").append(ChunkEncoding.name(x.chunk.encoding()))
+          .append(" [").append(x.minTime).append(',').append(x.maxTime).append(']');
+    }
+    return encs.toString();
+  }
+
+  /**
+   * Overlapping histogram chunks of one encoding: merged by timestamp with the same tie rule as floats, then
+   * re-encoded as Prometheus 2.42's compactor does ({@code seriesToChunkEncoder}): a new chunk every 120 samples,
+   * counter-reset header "unknown". Where 2.42 would crash or write a chunk that decodes to other values, we
+   * do what {@link HistogramEncoder#compactorPlan} says: samples with other buckets than the chunk are reconciled
+   * losslessly (the chunk recoded to more buckets and/or the sample given zero counts in the chunk's other
+   * buckets); another schema or zero threshold, or a live sample after a stale marker, cuts a new chunk. Gauge
+   * histogram chunks are refused: 2.42's compactor drops their gauge header, which changes how PromQL reads them.
+   */
+  private void mergeHistogramGroup(String series, List<ChunkMeta> g, long minT, long maxT, List<ChunkMeta> out)
+      throws IOException {
+    int k = g.size();
+    int enc = g.get(0).chunk.encoding();
+    HistogramSource[] src = new HistogramSource[k];
+    for (int i = 0; i < k; i++) {
+      src[i] = new HistogramSource(series, g.get(i));
+      if (src[i].it.counterResetHeader() == HistogramEncoder.GAUGE_TYPE) {
+        throw new UnmergeableChunksException(series, minT, maxT, "overlapping gauge histogram chunks are not"
+            + " merged (Prometheus 2.42's compactor would drop their gauge header): " + describe(g));
+      }
+    }
+    merging.reset(src, k);
+    HistogramEncoder he = histogramEncoder;
+    he.reset(enc == ChunkEncoding.FLOAT_HISTOGRAM);
+    while (merging.next()) {
+      Histogram h = src[merging.source()].it.histogram();
+      long t = merging.timestamp();
+      if (he.numSamples() == ChunkCutter.SAMPLES_PER_CHUNK) {
+        out.add(he.toChunkMeta());
+        he.reset(he.isFloat());
+      }
+      if (he.numSamples() > 0) {
+        switch (he.compactorPlan(h, widened)) {
+          case HistogramEncoder.RECODE:
+            he.recode(h);
+            break;
+          case HistogramEncoder.WIDEN:
+            h = widened;
+            break;
+          case HistogramEncoder.RECODE_AND_WIDEN:
+            h = widened;
+            he.recode(h);
+            break;
+          case HistogramEncoder.NEW_CHUNK:
+            out.add(he.toChunkMeta());
+            he.reset(he.isFloat());
+            break;
+          default:
+            break;
+        }
+      }
+      he.append(t, h);
+    }
+    if (he.numSamples() > 0) {
+      out.add(he.toChunkMeta());
+    }
+  }
+
+  /** One histogram chunk as a checked sample stream: samples strictly increasing, inside the chunk's range. */
+  private static final class HistogramSource implements SampleIterator {
+    final HistogramIterator it = new HistogramIterator();
+    private final String series;
+    private final ChunkMeta m;
+    private boolean any;
+    private long last;
+
+    HistogramSource(String series, ChunkMeta m) {
+      this.series = series;
+      this.m = m;
+      it.reset(series, m.chunk.encoding(), m.chunk.data());
+    }
+
+    @Override
+    public boolean next() throws CorruptDataException {
+      boolean more;
+      try {
+        more = it.next();
+      } catch (CorruptDataException e) {
+        throw new CorruptDataException(name(), e.offset(), e.getMessage(), e);
+      }
+      if (!more) {
+        return false;
+      }
+      long t = it.timestamp();
+      if (t < m.minTime || t > m.maxTime || (any && t <= last)) {
+        throw new CorruptDataException(name(), 0, "histogram sample at " + t + (any ? " after " + last : "")
+            + (t < m.minTime || t > m.maxTime ? " lies outside the chunk's time range" : " is not in increasing order"));
+      }
+      any = true;
+      last = t;
+      return true;
+    }
+
+    private String name() {
+      return "series " + series + " chunk [" + m.minTime + "," + m.maxTime + "] ref 0x" + Long.toHexString(m.ref);
+    }
+
+    @Override
+    public long timestamp() {
+      return it.timestamp();
+    }
+
+    @Override
+    public double value() {
+      return it.value();
+    }
+  }
+
   private ChunkMeta applyDeletions(String series, ChunkMeta m, long[] deleted) throws IOException {
     loaded(series, m);
+    if (isHistogram(m.chunk.encoding())) {
+      return applyHistogramDeletions(series, m, deleted);
+    }
     if (m.chunk.encoding() != ChunkEncoding.XOR) {
       throw new UnmergeableChunksException(series, m.minTime, m.maxTime, "a deletion cuts a "
           + ChunkEncoding.name(m.chunk.encoding()) + " chunk, which cannot be re-encoded here");
@@ -164,6 +300,23 @@ public final class ChunkMerger {
       enc.append(it.timestamp(), it.value());
     }
     return enc.numSamples() == 0 ? null : enc.toChunkMeta();
+  }
+
+  /**
+   * As Prometheus 2.42's {@code populateWithDelChunkSeriesIterator}: the surviving samples re-encoded into one
+   * chunk of the same encoding with the source chunk's counter-reset header. They all share the chunk's layout,
+   * so they append as they are.
+   */
+  private static ChunkMeta applyHistogramDeletions(String series, ChunkMeta m, long[] deleted) throws IOException {
+    HistogramSource src = new HistogramSource(series, m);
+    HistogramEncoder he = new HistogramEncoder(m.chunk.encoding() == ChunkEncoding.FLOAT_HISTOGRAM);
+    he.setCounterResetHeader(src.it.counterResetHeader());
+    while (src.next()) {
+      if (!SeriesSampleIterator.isDeleted(src.timestamp(), deleted)) {
+        he.append(src.timestamp(), src.it.histogram());
+      }
+    }
+    return he.numSamples() == 0 ? null : he.toChunkMeta();
   }
 
   private static boolean touchesDeletion(ChunkMeta m, long[] deleted) {

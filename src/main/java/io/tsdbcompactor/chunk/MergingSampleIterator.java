@@ -107,6 +107,11 @@ public final class MergingSampleIterator implements SampleIterator {
     return t;
   }
 
+  /** Index (into the sources given to {@link #reset}) of the source the current sample came from. */
+  public int source() {
+    return cur;
+  }
+
   @Override
   public double value() {
     return v;

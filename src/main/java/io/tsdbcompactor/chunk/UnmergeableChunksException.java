@@ -3,8 +3,9 @@ package io.tsdbcompactor.chunk;
 import java.io.IOException;
 
 /**
- * Chunks that overlap in time (or are cut by a deletion) but cannot be decoded and re-encoded here: histogram
- * and float-histogram chunks, Thanos aggregate chunks and unknown encodings. The input is not damaged, so this
+ * Chunks that overlap in time (or are cut by a deletion) but cannot be merged here: chunks of different
+ * encodings (float and histogram samples of one series), overlapping gauge-histogram chunks, Thanos aggregate
+ * chunks and unknown encodings. The input is not damaged, so this
  * is not a {@link io.tsdbcompactor.store.CorruptDataException}; a caller can skip or mark the block instead.
  * Names the series, the time range and the encodings involved.
  */

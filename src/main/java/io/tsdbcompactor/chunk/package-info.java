@@ -13,8 +13,14 @@
  *   <li>{@link io.tsdbcompactor.chunk.ChunkMerger}: overlapping chunks of a series decoded, merged and re-cut by
  *       {@link io.tsdbcompactor.chunk.ChunkCutter} (120 samples per chunk, as Prometheus's compactor); chunks
  *       that overlap nothing pass through as the same objects; deletions re-encode only the chunks they touch.
- *   <li>Histogram (2), float-histogram (3) and Thanos aggregate (0xFF) chunks are carried as bytes; they cannot
- *       be merged or cut here ({@link io.tsdbcompactor.chunk.UnmergeableChunksException}).
+ *   <li>{@link io.tsdbcompactor.chunk.HistogramEncoder} / {@link io.tsdbcompactor.chunk.HistogramIterator}: the
+ *       native histogram chunks, integer (encoding 2) and float (3), byte-for-byte as Prometheus 2.42 writes them
+ *       (format in {@code HistogramEncoder}), samples as reusable {@link io.tsdbcompactor.chunk.Histogram}s,
+ *       with the head's append decisions and recoding. Overlapping histogram chunks of one encoding are merged
+ *       by {@code ChunkMerger} as Prometheus 2.42's compactor cuts them (validated byte-for-byte against its
+ *       vertical compaction of real blocks); gauge-histogram overlaps, mixed encodings and Thanos aggregate
+ *       (0xFF) chunks that overlap or meet a deletion are refused
+ *       ({@link io.tsdbcompactor.chunk.UnmergeableChunksException}).
  * </ul>
  */
 package io.tsdbcompactor.chunk;

@@ -252,9 +252,11 @@ public final class BucketToolsCommand implements Runnable {
       }
       if (!r.partial().isEmpty()) {
         out.println();
-        out.println("Partial blocks (no usable meta.json; deleted by cleanup 48h after their last write):");
+        out.println("Partial blocks (no usable meta.json; deleted by cleanup 48h after their last write, unless their"
+            + " meta.json is damaged):");
         for (PartialBlock p : r.partial().values()) {
-          out.println(p.ulid() + "  " + p.reason() + "  last modified " + TIME.format(p.lastModified()));
+          out.println(p.ulid() + "  " + p.reason() + "  last modified " + TIME.format(p.lastModified())
+              + (p.metaUnreadable() ? "  (kept: repair or delete it by hand)" : ""));
         }
       }
       out.flush();

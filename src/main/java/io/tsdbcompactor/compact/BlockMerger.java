@@ -6,8 +6,11 @@ import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMerger;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.HistogramIterator;
+import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.UnmergeableChunksException;
 import io.tsdbcompactor.chunk.XorIterator;
+import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexReader;
@@ -23,6 +26,7 @@ import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -229,6 +233,7 @@ public final class BlockMerger {
     List<ChunkMeta> all = new ArrayList<>();
     List<ChunkMeta> originals = new ArrayList<>();
     XorIterator check = new XorIterator();
+    HistogramIterator checkHistogram = new HistogramIterator();
     while (!heap.isEmpty()) {
       same.clear();
       Source first = heap.poll();
@@ -252,6 +257,14 @@ public final class BlockMerger {
           // The label set is named by the exceptions below; building its string for every series costs.
           merged = acrossBlocks.merge("", all);
         } catch (CorruptDataException e) {
+          Map<String, String> culprits = undecodable(same);
+          if (!culprits.isEmpty()) {
+            // Only the blocks whose own chunks do not decode are at fault; the others stay compactable.
+            StringBuilder why = new StringBuilder("series " + labels + ":");
+            culprits.forEach((u, problem) -> why.append(" block ").append(u).append(": ").append(problem));
+            throw new BadBlockException(new ArrayList<>(culprits.keySet()), BadBlockException.REASON_CORRUPT,
+                why.toString(), e);
+          }
           throw new BadBlockException(ulids(same), BadBlockException.REASON_CORRUPT,
               "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
         } catch (UnmergeableChunksException e) {
@@ -262,7 +275,7 @@ public final class BlockMerger {
       if (!merged.isEmpty()) {
         for (ChunkMeta c : merged) {
           if (!containsSame(originals, c)) {
-            checkEncoded(check, labels, c);
+            checkEncoded(check, checkHistogram, labels, c);
           }
         }
         chunkWriter.write(merged);
@@ -293,12 +306,20 @@ public final class BlockMerger {
    * Decodes a chunk this merge encoded before it is written: its samples must be as many as its header says,
    * strictly increasing, and span exactly its [minTime, maxTime]. A failure is our bug, never the inputs'.
    */
-  private static void checkEncoded(XorIterator it, Labels labels, ChunkMeta c) throws IOException {
-    if (c.chunk.encoding() != ChunkEncoding.XOR) {
-      throw new IOException("series " + labels + ": the merge produced a " + ChunkEncoding.name(c.chunk.encoding())
-          + " chunk; only XOR chunks are re-encoded");
+  private static void checkEncoded(XorIterator xor, HistogramIterator hist, Labels labels, ChunkMeta c)
+      throws IOException {
+    SampleIterator it;
+    int enc = c.chunk.encoding();
+    if (enc == ChunkEncoding.XOR) {
+      xor.reset("re-encoded chunk of " + labels, c.chunk.data());
+      it = xor;
+    } else if (enc == ChunkEncoding.HISTOGRAM || enc == ChunkEncoding.FLOAT_HISTOGRAM) {
+      hist.reset("re-encoded chunk of " + labels, enc, c.chunk.data());
+      it = hist;
+    } else {
+      throw new IOException("series " + labels + ": the merge produced a " + ChunkEncoding.name(enc)
+          + " chunk; only XOR and histogram chunks are re-encoded");
     }
-    it.reset("re-encoded chunk of " + labels, c.chunk.data());
     int n = 0;
     long first = 0;
     long prev = Long.MIN_VALUE;
@@ -316,6 +337,33 @@ public final class BlockMerger {
       throw new IOException("series " + labels + ": re-encoded chunk [" + c.minTime + "," + c.maxTime + "] with "
           + c.chunk.numSamples() + " samples decodes to " + n + " samples over [" + first + "," + prev + "]");
     }
+  }
+
+  /**
+   * On the failure path only: the sources whose own XOR chunks of the current series fail to decode, each with
+   * the first problem, naming its segment file and chunk reference.
+   */
+  private static Map<String, String> undecodable(List<Source> same) {
+    Map<String, String> out = new LinkedHashMap<>();
+    XorIterator it = new XorIterator();
+    for (Source s : same) {
+      for (ChunkMeta c : s.current.chunks()) {
+        if (c.chunk == null || c.chunk.encoding() != ChunkEncoding.XOR) {
+          continue;
+        }
+        String where = s.ulid + "/" + ChunkRef.toString(c.ref);
+        try {
+          it.reset(where, c.chunk.data());
+          while (it.next()) {
+            // decode every sample
+          }
+        } catch (CorruptDataException e) {
+          out.put(s.ulid, e.getMessage());
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   private static List<String> ulids(List<Source> sources) {

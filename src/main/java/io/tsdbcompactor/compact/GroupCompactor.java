@@ -1,7 +1,9 @@
 package io.tsdbcompactor.compact;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -34,10 +38,12 @@ import org.slf4j.LoggerFactory;
  *   <li><b>retire</b> the sources: a deletion mark each (deleted later, after the delete delay).</li>
  * </ol>
  *
- * Failures: a block that fails to read, or whose chunks cannot be merged ({@link BadBlockException}), gets a
- * no-compact mark with the reason, is counted, and the group goes on without it. Any other error (bucket, disk,
- * a new block that fails verification) ends this group's run with the error. No failure path deletes or marks
- * anything for deletion: sources are marked only after their replacement is uploaded.
+ * Failures: a block that fails to read, whose objects contradict its meta.json, whose chunks cannot be merged, or
+ * that makes the new block fail verification (a chunk with a right CRC that does not decode, copied as is)
+ * ({@link BadBlockException}) gets a no-compact mark with the reason, is counted, and the group goes on without
+ * it. Any other error (bucket, disk, a new block that fails verification while its inputs are sound) ends this
+ * group's run with the error. No failure path deletes or marks anything for deletion: sources are marked only
+ * after their replacement is uploaded.
  */
 public final class GroupCompactor {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCompactor.class);
@@ -209,8 +215,18 @@ public final class GroupCompactor {
     try {
       stats = OutputVerifier.verifyAndMeasure(out, meta, options.verification());
     } catch (IOException e) {
-      throw new IOException("group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
-          + " failed verification, not uploaded: " + e.getMessage(), e);
+      String what = "group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
+          + " failed verification, not uploaded: " + e.getMessage();
+      Map<String, String> bad = unsoundInputs(inputs);
+      if (!bad.isEmpty()) {
+        // The merge copies chunks that overlap nothing byte for byte: a chunk whose CRC is right but whose
+        // samples do not decode passes through it and is caught only here. Its block is the one to set aside.
+        StringBuilder why = new StringBuilder();
+        bad.forEach((u, problem) -> why.append("block ").append(u).append(": ").append(problem).append("; "));
+        throw new BadBlockException(new ArrayList<>(bad.keySet()), BadBlockException.REASON_CORRUPT,
+            why + "so " + what, e);
+      }
+      throw new IOException(what, e);
     }
     meta.thanos().seriesMaxSize = stats.seriesMaxSize();
     meta.thanos().chunkMaxSize = stats.chunkMaxSize();
@@ -226,6 +242,23 @@ public final class GroupCompactor {
     return meta;
   }
 
+  /**
+   * The inputs that fail {@link BlockVerifier} themselves (failure path only). A download may hold no tombstones
+   * file (Thanos does not upload it), so a tombstone count differing from meta.json is no fault of the block.
+   */
+  private static Map<String, String> unsoundInputs(List<BlockMerger.Input> inputs) {
+    Map<String, String> bad = new LinkedHashMap<>();
+    for (BlockMerger.Input in : inputs) {
+      for (String problem : BlockVerifier.verify(in.dir())) {
+        if (!problem.contains("numTombstones")) {
+          bad.put(in.meta().ulid, problem);
+          break;
+        }
+      }
+    }
+    return bad;
+  }
+
   private List<BlockMerger.Input> download(List<BlockMeta> plan, Path workDir) throws IOException {
     List<BlockMerger.Input> inputs = new ArrayList<>(plan.size());
     for (BlockMeta m : plan) {
@@ -234,7 +267,7 @@ public final class GroupCompactor {
     int threads = Math.min(options.blocksFetchConcurrency(), plan.size());
     if (threads <= 1) {
       for (BlockMeta m : plan) {
-        bucket.download(m.ulid, workDir.resolve(m.ulid));
+        downloadOne(m, workDir);
       }
       return inputs;
     }
@@ -243,7 +276,7 @@ public final class GroupCompactor {
       List<Future<?>> fs = new ArrayList<>();
       for (BlockMeta m : plan) {
         fs.add(pool.submit(() -> {
-          bucket.download(m.ulid, workDir.resolve(m.ulid));
+          downloadOne(m, workDir);
           return null;
         }));
       }
@@ -262,6 +295,19 @@ public final class GroupCompactor {
       pool.shutdownNow();
     }
     return inputs;
+  }
+
+  /**
+   * A block whose objects contradict its meta.json (truncated, missing, wrong size) is as bad as one that fails
+   * to read: it is named and set aside, so the rest of its group is still compacted.
+   */
+  private void downloadOne(BlockMeta m, Path workDir) throws IOException {
+    try {
+      bucket.download(m.ulid, workDir.resolve(m.ulid));
+    } catch (CorruptDataException e) {
+      throw new BadBlockException(List.of(m.ulid), BadBlockException.REASON_CORRUPT,
+          "block " + m.ulid + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -21,6 +21,7 @@ import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.BlocksCleaner;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -72,6 +73,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CompactionRun {
   private static final Logger LOG = LoggerFactory.getLogger(CompactionRun.class);
+  /** Reason of the no-downsample marks this run writes for blocks that fail to read. */
+  static final String CORRUPTED_BLOCK = "corrupted-block";
 
   private final Bucket bucket;
   private final RunOptions options;
@@ -84,6 +87,10 @@ public final class CompactionRun {
   private final BlockTransfer transfer;
   private final RelabelFilter relabel;
   private final RunReport report = new RunReport();
+  /** Details of the no-compact marks written in this run, for the failure lines. */
+  private final Map<String, String> noCompactDetails = new ConcurrentHashMap<>();
+  /** Blocks the syncs of this run could not use, reported once each. */
+  private final Set<String> reportedUnreadable = ConcurrentHashMap.newKeySet();
   private long now;
 
   public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress) {
@@ -172,6 +179,17 @@ public final class CompactionRun {
     SyncResult s = new BlockSyncer(bucket, options.dataDir(), o).sync();
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.warn("block {} skipped: {}", f.getKey(), f.getValue());
+      // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.
+      if (options.sharding().ownsUngrouped() && reportedUnreadable.add(f.getKey())) {
+        report.fail("block " + f.getKey() + " skipped: " + f.getValue());
+      }
+    }
+    // A meta.json that is there but unreadable is damage, not an upload in progress: it is named, and the block
+    // is left alone (the cleaner does not take it for an aborted upload).
+    for (PartialBlock p : s.partial().values()) {
+      if (p.metaUnreadable() && options.sharding().ownsUngrouped() && reportedUnreadable.add(p.ulid())) {
+        report.fail("block " + p.ulid() + " skipped: " + p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
+      }
     }
     return s;
   }
@@ -274,7 +292,9 @@ public final class CompactionRun {
         report.compactedInputBytes.addAndGet(bytes);
         report.markedNoCompact.addAndGet(r.markedNoCompact().size());
         for (String u : r.markedNoCompact()) {
-          report.fail("compact group " + g.key() + ": block " + u + " is bad and was marked no-compact");
+          String why = noCompactDetails.get(u);
+          report.fail("compact group " + g.key() + ": block " + u + " was marked no-compact"
+              + (why == null ? "" : ": " + why.replace('\n', ' ')));
         }
         if (!r.created().isEmpty()) {
           metrics.groupCompactionDuration(resolution).record(Duration.ofNanos(System.nanoTime() - t0));
@@ -356,8 +376,8 @@ public final class CompactionRun {
 
   private void markNoDownsample(String ulid, String details) {
     try {
-      if (Markers.markNoDownsample(bucket, ulid, "corrupted-block", details)) {
-        metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, "corrupted-block").increment();
+      if (Markers.markNoDownsample(bucket, ulid, CORRUPTED_BLOCK, details)) {
+        metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, CORRUPTED_BLOCK).increment();
         report.markedNoDownsample.incrementAndGet();
       }
     } catch (IOException e) {
@@ -369,7 +389,15 @@ public final class CompactionRun {
   private void applyRetention() throws IOException {
     SyncResult s = sync();
     List<BlockMeta> metas = dedupe(workable(s), s);
-    RetentionPlanner.Plan plan = retention.plan(metas, now, s.noDownsampleMarked());
+    // A no-downsample mark this compactor wrote because the block is corrupt is no operator's wish to let its data
+    // expire un-downsampled: such a block stays protected (held past its retention) until someone repairs it.
+    Set<String> optedOut = new HashSet<>();
+    s.noDownsampleMarks().forEach((u, mark) -> {
+      if (!CORRUPTED_BLOCK.equals(mark.reason())) {
+        optedOut.add(u);
+      }
+    });
+    RetentionPlanner.Plan plan = retention.plan(metas, now, optedOut);
     for (RetentionPlanner.Deletion d : plan.deletions()) {
       try {
         if (Markers.markForDeletion(bucket, d.meta().ulid, d.details(), clock)) {
@@ -530,6 +558,7 @@ public final class CompactionRun {
     @Override
     public void markNoCompact(String ulid, String reason, String details) throws IOException {
       Markers.markNoCompact(bucket, ulid, reason, details, clock);
+      noCompactDetails.put(ulid, reason + ": " + details);
     }
 
     @Override

@@ -206,6 +206,9 @@ public final class PlanSimulator {
     o.compaction.level = level + 1;
     o.compaction.sources = BlockMeta.sortedUnique(new ArrayList<>(sources));
     o.stats.numSamples = samples;
+    // The merge applies tombstones: a compacted block has none. Keeping the input's count would make the
+    // planner pick the same single tombstoned block again, forever.
+    o.stats.numTombstones = 0;
     o.thanos().files = new ArrayList<>(List.of(new BlockMeta.FileEntry("index", size)));
     o.thanos().source = "compactor";
     return o;

@@ -143,7 +143,7 @@ public final class BlockSyncer {
       }
       if (f.deletion != null) {
         deletionMarks.put(ulid, f.deletion);
-        if (now.getEpochSecond() - f.deletion.deletionTime() > visibility.toSeconds()) {
+        if (Duration.between(Instant.ofEpochSecond(f.deletion.deletionTime()), now).compareTo(visibility) > 0) {
           hidden.add(ulid);
           continue;
         }
@@ -275,14 +275,14 @@ public final class BlockSyncer {
       }
     }
     if (metaEntry == null) {
-      f.partialReason = "no meta.json";
+      f.partialReason = PartialBlock.NO_META;
       return f;
     }
     byte[] json;
     try {
       json = readMeta(ulid, metaEntry);
     } catch (ObjectNotFoundException e) {
-      f.partialReason = "meta.json disappeared while syncing"; // being deleted right now
+      f.partialReason = PartialBlock.META_DISAPPEARED; // being deleted right now
       return f;
     }
     String where = ulid + "/" + BlockMeta.FILE_NAME;

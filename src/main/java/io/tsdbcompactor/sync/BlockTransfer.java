@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * and {@code thanos.upload_time} set to now. A reader never sees a meta.json before the files it describes. The
  * local meta.json is not changed; {@code tombstones} and any other file are not uploaded.
  *
- * <p>Download: meta.json, index and chunks are fetched (several at once, through whatever retrying the bucket
+ * <p>Download: meta.json, index, chunks and (if the bucket has one) tombstones are fetched (several at once, through whatever retrying the bucket
  * does), each written to a temporary file and renamed, sizes checked against the listing and against
  * {@code thanos.files}; meta.json is written last, so an interrupted download has no meta.json.
  */
@@ -167,7 +167,9 @@ public final class BlockTransfer {
       String rel = e.key().substring(ulid.length() + 1);
       if (rel.equals(BlockMeta.FILE_NAME)) {
         metaEntry = e;
-      } else if (rel.equals("index") || rel.startsWith("chunks/")) {
+      } else if (rel.equals("index") || rel.startsWith("chunks/") || rel.equals("tombstones")) {
+        // tombstones too: Thanos's block.Download fetches every object of the block, so deletions made in
+        // Prometheus before the block was copied into the bucket are honoured when it is compacted.
         files.add(e);
       }
     }

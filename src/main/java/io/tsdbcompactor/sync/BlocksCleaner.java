@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deletes what is due (Thanos §1.3, §3.2): blocks whose deletion mark is older than {@code --delete-delay}
- * (strictly, in seconds), and partial blocks whose newest object is older than 48 hours. Blocks are deleted in
+ * (strictly, in seconds), and partial blocks (no meta.json) whose newest object is older than 48 hours, or whose
+ * deletion mark is past the delete delay (a delete that was interrupted). Blocks are deleted in
  * Thanos's order (see {@link #deleteBlock}), so a crash half way leaves a partial block that a later pass
  * finishes, never a block that looks whole but is not.
  */
@@ -41,10 +42,12 @@ public final class BlocksCleaner {
 
   /** The blocks {@link #deleteMarkedBlocks} would delete now. */
   public List<String> dueMarkedBlocks(SyncResult sync) {
-    long now = clock.instant().getEpochSecond();
+    Instant now = clock.instant();
     List<String> due = new ArrayList<>();
     for (Map.Entry<String, Marker.DeletionMark> e : sync.deletionMarks().entrySet()) {
-      if (now - e.getValue().deletionTime() > deleteDelay.toSeconds()) {
+      // Thanos compares time.Since(mark) with its sub-second part: with --delete-delay=0s a block marked
+      // earlier in the same second is due, not left for the next run.
+      if (Duration.between(Instant.ofEpochSecond(e.getValue().deletionTime()), now).compareTo(deleteDelay) > 0) {
         due.add(e.getKey());
       }
     }
@@ -67,7 +70,14 @@ public final class BlocksCleaner {
     Instant now = clock.instant();
     List<String> due = new ArrayList<>();
     for (PartialBlock p : sync.partial().values()) {
-      if (sync.deletionMarks().containsKey(p.ulid())) {
+      if (sync.deletionMarks().containsKey(p.ulid()) || p.metaUnreadable()) {
+        continue; // a damaged meta.json is no aborted upload: its block is kept for a person to repair
+      }
+      Instant marked = deletionMarkTime(sync, p.ulid());
+      if (marked != null && Duration.between(marked, now).compareTo(deleteDelay) > 0) {
+        // meta.json goes first when a block is deleted: this is a delete that was interrupted; finish it now
+        // rather than 48 h after its deletion mark (which was past the delete delay when the delete began).
+        due.add(p.ulid());
         continue;
       }
       if (Duration.between(p.lastModified(), now).compareTo(PARTIAL_UPLOAD_THRESHOLD) > 0) {
@@ -75,6 +85,20 @@ public final class BlocksCleaner {
       }
     }
     return due;
+  }
+
+  /** The time of the block's deletion-mark.json object from the sync's listing, null if there is none. */
+  private static Instant deletionMarkTime(SyncResult sync, String ulid) {
+    List<ListEntry> objects = sync.objects() == null ? null : sync.objects().get(ulid);
+    if (objects == null) {
+      return null;
+    }
+    for (ListEntry e : objects) {
+      if (e.key().equals(ulid + "/" + Marker.DELETION_MARK)) {
+        return e.lastModified();
+      }
+    }
+    return null;
   }
 
   /** Deletes partial blocks older than 48 h; returns their ULIDs. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -52,5 +53,40 @@ class FilesystemBucketTest extends BucketContractTest {
   void keysCannotEscapeTheDirectory() {
     assertThrows(IllegalArgumentException.class, () -> bucket.upload("../evil", new byte[] {1}));
     assertThrows(IllegalArgumentException.class, () -> bucket.upload("/abs", new byte[] {1}));
+  }
+
+  /** Uploads killed with the process leave hidden temporary files; deleting the block's folder removes them. */
+  @Test
+  void deletingAFolderRemovesTemporaryFilesOfDeadUploads() throws Exception {
+    bucket.upload("01X/index", random(10, 1));
+    bucket.upload("01Y/index", random(10, 2));
+    Path block = dir.resolve("bkt/01X");
+    Files.createDirectories(block.resolve("chunks"));
+    Files.write(block.resolve("chunks/" + FilesystemBucket.TEMP_PREFIX + "000001-1a2b"), random(10, 3));
+    Files.write(block.resolve(FilesystemBucket.TEMP_PREFIX + "meta.json-3c4d"), random(10, 4));
+    bucket.delete("01X/");
+    assertTrue(Files.exists(block.resolve("index")), "real objects are not touched by a folder delete");
+    bucket.delete("01X/index");
+    bucket.delete("01X/chunks/");
+    bucket.delete("01X/");
+    assertFalse(Files.exists(block), "the block's folder is gone");
+    assertEquals(List.of("01Y/index"), bucket.list("", true).stream().map(ListEntry::key).toList());
+  }
+
+  /** A folder holding only the temporary file of an upload that died 48 h ago is removed by a listing. */
+  @Test
+  void listingRemovesTemporaryFilesOfUploadsDeadFor48Hours() throws Exception {
+    bucket.upload("01Y/index", random(10, 2));
+    Path dead = dir.resolve("bkt/01X/chunks/" + FilesystemBucket.TEMP_PREFIX + "000001-1a2b");
+    Path young = dir.resolve("bkt/01Z/" + FilesystemBucket.TEMP_PREFIX + "index-5e6f");
+    Files.createDirectories(dead.getParent());
+    Files.createDirectories(young.getParent());
+    Files.write(dead, random(10, 3));
+    Files.write(young, random(10, 4));
+    Files.setLastModifiedTime(dead, java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(java.time.Duration.ofHours(49))));
+    assertEquals(List.of("01Y/index"), bucket.list("", true).stream().map(ListEntry::key).toList());
+    assertFalse(Files.exists(dir.resolve("bkt/01X")), "the dead upload's folder is gone");
+    assertTrue(Files.exists(young), "an upload that may still run is left alone");
   }
 }

@@ -192,7 +192,7 @@ class ChunkMergerTest {
   }
 
   @Test
-  void overlappingHistogramChunksAreRefused() {
+  void overlappingXorAndHistogramChunksAreRefused() {
     ChunkMeta x = chunk(0, 1, 2, 3);
     ChunkMeta h = new ChunkMeta(2, 5, 0, new Chunk(ChunkEncoding.HISTOGRAM, new byte[] {0, 1, 2, 3}));
     UnmergeableChunksException e = assertThrows(UnmergeableChunksException.class,
@@ -201,8 +201,12 @@ class ChunkMergerTest {
     assertTrue(e.getMessage().contains("histogram"), e.getMessage());
     assertEquals(1, e.minTime());
     assertEquals(5, e.maxTime());
-    assertThrows(UnmergeableChunksException.class,
+    // Histogram chunks are decoded now: damaged bytes under a deletion are corrupt data; aggregates are refused.
+    assertThrows(CorruptDataException.class,
         () -> new ChunkMerger().mergeSeries("h", List.of(h), new long[] {3, 3}));
+    ChunkMeta a = new ChunkMeta(2, 5, 0, new Chunk(ChunkEncoding.AGGR, new byte[] {0}));
+    assertThrows(UnmergeableChunksException.class,
+        () -> new ChunkMerger().mergeSeries("a", List.of(a), new long[] {3, 3}));
   }
 
   @Test

@@ -131,4 +131,32 @@ class PlanSimulatorTest {
     PlanSimulator whole = new PlanSimulator(CompactorOptions.defaults().ranges(), List.of(), rp, Sharding.NONE, true);
     assertEquals(whole.simulate(input, Set.of(), Set.of(), NOW).compactions().size(), total);
   }
+
+  /** A 2d block with over 5% tombstones per series is planned for one rewrite, not rewritten forever. */
+  @Test
+  void tombstonedBlockIsRewrittenOnce() {
+    Random r = new Random(3);
+    List<BlockMeta> input = new ArrayList<>();
+    long t0 = NOW - 10 * D;
+    for (long[] range : new long[][] {{t0, t0 + 2 * D}, {t0 + 2 * D, t0 + 2 * D + 2 * H}}) {
+      BlockMeta m = new BlockMeta();
+      m.ulid = Ulid.generate(range[1], r).toString();
+      m.minTime = range[0];
+      m.maxTime = range[1];
+      m.compaction.level = 1;
+      m.compaction.sources = List.of(m.ulid);
+      m.stats.numSeries = 100;
+      m.stats.numTombstones = 20;
+      m.thanos().labels = new TreeMap<>(Map.of("cluster", "eu1"));
+      m.thanos().files.add(new BlockMeta.FileEntry("index", 1000));
+      input.add(m);
+    }
+    PlanSimulator sim = new PlanSimulator(CompactorOptions.defaults().ranges(), List.of(),
+        new RetentionPlanner(new RetentionPolicy(Duration.ZERO, Duration.ZERO, Duration.ZERO), true), Sharding.NONE,
+        false);
+    PlanSimulator.Plan plan = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20),
+        () -> sim.simulate(input, Set.of(), Set.of(), NOW), "the simulation must end");
+    assertEquals(1, plan.compactions().size(), plan.compactions().toString());
+    assertEquals(List.of(input.get(0)), plan.compactions().get(0).inputs());
+  }
 }

@@ -139,4 +139,19 @@ class BlockTransferTest {
     mem.delete(ulid + "/meta.json");
     assertThrows(java.nio.file.NoSuchFileException.class, () -> BlockTransfer.download(mem, ulid, tmp.resolve("d2")));
   }
+
+  /** A tombstones object (a Prometheus block copied into the bucket as it was) comes down with the block. */
+  @Test
+  void downloadFetchesTombstonesButNotMarkers() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    MemoryBucket mem = new MemoryBucket();
+    BlockTransfer.upload(mem, TestBlocks.copyWithLabels(ulid, tmp.resolve("up"), Map.of("a", "b")));
+    byte[] tombstones = {0x01, 0x30, (byte) 0xBA, 0x30, 0x01, 0x00, 0x00, 0x00, 0x00}; // any bytes: copied as is
+    mem.upload(ulid + "/tombstones", tombstones);
+    mem.upload(ulid + "/no-compact-mark.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    Path out = tmp.resolve("down");
+    BlockTransfer.download(mem, ulid, out);
+    assertArrayEquals(tombstones, Files.readAllBytes(out.resolve("tombstones")));
+    assertFalse(Files.exists(out.resolve("no-compact-mark.json")));
+  }
 }
