@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *   <li>Aggregated input: AggrChunks are re-aggregated along chunk boundaries; a stray non-empty XOR chunk is
  *       first turned into 5m AggrChunks and an empty one skipped, as Thanos does.
  *   <li>Native histograms: histogram chunks become histogram AggrChunks (XOR count, float-histogram sum and
- *       counter, see {@link HistogramDownsampler}); histogram AggrChunks are re-aggregated. A series' float and
+ *       counter, see {@code HistogramDownsampler}); histogram AggrChunks are re-aggregated. A series' float and
  *       histogram chunks are downsampled in separate runs split at every switch, as Thanos splits them. Only
  *       custom-bucket histograms (schema -53, which Thanos cannot downsample either) are left out, counted in
  *       {@link Result#skippedHistogramChunks()}.

@@ -38,7 +38,7 @@ import java.util.List;
  * <h2>Native histograms</h2>
  * Raw histogram chunks go to their own buffer ({@link #addRawHistograms}, {@link #flushRawHistograms}) and
  * histogram AggrChunks to {@link #downsampleHistogramAggr}; the format and rules are in
- * {@link HistogramDownsampler}. Float and histogram runs of one series are downsampled separately.
+ * {@code HistogramDownsampler}. Float and histogram runs of one series are downsampled separately.
  */
 public final class SeriesDownsampler {
   private static final long STALE_NAN_BITS = 0x7ff0000000000002L;
@@ -245,7 +245,7 @@ public final class SeriesDownsampler {
     return histograms == null ? 0 : histograms.buffered();
   }
 
-  /** Downsamples the buffered raw histograms into histogram AggrChunks ({@link HistogramDownsampler}). */
+  /** Downsamples the buffered raw histograms into histogram AggrChunks ({@code HistogramDownsampler}). */
   public void flushRawHistograms(long resolution, List<ChunkMeta> out) {
     if (histograms != null) {
       histograms.flushRaw(resolution, out);

@@ -377,6 +377,79 @@ class HistogramDownsampleTest {
     }
   }
 
+  /** One series: float chunk, histogram chunk, float chunk; minute samples. */
+  private static void writeMixedBlock(Directory dir) throws Exception {
+    Labels l = Labels.of("__name__", "mixed");
+    List<ChunkMeta> metas = new ArrayList<>();
+    try (io.tsdbcompactor.chunkfile.ChunkSegmentWriter cw = new io.tsdbcompactor.chunkfile.ChunkSegmentWriter(dir);
+        io.tsdbcompactor.index.IndexWriter iw = new io.tsdbcompactor.index.IndexWriter(dir, "index")) {
+      iw.addSymbol("__name__");
+      iw.addSymbol("mixed");
+      io.tsdbcompactor.chunk.XorEncoder x1 = new io.tsdbcompactor.chunk.XorEncoder();
+      for (int i = 0; i <= 10; i++) {
+        x1.append(i * 60_000L, i);
+      }
+      HistogramEncoder h = new HistogramEncoder(false);
+      for (int i = 20; i <= 40; i++) {
+        h.append(i * 60_000L, intHist(i, i, 2L * i));
+      }
+      io.tsdbcompactor.chunk.XorEncoder x2 = new io.tsdbcompactor.chunk.XorEncoder();
+      for (int i = 50; i <= 60; i++) {
+        x2.append(i * 60_000L, i);
+      }
+      for (ChunkMeta m : new ChunkMeta[] {x1.toChunkMeta(), h.toChunkMeta(), x2.toChunkMeta()}) {
+        m.ref = cw.write(m.chunk);
+        metas.add(m);
+      }
+      iw.addSeries(l, metas);
+    }
+    BlockMeta meta = new BlockMeta();
+    meta.ulid = "01HAAAAAAAAAAAAAAAAAAAAAAA";
+    meta.minTime = 0;
+    meta.maxTime = 60 * 60_000L + 1;
+    meta.stats.numSamples = 11 + 21 + 11;
+    meta.stats.numSeries = 1;
+    meta.stats.numChunks = 3;
+    meta.compaction.level = 1;
+    meta.compaction.sources = new ArrayList<>(List.of(meta.ulid));
+    dir.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+  }
+
+  private static List<Boolean> kinds(Directory dir) throws Exception {
+    List<Boolean> out = new ArrayList<>();
+    try (IndexReader index = IndexReader.open(dir, "index"); ChunkSegmentReader chunks = new ChunkSegmentReader(dir)) {
+      SeriesCursor cur = index.series();
+      while (cur.next()) {
+        long prevMax = Long.MIN_VALUE;
+        for (ChunkMeta m : cur.at().chunks()) {
+          assertTrue(m.minTime > prevMax, "chunks in order, not overlapping");
+          prevMax = m.maxTime;
+          out.add(AggrChunk.parse("c", chunks.read(m.ref)).isHistogram());
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void floatAndHistogramRunsOfOneSeriesAreDownsampledSeparately() throws Exception {
+    MemoryDirectory raw = new MemoryDirectory("raw");
+    writeMixedBlock(raw);
+    MemoryDirectory five = new MemoryDirectory("5m");
+    BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES);
+    assertEquals(List.of(), BlockVerifier.verify(five));
+    List<Boolean> k5 = kinds(five);
+    assertEquals(List.of(false, true, false), k5);
+    MemoryDirectory hour = new MemoryDirectory("1h");
+    BlockDownsampler.downsample(five, hour, Resolution.ONE_HOUR);
+    assertEquals(List.of(), BlockVerifier.verify(hour));
+    assertEquals(List.of(false, true, false), kinds(hour));
+    Map<Labels, double[]> got = aggrStats(hour);
+    assertEquals(21, (long) got.get(Labels.of("__name__", "mixed"))[0]);
+    // Counter: 3*20 at the start, rising by 3 a minute to 3*40.
+    assertEquals(120, got.get(Labels.of("__name__", "mixed"))[1]);
+  }
+
   @Test
   void absentHistogramAggregateReadsEmpty() throws Exception {
     Chunk[] subs = {null, null, null, null, null};
