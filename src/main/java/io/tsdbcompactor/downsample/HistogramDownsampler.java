@@ -24,6 +24,8 @@ import java.util.List;
  * histograms, unknown otherwise. Unlike the float counter, no first or last raw sample is stored. Samples of
  * one sub-chunk are written with the union of their layouts (missing buckets as 0), so no sample is ever cut
  * into another chunk; Thanos's appender recodes the same way for these monotonic counters and gauge sums.
+ * Windows of one sub-chunk with different zero thresholds are all widened to the largest (buckets inside it
+ * fold into the zero bucket), since a chunk holds one threshold.
  *
  * <h2>Aggregation</h2>
  * Per output chunk the smallest schema of its input is the working schema; finer histograms are reduced to it.
@@ -61,6 +63,7 @@ final class HistogramDownsampler {
   private int w;
 
   private final Histogram layout = new Histogram();
+  private final Histogram widenZero = new Histogram();
   private final HistogramEncoder encoder = new HistogramEncoder(true);
   private final HistogramIterator iterator = new HistogramIterator();
 
@@ -243,6 +246,22 @@ final class HistogramDownsampler {
 
   /** A float histogram chunk of the first {@code k} window histograms, all widened to their union layout. */
   private Chunk encode(Histogram[] out, int k) {
+    // A chunk has one zero threshold: windows with a smaller one are widened to the largest (their buckets
+    // inside it fold into the zero bucket), as adding an empty histogram with that threshold does.
+    double zt = out[0].zeroThreshold;
+    for (int i = 1; i < k; i++) {
+      zt = Math.max(zt, out[i].zeroThreshold);
+    }
+    for (int i = 0; i < k; i++) {
+      if (out[i].zeroThreshold < zt) {
+        widenZero.clear(true);
+        widenZero.schema = out[i].schema;
+        widenZero.zeroThreshold = zt;
+        int hint = out[i].counterResetHint;
+        math.add(out[i], widenZero);
+        out[i].counterResetHint = hint;
+      }
+    }
     layout.copyFrom(out[0]);
     for (int i = 1; i < k; i++) {
       math.unionLayout(layout, out[i]);

@@ -226,6 +226,22 @@ class HistogramDownsampleTest {
   }
 
   @Test
+  void addingWithALargerZeroThresholdFoldsBucketsIntoTheZeroBucket() {
+    HistogramMath m = new HistogramMath();
+    Histogram a = floatHist(0, 0, 2, 3); // buckets (0.5,1] and (1,2]
+    Histogram wide = new Histogram();
+    wide.clear(true);
+    wide.zeroThreshold = 1;
+    m.add(a, wide);
+    assertEquals(1.0, a.zeroThreshold);
+    assertEquals(2.0, a.floatZeroCount);
+    assertEquals(1, a.posBucketCount);
+    assertEquals(1, firstIndex(a));
+    assertEquals(3.0, a.posCounts[0]);
+    assertEquals(5.0, a.floatCount);
+  }
+
+  @Test
   void mixedSchemasAreReducedToTheSmallest() throws Exception {
     HistogramEncoder a = new HistogramEncoder(true);
     a.append(10_000, floatHist(1, 1, 1, 1));
