@@ -2,6 +2,7 @@ package io.tsdbcompactor.downsample;
 
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
+import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.store.ByteSink;
@@ -178,11 +179,33 @@ public final class AggrChunk {
   }
 
   /**
+   * The samples of a histogram aggregate (sum or counter of a native-histogram AggrChunk). An absent aggregate
+   * gives an iterator with no samples.
+   *
+   * @throws CorruptDataException when the aggregate is not a histogram chunk
+   */
+  public HistogramIterator histogramIterator(AggrType type) throws CorruptDataException {
+    int i = type.ordinal();
+    HistogramIterator it = new HistogramIterator();
+    if (offset[i] < 0) {
+      it.reset(where, ChunkEncoding.FLOAT_HISTOGRAM, new byte[] {0, 0, 0});
+      return it;
+    }
+    if (encoding[i] != ChunkEncoding.HISTOGRAM && encoding[i] != ChunkEncoding.FLOAT_HISTOGRAM) {
+      throw new CorruptDataException(where, offset[i] - 1, "the " + type.label() + " aggregate is a "
+          + ChunkEncoding.name(encoding[i]) + " chunk, not a histogram chunk");
+    }
+    it.reset(where + " (" + type.label() + " aggregate)", encoding[i], data, offset[i], length[i]);
+    return it;
+  }
+
+  /**
    * Checks an AggrChunk as {@code tools block verify} needs: the entries parse; every XOR aggregate decodes;
    * count, sum, min and max (those present) have the same, strictly increasing timestamps, all inside the
    * chunk's [minTime, maxTime]; the counter's timestamps never decrease and, after its first sample (the first
-   * raw value, which may lie before minTime), stay inside the range. Histogram sub-chunks must carry a
-   * histogram encoding (their contents are not decoded); the count is always XOR.
+   * raw value, which may lie before minTime), stay inside the range. Histogram sub-chunks (sum, counter) must
+   * carry a histogram encoding and are decoded under the same timestamp rules (a histogram sum's timestamps
+   * must equal the count's); the count is always XOR.
    *
    * @return the number of windows (Thanos's NumSamples)
    * @throws CorruptDataException naming {@code where} and what is wrong
@@ -203,9 +226,8 @@ public final class AggrChunk {
           throw new CorruptDataException(where, a.offset[i] - 1, "the " + type.label()
               + " aggregate has encoding " + ChunkEncoding.name(enc));
         }
-        continue;
       }
-      SampleIterator it = a.iterator(type);
+      SampleIterator it = enc == ChunkEncoding.XOR ? a.iterator(type) : a.histogramIterator(type);
       int n = 0;
       long prev = Long.MIN_VALUE;
       long[] mine = new long[16];

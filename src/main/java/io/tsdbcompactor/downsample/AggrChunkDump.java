@@ -6,6 +6,8 @@ import io.tsdbcompactor.block.GoFormat;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.Histogram;
+import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.labels.Labels;
@@ -29,8 +31,10 @@ import java.io.IOException;
  * (promtool's number format), timestamps in milliseconds. A window line lists the aggregates present at T in
  * the order count, sum, min, max, counter; absent aggregates are left out. The counter aggregate's first sample
  * and its final sample (the repeated last timestamp) are the raw values Thanos keeps so rate() is exact across
- * chunks; they get their own lines. A native-histogram AggrChunk prints its count per window and
- * {@code histogram_aggregates} in place of the sum and counter (their histogram contents are not decoded).
+ * chunks; they get their own lines. A native-histogram AggrChunk has no min, max or raw counter values: it
+ * prints one line per window, {@code count=N sum=H counter=H T}, each histogram H as Prometheus's
+ * {@code FloatHistogram.String()} prints it, for example
+ * {@code {count:3, sum:4.5, [-1,-0.5):1, [-0.001,0.001]:1, (0.5,1]:1}} ({@link #appendHistogram}).
  * Example, Thanos's test vector V1:
  *
  * <pre>
@@ -52,12 +56,7 @@ public final class AggrChunkDump {
     AggrChunk a = AggrChunk.parse(nameForErrors, chunk);
     String prefix = GoFormat.labelsString(labels) + " ";
     if (a.isHistogram()) {
-      SampleIterator count = a.iterator(AggrType.COUNT);
-      while (count.next()) {
-        out.append(prefix).append("count=");
-        GoFormat.appendFloat(out, count.value());
-        out.append(" histogram_aggregates ").append(count.timestamp()).append('\n');
-      }
+      appendHistogramChunk(out, prefix, a);
       return;
     }
     // A dump is not a hot path: decode each aggregate of the chunk into arrays, then merge by timestamp.
@@ -115,6 +114,112 @@ public final class AggrChunkDump {
     if (len[c] > 1) {
       rawLine(out, prefix, "counter_last=", vs[c][len[c] - 1], ts[c][len[c] - 1]);
     }
+  }
+
+  /** Window lines of a native-histogram AggrChunk; its three aggregates share the window timestamps. */
+  private static void appendHistogramChunk(StringBuilder out, String prefix, AggrChunk a) throws CorruptDataException {
+    SampleIterator count = a.iterator(AggrType.COUNT);
+    HistogramIterator sum = a.histogramIterator(AggrType.SUM);
+    HistogramIterator counter = a.histogramIterator(AggrType.COUNTER);
+    boolean moreSum = sum.next();
+    boolean moreCounter = counter.next();
+    boolean moreCount = count.next();
+    while (moreCount || moreSum || moreCounter) {
+      long t = Long.MAX_VALUE;
+      if (moreCount) {
+        t = count.timestamp();
+      }
+      if (moreSum) {
+        t = Math.min(t, sum.timestamp());
+      }
+      if (moreCounter) {
+        t = Math.min(t, counter.timestamp());
+      }
+      out.append(prefix);
+      String sep = "";
+      if (moreCount && count.timestamp() == t) {
+        out.append("count=");
+        GoFormat.appendFloat(out, count.value());
+        sep = " ";
+        moreCount = count.next();
+      }
+      if (moreSum && sum.timestamp() == t) {
+        out.append(sep).append("sum=");
+        appendHistogram(out, sum.histogram());
+        sep = " ";
+        moreSum = sum.next();
+      }
+      if (moreCounter && counter.timestamp() == t) {
+        out.append(sep).append("counter=");
+        appendHistogram(out, counter.histogram());
+        moreCounter = counter.next();
+      }
+      out.append(' ').append(t).append('\n');
+    }
+  }
+
+  /**
+   * A histogram as Prometheus's {@code FloatHistogram.String()} prints it: {@code {count:C, sum:S, buckets...}},
+   * negative buckets from the most negative as {@code [-upper,-lower):n}, the zero bucket as
+   * {@code [-zt,zt]:n} when it holds anything, positive buckets as {@code (lower,upper]:n}; empty buckets are left
+   * out; numbers in Go's {@code %g}.
+   */
+  static void appendHistogram(StringBuilder out, Histogram h) {
+    out.append("{count:");
+    GoFormat.appendFloat(out, h.isFloat ? h.floatCount : (double) h.count);
+    out.append(", sum:");
+    GoFormat.appendFloat(out, h.sum);
+    int[] idx = indices(h.negSpanOffsets, h.negSpanLengths, h.negSpanCount, h.negBucketCount);
+    for (int k = idx.length - 1; k >= 0; k--) {
+      double c = h.negBucket(k);
+      if (c != 0) {
+        out.append(", [-");
+        GoFormat.appendFloat(out, bound(idx[k], h.schema));
+        out.append(",-");
+        GoFormat.appendFloat(out, bound(idx[k] - 1, h.schema));
+        out.append("):");
+        GoFormat.appendFloat(out, c);
+      }
+    }
+    double zero = h.isFloat ? h.floatZeroCount : (double) h.zeroCount;
+    if (zero != 0) {
+      out.append(", [-");
+      GoFormat.appendFloat(out, h.zeroThreshold);
+      out.append(',');
+      GoFormat.appendFloat(out, h.zeroThreshold);
+      out.append("]:");
+      GoFormat.appendFloat(out, zero);
+    }
+    idx = indices(h.posSpanOffsets, h.posSpanLengths, h.posSpanCount, h.posBucketCount);
+    for (int k = 0; k < idx.length; k++) {
+      double c = h.posBucket(k);
+      if (c != 0) {
+        out.append(", (");
+        GoFormat.appendFloat(out, bound(idx[k] - 1, h.schema));
+        out.append(',');
+        GoFormat.appendFloat(out, bound(idx[k], h.schema));
+        out.append("]:");
+        GoFormat.appendFloat(out, c);
+      }
+    }
+    out.append('}');
+  }
+
+  private static int[] indices(int[] off, int[] len, int spans, int buckets) {
+    int[] idx = new int[buckets];
+    int k = 0;
+    int at = 0;
+    for (int s = 0; s < spans; s++) {
+      at += off[s];
+      for (int j = 0; j < len[s]; j++) {
+        idx[k++] = at++;
+      }
+    }
+    return idx;
+  }
+
+  private static double bound(int idx, int schema) {
+    return Math.pow(2, idx * Math.pow(2, -schema));
   }
 
   private static void rawLine(StringBuilder out, String prefix, String key, double v, long t) {

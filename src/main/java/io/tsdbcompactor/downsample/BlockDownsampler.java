@@ -5,6 +5,7 @@ import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
@@ -38,11 +39,11 @@ import org.slf4j.LoggerFactory;
  *   <li>Raw input: XOR chunks are expanded (stale markers and backward samples dropped) and downsampled.
  *   <li>Aggregated input: AggrChunks are re-aggregated along chunk boundaries; a stray non-empty XOR chunk is
  *       first turned into 5m AggrChunks and an empty one skipped, as Thanos does.
- *   <li>Native histograms: Thanos writes histogram AggrChunks (FloatHistogram sum and counter); this
- *       implementation does not produce them yet. Histogram chunks (and histogram AggrChunks) are left out of
- *       the downsampled block and counted in {@link Result#skippedHistogramChunks()}; the float parts of the
- *       same series are downsampled in runs split at the histogram chunks, as Thanos splits them. No chunk a
- *       Thanos reader cannot decode is ever written.
+ *   <li>Native histograms: histogram chunks become histogram AggrChunks (XOR count, float-histogram sum and
+ *       counter, see {@code HistogramDownsampler}); histogram AggrChunks are re-aggregated. A series' float and
+ *       histogram chunks are downsampled in separate runs split at every switch, as Thanos splits them. Only
+ *       custom-bucket histograms (schema -53, which Thanos cannot downsample either) are left out, counted in
+ *       {@link Result#skippedHistogramChunks()}.
  *   <li>Tombstones of the source are not applied (Thanos reads the index and chunks directly, too).
  * </ul>
  *
@@ -106,6 +107,7 @@ public final class BlockDownsampler {
       List<ChunkMeta> result = new ArrayList<>();
       List<AggrChunk> run = new ArrayList<>();
       XorIterator xor = new XorIterator();
+      HistogramIterator hist = new HistogramIterator();
       SeriesCursor cursor = index.series();
       while (cursor.next()) {
         IndexSeries s = cursor.at();
@@ -114,69 +116,90 @@ public final class BlockDownsampler {
         result.clear();
         if (source.resolution() == Resolution.RAW) {
           series.resetRaw();
+          boolean histogramRun = false;
           for (ChunkMeta m : metas) {
             Chunk c = chunks.read(m.ref);
             String where = chunkName(in, m.ref);
             if (c.encoding() == ChunkEncoding.XOR) {
+              if (histogramRun) {
+                // Thanos flushes on every switch between float and histogram chunks.
+                series.flushRawHistograms(resolution, result);
+                histogramRun = false;
+              }
               xor.reset(where, c.data());
               series.addRaw(xor);
             } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
-              // Thanos flushes on every switch between float and histogram chunks.
-              series.flushRaw(resolution, result);
-              skippedHistograms++;
+              if (!histogramRun) {
+                series.flushRaw(resolution, result);
+                histogramRun = true;
+              }
+              hist.reset(where, c.encoding(), c.data());
+              if (!series.addRawHistograms(hist)) {
+                skippedHistograms++;
+              }
             } else {
               throw new CorruptDataException(where, 0, "a raw block holds a chunk of encoding "
                   + ChunkEncoding.name(c.encoding()) + " in series " + s.labels());
             }
           }
           series.flushRaw(resolution, result);
+          series.flushRawHistograms(resolution, result);
         } else {
           run.clear();
+          boolean histogramRun = false;
           long runMin = 0;
           long runMax = 0;
           for (ChunkMeta m : metas) {
             Chunk c = chunks.read(m.ref);
             String where = chunkName(in, m.ref);
+            List<ChunkMeta> converted = null;
+            boolean histogram;
             if (c.encoding() == ChunkEncoding.AGGR) {
-              AggrChunk a = AggrChunk.parse(where, c);
-              if (a.isHistogram()) {
-                flushAggr(series, run, runMin, runMax, source.resolution(), resolution, result);
-                run.clear();
-                skippedHistograms++;
-                continue;
-              }
-              if (run.isEmpty()) {
-                runMin = m.minTime;
-              }
-              run.add(a);
-              runMax = m.maxTime;
+              histogram = AggrChunk.parse(where, c).isHistogram();
+              converted = List.of(new ChunkMeta(m.minTime, m.maxTime, m.ref, c));
             } else if (c.encoding() == ChunkEncoding.XOR) {
               if (c.numSamples() == 0) {
                 // Thanos issue 5272: downsampled blocks may hold empty XOR chunks; they carry nothing.
                 continue;
               }
-              List<ChunkMeta> converted = new ArrayList<>();
+              histogram = false;
+              converted = new ArrayList<>();
               SeriesDownsampler conv = new SeriesDownsampler();
               xor.reset(where, c.data());
               conv.addRaw(xor);
               conv.flushRaw(Resolution.FIVE_MINUTES, converted);
-              for (ChunkMeta cm : converted) {
-                if (run.isEmpty()) {
-                  runMin = cm.minTime;
-                }
-                run.add(AggrChunk.parse(where, cm.chunk));
-                runMax = cm.maxTime;
-              }
             } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
-              flushAggr(series, run, runMin, runMax, source.resolution(), resolution, result);
-              run.clear();
-              skippedHistograms++;
+              // As a stray XOR chunk: Thanos turns it into 5m AggrChunks first.
+              histogram = true;
+              converted = new ArrayList<>();
+              SeriesDownsampler conv = new SeriesDownsampler();
+              hist.reset(where, c.encoding(), c.data());
+              if (!conv.addRawHistograms(hist)) {
+                skippedHistograms++;
+                continue;
+              }
+              conv.flushRawHistograms(Resolution.FIVE_MINUTES, converted);
             } else {
               throw new CorruptDataException(where, 0, "unexpected chunk encoding " + ChunkEncoding.name(c.encoding())
                   + " in downsampled series " + s.labels());
             }
+            if (converted.isEmpty()) {
+              continue;
+            }
+            if (!run.isEmpty() && histogram != histogramRun) {
+              flushAggr(series, run, histogramRun, runMin, runMax, source.resolution(), resolution, result);
+              run.clear();
+            }
+            histogramRun = histogram;
+            for (ChunkMeta cm : converted) {
+              if (run.isEmpty()) {
+                runMin = cm.minTime;
+              }
+              run.add(AggrChunk.parse(where, cm.chunk));
+              runMax = cm.maxTime;
+            }
           }
-          flushAggr(series, run, runMin, runMax, source.resolution(), resolution, result);
+          flushAggr(series, run, histogramRun, runMin, runMax, source.resolution(), resolution, result);
         }
         if (result.isEmpty()) {
           // As Thanos: a series left without chunks is not written; its symbols stay.
@@ -225,15 +248,20 @@ public final class BlockDownsampler {
     }
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
     if (skippedHistograms > 0) {
-      LOG.warn("block {} -> {} at {}: left out {} native histogram chunks (histogram downsampling is not"
-          + " supported yet)", source.ulid, meta.ulid, Resolution.name(resolution), skippedHistograms);
+      LOG.warn("block {} -> {} at {}: left out {} native histogram chunks with custom buckets (not"
+          + " supported by downsampling)", source.ulid, meta.ulid, Resolution.name(resolution), skippedHistograms);
     }
     return new Result(meta, skippedHistograms);
   }
 
-  private static void flushAggr(SeriesDownsampler series, List<AggrChunk> run, long mint, long maxt, long inRes,
-      long outRes, List<ChunkMeta> result) throws CorruptDataException {
-    if (!run.isEmpty()) {
+  private static void flushAggr(SeriesDownsampler series, List<AggrChunk> run, boolean histograms, long mint,
+      long maxt, long inRes, long outRes, List<ChunkMeta> result) throws CorruptDataException {
+    if (run.isEmpty()) {
+      return;
+    }
+    if (histograms) {
+      series.downsampleHistogramAggr(run, mint, maxt, inRes, outRes, result);
+    } else {
       series.downsampleAggr(run, mint, maxt, inRes, outRes, result);
     }
   }

@@ -2,6 +2,7 @@ package io.tsdbcompactor.downsample;
 
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.XorEncoder;
 import io.tsdbcompactor.store.CorruptDataException;
@@ -33,6 +34,11 @@ import java.util.List;
  * last raw counter values must survive) and re-aggregates each group: counts and sums are summed, mins and
  * maxes reduced, counters run through {@link CounterResetIterator}. An aggregate absent from every input chunk
  * of a group stays absent.
+ *
+ * <h2>Native histograms</h2>
+ * Raw histogram chunks go to their own buffer ({@link #addRawHistograms}, {@link #flushRawHistograms}) and
+ * histogram AggrChunks to {@link #downsampleHistogramAggr}; the format and rules are in
+ * {@code HistogramDownsampler}. Float and histogram runs of one series are downsampled separately.
  */
 public final class SeriesDownsampler {
   private static final long STALE_NAN_BITS = 0x7ff0000000000002L;
@@ -53,6 +59,9 @@ public final class SeriesDownsampler {
   /** Starts a new series (or a new run of float chunks after histogram chunks). */
   public void resetRaw() {
     n = 0;
+    if (histograms != null) {
+      histograms.reset();
+    }
   }
 
   /** Number of raw samples buffered since the last reset. */
@@ -208,6 +217,45 @@ public final class SeriesDownsampler {
     max.append(t, a.max);
     count.append(t, a.count);
     counter.append(t, a.counter);
+  }
+
+  // ------------------------------------------------------------------ native histograms
+
+  private HistogramDownsampler histograms;
+
+  private HistogramDownsampler histograms() {
+    if (histograms == null) {
+      histograms = new HistogramDownsampler();
+    }
+    return histograms;
+  }
+
+  /**
+   * Adds one raw histogram chunk (encoding 2 or 3) to the histogram buffer, which is separate from the float
+   * buffer: callers flush one before feeding the other, as Thanos flushes on every switch of chunk kind. Stale
+   * markers and samples going back in time within the chunk are dropped. Returns false, adding nothing, when
+   * the chunk holds custom-bucket histograms (not supported).
+   */
+  public boolean addRawHistograms(HistogramIterator chunk) throws CorruptDataException {
+    return histograms().addRaw(chunk);
+  }
+
+  /** Number of raw histograms buffered. */
+  public int bufferedHistogramCount() {
+    return histograms == null ? 0 : histograms.buffered();
+  }
+
+  /** Downsamples the buffered raw histograms into histogram AggrChunks ({@code HistogramDownsampler}). */
+  public void flushRawHistograms(long resolution, List<ChunkMeta> out) {
+    if (histograms != null) {
+      histograms.flushRaw(resolution, out);
+    }
+  }
+
+  /** As {@link #downsampleAggr} for a run of histogram AggrChunks ({@link AggrChunk#isHistogram()}). */
+  public void downsampleHistogramAggr(List<AggrChunk> chunks, long mint, long maxt, long inRes, long outRes,
+      List<ChunkMeta> out) throws CorruptDataException {
+    histograms().downsampleAggr(chunks, mint, maxt, inRes, outRes, out);
   }
 
   // ------------------------------------------------------------------ aggregated input
