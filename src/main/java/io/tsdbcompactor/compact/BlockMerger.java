@@ -44,7 +44,9 @@ import java.util.PriorityQueue;
  *       [minTime, maxTime) (such chunks are decoded and re-encoded; the others keep their bytes).</li>
  *   <li>Per series, the chunks of all inputs go through the {@link SeriesChunkMerger}: chunks that overlap
  *       nothing are copied byte for byte, overlaps are merged (chained merge, or penalty deduplication).</li>
- *   <li>Every chunk the merge re-encoded is decoded and checked before it is written.</li>
+ *   <li>Every chunk the merge re-encoded is decoded and checked before it is written, unless the caller turns
+ *       this off because the whole output is fully decoded and verified afterwards
+ *       ({@link #withoutReencodedCheck()}).</li>
  *   <li>Series left without chunks are dropped. If no series is left, no block is written.</li>
  * </ul>
  * Written files: {@code chunks/NNNNNN}, {@code index}, {@code meta.json} (last). No tombstones file: Thanos
@@ -59,14 +61,30 @@ public final class BlockMerger {
 
   private final CompactorOptions.DedupFunc dedup;
   private final long maxSegmentBytes;
+  private final boolean checkReencoded;
 
   public BlockMerger(CompactorOptions.DedupFunc dedup) {
     this(dedup, ChunkSegmentWriter.DEFAULT_MAX_SEGMENT_BYTES);
   }
 
   public BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes) {
+    this(dedup, maxSegmentBytes, true);
+  }
+
+  private BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes, boolean checkReencoded) {
     this.dedup = dedup;
     this.maxSegmentBytes = maxSegmentBytes;
+    this.checkReencoded = checkReencoded;
+  }
+
+  /**
+   * This merger without the decode of each re-encoded chunk before it is written. Only for callers that fully
+   * verify the output afterwards ({@code BlockVerifier} decodes every chunk: sample count, strict order, every
+   * sample inside the chunk's range); that check does not require the first and last samples to be exactly the
+   * chunk's minTime and maxTime, which the check skipped here does.
+   */
+  public BlockMerger withoutReencodedCheck() {
+    return new BlockMerger(dedup, maxSegmentBytes, false);
   }
 
   /**
@@ -273,9 +291,11 @@ public final class BlockMerger {
         }
       }
       if (!merged.isEmpty()) {
-        for (ChunkMeta c : merged) {
-          if (!containsSame(originals, c)) {
-            checkEncoded(check, checkHistogram, labels, c);
+        if (checkReencoded) {
+          for (ChunkMeta c : merged) {
+            if (!containsSame(originals, c)) {
+              checkEncoded(check, checkHistogram, labels, c);
+            }
           }
         }
         chunkWriter.write(merged);

@@ -66,7 +66,10 @@ public final class GroupCompactor {
     this.dataDir = dataDir;
     this.options = options;
     this.metrics = metrics;
-    this.merger = new BlockMerger(options.dedupFunc());
+    BlockMerger m = new BlockMerger(options.dedupFunc());
+    // Full verification decodes every output chunk before upload, so the merge's own decode of the chunks it
+    // re-encoded would be a second one; fast verification does not decode, so the merge keeps its check.
+    this.merger = options.verification() == CompactorOptions.Verification.FULL ? m.withoutReencodedCheck() : m;
   }
 
   /**
