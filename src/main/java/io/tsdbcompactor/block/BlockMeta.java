@@ -129,6 +129,25 @@ public final class BlockMeta {
     return thanos == null ? 0 : thanos.resolution;
   }
 
+  /**
+   * The original blocks this block's data came from ({@code compaction.sources}); a block Prometheus wrote without
+   * any is its own source.
+   */
+  public List<String> sourcesOrSelf() {
+    return compaction.sources.isEmpty() ? List.of(ulid) : compaction.sources;
+  }
+
+  /** The block's size as its meta.json lists it ({@code thanos.files}); 0 when it lists none. */
+  public long sizeBytes() {
+    long s = 0;
+    if (thanos != null) {
+      for (FileEntry f : thanos.files) {
+        s += f.sizeBytes;
+      }
+    }
+    return s;
+  }
+
   /** The thanos section, created empty if the block had none. */
   public Thanos thanos() {
     if (thanos == null) {

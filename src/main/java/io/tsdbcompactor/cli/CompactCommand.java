@@ -114,6 +114,11 @@ public final class CompactCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Print the plan (compactions, downsamplings, retention deletions) and change nothing.")
   boolean dryRun;
 
+  @Option(names = "--report-file", paramLabel = "<path>",
+      description = "Write what the run did (or, with --dry-run, would do) to each block as JSON: one action per "
+          + "block produced, marked or deleted.")
+  java.nio.file.Path reportFile;
+
   @Option(names = "--metrics.pushgateway-url", paramLabel = "<url>",
       defaultValue = "${env:TSDB_COMPACTOR_PUSHGATEWAY_URL:-}",
       description = "Push the metrics to this Pushgateway at the end of the run (PUT <url>/metrics/job/<job>).")

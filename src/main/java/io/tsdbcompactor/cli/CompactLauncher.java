@@ -6,6 +6,7 @@ import io.tsdbcompactor.downsample.DownsampleConfig;
 import io.tsdbcompactor.job.CompactionRun;
 import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.RunProgress;
+import io.tsdbcompactor.job.ReportFile;
 import io.tsdbcompactor.job.RunReport;
 import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.metrics.CompactorMetrics;
@@ -91,8 +92,19 @@ final class CompactLauncher {
         push(c, options, metrics, err);
         return 1;
       }
+      if (c.reportFile != null) {
+        try {
+          ReportFile.write(c.reportFile, r);
+        } catch (IOException e) {
+          r.fail("writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+          if (options.dryRun()) {
+            err.println("compact: writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+            return 1;
+          }
+        }
+      }
       if (options.dryRun()) {
-        Summary.printPlan(out, bucketName, r.plan);
+        Summary.printPlan(out, bucketName, r);
         return 0;
       }
       Summary.printReport(out, bucketName, r);

@@ -52,6 +52,15 @@ public final class GuardedPlanner {
     this.marker = marker;
   }
 
+  /**
+   * The planner a group's compaction loop runs with these options: the run's {@link GroupCompactor} and the dry
+   * run's simulation build it here, so both plan alike.
+   */
+  public static GuardedPlanner forOptions(CompactorOptions options, IndexSizeLookup sizes, NoCompactMarker marker) {
+    return new GuardedPlanner(new Planner(options.ranges()), options.blockMaxIndexSizeBytes(),
+        options.verticalCompactionEnabled(), sizes, marker);
+  }
+
   public static String indexSizeDetails(long limit) {
     return "largeTotalIndexSizeFilter: Total compacted block's index size could exceed: " + limit
         + " with this block. See https://github.com/thanos-io/thanos/issues/1424";

@@ -77,7 +77,7 @@ public final class Planner {
   }
 
   /** The first cluster of overlapping blocks, in input order, including the block the first overlap hits. */
-  static List<BlockMeta> selectOverlapping(List<BlockMeta> byMinTime) {
+  public static List<BlockMeta> selectOverlapping(List<BlockMeta> byMinTime) {
     List<BlockMeta> out = new ArrayList<>();
     if (byMinTime.size() < 2) {
       return out;

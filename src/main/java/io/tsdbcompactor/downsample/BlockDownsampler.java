@@ -72,6 +72,25 @@ public final class BlockDownsampler {
     return downsample(in, out, resolution, Ulid.now()).meta();
   }
 
+  /**
+   * The header of the block downsampling {@code source} to {@code resolution} produces: the source's meta.json
+   * (time range, compaction level and sources inherited) under a new ULID, with the new resolution, source
+   * "compactor" and no files yet. Stats and segment files are the downsampler's to fill in; the dry run plans
+   * with the header alone.
+   */
+  public static BlockMeta outputMeta(BlockMeta source, long resolution, String ulid) {
+    BlockMeta meta = source.copy();
+    meta.ulid = ulid;
+    meta.version = 1;
+    BlockMeta.Thanos th = meta.thanos();
+    th.resolution = resolution;
+    th.source = "compactor";
+    th.segmentFiles = new ArrayList<>();
+    th.files = new ArrayList<>();
+    th.uploadTime = BlockMeta.ZERO_TIME;
+    return meta;
+  }
+
   /** As {@link #downsample(Directory, Directory, long)} with a given ULID (so the caller can name {@code out}). */
   public static Result downsample(Directory in, Directory out, long resolution, Ulid ulid) throws IOException {
     String metaName = in.describe() + "/" + BlockMeta.FILE_NAME;
@@ -224,18 +243,11 @@ public final class BlockDownsampler {
     }
     Tombstones.writeEmpty(out);
 
-    BlockMeta meta = source.copy();
-    meta.ulid = ulid.toString();
-    meta.version = 1;
+    BlockMeta meta = outputMeta(source, resolution, ulid.toString());
     BlockMeta.Thanos th = meta.thanos();
-    th.resolution = resolution;
-    th.source = "compactor";
-    th.segmentFiles = new ArrayList<>();
     for (String f : chunkWriter.segmentFiles()) {
       th.segmentFiles.add(f.substring(f.lastIndexOf('/') + 1));
     }
-    th.files = new ArrayList<>();
-    th.uploadTime = BlockMeta.ZERO_TIME;
     meta.stats.numSeries = numSeries;
     meta.stats.numChunks = numChunks;
     meta.stats.numSamples = numSamples;

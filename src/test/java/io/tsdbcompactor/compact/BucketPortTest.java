@@ -15,7 +15,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class BucketCompactionStoreTest {
+class BucketPortTest {
   @TempDir Path tmp;
 
   @Test
@@ -28,7 +28,7 @@ class BucketCompactionStoreTest {
     Files.write(local.resolve("meta.json"), meta.toJsonBytes());
 
     MemoryBucket bucket = new MemoryBucket();
-    BucketCompactionStore store = new BucketCompactionStore(bucket);
+    BucketPort store = new BucketPort(bucket);
     store.upload(local);
     BlockMeta uploaded = BlockMeta.parse("meta", bucket.getBytes(ulid + "/meta.json"));
     assertEquals(List.of("chunks/000001", "index", "meta.json"),
