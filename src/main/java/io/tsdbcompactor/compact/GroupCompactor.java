@@ -82,55 +82,6 @@ public final class GroupCompactor {
   }
 
   /**
-   * Compacts the groups, {@code --compact.concurrency} at a time; groups of a single block are skipped. Every
-   * group runs even if another fails; the first failure is thrown at the end with the others suppressed.
-   *
-   * @param noCompact ULIDs already marked no-compact in the bucket; marks added here are added to it
-   */
-  public List<Result> compactAll(List<Group> groups, Set<String> noCompact) throws IOException {
-    Set<String> excluded = ConcurrentHashMap.newKeySet();
-    excluded.addAll(noCompact);
-    ExecutorService pool = Executors.newFixedThreadPool(options.concurrency(), r -> {
-      Thread t = new Thread(r, "compact-group");
-      t.setDaemon(true);
-      return t;
-    });
-    List<Result> results = new ArrayList<>();
-    IOException failure = null;
-    try {
-      List<Future<Result>> futures = new ArrayList<>();
-      for (Group g : groups) {
-        if (g.metas().size() > 1) {
-          futures.add(pool.submit(() -> compact(g, excluded)));
-        }
-      }
-      for (Future<Result> f : futures) {
-        try {
-          results.add(f.get());
-        } catch (ExecutionException e) {
-          IOException io = e.getCause() instanceof IOException ? (IOException) e.getCause()
-              : new IOException(e.getCause().getMessage(), e.getCause());
-          if (failure == null) {
-            failure = io;
-          } else {
-            failure.addSuppressed(io);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while compacting groups", e);
-        }
-      }
-    } finally {
-      pool.shutdownNow();
-      noCompact.addAll(excluded);
-    }
-    if (failure != null) {
-      throw failure;
-    }
-    return results;
-  }
-
-  /**
    * Runs one group until the planner has nothing left to do. The group's metas are updated as blocks are
    * replaced; {@code excluded} (no-compact ULIDs) grows with the marks this run adds.
    */

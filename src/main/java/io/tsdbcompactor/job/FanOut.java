@@ -15,19 +15,19 @@ import java.util.concurrent.Future;
  * block), so one bad group or block never stops the others. An exception escaping a task is a bug: every task
  * still runs, then the first such exception is thrown with the others suppressed.
  */
-final class FanOut {
+public final class FanOut {
   /** One item's work. */
-  interface Task<T> {
+  public interface Task<T> {
     void run(T item);
   }
 
   private final String threadName;
 
-  FanOut(String threadName) {
+  public FanOut(String threadName) {
     this.threadName = threadName;
   }
 
-  <T> void run(List<T> items, int concurrency, Task<T> task) {
+  public <T> void run(List<T> items, int concurrency, Task<T> task) {
     if (concurrency <= 1 || items.size() <= 1) {
       RuntimeException failure = null;
       for (T item : items) {
