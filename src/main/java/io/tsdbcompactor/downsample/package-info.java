@@ -10,9 +10,9 @@
  *   <li>{@link io.tsdbcompactor.downsample.CounterResetIterator} and
  *       {@link io.tsdbcompactor.downsample.AverageIterator}: reading aggregates back as PromQL needs them.
  *   <li>{@link io.tsdbcompactor.downsample.BlockDownsampler}: a whole block, streamed series by series.
- *   <li>{@link io.tsdbcompactor.downsample.DownsampleSelector}, {@link io.tsdbcompactor.downsample.DownsamplePass}
- *       and {@link io.tsdbcompactor.downsample.DownsampleConfig}: which blocks, how many at once, and which
- *       retention settings are refused.
+ *   <li>{@link io.tsdbcompactor.downsample.DownsampleSelector} and
+ *       {@link io.tsdbcompactor.downsample.DownsampleConfig}: which blocks, and which retention settings are
+ *       refused.
  *   <li>{@link io.tsdbcompactor.downsample.AggrChunkDump}: the text format of {@code tools block dump} for
  *       downsampled blocks.
  * </ul>
