@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * omitted when empty), {@code version} (must be 1), then {@code thanos} when present: version (omitted when
  * 0), labels (always; null when absent), downsample {resolution}, source, segment_files, files [{rel_path,
  * size_bytes, hash}], rewrites, index_stats {series_max_size, chunk_max_size}, extensions, upload_time.
- * See {@code shared/docs/thanos-compactor.md} §2.
+ * See {@code docs/thanos-compactor.md} §2.
  *
  * <p>Fields this class does not know survive a read-write round trip: they are kept per object and written
  * after the known keys of that object. A Prometheus-only meta (no thanos section) is written as Prometheus

@@ -37,7 +37,7 @@ import java.util.PriorityQueue;
  * number of inputs, the longest series and the output's postings (kept by the index writer), never with the
  * number of samples or the size of the chunk files.
  *
- * <p>What reaches the output, as Prometheus's compactor (tsdb/compact.go, fact sheet §4.8) decides:
+ * <p>What reaches the output, as Prometheus's compactor (tsdb/compact.go, docs/thanos-compactor.md §4.8) decides:
  * <ul>
  *   <li>Symbols: the union of the inputs' symbol tables.</li>
  *   <li>Per input, a series' chunks lose their tombstoned samples and any samples outside that block's

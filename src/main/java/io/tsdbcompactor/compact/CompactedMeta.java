@@ -7,7 +7,7 @@ import java.util.TreeMap;
 
 /**
  * The meta.json of a compacted block, as Thanos's {@code Group.compact} and Prometheus's
- * {@code CompactBlockMetas} build it (fact sheet §2.4): new ULID, min/max over the parents, level = highest parent
+ * {@code CompactBlockMetas} build it (docs/thanos-compactor.md §2.4): new ULID, min/max over the parents, level = highest parent
  * level + 1, sources = sorted union of the parents' sources, parents in plan order, version 1; thanos section
  * from scratch with the group's labels, resolution and extensions, source "compactor", the segment files.
  * {@code files} and {@code upload_time} are filled in at upload; index_stats by the verifier.

@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Compacts groups until their planner has nothing left, as Thanos's {@code Group.compact} loop does (fact sheet
+ * Compacts groups until their planner has nothing left, as Thanos's {@code Group.compact} loop does (docs/thanos-compactor.md
  * §4.5), one step after another:
  *
  * <ol>

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The {@link Planner} behind Thanos's two planner wrappers (pkg/compact/planner.go, fact sheet §4.4):
+ * The {@link Planner} behind Thanos's two planner wrappers (pkg/compact/planner.go, docs/thanos-compactor.md §4.4):
  *
  * <ul>
  *   <li>{@code largeTotalIndexSizeFilter} (always on): summing the planned blocks' index sizes, as soon as the

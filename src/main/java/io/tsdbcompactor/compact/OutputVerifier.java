@@ -16,7 +16,7 @@ import java.util.List;
 /**
  * Checks a block written by {@link BlockMerger} before it is uploaded ({@link BlockVerifier}: every file, CRC,
  * order, range, decodable chunk and meta.json stat), and computes the {@code index_stats} Thanos records
- * (GatherIndexHealthStats, fact sheet §2.6).
+ * (GatherIndexHealthStats, docs/thanos-compactor.md §2.6).
  */
 public final class OutputVerifier {
   private OutputVerifier() {}
@@ -104,7 +104,7 @@ public final class OutputVerifier {
   /**
    * {@code series_max_size}: the largest {@code (ref - previous ref) * 16} over series in postings order;
    * {@code chunk_max_size}: the largest distance between consecutive chunk records of a series in one segment,
-   * skipping the last two chunks of each series as Thanos does (quirk §10.5).
+   * skipping the last two chunks of each series as Thanos does (docs/thanos-compactor.md §2.6).
    */
   public static IndexStats indexStats(Directory dir) throws IOException {
     try (IndexReader index = IndexReader.open(dir, "index")) {

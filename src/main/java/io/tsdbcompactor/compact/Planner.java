@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * Thanos's default planner ({@code tsdbBasedPlanner}, pkg/compact/planner.go), over metas only: which blocks of
- * one group to compact next. See {@code shared/docs/thanos-compactor.md} §4.3.
+ * one group to compact next. See {@code docs/thanos-compactor.md} §4.3.
  *
  * <ol>
  *   <li>Overlapping blocks (among those not excluded) are planned first, any number of them.</li>

@@ -1,5 +1,5 @@
 /**
- * Group compaction, as {@code thanos compact} does it (shared/docs/thanos-compactor.md §4), and faster.
+ * Group compaction, as {@code thanos compact} does it (docs/thanos-compactor.md §4), and faster.
  *
  * <p>The flow of one group, top to bottom:
  * <ol>

@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the downsampled copy of one block, as Thanos's {@code downsample.Downsample} does (fact sheet §5.3,
+ * Writes the downsampled copy of one block, as Thanos's {@code downsample.Downsample} does (docs/thanos-compactor.md §5.3,
  * meta.json §2.5).
  *
  * <p>Series are streamed in index order: for each, its chunks are loaded, downsampled by

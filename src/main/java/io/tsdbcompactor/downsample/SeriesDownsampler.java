@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Downsamples one series at a time, as Thanos does ({@code DownsampleRaw}, {@code downsampleAggr}; fact sheet
+ * Downsamples one series at a time, as Thanos does ({@code DownsampleRaw}, {@code downsampleAggr}; docs/thanos-compactor.md
  * §5.4-5.6). One instance is reused for every series of a block: its sample buffers grow to the largest series
  * and are never reallocated per series or per sample. Not thread-safe.
  *

@@ -18,7 +18,7 @@
  * </ul>
  *
  * Reference: Thanos {@code pkg/compact/downsample} and {@code cmd/thanos/downsample.go}, summarised with test
- * vectors in {@code shared/docs/thanos-compactor.md} §5 and §8. Known differences: native histograms are downsampled
+ * vectors in {@code docs/thanos-compactor.md} §5 and §8. Known differences: native histograms are downsampled
  * into Thanos's histogram AggrChunks ({@code HistogramDownsampler}) except
  * custom-bucket ones (schema -53), which are left out (Thanos panics on them); a histogram sum aggregate absent
  * from all inputs of a 5m → 1h group stays absent (Thanos returns an empty chunk meta there); a stray raw XOR chunk inside a 5m block

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the state of a bucket: every block's meta.json and markers, the partial blocks, and the blocks that are
  * too fresh or already on their way out (Thanos's {@code MetaFetcher} with the compactor's filters, §1.3, §3.3,
- * §3.4 of the Thanos fact sheet).
+ * §3.4 of docs/thanos-compactor.md).
  *
  * <p>One recursive listing finds every block folder, its objects, their sizes and times, and which markers
  * exist; this costs a LIST per 1000 objects instead of a request per block and marker. Then, concurrently,

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Moves whole blocks between a bucket and local directories, in the order that keeps readers safe.
  *
- * <p>Upload (Thanos {@code block.Upload}, §3.1): the folder must be named by a ULID equal to meta.json's, the
+ * <p>Upload (Thanos {@code block.Upload}, docs/thanos-compactor.md §3.1): the folder must be named by a ULID equal to meta.json's, the
  * block must have external labels; then {@code chunks/*} (in name order, several at once), {@code index}, and
  * {@code meta.json} last, re-encoded with {@code thanos.files} (sizes, sorted by path; SHA256 hashes if asked)
  * and {@code thanos.upload_time} set to now. A reader never sees a meta.json before the files it describes. The
