@@ -52,18 +52,6 @@ public final class BucketToolsCommand implements Runnable {
     new CommandLine(this).usage(System.out);
   }
 
-  /** picocli converter for Thanos-style durations ("48h", "30m", "1h30m", "0s"). */
-  public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      try {
-        return GoDuration.parse(value);
-      } catch (ConfigException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 48h, 30m or 1h30m");
-      }
-    }
-  }
-
   /** Runs a sync with progress on a terminal. */
   static SyncResult sync(Bucket bucket, Path dataDir, BlockSyncer.Options options) throws IOException {
     BlockSyncer.Progress p = ConsoleProgress.forTerminal();
@@ -492,11 +480,11 @@ public final class BucketToolsCommand implements Runnable {
   @Command(name = "cleanup", mixinStandardHelpOptions = true,
       description = "Cleans up all blocks marked for deletion (past --delete-delay) and partial blocks older than 48h.")
   static final class Cleanup extends SyncingCommand {
-    @Option(names = "--delete-delay", defaultValue = "48h", converter = DurationConverter.class, paramLabel = "<duration>",
+    @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDurationConverter.class, paramLabel = "<duration>",
         description = "Time before a block marked for deletion is deleted from bucket (default ${DEFAULT-VALUE}).")
     Duration deleteDelay;
 
-    @Option(names = "--consistency-delay", defaultValue = "30m", converter = DurationConverter.class, paramLabel = "<duration>",
+    @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDurationConverter.class, paramLabel = "<duration>",
         description = "Minimum age of fresh (non-compacted) blocks before they are being processed (default ${DEFAULT-VALUE}).")
     Duration consistencyDelay;
 

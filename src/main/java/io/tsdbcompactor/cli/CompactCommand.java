@@ -2,7 +2,6 @@ package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.Sharding;
-import io.tsdbcompactor.model.PromDuration;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,27 +46,27 @@ public final class CompactCommand implements Callable<Integer> {
       + "/metrics, /-/healthy and /-/ready on --http-address.")
   boolean wait;
 
-  @Option(names = "--wait-interval", defaultValue = "5m", converter = PromDuration.Converter.class,
+  @Option(names = "--wait-interval", defaultValue = "5m", converter = PromDurationConverter.class,
       description = "Time between runs with --wait (start to start). Default: ${DEFAULT-VALUE}.")
   Duration waitInterval;
 
-  @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDuration.Converter.class,
+  @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDurationConverter.class,
       description = "Minimum age of fresh (non-compactor) blocks before they are processed. Default: ${DEFAULT-VALUE}.")
   Duration consistencyDelay;
 
-  @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDuration.Converter.class,
+  @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDurationConverter.class,
       description = "Time from a block's deletion mark to its deletion; 0 deletes at the next cleanup. Default: ${DEFAULT-VALUE}.")
   Duration deleteDelay;
 
-  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long raw blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retentionRaw;
 
-  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long 5m blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retention5m;
 
-  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long 1h blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retention1h;
 

@@ -3,6 +3,7 @@ package io.tsdbcompactor.compact;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.index.IndexStats;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.IOException;
@@ -17,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -173,7 +173,7 @@ public final class GroupCompactor {
     }
     long t2 = System.nanoTime();
     long c2 = cpu.getCurrentThreadCpuTime();
-    OutputVerifier.IndexStats stats;
+    IndexStats stats;
     try {
       stats = OutputVerifier.verifyAndMeasure(out, meta, options.verification());
     } catch (IOException e) {

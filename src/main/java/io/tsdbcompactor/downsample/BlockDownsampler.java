@@ -11,6 +11,7 @@ import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexStats;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.IndexWriter;
 import io.tsdbcompactor.index.SeriesCursor;
@@ -251,12 +252,12 @@ public final class BlockDownsampler {
     meta.stats.numSeries = numSeries;
     meta.stats.numChunks = numChunks;
     meta.stats.numSamples = numSamples;
-    long[] sizes = indexStats(out);
-    if (sizes[0] > 0) {
-      th.seriesMaxSize = sizes[0];
+    IndexStats sizes = IndexStats.measure(out);
+    if (sizes.seriesMaxSize() > 0) {
+      th.seriesMaxSize = sizes.seriesMaxSize();
     }
-    if (sizes[1] > 0) {
-      th.chunkMaxSize = sizes[1];
+    if (sizes.chunkMaxSize() > 0) {
+      th.chunkMaxSize = sizes.chunkMaxSize();
     }
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
     if (skippedHistograms > 0) {
@@ -292,36 +293,6 @@ public final class BlockDownsampler {
   private static String chunkName(Directory dir, long ref) {
     return dir.describe() + "/" + ChunkRef.segmentFileName(ChunkRef.segmentIndex(ref)) + " ref "
         + ChunkRef.toString(ref);
-  }
-
-  /**
-   * Thanos's {@code GatherIndexHealthStats} sizes over the written index: the largest gap between successive
-   * series references (x16) and the largest gap between successive chunk references of one series in one
-   * segment, skipping each series' last two chunks as Thanos does. -1 when nothing was measured.
-   */
-  static long[] indexStats(Directory dir) throws IOException {
-    long seriesMax = -1;
-    long chunkMax = -1;
-    try (IndexReader index = IndexReader.open(dir, "index")) {
-      SeriesCursor cursor = index.series();
-      long prevRef = -1;
-      while (cursor.next()) {
-        IndexSeries s = cursor.at();
-        if (prevRef >= 0) {
-          seriesMax = Math.max(seriesMax, (s.ref() - prevRef) * 16);
-        }
-        prevRef = s.ref();
-        List<ChunkMeta> c = s.chunks();
-        for (int i = 0; i < c.size() - 2; i++) {
-          long a = c.get(i).ref;
-          long b = c.get(i + 1).ref;
-          if (ChunkRef.segmentIndex(a) == ChunkRef.segmentIndex(b)) {
-            chunkMax = Math.max(chunkMax, ChunkRef.offset(b) - ChunkRef.offset(a));
-          }
-        }
-      }
-    }
-    return new long[] {seriesMax, chunkMax};
   }
 
   private static void removeOutput(Directory out) {

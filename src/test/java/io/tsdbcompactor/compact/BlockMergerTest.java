@@ -76,7 +76,7 @@ class BlockMergerTest {
     assertEquals(meta.stats.numSamples, meta.stats.numFloatSamples);
     assertEquals(expected.lines().count(), meta.stats.numSamples, "one dump line per sample");
     OutputVerifier.verify(new FsDirectory(db.resolve(meta.ulid)));
-    OutputVerifier.IndexStats st = OutputVerifier.indexStats(new FsDirectory(db.resolve(meta.ulid)));
+    io.tsdbcompactor.index.IndexStats st = io.tsdbcompactor.index.IndexStats.measure(new FsDirectory(db.resolve(meta.ulid)));
     assertTrue(st.seriesMaxSize() > 0);
     // What promtool reads back equals what meta.json says.
     BlockMeta written = BlockMeta.parse("meta", Files.readAllBytes(db.resolve(meta.ulid).resolve("meta.json")));
@@ -89,7 +89,7 @@ class BlockMergerTest {
     Path db = tmp.resolve("db");
     BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
     FsDirectory out = new FsDirectory(db.resolve(meta.ulid));
-    OutputVerifier.IndexStats separate = OutputVerifier.indexStats(out);
+    io.tsdbcompactor.index.IndexStats separate = io.tsdbcompactor.index.IndexStats.measure(out);
     assertTrue(separate.seriesMaxSize() > 0);
     for (CompactorOptions.Verification v : CompactorOptions.Verification.values()) {
       OutputVerifier.verify(out, meta, v);
