@@ -7,6 +7,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -341,11 +342,11 @@ public final class BucketToolsCommand implements Runnable {
             } catch (IOException e) {
               problems.add("block " + m.ulid + ": download failed: " + e.getMessage());
             } finally {
-              deleteTree(dir);
+              FileTree.delete(dir);
             }
           }
         } finally {
-          deleteTree(tmp);
+          FileTree.delete(tmp);
         }
       }
       for (String p : problems) {
@@ -517,16 +518,6 @@ public final class BucketToolsCommand implements Runnable {
     }
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 
   /** Left-aligned columns. */
   static final class Table {

@@ -5,7 +5,9 @@ import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.index.IndexStats;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.sync.Marker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -49,8 +51,6 @@ import org.slf4j.LoggerFactory;
 public final class GroupCompactor {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCompactor.class);
   public static final String DELETION_DETAILS = "source of compacted block";
-  public static final String DELETION_MARK = "deletion-mark.json";
-  public static final String NO_COMPACT_MARK = "no-compact-mark.json";
 
   private final CompactionBucket bucket;
   private final Path dataDir;
@@ -94,7 +94,7 @@ public final class GroupCompactor {
     List<String> marked = new ArrayList<>();
     GuardedPlanner planner = GuardedPlanner.forOptions(options, bucket::indexSize, (ulid, reason, details) -> {
           bucket.markNoCompact(ulid, reason, details);
-          metrics.blockMarked(NO_COMPACT_MARK, reason);
+          metrics.blockMarked(Marker.NO_COMPACT_MARK, reason);
           marked.add(ulid);
           LOG.warn("group {}: block {} marked no-compact ({}): {}", group.key(), ulid, reason, details);
         });
@@ -110,7 +110,7 @@ public final class GroupCompactor {
               + " and vertical compaction is off");
         }
         warnSharedSources(group, plan);
-        deleteTree(workDir);
+        FileTree.delete(workDir);
         try {
           BlockMeta out = compactOnce(group, plan, workDir);
           if (out == null) {
@@ -119,7 +119,7 @@ public final class GroupCompactor {
           }
           for (BlockMeta m : plan) {
             bucket.markForDeletion(m.ulid, DELETION_DETAILS);
-            metrics.blockMarked(DELETION_MARK, "");
+            metrics.blockMarked(Marker.DELETION_MARK, "");
             retired.add(m.ulid);
           }
           group.removeAll(ulids(plan));
@@ -136,14 +136,14 @@ public final class GroupCompactor {
           for (String ulid : e.ulids()) {
             if (excluded.add(ulid)) {
               bucket.markNoCompact(ulid, e.reason(), e.getMessage());
-              metrics.blockMarked(NO_COMPACT_MARK, e.reason());
+              metrics.blockMarked(Marker.NO_COMPACT_MARK, e.reason());
               marked.add(ulid);
             }
           }
           LOG.error("group {}: blocks {} left out of compaction ({}): {}", group.key(), e.ulids(), e.reason(),
               e.getMessage());
         } finally {
-          deleteTree(workDir);
+          FileTree.delete(workDir);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -185,7 +185,7 @@ public final class GroupCompactor {
         // samples do not decode passes through it and is caught only here. Its block is the one to set aside.
         StringBuilder why = new StringBuilder();
         bad.forEach((u, problem) -> why.append("block ").append(u).append(": ").append(problem).append("; "));
-        throw new BadBlockException(new ArrayList<>(bad.keySet()), BadBlockException.REASON_CORRUPT,
+        throw new BadBlockException(new ArrayList<>(bad.keySet()), Marker.REASON_CORRUPTED_BLOCK,
             why + "so " + what, e);
       }
       throw new IOException(what, e);
@@ -267,7 +267,7 @@ public final class GroupCompactor {
     try {
       bucket.download(m.ulid, workDir.resolve(m.ulid));
     } catch (CorruptDataException e) {
-      throw new BadBlockException(List.of(m.ulid), BadBlockException.REASON_CORRUPT,
+      throw new BadBlockException(List.of(m.ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + m.ulid + ": " + e.getMessage(), e);
     }
   }
@@ -281,7 +281,7 @@ public final class GroupCompactor {
     for (BlockMeta m : plan) {
       if (m.stats.numSamples == 0) {
         bucket.markForDeletion(m.ulid, DELETION_DETAILS);
-        metrics.blockMarked(DELETION_MARK, "");
+        metrics.blockMarked(Marker.DELETION_MARK, "");
         retired.add(m.ulid);
       }
       gone.add(m.ulid);
@@ -310,16 +310,4 @@ public final class GroupCompactor {
     return out;
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-        Files.delete(p);
-      }
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
-  }
 }

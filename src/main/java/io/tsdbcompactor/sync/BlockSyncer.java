@@ -8,6 +8,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -356,7 +357,7 @@ public final class BlockSyncer {
 
   private void dropCache(String ulid) throws IOException {
     if (cacheDir != null) {
-      deleteTree(cacheDir.resolve(ulid));
+      FileTree.delete(cacheDir.resolve(ulid));
     }
   }
 
@@ -367,20 +368,10 @@ public final class BlockSyncer {
     try (Stream<Path> dirs = Files.list(cacheDir)) {
       for (Path d : (Iterable<Path>) dirs::iterator) {
         if (!present.contains(d.getFileName().toString())) {
-          deleteTree(d);
+          FileTree.delete(d);
         }
       }
     }
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

@@ -1,12 +1,5 @@
 package io.tsdbcompactor.compact;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
@@ -17,6 +10,7 @@ import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tombstones.Interval;
 import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.IOException;
@@ -29,6 +23,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BlockMergerTest {
   @TempDir Path tmp;
@@ -213,7 +213,7 @@ class BlockMergerTest {
     BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
         .merge(in, new FsDirectory(out), new BlockMerger.Output(Ulid.now().toString(), Map.of(), 0, null)));
     assertEquals(List.of(in.get(1).meta().ulid), e.ulids());
-    assertEquals(BadBlockException.REASON_CORRUPT, e.reason());
+    assertEquals(Marker.REASON_CORRUPTED_BLOCK, e.reason());
     assertTrue(e.getMessage().contains(in.get(1).meta().ulid), e.getMessage());
     assertFalse(Files.exists(out.resolve("meta.json")));
   }

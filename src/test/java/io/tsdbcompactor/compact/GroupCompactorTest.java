@@ -1,12 +1,8 @@
 package io.tsdbcompactor.compact;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.sync.Marker;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -22,6 +18,10 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Group compaction end to end on promtool-made 2h blocks: several groups (one of them two replicas that overlap),
@@ -249,7 +249,7 @@ class GroupCompactorTest {
 
     @Override
     public synchronized void blockMarked(String marker, String reason) {
-      if (marker.equals(GroupCompactor.NO_COMPACT_MARK)) {
+      if (marker.equals(Marker.NO_COMPACT_MARK)) {
         noCompact++;
       } else {
         deletion++;
