@@ -132,6 +132,13 @@ final class CompactLauncher {
         long start = System.currentTimeMillis();
         try {
           RunReport r = new CompactionRun(bucket, options, metrics, Clock.systemUTC(), new LogProgress()).run();
+          if (c.reportFile != null) {
+            try {
+              ReportFile.write(c.reportFile, r); // the latest run's actions
+            } catch (IOException e) {
+              r.fail("writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+            }
+          }
           for (String f : r.failures) {
             LOG.atWarn().addKeyValue("failure", f).log("run finished with a failure");
           }

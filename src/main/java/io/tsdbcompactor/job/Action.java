@@ -1,6 +1,5 @@
 package io.tsdbcompactor.job;
 
-import io.tsdbcompactor.block.BlockMeta;
 import java.util.List;
 
 /**
@@ -41,12 +40,6 @@ public record Action(String step, String group, long resolution, long minTime, l
 
   public Action {
     sources = List.copyOf(sources);
-  }
-
-  /** An action on a block described by its meta.json; {@code planned} blocks get a null ULID. */
-  public static Action of(String step, BlockMeta m, boolean planned, String reason) {
-    return new Action(step, m.externalLabels().toString(), m.resolution(), m.minTime, m.maxTime, m.sourcesOrSelf(),
-        planned ? null : m.ulid, reason, m.sizeBytes());
   }
 
   /** What a dry run and the run it predicts agree on: everything but ULIDs, group text, sizes and wording. */

@@ -39,7 +39,7 @@ final class CleanUpStep implements Step {
         continue; // marked blocks without meta.json are partial: handled below
       }
       if (ctx.owns(m)) {
-        marked.add(Action.of(Action.DELETE, m, state.isPlanned(ulid), REASON_MARKED));
+        marked.add(ctx.action(Action.DELETE, m, state.isPlanned(ulid), REASON_MARKED));
         due.add(ulid);
       }
     }

@@ -75,7 +75,7 @@ final class CompactStep implements Step {
       }, (ulid, reason, details) -> {
         if (noCompact.putIfAbsent(ulid, new String[] {reason, details}) == null) {
           BlockMeta m = plannedHere.containsKey(ulid) ? plannedHere.get(ulid) : state.allMetas().get(ulid);
-          actions.add(Action.of(Action.NO_COMPACT, m, isPlanned(state, plannedHere, ulid), reason + ": " + details));
+          actions.add(ctx.action(Action.NO_COMPACT, m, isPlanned(state, plannedHere, ulid), reason + ": " + details));
         }
       });
       while (true) {
@@ -88,10 +88,10 @@ final class CompactStep implements Step {
             g.resolution(), sim.extensions()), inputs);
         plannedHere.put(out.ulid, out);
         outputs.add(out);
-        actions.add(Action.of(Action.COMPACT, out, true, "compaction of " + inputs.size() + " blocks"));
+        actions.add(ctx.action(Action.COMPACT, out, true, "compaction of " + inputs.size() + " blocks"));
         List<String> gone = new ArrayList<>();
         for (BlockMeta in : inputs) {
-          actions.add(Action.of(Action.RETIRE, in, isPlanned(state, plannedHere, in.ulid), GroupCompactor.DELETION_DETAILS));
+          actions.add(ctx.action(Action.RETIRE, in, isPlanned(state, plannedHere, in.ulid), GroupCompactor.DELETION_DETAILS));
           retired.add(in.ulid);
           gone.add(in.ulid);
         }
@@ -166,14 +166,14 @@ final class CompactStep implements Step {
     long bytes = 0;
     for (BlockMeta m : r.created()) {
       BlockMeta uploaded = port.meta(m.ulid);
-      ctx.report.record(Action.of(Action.COMPACT, uploaded != null ? uploaded : m, false,
+      ctx.report.record(ctx.action(Action.COMPACT, uploaded != null ? uploaded : m, false,
           "compaction of " + m.compaction.parents.size() + " blocks"));
     }
     for (String u : r.markedForDeletion()) {
       BlockMeta in = port.meta(u);
       bytes += in == null ? 0 : in.sizeBytes();
       if (in != null) {
-        ctx.report.record(Action.of(Action.RETIRE, in, false, GroupCompactor.DELETION_DETAILS));
+        ctx.report.record(ctx.action(Action.RETIRE, in, false, GroupCompactor.DELETION_DETAILS));
       }
     }
     ctx.report.compactions.addAndGet(r.created().size());
@@ -184,7 +184,7 @@ final class CompactStep implements Step {
       String why = ctx.noCompactDetails.get(u);
       BlockMeta m = port.meta(u);
       if (m != null) {
-        ctx.report.record(Action.of(Action.NO_COMPACT, m, false, why == null ? "" : why));
+        ctx.report.record(ctx.action(Action.NO_COMPACT, m, false, why == null ? "" : why));
       }
       ctx.report.fail("compact group " + r.groupKey() + ": block " + u + " was marked no-compact"
           + (why == null ? "" : ": " + why.replace('\n', ' ')));

@@ -71,7 +71,7 @@ final class DownsampleStep implements Step {
       BlockMeta out = BlockDownsampler.outputMeta(c.input(), to, ctx.plannedUlid());
       out.thanos().files = new ArrayList<>(c.input().thanos().files);
       outputs.add(out);
-      actions.add(Action.of(Action.DOWNSAMPLE, out, true, reason(c)));
+      actions.add(ctx.action(Action.DOWNSAMPLE, out, true, reason(c)));
     }
     return new Planned() {
       @Override
@@ -112,7 +112,7 @@ final class DownsampleStep implements Step {
       if (c.forRetention()) {
         ctx.report.downsampledForRetention.incrementAndGet();
       }
-      ctx.report.record(Action.of(Action.DOWNSAMPLE, out, false, reason(c)));
+      ctx.report.record(ctx.action(Action.DOWNSAMPLE, out, false, reason(c)));
       LOG.atInfo().addKeyValue("block", in.ulid).addKeyValue("new", out.ulid)
           .addKeyValue("resolution", to).log("downsampled block");
       ctx.progress.downsampled(in.ulid, to, in.sizeBytes());
@@ -166,7 +166,7 @@ final class DownsampleStep implements Step {
       if (Markers.markNoDownsample(ctx.bucket, in.ulid, Marker.REASON_CORRUPTED_BLOCK, details, ctx.clock)) {
         ctx.metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, Marker.REASON_CORRUPTED_BLOCK).increment();
         ctx.report.markedNoDownsample.incrementAndGet();
-        ctx.report.record(Action.of(Action.NO_DOWNSAMPLE, in, false, Marker.REASON_CORRUPTED_BLOCK + ": " + details));
+        ctx.report.record(ctx.action(Action.NO_DOWNSAMPLE, in, false, Marker.REASON_CORRUPTED_BLOCK + ": " + details));
       }
     } catch (IOException e) {
       ctx.report.fail("marking block " + in.ulid + " no-downsample failed: " + RunContext.oneLine(e));

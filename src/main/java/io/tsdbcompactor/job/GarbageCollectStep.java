@@ -34,7 +34,7 @@ final class GarbageCollectStep implements Step {
     List<BlockMeta> duplicates = ctx.duplicates(state);
     List<Action> actions = new ArrayList<>();
     for (BlockMeta m : duplicates) {
-      actions.add(Action.of(Action.GARBAGE_COLLECT, m, state.isPlanned(m.ulid),
+      actions.add(ctx.action(Action.GARBAGE_COLLECT, m, state.isPlanned(m.ulid),
           "all its sources are in a bigger block of its group"));
     }
     return new Planned() {

@@ -34,11 +34,11 @@ final class RetentionStep implements Step {
     RetentionPlanner.Plan plan = ctx.retention.plan(ctx.workable(state), ctx.now, state.downsamplingOptOuts());
     List<Action> deletions = new ArrayList<>();
     for (RetentionPlanner.Deletion d : plan.deletions()) {
-      deletions.add(Action.of(Action.RETENTION, d.meta(), state.isPlanned(d.meta().ulid), d.details()));
+      deletions.add(ctx.action(Action.RETENTION, d.meta(), state.isPlanned(d.meta().ulid), d.details()));
     }
     List<Action> holds = new ArrayList<>();
     for (RetentionPlanner.Hold h : plan.holds()) {
-      holds.add(Action.of(Action.RETENTION_HOLD, h.meta(), state.isPlanned(h.meta().ulid), h.reason()));
+      holds.add(ctx.action(Action.RETENTION_HOLD, h.meta(), state.isPlanned(h.meta().ulid), h.reason()));
     }
     return new Planned() {
       @Override

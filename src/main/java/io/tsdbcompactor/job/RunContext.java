@@ -87,6 +87,13 @@ final class RunContext {
     return options.sharding().owns(m.externalLabels().without(options.replicaLabels().toArray(new String[0])));
   }
 
+  /** An action on a block; its group is the block's external labels without the replica labels. */
+  Action action(String step, BlockMeta m, boolean planned, String reason) {
+    String group = m.externalLabels().without(options.replicaLabels().toArray(new String[0])).toString();
+    return new Action(step, group, m.resolution(), m.minTime, m.maxTime, m.sourcesOrSelf(), planned ? null : m.ulid,
+        reason, m.sizeBytes());
+  }
+
   String groupKey(BlockMeta m) {
     return Group.key(m.externalLabels().without(options.replicaLabels().toArray(new String[0])), m.resolution());
   }
