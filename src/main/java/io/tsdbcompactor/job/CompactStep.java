@@ -146,7 +146,7 @@ final class CompactStep implements Step {
     });
     GroupCompactor compactor = new GroupCompactor(port, ctx.options.dataDir(), ctx.compactorOptions,
         new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock);
-    ctx.fanOut.run(groups, ctx.options.compactConcurrency(), g -> {
+    ctx.fanOut.runUnchecked(groups, ctx.options.compactConcurrency(), g -> {
       long t0 = System.nanoTime();
       try {
         GroupCompactor.Result r = compactor.compact(g, excluded);

@@ -5,6 +5,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.sync.BlockSyncer;
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
@@ -59,7 +60,7 @@ public final class CompactionRun {
 
   public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress) {
     this.options = options;
-    this.ctx = new RunContext(bucket, options, metrics, clock, progress, report, new FanOut("compact-worker"));
+    this.ctx = new RunContext(bucket, options, metrics, clock, progress, report, new FanOut("compact-worker", FanOut.OnFailure.FINISH_ALL));
   }
 
   /** The steps of one run, in order. */

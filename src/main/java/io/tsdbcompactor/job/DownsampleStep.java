@@ -86,7 +86,7 @@ final class DownsampleStep implements Step {
 
       @Override
       public void execute() {
-        ctx.fanOut.run(choices, ctx.options.downsampleConcurrency(), DownsampleStep.this::downsample);
+        ctx.fanOut.runUnchecked(choices, ctx.options.downsampleConcurrency(), DownsampleStep.this::downsample);
       }
     };
   }

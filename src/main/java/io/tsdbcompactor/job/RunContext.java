@@ -9,6 +9,7 @@ import io.tsdbcompactor.compact.Grouper;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import io.tsdbcompactor.sync.BlockTransfer;
+import io.tsdbcompactor.sync.FanOut;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;

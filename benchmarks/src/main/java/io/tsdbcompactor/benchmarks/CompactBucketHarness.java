@@ -8,9 +8,9 @@ import io.tsdbcompactor.compact.CompactorOptions;
 import io.tsdbcompactor.compact.Group;
 import io.tsdbcompactor.compact.GroupCompactor;
 import io.tsdbcompactor.compact.Grouper;
-import io.tsdbcompactor.job.FanOut;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.sync.SyncResult;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -101,7 +101,7 @@ public final class CompactBucketHarness {
       List<String> failures = Collections.synchronizedList(new ArrayList<>());
 
       long start = System.nanoTime();
-      new FanOut("compact-group").run(groups, opts.concurrency(), g -> {
+      new FanOut("compact-group", FanOut.OnFailure.FINISH_ALL).runUnchecked(groups, opts.concurrency(), g -> {
         try {
           results.add(compactor.compact(g, excluded));
         } catch (Exception e) {
