@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,9 +33,19 @@ public final class FilesystemBucket implements Bucket {
   static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(48);
 
   private final Path root;
+  /**
+   * Judges the age of temporary files. Their times are the operating system's, so outside tests this is the
+   * system clock; a test that sets file times passes the clock they are relative to.
+   */
+  private final Clock clock;
 
   public FilesystemBucket(Path root) throws IOException {
+    this(root, Clock.systemUTC());
+  }
+
+  public FilesystemBucket(Path root, Clock clock) throws IOException {
     this.root = root.toAbsolutePath().normalize();
+    this.clock = clock;
     Files.createDirectories(this.root);
   }
 
@@ -69,7 +80,7 @@ public final class FilesystemBucket implements Bucket {
           if (isTemp(p)) {
             BasicFileAttributes t = readAttributes(p);
             if (t != null && t.isRegularFile()
-                && t.lastModifiedTime().toInstant().isBefore(java.time.Instant.now().minus(STALE_TEMP_AGE))) {
+                && t.lastModifiedTime().toInstant().isBefore(clock.instant().minus(STALE_TEMP_AGE))) {
               stale.add(p);
             }
             continue;

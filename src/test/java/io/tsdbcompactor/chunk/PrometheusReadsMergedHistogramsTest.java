@@ -1,5 +1,6 @@
 package io.tsdbcompactor.chunk;
 
+import io.tsdbcompactor.block.TestUlids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,7 +50,7 @@ class PrometheusReadsMergedHistogramsTest {
           HistogramChunkMergerTest.series(floats, 5000, 20, 10, 3, 0, 1),
           HistogramChunkMergerTest.series(floats, 5010, 20, 10, 2, -1, 4)));
     }
-    Ulid ulid = Ulid.now();
+    Ulid ulid = TestUlids.next();
     Path blockDir = tmp.resolve("data").resolve(ulid.toString());
     Files.createDirectories(blockDir);
     FsDirectory dir = new FsDirectory(blockDir);

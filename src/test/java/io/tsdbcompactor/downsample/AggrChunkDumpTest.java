@@ -1,5 +1,6 @@
 package io.tsdbcompactor.downsample;
 
+import io.tsdbcompactor.block.TestUlids;
 import static io.tsdbcompactor.downsample.TestSeries.aggr;
 import static io.tsdbcompactor.downsample.TestSeries.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,7 +78,7 @@ class AggrChunkDumpTest {
     MemoryDirectory raw = new MemoryDirectory("raw");
     BlockDownsamplerTest.writeRawBlock(raw, series, Resolution.RAW);
     MemoryDirectory out = new MemoryDirectory("out");
-    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES);
+    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
     StringBuilder sb = new StringBuilder();
     try (BlockReader r = BlockReader.open(out)) {
       assertEquals(m.ulid, r.meta().ulid);
