@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -34,8 +35,8 @@ public final class FilesystemBucket implements Bucket {
 
   private final Path root;
   /**
-   * Judges the age of temporary files. Their times are the operating system's, so outside tests this is the
-   * system clock; a test that sets file times passes the clock they are relative to.
+   * Dates the objects (their files' modification times, as an S3 server dates objects by its clock) and judges the
+   * age of temporary files. A test passes the clock its run uses, so partial-upload and deletion-mark ages follow it.
    */
   private final Clock clock;
 
@@ -217,6 +218,7 @@ public final class FilesystemBucket implements Bucket {
     boolean done = false;
     try {
       Files.copy(file, tmp);
+      Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
       }
@@ -248,6 +250,7 @@ public final class FilesystemBucket implements Bucket {
       if (length >= 0 && copied != length) {
         throw new BucketException("upload of " + key + ": stream ended after " + copied + " of " + length + " bytes", true);
       }
+      Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
       }

@@ -1,12 +1,12 @@
 package io.tsdbcompactor.cli;
 
-import io.tsdbcompactor.block.TestUlids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockReader;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.downsample.BlockDownsampler;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.block.Ulid;

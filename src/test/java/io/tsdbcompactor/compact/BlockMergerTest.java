@@ -1,6 +1,5 @@
 package io.tsdbcompactor.compact;
 
-import io.tsdbcompactor.block.TestUlids;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkMeta;

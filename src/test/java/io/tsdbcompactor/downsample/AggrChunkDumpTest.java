@@ -1,6 +1,5 @@
 package io.tsdbcompactor.downsample;
 
-import io.tsdbcompactor.block.TestUlids;
 import static io.tsdbcompactor.downsample.TestSeries.aggr;
 import static io.tsdbcompactor.downsample.TestSeries.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockReader;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.labels.Labels;

@@ -1,12 +1,12 @@
 package io.tsdbcompactor.downsample;
 
-import io.tsdbcompactor.block.TestUlids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
