@@ -96,6 +96,7 @@ final class CompactLauncher {
       }
       if (options.dryRun()) {
         Summary.printPlan(out, bucketName, r.plan);
+        env.listener().runEnded(true);
         return 0;
       }
       Summary.printReport(out, bucketName, r);
@@ -119,7 +120,8 @@ final class CompactLauncher {
     Clock clock = env.clock();
     try (MetricsServer server = MetricsServer.start(c.httpAddress, metrics::scrape)) {
       server.setReady(true);
-      LOG.atInfo().addKeyValue("address", server.address().getHostString() + ":" + server.port()).log("serving /metrics, /-/healthy and /-/ready");
+      LOG.atInfo().addKeyValue("address", server.address().getHostString() + ":" + server.port())
+          .log("serving /metrics, /-/healthy and /-/ready");
       env.listener().serving(server.address());
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
