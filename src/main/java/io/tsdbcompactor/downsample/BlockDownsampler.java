@@ -66,14 +66,6 @@ public final class BlockDownsampler {
   private BlockDownsampler() {}
 
   /**
-   * Downsamples the block in {@code in} to {@code resolution} into the empty directory {@code out} under a new
-   * ULID and returns the written meta. On failure the files written to {@code out} are removed.
-   */
-  public static BlockMeta downsample(Directory in, Directory out, long resolution) throws IOException {
-    return downsample(in, out, resolution, Ulid.now()).meta();
-  }
-
-  /**
    * The header of the block downsampling {@code source} to {@code resolution} produces: the source's meta.json
    * (time range, compaction level and sources inherited) under a new ULID, with the new resolution, source
    * "compactor" and no files yet. Stats and segment files are the downsampler's to fill in; the dry run plans
@@ -92,7 +84,11 @@ public final class BlockDownsampler {
     return meta;
   }
 
-  /** As {@link #downsample(Directory, Directory, long)} with a given ULID (so the caller can name {@code out}). */
+  /**
+   * Downsamples the block in {@code in} to {@code resolution} into the empty directory {@code out} as block
+   * {@code ulid} (the caller names {@code out} after it) and returns what was written. On failure the files
+   * written to {@code out} are removed.
+   */
   public static Result downsample(Directory in, Directory out, long resolution, Ulid ulid) throws IOException {
     String metaName = in.describe() + "/" + BlockMeta.FILE_NAME;
     BlockMeta source = BlockMeta.parse(metaName, in.readAll(BlockMeta.FILE_NAME));
