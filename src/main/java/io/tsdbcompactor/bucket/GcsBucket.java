@@ -72,7 +72,11 @@ public final class GcsBucket implements Bucket {
   }
 
   static Storage storage(GcsConfig c, Map<String, String> env) throws IOException {
-    StorageOptions.Builder b = c.useGrpc ? StorageOptions.grpc() : StorageOptions.http();
+    // gRPC without DirectPath and without exporting client metrics to Cloud Monitoring: the libraries those need
+    // are left out of our jar (see pom.xml).
+    StorageOptions.Builder b = c.useGrpc
+        ? StorageOptions.grpc().setAttemptDirectPath(false).setEnableGrpcClientMetrics(false)
+        : StorageOptions.http();
     String emulator = env.getOrDefault("STORAGE_EMULATOR_HOST", "");
     if (!emulator.isEmpty()) {
       b.setHost(emulator.contains("://") ? emulator : "http://" + emulator)

@@ -132,4 +132,15 @@ class CloudRetryTest {
       assertTrue(e.getMessage().contains("bucket scripted") && e.getMessage().contains("HTTP 403"), e.getMessage());
     }
   }
+
+  @Test
+  void gcsGrpcClientIsBuiltWithTheLibrariesWeShip() throws Exception {
+    GcsConfig c = new GcsConfig();
+    c.bucket = "scripted";
+    c.useGrpc = true;
+    // Channels connect lazily: building the client loads its classes without sending a request.
+    try (GcsBucket b = new GcsBucket(c, GcsBucket.storage(c, Map.of("STORAGE_EMULATOR_HOST", url())))) {
+      assertEquals("scripted", b.name());
+    }
+  }
 }
