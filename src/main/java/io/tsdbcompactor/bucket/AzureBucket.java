@@ -87,6 +87,9 @@ public final class AzureBucket implements Bucket {
     config.validate();
     this.config = config;
     this.where = "container " + config.container + " of storage account " + config.storageAccount;
+    if (!config.msiResource.isEmpty()) {
+      LOG.warn("The field msi_resource has been deprecated and should no longer be set"); // as Thanos says it
+    }
     this.container = client(config);
     if (config.storageCreateContainer) {
       createContainerIfMissing();
