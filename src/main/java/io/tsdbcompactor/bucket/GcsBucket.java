@@ -72,6 +72,11 @@ public final class GcsBucket implements Bucket {
   }
 
   static Storage storage(GcsConfig c, Map<String, String> env) throws IOException {
+    return options(c, env).build().getService();
+  }
+
+  /** The client settings for this configuration; {@code env} supplies {@code STORAGE_EMULATOR_HOST}. */
+  static StorageOptions.Builder options(GcsConfig c, Map<String, String> env) throws IOException {
     // gRPC without DirectPath and without exporting client metrics to Cloud Monitoring: the libraries those need
     // are left out of our jar (see pom.xml).
     StorageOptions.Builder b = c.useGrpc
@@ -105,7 +110,7 @@ public final class GcsBucket implements Bucket {
       }
       b.setTransportOptions(t.build());
     }
-    return b.build().getService();
+    return b;
   }
 
   @SuppressWarnings("deprecation") // fromStream takes every kind of key file, as Go's CredentialsFromJSON does
