@@ -10,6 +10,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.job.SampleBlocks;
+import io.tsdbcompactor.job.TickingClock;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.SyncResult;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AzureCompactEndToEndTest {
   private static final long H = 3_600_000L;
   private static final long D = 24 * H;
+  private static final long NOW = java.time.Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
 
   private record Result(int code, String out, String err) {}
 
@@ -45,7 +47,8 @@ class AzureCompactEndToEndTest {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(args);
+      // Each run on its own clock from the same instant, so both buckets see the same times.
+      int code = Main.run(CliEnvironment.SYSTEM.withClock(new TickingClock(NOW)), args);
       return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
@@ -89,7 +92,7 @@ class AzureCompactEndToEndTest {
   void compactOnAzureLeavesWhatFilesystemLeaves(@TempDir Path tmp) throws Exception {
     Assumptions.assumeTrue(AzuriteServer.executable() != null, "azurite is not installed (npm install -g azurite)");
     SampleBlocks gen = new SampleBlocks(new SampleBlocks.Spec(100, 2 * D, 5 * 60_000L, 1, Map.of("cluster", "az"), 0, 12));
-    long now = System.currentTimeMillis() / H * H; // the CLI runs on the system clock
+    long now = NOW;
     Path staging = tmp.resolve("staging");
     List<BlockMeta> input = gen.write(staging, now);
 
