@@ -30,6 +30,7 @@ public final class Planner {
     this.ranges = ranges.clone();
   }
 
+  /** A copy of the ranges the planner was built with. */
   public long[] ranges() {
     return ranges.clone();
   }
