@@ -88,15 +88,25 @@ public final class ObjstoreConfig {
   }
 
   /**
-   * Opens the bucket, wrapped in a {@link RetryingBucket}. S3 requests are already retried by the SDK
-   * ({@code max_retries}), so the outer layer there only resumes broken streams and rides out longer outages.
+   * Opens the bucket. An S3 bucket retries each request itself ({@code max_retries}, see {@link S3Bucket}) and is
+   * probed first, so an unreachable or misconfigured one fails here within seconds, naming endpoint and cause. A
+   * filesystem bucket is wrapped in a {@link RetryingBucket} with the default policy.
    */
   public Bucket open() throws IOException {
-    return open(type == Type.S3
-        ? new RetryPolicy(3, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), RetryPolicy.THREAD_SLEEP)
-        : RetryPolicy.defaults());
+    if (type == Type.S3) {
+      S3Bucket s3Bucket = new S3Bucket(s3);
+      try {
+        s3Bucket.probe();
+      } catch (IOException | RuntimeException e) {
+        s3Bucket.close();
+        throw e;
+      }
+      return prefix.isEmpty() ? s3Bucket : new PrefixedBucket(s3Bucket, prefix);
+    }
+    return open(RetryPolicy.defaults());
   }
 
+  /** Opens the bucket wrapped in a {@link RetryingBucket} with this policy, without a probe. */
   public Bucket open(RetryPolicy retries) throws IOException {
     Bucket raw = switch (type) {
       case S3 -> new S3Bucket(s3);
