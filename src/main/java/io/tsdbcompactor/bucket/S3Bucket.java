@@ -386,7 +386,11 @@ public final class S3Bucket implements Bucket {
   public void probe() throws IOException {
     for (int attempt = 1; ; attempt++) {
       try {
-        s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).maxKeys(1).build());
+        if (config.listObjectsVersion.equals("v1")) {
+          s3.listObjects(ListObjectsRequest.builder().bucket(bucket).maxKeys(1).build());
+        } else {
+          s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).maxKeys(1).build());
+        }
         return;
       } catch (SdkException e) {
         IOException x = translate("list", null, e);

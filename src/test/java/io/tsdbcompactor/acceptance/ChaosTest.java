@@ -165,7 +165,8 @@ class ChaosTest {
         List<String> kills = new ArrayList<>();
         Map<String, Long> retries = new TreeMap<>();
         for (int k = 0; k < KILLS; k++) {
-          long after = 100 + seeded.nextInt(1500);
+          // A whole run here is about 2000 requests; a run after a kill has less left to do.
+          long after = 40 + seeded.nextInt(360);
           Run r = run(faulty, data, work.resolve("kill" + k + ".log"), proxy, after);
           addRetries(r.output(), retries);
           kills.add(r.exit() == -1 ? "killed after " + after + " requests" : "finished (exit " + r.exit() + ")");
@@ -184,6 +185,7 @@ class ChaosTest {
             + "the same run without faults: %d ms%n", steady.requests(), steady.faults(), steady.millis(),
             steadyRetries, calm.millis());
         System.out.printf("ChaosTest: kills: %s%n", kills);
+        assertTrue(kills.stream().filter(k -> k.startsWith("killed")).count() >= 3, "runs were killed: " + kills);
         System.out.printf("ChaosTest: first run with faults: exit %d, %d requests, %d faults absorbed (%s in all), "
             + "%d ms%n", first.exit(), first.requests(), first.faults(), proxy.injectedSummary(), first.millis());
         System.out.printf("ChaosTest: retries per operation over all runs with faults: %s%n", retries);
