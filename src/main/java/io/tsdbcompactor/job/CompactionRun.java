@@ -85,6 +85,9 @@ public final class CompactionRun {
     report.startMillis = ctx.now;
     report.dryRun = options.dryRun();
     try {
+      if (!options.dryRun()) {
+        DataDirLeftovers.clean(options.dataDir()); // a killed run's work files
+      }
       BucketState first = sync();
       BucketState simulated = first.copy();
       report.predicted.addAll(simulate(simulated));

@@ -9,6 +9,7 @@ import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.sync.BlockGoneException;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
 import java.io.IOException;
@@ -116,6 +117,8 @@ final class DownsampleStep implements Step {
       LOG.atInfo().addKeyValue("block", in.ulid).addKeyValue("new", out.ulid)
           .addKeyValue("resolution", to).log("downsampled block");
       ctx.progress.downsampled(in.ulid, to, in.sizeBytes());
+    } catch (BlockGoneException e) {
+      LOG.info("not downsampling block {}: {}", in.ulid, e.getMessage()); // another run replaced or deleted it
     } catch (CorruptDataException e) {
       ctx.metrics.downsampleFailures(to).increment();
       markNoDownsample(in, e.getMessage());

@@ -69,6 +69,7 @@ final class RunContext {
     t.clock = clock;
     t.filesConcurrency = options.tuning().blockFilesConcurrency();
     t.hashFunc = options.tuning().hashFunc();
+    t.refuseBlocksBeingDeleted = true; // planned before another run replaced it: dropped, not compacted twice
     this.transfer = new BlockTransfer(bucket, t);
     this.relabel = RelabelFilter.parse(options.relabelConfigYaml());
   }
