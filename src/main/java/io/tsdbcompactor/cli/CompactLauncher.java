@@ -11,6 +11,9 @@ import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.MetricsServer;
 import io.tsdbcompactor.metrics.Pushgateway;
+import io.tsdbcompactor.web.BlockViewer;
+import io.tsdbcompactor.web.BlocksApi;
+import io.tsdbcompactor.web.WebConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -37,7 +40,9 @@ final class CompactLauncher {
     PrintStream out = System.out;
     PrintStream err = System.err;
     RunOptions options;
+    WebConfig web;
     try {
+      web = WebConfig.load(c.httpConfig).checked();
       options = c.runOptions();
       DownsampleConfig.checkRetention(options.retention().raw().toMillis(),
           options.retention().fiveMinutes().toMillis(), options.downsampling());
@@ -72,7 +77,7 @@ final class CompactLauncher {
     boolean terminal = System.console() != null && !c.wait;
     try (bucket) {
       if (c.wait) {
-        return waitLoop(c, options, bucket, metrics, err);
+        return waitLoop(c, options, web, bucket, metrics, err);
       }
       RunProgress progress = terminal ? new TerminalProgress(err) : new LogProgress();
       CompactionRun run = new CompactionRun(bucket, options, metrics, Clock.systemUTC(), progress);
@@ -80,7 +85,7 @@ final class CompactLauncher {
       // A one-off run serves the endpoints only when --http-address is given (as the CronJob does), so a laptop
       // run does not take port 10902 by surprise.
       boolean serve = c.spec.commandLine().getParseResult().hasMatchedOption("--http-address");
-      try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, metrics::scrape) : null) {
+      try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, web, metrics::scrape) : null) {
         if (server != null) {
           server.setReady(true);
         }
@@ -109,12 +114,23 @@ final class CompactLauncher {
     }
   }
 
-  /** {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints. */
-  private static int waitLoop(CompactCommand c, RunOptions options, Bucket bucket, CompactorMetrics metrics,
-      PrintStream err) {
-    try (MetricsServer server = MetricsServer.start(c.httpAddress, metrics::scrape)) {
+  /**
+   * {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints and,
+   * unless {@code --web.disable}, the block viewer.
+   */
+  private static int waitLoop(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket,
+      CompactorMetrics metrics, PrintStream err) {
+    try (MetricsServer server = MetricsServer.start(c.httpAddress, web, metrics::scrape);
+        BlockViewer viewer = c.webDisable ? null : blockViewer(c, options, bucket)) {
+      if (viewer != null) {
+        BlocksApi.mount(server.server(), viewer, new BlocksApi.Options(c.webRoutePrefix, c.webExternalPrefix,
+            c.webPrefixHeader, c.webDisableCors));
+        viewer.refreshEvery(c.viewerSyncInterval, c.viewerSyncTimeout);
+      }
       server.setReady(true);
-      LOG.atInfo().addKeyValue("address", c.httpAddress).log("serving /metrics, /-/healthy and /-/ready");
+      LOG.atInfo().addKeyValue("address", server.server().scheme() + "://" + c.httpAddress)
+          .log(viewer == null ? "serving /metrics, /-/healthy and /-/ready"
+              : "serving /metrics, /-/healthy, /-/ready and the block viewer");
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
         long start = System.currentTimeMillis();
@@ -148,6 +164,16 @@ final class CompactLauncher {
       err.println("compact: cannot serve on --http-address " + c.httpAddress + ": " + e.getMessage());
       return 2;
     }
+  }
+
+  /** The viewer of the run's bucket, planning with the run's own options. */
+  private static BlockViewer blockViewer(CompactCommand c, RunOptions options, Bucket bucket) {
+    BlockViewer.Settings settings = new BlockViewer.Settings(c.bucketWebLabel, options.replicaLabels(),
+        options.consistencyDelay(), options.deleteDelay(), options.tuning().metaFetchConcurrency(),
+        options.dataDir().resolve("block-viewer"), c.disableAdminOperations);
+    RunPlanSource plan = new RunPlanSource(options.tuning().maxCompactionLevel(), options.replicaLabels(),
+        options.retention(), options.downsampling(), options.sharding());
+    return new BlockViewer(bucket, settings, plan, Clock.systemUTC());
   }
 
   /** Pushes the metrics when a Pushgateway is configured; false (and one line) when the push fails. */
