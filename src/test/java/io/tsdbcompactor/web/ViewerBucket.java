@@ -19,12 +19,12 @@ import java.util.TreeMap;
  * one mark of each kind. Blocks are meta.json plus index and chunk objects of the sizes meta.json lists; the
  * viewer reads nothing else. Times hang off a fixed instant.
  */
-final class ViewerBucket {
+public final class ViewerBucket {
   static final Instant BASE = Instant.parse("2026-01-05T00:00:00Z");
   static final Clock CLOCK = Clock.fixed(BASE.plusSeconds(3 * 86400), ZoneOffset.UTC);
   static final long H = 3_600_000L;
 
-  final List<BlockMeta> metas = new ArrayList<>();
+  public final List<BlockMeta> metas = new ArrayList<>();
   String noCompactMarked;
   String deletionMarked;
   String noDownsampleMarked;
@@ -33,7 +33,7 @@ final class ViewerBucket {
   private final long base = BASE.toEpochMilli();
 
   /** Writes the blocks and marks into {@code bucket}. */
-  static ViewerBucket write(Bucket bucket) throws IOException {
+  public static ViewerBucket write(Bucket bucket) throws IOException {
     ViewerBucket v = new ViewerBucket();
     Map<String, String> eu = Map.of("cluster", "eu1", "replica", "a");
     Map<String, String> us = Map.of("cluster", "us1", "replica", "a");

@@ -16,19 +16,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code --http.config}: the Prometheus web config file's basic auth, headers and TLS on our server. */
 class WebServerSecurityTest {
   @TempDir
-  Path dir;
+  static Path dir;
+  static TestCerts server;
+  static TestCerts client;
+  static TestCerts stranger;
+
+  /** keytool starts a JVM per certificate: made once for the class. */
+  @BeforeAll
+  static void certificates() throws Exception {
+    server = TestCerts.generate(dir, "server", "RSA");
+    client = TestCerts.generate(dir, "client", "RSA");
+    stranger = TestCerts.generate(dir, "stranger", "EC");
+  }
 
   static String hash(String password, BCrypt.Version version) {
     return BCrypt.with(version).hashToString(4, password.toCharArray()); // cost 4: the lowest, for a fast test
   }
 
-  WebServer start(String yaml) throws IOException {
+  static WebServer start(String yaml) throws IOException {
     Path file = dir.resolve("web.yml");
     Files.writeString(file, yaml);
     WebServer s = WebServer.start("127.0.0.1:0", WebConfig.load(file.toString()).checked());
@@ -71,7 +83,6 @@ class WebServerSecurityTest {
 
   @Test
   void tlsServesWithTheConfiguredCertificateAndRefusesPlainHttp() throws Exception {
-    TestCerts server = TestCerts.generate(dir, "server", "RSA");
     try (WebServer s = start("tls_server_config:\n  cert_file: server-cert.pem\n  key_file: server-key.pem\n"
         + "  min_version: TLS12\n")) {
       assertEquals("https", s.scheme());
@@ -84,19 +95,20 @@ class WebServerSecurityTest {
 
   @Test
   void pkcs1RsaAndSec1EcKeysAreReadAsOpensslWritesThem() throws Exception {
-    TestCerts rsa = TestCerts.generate(dir, "rsa", "RSA");
-    Files.writeString(rsa.keyPem, TestCerts.pem("RSA PRIVATE KEY", rsa.innerKey("rsa")));
-    TestCerts ec = TestCerts.generate(dir, "ec", "EC");
-    byte[] sec1 = ec.innerKey("ec");
+    Path rsaKey = dir.resolve("rsa-key.pem");
+    Files.writeString(rsaKey, TestCerts.pem("RSA PRIVATE KEY", server.innerKey("server")));
+    Path ecKey = dir.resolve("ec-key.pem");
+    byte[] sec1 = stranger.innerKey("stranger");
     // keytool's PKCS#8 keeps the curve in the algorithm identifier only; openssl's SEC1 names it inside, as [0].
     byte[] withCurve = TlsContexts.Der.seq(java.util.Arrays.copyOfRange(sec1, 2, sec1.length),
         TlsContexts.Der.tlv(0xa0, TlsContexts.Der.oid(new byte[] {0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x03,
             0x01, 0x07})));
-    Files.writeString(ec.keyPem, TestCerts.pem("EC PRIVATE KEY", withCurve));
-    for (TestCerts c : new TestCerts[] {rsa, ec}) {
+    Files.writeString(ecKey, TestCerts.pem("EC PRIVATE KEY", withCurve));
+    for (TestCerts c : new TestCerts[] {server, stranger}) {
       String name = c.certPem.getFileName().toString().replace("-cert.pem", "");
-      try (WebServer s = start("tls_server_config:\n  cert_file: " + name + "-cert.pem\n  key_file: " + name
-          + "-key.pem\n")) {
+      String key = c == server ? "rsa-key.pem" : "ec-key.pem";
+      try (WebServer s = start("tls_server_config:\n  cert_file: " + name + "-cert.pem\n  key_file: " + key
+          + "\n")) {
         HttpClient https = HttpClient.newBuilder().sslContext(c.clientContext(null)).build();
         assertEquals(200, get(https, "https://127.0.0.1:" + s.port() + "/metrics", null, null).statusCode(), name);
       }
@@ -105,9 +117,6 @@ class WebServerSecurityTest {
 
   @Test
   void clientCertificatesAreRequiredAndVerifiedAgainstTheClientCa() throws Exception {
-    TestCerts server = TestCerts.generate(dir, "server", "RSA");
-    TestCerts client = TestCerts.generate(dir, "client", "RSA");
-    TestCerts stranger = TestCerts.generate(dir, "stranger", "RSA");
     try (WebServer s = start("tls_server_config:\n  cert_file: server-cert.pem\n  key_file: server-key.pem\n"
         + "  client_ca_file: client-cert.pem\n  client_auth_type: RequireAndVerifyClientCert\n")) {
       String url = "https://127.0.0.1:" + s.port() + "/metrics";
