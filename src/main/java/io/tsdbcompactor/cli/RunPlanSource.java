@@ -19,14 +19,14 @@ import java.util.TreeMap;
  * Planner, the same step order, the same retention rules). The one call into the run's planning is in
  * {@link #plan}; the rest translates its answer into what the page draws.
  */
-final class RunPlanSource implements ViewPlan.Source {
+public final class RunPlanSource implements ViewPlan.Source {
   private final long[] ranges;
   private final List<String> replicaLabels;
   private final RetentionPolicy retention;
   private final boolean downsampling;
   private final Sharding sharding;
 
-  RunPlanSource(int maxCompactionLevel, List<String> replicaLabels, RetentionPolicy retention, boolean downsampling,
+  public RunPlanSource(int maxCompactionLevel, List<String> replicaLabels, RetentionPolicy retention, boolean downsampling,
       Sharding sharding) {
     this.ranges = CompactorOptions.rangesForMaxLevel(maxCompactionLevel);
     this.replicaLabels = List.copyOf(replicaLabels);
