@@ -118,6 +118,8 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
       try (WebServer server = WebServer.start(httpAddress, web)) {
         BlocksApi.Options o = new BlocksApi.Options(routePrefix, externalPrefix, prefixHeader, disableCors);
         BlocksApi.mount(server, viewer, o);
+        server.route("/-/healthy", ex -> WebServer.respond(ex, 200, "text/plain", "OK\n"));
+        server.route("/-/ready", ex -> WebServer.respond(ex, 200, "text/plain", "OK\n"));
         viewer.refreshEvery(refresh, timeout);
         System.out.println("serving the block viewer on " + server.scheme() + "://"
             + hostForUrl(server) + ":" + server.port() + o.routePrefix() + "/blocks");

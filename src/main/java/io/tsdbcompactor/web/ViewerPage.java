@@ -34,7 +34,9 @@ public final class ViewerPage {
   /** A static page holding the view of {@code snapshot}; read-only (no marking). */
   public static String export(BlockViewer.Snapshot snapshot, BlockViewer.Settings settings) {
     String data = new String(ViewJson.viewData(snapshot, settings, true), StandardCharsets.UTF_8)
-        .replace("</", "<\\/"); // "</" only occurs inside JSON strings, where "<\/" means the same
+        // "<" only occurs inside JSON strings, where \u003c means the same and can neither end nor confuse the
+        // script element.
+        .replace("<", "\\u003c");
     return template().replace(MARK, "window.VIEWER_CONFIG = {prefix: \"\", data: " + data + "};");
   }
 }

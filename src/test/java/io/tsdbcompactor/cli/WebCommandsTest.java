@@ -131,6 +131,9 @@ class WebCommandsTest {
       String base = "http://127.0.0.1:" + port + "/viewer";
       HttpResponse<String> r = await(base + "/api/v1/blocks", null, 200, metas.get(0).ulid);
       assertEquals(metas.size(), JSON.readTree(r.body()).at("/data/blocks").size());
+      assertEquals(200, get("http://127.0.0.1:" + port + "/-/healthy", null).statusCode());
+      assertEquals("/viewer/blocks", get("http://127.0.0.1:" + port + "/", null).headers().firstValue("Location")
+          .orElse(""));
       String id = metas.get(0).ulid;
       HttpResponse<String> mark = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/blocks/mark"))
           .header("Content-Type", "application/x-www-form-urlencoded")
