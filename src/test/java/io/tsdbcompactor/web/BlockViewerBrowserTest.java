@@ -37,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -155,7 +156,8 @@ class BlockViewerBrowserTest {
     int dx = (int) Math.round(num(d, "x") + num(d, "w") / 2 - canvas.getSize().getWidth() / 2.0);
     int dy = (int) Math.round(num(d, "y") + num(d, "h") / 2 - canvas.getSize().getHeight() / 2.0);
     new Actions(driver).moveToElement(canvas, dx, dy).click().perform();
-    new WebDriverWait(driver, Duration.ofSeconds(10)).until(x -> x.findElements(By.id("d-ulid")).stream()
+    new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+        .until(x -> x.findElements(By.id("d-ulid")).stream()
         .anyMatch(e -> e.getText().equals(ulid)));
   }
 
@@ -192,8 +194,9 @@ class BlockViewerBrowserTest {
     click(id);
     driver.findElement(By.id("markDetail")).sendKeys("shadowed by a backfill");
     driver.findElement(By.id("markDeletion")).click();
-    new WebDriverWait(driver, Duration.ofSeconds(30)).until(d -> "marked".equals(
-        d.findElement(By.id("markResult")).getText()));
+    // The details panel is redrawn when the mark lands, so an element found a moment ago may be gone.
+    new WebDriverWait(driver, Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class)
+        .until(d -> "marked".equals(d.findElement(By.id("markResult")).getText()));
     Marker.DeletionMark mark = Markers.readDeletionMark(bucket, id).orElseThrow();
     assertEquals("shadowed by a backfill", mark.details());
     assertEquals(ViewerBucket.CLOCK.instant().getEpochSecond(), mark.deletionTime());
