@@ -189,6 +189,27 @@ class BlockViewerBrowserTest {
   }
 
   @Test
+  void filtersNarrowTheLanesAndAUlidOpensItsBlock() {
+    WebElement filter = driver.findElement(By.id("filter"));
+    filter.sendKeys("cluster=\"us1\"");
+    Set<String> lanes = new HashSet<>();
+    script("return viewer.lanes()").forEach(l -> lanes.add((String) l.get("key")));
+    BlockMeta us = known.metas.stream().filter(m -> "us1".equals(m.externalLabels().get("cluster"))).findFirst()
+        .orElseThrow();
+    assertEquals(Set.of(laneOf(us)), lanes);
+    driver.executeScript("var f = document.getElementById('filter'); f.value = '';"
+        + " f.dispatchEvent(new Event('input'));");
+    driver.findElement(By.cssSelector(".res[value='0']")).click(); // hide raw
+    script("return viewer.lanes()").forEach(l -> assertTrue(!((String) l.get("key")).startsWith("0@"), l.toString()));
+    assertEquals(2, script("return viewer.lanes()").size(), "eu1 5m and 1h");
+    driver.findElement(By.cssSelector(".res[value='0']")).click();
+    filter.sendKeys(known.noDownsampleMarked);
+    new WebDriverWait(driver, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+        .until(d -> d.findElements(By.id("d-ulid")).stream().anyMatch(e -> e.getText().equals(known.noDownsampleMarked)));
+    assertTrue(field("marks").contains("not worth it"), field("marks"));
+  }
+
+  @Test
   void markingFromThePageWritesTheMarker() throws Exception {
     String id = known.metas.get(0).ulid;
     click(id);
