@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -105,7 +104,8 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
         metaConcurrency, dataDir, disableAdmin);
     RunPlanSource plan = new RunPlanSource(4, replicaLabels, new RetentionPolicy(retentionRaw, retention5m,
         retention1h), true, Sharding.NONE);
-    try (BlockViewer viewer = new BlockViewer(bucket, settings, plan, Clock.systemUTC())) {
+    CliEnvironment env = CliEnvironment.of(spec);
+    try (BlockViewer viewer = new BlockViewer(bucket, settings, plan, env.clock())) {
       if (export != null) {
         BlockViewer.Snapshot s = viewer.refresh(timeout);
         if (s.err() != null && s.blocks().isEmpty()) {
@@ -124,6 +124,7 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
         System.out.println("serving the block viewer on " + server.scheme() + "://"
             + hostForUrl(server) + ":" + server.port() + o.routePrefix() + "/blocks");
         System.out.flush();
+        env.listener().serving(server.address());
         new CountDownLatch(1).await(); // until interrupted
         return 0;
       } catch (InterruptedException e) {

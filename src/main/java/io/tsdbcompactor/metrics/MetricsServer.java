@@ -3,6 +3,7 @@ package io.tsdbcompactor.metrics;
 import io.tsdbcompactor.web.WebConfig;
 import io.tsdbcompactor.web.WebServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -43,12 +44,17 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   /** {@code host:port}, {@code :port} (all interfaces) or {@code [v6]:port}. */
-  static java.net.InetSocketAddress parseAddress(String address) {
+  static InetSocketAddress parseAddress(String address) {
     return WebServer.parseAddress(address);
   }
 
   public void setReady(boolean r) {
     ready.set(r);
+  }
+
+  /** The bound address (its port is the one picked when started on port 0). */
+  public InetSocketAddress address() {
+    return server.address();
   }
 
   /** The bound port (useful when started on port 0). */
