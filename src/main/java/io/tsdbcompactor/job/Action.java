@@ -16,9 +16,11 @@ import java.util.List;
  * @param ulid the block's ULID; null for a block the dry run predicts but that does not exist yet
  * @param reason why, in words
  * @param sizeBytes the block's size as its meta.json lists it (planned blocks: an upper bound)
+ * @param level the block's compaction level
+ * @param groupKey the group's key ({@code <resolution>@<labels hash>}); "" for a block without meta.json
  */
 public record Action(String step, String group, long resolution, long minTime, long maxTime, List<String> sources,
-    String ulid, String reason, long sizeBytes) {
+    String ulid, String reason, long sizeBytes, int level, String groupKey) {
   /** A block written by a compaction. */
   public static final String COMPACT = "compact";
   /** A compaction's input, marked for deletion once its replacement is uploaded. */

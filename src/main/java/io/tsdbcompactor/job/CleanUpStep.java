@@ -48,7 +48,7 @@ final class CleanUpStep implements Step {
       for (String ulid : cleaner.duePartialBlocks(s)) {
         PartialBlock p = s.partial().get(ulid);
         partial.add(new Action(Action.DELETE, "", 0, 0, 0, List.of(ulid), ulid,
-            REASON_PARTIAL + " (" + p.reason() + ")", 0));
+            REASON_PARTIAL + " (" + p.reason() + ")", 0, 0, ""));
         due.add(ulid);
       }
     }

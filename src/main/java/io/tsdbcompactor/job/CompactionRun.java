@@ -135,6 +135,25 @@ public final class CompactionRun {
     return actions;
   }
 
+  /**
+   * The dry run over metas alone, without a bucket (the block viewer's plan): the actions a run would take on a
+   * bucket holding {@code metas} with the given marks, at {@code clock}'s time.
+   */
+  public static List<Action> plan(RunOptions options, List<BlockMeta> metas, Set<String> noCompact,
+      Set<String> noDownsample, Clock clock) throws IOException {
+    java.util.SortedMap<String, BlockMeta> all = new java.util.TreeMap<>();
+    metas.forEach(m -> all.put(m.ulid, m));
+    java.util.SortedMap<String, io.tsdbcompactor.sync.Marker.NoCompactMark> nc = new java.util.TreeMap<>();
+    noCompact.forEach(u -> nc.put(u, new io.tsdbcompactor.sync.Marker.NoCompactMark(u, "", 0, "")));
+    java.util.SortedMap<String, io.tsdbcompactor.sync.Marker.NoDownsampleMark> nd = new java.util.TreeMap<>();
+    noDownsample.forEach(u -> nd.put(u, new io.tsdbcompactor.sync.Marker.NoDownsampleMark(u, "", 0, "")));
+    SyncResult s = new SyncResult(new ArrayList<>(all.values()), all, new java.util.TreeMap<>(), nc, nd,
+        new java.util.TreeMap<>(), Set.of(), Set.of(), new java.util.TreeMap<>(), Map.of(), clock.instant());
+    CompactionRun run = new CompactionRun(null, options.withDryRun(true), new CompactorMetrics(false), clock,
+        RunProgress.NONE);
+    return run.simulate(BucketState.of(s));
+  }
+
   /** The blocks of {@code state} the steps would work on (this shard's, not marked, no duplicates). */
   List<BlockMeta> workable(BucketState state) {
     return ctx.workable(state);

@@ -93,7 +93,7 @@ final class RunContext {
   Action action(String step, BlockMeta m, boolean planned, String reason) {
     String group = m.externalLabels().without(options.replicaLabels().toArray(new String[0])).toString();
     return new Action(step, group, m.resolution(), m.minTime, m.maxTime, m.sourcesOrSelf(), planned ? null : m.ulid,
-        reason, m.sizeBytes());
+        reason, m.sizeBytes(), m.compaction.level, groupKey(m));
   }
 
   String groupKey(BlockMeta m) {
@@ -173,7 +173,7 @@ final class RunContext {
         }
       }
     }
-    if (s.isPlanned(ulid)) {
+    if (s.isPlanned(ulid) || bucket == null) {
       return 0;
     }
     return bucket.attributes(ulid + "/index").size();
