@@ -98,12 +98,27 @@ public final class ObjstoreConfig {
   }
 
   public Bucket open(RetryPolicy retries) throws IOException {
+    // A directory that is not there is a wrong path (a typo, a volume not mounted), not an empty bucket.
+    if (type == Type.FILESYSTEM && !Files.isDirectory(directory)) {
+      throw new ConfigException("FILESYSTEM bucket directory " + directory + " does not exist or is not a directory");
+    }
     Bucket raw = switch (type) {
       case S3 -> new S3Bucket(s3);
       case FILESYSTEM -> new FilesystemBucket(directory);
     };
     Bucket b = prefix.isEmpty() ? raw : new PrefixedBucket(raw, prefix);
     return new RetryingBucket(b, retries);
+  }
+
+  /**
+   * The bucket as the operator wrote it, for summaries and logs: {@code S3 bucket "metrics" at
+   * s3.eu-west-1.amazonaws.com} or {@code FILESYSTEM directory /var/lib/blocks}, plus the prefix. No secrets.
+   */
+  public String describe() {
+    String where = type == Type.S3
+        ? "S3 bucket \"" + s3.bucket + "\"" + (s3.endpoint.isEmpty() ? "" : " at " + s3.endpoint)
+        : "FILESYSTEM directory " + directory;
+    return where + (prefix.isEmpty() ? "" : " under prefix " + prefix);
   }
 
   @Override

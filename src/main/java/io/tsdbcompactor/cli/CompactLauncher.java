@@ -4,6 +4,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.downsample.DownsampleConfig;
 import io.tsdbcompactor.job.CompactionRun;
+import io.tsdbcompactor.job.PlanSimulator;
 import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.RunProgress;
 import io.tsdbcompactor.job.RunReport;
@@ -16,6 +17,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import io.tsdbcompactor.tracing.Tracer;
+import io.tsdbcompactor.tracing.Tracing;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,36 +44,66 @@ final class CompactLauncher {
     PrintStream out = System.out;
     PrintStream err = System.err;
     RunOptions options;
+    String tracingYaml;
     try {
       options = c.runOptions();
       DownsampleConfig.checkRetention(options.retention().raw().toMillis(),
           options.retention().fiveMinutes().toMillis(), options.downsampling());
+      tracingYaml = c.tracingYaml();
     } catch (IllegalArgumentException | IOException e) {
       err.println("compact: " + e.getMessage());
       return 2;
     }
+    if (!c.demo && !c.objstoreGiven()) {
+      // A CronJob that lost its Secret must fail, not compact a demo bucket and report success.
+      err.println("compact: no bucket configured: pass --objstore.config-file=<bucket.yml> or --objstore.config=<yaml>"
+          + " (Thanos's objstore YAML), or --demo to run on a generated demo bucket");
+      return 2;
+    }
+    if (c.demo && c.objstoreGiven()) {
+      err.println("compact: --demo and --objstore.config(-file) exclude each other");
+      return 2;
+    }
+    logIgnoredFlags(c);
+    Tracer tracer;
+    try {
+      tracer = tracingYaml == null ? Tracer.NOOP : OtlpTracer.fromYaml(tracingYaml);
+    } catch (RuntimeException e) {
+      err.println("compact: " + CompactionRunOneLine.of(e));
+      return 2;
+    }
+    Tracer previous = Tracing.install(tracer);
+    try {
+      return openAndLaunch(c, options, out, err);
+    } finally {
+      tracer.shutdown();
+      Tracing.install(previous);
+    }
+  }
 
+  private static int openAndLaunch(CompactCommand c, RunOptions options, PrintStream out, PrintStream err) {
     Bucket bucket;
     String bucketName;
     try {
-      if (c.demo || !c.objstoreGiven()) {
+      if (c.demo) {
         Path demoDir = options.dataDir().resolve("demo-bucket");
-        if (!c.demo) {
-          out.println("compact: no --objstore.config(-file) given: running on the demo bucket " + demoDir);
-        }
         ensureDemoBucket(demoDir, c.demoDays, out);
         bucket = ObjstoreConfig.filesystem(demoDir).open();
-        bucketName = "demo " + demoDir;
+        bucketName = "demo bucket " + demoDir;
       } else {
         ObjstoreConfig cfg = c.objstore.config();
         bucket = cfg.open();
-        bucketName = cfg.toString();
+        bucketName = cfg.describe();
       }
     } catch (IOException | RuntimeException e) {
       err.println("compact: cannot open the bucket: " + CompactionRunOneLine.of(e));
       return 2;
     }
+    return launch(c, options, bucket, bucketName, out, err);
+  }
 
+  private static int launch(CompactCommand c, RunOptions options, Bucket bucket, String bucketName, PrintStream out,
+      PrintStream err) {
     CompactorMetrics metrics = new CompactorMetrics(true);
     metrics.setConfig(options.deleteDelay(), options.consistencyDelay());
     boolean terminal = System.console() != null && !c.wait;
@@ -86,9 +123,9 @@ final class CompactLauncher {
         }
         r = run.run();
       } catch (IOException | RuntimeException e) {
-        err.println("compact: run failed on bucket " + bucketName + ": " + CompactionRunOneLine.of(e));
+        err.println("compact: run failed on " + bucketName + ": " + CompactionRunOneLine.of(e));
         metrics.runFinished(false, 1, System.currentTimeMillis());
-        push(c, options, metrics, err);
+        push(c, options, metrics);
         return 1;
       }
       if (options.dryRun()) {
@@ -96,46 +133,94 @@ final class CompactLauncher {
         return 0;
       }
       Summary.printReport(out, bucketName, r);
-      Summary.printFailures(err, r.failures, r.holds);
-      if (r.success()) {
-        metrics.iterations().increment();
-      }
-      metrics.runFinished(r.success(), r.failures.size() + r.holds.size(), r.endMillis);
-      boolean pushed = push(c, options, metrics, err);
-      return r.success() && pushed ? 0 : 1;
+      Summary.printFailures(err, r.failures);
+      finished(r, metrics);
+      push(c, options, metrics);
+      return r.exitCode();
     } catch (IOException e) {
       err.println("compact: closing the bucket failed: " + e.getMessage());
       return 1;
     }
   }
 
-  /** {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints. */
+  /** Metrics and the one warning line of a finished run. */
+  private static void finished(RunReport r, CompactorMetrics metrics) {
+    RunReport.HeldBack h = r.heldBack;
+    metrics.setHeldBack("no-compact", h.noCompact());
+    metrics.setHeldBack("no-downsample", h.noDownsample());
+    metrics.setHeldBack("retention", h.retention());
+    metrics.setHeldBack("unreadable-meta", h.unreadableMeta());
+    if (h.total() > 0) {
+      LOG.atWarn().addKeyValue("no_compact", h.noCompact()).addKeyValue("no_downsample", h.noDownsample())
+          .addKeyValue("retention", h.retention()).addKeyValue("unreadable_meta", h.unreadableMeta())
+          .log(h.describe());
+    }
+    if (r.success()) {
+      metrics.iterations().increment();
+    }
+    metrics.runFinished(r.success(), r.failures.size(), r.endMillis);
+  }
+
+  /** Flags of Thanos's that change nothing here: said once, so nobody wonders. */
+  private static void logIgnoredFlags(CompactCommand c) {
+    var parsed = c.spec.commandLine().getParseResult();
+    for (String flag : List.of("--enable-auto-gomemlimit", "--auto-gomemlimit.ratio", "--block-discovery-strategy",
+        "--debug.halt-on-error", "--debug.accept-malformed-index", "--compact.skip-block-with-out-of-order-chunks",
+        "--compact.enable-vertical-compaction")) {
+      if (parsed.hasMatchedOption(flag)) {
+        LOG.atInfo().addKeyValue("flag", flag).log("flag accepted for Thanos compatibility; it has no effect here"
+            + " (see the README's differences from Thanos)");
+      }
+    }
+  }
+
+  /**
+   * {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints; in
+   * between, clean up every {@code --compact.cleanup-interval} and refresh the todo gauges every
+   * {@code --compact.progress-interval}, as Thanos's compactor does.
+   */
   private static int waitLoop(CompactCommand c, RunOptions options, Bucket bucket, CompactorMetrics metrics,
       PrintStream err) {
+    Clock clock = Clock.systemUTC();
+    ScheduledExecutorService background = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "compact-background");
+      t.setDaemon(true);
+      return t;
+    });
     try (MetricsServer server = MetricsServer.start(c.httpAddress, metrics::scrape)) {
       server.setReady(true);
       LOG.atInfo().addKeyValue("address", c.httpAddress).log("serving /metrics, /-/healthy and /-/ready");
+      scheduleBackground(background, c.cleanupInterval, "clean up", () -> {
+        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}).cleanUpOnly();
+        for (String f : r.failures) {
+          LOG.atWarn().addKeyValue("failure", f).log("background clean-up finished with a failure");
+        }
+      });
+      scheduleBackground(background, c.progressInterval, "progress", () -> {
+        PlanSimulator.Plan p = new CompactionRun(bucket, options.withDryRun(true), metrics, clock,
+            new RunProgress() {}).run().plan;
+        metrics.setTodo(p.compactions().size(), p.compactions().stream().mapToInt(x -> x.inputs().size()).sum(),
+            p.downsamplings().size(), p.deletions().size());
+      });
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
-        long start = System.currentTimeMillis();
+        long start = clock.millis();
         try {
-          RunReport r = new CompactionRun(bucket, options, metrics, Clock.systemUTC(), new LogProgress()).run();
+          RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress()).run();
           for (String f : r.failures) {
             LOG.atWarn().addKeyValue("failure", f).log("run finished with a failure");
           }
-          if (r.success()) {
-            metrics.iterations().increment();
-          } else {
+          if (!r.success()) {
             metrics.retries().increment();
           }
-          metrics.runFinished(r.success(), r.failures.size() + r.holds.size(), r.endMillis);
+          finished(r, metrics);
         } catch (IOException | RuntimeException e) {
           metrics.retries().increment();
-          metrics.runFinished(false, 1, System.currentTimeMillis());
+          metrics.runFinished(false, 1, clock.millis());
           LOG.atError().addKeyValue("err", CompactionRunOneLine.of(e)).log("run failed; retrying at the next interval");
         }
-        push(c, options, metrics, err);
-        long sleep = start + interval - System.currentTimeMillis();
+        push(c, options, metrics);
+        long sleep = start + interval - clock.millis();
         if (sleep > 0) {
           Thread.sleep(sleep);
         }
@@ -147,13 +232,37 @@ final class CompactLauncher {
     } catch (IOException | IllegalArgumentException e) {
       err.println("compact: cannot serve on --http-address " + c.httpAddress + ": " + e.getMessage());
       return 2;
+    } finally {
+      background.shutdownNow();
     }
   }
 
-  /** Pushes the metrics when a Pushgateway is configured; false (and one line) when the push fails. */
-  private static boolean push(CompactCommand c, RunOptions options, CompactorMetrics metrics, PrintStream err) {
+  private interface BackgroundTask {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code task} every {@code every} after a first wait of the same length; 0 disables it. */
+  private static void scheduleBackground(ScheduledExecutorService pool, Duration every, String name, BackgroundTask task) {
+    if (every.isZero()) {
+      return;
+    }
+    pool.scheduleWithFixedDelay(() -> {
+      try {
+        task.run();
+      } catch (IOException | RuntimeException e) {
+        LOG.atWarn().addKeyValue("err", CompactionRunOneLine.of(e)).log("background " + name + " failed");
+      }
+    }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Pushes the metrics when a Pushgateway is configured. A failed push is a warning and
+   * {@code tsdb_compactor_pushgateway_push_failures_total}, never the run's outcome: the run's work is done, and
+   * a Pushgateway that is down must not make a CronJob retry it.
+   */
+  private static void push(CompactCommand c, RunOptions options, CompactorMetrics metrics) {
     if (c.pushgatewayUrl == null || c.pushgatewayUrl.isBlank()) {
-      return true;
+      return;
     }
     Map<String, String> grouping = new LinkedHashMap<>();
     if (options.sharding().enabled()) {
@@ -161,10 +270,10 @@ final class CompactLauncher {
     }
     try {
       new Pushgateway(c.pushgatewayUrl).push(c.pushgatewayJob, grouping, metrics.scrape());
-      return true;
     } catch (IOException | IllegalArgumentException e) {
-      err.println("compact: pushing metrics failed: " + e.getMessage());
-      return false;
+      metrics.pushgatewayFailures().increment();
+      LOG.atWarn().addKeyValue("url", c.pushgatewayUrl).addKeyValue("err", CompactionRunOneLine.of(e))
+          .log("pushing metrics to the Pushgateway failed; the run's result stands");
     }
   }
 
