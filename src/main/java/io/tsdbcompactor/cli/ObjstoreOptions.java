@@ -50,6 +50,11 @@ public final class ObjstoreOptions {
     return config().open();
   }
 
+  /** These options when any objstore flag was given, else {@code fallback} (the flags of a parent command). */
+  public ObjstoreOptions orElse(ObjstoreOptions fallback) {
+    return configFile != null || configContent != null || fallback == null ? this : fallback;
+  }
+
   /** For tests and embedding: sets the YAML content. */
   public ObjstoreOptions withContent(String yaml) {
     this.configContent = yaml;

@@ -34,7 +34,7 @@ final class Summary {
       out.printf("  bad blocks   %d marked no-compact, %d marked no-downsample%n", r.markedNoCompact.get(),
           r.markedNoDownsample.get());
     }
-    out.println("  bucket now:");
+    out.printf("  bucket now:  %s%n", r.bucketCounts);
     printTiers(out, r.survivors);
   }
 

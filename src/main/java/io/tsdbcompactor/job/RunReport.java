@@ -37,6 +37,8 @@ public final class RunReport {
   public final java.util.Set<String> markedNow = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** Blocks with an unusable meta.json that an earlier run marked no-compact. */
   public final java.util.Set<String> unreadableMarked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The bucket's counts as the run's last sync saw them ({@link io.tsdbcompactor.sync.SyncResult#describeCounts}). */
+  public volatile String bucketCounts = "";
   /** Known problems at the end of the run, by kind: see {@link #countHeldBack}. */
   public volatile HeldBack heldBack = HeldBack.NONE;
 
@@ -89,6 +91,7 @@ public final class RunReport {
       }
     }
     heldBack = new HeldBack(noCompact, noDownsample, holds.size(), unreadableMarked.size());
+    bucketCounts = s.describeCounts();
   }
 
   /**
