@@ -133,7 +133,7 @@ public final class BucketToolsCommand implements Runnable {
         description = "Format of each block: '' (ULID only, default), 'table', 'wide' or 'json' (meta.json per block).")
     String output;
 
-    @Option(names = "--exclude-delete", description = "Exclude blocks marked for deletion.")
+    @Option(negatable = true, names = "--exclude-delete", description = "Exclude blocks marked for deletion.")
     boolean excludeDelete;
 
     @Override
@@ -337,7 +337,7 @@ public final class BucketToolsCommand implements Runnable {
     @Option(names = "--id", paramLabel = "<ULID>", description = "Block IDs to verify (default: all).")
     List<String> ids = new ArrayList<>();
 
-    @Option(names = "--index", description = "Same as adding --issues=index_known_issues.")
+    @Option(negatable = true, names = "--index", description = "Same as adding --issues=index_known_issues.")
     boolean index;
 
     @Option(names = "--exclude-delete", defaultValue = "true", negatable = true, fallbackValue = "true",
@@ -541,7 +541,7 @@ public final class BucketToolsCommand implements Runnable {
     @Option(names = "--details", defaultValue = "", paramLabel = "<text>", description = "Human readable details to be put into marker.")
     String details;
 
-    @Option(names = "--remove", description = "Remove the marker instead of writing it.")
+    @Option(negatable = true, names = "--remove", description = "Remove the marker instead of writing it.")
     boolean remove;
 
     @Override
@@ -602,7 +602,7 @@ public final class BucketToolsCommand implements Runnable {
         description = "Minimum age of fresh (non-compacted) blocks before they are being processed (default ${DEFAULT-VALUE}).")
     Duration consistencyDelay;
 
-    @Option(names = "--dry-run", description = "Only print what would be deleted.")
+    @Option(negatable = true, names = "--dry-run", description = "Only print what would be deleted.")
     boolean dryRun;
 
     @Override
