@@ -279,10 +279,18 @@ public final class CompactCommand implements Callable<Integer> {
         new TimeWindow(minTime, maxTime));
   }
 
+  /**
+   * Whether a person watches: a terminal, a one-off run and text logs. Then a progress line replaces the info
+   * logs; JSON logs are for machines and get no carriage-return progress in between.
+   */
+  boolean interactive() {
+    return System.console() != null && !wait && logFormat != Logging.LogFormat.json;
+  }
+
   @Override
   public Integer call() throws Exception {
     // On a terminal the progress line replaces info logs, unless the user asked for a level.
-    boolean quiet = System.console() != null && !wait && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
+    boolean quiet = interactive() && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
     Logging.configure(quiet ? Logging.LogLevel.warn : logLevel, logFormat);
     return CompactLauncher.launch(this);
   }

@@ -106,7 +106,7 @@ final class CompactLauncher {
       PrintStream err) {
     CompactorMetrics metrics = new CompactorMetrics(true);
     metrics.setConfig(options.deleteDelay(), options.consistencyDelay());
-    boolean terminal = System.console() != null && !c.wait;
+    boolean terminal = c.interactive();
     try (bucket) {
       if (c.wait) {
         return waitLoop(c, options, bucket, metrics, err);

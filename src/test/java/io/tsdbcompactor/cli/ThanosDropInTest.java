@@ -281,6 +281,14 @@ class ThanosDropInTest {
     assertTrue(r.err().contains(input.get(2).ulid), r.err());
   }
 
+  @Test
+  void theSummaryNamesTheBucketAsTheOperatorWroteIt() {
+    String s3 = io.tsdbcompactor.bucket.ObjstoreConfig.parse("type: S3\nconfig:\n  bucket: metrics\n"
+        + "  endpoint: minio.example:9000\n  access_key: AKIA-SECRET-ID\n  secret_key: very-secret\nprefix: tenant-a\n")
+        .describe();
+    assertEquals("S3 bucket \"metrics\" at minio.example:9000 under prefix tenant-a/", s3);
+  }
+
   static List<JsonNode> assertJsonLines(Result r) throws IOException {
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> stdout = new ArrayList<>();
