@@ -436,7 +436,8 @@ public final class BucketToolsCommand implements Runnable {
         System.out.println(i);
       }
       System.out.println("bucket: " + r.describeCounts());
-      System.out.println("verified " + metas.size() + " blocks (" + String.join(", ", chosen) + "): "
+      System.out.println("issues checked: " + String.join(", ", chosen));
+      System.out.println("verified " + metas.size() + " blocks: "
           + (problems.isEmpty() ? "no problems" : problems.size() + " problems")
           + (info.isEmpty() ? "" : ", " + info.size() + " things compact will fix itself"));
       return problems.isEmpty() ? 0 : 1;

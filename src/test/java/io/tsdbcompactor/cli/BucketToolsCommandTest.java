@@ -147,8 +147,9 @@ abstract class BucketToolsCommandTest {
   void verifyFindsMissingFilesWrongSizesAndOverlaps() throws Exception {
     Result ok = tool("verify");
     assertEquals(0, ok.exit(), ok.out() + ok.err());
-    assertTrue(ok.out().contains("verified 3 blocks (overlapped_blocks, duplicated_compaction, block_files, "
-        + "unreadable_meta): no problems"), ok.out());
+    assertTrue(ok.out().contains("verified 3 blocks: no problems"), ok.out());
+    assertTrue(ok.out().contains("issues checked: overlapped_blocks, duplicated_compaction, block_files, "
+        + "unreadable_meta\n"), ok.out());
     Result withIndex = tool("verify", "--index");
     assertEquals(0, withIndex.exit(), withIndex.out() + withIndex.err());
 
