@@ -121,7 +121,7 @@ public final class CompactionRun {
   public RunReport run() throws IOException {
     now = clock.millis();
     report.startMillis = now;
-    try (Span span = Tracing.span("compact run").attribute("bucket", bucket.name())) {
+    try (Span span = Tracing.span(options.dryRun() ? "compact plan" : "compact run").attribute("bucket", bucket.name())) {
       return runSteps(span);
     }
   }
