@@ -26,8 +26,9 @@ final class JsonLineStream extends OutputStream {
   /** Whether the arguments ask for JSON logs ({@code --log.format=json} or {@code --log.format json}). */
   static boolean requested(String... args) {
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--log.format=json") || (args[i].equals("--log.format") && i + 1 < args.length
-          && args[i + 1].equals("json"))) {
+      // Enum values are case-insensitive on the command line (--log.format=JSON works too).
+      if (args[i].equalsIgnoreCase("--log.format=json") || (args[i].equals("--log.format") && i + 1 < args.length
+          && args[i + 1].equalsIgnoreCase("json"))) {
         return true;
       }
     }
