@@ -89,7 +89,7 @@ final class CompactLauncher {
         Path demoDir = options.dataDir().resolve("demo-bucket");
         ensureDemoBucket(demoDir, c.demoDays, out);
         bucket = ObjstoreConfig.filesystem(demoDir).open();
-        bucketName = "demo bucket " + demoDir;
+        bucketName = ObjstoreConfig.filesystem(demoDir).describe() + " (demo)";
       } else {
         ObjstoreConfig cfg = c.objstore.config();
         bucket = cfg.open();
