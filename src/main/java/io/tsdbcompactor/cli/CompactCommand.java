@@ -258,8 +258,8 @@ public final class CompactCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--block-discovery-strategy must be concurrent or recursive, got \""
           + blockDiscoveryStrategy + "\"");
     }
-    if (cleanupInterval.isNegative() || progressInterval.isNegative() || waitInterval.isZero()) {
-      throw new IllegalArgumentException("--wait-interval must be positive and the intervals not negative");
+    if (wait && waitInterval.isZero()) {
+      throw new IllegalArgumentException("--wait-interval must be positive with --wait");
     }
     if (!dedupFunc.isEmpty() && !dedupFunc.equals("penalty")) {
       throw new IllegalArgumentException("--deduplication.func must be \"\" or \"penalty\", got \"" + dedupFunc + "\"");
