@@ -289,6 +289,15 @@ class ThanosDropInTest {
     assertEquals("S3 bucket \"metrics\" at minio.example:9000 under prefix tenant-a/", s3);
   }
 
+  /** The JVM announces JAVA_TOOL_OPTIONS on stderr in plain text: the image passes its options on the command line. */
+  @Test
+  void theImagePassesJvmOptionsOnTheCommandLine() throws IOException {
+    List<String> lines = Files.readAllLines(Path.of("Dockerfile"));
+    assertTrue(lines.stream().noneMatch(l -> l.startsWith("ENV") && l.contains("JAVA_TOOL_OPTIONS")), lines.toString());
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("ENTRYPOINT [\"java\", \"-XX:MaxRAMPercentage=")
+        && l.contains("\"-jar\"")), lines.toString());
+  }
+
   static List<JsonNode> assertJsonLines(Result r) throws IOException {
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> stdout = new ArrayList<>();
