@@ -20,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -34,7 +35,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code tools bucket}: look at and act on the blocks of a bucket, with the flags of {@code thanos tools bucket}
@@ -89,6 +92,8 @@ public final class BucketToolsCommand implements Runnable {
 
   /** Shared flags of the commands that sync. */
   abstract static class SyncingCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Mixin
     ObjstoreOptions objstore;
 
@@ -108,6 +113,7 @@ public final class BucketToolsCommand implements Runnable {
       o.concurrency = metaConcurrency;
       o.consistencyDelay = Duration.ZERO; // tools show every block, fresh or not
       o.deleteDelay = Duration.ZERO;
+      o.clock = CliEnvironment.of(spec).clock();
       return o;
     }
 
@@ -526,6 +532,8 @@ public final class BucketToolsCommand implements Runnable {
       description = "Mark a block for deletion, no-compaction or no-downsampling in a safe way. An existing "
           + "marker is left unchanged.")
   static final class Mark implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Mixin
     ObjstoreOptions objstore;
 
@@ -558,6 +566,7 @@ public final class BucketToolsCommand implements Runnable {
           return 2;
         }
       }
+      Clock clock = CliEnvironment.of(spec).clock();
       try (Bucket bucket = objstore.orElse(parent.objstore).open()) {
         int status = 0;
         for (String id : ids) {
@@ -577,9 +586,9 @@ public final class BucketToolsCommand implements Runnable {
             continue;
           }
           boolean wrote = switch (marker) {
-            case Marker.DELETION_MARK -> Markers.markForDeletion(bucket, id, details);
-            case Marker.NO_COMPACT_MARK -> Markers.markNoCompact(bucket, id, Marker.REASON_MANUAL, details);
-            default -> Markers.markNoDownsample(bucket, id, Marker.REASON_MANUAL, details);
+            case Marker.DELETION_MARK -> Markers.markForDeletion(bucket, id, details, clock);
+            case Marker.NO_COMPACT_MARK -> Markers.markNoCompact(bucket, id, Marker.REASON_MANUAL, details, clock);
+            default -> Markers.markNoDownsample(bucket, id, Marker.REASON_MANUAL, details, clock);
           };
           System.out.println(wrote ? "marked " + id + " with " + marker : "block " + id + " already has " + marker + "; left unchanged");
         }
@@ -617,7 +626,7 @@ public final class BucketToolsCommand implements Runnable {
       o.consistencyDelay = consistencyDelay;
       o.deleteDelay = deleteDelay;
       SyncResult r = sync(bucket, dataDir, o);
-      BlocksCleaner cleaner = new BlocksCleaner(bucket, deleteDelay);
+      BlocksCleaner cleaner = new BlocksCleaner(bucket, deleteDelay, o.clock);
       List<String> marked = dryRun ? cleaner.dueMarkedBlocks(r) : cleaner.deleteMarkedBlocks(r);
       List<String> partial = dryRun ? cleaner.duePartialBlocks(r) : cleaner.cleanPartialBlocks(r);
       String verb = dryRun ? "would delete" : "deleted";

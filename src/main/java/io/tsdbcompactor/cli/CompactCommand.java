@@ -292,6 +292,6 @@ public final class CompactCommand implements Callable<Integer> {
     // On a terminal the progress line replaces info logs, unless the user asked for a level.
     boolean quiet = interactive() && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
     Logging.configure(quiet ? Logging.LogLevel.warn : logLevel, logFormat);
-    return CompactLauncher.launch(this);
+    return CompactLauncher.launch(this, CliEnvironment.of(spec));
   }
 }

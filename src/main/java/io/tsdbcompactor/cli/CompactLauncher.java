@@ -40,7 +40,8 @@ final class CompactLauncher {
 
   private CompactLauncher() {}
 
-  static int launch(CompactCommand c) {
+  static int launch(CompactCommand c, CliEnvironment env) {
+    Clock clock = env.clock();
     PrintStream out = System.out;
     PrintStream err = System.err;
     RunOptions options;
@@ -74,20 +75,21 @@ final class CompactLauncher {
     }
     Tracer previous = Tracing.install(tracer);
     try {
-      return openAndLaunch(c, options, out, err);
+      return openAndLaunch(c, options, env, out, err);
     } finally {
       tracer.shutdown();
       Tracing.install(previous);
     }
   }
 
-  private static int openAndLaunch(CompactCommand c, RunOptions options, PrintStream out, PrintStream err) {
+  private static int openAndLaunch(CompactCommand c, RunOptions options, CliEnvironment env, PrintStream out,
+      PrintStream err) {
     Bucket bucket;
     String bucketName;
     try {
       if (c.demo) {
         Path demoDir = options.dataDir().resolve("demo-bucket");
-        ensureDemoBucket(demoDir, c.demoDays, out);
+        ensureDemoBucket(demoDir, c.demoDays, env.clock().millis(), out);
         bucket = ObjstoreConfig.filesystem(demoDir).open();
         bucketName = ObjstoreConfig.filesystem(demoDir).describe() + " (demo)";
       } else {
@@ -99,20 +101,21 @@ final class CompactLauncher {
       err.println("compact: cannot open the bucket: " + CompactionRunOneLine.of(e));
       return 2;
     }
-    return launch(c, options, bucket, bucketName, out, err);
+    return launch(c, options, bucket, bucketName, env, out, err);
   }
 
-  private static int launch(CompactCommand c, RunOptions options, Bucket bucket, String bucketName, PrintStream out,
-      PrintStream err) {
+  private static int launch(CompactCommand c, RunOptions options, Bucket bucket, String bucketName,
+      CliEnvironment env, PrintStream out, PrintStream err) {
+    Clock clock = env.clock();
     CompactorMetrics metrics = new CompactorMetrics(true);
     metrics.setConfig(options.deleteDelay(), options.consistencyDelay());
     boolean terminal = c.interactive();
     try (bucket) {
       if (c.wait) {
-        return waitLoop(c, options, bucket, metrics, err);
+        return waitLoop(c, options, bucket, metrics, env, err);
       }
       RunProgress progress = terminal ? new TerminalProgress(err) : new LogProgress();
-      CompactionRun run = new CompactionRun(bucket, options, metrics, Clock.systemUTC(), progress);
+      CompactionRun run = new CompactionRun(bucket, options, metrics, clock, progress);
       RunReport r;
       // A one-off run serves the endpoints only when --http-address is given (as the CronJob does), so a laptop
       // run does not take port 10902 by surprise.
@@ -120,22 +123,26 @@ final class CompactLauncher {
       try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, metrics::scrape) : null) {
         if (server != null) {
           server.setReady(true);
+          env.listener().serving(server.address());
         }
         r = run.run();
       } catch (IOException | RuntimeException e) {
         err.println("compact: run failed on " + bucketName + ": " + CompactionRunOneLine.of(e));
-        metrics.runFinished(false, 1, System.currentTimeMillis());
+        metrics.runFinished(false, 1, clock.millis());
         push(c, options, metrics);
+        env.listener().runEnded(false);
         return 1;
       }
       if (options.dryRun()) {
         Summary.printPlan(out, bucketName, r.plan);
+        env.listener().runEnded(true);
         return 0;
       }
       Summary.printReport(out, bucketName, r);
       Summary.printFailures(err, r.failures);
       finished(r, metrics);
       push(c, options, metrics);
+      env.listener().runEnded(r.success());
       return r.exitCode();
     } catch (IOException e) {
       err.println("compact: closing the bucket failed: " + e.getMessage());
@@ -180,8 +187,8 @@ final class CompactLauncher {
    * {@code --compact.progress-interval}, as Thanos's compactor does.
    */
   private static int waitLoop(CompactCommand c, RunOptions options, Bucket bucket, CompactorMetrics metrics,
-      PrintStream err) {
-    Clock clock = Clock.systemUTC();
+      CliEnvironment env, PrintStream err) {
+    Clock clock = env.clock();
     ScheduledExecutorService background = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "compact-background");
       t.setDaemon(true);
@@ -189,7 +196,9 @@ final class CompactLauncher {
     });
     try (MetricsServer server = MetricsServer.start(c.httpAddress, metrics::scrape)) {
       server.setReady(true);
-      LOG.atInfo().addKeyValue("address", c.httpAddress).log("serving /metrics, /-/healthy and /-/ready");
+      LOG.atInfo().addKeyValue("address", server.address().getHostString() + ":" + server.port())
+          .log("serving /metrics, /-/healthy and /-/ready");
+      env.listener().serving(server.address());
       scheduleBackground(background, c.cleanupInterval, "clean up", () -> {
         RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}).cleanUpOnly();
         for (String f : r.failures) {
@@ -205,6 +214,7 @@ final class CompactLauncher {
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
         long start = clock.millis();
+        boolean success = false;
         try {
           RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress()).run();
           for (String f : r.failures) {
@@ -214,12 +224,14 @@ final class CompactLauncher {
             metrics.retries().increment();
           }
           finished(r, metrics);
+          success = r.success();
         } catch (IOException | RuntimeException e) {
           metrics.retries().increment();
           metrics.runFinished(false, 1, clock.millis());
           LOG.atError().addKeyValue("err", CompactionRunOneLine.of(e)).log("run failed; retrying at the next interval");
         }
         push(c, options, metrics);
+        env.listener().runEnded(success);
         long sleep = start + interval - clock.millis();
         if (sleep > 0) {
           Thread.sleep(sleep);
@@ -278,7 +290,7 @@ final class CompactLauncher {
   }
 
   /** Creates the demo bucket with generated blocks unless it already holds some. */
-  static void ensureDemoBucket(Path dir, int days, PrintStream out) throws IOException {
+  static void ensureDemoBucket(Path dir, int days, long nowMillis, PrintStream out) throws IOException {
     Files.createDirectories(dir);
     try (Stream<Path> s = Files.list(dir)) {
       if (s.findAny().isPresent()) {
@@ -287,7 +299,7 @@ final class CompactLauncher {
     }
     long t0 = System.nanoTime();
     List<io.tsdbcompactor.block.BlockMeta> metas =
-        new SampleBlocks(SampleBlocks.Spec.demo(days)).write(dir, System.currentTimeMillis());
+        new SampleBlocks(SampleBlocks.Spec.demo(days)).write(dir, nowMillis);
     long samples = metas.stream().mapToLong(m -> m.stats.numSamples).sum();
     out.printf("compact: generated demo bucket %s: %d raw blocks over %d days, %d samples (%.1fs)%n", dir, metas.size(),
         days, samples, (System.nanoTime() - t0) / 1e9);

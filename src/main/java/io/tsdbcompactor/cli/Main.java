@@ -15,6 +15,11 @@ import picocli.CommandLine.Command;
     description = "Compacts and downsamples Prometheus TSDB blocks in object storage; a drop-in for thanos compact.",
     subcommands = {CompactCommand.class, ToolsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+  private final CliEnvironment environment;
+
+  private Main(CliEnvironment environment) {
+    this.environment = environment;
+  }
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -22,17 +27,23 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns the exit code (tests call this instead of main). */
   public static int run(String... args) {
+    return run(CliEnvironment.SYSTEM, args);
+  }
+
+  /** As {@link #run(String...)} with the given clock and listener (tests that fix "now" or wait for events). */
+  public static int run(CliEnvironment environment, String... args) {
     if (!JsonLineStream.requested(args)) {
-      return commandLine().execute(args);
+      return commandLine(environment).execute(args);
     }
     PrintStream out = System.out;
     PrintStream err = System.err;
-    PrintStream jsonOut = new PrintStream(new JsonLineStream(out, "info", Clock.systemUTC()), true, StandardCharsets.UTF_8);
-    PrintStream jsonErr = new PrintStream(new JsonLineStream(err, "error", Clock.systemUTC()), true, StandardCharsets.UTF_8);
+    Clock clock = environment.clock();
+    PrintStream jsonOut = new PrintStream(new JsonLineStream(out, "info", clock), true, StandardCharsets.UTF_8);
+    PrintStream jsonErr = new PrintStream(new JsonLineStream(err, "error", clock), true, StandardCharsets.UTF_8);
     System.setOut(jsonOut);
     System.setErr(jsonErr);
     try {
-      return commandLine().execute(args);
+      return commandLine(environment).execute(args);
     } finally {
       jsonOut.close();
       jsonErr.close();
@@ -45,8 +56,8 @@ public final class Main implements Runnable {
    * The command tree. Boolean flags also take kingpin's {@code --no-<flag>} form (Thanos's flags are kingpin
    * flags, so {@code --no-wait} or {@code --no-debug.halt-on-error} may be in an operator's arguments).
    */
-  static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+  static CommandLine commandLine(CliEnvironment environment) {
+    CommandLine cl = new CommandLine(new Main(environment)).setCaseInsensitiveEnumValuesAllowed(true);
     // picocli's default negation skips names with dots (--debug.halt-on-error); kingpin negates every long flag.
     cl.setNegatableOptionTransformer(new CommandLine.RegexTransformer.Builder()
         .addPattern("^--no-(.+)$", "--$1", "--[no-]$1")
@@ -63,6 +74,10 @@ public final class Main implements Runnable {
       return ex.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
     });
     return cl;
+  }
+
+  CliEnvironment environment() {
+    return environment;
   }
 
   @Override

@@ -337,7 +337,7 @@ public final class CompactionRun {
     Set<String> excluded = ConcurrentHashMap.newKeySet();
     excluded.addAll(s.noCompactMarked());
     GroupCompactor compactor = new GroupCompactor(new Port(known), options.dataDir(), compactorOptions,
-        new MicrometerCompactMetrics(metrics.registry()));
+        new MicrometerCompactMetrics(metrics.registry()), clock);
     runAll(groups, options.compactConcurrency(), g -> {
       long t0 = System.nanoTime();
       try (Span span = Tracing.span("compact group").attribute("group", g.key())
