@@ -12,6 +12,9 @@ import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.MetricsServer;
 import io.tsdbcompactor.metrics.Pushgateway;
+import io.tsdbcompactor.web.BlockViewer;
+import io.tsdbcompactor.web.BlocksApi;
+import io.tsdbcompactor.web.WebConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -46,7 +49,9 @@ final class CompactLauncher {
     PrintStream err = System.err;
     RunOptions options;
     String tracingYaml;
+    WebConfig web;
     try {
+      web = WebConfig.load(c.httpConfig).checked();
       options = c.runOptions();
       DownsampleConfig.checkRetention(options.retention().raw().toMillis(),
           options.retention().fiveMinutes().toMillis(), options.downsampling());
@@ -75,15 +80,15 @@ final class CompactLauncher {
     }
     Tracer previous = Tracing.install(tracer);
     try {
-      return openAndLaunch(c, options, env, out, err);
+      return openAndLaunch(c, options, web, env, out, err);
     } finally {
       tracer.shutdown();
       Tracing.install(previous);
     }
   }
 
-  private static int openAndLaunch(CompactCommand c, RunOptions options, CliEnvironment env, PrintStream out,
-      PrintStream err) {
+  private static int openAndLaunch(CompactCommand c, RunOptions options, WebConfig web, CliEnvironment env,
+      PrintStream out, PrintStream err) {
     Bucket bucket;
     String bucketName;
     try {
@@ -101,10 +106,10 @@ final class CompactLauncher {
       err.println("compact: cannot open the bucket: " + CompactionRunOneLine.of(e));
       return 2;
     }
-    return launch(c, options, bucket, bucketName, env, out, err);
+    return launch(c, options, web, bucket, bucketName, env, out, err);
   }
 
-  private static int launch(CompactCommand c, RunOptions options, Bucket bucket, String bucketName,
+  private static int launch(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket, String bucketName,
       CliEnvironment env, PrintStream out, PrintStream err) {
     Clock clock = env.clock();
     CompactorMetrics metrics = new CompactorMetrics(true);
@@ -112,7 +117,7 @@ final class CompactLauncher {
     boolean terminal = c.interactive();
     try (bucket) {
       if (c.wait) {
-        return waitLoop(c, options, bucket, metrics, env, err);
+        return waitLoop(c, options, web, bucket, metrics, env, err);
       }
       RunProgress progress = terminal ? new TerminalProgress(err) : new LogProgress();
       CompactionRun run = new CompactionRun(bucket, options, metrics, clock, progress);
@@ -120,7 +125,7 @@ final class CompactLauncher {
       // A one-off run serves the endpoints only when --http-address is given (as the CronJob does), so a laptop
       // run does not take port 10902 by surprise.
       boolean serve = c.spec.commandLine().getParseResult().hasMatchedOption("--http-address");
-      try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, metrics::scrape) : null) {
+      try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, web, metrics::scrape) : null) {
         if (server != null) {
           server.setReady(true);
           env.listener().serving(server.address());
@@ -182,22 +187,29 @@ final class CompactLauncher {
   }
 
   /**
-   * {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints; in
-   * between, clean up every {@code --compact.cleanup-interval} and refresh the todo gauges every
-   * {@code --compact.progress-interval}, as Thanos's compactor does.
+   * {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints and,
+   * unless {@code --web.disable}, the block viewer; in between, clean up every {@code --compact.cleanup-interval}
+   * and refresh the todo gauges every {@code --compact.progress-interval}, as Thanos's compactor does.
    */
-  private static int waitLoop(CompactCommand c, RunOptions options, Bucket bucket, CompactorMetrics metrics,
-      CliEnvironment env, PrintStream err) {
+  private static int waitLoop(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket,
+      CompactorMetrics metrics, CliEnvironment env, PrintStream err) {
     Clock clock = env.clock();
     ScheduledExecutorService background = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "compact-background");
       t.setDaemon(true);
       return t;
     });
-    try (MetricsServer server = MetricsServer.start(c.httpAddress, metrics::scrape)) {
+    try (MetricsServer server = MetricsServer.start(c.httpAddress, web, metrics::scrape);
+        BlockViewer viewer = c.webDisable ? null : blockViewer(c, options, bucket, clock)) {
+      if (viewer != null) {
+        BlocksApi.mount(server.server(), viewer, new BlocksApi.Options(c.webRoutePrefix, c.webExternalPrefix,
+            c.webPrefixHeader, c.webDisableCors));
+        viewer.refreshEvery(c.viewerSyncInterval, c.viewerSyncTimeout);
+      }
       server.setReady(true);
-      LOG.atInfo().addKeyValue("address", server.address().getHostString() + ":" + server.port())
-          .log("serving /metrics, /-/healthy and /-/ready");
+      LOG.atInfo().addKeyValue("address", server.server().scheme() + "://" + server.address().getHostString() + ":"
+          + server.port()).log(viewer == null ? "serving /metrics, /-/healthy and /-/ready"
+              : "serving /metrics, /-/healthy, /-/ready and the block viewer");
       env.listener().serving(server.address());
       scheduleBackground(background, c.cleanupInterval, "clean up", () -> {
         RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}).cleanUpOnly();
@@ -265,6 +277,16 @@ final class CompactLauncher {
         LOG.atWarn().addKeyValue("err", CompactionRunOneLine.of(e)).log("background " + name + " failed");
       }
     }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The viewer of the run's bucket, planning with the run's own options. */
+  private static BlockViewer blockViewer(CompactCommand c, RunOptions options, Bucket bucket, Clock clock) {
+    BlockViewer.Settings settings = new BlockViewer.Settings(c.bucketWebLabel, options.replicaLabels(),
+        options.consistencyDelay(), options.deleteDelay(), options.tuning().metaFetchConcurrency(),
+        options.dataDir().resolve("block-viewer"), c.disableAdminOperations);
+    RunPlanSource plan = new RunPlanSource(options.tuning().maxCompactionLevel(), options.replicaLabels(),
+        options.retention(), options.downsampling(), options.sharding());
+    return new BlockViewer(bucket, settings, plan, clock);
   }
 
   /**
