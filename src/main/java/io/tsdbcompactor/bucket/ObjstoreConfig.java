@@ -135,10 +135,6 @@ public final class ObjstoreConfig {
 
   /** Opens the bucket wrapped in a {@link RetryingBucket} with this policy, without a probe. */
   public Bucket open(RetryPolicy retries) throws IOException {
-    // A directory that is not there is a wrong path (a typo, a volume not mounted), not an empty bucket.
-    if (type == Type.FILESYSTEM && !Files.isDirectory(directory)) {
-      throw new ConfigException("FILESYSTEM bucket directory " + directory + " does not exist or is not a directory");
-    }
     Bucket raw;
     try {
       raw = switch (type) {

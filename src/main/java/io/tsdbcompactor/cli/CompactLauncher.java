@@ -257,7 +257,22 @@ final class CompactLauncher {
       err.println("compact: cannot serve on --http-address " + c.httpAddress + ": " + e.getMessage());
       return 2;
     } finally {
-      background.shutdownNow();
+      stop(background);
+    }
+  }
+
+  /** Stops the background loops and waits for a running one to finish, so nothing writes after we return. */
+  private static void stop(ScheduledExecutorService background) {
+    background.shutdownNow();
+    boolean interrupted = Thread.interrupted(); // we are stopping because of an interrupt: wait all the same
+    try {
+      background.awaitTermination(1, TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      interrupted = true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
