@@ -88,6 +88,14 @@ public final class ObjstoreConfig {
   }
 
   /**
+   * The bucket as Thanos names it in its metrics' {@code bucket} label: the S3 bucket name or the filesystem
+   * directory, without the {@code prefix}.
+   */
+  public String bucketName() {
+    return type == Type.S3 ? s3.bucket : directory.toString();
+  }
+
+  /**
    * Opens the bucket, wrapped in a {@link RetryingBucket}. S3 requests are already retried by the SDK
    * ({@code max_retries}), so the outer layer there only resumes broken streams and rides out longer outages.
    */

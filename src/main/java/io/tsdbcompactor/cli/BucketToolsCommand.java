@@ -7,6 +7,8 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.metrics.Pushgateway;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -110,13 +112,36 @@ public final class BucketToolsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Bucket bucket = objstore.open()) {
+      CompactorMetrics metrics = new CompactorMetrics(false);
+      try (Bucket bucket = objstore.open(metrics)) {
         return run(bucket);
       } catch (IOException | RuntimeException e) {
         return fail(name(), e);
+      } finally {
+        pushMetrics(name(), metrics);
       }
     }
   }
+
+  /**
+   * A tools command run as a Job (cleanup, mark) pushes its objstore metrics to the Pushgateway named by
+   * {@code TSDB_COMPACTOR_PUSHGATEWAY_URL}, as job {@code tsdb-compactor-tools} grouped by command, so the bucket
+   * alerts see its failures too. A failed push is a warning, never the command's failure.
+   */
+  static void pushMetrics(String command, CompactorMetrics metrics) {
+    String url = System.getenv(PUSHGATEWAY_ENV);
+    if (url == null || url.isBlank()) {
+      return;
+    }
+    try {
+      new Pushgateway(url).push(TOOLS_JOB, Map.of("command", command), metrics.scrape());
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
+    }
+  }
+
+  static final String PUSHGATEWAY_ENV = "TSDB_COMPACTOR_PUSHGATEWAY_URL";
+  static final String TOOLS_JOB = "tsdb-compactor-tools";
 
   // ---------------------------------------------------------------------------------------------- ls
 
@@ -455,7 +480,8 @@ public final class BucketToolsCommand implements Runnable {
           return 2;
         }
       }
-      try (Bucket bucket = objstore.open()) {
+      CompactorMetrics metrics = new CompactorMetrics(false);
+      try (Bucket bucket = objstore.open(metrics)) {
         int status = 0;
         for (String id : ids) {
           if (remove) {
@@ -483,6 +509,8 @@ public final class BucketToolsCommand implements Runnable {
         return status;
       } catch (IOException | RuntimeException e) {
         return fail("mark", e);
+      } finally {
+        pushMetrics("mark", metrics);
       }
     }
   }

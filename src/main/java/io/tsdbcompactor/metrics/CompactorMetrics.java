@@ -38,6 +38,7 @@ public final class CompactorMetrics {
   private final AtomicLong todoDeletionBlocks = new AtomicLong();
   private final AtomicLong lastSuccess = new AtomicLong();
   private final AtomicLong lastRunFailures = new AtomicLong();
+  private final java.util.Map<String, ObjstoreMetrics> objstore = new java.util.concurrent.ConcurrentHashMap<>();
 
   public CompactorMetrics(boolean jvmMetrics) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -76,6 +77,11 @@ public final class CompactorMetrics {
   /** The Prometheus text format (0.0.4) of every metric, as /metrics serves and the Pushgateway receives. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** Thanos's objstore meters for one {@code bucket} label, created (at zero) on first use. */
+  public ObjstoreMetrics objstore(String bucketLabel) {
+    return objstore.computeIfAbsent(bucketLabel, l -> new ObjstoreMetrics(registry, l));
   }
 
   // ------------------------------------------------------------------ iteration state
