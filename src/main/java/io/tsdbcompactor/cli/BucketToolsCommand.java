@@ -48,6 +48,8 @@ import picocli.CommandLine.Option;
         BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class})
 public final class BucketToolsCommand implements Runnable {
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+  /** Job name of the metrics the commands push. */
+  static final String TOOLS_JOB = "tsdb-compactor-tools";
 
   @Override
   public void run() {
@@ -90,6 +92,9 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @Mixin
+    PushOptions push;
+
     @Option(names = "--block-meta-fetch-concurrency", defaultValue = "32", paramLabel = "<n>",
         description = "Number of threads fetching block metadata and markers from object storage (default ${DEFAULT-VALUE}).")
     int metaConcurrency;
@@ -118,30 +123,33 @@ public final class BucketToolsCommand implements Runnable {
       } catch (IOException | RuntimeException e) {
         return fail(name(), e);
       } finally {
-        pushMetrics(name(), metrics);
+        push.push(name(), metrics);
       }
     }
   }
 
   /**
-   * A tools command run as a Job (cleanup, mark) pushes its objstore metrics to the Pushgateway named by
-   * {@code TSDB_COMPACTOR_PUSHGATEWAY_URL}, as job {@code tsdb-compactor-tools} grouped by command, so the bucket
-   * alerts see its failures too. A failed push is a warning, never the command's failure.
+   * Where a command run as a Job (cleanup, mark) pushes its objstore metrics at its end, as job
+   * {@code tsdb-compactor-tools} grouped by command, so the bucket alerts see its failures too; the same
+   * environment variable as {@code compact}'s. A failed push is a warning, never the command's failure.
    */
-  static void pushMetrics(String command, CompactorMetrics metrics) {
-    String url = System.getenv(PUSHGATEWAY_ENV);
-    if (url == null || url.isBlank()) {
-      return;
-    }
-    try {
-      new Pushgateway(url).push(TOOLS_JOB, Map.of("command", command), metrics.scrape());
-    } catch (IOException | IllegalArgumentException e) {
-      System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
+  static final class PushOptions {
+    @Option(names = "--metrics.pushgateway-url", paramLabel = "<url>",
+        defaultValue = "${env:TSDB_COMPACTOR_PUSHGATEWAY_URL:-}",
+        description = "Push the objstore metrics to this Pushgateway at the end (job " + TOOLS_JOB + ").")
+    String url;
+
+    void push(String command, CompactorMetrics metrics) {
+      if (url == null || url.isBlank()) {
+        return;
+      }
+      try {
+        new Pushgateway(url).push(TOOLS_JOB, Map.of("command", command), metrics.scrape());
+      } catch (IOException | IllegalArgumentException e) {
+        System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
+      }
     }
   }
-
-  static final String PUSHGATEWAY_ENV = "TSDB_COMPACTOR_PUSHGATEWAY_URL";
-  static final String TOOLS_JOB = "tsdb-compactor-tools";
 
   // ---------------------------------------------------------------------------------------------- ls
 
@@ -454,6 +462,9 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @Mixin
+    PushOptions push;
+
     @Option(names = "--id", required = true, paramLabel = "<ULID>", description = "ID (ULID) of the blocks to be marked (repeated flag).")
     List<String> ids;
 
@@ -510,7 +521,7 @@ public final class BucketToolsCommand implements Runnable {
       } catch (IOException | RuntimeException e) {
         return fail("mark", e);
       } finally {
-        pushMetrics("mark", metrics);
+        push.push("mark", metrics);
       }
     }
   }
