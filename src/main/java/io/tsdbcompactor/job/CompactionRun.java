@@ -167,6 +167,15 @@ public final class CompactionRun {
     return report;
   }
 
+  /**
+   * Syncs and plans without changing anything, to refresh the progress gauges between runs: what {@code --wait}
+   * can call every {@code --compact.progress-interval}, as Thanos's progress calculator does.
+   */
+  public void refreshProgress() throws IOException {
+    now = clock.millis();
+    sync();
+  }
+
   // ------------------------------------------------------------------------------------------------ steps
 
   /** The bucket's state as this shard sees it: usable metas it owns, deletion-marked ones left out. */

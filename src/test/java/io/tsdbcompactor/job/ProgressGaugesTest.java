@@ -7,6 +7,8 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.retention.RetentionPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -86,6 +90,26 @@ class ProgressGaugesTest {
           (long) metrics.registry().get("thanos_blocks_meta_synced").tag("state", "loaded").gauge().value());
       String text = metrics.scrape();
       assertTrue(text.contains("thanos_blocks_meta_synced{state=\"marked-for-no-compact\"} 0"), text);
+
+      // Between runs: new blocks arrive, a refresh shows the work waiting for the next run and changes nothing.
+      new SampleBlocks(new SampleBlocks.Spec(1, 2 * H, 600_000, 1, Map.of("cluster", "y"), 0, 6))
+          .write(bucketDir, NOW);
+      Map<String, Long> before = snapshot(bucketDir);
+      new CompactionRun(bucket, options, metrics, new CompactionRunEndToEndTest.TickingClock(NOW), RunProgress.NONE)
+          .refreshProgress();
+      Todo waiting = todo(metrics);
+      assertTrue(waiting.compactions() > 0 && waiting.compactionBlocks() > 1, waiting.toString());
+      assertEquals(before, snapshot(bucketDir));
     }
+  }
+
+  private static Map<String, Long> snapshot(Path dir) throws IOException {
+    Map<String, Long> out = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
+        out.put(dir.relativize(p).toString(), Files.size(p));
+      }
+    }
+    return out;
   }
 }
