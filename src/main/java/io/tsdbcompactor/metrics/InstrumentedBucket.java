@@ -68,15 +68,10 @@ public final class InstrumentedBucket implements Bucket {
 
   @Override
   public void list(String prefix, boolean recursive, ListVisitor visitor) throws IOException {
-    OpMeters m = begin(Operation.ITER);
-    Timer.Sample t = Timer.start(registry);
-    try {
+    call(Operation.ITER, () -> {
       delegate.list(prefix, recursive, visitor);
-    } catch (IOException | RuntimeException e) {
-      m.failed(e);
-      throw e;
-    }
-    t.stop(m.duration);
+      return null;
+    });
   }
 
   @Override
@@ -189,7 +184,8 @@ public final class InstrumentedBucket implements Bucket {
     OpMeters m = begin(Operation.UPLOAD);
     Timer.Sample t = Timer.start(registry);
     long bytes = rethrowCounted(m, c).longValue();
-    metrics.lastUpload.set(clock.instant().getEpochSecond());
+    // Uploads finish on several threads: the gauge keeps the latest time, whatever order they report in.
+    metrics.lastUpload.accumulateAndGet(clock.instant().getEpochSecond(), Math::max);
     t.stop(m.duration);
     m.transferred.record(bytes);
   }
