@@ -186,7 +186,10 @@ public final class CompactionRun {
     o.clock = clock;
     o.concurrency = options.tuning().metaFetchConcurrency();
     SyncResult s = new BlockSyncer(bucket, options.dataDir(), o).sync();
-    progressGauges.synced(s, plan(s));
+    progressGauges.synced(s);
+    PlanSimulator.Plan rest = plan(s);
+    progressGauges.planned(rest.compactions().size(), rest.compactions().stream().mapToLong(c -> c.inputs().size()).sum(),
+        rest.downsamplings().size(), rest.deletions().size() + rest.holds().size());
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.warn("block {} skipped: {}", f.getKey(), f.getValue());
       // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.

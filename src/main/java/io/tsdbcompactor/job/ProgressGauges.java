@@ -25,8 +25,8 @@ final class ProgressGauges {
     this.metrics = metrics;
   }
 
-  /** What a sync found, and the work its plan leaves. */
-  void synced(SyncResult s, PlanSimulator.Plan plan) {
+  /** What a sync found. */
+  void synced(SyncResult s) {
     long corrupted = s.partial().values().stream().filter(PartialBlock::metaUnreadable).count();
     metrics.setSyncedBlocks("loaded", s.metas().size());
     metrics.setSyncedBlocks("no-meta-json", s.partial().size() - corrupted);
@@ -36,10 +36,14 @@ final class ProgressGauges {
     metrics.setSyncedBlocks("marked-for-deletion", s.hiddenByDeletionMark().size());
     metrics.setSyncedBlocks("marked-for-no-compact", s.noCompactMarks().size());
     metrics.setSyncedBlocks("marked-for-no-downsample", s.noDownsampleMarks().size());
-    compactions.set(plan.compactions().size());
-    compactionBlocks.set(plan.compactions().stream().mapToLong(c -> c.inputs().size()).sum());
-    downsampleBlocks.set(plan.downsamplings().size());
-    deletionBlocks.set(plan.deletions().size() + plan.holds().size());
+  }
+
+  /** The work a fresh plan of the rest of the run expects (deletion blocks: retention's deletions and holds). */
+  void planned(long compactions, long compactionBlocks, long downsampleBlocks, long deletionBlocks) {
+    this.compactions.set(compactions);
+    this.compactionBlocks.set(compactionBlocks);
+    this.downsampleBlocks.set(downsampleBlocks);
+    this.deletionBlocks.set(deletionBlocks);
     publish();
   }
 
