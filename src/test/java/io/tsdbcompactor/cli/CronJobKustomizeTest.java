@@ -348,6 +348,10 @@ class CronJobKustomizeTest {
     assertEquals(10902, c.at("/ports/0/containerPort").asInt());
     assertEquals("http", c.at("/ports/0/name").asText());
     assertEquals("thanos-objstore", volumeAt(pod, "/etc/thanos").at("/secret/secretName").asText());
+    // The same compactor flags as the CronJob's, plus the loop.
+    List<String> service = new ArrayList<>(args(c));
+    service.removeAll(List.of("--wait", "--wait-interval=5m"));
+    assertEquals(args(container(cronPod(byKind(render("cronjob")).get("CronJob")))), service);
 
     JsonNode podLabels = d.at("/spec/template/metadata/labels");
     assertMatches(d.at("/spec/selector/matchLabels"), podLabels);
