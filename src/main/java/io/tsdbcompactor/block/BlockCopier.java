@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -67,10 +68,11 @@ public final class BlockCopier {
 
   /**
    * Copies the block at {@code srcDir} into a new sub-directory of {@code dstParent} named by a fresh ULID,
-   * written under a temporary name and renamed when complete. Returns the new block's directory.
+   * written under a temporary name and renamed when complete; the ULID's time is the clock's. Returns the new
+   * block's directory.
    */
-  public static Path copy(Path srcDir, Path dstParent, boolean recode) throws IOException {
-    String ulid = Ulid.now().toString();
+  public static Path copy(Path srcDir, Path dstParent, boolean recode, Clock clock) throws IOException {
+    String ulid = Ulid.now(clock).toString();
     Path tmp = dstParent.resolve(ulid + ".tmp-for-creation");
     Path target = dstParent.resolve(ulid);
     // Prometheus expects a chunks folder even in a block without chunks.

@@ -1,6 +1,7 @@
 package io.tsdbcompactor.block;
 
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.Random;
 
 /**
@@ -44,8 +45,9 @@ public final class Ulid implements Comparable<Ulid> {
     return new Ulid(hi, random.nextLong());
   }
 
-  public static Ulid now() {
-    return generate(System.currentTimeMillis());
+  /** A new ULID for the clock's current time. */
+  public static Ulid now(Clock clock) {
+    return generate(clock.millis());
   }
 
   /** Parses a 26-character ULID (either case); {@link IllegalArgumentException} if it is not one. */

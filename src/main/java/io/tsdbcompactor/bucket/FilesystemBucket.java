@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,9 +34,19 @@ public final class FilesystemBucket implements Bucket {
   static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(48);
 
   private final Path root;
+  /**
+   * Dates the objects (their files' modification times, as an S3 server dates objects by its clock) and judges the
+   * age of temporary files. A test passes the clock its run uses, so partial-upload and deletion-mark ages follow it.
+   */
+  private final Clock clock;
 
   public FilesystemBucket(Path root) throws IOException {
+    this(root, Clock.systemUTC());
+  }
+
+  public FilesystemBucket(Path root, Clock clock) throws IOException {
     this.root = root.toAbsolutePath().normalize();
+    this.clock = clock;
     Files.createDirectories(this.root);
   }
 
@@ -69,7 +81,7 @@ public final class FilesystemBucket implements Bucket {
           if (isTemp(p)) {
             BasicFileAttributes t = readAttributes(p);
             if (t != null && t.isRegularFile()
-                && t.lastModifiedTime().toInstant().isBefore(java.time.Instant.now().minus(STALE_TEMP_AGE))) {
+                && t.lastModifiedTime().toInstant().isBefore(clock.instant().minus(STALE_TEMP_AGE))) {
               stale.add(p);
             }
             continue;
@@ -206,6 +218,7 @@ public final class FilesystemBucket implements Bucket {
     boolean done = false;
     try {
       Files.copy(file, tmp);
+      Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
       }
@@ -237,6 +250,7 @@ public final class FilesystemBucket implements Bucket {
       if (length >= 0 && copied != length) {
         throw new BucketException("upload of " + key + ": stream ended after " + copied + " of " + length + " bytes", true);
       }
+      Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
       }

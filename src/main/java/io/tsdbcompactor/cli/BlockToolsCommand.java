@@ -23,7 +23,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code tools block}: dump, verify and copy local block directories. Exit codes: 0 success, 1 bad data or
@@ -172,6 +174,8 @@ public final class BlockToolsCommand implements Runnable {
       description = "Writes a copy of block SRC with a new ULID into directory DST (tombstones applied, stats "
           + "recomputed). Chunks are copied byte for byte unless --recode is given.")
   static final class Copy implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "SRC", description = "The block directory to copy.")
     Path src;
 
@@ -184,7 +188,7 @@ public final class BlockToolsCommand implements Runnable {
     @Override
     public Integer call() {
       try {
-        Path out = BlockCopier.copy(src, dst, recode);
+        Path out = BlockCopier.copy(src, dst, recode, CliEnvironment.of(spec).clock());
         System.out.println(out);
         return 0;
       } catch (IOException | RuntimeException e) {

@@ -22,6 +22,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -36,7 +37,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code tools bucket}: look at and act on the blocks of a bucket, with the flags of {@code thanos tools bucket}
@@ -89,6 +92,8 @@ public final class BucketToolsCommand implements Runnable {
 
   /** Shared flags of the commands that sync. */
   abstract static class SyncingCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Mixin
     ObjstoreOptions objstore;
 
@@ -108,6 +113,7 @@ public final class BucketToolsCommand implements Runnable {
       o.concurrency = metaConcurrency;
       o.consistencyDelay = Duration.ZERO; // tools show every block, fresh or not
       o.deleteDelay = Duration.ZERO;
+      o.clock = CliEnvironment.of(spec).clock();
       return o;
     }
 
@@ -118,7 +124,7 @@ public final class BucketToolsCommand implements Runnable {
     @Override
     public Integer call() {
       CompactorMetrics metrics = new CompactorMetrics(false);
-      try (Bucket bucket = objstore.open(metrics)) {
+      try (Bucket bucket = objstore.open(metrics, CliEnvironment.of(spec).clock())) {
         return run(bucket);
       } catch (IOException | RuntimeException e) {
         return fail(name(), e);
@@ -459,6 +465,8 @@ public final class BucketToolsCommand implements Runnable {
       description = "Mark a block for deletion, no-compaction or no-downsampling in a safe way. An existing "
           + "marker is left unchanged.")
   static final class Mark implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Mixin
     ObjstoreOptions objstore;
 
@@ -492,7 +500,8 @@ public final class BucketToolsCommand implements Runnable {
         }
       }
       CompactorMetrics metrics = new CompactorMetrics(false);
-      try (Bucket bucket = objstore.open(metrics)) {
+      Clock clock = CliEnvironment.of(spec).clock();
+      try (Bucket bucket = objstore.open(metrics, clock)) {
         int status = 0;
         for (String id : ids) {
           if (remove) {
@@ -511,9 +520,9 @@ public final class BucketToolsCommand implements Runnable {
             continue;
           }
           boolean wrote = switch (marker) {
-            case Marker.DELETION_MARK -> Markers.markForDeletion(bucket, id, details);
-            case Marker.NO_COMPACT_MARK -> Markers.markNoCompact(bucket, id, Marker.REASON_MANUAL, details);
-            default -> Markers.markNoDownsample(bucket, id, Marker.REASON_MANUAL, details);
+            case Marker.DELETION_MARK -> Markers.markForDeletion(bucket, id, details, clock);
+            case Marker.NO_COMPACT_MARK -> Markers.markNoCompact(bucket, id, Marker.REASON_MANUAL, details, clock);
+            default -> Markers.markNoDownsample(bucket, id, Marker.REASON_MANUAL, details, clock);
           };
           System.out.println(wrote ? "marked " + id + " with " + marker : "block " + id + " already has " + marker + "; left unchanged");
         }
@@ -553,7 +562,7 @@ public final class BucketToolsCommand implements Runnable {
       o.consistencyDelay = consistencyDelay;
       o.deleteDelay = deleteDelay;
       SyncResult r = sync(bucket, dataDir, o);
-      BlocksCleaner cleaner = new BlocksCleaner(bucket, deleteDelay);
+      BlocksCleaner cleaner = new BlocksCleaner(bucket, deleteDelay, o.clock);
       List<String> marked = dryRun ? cleaner.dueMarkedBlocks(r) : cleaner.deleteMarkedBlocks(r);
       List<String> partial = dryRun ? cleaner.duePartialBlocks(r) : cleaner.cleanPartialBlocks(r);
       String verb = dryRun ? "would delete" : "deleted";

@@ -194,6 +194,6 @@ public final class CompactCommand implements Callable<Integer> {
     // On a terminal the progress line replaces info logs, unless the user asked for a level.
     boolean quiet = System.console() != null && !wait && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
     Logging.configure(quiet ? Logging.LogLevel.warn : logLevel, logFormat);
-    return CompactLauncher.launch(this);
+    return CompactLauncher.launch(this, CliEnvironment.of(spec));
   }
 }

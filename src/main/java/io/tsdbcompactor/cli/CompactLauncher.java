@@ -33,7 +33,8 @@ final class CompactLauncher {
 
   private CompactLauncher() {}
 
-  static int launch(CompactCommand c) {
+  static int launch(CompactCommand c, CliEnvironment env) {
+    Clock clock = env.clock();
     PrintStream out = System.out;
     PrintStream err = System.err;
     RunOptions options;
@@ -55,12 +56,12 @@ final class CompactLauncher {
         if (!c.demo) {
           out.println("compact: no --objstore.config(-file) given: running on the demo bucket " + demoDir);
         }
-        ensureDemoBucket(demoDir, c.demoDays, out);
-        bucket = ObjstoreOptions.open(ObjstoreConfig.filesystem(demoDir), metrics);
+        ensureDemoBucket(demoDir, c.demoDays, clock.millis(), out);
+        bucket = ObjstoreOptions.open(ObjstoreConfig.filesystem(demoDir), metrics, clock);
         bucketName = "demo " + demoDir;
       } else {
         ObjstoreConfig cfg = c.objstore.config();
-        bucket = ObjstoreOptions.open(cfg, metrics);
+        bucket = ObjstoreOptions.open(cfg, metrics, clock);
         bucketName = cfg.toString();
       }
     } catch (IOException | RuntimeException e) {
@@ -72,10 +73,10 @@ final class CompactLauncher {
     boolean terminal = System.console() != null && !c.wait;
     try (bucket) {
       if (c.wait) {
-        return waitLoop(c, options, bucket, metrics, err);
+        return waitLoop(c, options, bucket, metrics, env, err);
       }
       RunProgress progress = terminal ? new TerminalProgress(err) : new LogProgress();
-      CompactionRun run = new CompactionRun(bucket, options, metrics, Clock.systemUTC(), progress);
+      CompactionRun run = new CompactionRun(bucket, options, metrics, clock, progress);
       RunReport r;
       // A one-off run serves the endpoints only when --http-address is given (as the CronJob does), so a laptop
       // run does not take port 10902 by surprise.
@@ -83,16 +84,19 @@ final class CompactLauncher {
       try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, metrics::scrape) : null) {
         if (server != null) {
           server.setReady(true);
+          env.listener().serving(server.address());
         }
         r = run.run();
       } catch (IOException | RuntimeException e) {
         err.println("compact: run failed on bucket " + bucketName + ": " + CompactionRunOneLine.of(e));
-        metrics.runFinished(false, 1, System.currentTimeMillis());
+        metrics.runFinished(false, 1, clock.millis());
         push(c, options, metrics, err);
+        env.listener().runEnded(false);
         return 1;
       }
       if (options.dryRun()) {
         Summary.printPlan(out, bucketName, r.plan);
+        env.listener().runEnded(true);
         return 0;
       }
       Summary.printReport(out, bucketName, r);
@@ -102,6 +106,7 @@ final class CompactLauncher {
       }
       metrics.runFinished(r.success(), r.failures.size() + r.holds.size(), r.endMillis);
       boolean pushed = push(c, options, metrics, err);
+      env.listener().runEnded(r.success() && pushed);
       return r.success() && pushed ? 0 : 1;
     } catch (IOException e) {
       err.println("compact: closing the bucket failed: " + e.getMessage());
@@ -111,15 +116,19 @@ final class CompactLauncher {
 
   /** {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints. */
   private static int waitLoop(CompactCommand c, RunOptions options, Bucket bucket, CompactorMetrics metrics,
-      PrintStream err) {
+      CliEnvironment env, PrintStream err) {
+    Clock clock = env.clock();
     try (MetricsServer server = MetricsServer.start(c.httpAddress, metrics::scrape)) {
       server.setReady(true);
-      LOG.atInfo().addKeyValue("address", c.httpAddress).log("serving /metrics, /-/healthy and /-/ready");
+      LOG.atInfo().addKeyValue("address", server.address().getHostString() + ":" + server.port())
+          .log("serving /metrics, /-/healthy and /-/ready");
+      env.listener().serving(server.address());
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
-        long start = System.currentTimeMillis();
+        long start = clock.millis();
+        boolean success = false;
         try {
-          RunReport r = new CompactionRun(bucket, options, metrics, Clock.systemUTC(), new LogProgress()).run();
+          RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress()).run();
           for (String f : r.failures) {
             LOG.atWarn().addKeyValue("failure", f).log("run finished with a failure");
           }
@@ -129,13 +138,15 @@ final class CompactLauncher {
             metrics.retries().increment();
           }
           metrics.runFinished(r.success(), r.failures.size() + r.holds.size(), r.endMillis);
+          success = r.success();
         } catch (IOException | RuntimeException e) {
           metrics.retries().increment();
-          metrics.runFinished(false, 1, System.currentTimeMillis());
+          metrics.runFinished(false, 1, clock.millis());
           LOG.atError().addKeyValue("err", CompactionRunOneLine.of(e)).log("run failed; retrying at the next interval");
         }
-        push(c, options, metrics, err);
-        long sleep = start + interval - System.currentTimeMillis();
+        boolean pushed = push(c, options, metrics, err);
+        env.listener().runEnded(success && pushed);
+        long sleep = start + interval - clock.millis();
         if (sleep > 0) {
           Thread.sleep(sleep);
         }
@@ -169,7 +180,7 @@ final class CompactLauncher {
   }
 
   /** Creates the demo bucket with generated blocks unless it already holds some. */
-  static void ensureDemoBucket(Path dir, int days, PrintStream out) throws IOException {
+  static void ensureDemoBucket(Path dir, int days, long nowMillis, PrintStream out) throws IOException {
     Files.createDirectories(dir);
     try (Stream<Path> s = Files.list(dir)) {
       if (s.findAny().isPresent()) {
@@ -178,7 +189,7 @@ final class CompactLauncher {
     }
     long t0 = System.nanoTime();
     List<io.tsdbcompactor.block.BlockMeta> metas =
-        new SampleBlocks(SampleBlocks.Spec.demo(days)).write(dir, System.currentTimeMillis());
+        new SampleBlocks(SampleBlocks.Spec.demo(days)).write(dir, nowMillis);
     long samples = metas.stream().mapToLong(m -> m.stats.numSamples).sum();
     out.printf("compact: generated demo bucket %s: %d raw blocks over %d days, %d samples (%.1fs)%n", dir, metas.size(),
         days, samples, (System.nanoTime() - t0) / 1e9);

@@ -11,6 +11,11 @@ import picocli.CommandLine.Command;
     description = "Compacts and downsamples Prometheus TSDB blocks in object storage; a drop-in for thanos compact.",
     subcommands = {CompactCommand.class, ToolsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+  private final CliEnvironment environment;
+
+  private Main(CliEnvironment environment) {
+    this.environment = environment;
+  }
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -18,7 +23,16 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns the exit code (tests call this instead of main). */
   public static int run(String... args) {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    return run(CliEnvironment.SYSTEM, args);
+  }
+
+  /** As {@link #run(String...)} with the given clock and listener (tests that fix "now" or wait for events). */
+  public static int run(CliEnvironment environment, String... args) {
+    return new CommandLine(new Main(environment)).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+  }
+
+  CliEnvironment environment() {
+    return environment;
   }
 
   @Override

@@ -55,15 +55,15 @@ public final class ObjstoreOptions {
 
   /**
    * Opens the configured bucket (with retries) inside an {@link InstrumentedBucket} recording Thanos's objstore
-   * metrics into {@code metrics}.
+   * metrics into {@code metrics}; {@code clock} dates the last upload.
    */
-  public Bucket open(CompactorMetrics metrics) throws IOException {
-    return open(config(), metrics);
+  public Bucket open(CompactorMetrics metrics, Clock clock) throws IOException {
+    return open(config(), metrics, clock);
   }
 
   /** {@link ObjstoreConfig#open()} wrapped in Thanos's objstore metrics, labelled as Thanos labels them. */
-  static Bucket open(ObjstoreConfig config, CompactorMetrics metrics) throws IOException {
-    return new InstrumentedBucket(config.open(), metrics.objstore(config.bucketName()), Clock.systemUTC());
+  static Bucket open(ObjstoreConfig config, CompactorMetrics metrics, Clock clock) throws IOException {
+    return new InstrumentedBucket(config.open(), metrics.objstore(config.bucketName()), clock);
   }
 
   /** For tests and embedding: sets the YAML content. */

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -56,12 +57,20 @@ public final class GroupCompactor {
   private final CompactorOptions options;
   private final CompactMetrics metrics;
   private final BlockMerger merger;
+  private final Clock clock;
 
   /** What one group's run did. */
   public record Result(String groupKey, List<BlockMeta> created, List<String> markedForDeletion,
       List<String> markedNoCompact) {}
 
   public GroupCompactor(CompactionBucket bucket, Path dataDir, CompactorOptions options, CompactMetrics metrics) {
+    this(bucket, dataDir, options, metrics, Clock.systemUTC());
+  }
+
+  /** {@code clock} dates the ULIDs of the new blocks. */
+  public GroupCompactor(CompactionBucket bucket, Path dataDir, CompactorOptions options, CompactMetrics metrics,
+      Clock clock) {
+    this.clock = clock;
     this.bucket = bucket;
     this.dataDir = dataDir;
     this.options = options;
@@ -202,7 +211,7 @@ public final class GroupCompactor {
     long t0 = System.nanoTime();
     List<BlockMerger.Input> inputs = download(plan, workDir);
     long t1 = System.nanoTime();
-    String ulid = Ulid.now().toString();
+    String ulid = Ulid.generate(clock.millis()).toString();
     Path outDir = workDir.resolve(ulid);
     Files.createDirectories(outDir);
     // Not fsynced locally: the upload makes the block durable in the bucket before meta.json (FsDirectory.scratch).

@@ -65,14 +65,10 @@ public final class BlockDownsampler {
   private BlockDownsampler() {}
 
   /**
-   * Downsamples the block in {@code in} to {@code resolution} into the empty directory {@code out} under a new
-   * ULID and returns the written meta. On failure the files written to {@code out} are removed.
+   * Downsamples the block in {@code in} to {@code resolution} into the empty directory {@code out} as block
+   * {@code ulid} (the caller names {@code out} after it) and returns what was written. On failure the files
+   * written to {@code out} are removed.
    */
-  public static BlockMeta downsample(Directory in, Directory out, long resolution) throws IOException {
-    return downsample(in, out, resolution, Ulid.now()).meta();
-  }
-
-  /** As {@link #downsample(Directory, Directory, long)} with a given ULID (so the caller can name {@code out}). */
   public static Result downsample(Directory in, Directory out, long resolution, Ulid ulid) throws IOException {
     String metaName = in.describe() + "/" + BlockMeta.FILE_NAME;
     BlockMeta source = BlockMeta.parse(metaName, in.readAll(BlockMeta.FILE_NAME));

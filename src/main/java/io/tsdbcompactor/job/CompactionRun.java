@@ -289,7 +289,7 @@ public final class CompactionRun {
     Set<String> excluded = ConcurrentHashMap.newKeySet();
     excluded.addAll(s.noCompactMarked());
     GroupCompactor compactor = new GroupCompactor(new Port(known), options.dataDir(), compactorOptions,
-        new MicrometerCompactMetrics(metrics.registry()));
+        new MicrometerCompactMetrics(metrics.registry()), clock);
     runAll(groups, options.compactConcurrency(), g -> {
       long t0 = System.nanoTime();
       try {
@@ -391,7 +391,7 @@ public final class CompactionRun {
 
   private void markNoDownsample(String ulid, String details) {
     try {
-      if (Markers.markNoDownsample(bucket, ulid, CORRUPTED_BLOCK, details)) {
+      if (Markers.markNoDownsample(bucket, ulid, CORRUPTED_BLOCK, details, clock)) {
         metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, CORRUPTED_BLOCK).increment();
         report.markedNoDownsample.incrementAndGet();
       }

@@ -71,6 +71,11 @@ public final class MetricsServer implements AutoCloseable {
     ready.set(r);
   }
 
+  /** The bound address (its port is the one picked when started on port 0). */
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
   /** The bound port (useful when started on port 0). */
   public int port() {
     return server.getAddress().getPort();

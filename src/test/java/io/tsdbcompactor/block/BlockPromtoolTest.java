@@ -112,7 +112,7 @@ class BlockPromtoolTest {
     assertEquals(Promtool.dump(tmp, List.of(block), lo, hi), ourDump(parent, lo, hi));
 
     // A copy applies the tombstones: promtool sees the same samples in it, without a tombstones entry.
-    Path copy = BlockCopier.copy(block, tmp.resolve("tombcopy"), false);
+    Path copy = BlockCopier.copy(block, tmp.resolve("tombcopy"), false, TestUlids.CLOCK);
     assertEquals(full, Promtool.dump(tmp, List.of(copy), null, null));
     assertEquals(List.of(), BlockVerifier.verify(new FsDirectory(copy)));
   }
@@ -122,7 +122,7 @@ class BlockPromtoolTest {
   void copiesPassPromtoolAnalyzeAndDumpIdentically(Path block) throws Exception {
     String original = ourDump(block, Long.MIN_VALUE, Long.MAX_VALUE);
     for (boolean recode : new boolean[] {false, true}) {
-      Path copy = BlockCopier.copy(block, tmp.resolve("copy-" + recode), recode);
+      Path copy = BlockCopier.copy(block, tmp.resolve("copy-" + recode), recode, TestUlids.CLOCK);
       Path db = Promtool.database(tmp, List.of(copy));
       Promtool.Result analyze = Promtool.run("tsdb", "analyze", db.toString());
       assertEquals(0, analyze.exitCode(), analyze.stderr());
@@ -225,7 +225,7 @@ class BlockPromtoolTest {
       assertEquals(List.of(), BlockVerifier.verify(new FsDirectory(b)));
       String single = Promtool.dump(tmp, List.of(b), null, null);
       assertEquals(single, ourDump(b, Long.MIN_VALUE, Long.MAX_VALUE));
-      Path recoded = BlockCopier.copy(b, tmp.resolve("unseen-recoded"), true);
+      Path recoded = BlockCopier.copy(b, tmp.resolve("unseen-recoded"), true, TestUlids.CLOCK);
       assertEquals(0, Promtool.run("tsdb", "analyze", Promtool.database(tmp, List.of(recoded)).toString())
           .exitCode());
       assertEquals(single, Promtool.dump(tmp, List.of(recoded), null, null));

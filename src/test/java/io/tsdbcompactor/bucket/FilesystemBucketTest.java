@@ -10,18 +10,35 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FilesystemBucketTest extends BucketContractTest {
+  /** The bucket's clock: it dates objects and judges temporary files' age by it. */
+  static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+
   @TempDir
   Path dir;
 
   @Override
   protected Bucket newBucket() throws IOException {
-    return new FilesystemBucket(dir.resolve("bkt"));
+    return new FilesystemBucket(dir.resolve("bkt"), Clock.fixed(NOW, ZoneOffset.UTC));
+  }
+
+  /** Objects carry the bucket clock's time, as an S3 server dates objects by its own. */
+  @Test
+  void objectsAreDatedByTheBucketsClock() throws Exception {
+    bucket.upload("01X/index", random(10, 1));
+    bucket.upload("01X/meta.json", new ByteArrayInputStream(random(10, 2)), 10);
+    assertEquals(NOW, bucket.attributes("01X/index").lastModified());
+    assertEquals(List.of(NOW, NOW), bucket.list("01X/", true).stream().map(ListEntry::lastModified).toList());
   }
 
   @Test
@@ -83,8 +100,8 @@ class FilesystemBucketTest extends BucketContractTest {
     Files.createDirectories(young.getParent());
     Files.write(dead, random(10, 3));
     Files.write(young, random(10, 4));
-    Files.setLastModifiedTime(dead, java.nio.file.attribute.FileTime.from(
-        java.time.Instant.now().minus(java.time.Duration.ofHours(49))));
+    Files.setLastModifiedTime(dead, FileTime.from(NOW.minus(Duration.ofHours(49))));
+    Files.setLastModifiedTime(young, FileTime.from(NOW.minus(Duration.ofHours(47))));
     assertEquals(List.of("01Y/index"), bucket.list("", true).stream().map(ListEntry::key).toList());
     assertFalse(Files.exists(dir.resolve("bkt/01X")), "the dead upload's folder is gone");
     assertTrue(Files.exists(young), "an upload that may still run is left alone");

@@ -9,7 +9,7 @@ import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
 
-/** An S3Proxy on 127.0.0.1 (free port) backed by jclouds' filesystem provider in a temporary directory. */
+/** An S3Proxy on 127.0.0.1 (port 0: the port it bound is read back) backed by jclouds' filesystem provider in a temporary directory. */
 public final class S3ProxyServer implements AutoCloseable {
   public static final String ACCESS_KEY = "test-access-key";
   public static final String SECRET_KEY = "test-secret-Zq8uTT2mVb1x";
@@ -25,9 +25,10 @@ public final class S3ProxyServer implements AutoCloseable {
     BlobStore store = context.getBlobStore();
     proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+    // Jetty's start() returns once the connector is bound and the server started, or throws.
     proxy.start();
-    while (!proxy.getState().equals("STARTED")) {
-      Thread.onSpinWait();
+    if (!"STARTED".equals(proxy.getState())) {
+      throw new IllegalStateException("S3Proxy did not start: state " + proxy.getState());
     }
   }
 

@@ -5,17 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tsdbcompactor.acceptance.PrometheusServer;
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexWriter;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.FsDirectory;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,7 +46,7 @@ class PrometheusReadsMergedHistogramsTest {
           HistogramChunkMergerTest.series(floats, 5000, 20, 10, 3, 0, 1),
           HistogramChunkMergerTest.series(floats, 5010, 20, 10, 2, -1, 4)));
     }
-    Ulid ulid = Ulid.now();
+    Ulid ulid = TestUlids.next();
     Path blockDir = tmp.resolve("data").resolve(ulid.toString());
     Files.createDirectories(blockDir);
     FsDirectory dir = new FsDirectory(blockDir);
@@ -89,25 +86,10 @@ class PrometheusReadsMergedHistogramsTest {
     meta.compaction.sources = new ArrayList<>(List.of(meta.ulid));
     dir.writeAll("meta.json", meta.toJsonBytes());
 
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    Process p = new ProcessBuilder("prometheus", "--config.file=" + config(), "--storage.tsdb.path="
-        + tmp.resolve("data"), "--storage.tsdb.retention.time=100y", "--web.listen-address=127.0.0.1:" + port,
-        "--enable-feature=native-histograms", "--log.level=warn")
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("prometheus.log").toFile()).start();
-    try {
-      String base = "http://127.0.0.1:" + port;
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      while (get(base + "/-/ready") == null) {
-        assertTrue(p.isAlive(), "prometheus exited: " + Files.readString(tmp.resolve("prometheus.log")));
-        assertTrue(System.nanoTime() < deadline, "prometheus not ready within 60s");
-        Thread.onSpinWait();
-      }
+    try (PrometheusServer p = new PrometheusServer(tmp.resolve("data"), "--enable-feature=native-histograms")) {
       for (Map.Entry<String, List<String>> e : expected.entrySet()) {
         String q = URLEncoder.encode(e.getKey() + "[1h]", StandardCharsets.UTF_8);
-        String body = get(base + "/api/v1/query?query=" + q + "&time=" + (maxT / 1000.0 + 1));
+        String body = p.get("/api/v1/query?query=" + q + "&time=" + (maxT / 1000.0 + 1));
         JsonNode result = new ObjectMapper().readTree(body).get("data").get("result");
         assertEquals(1, result.size(), body);
         List<String> got = new ArrayList<>();
@@ -116,32 +98,6 @@ class PrometheusReadsMergedHistogramsTest {
         }
         assertEquals(e.getValue(), got, e.getKey());
       }
-    } finally {
-      p.destroy();
-      p.waitFor();
-    }
-  }
-
-  private Path config() throws IOException {
-    Path c = tmp.resolve("prometheus.yml");
-    Files.writeString(c, "global:\n  scrape_interval: 1h\n");
-    return c;
-  }
-
-  /** The body of a 200 response, or null when the server is not (yet) answering. */
-  private static String get(String url) {
-    try {
-      HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
-      c.setConnectTimeout(1000);
-      c.setReadTimeout(10000);
-      if (c.getResponseCode() != 200) {
-        return null;
-      }
-      try (InputStream in = c.getInputStream()) {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      }
-    } catch (IOException e) {
-      return null;
     }
   }
 }

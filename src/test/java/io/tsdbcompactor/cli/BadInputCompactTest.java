@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
+import io.tsdbcompactor.job.TickingClock;
 import io.tsdbcompactor.job.PromtoolBucket;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.SyncResult;
@@ -61,6 +62,10 @@ class BadInputCompactTest {
 
   record Result(int code, String out, String err) {}
 
+  /** "Now" of the runs: fixed at first, one second on per reading, so each run comes after the one before. */
+  static final long NOW = java.time.Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
+  static final TickingClock CLOCK = new TickingClock(NOW);
+
   static synchronized Result run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
@@ -69,7 +74,7 @@ class BadInputCompactTest {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(args);
+      int code = Main.run(CliEnvironment.SYSTEM.withClock(CLOCK), args);
       return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
@@ -248,7 +253,7 @@ class BadInputCompactTest {
   void corruptBlockDueForDownsamplingIsMarkedNoDownsampleAndKept(@TempDir Path tmp) throws Exception {
     Path bucketDir = tmp.resolve("bucket");
     long h = 3_600_000L;
-    long now = System.currentTimeMillis() / h * h;
+    long now = NOW;
     List<BlockMeta> input = new io.tsdbcompactor.job.SampleBlocks(new io.tsdbcompactor.job.SampleBlocks.Spec(
         7, 48 * h, 300_000, 1, Map.of("cluster", "ds"), 0, 5)).write(bucketDir, now);
     assertTrue(input.size() >= 2, "two 48h blocks at least: " + input);

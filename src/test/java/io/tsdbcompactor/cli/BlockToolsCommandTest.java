@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockReader;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.downsample.BlockDownsampler;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.block.Ulid;
@@ -151,8 +152,9 @@ class BlockToolsCommandTest {
   @Test
   void downsampledBlocksDumpWithAllAggregatesOrOneChosen() throws Exception {
     Path src = BlockDumper.blockDirs(Path.of("testdata/blocks/basic")).get(0);
-    Path dst = tmp.resolve("ds").resolve(Ulid.now().toString());
-    BlockMeta meta = BlockDownsampler.downsample(new FsDirectory(src), new FsDirectory(dst), 300_000);
+    Ulid ulid = TestUlids.next();
+    Path dst = tmp.resolve("ds").resolve(ulid.toString());
+    BlockMeta meta = BlockDownsampler.downsample(new FsDirectory(src), new FsDirectory(dst), 300_000, ulid).meta();
     assertEquals(300_000, meta.resolution());
 
     assertEquals(0, Main.run("tools", "block", "dump", dst.toString()), stderr());

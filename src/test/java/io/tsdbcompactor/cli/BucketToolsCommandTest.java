@@ -19,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +30,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code tools bucket ...} through {@link Main#run}, on a bucket the subclass provides. */
+/**
+ * {@code tools bucket ...} through {@link Main#run}, on a bucket the subclass provides. The commands run at a fixed
+ * "now" ({@link #NOW}); the blocks are uploaded then, and ages are set relative to it.
+ */
 abstract class BucketToolsCommandTest {
+  static final Instant NOW = Instant.parse("2026-11-25T10:00:00Z");
+  static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+
   @TempDir
   Path tmp;
   String yaml;
@@ -41,16 +49,23 @@ abstract class BucketToolsCommandTest {
   /** Objstore YAML of a fresh, empty bucket. */
   abstract String newBucketYaml() throws Exception;
 
-  /** Makes an object look written {@code age} ago, or returns false if the store cannot. */
+  /** Makes an object look written {@code age} before {@link #NOW}, or returns false if the store cannot. */
   abstract boolean age(String key, Duration age) throws Exception;
+
+  /** The bucket of {@link #yaml} as the test writes to it. */
+  Bucket openBucket() throws Exception {
+    return ObjstoreConfig.parse(yaml).open();
+  }
 
   @BeforeEach
   void fill() throws Exception {
     yaml = newBucketYaml();
-    bucket = ObjstoreConfig.parse(yaml).open();
+    bucket = openBucket();
     ulids = TestBlocks.basicUlids();
+    BlockTransfer.Options uploadedNow = new BlockTransfer.Options();
+    uploadedNow.clock = CLOCK;
     for (String u : ulids) {
-      BlockTransfer.upload(bucket, TestBlocks.copyWithLabels(u, tmp.resolve("src"), Map.of("cluster", "eu1")));
+      new BlockTransfer(bucket, uploadedNow).upload(TestBlocks.copyWithLabels(u, tmp.resolve("src"), Map.of("cluster", "eu1")));
     }
   }
 
@@ -67,7 +82,7 @@ abstract class BucketToolsCommandTest {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = Main.run(args);
+      int exit = Main.run(CliEnvironment.SYSTEM.withClock(CLOCK), args);
       return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
@@ -102,7 +117,7 @@ abstract class BucketToolsCommandTest {
 
   @Test
   void inspectShowsBlocksMarkersAndPartials() throws Exception {
-    String partial = Ulid.generate(System.currentTimeMillis(), new Random(3)).toString();
+    String partial = Ulid.generate(NOW.toEpochMilli(), new Random(3)).toString();
     bucket.upload(partial + "/chunks/000001", new byte[] {1, 2});
     assertEquals(0, tool("mark", "--id", ulids.get(1), "--marker", "no-compact-mark.json", "--details", "manual test").exit());
     Result r = tool("inspect");
@@ -127,7 +142,7 @@ abstract class BucketToolsCommandTest {
     assertEquals(0, r.exit(), r.err());
     Marker.DeletionMark m = Markers.readDeletionMark(bucket, id).orElseThrow();
     assertEquals("operator said so", m.details());
-    assertTrue(Math.abs(m.deletionTime() - System.currentTimeMillis() / 1000) < 600);
+    assertEquals(NOW.getEpochSecond(), m.deletionTime(), "marked at the command's now");
     Result again = tool("mark", "--id", id, "--marker", "deletion-mark.json", "--details", "other");
     assertEquals(0, again.exit());
     assertTrue(again.out().contains("already has"));
@@ -190,8 +205,8 @@ abstract class BucketToolsCommandTest {
   void cleanupDeletesOnlyWhatIsDue() throws Exception {
     String due = ulids.get(0);
     String notDue = ulids.get(1);
-    Markers.markForDeletion(bucket, due, "old", Clock.offset(Clock.systemUTC(), Duration.ofHours(-49)));
-    Markers.markForDeletion(bucket, notDue, "new", Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-5)));
+    Markers.markForDeletion(bucket, due, "old", Clock.offset(CLOCK, Duration.ofHours(-49)));
+    Markers.markForDeletion(bucket, notDue, "new", Clock.offset(CLOCK, Duration.ofSeconds(-5)));
     String partial = Ulid.generate(1_600_000_000_000L, new Random(5)).toString(); // ULID from 2020
     bucket.upload(partial + "/index", new byte[] {1});
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.tsdbcompactor.job.SampleBlocks;
+import io.tsdbcompactor.job.TickingClock;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -26,6 +27,10 @@ class CompactCommandTest {
 
   private record Result(int code, String out, String err) {}
 
+  /** "Now" of the runs (and of the blocks written for them): fixed, one second on per reading. */
+  private static final long NOW = java.time.Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
+  private static final TickingClock CLOCK = new TickingClock(NOW);
+
   private static synchronized Result run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
@@ -34,7 +39,7 @@ class CompactCommandTest {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(args);
+      int code = Main.run(CliEnvironment.SYSTEM.withClock(CLOCK), args);
       return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
@@ -60,7 +65,7 @@ class CompactCommandTest {
   @Test
   void dryRunPrintsThePlanAndChangesNothing(@TempDir Path tmp) throws Exception {
     Path bucket = tmp.resolve("bucket");
-    long now = System.currentTimeMillis() / H * H;
+    long now = NOW;
     new SampleBlocks(new SampleBlocks.Spec(20, 8 * H, 600_000, 1, Map.of("cluster", "x"), 0, 3)).write(bucket, now);
     Map<String, Long> before = snapshot(bucket);
     String objstore = "type: FILESYSTEM\nconfig:\n  directory: " + bucket + "\n";

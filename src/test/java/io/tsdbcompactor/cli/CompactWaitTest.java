@@ -3,53 +3,66 @@ package io.tsdbcompactor.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.ServerSocket;
+import io.tsdbcompactor.job.TickingClock;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code --wait} keeps running and serves /metrics and the probes, as Thanos's compactor does. */
 class CompactWaitTest {
+  private static final long NOW = Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
+
   @Test
   void waitModeServesMetricsAndProbesAfterItsFirstRun(@TempDir Path tmp) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    AtomicInteger exit = new AtomicInteger(-1);
-    Thread t = new Thread(() -> exit.set(Main.run("compact", "--demo", "--demo.days=3", "--data-dir", tmp.toString(),
-        "--wait", "--wait-interval=1h", "--http-address=127.0.0.1:" + port)));
+    CompletableFuture<InetSocketAddress> serving = new CompletableFuture<>();
+    CompletableFuture<Boolean> firstRun = new CompletableFuture<>();
+    CompletableFuture<Integer> exit = new CompletableFuture<>();
+    CliEnvironment env = new CliEnvironment(new TickingClock(NOW), new CliEnvironment.Listener() {
+      @Override
+      public void serving(InetSocketAddress address) {
+        serving.complete(address);
+      }
+
+      @Override
+      public void runEnded(boolean success) {
+        firstRun.complete(success);
+      }
+    });
+    // Port 0: the server binds a free port and the listener is told which, so no other process can take it first.
+    Thread t = new Thread(() -> {
+      int code = Main.run(env, "compact", "--demo", "--demo.days=3", "--data-dir", tmp.toString(), "--wait",
+          "--wait-interval=1h", "--http-address=127.0.0.1:0");
+      exit.complete(code);
+      AssertionError ended = new AssertionError("compact --wait ended with exit code " + code);
+      serving.completeExceptionally(ended);
+      firstRun.completeExceptionally(ended);
+    }, "compact-wait");
     t.start();
-    HttpClient http = HttpClient.newHttpClient();
-    String metrics = "";
-    int ready = 0;
-    // Polls until the first run is counted (bounded: the demo run takes seconds).
-    for (int i = 0; i < 600 && !metrics.contains("thanos_compact_iterations_total 1.0"); i++) {
-      try {
-        ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/ready")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode();
-        metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString()).body();
-      } catch (java.io.IOException notYetListening) {
-        // the server starts after the demo bucket is generated
-      }
-      if (!metrics.contains("thanos_compact_iterations_total 1.0")) {
-        Thread.sleep(200);
-      }
+    try {
+      String base = "http://127.0.0.1:" + serving.get(60, TimeUnit.SECONDS).getPort();
+      assertTrue(firstRun.get(120, TimeUnit.SECONDS), "the first run succeeded");
+
+      HttpClient http = HttpClient.newHttpClient();
+      assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode());
+      String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(metrics.contains("thanos_compact_iterations_total 1.0"), metrics);
+      assertTrue(metrics.contains("thanos_compact_halted 0.0"), metrics);
+      assertTrue(metrics.contains("jvm_threads_live_threads"), metrics);
+      assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/-/healthy")).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode());
+    } finally {
+      t.interrupt();
     }
-    assertEquals(200, ready);
-    assertTrue(metrics.contains("thanos_compact_iterations_total 1.0"), metrics);
-    assertTrue(metrics.contains("thanos_compact_halted 0.0"), metrics);
-    assertTrue(metrics.contains("jvm_threads_live_threads"), metrics);
-    assertEquals(200, http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/healthy")).build(),
-        HttpResponse.BodyHandlers.discarding()).statusCode());
-    t.interrupt();
-    t.join(30_000);
-    assertEquals(0, exit.get());
+    assertEquals(0, exit.get(30, TimeUnit.SECONDS), "interrupted between runs, --wait exits 0");
   }
 }

@@ -4,16 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.FilesystemBucket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class FilesystemBucketToolsTest extends BucketToolsCommandTest {
@@ -25,9 +27,15 @@ class FilesystemBucketToolsTest extends BucketToolsCommandTest {
     return "type: FILESYSTEM\nconfig:\n  directory: " + root + "\n";
   }
 
+  /** Dated by the commands' clock, as the commands' own bucket dates what it writes by theirs. */
+  @Override
+  Bucket openBucket() throws Exception {
+    return new FilesystemBucket(root, CLOCK);
+  }
+
   @Override
   boolean age(String key, Duration age) throws Exception {
-    Files.setLastModifiedTime(root.resolve(key), FileTime.from(Instant.now().minus(age)));
+    Files.setLastModifiedTime(root.resolve(key), FileTime.from(NOW.minus(age)));
     return true;
   }
 
@@ -49,8 +57,8 @@ class FilesystemBucketToolsTest extends BucketToolsCommandTest {
       assertEquals(1, pushed.size());
       String body = pushed.get(0);
       assertTrue(body.startsWith("PUT /metrics/job/tsdb-compactor-tools/command/cleanup\n"), body);
-      assertTrue(java.util.regex.Pattern.compile("thanos_objstore_bucket_operations_total\\{bucket=\""
-          + java.util.regex.Pattern.quote(root.toString()) + "\",operation=\"iter\"} [1-9]").matcher(body).find(), body);
+      assertTrue(Pattern.compile("thanos_objstore_bucket_operations_total\\{bucket=\""
+          + Pattern.quote(root.toString()) + "\",operation=\"iter\"} [1-9]").matcher(body).find(), body);
       assertTrue(body.contains("thanos_objstore_bucket_operation_failures_total{bucket=\"" + root + "\",operation=\"get\"} 0.0"), body);
 
       r = tool("mark", "--id", ulids.get(0), "--marker", "no-compact-mark.json", url);

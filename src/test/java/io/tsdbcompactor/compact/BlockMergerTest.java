@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkMeta;
@@ -46,7 +47,7 @@ class BlockMergerTest {
   }
 
   BlockMeta mergeInto(List<BlockMerger.Input> in, Path db, CompactorOptions.DedupFunc dedup) throws IOException {
-    String ulid = Ulid.now().toString();
+    String ulid = TestUlids.next().toString();
     Path out = db.resolve(ulid);
     Files.createDirectories(out);
     return new BlockMerger(dedup).merge(in, new FsDirectory(out),
@@ -195,7 +196,7 @@ class BlockMergerTest {
     Path out = tmp.resolve("out");
     Files.createDirectories(out);
     assertNull(new BlockMerger(CompactorOptions.DedupFunc.NONE).merge(in, new FsDirectory(out),
-        new BlockMerger.Output(Ulid.now().toString(), Map.of(), 0, null)));
+        new BlockMerger.Output(TestUlids.next().toString(), Map.of(), 0, null)));
     assertEquals(List.of(), new FsDirectory(out).listAll());
   }
 
@@ -211,7 +212,7 @@ class BlockMergerTest {
     Path out = tmp.resolve("out");
     Files.createDirectories(out);
     BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
-        .merge(in, new FsDirectory(out), new BlockMerger.Output(Ulid.now().toString(), Map.of(), 0, null)));
+        .merge(in, new FsDirectory(out), new BlockMerger.Output(TestUlids.next().toString(), Map.of(), 0, null)));
     assertEquals(List.of(in.get(1).meta().ulid), e.ulids());
     assertEquals(BadBlockException.REASON_CORRUPT, e.reason());
     assertTrue(e.getMessage().contains(in.get(1).meta().ulid), e.getMessage());

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockReader;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.labels.Labels;
@@ -77,7 +78,7 @@ class AggrChunkDumpTest {
     MemoryDirectory raw = new MemoryDirectory("raw");
     BlockDownsamplerTest.writeRawBlock(raw, series, Resolution.RAW);
     MemoryDirectory out = new MemoryDirectory("out");
-    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES);
+    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
     StringBuilder sb = new StringBuilder();
     try (BlockReader r = BlockReader.open(out)) {
       assertEquals(m.ulid, r.meta().ulid);

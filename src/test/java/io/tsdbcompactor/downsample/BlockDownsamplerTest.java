@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
@@ -170,7 +171,7 @@ class BlockDownsamplerTest {
     BlockMeta src = writeRawBlock(raw, series, Resolution.RAW);
 
     MemoryDirectory five = new MemoryDirectory("5m");
-    BlockMeta m5 = BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES);
+    BlockMeta m5 = BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
     assertEquals(rawCounts(series), readCounts(five, m5));
     assertEquals(new String(m5.toJsonBytes(), java.nio.charset.StandardCharsets.UTF_8),
         new String(five.readAll("meta.json"), java.nio.charset.StandardCharsets.UTF_8), "returned meta is the written one");
@@ -194,13 +195,13 @@ class BlockDownsamplerTest {
 
     // The downsampled block is itself downsampled to 1h (its meta says 5m).
     MemoryDirectory hour = new MemoryDirectory("1h");
-    BlockMeta m1 = BlockDownsampler.downsample(five, hour, Resolution.ONE_HOUR);
+    BlockMeta m1 = BlockDownsampler.downsample(five, hour, Resolution.ONE_HOUR, TestUlids.next()).meta();
     assertEquals(rawCounts(series), readCounts(hour, m1));
     assertEquals(Resolution.ONE_HOUR, m1.resolution());
     assertTrue(m1.stats.numSamples < m5.stats.numSamples);
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> BlockDownsampler.downsample(hour, new MemoryDirectory(), Resolution.FIVE_MINUTES));
+        () -> BlockDownsampler.downsample(hour, new MemoryDirectory(), Resolution.FIVE_MINUTES, TestUlids.next()).meta());
     assertTrue(e.getMessage().contains("not lower than existing one"), e.getMessage());
   }
 
@@ -223,7 +224,7 @@ class BlockDownsamplerTest {
     MemoryDirectory raw = new MemoryDirectory("raw");
     writeRawBlock(raw, series, Resolution.RAW);
     MemoryDirectory out = new MemoryDirectory("out");
-    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES);
+    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
     assertEquals(Map.of(Labels.of("__name__", "b"), 3L), readCounts(out, m));
     assertEquals(1, m.stats.numSeries);
     assertTrue(symbols(out).contains("a"));
@@ -236,7 +237,7 @@ class BlockDownsamplerTest {
     MemoryDirectory raw = new MemoryDirectory("raw");
     writeRawBlock(raw, series, Resolution.RAW);
     MemoryDirectory out = new MemoryDirectory("out");
-    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES);
+    BlockMeta m = BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
     assertEquals(Map.of(), readCounts(out, m));
     assertEquals(0, m.stats.numSeries);
     assertTrue(m.thanos.segmentFiles.isEmpty());
@@ -252,7 +253,7 @@ class BlockDownsamplerTest {
     writeRawBlock(raw, series, Resolution.RAW);
     MemoryDirectory out = new MemoryDirectory("out");
     CorruptDataException e = assertThrows(CorruptDataException.class,
-        () -> BlockDownsampler.downsample(raw, out, 100));
+        () -> BlockDownsampler.downsample(raw, out, 100, TestUlids.next()).meta());
     assertTrue(e.getMessage().contains("found overlapping chunks within series"), e.getMessage());
     assertTrue(e.getMessage().contains("raw/index") || e.getMessage().contains("index"), e.getMessage());
     assertTrue(out.listAll().isEmpty(), "partial output removed: " + out.listAll());
@@ -287,7 +288,7 @@ class BlockDownsamplerTest {
         }
       }
       MemoryDirectory out = new MemoryDirectory("out");
-      BlockMeta m = BlockDownsampler.downsample(in, out, Resolution.FIVE_MINUTES);
+      BlockMeta m = BlockDownsampler.downsample(in, out, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
       assertEquals(expected, readCounts(out, m), b.toString());
     }
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
+import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
@@ -362,7 +363,7 @@ class HistogramDownsampleTest {
     assertFalse(want.isEmpty());
 
     MemoryDirectory five = new MemoryDirectory("5m");
-    BlockDownsampler.Result r5 = BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES, Ulid.now());
+    BlockDownsampler.Result r5 = BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES, TestUlids.next());
     assertEquals(0, r5.skippedHistogramChunks());
     assertEquals(List.of(), BlockVerifier.verify(five));
     Map<Labels, double[]> got5 = aggrStats(five);
@@ -374,7 +375,7 @@ class HistogramDownsampleTest {
     }
 
     MemoryDirectory hour = new MemoryDirectory("1h");
-    BlockDownsampler.Result r1 = BlockDownsampler.downsample(five, hour, Resolution.ONE_HOUR, Ulid.now());
+    BlockDownsampler.Result r1 = BlockDownsampler.downsample(five, hour, Resolution.ONE_HOUR, TestUlids.next());
     assertEquals(0, r1.skippedHistogramChunks());
     assertEquals(List.of(), BlockVerifier.verify(hour));
     BlockMeta meta = r1.meta();
@@ -452,12 +453,12 @@ class HistogramDownsampleTest {
     MemoryDirectory raw = new MemoryDirectory("raw");
     writeMixedBlock(raw);
     MemoryDirectory five = new MemoryDirectory("5m");
-    BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES);
+    BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
     assertEquals(List.of(), BlockVerifier.verify(five));
     List<Boolean> k5 = kinds(five);
     assertEquals(List.of(false, true, false), k5);
     MemoryDirectory hour = new MemoryDirectory("1h");
-    BlockDownsampler.downsample(five, hour, Resolution.ONE_HOUR);
+    BlockDownsampler.downsample(five, hour, Resolution.ONE_HOUR, TestUlids.next()).meta();
     assertEquals(List.of(), BlockVerifier.verify(hour));
     assertEquals(List.of(false, true, false), kinds(hour));
     Map<Labels, double[]> got = aggrStats(hour);

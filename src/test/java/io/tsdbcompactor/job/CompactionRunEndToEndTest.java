@@ -28,11 +28,8 @@ import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -40,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,38 +45,20 @@ import org.junit.jupiter.api.io.TempDir;
  * One run with the seed's retention (raw 3d, 5m 15d, 1h 90d) over raw blocks spread across 100 days up to now
  * reaches the target state: each tier only as long as its retention, every input source at the finest tier its
  * age allows, nothing overlapping, every surviving raw sample identical to the input, every 5m/1h count
- * aggregate adding up to the raw samples it stands for.
+ * aggregate adding up to the raw samples it stands for. "Now" is a fixed instant (the outcome depends on where it
+ * falls among the aligned blocks), and a sweep moves it across a whole 2-day block period.
  */
 class CompactionRunEndToEndTest {
   private static final long H = 3_600_000L;
   private static final long D = 24 * H;
+  /**
+   * A fixed "now" at which the newest 2-day raw block is younger than the raw retention, so every tier has blocks
+   * left (a day later it would not: {@link #retentionHoldsAtEveryInstantOfATwoDayBlockPeriod} covers both).
+   */
+  static final long NOW = Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
   private static final long SCRAPE = 5 * 60_000L;
   private static final RetentionPolicy SEED =
       new RetentionPolicy(Duration.ofDays(3), Duration.ofDays(15), Duration.ofDays(90));
-
-  /** Every call moves one second on, so marks written in a run are past a zero delete delay at its end. */
-  static final class TickingClock extends Clock {
-    private final AtomicLong millis;
-
-    TickingClock(long start) {
-      this.millis = new AtomicLong(start);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis.addAndGet(1000));
-    }
-  }
 
   static SampleBlocks generator() {
     return new SampleBlocks(new SampleBlocks.Spec(100, 8 * H, SCRAPE, 1, Map.of("cluster", "eu1", "replica", "a"), 25, 11));
@@ -94,22 +72,23 @@ class CompactionRunEndToEndTest {
   void filesystemBucketReachesTheSeedTargetStateInOneRun(@TempDir Path tmp) throws Exception {
     Path bucketDir = tmp.resolve("bucket");
     SampleBlocks gen = generator();
-    long now = (System.currentTimeMillis() / H) * H;
+    long now = NOW;
     List<BlockMeta> input = gen.write(bucketDir, now);
-    try (Bucket bucket = new FilesystemBucket(bucketDir)) {
+    TickingClock clock = new TickingClock(now);
+    try (Bucket bucket = new FilesystemBucket(bucketDir, clock)) {
       // --dry-run first: it plans and changes nothing.
       Map<String, Long> before = snapshot(bucketDir);
       CompactorMetrics dryMetrics = new CompactorMetrics(false);
       RunReport dry = new CompactionRun(bucket, options(tmp.resolve("data")).withDryRun(true), dryMetrics,
-          new TickingClock(now), RunProgress.NONE).run();
+          clock, RunProgress.NONE).run();
       assertNotNull(dry.plan);
       assertFalse(dry.plan.compactions().isEmpty());
       assertFalse(dry.plan.deletions().isEmpty());
       assertEquals(before, snapshot(bucketDir), "--dry-run changed the bucket");
 
       CompactorMetrics metrics = new CompactorMetrics(false);
-      RunReport r = new CompactionRun(bucket, options(tmp.resolve("data")), metrics, new TickingClock(now),
-          RunProgress.NONE).run();
+      clock.set(now);
+      RunReport r = new CompactionRun(bucket, options(tmp.resolve("data")), metrics, clock, RunProgress.NONE).run();
       assertEquals(List.of(), r.failures);
       assertTrue(r.success());
       assertTrue(r.compactions.get() > 0 && r.downsampled5m.get() > 0 && r.downsampled1h.get() > 0, "did work");
@@ -119,14 +98,15 @@ class CompactionRunEndToEndTest {
       assertTrue(text.contains("thanos_compact_downsample_total{resolution=\"3600000\"}"), text);
       assertTrue(text.contains("thanos_compact_blocks_marked_total{marker=\"deletion-mark.json\",reason=\"retention\"}"), text);
 
-      assertTargetState(bucket, tmp.resolve("check"), gen, input, now);
+      assertEquals(Set.of(Resolution.RAW, Resolution.FIVE_MINUTES, Resolution.ONE_HOUR),
+          assertTargetState(bucket, tmp.resolve("check"), gen, input, r.startMillis));
     }
   }
 
   @Test
   void s3BucketReachesTheSeedTargetStateInOneRun(@TempDir Path tmp) throws Exception {
     SampleBlocks gen = new SampleBlocks(new SampleBlocks.Spec(100, 2 * D, SCRAPE, 1, Map.of("cluster", "s3"), 0, 12));
-    long now = (System.currentTimeMillis() / H) * H;
+    long now = NOW;
     List<BlockMeta> input = gen.write(tmp.resolve("staging"), now);
     try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")))) {
       S3Bucket bucket = new S3Bucket(server.config("e2e"));
@@ -138,13 +118,50 @@ class CompactionRunEndToEndTest {
         RunReport r = new CompactionRun(bucket, options(tmp.resolve("data")), new CompactorMetrics(false),
             new TickingClock(now), RunProgress.NONE).run();
         assertEquals(List.of(), r.failures);
-        assertTargetState(bucket, tmp.resolve("check"), gen, input, now);
+        assertEquals(Set.of(Resolution.RAW, Resolution.FIVE_MINUTES, Resolution.ONE_HOUR),
+            assertTargetState(bucket, tmp.resolve("check"), gen, input, r.startMillis));
       }
     }
   }
 
-  /** Asserts the state of the bucket after one run, reading every surviving block back. */
-  static void assertTargetState(Bucket bucket, Path work, SampleBlocks gen, List<BlockMeta> input, long now)
+  /**
+   * 2-day raw blocks aligned to the epoch against a 3-day raw retention: whether any raw block survives depends on
+   * where "now" falls in the 2-day period (for half of it the newest uploaded block is already past retention).
+   * Every 6 hours across one whole period, starting on a period boundary, one run must reach the state the policy
+   * asks for at that instant; the sweep must see both outcomes.
+   */
+  @Test
+  void retentionHoldsAtEveryInstantOfATwoDayBlockPeriod(@TempDir Path tmp) throws Exception {
+    SampleBlocks gen = new SampleBlocks(new SampleBlocks.Spec(20, 2 * D, SCRAPE, 1, Map.of("cluster", "sweep"), 0, 13));
+    long periodStart = Math.floorDiv(NOW, 2 * D) * 2 * D;
+    Set<Boolean> rawSurvived = new HashSet<>();
+    for (long now = periodStart; now <= periodStart + 2 * D; now += 6 * H) {
+      Path run = tmp.resolve(Instant.ofEpochMilli(now).toString().replace(':', '-'));
+      Path bucketDir = run.resolve("bucket");
+      List<BlockMeta> input = gen.write(bucketDir, now);
+      TickingClock clock = new TickingClock(now);
+      try (Bucket bucket = new FilesystemBucket(bucketDir, clock)) {
+        RunReport r = new CompactionRun(bucket, options(run.resolve("data")), new CompactorMetrics(false), clock,
+            RunProgress.NONE).run();
+        String at = "now = " + Instant.ofEpochMilli(r.startMillis);
+        assertEquals(List.of(), r.failures, at);
+        Set<Long> tiers;
+        try {
+          tiers = assertTargetState(bucket, run.resolve("check"), gen, input, r.startMillis);
+        } catch (AssertionError e) {
+          throw new AssertionError(at + ": " + e.getMessage(), e);
+        }
+        rawSurvived.add(tiers.contains(Resolution.RAW));
+      }
+    }
+    assertEquals(Set.of(true, false), rawSurvived, "the sweep crosses the instant the newest raw block expires");
+  }
+
+  /**
+   * Asserts the state of the bucket after one run at {@code now} (the instant the run judged retention by),
+   * reading every surviving block back; returns the resolutions that have blocks left.
+   */
+  static Set<Long> assertTargetState(Bucket bucket, Path work, SampleBlocks gen, List<BlockMeta> input, long now)
       throws IOException {
     BlockSyncer.Options o = new BlockSyncer.Options();
     o.consistencyDelay = Duration.ZERO;
@@ -161,7 +178,6 @@ class CompactionRunEndToEndTest {
       assertFalse(SEED.expired(m.resolution(), m.maxTime, now), "survivor past its retention: " + m);
       byRes.computeIfAbsent(m.resolution(), k -> new ArrayList<>()).add(m);
     }
-    assertEquals(Set.of(Resolution.RAW, Resolution.FIVE_MINUTES, Resolution.ONE_HOUR), byRes.keySet());
 
     // Nothing overlaps within a resolution.
     for (List<BlockMeta> tier : byRes.values()) {
@@ -171,18 +187,23 @@ class CompactionRunEndToEndTest {
       }
     }
 
-    // Every input block's data is at the finest tier its age allows, and gone once past 90 days.
+    // Every input block's data is at the finest tier its age allows, and gone once past 90 days; so the tiers
+    // left are exactly those some input must be kept at.
     Map<Long, Set<String>> sources = new HashMap<>();
     byRes.forEach((res, tier) -> tier.forEach(m ->
         sources.computeIfAbsent(res, k -> new HashSet<>()).addAll(m.compaction.sources)));
+    Set<Long> wanted = new HashSet<>();
     for (BlockMeta in : input) {
       long want = !SEED.expired(0, in.maxTime, now) ? Resolution.RAW
           : !SEED.expired(Resolution.FIVE_MINUTES, in.maxTime, now) ? Resolution.FIVE_MINUTES
           : !SEED.expired(Resolution.ONE_HOUR, in.maxTime, now) ? Resolution.ONE_HOUR : -1;
       if (want >= 0) {
-        assertTrue(sources.get(want).contains(in.ulid), "input " + in + " lost at " + Resolution.name(want));
+        wanted.add(want);
+        assertTrue(sources.getOrDefault(want, Set.of()).contains(in.ulid),
+            "input " + in + " lost at " + Resolution.name(want));
       }
     }
+    assertEquals(wanted, byRes.keySet(), "resolutions with blocks left");
 
     // Surviving raw samples are exactly the input's, each once; aggregates count exactly the raw samples.
     for (BlockMeta m : survivors) {
@@ -202,6 +223,7 @@ class CompactionRunEndToEndTest {
         assertEquals(gen.series().size(), n, "every series in " + m);
       }
     }
+    return byRes.keySet();
   }
 
   private static void assertRawSeries(SampleBlocks gen, BlockMeta m, Labels l, List<ChunkMeta> chunks) throws IOException {

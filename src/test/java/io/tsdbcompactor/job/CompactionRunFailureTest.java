@@ -27,7 +27,7 @@ class CompactionRunFailureTest {
   @Test
   void corruptBlockIsMarkedAndTheRestIsCompacted(@TempDir Path tmp) throws Exception {
     Path bucketDir = tmp.resolve("bucket");
-    long now = System.currentTimeMillis() / H * H;
+    long now = CompactionRunEndToEndTest.NOW;
     List<BlockMeta> input = new SampleBlocks(new SampleBlocks.Spec(4, 8 * H, 300_000, 1, Map.of("cluster", "x"), 0, 9))
         .write(bucketDir, now);
     BlockMeta bad = input.get(2);
@@ -40,7 +40,7 @@ class CompactionRunFailureTest {
     }
     try (Bucket bucket = new FilesystemBucket(bucketDir)) {
       RunReport r = new CompactionRun(bucket, RunOptions.defaults(tmp.resolve("data")).withDelays(Duration.ZERO, Duration.ZERO),
-          new CompactorMetrics(false), new CompactionRunEndToEndTest.TickingClock(now), RunProgress.NONE).run();
+          new CompactorMetrics(false), new TickingClock(now), RunProgress.NONE).run();
       assertTrue(r.compactions.get() > 0, "the other blocks were compacted");
       assertTrue(r.failures.stream().anyMatch(f -> f.contains(bad.ulid)), "a line names the bad block: " + r.failures);
       assertTrue(Files.exists(bucketDir.resolve(bad.ulid).resolve("no-compact-mark.json")));
@@ -60,7 +60,7 @@ class CompactionRunFailureTest {
     c.maxRetries = 0;
     try (Bucket bucket = new S3Bucket(c)) {
       CompactionRun run = new CompactionRun(bucket, RunOptions.defaults(tmp), new CompactorMetrics(false),
-          java.time.Clock.systemUTC(), RunProgress.NONE);
+          new TickingClock(CompactionRunEndToEndTest.NOW), RunProgress.NONE);
       assertThrows(IOException.class, run::run);
     }
   }

@@ -30,7 +30,7 @@ class CorruptBlockRetentionTest {
   @Test
   void corruptExpiredBlockIsHeldNotDeleted(@TempDir Path tmp) throws Exception {
     Path bucketDir = tmp.resolve("bucket");
-    long now = System.currentTimeMillis() / H * H;
+    long now = CompactionRunEndToEndTest.NOW;
     List<BlockMeta> input = new SampleBlocks(new SampleBlocks.Spec(9, 48 * H, 300_000, 1, Map.of("cluster", "r"), 0, 8))
         .write(bucketDir, now);
     BlockMeta bad = input.get(0);
@@ -45,10 +45,10 @@ class CorruptBlockRetentionTest {
     }
     RunOptions o = RunOptions.defaults(tmp.resolve("data")).withDelays(Duration.ZERO, Duration.ZERO)
         .withRetention(new RetentionPolicy(Duration.ofDays(3), Duration.ofDays(15), Duration.ofDays(90)));
-    try (Bucket bucket = new FilesystemBucket(bucketDir)) {
-      Markers.markNoDownsample(bucket, manual.ulid, "manual", "operator: never downsample");
-      RunReport r = new CompactionRun(bucket, o, new CompactorMetrics(false),
-          new CompactionRunEndToEndTest.TickingClock(now), RunProgress.NONE).run();
+    TickingClock clock = new TickingClock(now);
+    try (Bucket bucket = new FilesystemBucket(bucketDir, clock)) {
+      Markers.markNoDownsample(bucket, manual.ulid, "manual", "operator: never downsample", clock);
+      RunReport r = new CompactionRun(bucket, o, new CompactorMetrics(false), clock, RunProgress.NONE).run();
       assertTrue(r.failures.stream().anyMatch(f -> f.contains(bad.ulid) && f.contains("chunks/000001")), r.failures.toString());
       assertTrue(Markers.readNoDownsampleMark(bucket, bad.ulid).isPresent(), "the corrupt block is marked no-downsample");
       assertFalse(Markers.readDeletionMark(bucket, bad.ulid).isPresent(), "retention did not mark the corrupt block");

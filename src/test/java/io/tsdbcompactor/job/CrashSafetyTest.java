@@ -159,16 +159,21 @@ class CrashSafetyTest {
   static Path shared;
   private static Baseline promtool;
   private static Baseline downsampling;
-  private static final long DS_NOW = System.currentTimeMillis() / H * H;
+  /**
+   * "Now" of the first run of each test; later runs move it on. The FILESYSTEM buckets date their objects by the
+   * same clock, so partial uploads age with it.
+   */
+  private static final long NOW = CompactionRunEndToEndTest.NOW;
 
   /** The uninterrupted run over {@link PromtoolBucket#build}, computed once for every crash point. */
   static synchronized Baseline promtoolBaseline() throws IOException {
     if (promtool == null) {
       Path tmp = shared.resolve("promtool");
-      try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
+      TickingClock clock = new TickingClock(NOW);
+      try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"), clock)) {
         List<String> input = PromtoolBucket.build(bucket, tmp.resolve("staging-baseline"));
         Set<String> original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
-        settle(bucket, tmp.resolve("data-baseline"), System.currentTimeMillis());
+        settle(bucket, tmp.resolve("data-baseline"), clock, NOW);
         promtool = new Baseline(state(bucket, input), original);
       }
     }
@@ -183,10 +188,11 @@ class CrashSafetyTest {
   static synchronized Baseline downsamplingBaseline() throws IOException {
     if (downsampling == null) {
       Path tmp = shared.resolve("downsampling");
-      try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"))) {
-        List<String> input = ulids(downsamplingInput().write(tmp.resolve("baseline"), DS_NOW));
+      TickingClock clock = new TickingClock(NOW);
+      try (Bucket bucket = new FilesystemBucket(tmp.resolve("baseline"), clock)) {
+        List<String> input = ulids(downsamplingInput().write(tmp.resolve("baseline"), NOW));
         Set<String> original = PromtoolBucket.samples(bucket, tmp.resolve("dump0"), Set.of());
-        settle(bucket, tmp.resolve("data-baseline"), DS_NOW);
+        settle(bucket, tmp.resolve("data-baseline"), clock, NOW);
         List<String> expected = state(bucket, input);
         assertTrue(expected.stream().anyMatch(l -> l.contains("res=300000")), "the baseline downsampled: " + expected);
         downsampling = new Baseline(expected, original);
@@ -199,9 +205,10 @@ class CrashSafetyTest {
     return RunOptions.defaults(dataDir).withDelays(Duration.ZERO, Duration.ZERO);
   }
 
-  static RunReport runOnce(Bucket bucket, Path dataDir, long clockStart) throws IOException {
-    return new CompactionRun(bucket, options(dataDir), new CompactorMetrics(false),
-        new CompactionRunEndToEndTest.TickingClock(clockStart), RunProgress.NONE).run();
+  /** One run starting at {@code start} on {@code clock}. */
+  static RunReport runOnce(Bucket bucket, Path dataDir, TickingClock clock, long start) throws IOException {
+    clock.set(start);
+    return new CompactionRun(bucket, options(dataDir), new CompactorMetrics(false), clock, RunProgress.NONE).run();
   }
 
   /**
@@ -223,33 +230,34 @@ class CrashSafetyTest {
   }
 
   /** Runs until nothing changes. */
-  static void repair(Bucket bucket, Path dataDir, long start) throws IOException {
+  static void repair(Bucket bucket, Path dataDir, TickingClock clock, long start) throws IOException {
     for (int i = 0; i < 2; i++) {
-      RunReport r = runOnce(bucket, dataDir, start + i * H);
+      RunReport r = runOnce(bucket, dataDir, clock, start + i * H);
       assertEquals(List.of(), r.failures, "a clean run repairs without failures");
     }
   }
 
   /** Runs until nothing changes, then once more 49 h later (partial uploads are past their threshold then). */
-  static void settle(Bucket bucket, Path dataDir, long start) throws IOException {
-    repair(bucket, dataDir, start);
-    RunReport r = runOnce(bucket, dataDir, start + 49 * H);
+  static void settle(Bucket bucket, Path dataDir, TickingClock clock, long start) throws IOException {
+    repair(bucket, dataDir, clock, start);
+    RunReport r = runOnce(bucket, dataDir, clock, start + 49 * H);
     assertEquals(List.of(), r.failures);
   }
 
   @ParameterizedTest
   @EnumSource(CrashPoint.class)
   void crashLosesNothingAndTheNextRunRepairs(CrashPoint point, @TempDir Path tmp) throws Exception {
-    long now = System.currentTimeMillis();
+    long now = NOW;
     Baseline base = promtoolBaseline();
     List<String> expected = base.state();
     Set<String> original = base.samples();
 
-    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"))) {
+    TickingClock clock = new TickingClock(now);
+    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"), clock)) {
       List<String> input = PromtoolBucket.build(store, tmp.resolve("staging"));
       CrashingBucket crashing = new CrashingBucket(store, point);
       try {
-        RunReport r = runOnce(crashing, tmp.resolve("data"), now);
+        RunReport r = runOnce(crashing, tmp.resolve("data"), clock, now);
         assertFalse(r.success(), "a run that lost its bucket half way does not succeed: " + r.failures);
       } catch (IOException e) {
         // the run ended at its next sync: the bucket was gone
@@ -261,11 +269,11 @@ class CrashSafetyTest {
 
       // The next runs repair the bucket to the uninterrupted state; an interrupted delete is finished at once,
       // only uploads that died wait for the 48 h partial-upload threshold.
-      repair(store, tmp.resolve("data"), now + H);
+      repair(store, tmp.resolve("data"), clock, now + H);
       if (point.op.equals("DELETE") || point.op.equals("GET")) {
         assertEquals(expected, state(store, input), "repaired without waiting 48 h");
       }
-      settle(store, tmp.resolve("data"), now + 3 * H);
+      settle(store, tmp.resolve("data"), clock, now + 3 * H);
       assertEquals(expected, state(store, input));
       assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump2"), Set.of()), "samples after repair");
     }
@@ -278,10 +286,11 @@ class CrashSafetyTest {
    */
   @Test
   void newBlockIsWholeBeforeItsSourcesAreMarked(@TempDir Path tmp) throws Exception {
-    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"))) {
+    TickingClock clock = new TickingClock(NOW);
+    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"), clock)) {
       List<String> input = PromtoolBucket.build(store, tmp.resolve("staging"));
       CrashingBucket journaled = new CrashingBucket(store, null);
-      RunReport r = runOnce(journaled, tmp.resolve("data"), System.currentTimeMillis());
+      RunReport r = runOnce(journaled, tmp.resolve("data"), clock, NOW);
       assertEquals(List.of(), r.failures);
       List<String> j = new ArrayList<>(journaled.journal);
       SyncResult s = PromtoolBucket.sync(store);
@@ -335,14 +344,15 @@ class CrashSafetyTest {
   @Test
   void outputThatFailsVerificationIsNeverUploaded(@TempDir Path tmp) throws Exception {
     String victim = "01M88N6J7TTY0EQ85DPMD1HGKX";
-    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"))) {
+    TickingClock clock = new TickingClock(NOW);
+    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"), clock)) {
       List<String> input = PromtoolBucket.build(store, tmp.resolve("staging"));
       Path chunks = tmp.resolve("bucket").resolve(victim).resolve("chunks/000001");
       PromtoolBucket.breakFirstChunkPayload(chunks);
       Map<String, Long> before = listing(tmp.resolve("bucket"));
 
       CrashingBucket journaled = new CrashingBucket(store, null);
-      RunReport r = runOnce(journaled, tmp.resolve("data"), System.currentTimeMillis());
+      RunReport r = runOnce(journaled, tmp.resolve("data"), clock, NOW);
       assertFalse(r.success());
       assertTrue(r.failures.stream().anyMatch(f -> f.contains(victim)), "a failure names the block: " + r.failures);
       assertTrue(r.failures.stream().anyMatch(f -> f.contains("block " + victim + ": ") && f.contains("chunks/000001")
@@ -374,22 +384,23 @@ class CrashSafetyTest {
   @EnumSource(value = CrashPoint.class, names = {"DOWNLOAD_CHUNKS", "UPLOAD_CHUNKS", "UPLOAD_INDEX", "UPLOAD_META",
       "UPLOAD_META_REPLY_LOST"})
   void crashWhileDownsamplingLosesNothingAndIsRepaired(CrashPoint point, @TempDir Path tmp) throws Exception {
-    long now = DS_NOW;
+    long now = NOW;
     SampleBlocks gen = downsamplingInput();
     Baseline base = downsamplingBaseline();
     List<String> expected = base.state();
     Set<String> original = base.samples();
-    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"))) {
+    TickingClock clock = new TickingClock(now);
+    try (Bucket store = new FilesystemBucket(tmp.resolve("bucket"), clock)) {
       List<String> input = ulids(gen.write(tmp.resolve("bucket"), now));
       CrashingBucket crashing = new CrashingBucket(store, point);
       try {
-        runOnce(crashing, tmp.resolve("data"), now);
+        runOnce(crashing, tmp.resolve("data"), clock, now);
       } catch (IOException e) {
         // the run ended at its next sync
       }
       assertTrue(crashing.crashed, "the crash point was reached: " + point);
       assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump1"), Set.of()), "raw samples after the crash");
-      settle(store, tmp.resolve("data"), now + H);
+      settle(store, tmp.resolve("data"), clock, now + H);
       assertEquals(expected, state(store, input));
       assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump2"), Set.of()), "raw samples after repair");
     }
@@ -406,7 +417,6 @@ class CrashSafetyTest {
   @EnumSource(value = CrashPoint.class, names = {"UPLOAD_INDEX", "UPLOAD_META_REPLY_LOST", "MARK_THIRD_SOURCE",
       "CLEANER_DELETES_INDEX"})
   void crashOnS3LosesNothingAndTheNextRunRepairs(CrashPoint point, @TempDir Path tmp) throws Exception {
-    long now = System.currentTimeMillis();
     Baseline base = promtoolBaseline();
     List<String> expected = base.state();
     Set<String> original = base.samples();
@@ -416,18 +426,32 @@ class CrashSafetyTest {
       store.createBucketIfMissing();
       try (store) {
         List<String> input = PromtoolBucket.build(store, tmp.resolve("staging"));
+        // The store dates objects by its own clock, and partial uploads age by it: the runs start at its time.
+        long now = storeTime(store);
+        TickingClock clock = new TickingClock(now);
         CrashingBucket crashing = new CrashingBucket(store, point);
         try {
-          runOnce(crashing, tmp.resolve("data"), now);
+          runOnce(crashing, tmp.resolve("data"), clock, now);
         } catch (IOException e) {
           // the run ended at its next sync
         }
         assertTrue(crashing.crashed, "the crash point was reached: " + point);
         assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump1"), Set.of()), "samples after the crash");
-        settle(store, tmp.resolve("data"), now + H);
+        settle(store, tmp.resolve("data"), clock, now + H);
         assertEquals(expected, state(store, input));
         assertEquals(original, PromtoolBucket.samples(store, tmp.resolve("dump2"), Set.of()), "samples after repair");
       }
+    }
+  }
+
+  /** The time the store gives a new object (a probe, removed again). */
+  static long storeTime(Bucket store) throws IOException {
+    String probe = "store-time-probe";
+    store.upload(probe, new byte[] {1});
+    try {
+      return store.attributes(probe).lastModified().toEpochMilli();
+    } finally {
+      store.delete(probe);
     }
   }
 }

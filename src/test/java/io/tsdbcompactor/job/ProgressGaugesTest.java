@@ -64,7 +64,7 @@ class ProgressGaugesTest {
     RunOptions options = RunOptions.defaults(tmp.resolve("data")).withDelays(Duration.ZERO, Duration.ZERO)
         .withRetention(new RetentionPolicy(Duration.ofDays(3), Duration.ofDays(15), Duration.ofDays(90)));
     try (Bucket bucket = new FilesystemBucket(bucketDir)) {
-      RunReport r = new CompactionRun(bucket, options, metrics, new CompactionRunEndToEndTest.TickingClock(NOW), observer)
+      RunReport r = new CompactionRun(bucket, options, metrics, new TickingClock(NOW), observer)
           .run();
       assertTrue(r.success(), r.failures.toString());
 
@@ -95,7 +95,7 @@ class ProgressGaugesTest {
       new SampleBlocks(new SampleBlocks.Spec(1, 2 * H, 600_000, 1, Map.of("cluster", "y"), 0, 6))
           .write(bucketDir, NOW);
       Map<String, Long> before = snapshot(bucketDir);
-      new CompactionRun(bucket, options, metrics, new CompactionRunEndToEndTest.TickingClock(NOW), RunProgress.NONE)
+      new CompactionRun(bucket, options, metrics, new TickingClock(NOW), RunProgress.NONE)
           .refreshProgress();
       Todo waiting = todo(metrics);
       assertTrue(waiting.compactions() > 0 && waiting.compactionBlocks() > 1, waiting.toString());

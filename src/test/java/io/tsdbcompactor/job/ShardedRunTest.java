@@ -28,7 +28,7 @@ class ShardedRunTest {
   @Test
   void shardsTouchDisjointGroupsAndTogetherCompactEverything(@TempDir Path tmp) throws Exception {
     Path bucketDir = tmp.resolve("bucket");
-    long now = System.currentTimeMillis() / H * H;
+    long now = CompactionRunEndToEndTest.NOW;
     // Enough clusters that both shards own at least one group.
     Set<String> groups = new HashSet<>();
     for (int i = 0; i < 6; i++) {
@@ -45,7 +45,7 @@ class ShardedRunTest {
         SyncResult before = sync(bucket);
         RunReport r = new CompactionRun(bucket, RunOptions.defaults(tmp.resolve("data-" + shard.index()))
             .withDelays(Duration.ZERO, Duration.ofHours(48)).withSharding(shard), new CompactorMetrics(false),
-            new CompactionRunEndToEndTest.TickingClock(now), RunProgress.NONE).run();
+            new TickingClock(now), RunProgress.NONE).run();
         assertEquals(List.of(), r.failures);
         SyncResult after = sync(bucket);
         // Every block this shard marked or created belongs to one of its groups; other groups are untouched.
@@ -74,6 +74,7 @@ class ShardedRunTest {
   private static SyncResult sync(Bucket bucket) throws Exception {
     BlockSyncer.Options o = new BlockSyncer.Options();
     o.consistencyDelay = Duration.ZERO;
+    o.clock = new TickingClock(CompactionRunEndToEndTest.NOW + H); // after the runs
     return new BlockSyncer(bucket, null, o).sync();
   }
 }
