@@ -3,10 +3,11 @@
 # Base images pinned to exact releases, so a rebuild of the same commit gets the same JDK; bump them on purpose.
 FROM maven:3.9.9-eclipse-temurin-17 AS build
 WORKDIR /src
-COPY pom.xml .
+COPY pom.xml LICENSE ./
 RUN mvn -B -q dependency:go-offline
 COPY src src
-RUN mvn -B -q package -DskipTests
+# No .git in the build context: --version prints "commit unknown". The javadoc and sources jars are not needed.
+RUN mvn -B -q package -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip
 
 FROM eclipse-temurin:17.0.13_11-jre-jammy
 ARG VERSION=0.1.0
