@@ -104,11 +104,16 @@ public final class ObjstoreConfig {
   }
 
   /**
-   * The bucket as Thanos names it in its metrics' {@code bucket} label: the S3 bucket name or the filesystem
-   * directory, without the {@code prefix}.
+   * The bucket as Thanos names it in its metrics' {@code bucket} label: the S3 or GCS bucket, the Azure
+   * container or the filesystem directory, without the {@code prefix}.
    */
   public String bucketName() {
-    return type == Type.S3 ? s3.bucket : directory.toString();
+    return switch (type) {
+      case S3 -> s3.bucket;
+      case GCS -> gcs.bucket;
+      case AZURE -> azure.container;
+      case FILESYSTEM -> directory.toString();
+    };
   }
 
   /**
