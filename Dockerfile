@@ -18,6 +18,7 @@ LABEL org.opencontainers.image.title="tsdb-compactor" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="https://github.com/tsdb-compactor/tsdb-compactor" \
+      org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="docker.io/library/eclipse-temurin:17.0.13_11-jre-jammy"
 # 65532 matches the CronJob's runAsUser; the root filesystem is read-only there, so everything the
 # process writes goes to /data (work space) and /tmp, both emptyDir volumes in the pod.

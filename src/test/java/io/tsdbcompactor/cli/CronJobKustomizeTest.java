@@ -394,7 +394,7 @@ class CronJobKustomizeTest {
           "base image not pinned: " + image);
     }
     assertTrue(images >= 1);
-    for (String label : List.of("title", "version", "revision", "source")) {
+    for (String label : List.of("title", "version", "revision", "source", "licenses")) {
       assertTrue(dockerfile.contains("org.opencontainers.image." + label + "="), "missing OCI label " + label);
     }
   }
