@@ -32,7 +32,7 @@ import java.time.Clock;
  *
  * Operations are Thanos's: {@code get, get_range, exists, upload, delete, attributes, iter}; every series is
  * created at zero when the bucket is wrapped, as Thanos does, so a ratio alert sees the series before the first
- * failure. Put this outermost, around the {@link io.tsdbcompactor.bucket.RetryingBucket}: like Thanos's, whose
+ * failure. Put this outermost, around the retries ({@link io.tsdbcompactor.bucket.RetryingBucket}, S3Bucket's own): like Thanos's, whose
  * client retries inside, it counts what the compactor asked for and what finally failed, not each attempt.
  *
  * <p>It lives here and not in {@code bucket} because {@code bucket} is part of the reusable library, which
