@@ -7,6 +7,8 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.metrics.Pushgateway;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -49,6 +51,8 @@ import picocli.CommandLine.Spec;
         BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class})
 public final class BucketToolsCommand implements Runnable {
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+  /** Job name of the metrics the commands push. */
+  static final String TOOLS_JOB = "tsdb-compactor-tools";
 
   @Override
   public void run() {
@@ -93,6 +97,9 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @Mixin
+    PushOptions push;
+
     @Option(names = "--block-meta-fetch-concurrency", defaultValue = "32", paramLabel = "<n>",
         description = "Number of threads fetching block metadata and markers from object storage (default ${DEFAULT-VALUE}).")
     int metaConcurrency;
@@ -116,10 +123,36 @@ public final class BucketToolsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Bucket bucket = objstore.open()) {
+      CompactorMetrics metrics = new CompactorMetrics(false);
+      try (Bucket bucket = objstore.open(metrics, CliEnvironment.of(spec).clock())) {
         return run(bucket);
       } catch (IOException | RuntimeException e) {
         return fail(name(), e);
+      } finally {
+        push.push(name(), metrics);
+      }
+    }
+  }
+
+  /**
+   * Where a command run as a Job (cleanup, mark) pushes its objstore metrics at its end, as job
+   * {@code tsdb-compactor-tools} grouped by command, so the bucket alerts see its failures too; the same
+   * environment variable as {@code compact}'s. A failed push is a warning, never the command's failure.
+   */
+  static final class PushOptions {
+    @Option(names = "--metrics.pushgateway-url", paramLabel = "<url>",
+        defaultValue = "${env:TSDB_COMPACTOR_PUSHGATEWAY_URL:-}",
+        description = "Push the objstore metrics to this Pushgateway at the end (job " + TOOLS_JOB + ").")
+    String url;
+
+    void push(String command, CompactorMetrics metrics) {
+      if (url == null || url.isBlank()) {
+        return;
+      }
+      try {
+        new Pushgateway(url).push(TOOLS_JOB, Map.of("command", command), metrics.scrape());
+      } catch (IOException | IllegalArgumentException e) {
+        System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
       }
     }
   }
@@ -437,6 +470,9 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @Mixin
+    PushOptions push;
+
     @Option(names = "--id", required = true, paramLabel = "<ULID>", description = "ID (ULID) of the blocks to be marked (repeated flag).")
     List<String> ids;
 
@@ -463,8 +499,9 @@ public final class BucketToolsCommand implements Runnable {
           return 2;
         }
       }
+      CompactorMetrics metrics = new CompactorMetrics(false);
       Clock clock = CliEnvironment.of(spec).clock();
-      try (Bucket bucket = objstore.open()) {
+      try (Bucket bucket = objstore.open(metrics, clock)) {
         int status = 0;
         for (String id : ids) {
           if (remove) {
@@ -492,6 +529,8 @@ public final class BucketToolsCommand implements Runnable {
         return status;
       } catch (IOException | RuntimeException e) {
         return fail("mark", e);
+      } finally {
+        push.push("mark", metrics);
       }
     }
   }

@@ -52,6 +52,7 @@ final class CompactLauncher {
       return 2;
     }
 
+    CompactorMetrics metrics = new CompactorMetrics(true);
     Bucket bucket;
     String bucketName;
     try {
@@ -61,11 +62,11 @@ final class CompactLauncher {
           out.println("compact: no --objstore.config(-file) given: running on the demo bucket " + demoDir);
         }
         ensureDemoBucket(demoDir, c.demoDays, clock.millis(), out);
-        bucket = ObjstoreConfig.filesystem(demoDir).open();
+        bucket = ObjstoreOptions.open(ObjstoreConfig.filesystem(demoDir), metrics, clock);
         bucketName = "demo " + demoDir;
       } else {
         ObjstoreConfig cfg = c.objstore.config();
-        bucket = cfg.open();
+        bucket = ObjstoreOptions.open(cfg, metrics, clock);
         bucketName = cfg.toString();
       }
     } catch (IOException | RuntimeException e) {
@@ -73,7 +74,6 @@ final class CompactLauncher {
       return 2;
     }
 
-    CompactorMetrics metrics = new CompactorMetrics(true);
     metrics.setConfig(options.deleteDelay(), options.consistencyDelay());
     boolean terminal = System.console() != null && !c.wait;
     try (bucket) {
