@@ -268,4 +268,85 @@ abstract class BucketToolsCommandTest {
       }
     }
   }
+
+  // ---------------------------------------------------------------------------------------------- replicate
+
+  /** Objstore YAML of the bucket replicated to: a fresh FILESYSTEM bucket. */
+  String newTargetYaml() throws Exception {
+    return "type: FILESYSTEM\nconfig:\n  directory: " + Files.createDirectories(tmp.resolve("replica")) + "\n";
+  }
+
+  @Test
+  void replicateCopiesCompleteUnmarkedBlocksByteForByteAndIdempotently() throws Exception {
+    String target = newTargetYaml();
+    String partial = Ulid.generate(NOW.toEpochMilli(), new Random(5)).toString();
+    bucket.upload(partial + "/index", new byte[] {1, 2, 3});
+    assertEquals(0, tool("mark", "--id", ulids.get(2), "--marker", "deletion-mark.json").exit());
+    assertEquals(0, tool("mark", "--id", ulids.get(1), "--marker", "no-compact-mark.json").exit());
+
+    Result first = tool("replicate", "--single-run", "--objstore-to.config=" + target);
+    assertEquals(0, first.exit(), first.err());
+    assertTrue(first.out().contains("replicated 2 blocks; 0 already in"), first.out());
+    try (Bucket to = ObjstoreConfig.parse(target).open()) {
+      assertSameObjects(bucket, to, ulids.get(0));
+      assertSameObjects(bucket, to, ulids.get(1));
+      assertFalse(to.exists(ulids.get(1) + "/no-compact-mark.json"), "markers stay in the source");
+      assertTrue(to.list(ulids.get(2), true).isEmpty(), "a block marked for deletion is not copied");
+      assertTrue(to.list(partial, true).isEmpty(), "a partial block is not copied");
+
+      Result again = tool("replicate", "--single-run", "--objstore-to.config=" + target);
+      assertEquals(0, again.exit(), again.err());
+      assertTrue(again.out().contains("replicated 0 blocks; 2 already in"), again.out());
+      assertSameObjects(bucket, to, ulids.get(0));
+    }
+  }
+
+  @Test
+  void replicateSelectsByMatcherLevelResolutionTimeAndId() throws Exception {
+    String target = newTargetYaml();
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--matcher", "{cluster=~\"us.*\"}")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--compaction", "2")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--resolution", "5m")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--max-time", "2000-01-01T00:00:00Z")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--min-time", "-1d")
+        .out().contains("replicated 0 blocks"), "blocks of 2023 end before a day before NOW");
+    Result one = tool("replicate", "--objstore-to.config=" + target, "--id", ulids.get(1));
+    assertEquals(0, one.exit(), one.err());
+    assertEquals("replicated block " + ulids.get(1), one.out().split("\n")[0]);
+    Result rest = tool("replicate", "--single-run", "--objstore-to.config=" + target, "--matcher", "{cluster=\"eu1\"}");
+    assertTrue(rest.out().contains("replicated 2 blocks; 1 already in"), rest.out());
+  }
+
+  @Test
+  void replicateRefusesBadInputWritingNothing() throws Exception {
+    String target = newTargetYaml();
+    Result badMatcher = tool("replicate", "--single-run", "--objstore-to.config=" + target, "--matcher", "{cluster=~\"(\"}");
+    assertEquals(2, badMatcher.exit());
+    assertTrue(badMatcher.err().contains("invalid regex"), badMatcher.err());
+    Result unknown = tool("replicate", "--objstore-to.config=" + target, "--id", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    assertTrue(unknown.exit() != 0);
+    assertTrue(unknown.err().contains("01ARZ3NDEKTSV4RRFFQ69G5FAV not found"), unknown.err());
+    assertEquals(2, tool("replicate", "--single-run").exit(), "no target bucket");
+    assertEquals(2, tool("replicate", "--single-run", "--objstore-to.config=" + target, "--min-time", "yesterday").exit());
+    try (Bucket to = ObjstoreConfig.parse(target).open()) {
+      assertTrue(to.list("", true).isEmpty(), "nothing written");
+    }
+  }
+
+  /** Every object of the block except markers is in {@code to} with the same bytes. */
+  static void assertSameObjects(Bucket from, Bucket to, String ulid) throws Exception {
+    List<String> keys = new ArrayList<>();
+    for (var e : from.list(ulid, true)) {
+      if (!Marker.isMarkerFile(e.baseName())) {
+        keys.add(e.key());
+        assertTrue(java.util.Arrays.equals(from.getBytes(e.key()), to.getBytes(e.key())), e.key() + " differs");
+      }
+    }
+    assertTrue(keys.contains(ulid + "/meta.json") && keys.contains(ulid + "/index"), keys.toString());
+    assertEquals(keys, to.list(ulid, true).stream().map(e -> e.key()).toList());
+  }
 }
