@@ -61,4 +61,9 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
       }
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void uploadBlocksToS3() throws Exception {
+    UploadBlocksScenario.uploadsDumpEqualBlocksOnce(tmp, newBucketYaml());
+  }
 }
