@@ -349,4 +349,95 @@ abstract class BucketToolsCommandTest {
     assertTrue(keys.contains(ulid + "/meta.json") && keys.contains(ulid + "/index"), keys.toString());
     assertEquals(keys, to.list(ulid, true).stream().map(e -> e.key()).toList());
   }
+
+  // ---------------------------------------------------------------------------------------------- rewrite
+
+  static final String DELETE_POD_UP = "- matchers: '{__name__=\"pod_up\"}'\n";
+
+  List<String> keys() throws Exception {
+    return bucket.list("", true).stream().map(e -> e.key()).toList();
+  }
+
+  @Test
+  void rewriteDryRunPrintsWhatWouldGoAndWritesNothing() throws Exception {
+    List<String> before = keys();
+    Result r = tool("rewrite", "--id", ulids.get(0), "--rewrite.to-delete-config", DELETE_POD_UP,
+        "--tmp.dir", tmp.resolve("work").toString());
+    assertEquals(0, r.exit(), r.err());
+    long lines = r.out().lines().filter(l -> l.startsWith("deleted series {__name__=\"pod_up\"")).count();
+    assertTrue(lines > 0, r.out());
+    assertTrue(r.out().contains("dry run: block " + ulids.get(0) + ": " + lines + " of 70 series deleted"), r.out());
+    assertEquals(before, keys());
+  }
+
+  @Test
+  void rewriteDeletesSeriesAndSamplesVerifiesUploadsAndMarksTheSource() throws Exception {
+    String id = ulids.get(0);
+    BlockMeta source = BlockTransfer.download(bucket, id, tmp.resolve("before").resolve(id));
+    long cutFrom = source.minTime;
+    long cutTo = source.minTime + 30 * 60_000L;
+    String config = DELETE_POD_UP + "- matchers: '{__name__=~\"http_.*\"}'\n  intervals:\n  - mint: " + cutFrom
+        + "\n    maxt: " + cutTo + "\n";
+    Result r = tool("rewrite", "--id", id, "--no-dry-run", "--delete-blocks", "--rewrite.to-delete-config", config,
+        "--tmp.dir", tmp.resolve("work").toString());
+    assertEquals(0, r.exit(), r.err());
+    String newId = r.out().lines().filter(l -> l.contains(" rewritten as ")).findFirst().orElseThrow()
+        .replaceAll(".* rewritten as (\\w+):.*", "$1");
+    assertTrue(Markers.exists(bucket, id, Marker.DELETION_MARK), "source marked after the upload");
+    Path changeLog = tmp.resolve("work").resolve(newId).resolve("change.log");
+    assertTrue(Files.readString(changeLog).contains("deleted series {__name__=\"pod_up\""));
+    assertTrue(Files.readString(changeLog).contains("deleted samples [" + cutFrom + ", " + cutTo + "] of series {__name__=\"http_requests_total\""));
+
+    Path after = tmp.resolve("after").resolve(newId);
+    BlockMeta m = BlockTransfer.download(bucket, newId, after);
+    assertEquals(source.minTime, m.minTime);
+    assertEquals(source.maxTime, m.maxTime);
+    assertEquals(source.compaction.level, m.compaction.level);
+    assertEquals(List.of(newId), m.compaction.sources);
+    assertEquals("bucket.rewrite", m.thanos.source);
+    assertEquals(Map.of("cluster", "eu1"), m.thanos.labels);
+    assertEquals(id, m.thanos.rewrites.get(0).get("sources").get(0).asText());
+
+    String expected = io.tsdbcompactor.block.Promtool.dump(tmp, List.of(tmp.resolve("before").resolve(id)), null, null)
+        .lines().filter(l -> !l.startsWith("{__name__=\"pod_up\""))
+        .filter(l -> {
+          long t = Long.parseLong(l.substring(l.lastIndexOf(' ') + 1));
+          return !(l.startsWith("{__name__=\"http_") && t >= cutFrom && t <= cutTo);
+        })
+        .reduce("", (a, b) -> a + b + "\n");
+    String actual = io.tsdbcompactor.block.Promtool.dump(tmp, List.of(after), null, null);
+    assertEquals(expected, actual);
+    assertTrue(actual.contains("http_requests_total"), "samples after the interval are kept");
+    assertTrue(m.stats.numSamples == actual.lines().count(), "stats count the samples left");
+    var analyze = io.tsdbcompactor.block.Promtool.run("tsdb", "analyze", tmp.resolve("after").toString(), newId);
+    assertEquals(0, analyze.exitCode(), analyze.stderr());
+  }
+
+  @Test
+  void rewriteRefusesBadInputWritingAndMarkingNothing() throws Exception {
+    List<String> before = keys();
+    String work = tmp.resolve("work").toString();
+    Result badMatcher = tool("rewrite", "--id", ulids.get(0), "--no-dry-run", "--delete-blocks", "--tmp.dir", work,
+        "--rewrite.to-delete-config", "- matchers: '{__name__=~\"(\"}'");
+    assertEquals(2, badMatcher.exit());
+    assertTrue(badMatcher.err().contains("invalid regex"), badMatcher.err());
+    Result unknown = tool("rewrite", "--id", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--id", ulids.get(0), "--no-dry-run",
+        "--delete-blocks", "--tmp.dir", work, "--rewrite.to-delete-config", DELETE_POD_UP);
+    assertEquals(2, unknown.exit());
+    assertTrue(unknown.err().contains("block 01ARZ3NDEKTSV4RRFFQ69G5FAV not found"), unknown.err());
+    Result notYaml = tool("rewrite", "--id", ulids.get(0), "--no-dry-run", "--tmp.dir", work,
+        "--rewrite.to-delete-config", "matchers: [");
+    assertEquals(2, notYaml.exit());
+    assertEquals(2, tool("rewrite", "--id", ulids.get(0), "--no-dry-run", "--tmp.dir", work,
+        "--rewrite.to-relabel-config", "- action: drop").exit());
+    assertEquals(2, tool("rewrite", "--id", "not-a-ulid", "--rewrite.to-delete-config", DELETE_POD_UP).exit());
+    bucket.upload(ulids.get(1) + "/index", new byte[] {0, 1, 2, 3});
+    List<String> withBrokenIndex = keys();
+    Result unreadable = tool("rewrite", "--id", ulids.get(1), "--no-dry-run", "--delete-blocks", "--tmp.dir", work,
+        "--rewrite.to-delete-config", DELETE_POD_UP);
+    assertEquals(1, unreadable.exit());
+    assertTrue(unreadable.err().contains(ulids.get(1)), unreadable.err());
+    assertEquals(withBrokenIndex, keys(), "nothing written, nothing marked");
+    assertEquals(before.size(), withBrokenIndex.size());
+  }
 }
