@@ -66,8 +66,8 @@ final class BucketRewriteCommand implements Callable<Integer> {
   @Option(names = "--rewrite.to-relabel-config-file", paramLabel = "<file-path>", description = "Not supported yet.")
   Path toRelabelFile;
 
-  @Option(names = "--rewrite.add-change-log", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Write every change to change.log in the new block's working directory (default: true).")
+  @Option(names = "--rewrite.add-change-log", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+      description = "Write every change to change.log in the new block's working directory (default: true; --rewrite.add-change-log=false to turn off).")
   boolean changeLog;
 
   @Option(names = "--delete-blocks", description = "Mark the source blocks for deletion once their rewrite is uploaded.")
@@ -85,7 +85,7 @@ final class BucketRewriteCommand implements Callable<Integer> {
       if (toRelabel != null || toRelabelFile != null) {
         throw new IllegalArgumentException("--rewrite.to-relabel-config is not supported yet; only deletions are");
       }
-      deletions = BlockRewriter.parseDeletions(deleteConfig());
+      deletions = BlockRewriter.parseDeletions(deleteConfig(toDelete, toDeleteFile));
     } catch (IOException | IllegalArgumentException e) {
       return BucketToolsCommand.fail("rewrite", e instanceof IOException ? new IllegalArgumentException(e.getMessage()) : e);
     }
@@ -157,7 +157,8 @@ final class BucketRewriteCommand implements Callable<Integer> {
     }
   }
 
-  private String deleteConfig() throws IOException {
+  /** The content of {@code --rewrite.to-delete-config} or of the file {@code --rewrite.to-delete-config-file} names. */
+  static String deleteConfig(String toDelete, Path toDeleteFile) throws IOException {
     if (toDelete != null && toDeleteFile != null) {
       throw new IllegalArgumentException("--rewrite.to-delete-config and --rewrite.to-delete-config-file are mutually exclusive");
     }
