@@ -440,4 +440,40 @@ abstract class BucketToolsCommandTest {
     assertEquals(withBrokenIndex, keys(), "nothing written, nothing marked");
     assertEquals(before.size(), withBrokenIndex.size());
   }
+
+  // ---------------------------------------------------------------------------------------------- retention
+
+  @Test
+  void retentionMarksExactlyTheExpiredBlocks() throws Exception {
+    List<BlockMeta> metas = new ArrayList<>();
+    for (String u : ulids) {
+      metas.add(BlockMeta.parse(u, bucket.getBytes(u + "/meta.json")));
+    }
+    metas.sort(java.util.Comparator.comparingLong(m -> m.maxTime));
+    // A raw retention ending between the first two blocks' ends: derived from the blocks and NOW, any day.
+    long keepMillis = NOW.toEpochMilli() - (metas.get(0).maxTime + metas.get(1).maxTime) / 2;
+    String keep = keepMillis + "ms";
+    List<String> expired = metas.stream()
+        .filter(m -> NOW.toEpochMilli() > Math.floorDiv(m.maxTime, 1000L) * 1000L + keepMillis).map(m -> m.ulid).toList();
+    assertEquals(1, expired.size(), "the fixture: exactly the first block is past the retention");
+
+    Result fresh = tool("retention", "--retention.resolution-raw=" + keep, "--downsampling.disable");
+    assertEquals(0, fresh.exit(), fresh.err());
+    assertTrue(fresh.out().contains("marked 0 blocks"), "blocks uploaded NOW are within the consistency delay: " + fresh.out());
+
+    Result held = tool("retention", "--retention.resolution-raw=" + keep, "--consistency-delay=0s");
+    assertEquals(0, held.exit(), held.err());
+    assertTrue(held.out().contains("kept block " + expired.get(0)), "no downsampled copy: the last copy is kept: " + held.out());
+    for (String u : ulids) {
+      assertFalse(Markers.exists(bucket, u, Marker.DELETION_MARK));
+    }
+
+    Result r = tool("retention", "--retention.resolution-raw=" + keep, "--consistency-delay=0s", "--downsampling.disable");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("marked 1 blocks for deletion"), r.out());
+    for (String u : ulids) {
+      assertEquals(expired.contains(u), Markers.exists(bucket, u, Marker.DELETION_MARK), u);
+    }
+    assertEquals(2, tool("retention", "--retention.resolution-raw=soon").exit(), "a bad duration is a usage error");
+  }
 }
