@@ -2,10 +2,11 @@
 # Build: docker build -t tsdb-compactor .      Run: docker run --rm tsdb-compactor compact --help
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
-COPY pom.xml .
+COPY pom.xml LICENSE ./
 RUN mvn -B -q dependency:go-offline
 COPY src src
-RUN mvn -B -q package -DskipTests
+# No .git in the build context: --version prints "commit unknown". The javadoc and sources jars are not needed.
+RUN mvn -B -q package -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip
 
 FROM eclipse-temurin:17-jre
 # 65532 matches the CronJob's runAsUser; the root filesystem is read-only there, so everything the

@@ -24,27 +24,37 @@ import java.util.TreeMap;
  * omitted when empty), {@code version} (must be 1), then {@code thanos} when present: version (omitted when
  * 0), labels (always; null when absent), downsample {resolution}, source, segment_files, files [{rel_path,
  * size_bytes, hash}], rewrites, index_stats {series_max_size, chunk_max_size}, extensions, upload_time.
- * See {@code shared/docs/thanos-compactor.md} §2.
+ * Upstream: Prometheus's <a href="https://github.com/prometheus/prometheus/blob/v2.42.0/tsdb/block.go">BlockMeta</a>
+ * and Thanos's <a href="https://github.com/thanos-io/thanos/blob/main/pkg/block/metadata/meta.go">Meta</a>.
  *
  * <p>Fields this class does not know survive a read-write round trip: they are kept per object and written
  * after the known keys of that object. A Prometheus-only meta (no thanos section) is written as Prometheus
  * writes it, without a trailing newline; with a thanos section it ends in a newline as Thanos's encoder does.
  */
 public final class BlockMeta {
+  /** The file name inside a block directory. */
   public static final String FILE_NAME = "meta.json";
+  /** Go's zero time, as {@code upload_time} is written when unset. */
   public static final String ZERO_TIME = "0001-01-01T00:00:00Z";
 
+  /** The block's ULID, also its directory name. */
   public String ulid = "00000000000000000000000000";
+  /** First timestamp the block may hold, ms (inclusive). */
   public long minTime;
+  /** End of the block's range, ms (exclusive). */
   public long maxTime;
+  /** Counts of what the block holds. */
   public final Stats stats = new Stats();
+  /** Compaction level, sources and parents. */
   public final Compaction compaction = new Compaction();
+  /** The meta.json format version; always 1. */
   public int version = 1;
   /** Null for a block Prometheus wrote and nobody annotated. */
   public Thanos thanos;
   /** Unknown top-level keys, in file order. */
   public ObjectNode extra = GoJson.object();
 
+  /** The {@code stats} section; counts are 0 when unknown. */
   public static final class Stats {
     public long numSamples;
     public long numFloatSamples;
@@ -55,6 +65,10 @@ public final class BlockMeta {
     public ObjectNode extra = GoJson.object();
   }
 
+  /**
+   * The {@code compaction} section: level 1 for a block a Prometheus head wrote, one more than its highest parent
+   * for a compacted one; sources are the level-1 ULIDs it contains.
+   */
   public static final class Compaction {
     public int level;
     public List<String> sources = new ArrayList<>();
@@ -81,10 +95,12 @@ public final class BlockMeta {
     }
   }
 
+  /** The {@code thanos} section: external labels, downsampling resolution, source, files, index stats. */
   public static final class Thanos {
     public int version;
     /** External labels; null is written as {@code null}, as Go writes a nil map. */
     public Map<String, String> labels;
+    /** Downsampling resolution in ms; 0 for raw data. */
     public long resolution;
     public String source = "";
     public List<String> segmentFiles = new ArrayList<>();

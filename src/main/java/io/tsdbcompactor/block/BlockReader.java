@@ -56,6 +56,10 @@ public final class BlockReader implements Closeable {
     this.tombstones = tombstones;
   }
 
+  /**
+   * Opens the block in {@code blockDir}: reads meta.json, opens the index, the chunk segments and the tombstones
+   * (absent: none). Close it to release the files.
+   */
   public static BlockReader open(Directory blockDir) throws IOException {
     BlockMeta meta = readMeta(blockDir);
     IndexReader index = null;
@@ -116,22 +120,27 @@ public final class BlockReader implements Closeable {
     return dir.describe();
   }
 
+  /** The block's directory. */
   public Directory directory() {
     return dir;
   }
 
+  /** The block's meta.json as read when opened. */
   public BlockMeta meta() {
     return meta;
   }
 
+  /** The block's index: symbols, postings, series entries. */
   public IndexReader index() {
     return index;
   }
 
+  /** The block's chunk segment files, read by chunk reference. */
   public ChunkSegmentReader chunkReader() {
     return chunks;
   }
 
+  /** The block's deletions; empty when it has no tombstones file. */
   public Tombstones tombstones() {
     return tombstones;
   }
@@ -174,6 +183,7 @@ public final class BlockReader implements Closeable {
       this.cursor = cursor;
     }
 
+    /** Advances to the next series in label order; false after the last one. */
     public boolean next() throws CorruptDataException {
       if (!cursor.next()) {
         current = null;
@@ -188,6 +198,7 @@ public final class BlockReader implements Closeable {
       return current.ref();
     }
 
+    /** The current series' labels. */
     public Labels labels() {
       return current.labels();
     }

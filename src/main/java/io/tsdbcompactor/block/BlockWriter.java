@@ -58,16 +58,19 @@ public final class BlockWriter implements Closeable {
   private long minChunkTime = Long.MAX_VALUE;
   private long maxChunkTime = Long.MIN_VALUE;
 
+  /** A writer into the empty directory {@code dir}, with chunk segment files of Prometheus's default size. */
   public BlockWriter(Directory dir) throws IOException {
     this(dir, ChunkSegmentWriter.DEFAULT_MAX_SEGMENT_BYTES);
   }
 
+  /** A writer starting a new chunk segment file once one reaches {@code maxSegmentBytes}. */
   public BlockWriter(Directory dir, long maxSegmentBytes) throws IOException {
     this.dir = dir;
     this.chunks = new ChunkSegmentWriter(dir, maxSegmentBytes);
     this.index = new IndexWriter(dir, "index");
   }
 
+  /** The directory written to. */
   public Directory directory() {
     return dir;
   }
@@ -134,14 +137,17 @@ public final class BlockWriter implements Closeable {
     numChunks += written.size();
   }
 
+  /** Series written so far. */
   public long numSeries() {
     return numSeries;
   }
 
+  /** Chunks written so far. */
   public long numChunks() {
     return numChunks;
   }
 
+  /** Samples written so far. */
   public long numSamples() {
     return numSamples;
   }

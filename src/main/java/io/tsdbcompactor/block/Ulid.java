@@ -37,6 +37,7 @@ public final class Ulid implements Comparable<Ulid> {
     return generate(unixMillis, SECURE);
   }
 
+  /** A ULID of the given time with random bits from {@code random}. */
   public static Ulid generate(long unixMillis, Random random) {
     if (unixMillis < 0 || unixMillis >= (1L << 48)) {
       throw new IllegalArgumentException("ULID time out of range: " + unixMillis);

@@ -11,34 +11,46 @@ import java.util.Set;
  * Thanos's objstore configuration, unchanged:
  *
  * <pre>
- * type: S3            # or FILESYSTEM
+ * type: S3            # or AZURE, GCS, FILESYSTEM
  * config:
- *   bucket: ...       # S3: see {@link S3Config}; FILESYSTEM: directory: /path
+ *   bucket: ...       # S3: see {@link S3Config}; AZURE: {@link AzureConfig}; GCS: {@link GcsConfig};
+ *                     # FILESYSTEM: directory: /path
  * prefix: ""          # optional: every key lives under this folder
  * </pre>
  *
  * {@code $(VAR)} in the text is replaced by the environment variable, as Thanos does for config files. Other
- * Thanos providers (GCS, AZURE, SWIFT, COS, ...) are recognised and refused with a clear message.
+ * Thanos providers (SWIFT, COS, ...) are recognised and refused with a clear message.
  */
 public final class ObjstoreConfig {
   private static final Set<String> TOP_KEYS = Set.of("type", "config", "prefix");
   private static final Set<String> OTHER_PROVIDERS =
-      Set.of("GCS", "AZURE", "SWIFT", "COS", "ALIYUNOSS", "BOS", "OCI", "OBS");
+      Set.of("SWIFT", "COS", "ALIYUNOSS", "BOS", "OCI", "OBS");
+  private static final String SUPPORTED = "S3, AZURE, GCS and FILESYSTEM";
 
-  /** The two stores we support. */
-  public enum Type { S3, FILESYSTEM }
+  /** The stores we support. */
+  public enum Type { S3, FILESYSTEM, AZURE, GCS }
 
   public final Type type;
   /** For S3. */
   public final S3Config s3;
   /** For FILESYSTEM. */
   public final Path directory;
+  /** For AZURE. */
+  public final AzureConfig azure;
+  /** For GCS. */
+  public final GcsConfig gcs;
   public final String prefix;
 
   private ObjstoreConfig(Type type, S3Config s3, Path directory, String prefix) {
+    this(type, s3, directory, null, null, prefix);
+  }
+
+  private ObjstoreConfig(Type type, S3Config s3, Path directory, AzureConfig azure, GcsConfig gcs, String prefix) {
     this.type = type;
     this.s3 = s3;
     this.directory = directory;
+    this.azure = azure;
+    this.gcs = gcs;
     this.prefix = prefix;
   }
 
@@ -65,6 +77,10 @@ public final class ObjstoreConfig {
     switch (type) {
       case "S3":
         return new ObjstoreConfig(Type.S3, S3Config.from(config), null, prefix);
+      case "AZURE":
+        return new ObjstoreConfig(Type.AZURE, null, null, AzureConfig.from(config), null, prefix);
+      case "GCS":
+        return new ObjstoreConfig(Type.GCS, null, null, null, GcsConfig.from(config), prefix);
       case "FILESYSTEM": {
         config.requireOnly(Set.of("directory"));
         String dir = config.string("directory", "");
@@ -74,12 +90,12 @@ public final class ObjstoreConfig {
         return new ObjstoreConfig(Type.FILESYSTEM, null, Path.of(dir), prefix);
       }
       case "":
-        throw new ConfigException("objstore config has no 'type' (S3 or FILESYSTEM)");
+        throw new ConfigException("objstore config has no 'type' (" + SUPPORTED + ")");
       default:
         if (OTHER_PROVIDERS.contains(type)) {
-          throw new ConfigException("objstore type " + type + " is not supported; supported types are S3 and FILESYSTEM");
+          throw new ConfigException("objstore type " + type + " is not supported; supported types are " + SUPPORTED);
         }
-        throw new ConfigException("unknown objstore type " + type + "; supported types are S3 and FILESYSTEM");
+        throw new ConfigException("unknown objstore type " + type + "; supported types are " + SUPPORTED);
     }
   }
 
@@ -92,23 +108,42 @@ public final class ObjstoreConfig {
    * ({@code max_retries}), so the outer layer there only resumes broken streams and rides out longer outages.
    */
   public Bucket open() throws IOException {
-    return open(type == Type.S3
-        ? new RetryPolicy(3, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), RetryPolicy.THREAD_SLEEP)
-        : RetryPolicy.defaults());
+    return open(switch (type) {
+      case S3, GCS -> new RetryPolicy(3, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), RetryPolicy.THREAD_SLEEP);
+      // reader_config.max_retry_requests: how often a broken download is resumed
+      case AZURE -> new RetryPolicy(Math.max(3, azure.readerMaxRetryRequests + 1), java.time.Duration.ofSeconds(1),
+          java.time.Duration.ofSeconds(10), RetryPolicy.THREAD_SLEEP);
+      case FILESYSTEM -> RetryPolicy.defaults();
+    });
   }
 
   public Bucket open(RetryPolicy retries) throws IOException {
-    Bucket raw = switch (type) {
-      case S3 -> new S3Bucket(s3);
-      case FILESYSTEM -> new FilesystemBucket(directory);
-    };
+    Bucket raw;
+    try {
+      raw = switch (type) {
+        case S3 -> new S3Bucket(s3);
+        case FILESYSTEM -> new FilesystemBucket(directory);
+        case AZURE -> new AzureBucket(azure);
+        case GCS -> new GcsBucket(gcs);
+      };
+    } catch (NoClassDefFoundError e) {
+      // The cloud SDKs are optional dependencies of the library; the CLI jar carries them all.
+      throw new ConfigException("objstore type " + type + " needs its cloud SDK on the class path (missing "
+          + e.getMessage() + "); use tsdb-compactor.jar or add the SDK to the application");
+    }
     Bucket b = prefix.isEmpty() ? raw : new PrefixedBucket(raw, prefix);
     return new RetryingBucket(b, retries);
   }
 
   @Override
   public String toString() {
-    return "ObjstoreConfig{type=" + type + (s3 != null ? ", " + s3 : ", directory=" + directory)
+    Object detail = switch (type) {
+      case S3 -> s3;
+      case AZURE -> azure;
+      case GCS -> gcs;
+      case FILESYSTEM -> "directory=" + directory;
+    };
+    return "ObjstoreConfig{type=" + type + ", " + detail
         + (prefix.isEmpty() ? "" : ", prefix=" + prefix) + "}";
   }
 }

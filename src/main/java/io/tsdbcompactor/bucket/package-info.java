@@ -5,5 +5,10 @@
  * {@link io.tsdbcompactor.bucket.RetryingBucket} and {@link io.tsdbcompactor.bucket.FaultInjectingBucket}
  * wrappers, and Thanos's objstore YAML ({@link io.tsdbcompactor.bucket.ObjstoreConfig}). Nothing here knows
  * about blocks; that is {@code io.tsdbcompactor.sync}.
+ *
+ * <p>Published API: meant for other compactors and tools; examples in {@code docs/library.md}. The interface and
+ * the filesystem bucket need nothing beyond the library's own dependencies. {@code S3Bucket} needs the AWS SDK v2
+ * ({@code software.amazon.awssdk:s3}, {@code apache-client}, {@code sts}) and {@code ObjstoreConfig} needs
+ * {@code jackson-dataformat-yaml}: optional dependencies of this artifact, which a user of those classes declares.
  */
 package io.tsdbcompactor.bucket;

@@ -11,6 +11,7 @@ public final class Chunk {
   private final int encoding;
   private final byte[] data;
 
+  /** A chunk of the given {@link ChunkEncoding} over {@code data} (not copied). */
   public Chunk(int encoding, byte[] data) {
     if (encoding < 0 || encoding > 0xFF) {
       throw new IllegalArgumentException("encoding must be one byte: " + encoding);
@@ -19,6 +20,7 @@ public final class Chunk {
     this.data = data;
   }
 
+  /** The encoding byte: {@link ChunkEncoding#XOR}, the histogram encodings, or 0xFF for Thanos's AggrChunk. */
   public int encoding() {
     return encoding;
   }

@@ -44,8 +44,10 @@ public final class XorEncoder {
   private long minTime;
   private long maxTime;
 
+  /** An encoder for one chunk; {@link #reset()} makes it reusable. */
   public XorEncoder() {}
 
+  /** Starts a new, empty chunk. */
   public void reset() {
     out.reset();
     num = 0;
@@ -56,6 +58,7 @@ public final class XorEncoder {
     trailing = 0;
   }
 
+  /** Appends a sample; timestamps must increase (the caller checks). */
   public void append(long ts, double v) {
     if (num == MAX_SAMPLES) {
       throw new IllegalStateException("an XOR chunk holds at most " + MAX_SAMPLES + " samples");
@@ -134,6 +137,7 @@ public final class XorEncoder {
     out.writeByte((int) v);
   }
 
+  /** The number of samples appended since the last reset. */
   public int numSamples() {
     return num;
   }

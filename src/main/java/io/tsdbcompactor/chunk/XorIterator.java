@@ -40,10 +40,12 @@ public final class XorIterator implements SampleIterator {
   /** An iterator to be {@link #reset} before use. */
   public XorIterator() {}
 
+  /** An iterator over one XOR chunk's bytes; {@code nameForErrors} goes into corruption messages. */
   public XorIterator(String nameForErrors, byte[] data) {
     reset(nameForErrors, data, 0, data.length);
   }
 
+  /** Starts iterating another chunk, reusing this object. */
   public void reset(String nameForErrors, byte[] data) {
     reset(nameForErrors, data, 0, data.length);
   }

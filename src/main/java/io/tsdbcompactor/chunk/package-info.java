@@ -22,5 +22,7 @@
  *       (0xFF) chunks that overlap or meet a deletion are refused
  *       ({@link io.tsdbcompactor.chunk.UnmergeableChunksException}).
  * </ul>
+ *
+ * <p>Published API: meant for other compactors and tools; examples in {@code docs/library.md}.
  */
 package io.tsdbcompactor.chunk;

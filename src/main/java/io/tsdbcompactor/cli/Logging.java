@@ -42,5 +42,10 @@ public final class Logging {
     ctx.getLogger("io.tsdbcompactor").setLevel(ours);
     // Libraries stay at warn unless debugging, so info lines are ours.
     root.setLevel(level == LogLevel.debug ? Level.DEBUG : Level.WARN);
+    // The Azure SDK warns on every request that the JDK's HTTP client sets Content-Length itself (it does, from
+    // the body): noise, not a problem.
+    ctx.getLogger(AZURE_JDK_HTTP_CLIENT).setLevel(level == LogLevel.debug ? Level.DEBUG : Level.ERROR);
   }
+
+  static final String AZURE_JDK_HTTP_CLIENT = "com.azure.core.http.jdk.httpclient.JdkHttpClient";
 }

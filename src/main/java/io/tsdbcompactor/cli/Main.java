@@ -1,5 +1,8 @@
 package io.tsdbcompactor.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -40,11 +43,28 @@ public final class Main implements Runnable {
     new CommandLine(this).usage(System.out);
   }
 
+  /**
+   * {@code --version}: the POM's version and the git commit, which the build writes into
+   * {@code io/tsdbcompactor/version.properties}. A build without git (a source tarball) has commit "unknown".
+   */
   static final class Version implements CommandLine.IVersionProvider {
+    static final String RESOURCE = "/io/tsdbcompactor/version.properties";
+
     @Override
-    public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"tsdb-compactor " + (v == null ? "dev" : v)};
+    public String[] getVersion() throws IOException {
+      Properties p = new Properties();
+      try (InputStream in = Main.class.getResourceAsStream(RESOURCE)) {
+        if (in != null) {
+          p.load(in);
+        }
+      }
+      return new String[] {"tsdb-compactor " + value(p, "version") + " (commit " + value(p, "commit") + ")"};
+    }
+
+    /** A missing or unfiltered value (still "${...}") is "unknown". */
+    private static String value(Properties p, String key) {
+      String v = p.getProperty(key, "").trim();
+      return v.isEmpty() || v.startsWith("${") ? "unknown" : v;
     }
   }
 }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
  */
 public final class ObjstoreOptions {
   @Option(names = "--objstore.config-file", paramLabel = "<file-path>",
-      description = "Path to YAML file that contains object store configuration (Thanos format: type S3 or FILESYSTEM).")
+      description = "Path to YAML file that contains object store configuration (Thanos format: type S3, AZURE, GCS or FILESYSTEM).")
   Path configFile;
 
   @Option(names = "--objstore.config", paramLabel = "<content>",

@@ -64,10 +64,15 @@ public final class BlockMerger {
   private final long maxSegmentBytes;
   private final boolean checkReencoded;
 
+  /**
+   * A merger writing chunk segment files of Prometheus's default size (512 MiB); {@code dedup} decides how overlapping
+   * chunks of a series are merged.
+   */
   public BlockMerger(CompactorOptions.DedupFunc dedup) {
     this(dedup, ChunkSegmentWriter.DEFAULT_MAX_SEGMENT_BYTES);
   }
 
+  /** A merger starting a new chunk segment file once one reaches {@code maxSegmentBytes}. */
   public BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes) {
     this(dedup, maxSegmentBytes, true);
   }

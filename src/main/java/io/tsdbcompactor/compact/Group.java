@@ -25,6 +25,7 @@ public final class Group {
   private final long resolution;
   private final List<BlockMeta> metas = new ArrayList<>();
 
+  /** An empty group of blocks with these external labels at this resolution. */
   public Group(Labels labels, long resolution) {
     this.labels = labels;
     this.resolution = resolution;
@@ -40,6 +41,7 @@ public final class Group {
     return resolution + "@" + Long.toUnsignedString(labelsHash(labels));
   }
 
+  /** The hash of the external labels in Thanos's group key. */
   public static long labelsHash(Labels labels) {
     XxHash64 h = new XxHash64();
     for (int i = 0; i < labels.size(); i++) {
@@ -51,6 +53,7 @@ public final class Group {
     return h.digest();
   }
 
+  /** Thanos's group key: {@code <resolution>@<labels hash>}. */
   public String key() {
     return key;
   }
@@ -60,6 +63,7 @@ public final class Group {
     return labels;
   }
 
+  /** The blocks' resolution in ms (0 for raw). */
   public long resolution() {
     return resolution;
   }
@@ -69,6 +73,7 @@ public final class Group {
     return metas;
   }
 
+  /** Adds a block, keeping the metas sorted by minTime. */
   public void add(BlockMeta meta) {
     metas.add(meta);
     metas.sort(BY_MIN_TIME);

@@ -15,10 +15,12 @@ import java.util.TreeMap;
 public final class Grouper {
   private final List<String> replicaLabels;
 
+  /** A grouper that drops these external labels (Thanos's {@code --deduplication.replica-label}) before grouping. */
   public Grouper(List<String> replicaLabels) {
     this.replicaLabels = List.copyOf(replicaLabels);
   }
 
+  /** Groups metas by resolution and external labels (replica labels removed), in group key order. */
   public List<Group> group(Collection<BlockMeta> metas) {
     Map<String, Group> byKey = new TreeMap<>();
     for (BlockMeta m : metas) {

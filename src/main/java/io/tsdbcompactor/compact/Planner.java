@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Thanos's default planner ({@code tsdbBasedPlanner}, pkg/compact/planner.go), over metas only: which blocks of
- * one group to compact next. See {@code shared/docs/thanos-compactor.md} §4.3.
+ * Thanos's default planner ({@code tsdbBasedPlanner} in
+ * <a href="https://github.com/thanos-io/thanos/blob/main/pkg/compact/planner.go">pkg/compact/planner.go</a>), over
+ * metas only: which blocks of one group to compact next.
  *
  * <ol>
  *   <li>Overlapping blocks (among those not excluded) are planned first, any number of them.</li>
@@ -30,6 +31,7 @@ public final class Planner {
     this.ranges = ranges.clone();
   }
 
+  /** A copy of the ranges the planner was built with. */
   public long[] ranges() {
     return ranges.clone();
   }

@@ -1,5 +1,6 @@
 /**
- * Group compaction, as {@code thanos compact} does it (shared/docs/thanos-compactor.md §4), and faster.
+ * Group compaction, as {@code thanos compact} does it (Thanos's
+ * <a href="https://github.com/thanos-io/thanos/tree/main/pkg/compact">pkg/compact</a>), and faster.
  *
  * <p>The flow of one group, top to bottom:
  * <ol>
@@ -18,5 +19,8 @@
  * </ol>
  * The bucket is reached only through {@link io.tsdbcompactor.compact.CompactionBucket}; counters through
  * {@link io.tsdbcompactor.compact.CompactMetrics}.
+ *
+ * <p>Published API: meant for other compactors and tools; examples in {@code docs/library.md}. Only
+ * {@code MicrometerCompactMetrics} needs Micrometer, an optional dependency of this artifact.
  */
 package io.tsdbcompactor.compact;

@@ -17,12 +17,15 @@
  *       downsampled blocks.
  * </ul>
  *
- * Reference: Thanos {@code pkg/compact/downsample} and {@code cmd/thanos/downsample.go}, summarised with test
- * vectors in {@code shared/docs/thanos-compactor.md} §5 and §8. Known differences: native histograms are downsampled
+ * Reference: Thanos
+ * <a href="https://github.com/thanos-io/thanos/tree/main/pkg/compact/downsample">pkg/compact/downsample</a>
+ * and {@code cmd/thanos/downsample.go}. Known differences: native histograms are downsampled
  * into Thanos's histogram AggrChunks ({@code HistogramDownsampler}) except
  * custom-bucket ones (schema -53), which are left out (Thanos panics on them); a histogram sum aggregate absent
  * from all inputs of a 5m → 1h group stays absent (Thanos returns an empty chunk meta there); a stray raw XOR chunk inside a 5m block
  * contributes all its 5m chunks (Thanos keeps only the last one); an aggregated output chunk's time range is the
  * true min/max of its window stamps (Thanos's else-if can leave maxTime unset in a degenerate one-window case).
+ *
+ * <p>Published API: meant for other compactors and tools; examples in {@code docs/library.md}.
  */
 package io.tsdbcompactor.downsample;

@@ -43,6 +43,7 @@ public final class IndexReader implements Closeable {
   private final int[] nameSymbolIds;
   private final String[] nameSymbols;
 
+  /** Opens and checks the header and table of contents of the index file {@code fileName} in {@code dir}. */
   public static IndexReader open(Directory dir, String fileName) throws IOException {
     RandomAccessInput in = dir.openInput(fileName);
     try {

@@ -12,6 +12,7 @@ import java.util.Map;
  * by value, and a shorter set that is a prefix of a longer one sorts first.
  */
 public final class Labels implements Comparable<Labels> {
+  /** The empty label set. */
   public static final Labels EMPTY = new Labels(new String[0], new String[0]);
 
   private final String[] names;
@@ -35,6 +36,7 @@ public final class Labels implements Comparable<Labels> {
     return b.build();
   }
 
+  /** The labels of a map, sorted by name. */
   public static Labels fromMap(Map<String, String> map) {
     Builder b = new Builder();
     map.forEach(b::add);
@@ -46,14 +48,17 @@ public final class Labels implements Comparable<Labels> {
     return new Labels(names, values);
   }
 
+  /** The number of labels. */
   public int size() {
     return names.length;
   }
 
+  /** The name of the {@code i}th label in name order. */
   public String name(int i) {
     return names[i];
   }
 
+  /** The value of the {@code i}th label in name order. */
   public String value(int i) {
     return values[i];
   }
@@ -68,6 +73,7 @@ public final class Labels implements Comparable<Labels> {
     return null;
   }
 
+  /** These labels without the named ones. */
   public Labels without(String... drop) {
     Builder b = new Builder();
     outer:
@@ -82,6 +88,7 @@ public final class Labels implements Comparable<Labels> {
     return b.build();
   }
 
+  /** The labels as a map sorted by name. */
   public Map<String, String> toMap() {
     Map<String, String> m = new java.util.TreeMap<>(Labels::compareStrings);
     for (int i = 0; i < names.length; i++) {
@@ -163,6 +170,7 @@ public final class Labels implements Comparable<Labels> {
     return sb.append('}').toString();
   }
 
+  /** The UTF-8 bytes of a string, as label strings are stored and compared. */
   public static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }

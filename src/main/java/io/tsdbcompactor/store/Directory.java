@@ -19,8 +19,10 @@ public interface Directory {
   /** Creates (or replaces, on close) a file; parent folders are created as needed. */
   IndexOutput createOutput(String name) throws IOException;
 
+  /** Whether the file exists. */
   boolean exists(String name) throws IOException;
 
+  /** The file's length in bytes. */
   long fileLength(String name) throws IOException;
 
   /** Every file below this directory, '/'-separated, sorted bytewise. */

@@ -27,6 +27,7 @@ public final class FsDirectory implements Directory {
   private final Path root;
   private final boolean sync;
 
+  /** The directory {@code root} on disk; each file written is fsynced before it is renamed into place. */
   public FsDirectory(Path root) {
     this(root, true);
   }
@@ -48,6 +49,7 @@ public final class FsDirectory implements Directory {
     return new FsDirectory(root, false);
   }
 
+  /** The directory's absolute path. */
   public Path root() {
     return root;
   }

@@ -110,7 +110,7 @@ class ObjstoreConfigTest {
     assertTrue(fails("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  secret_key: " + SECRET + "\n").getMessage()
         .contains("no s3 access_key"));
     assertTrue(fails("type: S3\nconfig:\n  bucket: b\n").getMessage().contains("no s3 endpoint"));
-    assertTrue(fails("type: GCS\nconfig:\n  bucket: b\n").getMessage().contains("GCS is not supported"));
+    assertTrue(fails("type: SWIFT\nconfig:\n  container: b\n").getMessage().contains("SWIFT is not supported"));
     assertTrue(fails("type: FILESYSTEM\nconfig:\n  dir: /x\n").getMessage().contains("unknown key 'config.dir'"));
     assertTrue(fails("config:\n  bucket: b\n").getMessage().contains("no 'type'"));
     assertTrue(fails("type: S3\nfoo: bar\n").getMessage().contains("unknown key 'foo'"));

@@ -1,0 +1,105 @@
+package io.tsdbcompactor.bucket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.contrib.nio.testing.LocalStorageHelper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bucket contract for {@link GcsBucket} over Google's in-process fake of the storage service
+ * ({@code google-cloud-nio}'s LocalStorageHelper): our code and the client library's request building, without
+ * HTTP. The same suite runs against fake-gcs-server over HTTP in {@link FakeGcsServerBucketTest} where Docker
+ * exists.
+ */
+class GcsLocalStorageBucketTest extends BucketContractTest {
+  static final AtomicInteger BUCKETS = new AtomicInteger();
+
+  static GcsConfig config(String bucket) {
+    GcsConfig c = new GcsConfig();
+    c.bucket = bucket;
+    return c;
+  }
+
+  @Override
+  protected Bucket newBucket() throws IOException {
+    Storage storage = LocalStorageHelper.getOptions().getService(); // a fresh, empty store each time
+    GcsBucket b = new GcsBucket(config("contract-" + BUCKETS.incrementAndGet()), storage);
+    b.chunkSize = 256 * 1024; // the contract's 70 KB objects stay single requests; see the resumable test
+    return b;
+  }
+
+  private GcsBucket gcs() {
+    return (GcsBucket) bucket;
+  }
+
+  @Test
+  void resumableUploadOfSeveralChunksReadsBackIdentical() throws Exception {
+    byte[] data = random(3 * 256 * 1024 + 123, 11);
+    bucket.upload("01MP/chunks/000001", new ByteArrayInputStream(data), data.length);
+    assertArrayEquals(data, bucket.getBytes("01MP/chunks/000001"));
+    bucket.upload("01MP/chunks/000002", new ByteArrayInputStream(data), -1);
+    assertArrayEquals(data, bucket.getBytes("01MP/chunks/000002"));
+    assertEquals(data.length, bucket.attributes("01MP/chunks/000002").size());
+    try (var in = bucket.getRange("01MP/chunks/000002", 300_000, 5000)) {
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 300_000, 305_000), in.readAllBytes());
+    }
+  }
+
+  /** Whether an object of this key is absent or at least not a partial copy of {@code data}. */
+  protected boolean noPartialObject(String key, byte[] data) throws IOException {
+    // Google's fake registers an object's metadata when a resumable upload starts (real GCS does not), so only
+    // its content tells here; FakeGcsServerBucketTest checks absence over HTTP.
+    return !bucket.exists(key) || bucket.getBytes(key).length == 0;
+  }
+
+  @Test
+  void failedResumableUploadLeavesNoObject() throws Exception {
+    byte[] data = random(3 * 256 * 1024, 12);
+    FaultInjectingBucket faulty = new FaultInjectingBucket(bucket).breakUploadsAfter(600 * 1024, 1);
+    assertThrows(IOException.class, () -> faulty.upload("01MP/index", new ByteArrayInputStream(data), data.length));
+    assertTrue(noPartialObject("01MP/index", data));
+    assertThrows(IOException.class, () -> bucket.upload("01MP/short", new ByteArrayInputStream(data), data.length + 10));
+    assertTrue(noPartialObject("01MP/short", data));
+  }
+
+  /** Listing page size for {@link #listingStaysSortedAcrossPages}: Google's fake does not page correctly. */
+  protected int smallListPage() {
+    return 1000;
+  }
+
+  @Test
+  void listingStaysSortedAcrossPages() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      bucket.upload(String.format("p/%03d", i), new byte[] {(byte) i});
+      if (i % 5 == 0) {
+        bucket.upload(String.format("p/%03d-dir/x", i), new byte[] {1});
+      }
+    }
+    gcs().listPageSize = smallListPage();
+    List<ListEntry> top = bucket.list("p", false);
+    assertEquals(36, top.size(), top.toString());
+    for (int i = 1; i < top.size(); i++) {
+      assertTrue(top.get(i - 1).key().compareTo(top.get(i).key()) < 0, "sorted and unique: " + top);
+    }
+    assertEquals(6, top.stream().filter(ListEntry::isDirectory).count());
+    assertEquals(36, bucket.list("p", true).size());
+  }
+
+  @Test
+  void retryingWrapperResumesBrokenDownload() throws Exception {
+    byte[] data = random(300_000, 13);
+    bucket.upload("r/chunks/000001", data);
+    FaultInjectingBucket faulty = new FaultInjectingBucket(bucket).breakReadsAfter(100_000, 2).shortReads(777);
+    Bucket retrying = new RetryingBucket(faulty, RetryPolicy.immediate(5));
+    assertArrayEquals(data, retrying.getBytes("r/chunks/000001"));
+    assertEquals(2, faulty.calls(FaultInjectingBucket.Op.GET_RANGE));
+  }
+}
