@@ -55,7 +55,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
     BlockRewriter rewriter;
     BlockMeta meta;
     try {
-      rewriter = new BlockRewriter(BlockRewriter.parseDeletions(BucketRewriteCommand.deleteConfig(toDelete, toDeleteFile)));
+      rewriter = new BlockRewriter(BucketRewriteCommand.parseDeletions(BucketRewriteCommand.deleteConfig(toDelete, toDeleteFile)));
       Path metaFile = src.resolve(BlockMeta.FILE_NAME);
       if (!Files.isRegularFile(metaFile)) {
         throw new IllegalArgumentException(src + " is not a block directory (no meta.json)");

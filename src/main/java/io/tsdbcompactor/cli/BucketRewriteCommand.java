@@ -1,9 +1,13 @@
 package io.tsdbcompactor.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.compact.BlockRewriter;
+import io.tsdbcompactor.labels.LabelMatchers;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
@@ -85,7 +89,7 @@ final class BucketRewriteCommand implements Callable<Integer> {
       if (toRelabel != null || toRelabelFile != null) {
         throw new IllegalArgumentException("--rewrite.to-relabel-config is not supported yet; only deletions are");
       }
-      deletions = BlockRewriter.parseDeletions(deleteConfig(toDelete, toDeleteFile));
+      deletions = parseDeletions(deleteConfig(toDelete, toDeleteFile));
     } catch (IOException | IllegalArgumentException e) {
       return BucketToolsCommand.fail("rewrite", e instanceof IOException ? new IllegalArgumentException(e.getMessage()) : e);
     }
@@ -155,6 +159,42 @@ final class BucketRewriteCommand implements Callable<Integer> {
     } catch (IOException | RuntimeException e) {
       return BucketToolsCommand.fail("rewrite", e);
     }
+  }
+
+  /** Parses Thanos's to-delete YAML ({@code - matchers: '{job="api"}'}, optional {@code intervals: [{mint, maxt}]}); {@link IllegalArgumentException} naming what is wrong. */
+  static List<BlockRewriter.Deletion> parseDeletions(String yaml) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--rewrite.to-delete-config is not valid YAML: " + e.getMessage(), e);
+    }
+    if (root == null || root.isNull() || root.isMissingNode() || !root.isArray() || root.isEmpty()) {
+      throw new IllegalArgumentException("--rewrite.to-delete-config must be a non-empty list of "
+          + "{matchers: '{...}', intervals: [{mint, maxt}]}");
+    }
+    List<BlockRewriter.Deletion> out = new ArrayList<>();
+    for (JsonNode r : root) {
+      JsonNode m = r.get("matchers");
+      if (m == null || !m.isTextual()) {
+        throw new IllegalArgumentException("--rewrite.to-delete-config: each request needs matchers: '{name=\"value\"}'");
+      }
+      LabelMatchers matchers = LabelMatchers.parse(m.asText());
+      List<io.tsdbcompactor.tombstones.Interval> intervals = new ArrayList<>();
+      for (JsonNode iv : r.path("intervals")) {
+        if (!iv.path("mint").canConvertToLong() || !iv.path("maxt").canConvertToLong()) {
+          throw new IllegalArgumentException("--rewrite.to-delete-config: interval " + iv + " needs integer mint and maxt");
+        }
+        long lo = iv.get("mint").asLong();
+        long hi = iv.get("maxt").asLong();
+        if (hi < lo) {
+          throw new IllegalArgumentException("--rewrite.to-delete-config: interval " + iv + " ends before it starts");
+        }
+        intervals.add(new io.tsdbcompactor.tombstones.Interval(lo, hi));
+      }
+      out.add(new BlockRewriter.Deletion(matchers, intervals));
+    }
+    return out;
   }
 
   /** The content of {@code --rewrite.to-delete-config} or of the file {@code --rewrite.to-delete-config-file} names. */

@@ -1,10 +1,7 @@
 package io.tsdbcompactor.compact;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.GoJson;
@@ -37,8 +34,8 @@ import java.util.function.Consumer;
  * with the deletions applied, and its source is {@code bucket.rewrite}. The output is verified before it is
  * returned.
  *
- * <p>Deletion requests (Thanos's {@code []DeletionRequest} YAML): {@code - matchers: '{job="api"}'} with optional
- * {@code intervals: [{mint: ms, maxt: ms}]} (inclusive); without intervals the whole series goes.
+ * <p>Deletion requests are Thanos's {@code []DeletionRequest} (the CLI parses its YAML): matchers, and optional
+ * inclusive intervals; without intervals the whole series goes.
  */
 public final class BlockRewriter {
   public static final String SOURCE = "bucket.rewrite";
@@ -53,42 +50,6 @@ public final class BlockRewriter {
 
   public BlockRewriter(List<Deletion> deletions) {
     this.deletions = List.copyOf(deletions);
-  }
-
-  /** Parses Thanos's to-delete YAML; {@link IllegalArgumentException} naming what is wrong. */
-  public static List<Deletion> parseDeletions(String yaml) {
-    JsonNode root;
-    try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("--rewrite.to-delete-config is not valid YAML: " + e.getMessage(), e);
-    }
-    if (root == null || root.isNull() || root.isMissingNode() || !root.isArray() || root.isEmpty()) {
-      throw new IllegalArgumentException("--rewrite.to-delete-config must be a non-empty list of "
-          + "{matchers: '{...}', intervals: [{mint, maxt}]}");
-    }
-    List<Deletion> out = new ArrayList<>();
-    for (JsonNode r : root) {
-      JsonNode m = r.get("matchers");
-      if (m == null || !m.isTextual()) {
-        throw new IllegalArgumentException("--rewrite.to-delete-config: each request needs matchers: '{name=\"value\"}'");
-      }
-      LabelMatchers matchers = LabelMatchers.parse(m.asText());
-      List<Interval> intervals = new ArrayList<>();
-      for (JsonNode iv : r.path("intervals")) {
-        if (!iv.path("mint").canConvertToLong() || !iv.path("maxt").canConvertToLong()) {
-          throw new IllegalArgumentException("--rewrite.to-delete-config: interval " + iv + " needs integer mint and maxt");
-        }
-        long lo = iv.get("mint").asLong();
-        long hi = iv.get("maxt").asLong();
-        if (hi < lo) {
-          throw new IllegalArgumentException("--rewrite.to-delete-config: interval " + iv + " ends before it starts");
-        }
-        intervals.add(new Interval(lo, hi));
-      }
-      out.add(new Deletion(matchers, intervals));
-    }
-    return out;
   }
 
   /**
