@@ -104,12 +104,28 @@ public final class ObjstoreConfig {
   }
 
   /**
-   * Opens the bucket, wrapped in a {@link RetryingBucket}. S3 requests are already retried by the SDK
-   * ({@code max_retries}), so the outer layer there only resumes broken streams and rides out longer outages.
+   * Opens the bucket. An S3 bucket retries each request itself ({@code max_retries}, see {@link S3Bucket}) and is
+   * probed first, so an unreachable or misconfigured one fails here within seconds, naming endpoint and cause. A
+   * filesystem, Azure or GCS bucket is wrapped in a {@link RetryingBucket}.
    */
   public Bucket open() throws IOException {
+    if (type == Type.S3) {
+      S3Bucket s3Bucket;
+      try {
+        s3Bucket = new S3Bucket(s3);
+      } catch (NoClassDefFoundError e) {
+        throw missingSdk(e);
+      }
+      try {
+        s3Bucket.probe();
+      } catch (IOException | RuntimeException e) {
+        s3Bucket.close();
+        throw e;
+      }
+      return prefix.isEmpty() ? s3Bucket : new PrefixedBucket(s3Bucket, prefix);
+    }
     return open(switch (type) {
-      case S3, GCS -> new RetryPolicy(3, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), RetryPolicy.THREAD_SLEEP);
+      case GCS, S3 -> new RetryPolicy(3, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), RetryPolicy.THREAD_SLEEP);
       // reader_config.max_retry_requests: how often a broken download is resumed
       case AZURE -> new RetryPolicy(Math.max(3, azure.readerMaxRetryRequests + 1), java.time.Duration.ofSeconds(1),
           java.time.Duration.ofSeconds(10), RetryPolicy.THREAD_SLEEP);
@@ -117,6 +133,7 @@ public final class ObjstoreConfig {
     });
   }
 
+  /** Opens the bucket wrapped in a {@link RetryingBucket} with this policy, without a probe. */
   public Bucket open(RetryPolicy retries) throws IOException {
     Bucket raw;
     try {
@@ -127,12 +144,16 @@ public final class ObjstoreConfig {
         case GCS -> new GcsBucket(gcs);
       };
     } catch (NoClassDefFoundError e) {
-      // The cloud SDKs are optional dependencies of the library; the CLI jar carries them all.
-      throw new ConfigException("objstore type " + type + " needs its cloud SDK on the class path (missing "
-          + e.getMessage() + "); use tsdb-compactor.jar or add the SDK to the application");
+      throw missingSdk(e);
     }
     Bucket b = prefix.isEmpty() ? raw : new PrefixedBucket(raw, prefix);
     return new RetryingBucket(b, retries);
+  }
+
+  /** The cloud SDKs are optional dependencies of the library; the CLI jar carries them all. */
+  private ConfigException missingSdk(NoClassDefFoundError e) {
+    return new ConfigException("objstore type " + type + " needs its cloud SDK on the class path (missing "
+        + e.getMessage() + "); use tsdb-compactor.jar or add the SDK to the application");
   }
 
   @Override

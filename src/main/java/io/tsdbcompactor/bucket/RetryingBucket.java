@@ -97,12 +97,19 @@ public final class RetryingBucket implements Bucket {
 
   @Override
   public InputStream get(String key) throws IOException {
-    return new ResumingStream(key, 0, -1, retry("get " + key, () -> delegate.get(key)));
+    return resuming(key, 0, -1, retry("get " + key, () -> delegate.get(key)));
   }
 
   @Override
   public InputStream getRange(String key, long offset, long length) throws IOException {
-    return new ResumingStream(key, offset, length, retry("get range " + key, () -> delegate.getRange(key, offset, length)));
+    return resuming(key, offset, length, retry("get range " + key, () -> delegate.getRange(key, offset, length)));
+  }
+
+  private InputStream resuming(String key, long offset, long length, InputStream first) {
+    return new ResumingInputStream("read " + key, offset, length, policy, new ResumingInputStream.Part(first, -1),
+        (pos, remaining) -> new ResumingInputStream.Part(
+            retry("get range " + key, () -> delegate.getRange(key, pos, remaining)), -1),
+        () -> LOG.debug("resuming read of {}", key));
   }
 
   @Override
@@ -157,70 +164,5 @@ public final class RetryingBucket implements Bucket {
   @Override
   public String toString() {
     return "RetryingBucket[" + delegate + "]";
-  }
-
-  /** A read stream that reopens the object at the current position when the connection breaks. */
-  private final class ResumingStream extends InputStream {
-    private final String key;
-    private final long start;
-    private final long length; // -1: to the end
-    private long pos; // bytes delivered so far
-    private InputStream in;
-    private int failures;
-
-    ResumingStream(String key, long start, long length, InputStream first) {
-      this.key = key;
-      this.start = start;
-      this.length = length;
-      this.in = first;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (len == 0) {
-        return 0;
-      }
-      if (length >= 0 && pos >= length) {
-        return -1;
-      }
-      while (true) {
-        try {
-          int n = in.read(b, off, length >= 0 ? (int) Math.min(len, length - pos) : len);
-          if (n > 0) {
-            pos += n;
-          }
-          return n;
-        } catch (IOException e) {
-          failures++;
-          if (failures >= policy.maxAttempts() || !BucketException.isRetryable(e)) {
-            throw e;
-          }
-          closeQuietly();
-          pause("read " + key + " at byte " + (start + pos), failures, e);
-          in = retry("get range " + key, () ->
-              delegate.getRange(key, start + pos, length < 0 ? -1 : length - pos));
-        }
-      }
-    }
-
-    private void closeQuietly() {
-      try {
-        in.close();
-      } catch (IOException ignored) {
-        // the broken stream's close error says nothing new
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      in.close();
-    }
   }
 }

@@ -28,6 +28,9 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.LongAdder;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -50,6 +53,7 @@ import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsRequest;
@@ -76,8 +80,15 @@ import software.amazon.awssdk.utils.AttributeMap;
  *   <li>Checksums: SDK 2.30+ adds CRC checksums to every upload, which many S3-compatible stores reject
  *       ("x-amz-content-sha256 does not match"). Unless told otherwise, checksums are only sent where S3 requires
  *       them for endpoints that are not Amazon's; on Amazon the SDK defaults stay.
- *   <li>Retries: the SDK's standard strategy (throttling such as 503 SlowDown, 5xx, I/O errors) with
- *       {@code max_retries}; wrap in a {@link RetryingBucket} to resume broken downloads.
+ *   <li>Retries: every request (each listing page, get, ranged get, head, put, each multipart step, delete) is
+ *       retried here, not by the SDK, up to {@code max_retries} times with exponential backoff and jitter, when it
+ *       failed for a transient reason: throttling (503 SlowDown, 429), 5xx, a reset or refused connection, a
+ *       read that timed out ({@code http_config.response_header_timeout}), or a response cut off before its end
+ *       (a listing whose XML does not parse, a body shorter than its Content-Length). Reads resume from the byte
+ *       they reached. Ambiguous successes are harmless: puts and deletes are idempotent, a delete of an object
+ *       already gone succeeds, a multipart completion whose reply was lost is recognised by the object it left.
+ *   <li>{@link #probe()} checks at start-up that the bucket answers, failing within seconds with the endpoint
+ *       and the cause (connection refused, unknown host, TLS, an S3 error code such as AccessDenied).
  *   <li>Uploads stream: objects up to {@code part_size} are one PUT; larger ones are a multipart upload of
  *       {@code part_size} parts, aborted on failure, so a reader never sees a part. Memory: one part.
  *   <li>Bounded: at most {@code max_conns_per_host} (else {@code max_idle_conns_per_host}) connections.
@@ -97,6 +108,10 @@ public final class S3Bucket implements Bucket {
   private final String kmsContext;
   /** Page size of listings; S3's own limit is 1000. Lower in tests to exercise paging. */
   volatile int listMaxKeys = 1000;
+  private final RetryPolicy retries;
+  private final String endpointUri;
+  /** Retries per operation name since the bucket was opened. */
+  private final Map<String, LongAdder> retryCounts = new ConcurrentSkipListMap<>();
 
   public S3Bucket(S3Config config) throws IOException {
     config.validate();
@@ -126,13 +141,19 @@ public final class S3Bucket implements Bucket {
         ? Base64.getEncoder().encodeToString(new ObjectMapper().writeValueAsBytes(config.kmsEncryptionContext))
         : null;
     this.s3 = buildClient(config);
+    this.retries = new RetryPolicy(config.maxRetries + 1, config.minRetryBackoff, config.maxRetryBackoff,
+        RetryPolicy.THREAD_SLEEP);
+    this.endpointUri = (config.endpoint.startsWith("http://") || config.endpoint.startsWith("https://") ? ""
+        : config.insecure ? "http://" : "https://") + config.endpoint;
   }
 
   private static S3Client buildClient(S3Config c) throws IOException {
     int maxConns = c.maxConnsPerHost > 0 ? c.maxConnsPerHost : Math.max(1, c.maxIdleConnsPerHost);
     ApacheHttpClient.Builder http = ApacheHttpClient.builder()
         .maxConnections(maxConns)
-        .connectionTimeout(c.tlsHandshakeTimeout.isZero() ? Duration.ofSeconds(30) : c.tlsHandshakeTimeout.plusSeconds(20))
+        // A stalled connect or read is abandoned and the request retried (see call()): an unreachable endpoint
+        // is reported within seconds, a stalled response does not hold a run for minutes.
+        .connectionTimeout(c.tlsHandshakeTimeout.isZero() ? Duration.ofSeconds(10) : c.tlsHandshakeTimeout)
         .socketTimeout(c.responseHeaderTimeout.isZero() ? Duration.ofMinutes(2) : c.responseHeaderTimeout)
         .connectionMaxIdleTime(c.idleConnTimeout.isZero() ? Duration.ofSeconds(90) : c.idleConnTimeout)
         // Callers may run more threads than connections: they wait for a connection instead of failing.
@@ -211,7 +232,9 @@ public final class S3Bucket implements Bucket {
 
   private static ClientOverrideConfiguration overrides(S3Config c) {
     ClientOverrideConfiguration.Builder o = ClientOverrideConfiguration.builder()
-        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(c.maxRetries + 1).build());
+        // Retries are ours (call()): the SDK does not retry a listing whose body was cut off, and one budget per
+        // request, counted in one place, is easier to reason about than two nested ones.
+        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(1).build());
     if (c.trace) {
       o.addExecutionInterceptor(new TraceInterceptor());
     }
@@ -278,9 +301,131 @@ public final class S3Bucket implements Bucket {
       return new BucketException("s3 " + op + " " + (key == null ? "" : key + " ") + "in bucket " + bucket
           + " failed: HTTP " + status + " " + code + ": " + msg, retryable, e);
     }
-    boolean retryable = e.retryable() || (e instanceof SdkClientException && causedByIo(e));
+    boolean retryable = e.retryable()
+        || (e instanceof SdkClientException && (causedByIo(e) || cutOrTimedOut(e)));
     return new BucketException("s3 " + op + " " + (key == null ? "" : key + " ") + "in bucket " + bucket + " failed: "
         + e.getMessage(), retryable, e);
+  }
+
+  /**
+   * A response cut off half way fails to parse (a listing's XML) or to match its checksum; an attempt that ran
+   * out of time is abandoned. All of these are worth another attempt.
+   */
+  private static boolean cutOrTimedOut(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String m = c.getMessage() == null ? "" : c.getMessage();
+      if (c instanceof javax.xml.stream.XMLStreamException || m.contains("Could not parse XML")
+          || m.contains("Unable to unmarshall") || m.contains("checksum")
+          || c instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ retries
+
+  /** One S3 request; SDK exceptions are translated by {@link #call}. */
+  @FunctionalInterface
+  private interface Request<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs a request, repeating it after transient failures with backoff, up to {@code max_retries} times. */
+  private <T> T call(String op, String key, Request<T> request) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      IOException failure;
+      try {
+        return request.run();
+      } catch (SdkException e) {
+        failure = translate(op, key, e);
+      } catch (BucketException e) {
+        failure = e;
+      }
+      if (!BucketException.isRetryable(failure) || attempt >= retries.maxAttempts()) {
+        if (attempt > 1) {
+          failure.addSuppressed(new BucketException("gave up after " + attempt + " attempts", false));
+        }
+        throw failure;
+      }
+      countRetry(op);
+      pause(op, key, attempt, failure);
+    }
+  }
+
+  private void countRetry(String op) {
+    retryCounts.computeIfAbsent(op, k -> new LongAdder()).increment();
+  }
+
+  private void pause(String op, String key, int attempt, IOException failure) throws IOException {
+    Duration d = retries.backoff(attempt);
+    LOG.debug("s3 {} {} failed (attempt {} of {}), retrying in {} ms: {}", op, key == null ? "" : key, attempt,
+        retries.maxAttempts(), d.toMillis(), failure.getMessage());
+    try {
+      retries.sleeper().sleep(d);
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      java.io.InterruptedIOException x = new java.io.InterruptedIOException("interrupted while retrying s3 " + op);
+      x.addSuppressed(failure);
+      throw x;
+    }
+  }
+
+  /** Retries per operation name so far ("list", "get", "get (resume)", "put", ...). */
+  public Map<String, Long> retryCounts() {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    retryCounts.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  /**
+   * Checks that the bucket answers a one-key listing. Connection-level failures (refused, unknown host, TLS,
+   * connect timeout) get one quick second try only, so a wrong endpoint is reported within seconds; throttling
+   * and server errors get the usual budget. The error names the endpoint and the cause.
+   */
+  public void probe() throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        if (config.listObjectsVersion.equals("v1")) {
+          s3.listObjects(ListObjectsRequest.builder().bucket(bucket).maxKeys(1).build());
+        } else {
+          s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).maxKeys(1).build());
+        }
+        return;
+      } catch (SdkException e) {
+        IOException x = translate("list", null, e);
+        String connection = connectionProblem(e);
+        int budget = connection != null ? Math.min(2, retries.maxAttempts()) : retries.maxAttempts();
+        if (!BucketException.isRetryable(x) || attempt >= budget) {
+          String why = connection != null ? connection : x.getMessage().replaceFirst("^s3 list in bucket \\S+ failed: ", "");
+          throw new BucketException("cannot use bucket " + bucket + " at " + endpointUri + ": " + why, false, e);
+        }
+        countRetry("list");
+        pause("probe", null, attempt, x);
+      }
+    }
+  }
+
+  /** "connection refused", "unknown host h", ... when the request never reached an S3 server; else null. */
+  private static String connectionProblem(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.net.ConnectException) {
+        return "connection refused (" + c.getMessage() + ")";
+      }
+      if (c instanceof java.net.UnknownHostException) {
+        return "unknown host " + c.getMessage();
+      }
+      if (c instanceof javax.net.ssl.SSLException) {
+        return "TLS failed: " + c.getMessage();
+      }
+      if (c instanceof java.net.NoRouteToHostException) {
+        return "no route to host (" + c.getMessage() + ")";
+      }
+      if (c instanceof java.net.SocketTimeoutException || c.getClass().getSimpleName().equals("ConnectTimeoutException")) {
+        return "connect timed out (" + c.getMessage() + ")";
+      }
+    }
+    return null;
   }
 
   /** Client-side failures are transient when the network failed, not when e.g. no credentials were found. */
@@ -313,8 +458,9 @@ public final class S3Bucket implements Bucket {
   private void listV2(String dir, String delimiter, ListVisitor visitor) throws IOException {
     String token = null;
     do {
-      ListObjectsV2Response page = s3.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(dir)
-          .delimiter(delimiter).maxKeys(listMaxKeys).continuationToken(token).build());
+      ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(dir)
+          .delimiter(delimiter).maxKeys(listMaxKeys).continuationToken(token).build();
+      ListObjectsV2Response page = call("list", dir, () -> s3.listObjectsV2(request));
       if (!emit(dir, page.contents(), page.commonPrefixes(), visitor)) {
         return;
       }
@@ -325,8 +471,9 @@ public final class S3Bucket implements Bucket {
   private void listV1(String dir, String delimiter, ListVisitor visitor) throws IOException {
     String marker = null;
     while (true) {
-      ListObjectsResponse page = s3.listObjects(ListObjectsRequest.builder().bucket(bucket).prefix(dir)
-          .delimiter(delimiter).maxKeys(listMaxKeys).marker(marker).build());
+      ListObjectsRequest request = ListObjectsRequest.builder().bucket(bucket).prefix(dir)
+          .delimiter(delimiter).maxKeys(listMaxKeys).marker(marker).build();
+      ListObjectsResponse page = call("list", dir, () -> s3.listObjects(request));
       if (!emit(dir, page.contents(), page.commonPrefixes(), visitor) || !Boolean.TRUE.equals(page.isTruncated())) {
         return;
       }
@@ -383,6 +530,20 @@ public final class S3Bucket implements Bucket {
       attributes(key); // still report a missing object
       return InputStream.nullInputStream();
     }
+    ResumingInputStream.Part first = openRange(key, offset, length);
+    if (first == null) {
+      attributes(key);
+      return InputStream.nullInputStream(); // offset at or past the end: nothing there, as for a file
+    }
+    return new ResumingInputStream("s3 get " + key + " in bucket " + bucket, offset, length, retries, first,
+        (pos, remaining) -> {
+          ResumingInputStream.Part p = openRange(key, pos, remaining);
+          return p != null ? p : new ResumingInputStream.Part(InputStream.nullInputStream(), 0);
+        }, () -> countRetry("get (resume)"));
+  }
+
+  /** A GET of {@code [offset, offset + length)} (length -1: to the end) with its announced length; null on 416. */
+  private ResumingInputStream.Part openRange(String key, long offset, long length) throws IOException {
     GetObjectRequest.Builder r = GetObjectRequest.builder().bucket(bucket).key(key);
     if (offset > 0 || length > 0) {
       r.range("bytes=" + offset + "-" + (length > 0 ? Long.toString(offset + length - 1) : ""));
@@ -390,17 +551,26 @@ public final class S3Bucket implements Bucket {
     if (sseCustomerKey != null) {
       r.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
     }
-    try {
-      return s3.getObject(r.build());
-    } catch (S3Exception e) {
-      if (e.statusCode() == 416) {
-        attributes(key);
-        return InputStream.nullInputStream(); // offset at or past the end: nothing there, as for a file
+    GetObjectRequest request = r.build();
+    return call("get", key, () -> {
+      try {
+        ResponseInputStream<GetObjectResponse> in = s3.getObject(request);
+        Long announced = in.response().contentLength();
+        if (announced == null) {
+          // S3 always sends Content-Length with an object; without it the headers were cut off, and reading to
+          // the end of the connection would take a broken body for a whole one.
+          in.abort();
+          throw new BucketException("s3 get " + key + " in bucket " + bucket + ": response without Content-Length",
+              true);
+        }
+        return new ResumingInputStream.Part(in, announced);
+      } catch (S3Exception e) {
+        if (e.statusCode() == 416) {
+          return null;
+        }
+        throw e;
       }
-      throw translate("get", key, e);
-    } catch (SdkException e) {
-      throw translate("get", key, e);
-    }
+    });
   }
 
   @Override
@@ -419,12 +589,15 @@ public final class S3Bucket implements Bucket {
     if (sseCustomerKey != null) {
       r.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
     }
-    try {
-      HeadObjectResponse h = s3.headObject(r.build());
+    HeadObjectRequest request = r.build();
+    return call("head", key, () -> {
+      HeadObjectResponse h = s3.headObject(request);
+      if (h.contentLength() == null) {
+        // The headers were cut off before Content-Length: the connection broke, the object is not empty.
+        throw new BucketException("s3 head " + key + " in bucket " + bucket + ": response without Content-Length", true);
+      }
       return new ObjectAttributes(h.contentLength(), h.lastModified());
-    } catch (SdkException e) {
-      throw translate("head", key, e);
-    }
+    });
   }
 
   // ------------------------------------------------------------------ writes
@@ -458,11 +631,9 @@ public final class S3Bucket implements Bucket {
     if (config.sendContentMd5) {
       r.contentMD5(Base64.getEncoder().encodeToString(md5(data, 0, len)));
     }
-    try {
-      s3.putObject(r.build(), RequestBody.fromBytes(len == data.length ? data : java.util.Arrays.copyOf(data, len)));
-    } catch (SdkException e) {
-      throw translate("put", key, e);
-    }
+    PutObjectRequest request = r.build();
+    RequestBody body = RequestBody.fromBytes(len == data.length ? data : java.util.Arrays.copyOf(data, len));
+    call("put", key, () -> s3.putObject(request, body));
   }
 
   private void applyWriteOptions(PutObjectRequest.Builder r) {
@@ -496,12 +667,9 @@ public final class S3Bucket implements Bucket {
       case "SSE-C" -> cr.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
       default -> { }
     }
-    String uploadId;
-    try {
-      uploadId = s3.createMultipartUpload(cr.build()).uploadId();
-    } catch (SdkException e) {
-      throw translate("create multipart upload", key, e);
-    }
+    // A creation whose reply was lost leaves an unused upload behind; S3 lifecycle rules remove those.
+    CreateMultipartUploadRequest create = cr.build();
+    String uploadId = call("create multipart upload", key, () -> s3.createMultipartUpload(create)).uploadId();
     boolean completed = false;
     try {
       List<CompletedPart> parts = new ArrayList<>();
@@ -520,12 +688,16 @@ public final class S3Bucket implements Bucket {
         if (config.sendContentMd5) {
           pr.contentMD5(Base64.getEncoder().encodeToString(md5(part, 0, part.length)));
         }
-        String etag;
-        try {
-          etag = s3.uploadPart(pr.build(), RequestBody.fromBytes(part)).eTag();
-        } catch (SdkException e) {
-          throw translate("upload part " + number + " of", key, e);
-        }
+        UploadPartRequest upload = pr.build();
+        RequestBody body = RequestBody.fromBytes(part);
+        String etag = call("upload part", key, () -> {
+          String tag = s3.uploadPart(upload, body).eTag();
+          if (tag == null || (tag.startsWith("\"") && (tag.length() < 2 || !tag.endsWith("\"")))) {
+            // The reply's headers were cut off; without its whole ETag the part cannot be named in the completion.
+            throw new BucketException("s3 upload part of " + key + " in bucket " + bucket + ": reply without ETag", true);
+          }
+          return tag;
+        });
         parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
         total += part.length;
         number++;
@@ -538,35 +710,68 @@ public final class S3Bucket implements Bucket {
       if (length >= 0 && total != length) {
         throw new BucketException("upload of " + key + ": stream ended after " + total + " of " + length + " bytes", true);
       }
-      try {
-        s3.completeMultipartUpload(CompleteMultipartUploadRequest.builder().bucket(bucket).key(key).uploadId(uploadId)
-            .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()).build());
-      } catch (SdkException e) {
-        throw translate("complete multipart upload", key, e);
-      }
+      CompleteMultipartUploadRequest complete = CompleteMultipartUploadRequest.builder().bucket(bucket).key(key)
+          .uploadId(uploadId).multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()).build();
+      boolean[] sent = {false};
+      long size = total;
+      call("complete multipart upload", key, () -> {
+        try {
+          return s3.completeMultipartUpload(complete);
+        } catch (S3Exception e) {
+          // An earlier attempt completed the upload and its reply was lost: the upload is gone (S3 says
+          // NoSuchUpload, S3Proxy a bare 400), the object is there, whole.
+          if (sent[0] && e.statusCode() >= 400 && e.statusCode() < 500 && hasSize(key, size)) {
+            return null;
+          }
+          throw e;
+        } finally {
+          sent[0] = true;
+        }
+      });
       completed = true;
     } finally {
       if (!completed) {
+        AbortMultipartUploadRequest abort = AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
+            .uploadId(uploadId).build();
         try {
-          s3.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key).uploadId(uploadId).build());
-        } catch (SdkException e) {
+          call("abort multipart upload", key, () -> {
+            try {
+              return s3.abortMultipartUpload(abort);
+            } catch (S3Exception e) {
+              if (e.statusCode() == 404) {
+                return null; // already aborted by an attempt whose reply was lost
+              }
+              throw e;
+            }
+          });
+        } catch (IOException e) {
           LOG.warn("could not abort multipart upload of {} in bucket {}: {}", key, bucket, e.getMessage());
         }
       }
     }
   }
 
+  private boolean hasSize(String key, long size) throws IOException {
+    try {
+      return attributes(key).size() == size;
+    } catch (ObjectNotFoundException e) {
+      return false;
+    }
+  }
+
   @Override
   public void delete(String key) throws IOException {
-    try {
-      s3.deleteObject(b -> b.bucket(bucket).key(key));
-    } catch (S3Exception e) {
-      if (e.statusCode() != 404) {
-        throw translate("delete", key, e);
+    // Deleting is idempotent: a retry after a lost reply, or a delete of an object already gone, succeeds.
+    call("delete", key, () -> {
+      try {
+        return s3.deleteObject(b -> b.bucket(bucket).key(key));
+      } catch (S3Exception e) {
+        if (e.statusCode() == 404) {
+          return null;
+        }
+        throw e;
       }
-    } catch (SdkException e) {
-      throw translate("delete", key, e);
-    }
+    });
   }
 
   /** Creates the bucket (tests and demos; operators create buckets themselves). */
@@ -589,6 +794,10 @@ public final class S3Bucket implements Bucket {
 
   @Override
   public void close() {
+    Map<String, Long> retried = retryCounts();
+    if (!retried.isEmpty()) {
+      LOG.info("s3 retries in bucket {}: {}", bucket, retried);
+    }
     s3.close();
   }
 

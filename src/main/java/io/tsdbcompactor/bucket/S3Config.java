@@ -43,7 +43,11 @@ public final class S3Config {
   public boolean sendContentMd5 = true;
   public boolean disableMultipart;
   public long partSize = 64L * 1024 * 1024;
+  /** Retries of one request after its first attempt ({@code max_retries}, Thanos's key and default). */
   public int maxRetries = 10;
+  /** Backoff before the first retry, doubling (with jitter) up to {@link #maxRetryBackoff}; not a YAML key. */
+  public Duration minRetryBackoff = Duration.ofMillis(100);
+  public Duration maxRetryBackoff = Duration.ofSeconds(20);
   // http_config, defaults of Thanos's exthttp.DefaultHTTPConfig
   public Duration idleConnTimeout = Duration.ofSeconds(90);
   public Duration responseHeaderTimeout = Duration.ofMinutes(2);

@@ -105,6 +105,49 @@ public final class CompactCommand implements Callable<Integer> {
           + "when given. Default: ${DEFAULT-VALUE}.")
   String httpAddress;
 
+  @Option(names = "--http.config", defaultValue = "", paramLabel = "<file>",
+      description = "Prometheus web config file (TLS, client CA, basic auth with bcrypt hashes, headers) for every "
+          + "endpoint on --http-address: /metrics, the probes and the block viewer.")
+  String httpConfig;
+
+  @Option(names = "--web.disable", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Do not serve the block viewer (with --wait).")
+  boolean webDisable;
+
+  @Option(names = "--web.route-prefix", defaultValue = "", paramLabel = "<path>",
+      description = "Prefix of the viewer's and its API's paths. Defaults to the path of --web.external-prefix.")
+  String webRoutePrefix;
+
+  @Option(names = "--web.external-prefix", defaultValue = "", paramLabel = "<url>",
+      description = "Static prefix for the viewer's links and redirects (behind a reverse proxy).")
+  String webExternalPrefix;
+
+  @Option(names = "--web.prefix-header", defaultValue = "", paramLabel = "<header>",
+      description = "Request header whose value prefixes the viewer's links; ignored with --web.external-prefix.")
+  String webPrefixHeader;
+
+  @Option(names = "--web.disable-cors", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Do not send CORS headers with API responses.")
+  boolean webDisableCors;
+
+  @Option(names = "--block-viewer.global.sync-block-interval", defaultValue = "1m",
+      converter = PromDuration.Converter.class,
+      description = "How often the block viewer re-reads the bucket. Default: ${DEFAULT-VALUE}.")
+  Duration viewerSyncInterval;
+
+  @Option(names = "--block-viewer.global.sync-block-timeout", defaultValue = "5m",
+      converter = PromDuration.Converter.class,
+      description = "Longest a block viewer refresh may take; a slower one keeps the last view. Default: ${DEFAULT-VALUE}.")
+  Duration viewerSyncTimeout;
+
+  @Option(names = "--bucket-web-label", defaultValue = "", paramLabel = "<label>",
+      description = "External label whose value titles each group's lane in the block viewer.")
+  String bucketWebLabel;
+
+  @Option(names = "--disable-admin-operations", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "Refuse marking blocks from the block viewer and its API.")
+  boolean disableAdminOperations;
+
   @Option(names = "--log.level", defaultValue = "info", description = "debug, info, warn or error. Default: ${DEFAULT-VALUE}.")
   Logging.LogLevel logLevel;
 

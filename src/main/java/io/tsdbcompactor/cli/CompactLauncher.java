@@ -11,6 +11,9 @@ import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.MetricsServer;
 import io.tsdbcompactor.metrics.Pushgateway;
+import io.tsdbcompactor.web.BlockViewer;
+import io.tsdbcompactor.web.BlocksApi;
+import io.tsdbcompactor.web.WebConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -38,7 +41,9 @@ final class CompactLauncher {
     PrintStream out = System.out;
     PrintStream err = System.err;
     RunOptions options;
+    WebConfig web;
     try {
+      web = WebConfig.load(c.httpConfig).checked();
       options = c.runOptions();
       DownsampleConfig.checkRetention(options.retention().raw().toMillis(),
           options.retention().fiveMinutes().toMillis(), options.downsampling());
@@ -73,7 +78,7 @@ final class CompactLauncher {
     boolean terminal = System.console() != null && !c.wait;
     try (bucket) {
       if (c.wait) {
-        return waitLoop(c, options, bucket, metrics, env, err);
+        return waitLoop(c, options, web, bucket, metrics, env, err);
       }
       RunProgress progress = terminal ? new TerminalProgress(err) : new LogProgress();
       CompactionRun run = new CompactionRun(bucket, options, metrics, clock, progress);
@@ -81,7 +86,7 @@ final class CompactLauncher {
       // A one-off run serves the endpoints only when --http-address is given (as the CronJob does), so a laptop
       // run does not take port 10902 by surprise.
       boolean serve = c.spec.commandLine().getParseResult().hasMatchedOption("--http-address");
-      try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, metrics::scrape) : null) {
+      try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, web, metrics::scrape) : null) {
         if (server != null) {
           server.setReady(true);
           env.listener().serving(server.address());
@@ -114,14 +119,24 @@ final class CompactLauncher {
     }
   }
 
-  /** {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints. */
-  private static int waitLoop(CompactCommand c, RunOptions options, Bucket bucket, CompactorMetrics metrics,
-      CliEnvironment env, PrintStream err) {
+  /**
+   * {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints and,
+   * unless {@code --web.disable}, the block viewer.
+   */
+  private static int waitLoop(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket,
+      CompactorMetrics metrics, CliEnvironment env, PrintStream err) {
     Clock clock = env.clock();
-    try (MetricsServer server = MetricsServer.start(c.httpAddress, metrics::scrape)) {
+    try (MetricsServer server = MetricsServer.start(c.httpAddress, web, metrics::scrape);
+        BlockViewer viewer = c.webDisable ? null : blockViewer(c, options, bucket, clock)) {
+      if (viewer != null) {
+        BlocksApi.mount(server.server(), viewer, new BlocksApi.Options(c.webRoutePrefix, c.webExternalPrefix,
+            c.webPrefixHeader, c.webDisableCors));
+        viewer.refreshEvery(c.viewerSyncInterval, c.viewerSyncTimeout);
+      }
       server.setReady(true);
-      LOG.atInfo().addKeyValue("address", server.address().getHostString() + ":" + server.port())
-          .log("serving /metrics, /-/healthy and /-/ready");
+      LOG.atInfo().addKeyValue("address", server.server().scheme() + "://" + server.address().getHostString() + ":"
+          + server.port()).log(viewer == null ? "serving /metrics, /-/healthy and /-/ready"
+              : "serving /metrics, /-/healthy, /-/ready and the block viewer");
       env.listener().serving(server.address());
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
@@ -159,6 +174,16 @@ final class CompactLauncher {
       err.println("compact: cannot serve on --http-address " + c.httpAddress + ": " + e.getMessage());
       return 2;
     }
+  }
+
+  /** The viewer of the run's bucket, planning with the run's own options. */
+  private static BlockViewer blockViewer(CompactCommand c, RunOptions options, Bucket bucket, Clock clock) {
+    BlockViewer.Settings settings = new BlockViewer.Settings(c.bucketWebLabel, options.replicaLabels(),
+        options.consistencyDelay(), options.deleteDelay(), options.tuning().metaFetchConcurrency(),
+        options.dataDir().resolve("block-viewer"), c.disableAdminOperations);
+    RunPlanSource plan = new RunPlanSource(options.tuning().maxCompactionLevel(), options.replicaLabels(),
+        options.retention(), options.downsampling(), options.sharding());
+    return new BlockViewer(bucket, settings, plan, clock);
   }
 
   /** Pushes the metrics when a Pushgateway is configured; false (and one line) when the push fails. */

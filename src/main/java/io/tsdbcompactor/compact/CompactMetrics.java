@@ -23,6 +23,12 @@ public interface CompactMetrics {
   /** {@code thanos_compact_blocks_marked_total{marker,reason}} ({@code marker} is the marker file name). */
   void blockMarked(String marker, String reason);
 
+  /**
+   * {@code tsdb_compactor_groups_skipped_disk_full_total{resolution}} (ours): a group left for a later run because
+   * its next compaction would not fit in the data directory.
+   */
+  default void groupSkippedForDiskSpace(long resolution) {}
+
   CompactMetrics NOOP = new CompactMetrics() {
     @Override
     public void runStarted(long resolution) {}

@@ -5,6 +5,7 @@ import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.sync.BlockGoneException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -58,6 +59,34 @@ public final class GroupCompactor {
   private final CompactMetrics metrics;
   private final BlockMerger merger;
   private final Clock clock;
+  private UsableSpace usableSpace = UsableSpace.FILE_STORE;
+  private java.util.function.Function<Path, io.tsdbcompactor.store.Directory> outputDirectory = FsDirectory::scratch;
+
+  /** Free bytes for a directory; a seam so tests can pretend a disk is full. */
+  @FunctionalInterface
+  public interface UsableSpace {
+    UsableSpace FILE_STORE = dir -> Files.getFileStore(dir).getUsableSpace();
+
+    long bytes(Path dir) throws IOException;
+  }
+
+  /**
+   * Space a compaction needs beyond twice its sources (downloaded sources and the new block beside them): index
+   * and chunk files are rewritten through temporary names, and the meta cache lives in the same directory.
+   */
+  static final long SPACE_MARGIN_BYTES = 64L << 20;
+
+  /** Replaces how free space is measured (tests). */
+  public GroupCompactor withUsableSpace(UsableSpace s) {
+    this.usableSpace = s;
+    return this;
+  }
+
+  /** Replaces the directory the new block is written to (tests: a directory that fills up). */
+  public GroupCompactor withOutputDirectory(java.util.function.Function<Path, io.tsdbcompactor.store.Directory> f) {
+    this.outputDirectory = f;
+    return this;
+  }
 
   /** What one group's run did. */
   public record Result(String groupKey, List<BlockMeta> created, List<String> markedForDeletion,
@@ -161,6 +190,7 @@ public final class GroupCompactor {
         }
         warnSharedSources(group, plan);
         deleteTree(workDir);
+        checkSpace(group, plan);
         try {
           BlockMeta out = compactOnce(group, plan, workDir);
           if (out == null) {
@@ -181,6 +211,11 @@ public final class GroupCompactor {
           }
           LOG.info("group {}: compacted {} blocks {} into {} [{}, {}) level {}", group.key(), plan.size(),
               ulids(plan), out.ulid, out.minTime, out.maxTime, out.compaction.level);
+        } catch (BlockGoneException e) {
+          // Another run is replacing or deleting it: not this group's failure, and not a bad block.
+          group.removeAll(List.of(e.ulid()));
+          LOG.info("group {}: block {} left the bucket after it was planned; planning without it: {}", group.key(),
+              e.ulid(), e.getMessage());
         } catch (BadBlockException e) {
           metrics.compactionFailure(res);
           for (String ulid : e.ulids()) {
@@ -215,7 +250,7 @@ public final class GroupCompactor {
     Path outDir = workDir.resolve(ulid);
     Files.createDirectories(outDir);
     // Not fsynced locally: the upload makes the block durable in the bucket before meta.json (FsDirectory.scratch).
-    FsDirectory out = FsDirectory.scratch(outDir);
+    io.tsdbcompactor.store.Directory out = outputDirectory.apply(outDir);
     BlockMeta meta = merger.merge(inputs, out,
         new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), group.extensions()));
     if (meta == null) {
@@ -252,6 +287,46 @@ public final class GroupCompactor {
         + " verify {} ms)", group.key(), ulid, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
         (t4 - t3) / 1_000_000, (c2 - c0) / 1_000_000, (c3 - c2) / 1_000_000);
     return meta;
+  }
+
+  /**
+   * Refuses a compaction that would not fit in the data directory: its sources are downloaded and the new block
+   * is written beside them, so it needs about twice their size plus a margin. Sizes come from thanos.files (a
+   * meta without them counts its index size from the bucket).
+   */
+  private void checkSpace(Group group, List<BlockMeta> plan) throws IOException {
+    long sources = 0;
+    for (BlockMeta m : plan) {
+      sources += blockBytes(m);
+    }
+    long needed = 2 * sources + SPACE_MARGIN_BYTES;
+    Files.createDirectories(dataDir);
+    long free = usableSpace.bytes(dataDir);
+    if (free < needed) {
+      metrics.groupSkippedForDiskSpace(group.resolution());
+      throw new InsufficientSpaceException("group " + group.key() + ": not enough space in " + dataDir.toAbsolutePath()
+          + " to compact " + plan.size() + " blocks: " + needed + " bytes needed (sources " + sources
+          + " bytes x2 + margin), " + free + " bytes free; skipped, nothing downloaded");
+    }
+  }
+
+  private long blockBytes(BlockMeta m) throws IOException {
+    long n = 0;
+    boolean index = false;
+    if (m.thanos != null) {
+      for (BlockMeta.FileEntry f : m.thanos.files) {
+        n += f.sizeBytes;
+        index |= f.relPath.equals("index");
+      }
+    }
+    return index ? n : n + bucket.indexSize(m.ulid);
+  }
+
+  /** A compaction did not start because the data directory has too little free space. */
+  public static final class InsufficientSpaceException extends IOException {
+    InsufficientSpaceException(String message) {
+      super(message);
+    }
   }
 
   /**

@@ -44,4 +44,9 @@ public final class MicrometerCompactMetrics implements CompactMetrics {
   public void blockMarked(String marker, String reason) {
     registry.counter("thanos_compact_blocks_marked", "marker", marker, "reason", reason).increment();
   }
+
+  @Override
+  public void groupSkippedForDiskSpace(long resolution) {
+    registry.counter("tsdb_compactor_groups_skipped_disk_full", "resolution", Long.toString(resolution)).increment();
+  }
 }

@@ -110,6 +110,7 @@ public final class CompactionRun {
     t.clock = clock;
     t.filesConcurrency = options.tuning().blockFilesConcurrency();
     t.hashFunc = options.tuning().hashFunc();
+    t.refuseBlocksBeingDeleted = true; // planned before another run replaced it: dropped, not compacted twice
     this.transfer = new BlockTransfer(bucket, t);
     this.relabel = RelabelFilter.parse(options.relabelConfigYaml());
   }
@@ -119,6 +120,9 @@ public final class CompactionRun {
     now = clock.millis();
     report.startMillis = now;
     try {
+      if (!options.dryRun()) {
+        DataDirLeftovers.clean(options.dataDir());
+      }
       SyncResult first = sync();
       if (options.dryRun()) {
         report.plan = plan(first);
@@ -343,6 +347,8 @@ public final class CompactionRun {
         LOG.atInfo().addKeyValue("block", in.ulid).addKeyValue("new", out.ulid)
             .addKeyValue("resolution", to).log("downsampled block");
         progress.downsampled(ulid, to, PlanSimulator.sizeBytes(in));
+      } catch (io.tsdbcompactor.sync.BlockGoneException e) {
+        LOG.info("not downsampling block {}: {}", in.ulid, e.getMessage()); // another run replaced or deleted it
       } catch (CorruptDataException e) {
         metrics.downsampleFailures(to).increment();
         markNoDownsample(in.ulid, e.getMessage());

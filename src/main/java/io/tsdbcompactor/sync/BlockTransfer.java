@@ -5,6 +5,7 @@ import io.tsdbcompactor.block.GoJson;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.store.CorruptDataException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,6 +54,11 @@ public final class BlockTransfer {
     /** Thanos refuses blocks without external labels; tests may relax this. */
     public boolean requireExternalLabels = true;
     public Clock clock = Clock.systemUTC();
+    /**
+     * Refuse to download a block whose deletion-mark.json appeared ({@link BlockGoneException}): a compactor
+     * that planned it before another run marked it drops it instead of compacting it a second time.
+     */
+    public boolean refuseBlocksBeingDeleted;
   }
 
   private final Bucket bucket;
@@ -167,6 +173,9 @@ public final class BlockTransfer {
       String rel = e.key().substring(ulid.length() + 1);
       if (rel.equals(BlockMeta.FILE_NAME)) {
         metaEntry = e;
+      } else if (rel.equals(Marker.DELETION_MARK) && options.refuseBlocksBeingDeleted) {
+        throw new BlockGoneException(ulid, "block " + ulid + " in bucket " + bucket.name()
+            + " was marked for deletion after it was planned", null);
       } else if (rel.equals("index") || rel.startsWith("chunks/") || rel.equals("tombstones")) {
         // tombstones too: Thanos's block.Download fetches every object of the block, so deletions made in
         // Prometheus before the block was copied into the bucket are honoured when it is compacted.
@@ -174,17 +183,26 @@ public final class BlockTransfer {
       }
     }
     if (metaEntry == null) {
-      throw new NoSuchFileException(ulid + "/meta.json", null, "block " + ulid + " in bucket " + bucket.name()
-          + " has no meta.json (partial upload or being deleted)");
+      throw new BlockGoneException(ulid, "block " + ulid + " in bucket " + bucket.name()
+          + " has no meta.json (partial upload or being deleted)", null);
     }
     String metaKey = metaEntry.key();
-    byte[] metaBytes = bucket.getBytes(metaKey);
+    byte[] metaBytes;
+    try {
+      metaBytes = bucket.getBytes(metaKey);
+    } catch (ObjectNotFoundException e) {
+      throw gone(ulid, e);
+    }
     BlockMeta meta = BlockMeta.parse(metaKey, metaBytes);
     Files.createDirectories(blockDir.resolve("chunks"));
-    runAll(files, options.filesConcurrency, e -> {
-      String rel = e.key().substring(ulid.length() + 1);
-      fetchFile(e.key(), blockDir.resolve(rel), e.size());
-    });
+    try {
+      runAll(files, options.filesConcurrency, e -> {
+        String rel = e.key().substring(ulid.length() + 1);
+        fetchFile(e.key(), blockDir.resolve(rel), e.size());
+      });
+    } catch (ObjectNotFoundException e) {
+      throw gone(ulid, e);
+    }
     if (meta.thanos != null) {
       for (BlockMeta.FileEntry fe : meta.thanos.files) {
         if (fe.relPath.equals(BlockMeta.FILE_NAME)) {
@@ -203,6 +221,11 @@ public final class BlockTransfer {
     writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), metaBytes);
     LOG.info("downloaded block {} ({} files) to {}", ulid, files.size() + 1, blockDir);
     return meta;
+  }
+
+  private BlockGoneException gone(String ulid, ObjectNotFoundException e) {
+    return new BlockGoneException(ulid, "block " + ulid + " in bucket " + bucket.name()
+        + " is being deleted: " + e.getMessage(), e);
   }
 
   private void fetchFile(String key, Path target, long expectedSize) throws IOException {

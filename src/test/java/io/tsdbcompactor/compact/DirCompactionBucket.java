@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** A bucket laid out as directories (root/ULID/...), for group compaction tests. */
-final class DirCompactionBucket implements CompactionBucket {
+class DirCompactionBucket implements CompactionBucket {
   final Path root;
   final List<String> uploads = new ArrayList<>();
   /** ULIDs whose download fails (simulates a bucket fault). */

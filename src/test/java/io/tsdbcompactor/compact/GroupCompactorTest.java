@@ -214,7 +214,7 @@ class GroupCompactorTest {
     assertEquals(1, metrics.failures);
   }
 
-  static final class CountingMetrics implements CompactMetrics {
+  static class CountingMetrics implements CompactMetrics {
     int started;
     int completed;
     int compactions;

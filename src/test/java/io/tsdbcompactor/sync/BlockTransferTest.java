@@ -137,7 +137,7 @@ class BlockTransferTest {
         () -> BlockTransfer.download(mem, ulid, tmp.resolve("down")));
     assertTrue(e.getMessage().contains(ulid + "/index"), e.getMessage());
     mem.delete(ulid + "/meta.json");
-    assertThrows(java.nio.file.NoSuchFileException.class, () -> BlockTransfer.download(mem, ulid, tmp.resolve("d2")));
+    assertThrows(BlockGoneException.class, () -> BlockTransfer.download(mem, ulid, tmp.resolve("d2")));
   }
 
   /** A tombstones object (a Prometheus block copied into the bucket as it was) comes down with the block. */

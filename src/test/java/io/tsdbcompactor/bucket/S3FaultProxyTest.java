@@ -1,0 +1,220 @@
+package io.tsdbcompactor.bucket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.bucket.S3FaultProxy.Fault;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * S3Bucket through {@link S3FaultProxy} in front of S3Proxy: each of the four faults on each kind of request
+ * (listing pages, get, ranged get, head, put, multipart, delete) is ridden out, and a bucket failing 20% of its
+ * requests still reads and writes every object exactly. A bucket that cannot be used fails at once, naming the
+ * endpoint and the cause.
+ */
+class S3FaultProxyTest {
+  @TempDir
+  static Path dir;
+  static S3ProxyServer server;
+  static int bucketCount;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new S3ProxyServer(Files.createDirectories(dir.resolve("s3")));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  /** A new bucket reached through the proxy: quick backoff, short read timeout, ten retries. */
+  static S3Bucket bucket(S3FaultProxy proxy) throws IOException {
+    String name = "faults" + (++bucketCount);
+    try (S3Bucket direct = new S3Bucket(server.config(name))) {
+      direct.createBucketIfMissing();
+    }
+    S3Config c = server.config(name);
+    c.endpoint = proxy.endpoint();
+    c.maxRetries = 10;
+    c.minRetryBackoff = Duration.ofMillis(5);
+    c.maxRetryBackoff = Duration.ofMillis(50);
+    c.responseHeaderTimeout = Duration.ofMillis(1000);
+    c.partSize = 5L * 1024 * 1024;
+    return new S3Bucket(c);
+  }
+
+  static int upstreamPort() {
+    return Integer.parseInt(server.endpoint().substring(server.endpoint().indexOf(':') + 1));
+  }
+
+  static byte[] bytes(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fault.class)
+  void everyKindOfRequestRidesOutTheFault(Fault fault) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1).stall(Duration.ofMillis(1500), Duration.ofMillis(1500));
+         S3Bucket b = bucket(proxy)) {
+      b.listMaxKeys = 3;
+      byte[] small = bytes(10_000, 1);
+      proxy.script(fault);
+      b.upload("a/x", small);
+      for (int i = 0; i < 7; i++) {
+        b.upload("a/y" + i, new byte[] {(byte) i});
+      }
+      proxy.script(fault);
+      assertArrayEquals(small, b.getBytes("a/x"), "get");
+      proxy.script(fault);
+      try (InputStream in = b.getRange("a/x", 100, 5000)) {
+        assertArrayEquals(java.util.Arrays.copyOfRange(small, 100, 5100), in.readAllBytes(), "ranged get");
+      }
+      proxy.script(fault);
+      assertEquals(10_000, b.attributes("a/x").size(), "head");
+      proxy.script(null, fault); // the second page of the listing
+      List<String> keys = new ArrayList<>();
+      b.list("a", true).forEach(e -> keys.add(e.key()));
+      assertEquals(8, keys.size(), "listing: " + keys);
+      proxy.script(fault);
+      b.delete("a/y0");
+      assertFalse(b.exists("a/y0"), "delete");
+
+      // Multipart, through a client that waits longer: storing a 5 MiB part may take S3Proxy more than the short
+      // read timeout on a busy machine. Its stalls are shorter than its timeout: they only slow it down.
+      S3Config patient = b.config();
+      patient.responseHeaderTimeout = Duration.ofSeconds(10);
+      try (S3Bucket mp = new S3Bucket(patient)) {
+        byte[] big = bytes(11 * 1024 * 1024, 2); // three parts of 5 MiB
+        proxy.script(fault, null, fault, null, fault, fault); // create, part 1, part 2, part 3, complete, its retry
+        mp.upload("a/big", new ByteArrayInputStream(big), big.length);
+        assertArrayEquals(big, mp.getBytes("a/big"), "multipart upload");
+      }
+
+      assertTrue(proxy.injected(fault) >= 9, proxy.injectedSummary());
+      assertEquals(proxy.injected(fault), proxy.injectedTotal(), proxy.injectedSummary());
+      long retried = b.retryCounts().values().stream().mapToLong(Long::longValue).sum();
+      assertTrue(retried >= 6, "the faults cost retries: " + b.retryCounts());
+    }
+  }
+
+  @Test
+  void aDeleteWhoseReplyWasLostAndAMultipartCompletionWhoseReplyWasLostSucceed() throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
+      b.upload("d/x", new byte[] {1});
+      proxy.script(Fault.INTERNAL_ERROR); // deleted, but the client hears 500; the retry finds nothing: success
+      b.delete("d/x");
+      assertFalse(b.exists("d/x"));
+      b.delete("d/never-there");
+      byte[] big = bytes(6 * 1024 * 1024, 3);
+      proxy.script(null, null, null, Fault.INTERNAL_ERROR); // create, part 1, part 2, complete (done, reply lost)
+      b.upload("d/big", new ByteArrayInputStream(big), big.length);
+      assertArrayEquals(big, b.getBytes("d/big"));
+      assertEquals(Map.of("complete multipart upload", 1L, "delete", 1L), b.retryCounts());
+    }
+  }
+
+  @Test
+  void aDownloadCutOffResumesFromTheByteItReached(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
+      byte[] data = bytes(3 * 1024 * 1024, 4);
+      b.upload("r/x", data);
+      proxy.script(Fault.CUT, Fault.CUT, Fault.CUT);
+      long before = proxy.requests();
+      assertEquals(data.length, b.download("r/x", tmp.resolve("x")));
+      assertArrayEquals(data, Files.readAllBytes(tmp.resolve("x")));
+      // Each cut delivers half of what was asked, so the resumed reads ask for less and less: 1.5 MiB, 0.75 ...
+      assertEquals(4, proxy.requests() - before);
+      assertEquals(3L, b.retryCounts().get("get (resume)"));
+    }
+  }
+
+  @Test
+  void twentyPercentFaultsLoseNothing() throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0.2, 42).stall(Duration.ofMillis(500),
+        Duration.ofMillis(1500)); S3Bucket b = bucket(proxy)) {
+      b.listMaxKeys = 10;
+      for (int i = 0; i < 40; i++) {
+        b.upload("t/" + i, bytes(1000 + i * 500, i));
+      }
+      assertEquals(40, b.list("t", true).size());
+      for (int i = 0; i < 40; i++) {
+        assertArrayEquals(bytes(1000 + i * 500, i), b.getBytes("t/" + i));
+      }
+      for (int i = 0; i < 40; i += 2) {
+        b.delete("t/" + i);
+      }
+      assertEquals(20, b.list("t", true).size());
+      System.out.println("S3FaultProxyTest: " + proxy.requests() + " requests, faults injected: "
+          + proxy.injectedSummary() + "; retries: " + b.retryCounts());
+      assertTrue(proxy.injectedTotal() > 10, proxy.injectedSummary());
+      for (Fault f : Fault.values()) {
+        assertTrue(proxy.injected(f) > 0, "every kind was injected: " + proxy.injectedSummary());
+      }
+    }
+  }
+
+  @Test
+  void anUnreachableEndpointFailsAtOnceNamingIt() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    S3Config c = server.config("probe");
+    c.endpoint = "127.0.0.1:" + closedPort;
+    c.maxRetries = 10;
+    try (S3Bucket b = new S3Bucket(c)) {
+      BucketException e = assertThrows(BucketException.class, b::probe);
+      assertTrue(e.getMessage().contains("http://127.0.0.1:" + closedPort) && e.getMessage().contains("connection refused"),
+          e.getMessage());
+      assertEquals(Map.of("list", 1L), b.retryCounts(), "one quick second try, not ten");
+    }
+    c.endpoint = "no-such-host.invalid:9000";
+    try (S3Bucket b = new S3Bucket(c)) {
+      BucketException e = assertThrows(BucketException.class, b::probe);
+      assertTrue(e.getMessage().contains("http://no-such-host.invalid:9000") && e.getMessage().contains("unknown host"),
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void wrongCredentialsAndAMissingBucketNameTheS3ErrorCode() throws Exception {
+    S3Config c = server.config("no-such-bucket-here");
+    try (S3Bucket b = new S3Bucket(c)) {
+      BucketException e = assertThrows(BucketException.class, b::probe);
+      assertTrue(e.getMessage().contains("NoSuchBucket") && e.getMessage().contains(server.endpoint()), e.getMessage());
+      assertEquals(Map.of(), b.retryCounts());
+    }
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket good = bucket(proxy)) {
+      S3Config wrong = server.config(good.name());
+      wrong.secretKey = "not-the-secret";
+      try (S3Bucket b = new S3Bucket(wrong)) {
+        BucketException e = assertThrows(BucketException.class, b::probe);
+        assertTrue(e.getMessage().contains("403") && e.getMessage().contains("SignatureDoesNotMatch"), e.getMessage());
+        assertFalse(e.getMessage().contains("not-the-secret"));
+      }
+      good.probe();
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.tsdbcompactor.compact;
+
+import static io.tsdbcompactor.compact.GroupCompactorTest.importBlocks;
+import static io.tsdbcompactor.compact.GroupCompactorTest.openMetrics;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.RandomAccessInput;
+import io.tsdbcompactor.sync.BlockGoneException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Group compaction when the world changes under it: a planned block another run deletes, a data directory too
+ * small for the next compaction, a disk that fills up while the new block is written. None of them marks or
+ * uploads anything it should not, and the work directory is left empty.
+ */
+class GroupCompactorFaultTest {
+  @TempDir Path tmp;
+  Path bucketRoot;
+  DirCompactionBucket bucket;
+  List<BlockMeta> metas;
+
+  @BeforeEach
+  void tenTwoHourBlocks() throws Exception {
+    bucketRoot = tmp.resolve("bucket");
+    openMetrics(tmp.resolve("e.om"), 4, 0, 20, 0);
+    importBlocks(tmp.resolve("e.om"), bucketRoot, Map.of("cluster", "e"));
+    bucket = new DirCompactionBucket(bucketRoot);
+    metas = bucket.liveMetas();
+    metas.sort(Group.BY_MIN_TIME);
+    assertEquals(10, metas.size());
+  }
+
+  private void assertNothingMarkedOrUploaded() throws IOException {
+    for (BlockMeta m : metas) {
+      assertFalse(Files.exists(bucketRoot.resolve(m.ulid).resolve("deletion-mark.json")), m.ulid);
+      assertFalse(Files.exists(bucketRoot.resolve(m.ulid).resolve("no-compact-mark.json")), m.ulid);
+    }
+    assertEquals(List.of(), bucket.uploads);
+  }
+
+  private void assertWorkDirEmpty() throws IOException {
+    Path work = tmp.resolve("data").resolve("compact");
+    if (Files.exists(work)) {
+      try (Stream<Path> s = Files.walk(work)) {
+        assertEquals(List.of(), s.filter(Files::isRegularFile).toList(), "left in the work directory");
+      }
+    }
+  }
+
+  @Test
+  void aBlockDeletedAfterPlanningDropsOutOfThePlan() throws Exception {
+    String gone = metas.get(1).ulid;
+    DirCompactionBucket deleting = new DirCompactionBucket(bucketRoot) {
+      @Override
+      public void download(String ulid, Path dir) throws IOException {
+        if (ulid.equals(gone)) {
+          throw new BlockGoneException(ulid, "block " + ulid + " has no meta.json (being deleted)", null);
+        }
+        super.download(ulid, dir);
+      }
+    };
+    GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
+    List<GroupCompactor.Result> results = new GroupCompactor(deleting, tmp.resolve("data"), CompactorOptions.defaults(),
+        metrics).compactAll(new Grouper(List.of()).group(metas), new HashSet<>());
+    GroupCompactor.Result r = results.get(0);
+    assertFalse(r.created().isEmpty(), "the rest of the group was compacted");
+    assertFalse(r.markedForDeletion().contains(gone));
+    assertEquals(List.of(), r.markedNoCompact(), "a vanished block is no bad block");
+    assertFalse(Files.exists(bucketRoot.resolve(gone).resolve("no-compact-mark.json")));
+    for (String u : deleting.uploads) {
+      BlockMeta m = BlockMeta.parse("meta.json", Files.readAllBytes(bucketRoot.resolve(u).resolve("meta.json")));
+      assertFalse(m.compaction.sources.contains(gone), "no new block holds the vanished one");
+    }
+    assertEquals(0, metrics.failures);
+    assertWorkDirEmpty();
+  }
+
+  @Test
+  void aGroupThatCannotFitIsSkippedWithTheDirectoryAndTheBytes() throws Exception {
+    long[] asked = {0};
+    int[] skipped = {0};
+    GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics() {
+      @Override
+      public void groupSkippedForDiskSpace(long resolution) {
+        skipped[0]++;
+      }
+    };
+    Path data = tmp.resolve("data");
+    GroupCompactor.InsufficientSpaceException e = assertThrows(GroupCompactor.InsufficientSpaceException.class,
+        () -> new GroupCompactor(bucket, data, CompactorOptions.defaults(), metrics).withUsableSpace(dir -> {
+          asked[0]++;
+          assertEquals(data, dir);
+          return 1_000_000;
+        }).compactAll(new Grouper(List.of()).group(metas), new HashSet<>()));
+    assertTrue(e.getMessage().contains(data.toAbsolutePath().toString()) && e.getMessage().contains("1000000 bytes free")
+        && e.getMessage().contains("bytes needed"), e.getMessage());
+    assertEquals(1, skipped[0]);
+    assertEquals(1, asked[0]);
+    assertEquals(1, metrics.failures);
+    assertNothingMarkedOrUploaded();
+    assertWorkDirEmpty();
+  }
+
+  /** A directory whose files fail with the JDK's own ENOSPC message once this many bytes were written. */
+  static final class FillingDirectory implements Directory {
+    private final FsDirectory delegate;
+    private long room;
+
+    FillingDirectory(FsDirectory delegate, long room) {
+      this.delegate = delegate;
+      this.room = room;
+    }
+
+    @Override
+    public String describe() {
+      return delegate.describe();
+    }
+
+    @Override
+    public RandomAccessInput openInput(String name) throws IOException {
+      return delegate.openInput(name);
+    }
+
+    @Override
+    public IndexOutput createOutput(String name) throws IOException {
+      IndexOutput out = delegate.createOutput(name);
+      return new IndexOutput() {
+        private void use(long n) throws IOException {
+          room -= n;
+          if (room < 0) {
+            throw new IOException("No space left on device");
+          }
+        }
+
+        @Override
+        public void writeByte(int b) throws IOException {
+          use(1);
+          out.writeByte(b);
+        }
+
+        @Override
+        public void writeBytes(byte[] b, int off, int len) throws IOException {
+          use(len);
+          out.writeBytes(b, off, len);
+        }
+
+        @Override
+        public long position() {
+          return out.position();
+        }
+
+        @Override
+        public String name() {
+          return out.name();
+        }
+
+        @Override
+        public void close() throws IOException {
+          out.close();
+        }
+
+        @Override
+        public void abort() {
+          out.abort();
+        }
+      };
+    }
+
+    @Override
+    public boolean exists(String name) throws IOException {
+      return delegate.exists(name);
+    }
+
+    @Override
+    public long fileLength(String name) throws IOException {
+      return delegate.fileLength(name);
+    }
+
+    @Override
+    public List<String> listAll() throws IOException {
+      return delegate.listAll();
+    }
+
+    @Override
+    public void delete(String name) throws IOException {
+      delegate.delete(name);
+    }
+  }
+
+  @Test
+  void aDiskThatFillsUpDuringTheMergeFailsTheGroupCleanly() throws Exception {
+    GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
+    IOException e = assertThrows(IOException.class, () -> new GroupCompactor(bucket, tmp.resolve("data"),
+        CompactorOptions.defaults(), metrics)
+        .withOutputDirectory(dir -> new FillingDirectory(FsDirectory.scratch(dir), 2000))
+        .compactAll(new Grouper(List.of()).group(metas), new HashSet<>()));
+    assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+    assertEquals(1, metrics.failures);
+    assertNothingMarkedOrUploaded();
+    assertWorkDirEmpty();
+  }
+
+  @Test
+  void aDiskThatFillsUpDuringTheDownloadFailsTheGroupCleanly() throws Exception {
+    DirCompactionBucket full = new DirCompactionBucket(bucketRoot) {
+      @Override
+      public void download(String ulid, Path dir) throws IOException {
+        super.download(ulid, dir);
+        if (ulid.equals(metas.get(2).ulid)) {
+          throw new IOException("No space left on device");
+        }
+      }
+    };
+    bucket = full;
+    GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
+    IOException e = assertThrows(IOException.class, () -> new GroupCompactor(full, tmp.resolve("data"),
+        CompactorOptions.defaults(), metrics).compactAll(new Grouper(List.of()).group(metas), new HashSet<>()));
+    assertEquals("No space left on device", e.getMessage());
+    assertNothingMarkedOrUploaded();
+    assertWorkDirEmpty();
+  }
+}
