@@ -48,7 +48,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bucket", mixinStandardHelpOptions = true, description = "Tools for buckets of blocks.",
     subcommands = {BucketToolsCommand.Ls.class, BucketToolsCommand.Inspect.class, BucketToolsCommand.Verify.class,
-        BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class})
+        BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class,
+        BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
+        BucketRetentionCommand.class})
 public final class BucketToolsCommand implements Runnable {
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
   /** Job name of the metrics the commands push. */
