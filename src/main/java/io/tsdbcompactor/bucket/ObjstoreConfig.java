@@ -104,6 +104,19 @@ public final class ObjstoreConfig {
   }
 
   /**
+   * The bucket as Thanos names it in its metrics' {@code bucket} label: the S3 or GCS bucket, the Azure
+   * container or the filesystem directory, without the {@code prefix}.
+   */
+  public String bucketName() {
+    return switch (type) {
+      case S3 -> s3.bucket;
+      case GCS -> gcs.bucket;
+      case AZURE -> azure.container;
+      case FILESYSTEM -> directory.toString();
+    };
+  }
+
+  /**
    * Opens the bucket. An S3 bucket retries each request itself ({@code max_retries}, see {@link S3Bucket}) and is
    * probed first, so an unreachable or misconfigured one fails here within seconds, naming endpoint and cause. A
    * filesystem, Azure or GCS bucket is wrapped in a {@link RetryingBucket}.

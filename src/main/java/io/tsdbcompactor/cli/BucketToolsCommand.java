@@ -7,6 +7,8 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.metrics.Pushgateway;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -46,13 +48,17 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bucket", mixinStandardHelpOptions = true, description = "Tools for buckets of blocks.",
     subcommands = {BucketToolsCommand.Ls.class, BucketToolsCommand.Inspect.class, BucketToolsCommand.Verify.class,
-        BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class})
+        BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class,
+        BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
+        BucketRetentionCommand.class})
 public final class BucketToolsCommand implements Runnable {
   /** Thanos takes the objstore flags on {@code tools bucket} itself, so they may come before the subcommand. */
   @Mixin
   ObjstoreOptions objstore;
 
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+  /** Job name of the metrics the commands push. */
+  static final String TOOLS_JOB = "tsdb-compactor-tools";
 
   @Override
   public void run() {
@@ -99,6 +105,8 @@ public final class BucketToolsCommand implements Runnable {
 
     @CommandLine.ParentCommand
     BucketToolsCommand parent;
+    @Mixin
+    PushOptions push;
 
     @Option(names = "--block-meta-fetch-concurrency", defaultValue = "32", paramLabel = "<n>",
         description = "Number of threads fetching block metadata and markers from object storage (default ${DEFAULT-VALUE}).")
@@ -123,10 +131,36 @@ public final class BucketToolsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Bucket bucket = objstore.orElse(parent.objstore).open()) {
+      CompactorMetrics metrics = new CompactorMetrics(false);
+      try (Bucket bucket = objstore.orElse(parent.objstore).open(metrics, CliEnvironment.of(spec).clock())) {
         return run(bucket);
       } catch (IOException | RuntimeException e) {
         return fail(name(), e);
+      } finally {
+        push.push(name(), metrics);
+      }
+    }
+  }
+
+  /**
+   * Where a command run as a Job (cleanup, mark) pushes its objstore metrics at its end, as job
+   * {@code tsdb-compactor-tools} grouped by command, so the bucket alerts see its failures too; the same
+   * environment variable as {@code compact}'s. A failed push is a warning, never the command's failure.
+   */
+  static final class PushOptions {
+    @Option(names = "--metrics.pushgateway-url", paramLabel = "<url>",
+        defaultValue = "${env:TSDB_COMPACTOR_PUSHGATEWAY_URL:-}",
+        description = "Push the objstore metrics to this Pushgateway at the end (job " + TOOLS_JOB + ").")
+    String url;
+
+    void push(String command, CompactorMetrics metrics) {
+      if (url == null || url.isBlank()) {
+        return;
+      }
+      try {
+        new Pushgateway(url).push(TOOLS_JOB, Map.of("command", command), metrics.scrape());
+      } catch (IOException | IllegalArgumentException e) {
+        System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
       }
     }
   }
@@ -539,6 +573,8 @@ public final class BucketToolsCommand implements Runnable {
 
     @CommandLine.ParentCommand
     BucketToolsCommand parent;
+    @Mixin
+    PushOptions push;
 
     @Option(names = "--id", required = true, paramLabel = "<ULID>", description = "ID (ULID) of the blocks to be marked (repeated flag).")
     List<String> ids;
@@ -566,8 +602,9 @@ public final class BucketToolsCommand implements Runnable {
           return 2;
         }
       }
+      CompactorMetrics metrics = new CompactorMetrics(false);
       Clock clock = CliEnvironment.of(spec).clock();
-      try (Bucket bucket = objstore.orElse(parent.objstore).open()) {
+      try (Bucket bucket = objstore.orElse(parent.objstore).open(metrics, clock)) {
         int status = 0;
         for (String id : ids) {
           if (remove) {
@@ -595,6 +632,8 @@ public final class BucketToolsCommand implements Runnable {
         return status;
       } catch (IOException | RuntimeException e) {
         return fail("mark", e);
+      } finally {
+        push.push("mark", metrics);
       }
     }
   }

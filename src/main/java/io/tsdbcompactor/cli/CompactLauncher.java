@@ -89,30 +89,31 @@ final class CompactLauncher {
 
   private static int openAndLaunch(CompactCommand c, RunOptions options, WebConfig web, CliEnvironment env,
       PrintStream out, PrintStream err) {
+    Clock clock = env.clock();
+    CompactorMetrics metrics = new CompactorMetrics(true);
     Bucket bucket;
     String bucketName;
     try {
       if (c.demo) {
         Path demoDir = options.dataDir().resolve("demo-bucket");
-        ensureDemoBucket(demoDir, c.demoDays, env.clock().millis(), out);
-        bucket = ObjstoreConfig.filesystem(demoDir).open();
+        ensureDemoBucket(demoDir, c.demoDays, clock.millis(), out);
+        bucket = ObjstoreOptions.open(ObjstoreConfig.filesystem(demoDir), metrics, clock);
         bucketName = ObjstoreConfig.filesystem(demoDir).describe() + " (demo)";
       } else {
         ObjstoreConfig cfg = c.objstore.config();
-        bucket = cfg.open();
+        bucket = ObjstoreOptions.open(cfg, metrics, clock);
         bucketName = cfg.describe();
       }
     } catch (IOException | RuntimeException e) {
       err.println("compact: cannot open the bucket: " + CompactionRunOneLine.of(e));
       return 2;
     }
-    return launch(c, options, web, bucket, bucketName, env, out, err);
+    return launch(c, options, web, bucket, bucketName, metrics, env, out, err);
   }
 
   private static int launch(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket, String bucketName,
-      CliEnvironment env, PrintStream out, PrintStream err) {
+      CompactorMetrics metrics, CliEnvironment env, PrintStream out, PrintStream err) {
     Clock clock = env.clock();
-    CompactorMetrics metrics = new CompactorMetrics(true);
     metrics.setConfig(options.deleteDelay(), options.consistencyDelay());
     boolean terminal = c.interactive();
     try (bucket) {

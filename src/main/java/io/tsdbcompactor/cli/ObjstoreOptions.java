@@ -3,10 +3,13 @@ package io.tsdbcompactor.cli;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
+import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.metrics.InstrumentedBucket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import picocli.CommandLine.Option;
 
 /**
@@ -65,6 +68,19 @@ public final class ObjstoreOptions {
   /** These options when any objstore flag was given, else {@code fallback} (the flags of a parent command). */
   public ObjstoreOptions orElse(ObjstoreOptions fallback) {
     return configFile != null || configContent != null || fallback == null ? this : fallback;
+  }
+
+  /**
+   * Opens the configured bucket (with retries) inside an {@link InstrumentedBucket} recording Thanos's objstore
+   * metrics into {@code metrics}; {@code clock} dates the last upload.
+   */
+  public Bucket open(CompactorMetrics metrics, Clock clock) throws IOException {
+    return open(config(), metrics, clock);
+  }
+
+  /** {@link ObjstoreConfig#open()} wrapped in Thanos's objstore metrics, labelled as Thanos labels them. */
+  static Bucket open(ObjstoreConfig config, CompactorMetrics metrics, Clock clock) throws IOException {
+    return new InstrumentedBucket(config.open(), metrics.objstore(config.bucketName()), clock);
   }
 
   /** For tests and embedding: sets the YAML content. */

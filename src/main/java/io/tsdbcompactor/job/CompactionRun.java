@@ -89,6 +89,7 @@ public final class CompactionRun {
   private final BlockTransfer transfer;
   private final RelabelFilter relabel;
   private final RunReport report = new RunReport();
+  private final ProgressGauges progressGauges;
   /** Details of the no-compact marks written in this run, for the failure lines. */
   private final Map<String, String> noCompactDetails = new ConcurrentHashMap<>();
   /** Blocks the syncs of this run could not use, reported once each. */
@@ -101,6 +102,7 @@ public final class CompactionRun {
     this.metrics = metrics;
     this.clock = clock;
     this.progress = progress;
+    this.progressGauges = new ProgressGauges(metrics);
     this.grouper = new Grouper(options.replicaLabels());
     this.retention = new RetentionPlanner(options.retention(), options.downsampling());
     this.compactorOptions = CompactorOptions.defaults()
@@ -141,8 +143,6 @@ public final class CompactionRun {
       progress.planned(plan.compactions().size(),
           plan.compactions().stream().mapToInt(c -> c.inputs().size()).sum(),
           plan.compactions().stream().flatMap(c -> c.inputs().stream()).mapToLong(PlanSimulator::sizeBytes).sum(),
-          plan.downsamplings().size(), plan.deletions().size());
-      metrics.setTodo(plan.compactions().size(), plan.compactions().stream().mapToInt(c -> c.inputs().size()).sum(),
           plan.downsamplings().size(), plan.deletions().size());
 
       progress.step("clean up");
@@ -201,6 +201,15 @@ public final class CompactionRun {
     return report;
   }
 
+  /**
+   * Syncs and plans without changing anything, to refresh the progress gauges between runs: what {@code --wait}
+   * can call every {@code --compact.progress-interval}, as Thanos's progress calculator does.
+   */
+  public void refreshProgress() throws IOException {
+    now = clock.millis();
+    sync();
+  }
+
   // ------------------------------------------------------------------------------------------------ steps
 
   /** The bucket's state as this shard sees it: usable metas it owns, deletion-marked ones left out. */
@@ -211,6 +220,10 @@ public final class CompactionRun {
     o.clock = clock;
     o.concurrency = options.tuning().metaFetchConcurrency();
     SyncResult s = new BlockSyncer(bucket, options.dataDir(), o).sync();
+    progressGauges.synced(s);
+    PlanSimulator.Plan rest = plan(s);
+    progressGauges.planned(rest.compactions().size(), rest.compactions().stream().mapToLong(c -> c.inputs().size()).sum(),
+        rest.downsamplings().size(), rest.deletions().size() + rest.holds().size());
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.debug("block {} skipped: {}", f.getKey(), f.getValue());
       // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.
@@ -354,6 +367,7 @@ public final class CompactionRun {
           bytes += in == null ? 0 : PlanSimulator.sizeBytes(in);
         }
         report.compactions.addAndGet(r.created().size());
+        progressGauges.compacted(r.created().size(), r.markedForDeletion().size());
         report.compactedInputBlocks.addAndGet(r.markedForDeletion().size());
         report.compactedInputBytes.addAndGet(bytes);
         report.markedNoCompact.addAndGet(r.markedNoCompact().size());
@@ -403,6 +417,7 @@ public final class CompactionRun {
         BlockMeta out = downsampleOne(in, to);
         metrics.downsampleDuration(to).record(Duration.ofNanos(System.nanoTime() - t0));
         (to == Resolution.FIVE_MINUTES ? report.downsampled5m : report.downsampled1h).incrementAndGet();
+        progressGauges.downsampled();
         if (chosen.get(ulid)) {
           report.downsampledForRetention.incrementAndGet();
         }
@@ -479,6 +494,7 @@ public final class CompactionRun {
           metrics.blocksMarked(Marker.DELETION_MARK, "retention").increment();
           metrics.retentionDeletions(d.meta().resolution()).increment();
           report.retentionMarked.incrementAndGet();
+          progressGauges.markedForDeletion();
         }
       } catch (IOException e) {
         report.fail("retention: marking block " + d.meta().ulid + " failed: " + oneLine(e));
@@ -491,7 +507,6 @@ public final class CompactionRun {
       LOG.atInfo().addKeyValue("block", h.meta().ulid).addKeyValue("range", range(h.meta()))
           .log("retention kept block: " + h.reason());
     }
-    metrics.setTodo(0, 0, 0, plan.holds().size()); // what is left: expired blocks kept for now
   }
 
   // ------------------------------------------------------------------------------------------------ helpers

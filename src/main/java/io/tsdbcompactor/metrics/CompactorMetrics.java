@@ -38,6 +38,8 @@ public final class CompactorMetrics {
   private final AtomicLong todoDeletionBlocks = new AtomicLong();
   private final AtomicLong lastSuccess = new AtomicLong();
   private final AtomicLong lastRunFailures = new AtomicLong();
+  private final java.util.Map<String, AtomicLong> syncedBlocks = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, ObjstoreMetrics> objstore = new java.util.concurrent.ConcurrentHashMap<>();
 
   public CompactorMetrics(boolean jvmMetrics) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -58,6 +60,11 @@ public final class CompactorMetrics {
     // Pre-create the run counters so a scrape shows them at zero before the first run.
     iterations();
     retries();
+    // ... and the group compaction counters the failure alert divides, for every resolution.
+    for (long resolution : new long[] {0, 300_000, 3_600_000}) {
+      groupCompactions(resolution);
+      groupCompactionFailures(resolution);
+    }
     if (jvmMetrics) {
       new JvmMemoryMetrics().bindTo(registry);
       new JvmGcMetrics().bindTo(registry);
@@ -76,6 +83,11 @@ public final class CompactorMetrics {
   /** The Prometheus text format (0.0.4) of every metric, as /metrics serves and the Pushgateway receives. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** Thanos's objstore meters for one {@code bucket} label, created (at zero) on first use. */
+  public ObjstoreMetrics objstore(String bucketLabel) {
+    return objstore.computeIfAbsent(bucketLabel, l -> new ObjstoreMetrics(registry, l));
   }
 
   // ------------------------------------------------------------------ iteration state
@@ -104,6 +116,20 @@ public final class CompactorMetrics {
     todoCompactionBlocks.set(compactionBlocks);
     todoDownsampleBlocks.set(downsampleBlocks);
     todoDeletionBlocks.set(deletionBlocks);
+  }
+
+  /**
+   * {@code thanos_blocks_meta_synced{state}}: the blocks the last sync found in one state (Thanos's states:
+   * loaded, no-meta-json, corrupted-meta-json, failed, too-fresh, marked-for-deletion, marked-for-no-compact,
+   * marked-for-no-downsample).
+   */
+  public void setSyncedBlocks(String state, long blocks) {
+    syncedBlocks.computeIfAbsent(state, st -> {
+      AtomicLong holder = new AtomicLong();
+      Gauge.builder("thanos_blocks_meta_synced", holder, AtomicLong::get)
+          .description("Number of block metadata synced").tag("state", st).register(registry);
+      return holder;
+    }).set(blocks);
   }
 
   /** Configuration gauges Thanos exports, so alerts comparing ages against them keep working. */
