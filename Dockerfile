@@ -28,7 +28,8 @@ RUN groupadd --system --gid 65532 compactor \
 COPY --from=build /src/target/tsdb-compactor.jar /opt/tsdb-compactor/tsdb-compactor.jar
 USER 65532:65532
 WORKDIR /data
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 EXPOSE 10902
-ENTRYPOINT ["java", "-jar", "/opt/tsdb-compactor/tsdb-compactor.jar"]
+# JVM options on the command line, not in JAVA_TOOL_OPTIONS: the JVM announces that variable with a plain-text
+# "Picked up JAVA_TOOL_OPTIONS" line on stderr, which breaks --log.format=json's one JSON object per line.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/tsdb-compactor/tsdb-compactor.jar"]
 CMD ["compact", "--help"]

@@ -163,6 +163,22 @@ public final class ObjstoreConfig {
     return new RetryingBucket(b, retries);
   }
 
+  /**
+   * The bucket as the operator wrote it, for summaries and logs: {@code S3 bucket "metrics" at
+   * s3.eu-west-1.amazonaws.com}, {@code GCS bucket "metrics"}, {@code FILESYSTEM directory /var/lib/blocks}, ...,
+   * plus the prefix. No secrets.
+   */
+  public String describe() {
+    String where = switch (type) {
+      case S3 -> "S3 bucket \"" + s3.bucket + "\"" + (s3.endpoint.isEmpty() ? "" : " at " + s3.endpoint);
+      case GCS -> "GCS bucket \"" + gcs.bucket + "\"";
+      case AZURE -> "AZURE container \"" + azure.container + "\" of storage account \"" + azure.storageAccount
+          + "\" at " + azure.endpoint;
+      case FILESYSTEM -> "FILESYSTEM directory " + directory;
+    };
+    return where + (prefix.isEmpty() ? "" : " under prefix " + prefix);
+  }
+
   /** The cloud SDKs are optional dependencies of the library; the CLI jar carries them all. */
   private ConfigException missingSdk(NoClassDefFoundError e) {
     return new ConfigException("objstore type " + type + " needs its cloud SDK on the class path (missing "

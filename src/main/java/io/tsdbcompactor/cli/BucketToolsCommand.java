@@ -52,6 +52,10 @@ import picocli.CommandLine.Spec;
         BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
         BucketRetentionCommand.class})
 public final class BucketToolsCommand implements Runnable {
+  /** Thanos takes the objstore flags on {@code tools bucket} itself, so they may come before the subcommand. */
+  @Mixin
+  ObjstoreOptions objstore;
+
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
   /** Job name of the metrics the commands push. */
   static final String TOOLS_JOB = "tsdb-compactor-tools";
@@ -99,6 +103,8 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @CommandLine.ParentCommand
+    BucketToolsCommand parent;
     @Mixin
     PushOptions push;
 
@@ -126,7 +132,7 @@ public final class BucketToolsCommand implements Runnable {
     @Override
     public Integer call() {
       CompactorMetrics metrics = new CompactorMetrics(false);
-      try (Bucket bucket = objstore.open(metrics, CliEnvironment.of(spec).clock())) {
+      try (Bucket bucket = objstore.orElse(parent.objstore).open(metrics, CliEnvironment.of(spec).clock())) {
         return run(bucket);
       } catch (IOException | RuntimeException e) {
         return fail(name(), e);
@@ -167,7 +173,7 @@ public final class BucketToolsCommand implements Runnable {
         description = "Format of each block: '' (ULID only, default), 'table', 'wide' or 'json' (meta.json per block).")
     String output;
 
-    @Option(names = "--exclude-delete", description = "Exclude blocks marked for deletion.")
+    @Option(negatable = true, names = "--exclude-delete", description = "Exclude blocks marked for deletion.")
     boolean excludeDelete;
 
     @Override
@@ -300,6 +306,8 @@ public final class BucketToolsCommand implements Runnable {
               + (p.metaUnreadable() ? "  (kept: repair or delete it by hand)" : ""));
         }
       }
+      out.println();
+      out.println("bucket: " + r.describeCounts());
       out.flush();
       return 0;
     }
@@ -344,14 +352,32 @@ public final class BucketToolsCommand implements Runnable {
   // ---------------------------------------------------------------------------------------------- verify
 
   @Command(name = "verify", mixinStandardHelpOptions = true,
-      description = "Verify all blocks in the bucket: overlaps within a compaction group, objects missing or with "
-          + "sizes other than meta.json's thanos.files, and (with --index) the index and chunks of each block, "
-          + "downloaded to a temporary directory. Exit code 1 if any problem is found.")
+      description = "Verify all blocks in the bucket against the issues chosen with --issues: overlapped_blocks "
+          + "(overlaps within a compaction group that compact will not merge; those it merges are listed as "
+          + "information), duplicated_compaction (blocks whose data a bigger block of their group holds; compact "
+          + "marks them for deletion: information), index_known_issues (downloads each block and verifies index, "
+          + "chunks and stats), block_files (objects missing or with sizes other than meta.json's thanos.files), "
+          + "unreadable_meta (block folders whose meta.json cannot be used). Exit code 1 if any problem is found.")
   static final class Verify extends SyncingCommand {
+    static final String OVERLAPPED_BLOCKS = "overlapped_blocks";
+    static final String DUPLICATED_COMPACTION = "duplicated_compaction";
+    static final String INDEX_KNOWN_ISSUES = "index_known_issues";
+    static final String BLOCK_FILES = "block_files";
+    static final String UNREADABLE_META = "unreadable_meta";
+    static final List<String> ISSUES =
+        List.of(OVERLAPPED_BLOCKS, DUPLICATED_COMPACTION, INDEX_KNOWN_ISSUES, BLOCK_FILES, UNREADABLE_META);
+
+    @Option(names = {"-i", "--issues"}, split = ",", paramLabel = "<issue>",
+        defaultValue = "overlapped_blocks,duplicated_compaction,block_files,unreadable_meta",
+        description = "Issues to verify (repeatable or comma-separated): overlapped_blocks, duplicated_compaction, "
+            + "index_known_issues, block_files, unreadable_meta. Default: ${DEFAULT-VALUE} (everything that needs "
+            + "no download).")
+    List<String> issues;
+
     @Option(names = "--id", paramLabel = "<ULID>", description = "Block IDs to verify (default: all).")
     List<String> ids = new ArrayList<>();
 
-    @Option(names = "--index", description = "Also download each block and verify its index, chunks and stats.")
+    @Option(negatable = true, names = "--index", description = "Same as adding --issues=index_known_issues.")
     boolean index;
 
     @Option(names = "--exclude-delete", defaultValue = "true", negatable = true, fallbackValue = "true",
@@ -365,8 +391,19 @@ public final class BucketToolsCommand implements Runnable {
 
     @Override
     int run(Bucket bucket) throws IOException {
+      java.util.Set<String> chosen = new java.util.LinkedHashSet<>();
+      for (String i : issues) {
+        if (!ISSUES.contains(i.trim())) {
+          throw new IllegalArgumentException("unknown issue '" + i + "': choose from " + String.join(", ", ISSUES));
+        }
+        chosen.add(i.trim());
+      }
+      if (index) {
+        chosen.add(INDEX_KNOWN_ISSUES);
+      }
       SyncResult r = sync(bucket, dataDir, syncOptions());
       List<String> problems = new ArrayList<>();
+      List<String> info = new ArrayList<>();
       List<BlockMeta> metas = new ArrayList<>();
       for (BlockMeta m : r.allMetas().values()) {
         if ((ids.isEmpty() || ids.contains(m.ulid)) && !(excludeDelete && r.deletionMarks().containsKey(m.ulid))) {
@@ -374,16 +411,47 @@ public final class BucketToolsCommand implements Runnable {
         }
       }
       for (String id : ids) {
-        if (!r.allMetas().containsKey(id)) {
-          problems.add("block " + id + ": not found in bucket (or has no usable meta.json)");
+        if (!r.allMetas().containsKey(id) && !r.partial().containsKey(id) && !r.failed().containsKey(id)) {
+          problems.add("block " + id + ": not found in bucket");
         }
       }
-      problems.addAll(overlaps(metas));
-      for (BlockMeta m : metas) {
-        problems.addAll(fileProblems(m, r.objects().getOrDefault(m.ulid, List.of())));
+      if (chosen.contains(OVERLAPPED_BLOCKS)) {
+        for (Overlap o : overlaps(metas)) {
+          String line = "group " + o.group() + ": blocks " + o.a().ulid + " [" + o.a().minTime + ", " + o.a().maxTime
+              + ") and " + o.b().ulid + " [" + o.b().minTime + ", " + o.b().maxTime + ") overlap";
+          String held = r.noCompactMarks().containsKey(o.a().ulid) ? o.a().ulid
+              : r.noCompactMarks().containsKey(o.b().ulid) ? o.b().ulid : null;
+          if (held == null) {
+            info.add("info: " + line + "; compact merges them (vertical compaction)");
+          } else {
+            problems.add(line + ", and block " + held + " is marked no-compact: compact will not merge them");
+          }
+        }
       }
-      r.failed().forEach((id, why) -> problems.add("block " + id + ": " + why));
-      if (index) {
+      if (chosen.contains(DUPLICATED_COMPACTION)) {
+        for (String d : duplicates(metas)) {
+          info.add("info: " + d);
+        }
+      }
+      if (chosen.contains(BLOCK_FILES)) {
+        for (BlockMeta m : metas) {
+          problems.addAll(fileProblems(m, r.objects().getOrDefault(m.ulid, List.of())));
+        }
+      }
+      if (chosen.contains(UNREADABLE_META)) {
+        r.failed().forEach((id, why) -> {
+          if (ids.isEmpty() || ids.contains(id)) {
+            problems.add("block " + id + ": " + why);
+          }
+        });
+        for (PartialBlock p : r.partial().values()) {
+          if (p.metaUnreadable() && (ids.isEmpty() || ids.contains(p.ulid()))) {
+            problems.add("block " + p.ulid() + ": " + p.ulid() + "/" + BlockMeta.FILE_NAME + " is unreadable: "
+                + p.reason());
+          }
+        }
+      }
+      if (chosen.contains(INDEX_KNOWN_ISSUES)) {
         Path tmp = Files.createTempDirectory("tsdb-compactor-verify");
         try {
           for (BlockMeta m : metas) {
@@ -404,31 +472,62 @@ public final class BucketToolsCommand implements Runnable {
       for (String p : problems) {
         System.out.println(p);
       }
-      System.out.println(problems.isEmpty() ? "verified " + metas.size() + " blocks: no problems"
-          : "verified " + metas.size() + " blocks: " + problems.size() + " problems");
+      for (String i : info) {
+        System.out.println(i);
+      }
+      System.out.println("bucket: " + r.describeCounts());
+      System.out.println("issues checked: " + String.join(", ", chosen));
+      System.out.println("verified " + metas.size() + " blocks: "
+          + (problems.isEmpty() ? "no problems" : problems.size() + " problems")
+          + (info.isEmpty() ? "" : ", " + info.size() + " things compact will fix itself"));
       return problems.isEmpty() ? 0 : 1;
     }
 
+    record Overlap(String group, BlockMeta a, BlockMeta b) {}
+
     /** Blocks of one group (resolution and external labels) whose [minTime, maxTime) ranges intersect. */
-    static List<String> overlaps(List<BlockMeta> metas) {
-      Map<String, List<BlockMeta>> groups = new TreeMap<>();
-      for (BlockMeta m : metas) {
-        groups.computeIfAbsent(m.resolution() + "@" + m.externalLabels(), k -> new ArrayList<>()).add(m);
-      }
-      List<String> out = new ArrayList<>();
-      for (Map.Entry<String, List<BlockMeta>> g : groups.entrySet()) {
+    static List<Overlap> overlaps(List<BlockMeta> metas) {
+      List<Overlap> out = new ArrayList<>();
+      for (Map.Entry<String, List<BlockMeta>> g : groups(metas).entrySet()) {
         List<BlockMeta> list = g.getValue();
         list.sort(Comparator.comparingLong((BlockMeta m) -> m.minTime).thenComparing(m -> m.ulid));
         for (int i = 0; i < list.size(); i++) {
           for (int j = i + 1; j < list.size() && list.get(j).minTime < list.get(i).maxTime; j++) {
-            BlockMeta a = list.get(i);
-            BlockMeta b = list.get(j);
-            out.add("group " + g.getKey() + ": blocks " + a.ulid + " [" + a.minTime + ", " + a.maxTime + ") and "
-                + b.ulid + " [" + b.minTime + ", " + b.maxTime + ") overlap");
+            out.add(new Overlap(g.getKey(), list.get(i), list.get(j)));
           }
         }
       }
       return out;
+    }
+
+    /**
+     * Blocks whose sources are all sources of a bigger block of their group: leftovers of a compaction that
+     * uploaded its result but did not mark its inputs (Thanos's duplicated compaction). compact marks them for
+     * deletion as outdated blocks.
+     */
+    static List<String> duplicates(List<BlockMeta> metas) {
+      List<String> out = new ArrayList<>();
+      for (Map.Entry<String, List<BlockMeta>> g : groups(metas).entrySet()) {
+        for (BlockMeta small : g.getValue()) {
+          List<String> src = small.compaction.sources.isEmpty() ? List.of(small.ulid) : small.compaction.sources;
+          for (BlockMeta big : g.getValue()) {
+            if (big != small && big.compaction.sources.size() > src.size() && big.compaction.sources.containsAll(src)) {
+              out.add("group " + g.getKey() + ": block " + small.ulid + " holds only data of block " + big.ulid
+                  + "; compact marks it for deletion (outdated block)");
+              break;
+            }
+          }
+        }
+      }
+      return out;
+    }
+
+    private static Map<String, List<BlockMeta>> groups(List<BlockMeta> metas) {
+      Map<String, List<BlockMeta>> groups = new TreeMap<>();
+      for (BlockMeta m : metas) {
+        groups.computeIfAbsent(m.resolution() + "@" + m.externalLabels(), k -> new ArrayList<>()).add(m);
+      }
+      return groups;
     }
 
     static List<String> fileProblems(BlockMeta m, List<ListEntry> objects) {
@@ -472,6 +571,8 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @CommandLine.ParentCommand
+    BucketToolsCommand parent;
     @Mixin
     PushOptions push;
 
@@ -485,7 +586,7 @@ public final class BucketToolsCommand implements Runnable {
     @Option(names = "--details", defaultValue = "", paramLabel = "<text>", description = "Human readable details to be put into marker.")
     String details;
 
-    @Option(names = "--remove", description = "Remove the marker instead of writing it.")
+    @Option(negatable = true, names = "--remove", description = "Remove the marker instead of writing it.")
     boolean remove;
 
     @Override
@@ -503,7 +604,7 @@ public final class BucketToolsCommand implements Runnable {
       }
       CompactorMetrics metrics = new CompactorMetrics(false);
       Clock clock = CliEnvironment.of(spec).clock();
-      try (Bucket bucket = objstore.open(metrics, clock)) {
+      try (Bucket bucket = objstore.orElse(parent.objstore).open(metrics, clock)) {
         int status = 0;
         for (String id : ids) {
           if (remove) {
@@ -550,7 +651,7 @@ public final class BucketToolsCommand implements Runnable {
         description = "Minimum age of fresh (non-compacted) blocks before they are being processed (default ${DEFAULT-VALUE}).")
     Duration consistencyDelay;
 
-    @Option(names = "--dry-run", description = "Only print what would be deleted.")
+    @Option(negatable = true, names = "--dry-run", description = "Only print what would be deleted.")
     boolean dryRun;
 
     @Override
@@ -574,6 +675,7 @@ public final class BucketToolsCommand implements Runnable {
       for (String id : partial) {
         System.out.println(verb + " partial block " + id);
       }
+      System.out.println("bucket: " + r.describeCounts());
       System.out.println(verb + " " + marked.size() + " marked and " + partial.size() + " partial blocks");
       return 0;
     }

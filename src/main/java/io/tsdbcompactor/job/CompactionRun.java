@@ -23,6 +23,8 @@ import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
 import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
+import io.tsdbcompactor.tracing.Span;
+import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -107,6 +109,7 @@ public final class CompactionRun {
         .withRanges(CompactorOptions.rangesForMaxLevel(options.tuning().maxCompactionLevel()))
         .withConcurrency(options.compactConcurrency())
         .withBlocksFetchConcurrency(options.tuning().blocksFetchConcurrency())
+        .withBlockMaxIndexSize(options.tuning().blockMaxIndexSizeBytes())
         .withDeduplication(options.replicaLabels(), CompactorOptions.DedupFunc.parse(options.dedupFunc()));
     BlockTransfer.Options t = new BlockTransfer.Options();
     t.clock = clock;
@@ -121,6 +124,12 @@ public final class CompactionRun {
   public RunReport run() throws IOException {
     now = clock.millis();
     report.startMillis = now;
+    try (Span span = Tracing.span(options.dryRun() ? "compact plan" : "compact run").attribute("bucket", bucket.name())) {
+      return runSteps(span);
+    }
+  }
+
+  private RunReport runSteps(Span span) throws IOException {
     try {
       if (!options.dryRun()) {
         DataDirLeftovers.clean(options.dataDir());
@@ -151,7 +160,9 @@ public final class CompactionRun {
         compact(Resolution.ONE_HOUR);
       }
       progress.step("retention");
-      applyRetention();
+      try (Span r = Tracing.span("retention")) {
+        applyRetention();
+      }
       progress.step("clean up");
       SyncResult last = sync();
       cleanUp(last);
@@ -160,11 +171,30 @@ public final class CompactionRun {
           report.survivors.add(m);
         }
       }
+      report.countHeldBack(last, this::workableHere);
+      span.attribute("compactions", report.compactions.get()).attribute("failures", report.failures.size());
       return report;
+    } catch (IOException | RuntimeException e) {
+      span.error(e);
+      throw e;
     } finally {
       report.endMillis = clock.millis();
       progress.done();
     }
+  }
+
+  /**
+   * Only the clean-up step: deletes blocks marked past the delete delay and partial uploads past 48 h, as a
+   * {@code --wait} process does every {@code --compact.cleanup-interval} between runs.
+   */
+  public RunReport cleanUpOnly() throws IOException {
+    now = clock.millis();
+    report.startMillis = now;
+    try (Span span = Tracing.span("clean up")) {
+      cleanUp(sync());
+    }
+    report.endMillis = clock.millis();
+    return report;
   }
 
   public RunReport report() {
@@ -195,30 +225,61 @@ public final class CompactionRun {
     progressGauges.planned(rest.compactions().size(), rest.compactions().stream().mapToLong(c -> c.inputs().size()).sum(),
         rest.downsamplings().size(), rest.deletions().size() + rest.holds().size());
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
-      LOG.warn("block {} skipped: {}", f.getKey(), f.getValue());
+      LOG.debug("block {} skipped: {}", f.getKey(), f.getValue());
       // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.
       if (options.sharding().ownsUngrouped() && reportedUnreadable.add(f.getKey())) {
-        report.fail("block " + f.getKey() + " skipped: " + f.getValue());
+        unreadable(s, f.getKey(), f.getValue());
       }
     }
     // A meta.json that is there but unreadable is damage, not an upload in progress: it is named, and the block
     // is left alone (the cleaner does not take it for an aborted upload).
     for (PartialBlock p : s.partial().values()) {
       if (p.metaUnreadable() && options.sharding().ownsUngrouped() && reportedUnreadable.add(p.ulid())) {
-        report.fail("block " + p.ulid() + " skipped: " + p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
+        unreadable(s, p.ulid(), p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
       }
     }
     return s;
   }
 
+  /**
+   * A block whose meta.json cannot be used: the first run that finds it marks it no-compact and fails (a new bad
+   * block); later runs see the mark and only count it, so one damaged block does not fail every run after.
+   */
+  private void unreadable(SyncResult s, String ulid, String why) {
+    String markKey = ulid + "/" + Marker.NO_COMPACT_MARK;
+    boolean marked = s.objects().getOrDefault(ulid, List.of()).stream().anyMatch(e -> e.key().equals(markKey));
+    if (marked) {
+      report.unreadableMarked.add(ulid);
+      return;
+    }
+    if (options.dryRun()) {
+      report.fail("block " + ulid + " skipped: " + why);
+      return;
+    }
+    try {
+      report.markedNow.add(ulid);
+      Markers.markNoCompact(bucket, ulid, CORRUPTED_BLOCK, why, clock);
+      metrics.blocksMarked(Marker.NO_COMPACT_MARK, CORRUPTED_BLOCK).increment();
+      report.markedNoCompact.incrementAndGet();
+      report.fail("block " + ulid + " skipped: " + why + " (marked no-compact)");
+    } catch (IOException e) {
+      report.fail("block " + ulid + " skipped: " + why + "; marking it no-compact failed: " + oneLine(e));
+    }
+  }
+
   private List<BlockMeta> workable(SyncResult s) {
     List<BlockMeta> out = new ArrayList<>();
     for (BlockMeta m : s.metas()) {
-      if (!s.deletionMarks().containsKey(m.ulid) && owns(m) && relabel.keep(m)) {
+      if (!s.deletionMarks().containsKey(m.ulid) && workableHere(m)) {
         out.add(m);
       }
     }
     return out;
+  }
+
+  /** Whether this compactor works on the block: its shard, its relabel rules, its time window. */
+  private boolean workableHere(BlockMeta m) {
+    return owns(m) && relabel.keep(m) && options.timeWindow().keeps(m, clock);
   }
 
   private boolean owns(BlockMeta m) {
@@ -296,7 +357,8 @@ public final class CompactionRun {
         new MicrometerCompactMetrics(metrics.registry()), clock);
     runAll(groups, options.compactConcurrency(), g -> {
       long t0 = System.nanoTime();
-      try {
+      try (Span span = Tracing.span("compact group").attribute("group", g.key())
+          .attribute("resolution", resolution)) {
         GroupCompactor.Result r = compactor.compact(g, excluded);
         r.created().forEach(m -> known.putIfAbsent(m.ulid, m));
         long bytes = 0;
@@ -351,7 +413,7 @@ public final class CompactionRun {
       BlockMeta in = byUlid.get(ulid);
       long t0 = System.nanoTime();
       metrics.downsamples(to).increment();
-      try {
+      try (Span span = Tracing.span("downsample").attribute("block", ulid).attribute("resolution", to)) {
         BlockMeta out = downsampleOne(in, to);
         metrics.downsampleDuration(to).record(Duration.ofNanos(System.nanoTime() - t0));
         (to == Resolution.FIVE_MINUTES ? report.downsampled5m : report.downsampled1h).incrementAndGet();
@@ -385,10 +447,16 @@ public final class CompactionRun {
     deleteTree(src);
     deleteTree(dst);
     try {
-      transfer.download(in.ulid, src);
+      try (Span s = Tracing.span("download").attribute("block", in.ulid)) {
+        transfer.download(in.ulid, src);
+      }
       Files.createDirectories(dst);
-      BlockDownsampler.downsample(new FsDirectory(src), new FsDirectory(dst), to, newUlid);
-      return transfer.upload(dst);
+      try (Span s = Tracing.span("downsample block").attribute("block", in.ulid)) {
+        BlockDownsampler.downsample(new FsDirectory(src), new FsDirectory(dst), to, newUlid);
+      }
+      try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
+        return transfer.upload(dst);
+      }
     } finally {
       deleteTree(src);
       deleteTree(dst);
@@ -397,6 +465,7 @@ public final class CompactionRun {
 
   private void markNoDownsample(String ulid, String details) {
     try {
+      report.markedNow.add(ulid);
       if (Markers.markNoDownsample(bucket, ulid, CORRUPTED_BLOCK, details, clock)) {
         metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, CORRUPTED_BLOCK).increment();
         report.markedNoDownsample.incrementAndGet();
@@ -434,7 +503,8 @@ public final class CompactionRun {
     for (RetentionPlanner.Hold h : plan.holds()) {
       metrics.retentionHolds(h.meta().resolution()).increment();
       report.holds.add(h);
-      LOG.atWarn().addKeyValue("block", h.meta().ulid).addKeyValue("range", range(h.meta()))
+      // One warning line at the end of the run counts the held blocks; each is named at info level.
+      LOG.atInfo().addKeyValue("block", h.meta().ulid).addKeyValue("range", range(h.meta()))
           .log("retention kept block: " + h.reason());
     }
   }
@@ -507,7 +577,7 @@ public final class CompactionRun {
     try {
       List<Future<?>> futures = new ArrayList<>();
       for (T item : items) {
-        futures.add(pool.submit(() -> task.run(item)));
+        futures.add(pool.submit(Tracing.tracer().wrap(() -> task.run(item))));
       }
       for (Future<?> f : futures) {
         try {
@@ -560,13 +630,17 @@ public final class CompactionRun {
 
     @Override
     public void download(String ulid, Path dir) throws IOException {
-      transfer.download(ulid, dir);
+      try (Span s = Tracing.span("download").attribute("block", ulid)) {
+        transfer.download(ulid, dir);
+      }
     }
 
     @Override
     public void upload(Path blockDir) throws IOException {
-      BlockMeta m = transfer.upload(blockDir);
-      known.put(m.ulid, m);
+      try (Span s = Tracing.span("upload").attribute("block", blockDir.getFileName().toString())) {
+        BlockMeta m = transfer.upload(blockDir);
+        known.put(m.ulid, m);
+      }
     }
 
     @Override
@@ -578,6 +652,7 @@ public final class CompactionRun {
 
     @Override
     public void markNoCompact(String ulid, String reason, String details) throws IOException {
+      report.markedNow.add(ulid);
       Markers.markNoCompact(bucket, ulid, reason, details, clock);
       noCompactDetails.put(ulid, reason + ": " + details);
     }

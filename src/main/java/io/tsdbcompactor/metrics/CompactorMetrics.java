@@ -231,6 +231,30 @@ public final class CompactorMetrics {
         "Expired blocks kept because they are the last copy of their data.", resolution);
   }
 
+  // ------------------------------------------------------------------ known problems and the push
+
+  private final java.util.Map<String, AtomicLong> heldBack = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * {@code tsdb_compactor_blocks_held_back{reason}}: blocks the last run left alone because of an earlier finding
+   * (reason no-compact, no-downsample, retention, unreadable-meta). They are warnings, not failures.
+   */
+  public void setHeldBack(String reason, long blocks) {
+    heldBack.computeIfAbsent(reason, r -> {
+      AtomicLong v = new AtomicLong();
+      Gauge.builder("tsdb_compactor_blocks_held_back", v, AtomicLong::get)
+          .description("Blocks the last run left alone because of an earlier finding (a mark, retention's hold, "
+              + "an unusable meta.json).")
+          .tag("reason", r).register(registry);
+      return v;
+    }).set(blocks);
+  }
+
+  /** Pushes to the Pushgateway that failed (a warning; the run's outcome does not change). */
+  public Counter pushgatewayFailures() {
+    return counter("tsdb_compactor_pushgateway_push_failures", "Pushes of the metrics to the Pushgateway that failed.");
+  }
+
   private Counter counter(String name, String help) {
     return Counter.builder(name).description(help).register(registry);
   }

@@ -163,6 +163,8 @@ abstract class BucketToolsCommandTest {
     Result ok = tool("verify");
     assertEquals(0, ok.exit(), ok.out() + ok.err());
     assertTrue(ok.out().contains("verified 3 blocks: no problems"), ok.out());
+    assertTrue(ok.out().contains("issues checked: overlapped_blocks, duplicated_compaction, block_files, "
+        + "unreadable_meta\n"), ok.out());
     Result withIndex = tool("verify", "--index");
     assertEquals(0, withIndex.exit(), withIndex.out() + withIndex.err());
 
@@ -179,7 +181,7 @@ abstract class BucketToolsCommandTest {
   }
 
   @Test
-  void verifyReportsOverlapsWithinAGroupOnly() throws Exception {
+  void verifyListsOverlapsCompactMergesAsInformationAndHeldOnesAsProblems() throws Exception {
     Path overlap = Path.of("testdata/blocks/overlap");
     List<String> ids;
     try (var s = Files.list(overlap)) {
@@ -194,11 +196,19 @@ abstract class BucketToolsCommandTest {
       Files.write(dst.resolve("meta.json"), meta.toJsonBytes());
       BlockTransfer.upload(bucket, dst);
     }
+    // compact merges overlaps (vertical compaction is always on): information, exit 0
     Result r = tool("verify");
-    assertEquals(1, r.exit());
-    assertTrue(r.out().contains("group 0@{cluster=\"ov\"}: blocks "), r.out());
-    assertTrue(r.out().contains("overlap"), r.out());
+    assertEquals(0, r.exit(), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("info: group 0@{cluster=\"ov\"}: blocks ")
+        && l.endsWith("overlap; compact merges them (vertical compaction)")), r.out());
     assertFalse(r.out().contains("cluster=\"eu1\""), r.out());
+    // a no-compact mark keeps compact from merging them: a problem, exit 1
+    Markers.markNoCompact(bucket, ids.get(0), Marker.REASON_MANUAL, "held");
+    Result held = tool("verify", "--issues=overlapped_blocks");
+    assertEquals(1, held.exit(), held.out());
+    assertTrue(held.out().lines().anyMatch(l -> l.startsWith("group 0@{cluster=\"ov\"}: blocks ")
+        && l.endsWith("and block " + ids.get(0) + " is marked no-compact: compact will not merge them")), held.out());
+    assertEquals(2, tool("verify", "--issues=no_such_issue").exit());
   }
 
   @Test
