@@ -1,6 +1,7 @@
 # tsdb-compactor image: the shaded jar on a Temurin 17 JRE, running as a non-root user.
 # Build: docker build -t tsdb-compactor .      Run: docker run --rm tsdb-compactor compact --help
-FROM maven:3.9-eclipse-temurin-17 AS build
+# Base images pinned to exact releases, so a rebuild of the same commit gets the same JDK; bump them on purpose.
+FROM maven:3.9.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY pom.xml LICENSE ./
 RUN mvn -B -q dependency:go-offline
@@ -8,7 +9,17 @@ COPY src src
 # No .git in the build context: --version prints "commit unknown". The javadoc and sources jars are not needed.
 RUN mvn -B -q package -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip
 
-FROM eclipse-temurin:17-jre
+FROM eclipse-temurin:17.0.13_11-jre-jammy
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+# OCI annotations; pass the commit: docker build --build-arg REVISION=$(git rev-parse HEAD) --build-arg VERSION=...
+LABEL org.opencontainers.image.title="tsdb-compactor" \
+      org.opencontainers.image.description="Compactor and downsampler for Prometheus TSDB blocks in object storage, a drop-in for thanos compact" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="https://github.com/tsdb-compactor/tsdb-compactor" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="docker.io/library/eclipse-temurin:17.0.13_11-jre-jammy"
 # 65532 matches the CronJob's runAsUser; the root filesystem is read-only there, so everything the
 # process writes goes to /data (work space) and /tmp, both emptyDir volumes in the pod.
 RUN groupadd --system --gid 65532 compactor \
@@ -17,7 +28,8 @@ RUN groupadd --system --gid 65532 compactor \
 COPY --from=build /src/target/tsdb-compactor.jar /opt/tsdb-compactor/tsdb-compactor.jar
 USER 65532:65532
 WORKDIR /data
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 EXPOSE 10902
-ENTRYPOINT ["java", "-jar", "/opt/tsdb-compactor/tsdb-compactor.jar"]
+# JVM options on the command line, not in JAVA_TOOL_OPTIONS: the JVM announces that variable with a plain-text
+# "Picked up JAVA_TOOL_OPTIONS" line on stderr, which breaks --log.format=json's one JSON object per line.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/tsdb-compactor/tsdb-compactor.jar"]
 CMD ["compact", "--help"]

@@ -104,6 +104,19 @@ public final class ObjstoreConfig {
   }
 
   /**
+   * The bucket as Thanos names it in its metrics' {@code bucket} label: the S3 or GCS bucket, the Azure
+   * container or the filesystem directory, without the {@code prefix}.
+   */
+  public String bucketName() {
+    return switch (type) {
+      case S3 -> s3.bucket;
+      case GCS -> gcs.bucket;
+      case AZURE -> azure.container;
+      case FILESYSTEM -> directory.toString();
+    };
+  }
+
+  /**
    * Opens the bucket. An S3 bucket retries each request itself ({@code max_retries}, see {@link S3Bucket}) and is
    * probed first, so an unreachable or misconfigured one fails here within seconds, naming endpoint and cause. A
    * filesystem, Azure or GCS bucket is wrapped in a {@link RetryingBucket}.
@@ -148,6 +161,22 @@ public final class ObjstoreConfig {
     }
     Bucket b = prefix.isEmpty() ? raw : new PrefixedBucket(raw, prefix);
     return new RetryingBucket(b, retries);
+  }
+
+  /**
+   * The bucket as the operator wrote it, for summaries and logs: {@code S3 bucket "metrics" at
+   * s3.eu-west-1.amazonaws.com}, {@code GCS bucket "metrics"}, {@code FILESYSTEM directory /var/lib/blocks}, ...,
+   * plus the prefix. No secrets.
+   */
+  public String describe() {
+    String where = switch (type) {
+      case S3 -> "S3 bucket \"" + s3.bucket + "\"" + (s3.endpoint.isEmpty() ? "" : " at " + s3.endpoint);
+      case GCS -> "GCS bucket \"" + gcs.bucket + "\"";
+      case AZURE -> "AZURE container \"" + azure.container + "\" of storage account \"" + azure.storageAccount
+          + "\" at " + azure.endpoint;
+      case FILESYSTEM -> "FILESYSTEM directory " + directory;
+    };
+    return where + (prefix.isEmpty() ? "" : " under prefix " + prefix);
   }
 
   /** The cloud SDKs are optional dependencies of the library; the CLI jar carries them all. */

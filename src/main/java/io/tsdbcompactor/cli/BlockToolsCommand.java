@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
  * I/O failure (one line on stderr naming the block and file), 2 bad usage.
  */
 @Command(name = "block", mixinStandardHelpOptions = true, description = "Tools for local block directories.",
-    subcommands = {BlockToolsCommand.Dump.class, BlockToolsCommand.Verify.class, BlockToolsCommand.Copy.class})
+    subcommands = {BlockToolsCommand.Dump.class, BlockToolsCommand.Verify.class, BlockToolsCommand.Copy.class,
+        BlockRewriteCommand.class})
 public final class BlockToolsCommand implements Runnable {
   @Override
   public void run() {

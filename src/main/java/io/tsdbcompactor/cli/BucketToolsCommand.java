@@ -7,6 +7,8 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.metrics.Pushgateway;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
@@ -47,9 +49,17 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bucket", mixinStandardHelpOptions = true, description = "Tools for buckets of blocks.",
     subcommands = {BucketToolsCommand.Ls.class, BucketToolsCommand.Inspect.class, BucketToolsCommand.Verify.class,
-        BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class})
+        BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class,
+        BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
+        BucketRetentionCommand.class})
 public final class BucketToolsCommand implements Runnable {
+  /** Thanos takes the objstore flags on {@code tools bucket} itself, so they may come before the subcommand. */
+  @Mixin
+  ObjstoreOptions objstore;
+
   static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+  /** Job name of the metrics the commands push. */
+  static final String TOOLS_JOB = "tsdb-compactor-tools";
 
   @Override
   public void run() {
@@ -82,6 +92,11 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @CommandLine.ParentCommand
+    BucketToolsCommand parent;
+    @Mixin
+    PushOptions push;
+
     @Option(names = "--block-meta-fetch-concurrency", defaultValue = "32", paramLabel = "<n>",
         description = "Number of threads fetching block metadata and markers from object storage (default ${DEFAULT-VALUE}).")
     int metaConcurrency;
@@ -105,10 +120,36 @@ public final class BucketToolsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Bucket bucket = objstore.open()) {
+      CompactorMetrics metrics = new CompactorMetrics(false);
+      try (Bucket bucket = objstore.orElse(parent.objstore).open(metrics, CliEnvironment.of(spec).clock())) {
         return run(bucket);
       } catch (IOException | RuntimeException e) {
         return fail(name(), e);
+      } finally {
+        push.push(name(), metrics);
+      }
+    }
+  }
+
+  /**
+   * Where a command run as a Job (cleanup, mark) pushes its objstore metrics at its end, as job
+   * {@code tsdb-compactor-tools} grouped by command, so the bucket alerts see its failures too; the same
+   * environment variable as {@code compact}'s. A failed push is a warning, never the command's failure.
+   */
+  static final class PushOptions {
+    @Option(names = "--metrics.pushgateway-url", paramLabel = "<url>",
+        defaultValue = "${env:TSDB_COMPACTOR_PUSHGATEWAY_URL:-}",
+        description = "Push the objstore metrics to this Pushgateway at the end (job " + TOOLS_JOB + ").")
+    String url;
+
+    void push(String command, CompactorMetrics metrics) {
+      if (url == null || url.isBlank()) {
+        return;
+      }
+      try {
+        new Pushgateway(url).push(TOOLS_JOB, Map.of("command", command), metrics.scrape());
+      } catch (IOException | IllegalArgumentException e) {
+        System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
       }
     }
   }
@@ -121,7 +162,7 @@ public final class BucketToolsCommand implements Runnable {
         description = "Format of each block: '' (ULID only, default), 'table', 'wide' or 'json' (meta.json per block).")
     String output;
 
-    @Option(names = "--exclude-delete", description = "Exclude blocks marked for deletion.")
+    @Option(negatable = true, names = "--exclude-delete", description = "Exclude blocks marked for deletion.")
     boolean excludeDelete;
 
     @Override
@@ -254,6 +295,8 @@ public final class BucketToolsCommand implements Runnable {
               + (p.metaUnreadable() ? "  (kept: repair or delete it by hand)" : ""));
         }
       }
+      out.println();
+      out.println("bucket: " + r.describeCounts());
       out.flush();
       return 0;
     }
@@ -298,14 +341,32 @@ public final class BucketToolsCommand implements Runnable {
   // ---------------------------------------------------------------------------------------------- verify
 
   @Command(name = "verify", mixinStandardHelpOptions = true,
-      description = "Verify all blocks in the bucket: overlaps within a compaction group, objects missing or with "
-          + "sizes other than meta.json's thanos.files, and (with --index) the index and chunks of each block, "
-          + "downloaded to a temporary directory. Exit code 1 if any problem is found.")
+      description = "Verify all blocks in the bucket against the issues chosen with --issues: overlapped_blocks "
+          + "(overlaps within a compaction group that compact will not merge; those it merges are listed as "
+          + "information), duplicated_compaction (blocks whose data a bigger block of their group holds; compact "
+          + "marks them for deletion: information), index_known_issues (downloads each block and verifies index, "
+          + "chunks and stats), block_files (objects missing or with sizes other than meta.json's thanos.files), "
+          + "unreadable_meta (block folders whose meta.json cannot be used). Exit code 1 if any problem is found.")
   static final class Verify extends SyncingCommand {
+    static final String OVERLAPPED_BLOCKS = "overlapped_blocks";
+    static final String DUPLICATED_COMPACTION = "duplicated_compaction";
+    static final String INDEX_KNOWN_ISSUES = "index_known_issues";
+    static final String BLOCK_FILES = "block_files";
+    static final String UNREADABLE_META = "unreadable_meta";
+    static final List<String> ISSUES =
+        List.of(OVERLAPPED_BLOCKS, DUPLICATED_COMPACTION, INDEX_KNOWN_ISSUES, BLOCK_FILES, UNREADABLE_META);
+
+    @Option(names = {"-i", "--issues"}, split = ",", paramLabel = "<issue>",
+        defaultValue = "overlapped_blocks,duplicated_compaction,block_files,unreadable_meta",
+        description = "Issues to verify (repeatable or comma-separated): overlapped_blocks, duplicated_compaction, "
+            + "index_known_issues, block_files, unreadable_meta. Default: ${DEFAULT-VALUE} (everything that needs "
+            + "no download).")
+    List<String> issues;
+
     @Option(names = "--id", paramLabel = "<ULID>", description = "Block IDs to verify (default: all).")
     List<String> ids = new ArrayList<>();
 
-    @Option(names = "--index", description = "Also download each block and verify its index, chunks and stats.")
+    @Option(negatable = true, names = "--index", description = "Same as adding --issues=index_known_issues.")
     boolean index;
 
     @Option(names = "--exclude-delete", defaultValue = "true", negatable = true, fallbackValue = "true",
@@ -319,8 +380,19 @@ public final class BucketToolsCommand implements Runnable {
 
     @Override
     int run(Bucket bucket) throws IOException {
+      java.util.Set<String> chosen = new java.util.LinkedHashSet<>();
+      for (String i : issues) {
+        if (!ISSUES.contains(i.trim())) {
+          throw new IllegalArgumentException("unknown issue '" + i + "': choose from " + String.join(", ", ISSUES));
+        }
+        chosen.add(i.trim());
+      }
+      if (index) {
+        chosen.add(INDEX_KNOWN_ISSUES);
+      }
       SyncResult r = sync(bucket, dataDir, syncOptions());
       List<String> problems = new ArrayList<>();
+      List<String> info = new ArrayList<>();
       List<BlockMeta> metas = new ArrayList<>();
       for (BlockMeta m : r.allMetas().values()) {
         if ((ids.isEmpty() || ids.contains(m.ulid)) && !(excludeDelete && r.deletionMarks().containsKey(m.ulid))) {
@@ -328,16 +400,47 @@ public final class BucketToolsCommand implements Runnable {
         }
       }
       for (String id : ids) {
-        if (!r.allMetas().containsKey(id)) {
-          problems.add("block " + id + ": not found in bucket (or has no usable meta.json)");
+        if (!r.allMetas().containsKey(id) && !r.partial().containsKey(id) && !r.failed().containsKey(id)) {
+          problems.add("block " + id + ": not found in bucket");
         }
       }
-      problems.addAll(overlaps(metas));
-      for (BlockMeta m : metas) {
-        problems.addAll(fileProblems(m, r.objects().getOrDefault(m.ulid, List.of())));
+      if (chosen.contains(OVERLAPPED_BLOCKS)) {
+        for (Overlap o : overlaps(metas)) {
+          String line = "group " + o.group() + ": blocks " + o.a().ulid + " [" + o.a().minTime + ", " + o.a().maxTime
+              + ") and " + o.b().ulid + " [" + o.b().minTime + ", " + o.b().maxTime + ") overlap";
+          String held = r.noCompactMarks().containsKey(o.a().ulid) ? o.a().ulid
+              : r.noCompactMarks().containsKey(o.b().ulid) ? o.b().ulid : null;
+          if (held == null) {
+            info.add("info: " + line + "; compact merges them (vertical compaction)");
+          } else {
+            problems.add(line + ", and block " + held + " is marked no-compact: compact will not merge them");
+          }
+        }
       }
-      r.failed().forEach((id, why) -> problems.add("block " + id + ": " + why));
-      if (index) {
+      if (chosen.contains(DUPLICATED_COMPACTION)) {
+        for (String d : duplicates(metas)) {
+          info.add("info: " + d);
+        }
+      }
+      if (chosen.contains(BLOCK_FILES)) {
+        for (BlockMeta m : metas) {
+          problems.addAll(fileProblems(m, r.objects().getOrDefault(m.ulid, List.of())));
+        }
+      }
+      if (chosen.contains(UNREADABLE_META)) {
+        r.failed().forEach((id, why) -> {
+          if (ids.isEmpty() || ids.contains(id)) {
+            problems.add("block " + id + ": " + why);
+          }
+        });
+        for (PartialBlock p : r.partial().values()) {
+          if (p.metaUnreadable() && (ids.isEmpty() || ids.contains(p.ulid()))) {
+            problems.add("block " + p.ulid() + ": " + p.ulid() + "/" + BlockMeta.FILE_NAME + " is unreadable: "
+                + p.reason());
+          }
+        }
+      }
+      if (chosen.contains(INDEX_KNOWN_ISSUES)) {
         Path tmp = Files.createTempDirectory("tsdb-compactor-verify");
         try {
           for (BlockMeta m : metas) {
@@ -358,31 +461,62 @@ public final class BucketToolsCommand implements Runnable {
       for (String p : problems) {
         System.out.println(p);
       }
-      System.out.println(problems.isEmpty() ? "verified " + metas.size() + " blocks: no problems"
-          : "verified " + metas.size() + " blocks: " + problems.size() + " problems");
+      for (String i : info) {
+        System.out.println(i);
+      }
+      System.out.println("bucket: " + r.describeCounts());
+      System.out.println("issues checked: " + String.join(", ", chosen));
+      System.out.println("verified " + metas.size() + " blocks: "
+          + (problems.isEmpty() ? "no problems" : problems.size() + " problems")
+          + (info.isEmpty() ? "" : ", " + info.size() + " things compact will fix itself"));
       return problems.isEmpty() ? 0 : 1;
     }
 
+    record Overlap(String group, BlockMeta a, BlockMeta b) {}
+
     /** Blocks of one group (resolution and external labels) whose [minTime, maxTime) ranges intersect. */
-    static List<String> overlaps(List<BlockMeta> metas) {
-      Map<String, List<BlockMeta>> groups = new TreeMap<>();
-      for (BlockMeta m : metas) {
-        groups.computeIfAbsent(m.resolution() + "@" + m.externalLabels(), k -> new ArrayList<>()).add(m);
-      }
-      List<String> out = new ArrayList<>();
-      for (Map.Entry<String, List<BlockMeta>> g : groups.entrySet()) {
+    static List<Overlap> overlaps(List<BlockMeta> metas) {
+      List<Overlap> out = new ArrayList<>();
+      for (Map.Entry<String, List<BlockMeta>> g : groups(metas).entrySet()) {
         List<BlockMeta> list = g.getValue();
         list.sort(Comparator.comparingLong((BlockMeta m) -> m.minTime).thenComparing(m -> m.ulid));
         for (int i = 0; i < list.size(); i++) {
           for (int j = i + 1; j < list.size() && list.get(j).minTime < list.get(i).maxTime; j++) {
-            BlockMeta a = list.get(i);
-            BlockMeta b = list.get(j);
-            out.add("group " + g.getKey() + ": blocks " + a.ulid + " [" + a.minTime + ", " + a.maxTime + ") and "
-                + b.ulid + " [" + b.minTime + ", " + b.maxTime + ") overlap");
+            out.add(new Overlap(g.getKey(), list.get(i), list.get(j)));
           }
         }
       }
       return out;
+    }
+
+    /**
+     * Blocks whose sources are all sources of a bigger block of their group: leftovers of a compaction that
+     * uploaded its result but did not mark its inputs (Thanos's duplicated compaction). compact marks them for
+     * deletion as outdated blocks.
+     */
+    static List<String> duplicates(List<BlockMeta> metas) {
+      List<String> out = new ArrayList<>();
+      for (Map.Entry<String, List<BlockMeta>> g : groups(metas).entrySet()) {
+        for (BlockMeta small : g.getValue()) {
+          List<String> src = small.compaction.sources.isEmpty() ? List.of(small.ulid) : small.compaction.sources;
+          for (BlockMeta big : g.getValue()) {
+            if (big != small && big.compaction.sources.size() > src.size() && big.compaction.sources.containsAll(src)) {
+              out.add("group " + g.getKey() + ": block " + small.ulid + " holds only data of block " + big.ulid
+                  + "; compact marks it for deletion (outdated block)");
+              break;
+            }
+          }
+        }
+      }
+      return out;
+    }
+
+    private static Map<String, List<BlockMeta>> groups(List<BlockMeta> metas) {
+      Map<String, List<BlockMeta>> groups = new TreeMap<>();
+      for (BlockMeta m : metas) {
+        groups.computeIfAbsent(m.resolution() + "@" + m.externalLabels(), k -> new ArrayList<>()).add(m);
+      }
+      return groups;
     }
 
     static List<String> fileProblems(BlockMeta m, List<ListEntry> objects) {
@@ -426,6 +560,11 @@ public final class BucketToolsCommand implements Runnable {
     @Mixin
     ObjstoreOptions objstore;
 
+    @CommandLine.ParentCommand
+    BucketToolsCommand parent;
+    @Mixin
+    PushOptions push;
+
     @Option(names = "--id", required = true, paramLabel = "<ULID>", description = "ID (ULID) of the blocks to be marked (repeated flag).")
     List<String> ids;
 
@@ -436,7 +575,7 @@ public final class BucketToolsCommand implements Runnable {
     @Option(names = "--details", defaultValue = "", paramLabel = "<text>", description = "Human readable details to be put into marker.")
     String details;
 
-    @Option(names = "--remove", description = "Remove the marker instead of writing it.")
+    @Option(negatable = true, names = "--remove", description = "Remove the marker instead of writing it.")
     boolean remove;
 
     @Override
@@ -452,8 +591,9 @@ public final class BucketToolsCommand implements Runnable {
           return 2;
         }
       }
+      CompactorMetrics metrics = new CompactorMetrics(false);
       Clock clock = CliEnvironment.of(spec).clock();
-      try (Bucket bucket = objstore.open()) {
+      try (Bucket bucket = objstore.orElse(parent.objstore).open(metrics, clock)) {
         int status = 0;
         for (String id : ids) {
           if (remove) {
@@ -481,6 +621,8 @@ public final class BucketToolsCommand implements Runnable {
         return status;
       } catch (IOException | RuntimeException e) {
         return fail("mark", e);
+      } finally {
+        push.push("mark", metrics);
       }
     }
   }
@@ -498,7 +640,7 @@ public final class BucketToolsCommand implements Runnable {
         description = "Minimum age of fresh (non-compacted) blocks before they are being processed (default ${DEFAULT-VALUE}).")
     Duration consistencyDelay;
 
-    @Option(names = "--dry-run", description = "Only print what would be deleted.")
+    @Option(negatable = true, names = "--dry-run", description = "Only print what would be deleted.")
     boolean dryRun;
 
     @Override
@@ -522,6 +664,7 @@ public final class BucketToolsCommand implements Runnable {
       for (String id : partial) {
         System.out.println(verb + " partial block " + id);
       }
+      System.out.println("bucket: " + r.describeCounts());
       System.out.println(verb + " " + marked.size() + " marked and " + partial.size() + " partial blocks");
       return 0;
     }

@@ -2,6 +2,8 @@ package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.Sharding;
+import io.tsdbcompactor.job.TimeWindow;
+import io.tsdbcompactor.model.TimeOrDuration;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +34,7 @@ import picocli.CommandLine.Model.CommandSpec;
       "Compacts, downsamples and applies retention to the blocks of a bucket, in one run that reaches the "
           + "target state: clean up, compact raw, downsample to 5m, compact 5m, downsample to 1h, compact 1h, "
           + "retention, clean up.",
-      "Without --objstore.config(-file) it runs on a generated demo bucket under <data-dir>/demo-bucket."
+      "It needs --objstore.config(-file); --demo runs it on a generated demo bucket under <data-dir>/demo-bucket."
     })
 public final class CompactCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -42,7 +44,7 @@ public final class CompactCommand implements Callable<Integer> {
   @Option(names = "--data-dir", defaultValue = "./data", description = "Local work directory. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
-  @Option(names = {"-w", "--wait"}, description = "Keep running: repeat the run every --wait-interval and serve "
+  @Option(names = {"-w", "--wait"}, negatable = true, description = "Keep running: repeat the run every --wait-interval and serve "
       + "/metrics, /-/healthy and /-/ready on --http-address.")
   boolean wait;
 
@@ -76,7 +78,7 @@ public final class CompactCommand implements Callable<Integer> {
   @Option(names = "--downsample.concurrency", defaultValue = "1", description = "Blocks downsampled at once. Default: ${DEFAULT-VALUE}.")
   int downsampleConcurrency;
 
-  @Option(names = "--downsampling.disable", description = "Do not downsample (retention then protects nothing).")
+  @Option(names = "--downsampling.disable", negatable = true, description = "Do not downsample (retention then protects nothing).")
   boolean downsamplingDisable;
 
   @Option(names = "--deduplication.replica-label", paramLabel = "<label>", split = ",",
@@ -153,7 +155,7 @@ public final class CompactCommand implements Callable<Integer> {
   @Option(names = "--log.format", defaultValue = "logfmt", description = "logfmt or json. Default: ${DEFAULT-VALUE}.")
   Logging.LogFormat logFormat;
 
-  @Option(names = "--dry-run", description = "Print the plan (compactions, downsamplings, retention deletions) and change nothing.")
+  @Option(names = "--dry-run", negatable = true, description = "Print the plan (compactions, downsamplings, retention deletions) and change nothing.")
   boolean dryRun;
 
   @Option(names = "--report-file", paramLabel = "<path>",
@@ -178,7 +180,7 @@ public final class CompactCommand implements Callable<Integer> {
       description = "This pod's shard, 0-based; defaults to the Indexed Job's JOB_COMPLETION_INDEX.")
   int shardIndex;
 
-  @Option(names = "--demo", description = "Run on the generated demo bucket <data-dir>/demo-bucket (created if absent).")
+  @Option(names = "--demo", negatable = true, description = "Run on the generated demo bucket <data-dir>/demo-bucket (created if absent).")
   boolean demo;
 
   @Option(names = "--demo.days", defaultValue = "28", description = "Days of data in a newly generated demo bucket. Default: ${DEFAULT-VALUE}.")
@@ -203,13 +205,93 @@ public final class CompactCommand implements Callable<Integer> {
       description = "Highest compaction level (0..4 of 1h, 2h, 8h, 2d, 14d).")
   int maxCompactionLevel;
 
-  @Option(names = "--compact.enable-vertical-compaction", hidden = true,
+  @Option(names = "--compact.enable-vertical-compaction", hidden = true, negatable = true,
       description = "Accepted for Thanos compatibility: overlapping blocks are always merged.")
   boolean enableVerticalCompaction;
 
-  /** Whether an objstore flag was given (otherwise the demo bucket is used). */
+  @Option(names = "--min-time", defaultValue = TimeWindow.DEFAULT_MIN, converter = TimeOrDuration.Converter.class,
+      paramLabel = "<time>", description = "Only blocks whose maxTime is at or after this: RFC 3339 or a duration "
+          + "relative to now (-2w). Default: ${DEFAULT-VALUE}.")
+  TimeOrDuration minTime;
+
+  @Option(names = "--max-time", defaultValue = TimeWindow.DEFAULT_MAX, converter = TimeOrDuration.Converter.class,
+      paramLabel = "<time>", description = "Only blocks whose minTime is at or before this: RFC 3339 or a duration "
+          + "relative to now (-36h). Default: ${DEFAULT-VALUE}.")
+  TimeOrDuration maxTime;
+
+  @Option(names = "--compact.cleanup-interval", defaultValue = "5m", converter = PromDurationConverter.class,
+      description = "With --wait: delete partial uploads and blocks past --delete-delay this often, between runs "
+          + "as well (0s: only at the start and end of each run). Default: ${DEFAULT-VALUE}.")
+  Duration cleanupInterval;
+
+  @Option(names = "--compact.progress-interval", defaultValue = "5m", converter = PromDurationConverter.class,
+      description = "With --wait: recompute the thanos_compact_todo_* gauges from the bucket this often "
+          + "(0s disables). Default: ${DEFAULT-VALUE}.")
+  Duration progressInterval;
+
+  @Option(names = "--block-discovery-strategy", defaultValue = "concurrent", paramLabel = "<strategy>",
+      description = "concurrent or recursive: how Thanos lists blocks. Both list the same blocks here (one "
+          + "recursive listing). Default: ${DEFAULT-VALUE}.")
+  String blockDiscoveryStrategy;
+
+  @Option(names = "--http-grace-period", defaultValue = "2m", converter = PromDurationConverter.class,
+      description = "Time to wait after an interrupt for received HTTP requests. Default: ${DEFAULT-VALUE}.")
+  Duration httpGracePeriod;
+
+  static final class TracingFlags {
+    @Option(names = "--tracing.config-file", paramLabel = "<file>",
+        description = "Tracing YAML (Thanos's format; type OTLP, client_type http or grpc).")
+    Path file;
+
+    @Option(names = "--tracing.config", paramLabel = "<yaml>", description = "The tracing YAML itself.")
+    String yaml;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  TracingFlags tracing;
+
+  @Option(names = "--enable-auto-gomemlimit", negatable = true,
+      description = "Go-specific: accepted and ignored (the JVM sizes its heap from the container limit).")
+  boolean autoGoMemLimit;
+
+  @Option(names = "--auto-gomemlimit.ratio", defaultValue = "0.9",
+      description = "Go-specific: accepted and ignored. Default: ${DEFAULT-VALUE}.")
+  double autoGoMemLimitRatio;
+
+  @Option(names = "--debug.halt-on-error", defaultValue = "true", fallbackValue = "true", negatable = true,
+      hidden = true, description = "Accepted for Thanos compatibility: a bad block never halts the run; it is marked.")
+  boolean haltOnError;
+
+  @Option(names = "--debug.accept-malformed-index", negatable = true, hidden = true,
+      description = "Accepted for Thanos compatibility: blocks whose index fails to read are marked no-compact.")
+  boolean acceptMalformedIndex;
+
+  @Option(names = "--compact.block-max-index-size", defaultValue = "64GB", converter = io.tsdbcompactor.model.ByteSize.Converter.class,
+      hidden = true, description = "Stop a compaction short of the block that would make the inputs' index sizes "
+          + "exceed this; that block is marked no-compact (Thanos's units: 64GB = 64 GiB). Default: ${DEFAULT-VALUE}.")
+  long blockMaxIndexSize;
+
+  @Option(names = "--compact.skip-block-with-out-of-order-chunks", negatable = true, hidden = true,
+      description = "Accepted for Thanos compatibility: blocks with out-of-order chunks are always marked no-compact.")
+  boolean skipOutOfOrderChunks;
+
+  /** Whether an objstore flag was given. */
   boolean objstoreGiven() {
     return objstore.configFile != null || objstore.configContent != null;
+  }
+
+  /** The tracing YAML of --tracing.config(-file), or null without tracing. */
+  String tracingYaml() throws IOException {
+    if (tracing == null) {
+      return null;
+    }
+    if (tracing.file != null) {
+      if (!Files.isRegularFile(tracing.file)) {
+        throw new IllegalArgumentException("tracing config file " + tracing.file + " does not exist");
+      }
+      return Files.readString(tracing.file, StandardCharsets.UTF_8);
+    }
+    return tracing.yaml;
   }
 
   /** Builds the run options from the flags; {@link IllegalArgumentException} with a one-line reason. */
@@ -218,6 +300,13 @@ public final class CompactCommand implements Callable<Integer> {
     String relabelYaml = null;
     if (relabel != null) {
       relabelYaml = relabel.file != null ? Files.readString(relabel.file, StandardCharsets.UTF_8) : relabel.yaml;
+    }
+    if (!blockDiscoveryStrategy.equals("concurrent") && !blockDiscoveryStrategy.equals("recursive")) {
+      throw new IllegalArgumentException("--block-discovery-strategy must be concurrent or recursive, got \""
+          + blockDiscoveryStrategy + "\"");
+    }
+    if (wait && waitInterval.isZero()) {
+      throw new IllegalArgumentException("--wait-interval must be positive with --wait");
     }
     if (!dedupFunc.isEmpty() && !dedupFunc.equals("penalty")) {
       throw new IllegalArgumentException("--deduplication.func must be \"\" or \"penalty\", got \"" + dedupFunc + "\"");
@@ -233,13 +322,22 @@ public final class CompactCommand implements Callable<Integer> {
         // An unsharded run ignores JOB_COMPLETION_INDEX (an Indexed Job without --shard.total).
         new Sharding(shardTotal, shardTotal == 1 ? 0 : shardIndex),
         new RunOptions.Tuning(metaFetchConcurrency, blockFilesConcurrency, blocksFetchConcurrency, hashFunc,
-            maxCompactionLevel));
+            maxCompactionLevel, blockMaxIndexSize),
+        new TimeWindow(minTime, maxTime));
+  }
+
+  /**
+   * Whether a person watches: a terminal, a one-off run and text logs. Then a progress line replaces the info
+   * logs; JSON logs are for machines and get no carriage-return progress in between.
+   */
+  boolean interactive() {
+    return System.console() != null && !wait && logFormat != Logging.LogFormat.json;
   }
 
   @Override
   public Integer call() throws Exception {
     // On a terminal the progress line replaces info logs, unless the user asked for a level.
-    boolean quiet = System.console() != null && !wait && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
+    boolean quiet = interactive() && !spec.commandLine().getParseResult().hasMatchedOption("--log.level");
     Logging.configure(quiet ? Logging.LogLevel.warn : logLevel, logFormat);
     return CompactLauncher.launch(this, CliEnvironment.of(spec));
   }

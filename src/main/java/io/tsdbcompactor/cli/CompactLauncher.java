@@ -20,6 +20,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import io.tsdbcompactor.tracing.Tracer;
+import io.tsdbcompactor.tracing.Tracing;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,41 +48,74 @@ final class CompactLauncher {
     PrintStream out = System.out;
     PrintStream err = System.err;
     RunOptions options;
+    String tracingYaml;
     WebConfig web;
     try {
       web = WebConfig.load(c.httpConfig).checked();
       options = c.runOptions();
       DownsampleConfig.checkRetention(options.retention().raw().toMillis(),
           options.retention().fiveMinutes().toMillis(), options.downsampling());
+      tracingYaml = c.tracingYaml();
     } catch (IllegalArgumentException | IOException e) {
       err.println("compact: " + e.getMessage());
       return 2;
     }
+    if (!c.demo && !c.objstoreGiven()) {
+      // A CronJob that lost its Secret must fail, not compact a demo bucket and report success.
+      err.println("compact: no bucket configured: pass --objstore.config-file=<bucket.yml> or --objstore.config=<yaml>"
+          + " (Thanos's objstore YAML), or --demo to run on a generated demo bucket");
+      return 2;
+    }
+    if (c.demo && c.objstoreGiven()) {
+      err.println("compact: --demo and --objstore.config(-file) exclude each other");
+      return 2;
+    }
+    logIgnoredFlags(c);
+    Tracer tracer;
+    try {
+      tracer = tracingYaml == null ? Tracer.NOOP : OtlpTracer.fromYaml(tracingYaml);
+    } catch (RuntimeException e) {
+      err.println("compact: " + CompactionRunOneLine.of(e));
+      return 2;
+    }
+    Tracer previous = Tracing.install(tracer);
+    try {
+      return openAndLaunch(c, options, web, env, out, err);
+    } finally {
+      tracer.shutdown();
+      Tracing.install(previous);
+    }
+  }
 
+  private static int openAndLaunch(CompactCommand c, RunOptions options, WebConfig web, CliEnvironment env,
+      PrintStream out, PrintStream err) {
+    Clock clock = env.clock();
+    CompactorMetrics metrics = new CompactorMetrics(true);
     Bucket bucket;
     String bucketName;
     try {
-      if (c.demo || !c.objstoreGiven()) {
+      if (c.demo) {
         Path demoDir = options.dataDir().resolve("demo-bucket");
-        if (!c.demo) {
-          out.println("compact: no --objstore.config(-file) given: running on the demo bucket " + demoDir);
-        }
         ensureDemoBucket(demoDir, c.demoDays, clock.millis(), out);
-        bucket = ObjstoreConfig.filesystem(demoDir).open();
-        bucketName = "demo " + demoDir;
+        bucket = ObjstoreOptions.open(ObjstoreConfig.filesystem(demoDir), metrics, clock);
+        bucketName = ObjstoreConfig.filesystem(demoDir).describe() + " (demo)";
       } else {
         ObjstoreConfig cfg = c.objstore.config();
-        bucket = cfg.open();
-        bucketName = cfg.toString();
+        bucket = ObjstoreOptions.open(cfg, metrics, clock);
+        bucketName = cfg.describe();
       }
     } catch (IOException | RuntimeException e) {
       err.println("compact: cannot open the bucket: " + CompactionRunOneLine.of(e));
       return 2;
     }
+    return launch(c, options, web, bucket, bucketName, metrics, env, out, err);
+  }
 
-    CompactorMetrics metrics = new CompactorMetrics(true);
+  private static int launch(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket, String bucketName,
+      CompactorMetrics metrics, CliEnvironment env, PrintStream out, PrintStream err) {
+    Clock clock = env.clock();
     metrics.setConfig(options.deleteDelay(), options.consistencyDelay());
-    boolean terminal = System.console() != null && !c.wait;
+    boolean terminal = c.interactive();
     try (bucket) {
       if (c.wait) {
         return waitLoop(c, options, web, bucket, metrics, env, err);
@@ -94,9 +133,9 @@ final class CompactLauncher {
         }
         r = run.run();
       } catch (IOException | RuntimeException e) {
-        err.println("compact: run failed on bucket " + bucketName + ": " + CompactionRunOneLine.of(e));
+        err.println("compact: run failed on " + bucketName + ": " + CompactionRunOneLine.of(e));
         metrics.runFinished(false, 1, clock.millis());
-        push(c, options, metrics, err);
+        push(c, options, metrics);
         env.listener().runEnded(false);
         return 1;
       }
@@ -117,27 +156,61 @@ final class CompactLauncher {
         return 0;
       }
       Summary.printReport(out, bucketName, r);
-      Summary.printFailures(err, r.failures, r.holds);
-      if (r.success()) {
-        metrics.iterations().increment();
-      }
-      metrics.runFinished(r.success(), r.failures.size() + r.holds.size(), r.endMillis);
-      boolean pushed = push(c, options, metrics, err);
-      env.listener().runEnded(r.success() && pushed);
-      return r.success() && pushed ? 0 : 1;
+      Summary.printFailures(err, r.failures);
+      finished(r, metrics);
+      push(c, options, metrics);
+      env.listener().runEnded(r.success());
+      return r.exitCode();
     } catch (IOException e) {
       err.println("compact: closing the bucket failed: " + e.getMessage());
       return 1;
     }
   }
 
+  /** Metrics and the one warning line of a finished run. */
+  private static void finished(RunReport r, CompactorMetrics metrics) {
+    RunReport.HeldBack h = r.heldBack;
+    metrics.setHeldBack("no-compact", h.noCompact());
+    metrics.setHeldBack("no-downsample", h.noDownsample());
+    metrics.setHeldBack("retention", h.retention());
+    metrics.setHeldBack("unreadable-meta", h.unreadableMeta());
+    if (h.total() > 0) {
+      LOG.atWarn().addKeyValue("no_compact", h.noCompact()).addKeyValue("no_downsample", h.noDownsample())
+          .addKeyValue("retention", h.retention()).addKeyValue("unreadable_meta", h.unreadableMeta())
+          .log(h.describe());
+    }
+    if (r.success()) {
+      metrics.iterations().increment();
+    }
+    metrics.runFinished(r.success(), r.failures.size(), r.endMillis);
+  }
+
+  /** Flags of Thanos's that change nothing here: said once, so nobody wonders. */
+  private static void logIgnoredFlags(CompactCommand c) {
+    var parsed = c.spec.commandLine().getParseResult();
+    for (String flag : List.of("--enable-auto-gomemlimit", "--auto-gomemlimit.ratio", "--block-discovery-strategy",
+        "--debug.halt-on-error", "--debug.accept-malformed-index", "--compact.skip-block-with-out-of-order-chunks",
+        "--compact.enable-vertical-compaction")) {
+      if (parsed.hasMatchedOption(flag)) {
+        LOG.atInfo().addKeyValue("flag", flag).log("flag accepted for Thanos compatibility; it has no effect here"
+            + " (see the README's differences from Thanos)");
+      }
+    }
+  }
+
   /**
    * {@code --wait}: run, then again every {@code --wait-interval} (start to start), serving the endpoints and,
-   * unless {@code --web.disable}, the block viewer.
+   * unless {@code --web.disable}, the block viewer; in between, clean up every {@code --compact.cleanup-interval}
+   * and refresh the todo gauges every {@code --compact.progress-interval}, as Thanos's compactor does.
    */
   private static int waitLoop(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket,
       CompactorMetrics metrics, CliEnvironment env, PrintStream err) {
     Clock clock = env.clock();
+    ScheduledExecutorService background = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "compact-background");
+      t.setDaemon(true);
+      return t;
+    });
     try (MetricsServer server = MetricsServer.start(c.httpAddress, web, metrics::scrape);
         BlockViewer viewer = c.webDisable ? null : blockViewer(c, options, bucket, clock)) {
       if (viewer != null) {
@@ -150,6 +223,29 @@ final class CompactLauncher {
           + server.port()).log(viewer == null ? "serving /metrics, /-/healthy and /-/ready"
               : "serving /metrics, /-/healthy, /-/ready and the block viewer");
       env.listener().serving(server.address());
+      scheduleBackground(background, c.cleanupInterval, "clean up", () -> {
+        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}).cleanUpOnly();
+        for (String f : r.failures) {
+          LOG.atWarn().addKeyValue("failure", f).log("background clean-up finished with a failure");
+        }
+      });
+      scheduleBackground(background, c.progressInterval, "progress", () -> {
+        RunReport p = new CompactionRun(bucket, options.withDryRun(true), metrics, clock,
+            new RunProgress() {}).run();
+        int[] todo = new int[4];
+        synchronized (p.actions) {
+          for (io.tsdbcompactor.job.Action a : p.actions) {
+            switch (a.step()) {
+              case io.tsdbcompactor.job.Action.COMPACT -> todo[0]++;
+              case io.tsdbcompactor.job.Action.RETIRE -> todo[1]++;
+              case io.tsdbcompactor.job.Action.DOWNSAMPLE -> todo[2]++;
+              case io.tsdbcompactor.job.Action.RETENTION -> todo[3]++;
+              default -> { }
+            }
+          }
+        }
+        metrics.setTodo(todo[0], todo[1], todo[2], todo[3]);
+      });
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
         long start = clock.millis();
@@ -166,20 +262,18 @@ final class CompactLauncher {
           for (String f : r.failures) {
             LOG.atWarn().addKeyValue("failure", f).log("run finished with a failure");
           }
-          if (r.success()) {
-            metrics.iterations().increment();
-          } else {
+          if (!r.success()) {
             metrics.retries().increment();
           }
-          metrics.runFinished(r.success(), r.failures.size() + r.holds.size(), r.endMillis);
+          finished(r, metrics);
           success = r.success();
         } catch (IOException | RuntimeException e) {
           metrics.retries().increment();
           metrics.runFinished(false, 1, clock.millis());
           LOG.atError().addKeyValue("err", CompactionRunOneLine.of(e)).log("run failed; retrying at the next interval");
         }
-        boolean pushed = push(c, options, metrics, err);
-        env.listener().runEnded(success && pushed);
+        push(c, options, metrics);
+        env.listener().runEnded(success);
         long sleep = start + interval - clock.millis();
         if (sleep > 0) {
           Thread.sleep(sleep);
@@ -192,7 +286,42 @@ final class CompactLauncher {
     } catch (IOException | IllegalArgumentException e) {
       err.println("compact: cannot serve on --http-address " + c.httpAddress + ": " + e.getMessage());
       return 2;
+    } finally {
+      stop(background);
     }
+  }
+
+  /** Stops the background loops and waits for a running one to finish, so nothing writes after we return. */
+  private static void stop(ScheduledExecutorService background) {
+    background.shutdownNow();
+    boolean interrupted = Thread.interrupted(); // we are stopping because of an interrupt: wait all the same
+    try {
+      background.awaitTermination(1, TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      interrupted = true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private interface BackgroundTask {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code task} every {@code every} after a first wait of the same length; 0 disables it. */
+  private static void scheduleBackground(ScheduledExecutorService pool, Duration every, String name, BackgroundTask task) {
+    if (every.isZero()) {
+      return;
+    }
+    pool.scheduleWithFixedDelay(() -> {
+      try {
+        task.run();
+      } catch (IOException | RuntimeException e) {
+        LOG.atWarn().addKeyValue("err", CompactionRunOneLine.of(e)).log("background " + name + " failed");
+      }
+    }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The viewer of the run's bucket, planning with the run's own options. */
@@ -205,10 +334,14 @@ final class CompactLauncher {
     return new BlockViewer(bucket, settings, plan, clock);
   }
 
-  /** Pushes the metrics when a Pushgateway is configured; false (and one line) when the push fails. */
-  private static boolean push(CompactCommand c, RunOptions options, CompactorMetrics metrics, PrintStream err) {
+  /**
+   * Pushes the metrics when a Pushgateway is configured. A failed push is a warning and
+   * {@code tsdb_compactor_pushgateway_push_failures_total}, never the run's outcome: the run's work is done, and
+   * a Pushgateway that is down must not make a CronJob retry it.
+   */
+  private static void push(CompactCommand c, RunOptions options, CompactorMetrics metrics) {
     if (c.pushgatewayUrl == null || c.pushgatewayUrl.isBlank()) {
-      return true;
+      return;
     }
     Map<String, String> grouping = new LinkedHashMap<>();
     if (options.sharding().enabled()) {
@@ -216,10 +349,10 @@ final class CompactLauncher {
     }
     try {
       new Pushgateway(c.pushgatewayUrl).push(c.pushgatewayJob, grouping, metrics.scrape());
-      return true;
     } catch (IOException | IllegalArgumentException e) {
-      err.println("compact: pushing metrics failed: " + e.getMessage());
-      return false;
+      metrics.pushgatewayFailures().increment();
+      LOG.atWarn().addKeyValue("url", c.pushgatewayUrl).addKeyValue("err", CompactionRunOneLine.of(e))
+          .log("pushing metrics to the Pushgateway failed; the run's result stands");
     }
   }
 

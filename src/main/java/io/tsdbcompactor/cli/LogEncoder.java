@@ -77,6 +77,17 @@ public final class LogEncoder extends EncoderBase<ILoggingEvent> {
     return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 
+  /** One JSON log line (with its newline) in the shape {@link #encode} gives logger events. */
+  static String jsonLine(Instant ts, String level, String caller, String msg) {
+    StringBuilder sb = new StringBuilder(96 + msg.length());
+    sb.append('{');
+    jsonField(sb, "ts", TS.format(ts), true);
+    jsonField(sb, "level", level, false);
+    jsonField(sb, "caller", caller, false);
+    jsonField(sb, "msg", msg, false);
+    return sb.append("}\n").toString();
+  }
+
   private static String errorText(IThrowableProxy t) {
     // Debug level gets the stack, as a single field; otherwise the message chain keeps lines short.
     StringBuilder sb = new StringBuilder();

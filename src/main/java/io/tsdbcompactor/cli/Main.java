@@ -2,6 +2,10 @@ package io.tsdbcompactor.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +35,48 @@ public final class Main implements Runnable {
 
   /** As {@link #run(String...)} with the given clock and listener (tests that fix "now" or wait for events). */
   public static int run(CliEnvironment environment, String... args) {
-    return new CommandLine(new Main(environment)).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    if (!JsonLineStream.requested(args)) {
+      return commandLine(environment).execute(args);
+    }
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    Clock clock = environment.clock();
+    PrintStream jsonOut = new PrintStream(new JsonLineStream(out, "info", clock), true, StandardCharsets.UTF_8);
+    PrintStream jsonErr = new PrintStream(new JsonLineStream(err, "error", clock), true, StandardCharsets.UTF_8);
+    System.setOut(jsonOut);
+    System.setErr(jsonErr);
+    try {
+      return commandLine(environment).execute(args);
+    } finally {
+      jsonOut.close();
+      jsonErr.close();
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  /**
+   * The command tree. Boolean flags also take kingpin's {@code --no-<flag>} form (Thanos's flags are kingpin
+   * flags, so {@code --no-wait} or {@code --no-debug.halt-on-error} may be in an operator's arguments).
+   */
+  static CommandLine commandLine(CliEnvironment environment) {
+    CommandLine cl = new CommandLine(new Main(environment)).setCaseInsensitiveEnumValuesAllowed(true);
+    // picocli's default negation skips names with dots (--debug.halt-on-error); kingpin negates every long flag.
+    cl.setNegatableOptionTransformer(new CommandLine.RegexTransformer.Builder()
+        .addPattern("^--no-(.+)$", "--$1", "--[no-]$1")
+        .addPattern("^--(.+)$", "--no-$1", "--[no-]$1")
+        .build());
+    // A wrong flag gets its error and a pointer to --help, not the whole usage (which would bury the error in a
+    // CronJob's log).
+    cl.setParameterExceptionHandler((ex, args) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println(ex.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+      err.println("See '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the flags.");
+      err.flush();
+      return ex.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
+    });
+    return cl;
   }
 
   CliEnvironment environment() {

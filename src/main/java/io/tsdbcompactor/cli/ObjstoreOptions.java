@@ -3,10 +3,13 @@ package io.tsdbcompactor.cli;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
+import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.metrics.InstrumentedBucket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,8 +28,20 @@ public final class ObjstoreOptions {
           + "contains object store configuration.")
   String configContent;
 
-  /** The parsed configuration; {@link ConfigException} when the flags are missing, both given, or wrong. */
+  /**
+   * The parsed configuration; {@link ConfigException} when the flags are missing, both given, or wrong, or when
+   * a FILESYSTEM directory does not exist: on the command line that is a wrong path (a typo, a volume not
+   * mounted), not an empty bucket to create.
+   */
   public ObjstoreConfig config() throws IOException {
+    ObjstoreConfig c = parsed();
+    if (c.type == ObjstoreConfig.Type.FILESYSTEM && !Files.isDirectory(c.directory)) {
+      throw new ConfigException("FILESYSTEM bucket directory " + c.directory + " does not exist or is not a directory");
+    }
+    return c;
+  }
+
+  private ObjstoreConfig parsed() throws IOException {
     if (configFile != null && configContent != null) {
       throw new ConfigException("--objstore.config-file and --objstore.config are mutually exclusive");
     }
@@ -48,6 +63,24 @@ public final class ObjstoreOptions {
   /** Opens the configured bucket (with retries). */
   public Bucket open() throws IOException {
     return config().open();
+  }
+
+  /** These options when any objstore flag was given, else {@code fallback} (the flags of a parent command). */
+  public ObjstoreOptions orElse(ObjstoreOptions fallback) {
+    return configFile != null || configContent != null || fallback == null ? this : fallback;
+  }
+
+  /**
+   * Opens the configured bucket (with retries) inside an {@link InstrumentedBucket} recording Thanos's objstore
+   * metrics into {@code metrics}; {@code clock} dates the last upload.
+   */
+  public Bucket open(CompactorMetrics metrics, Clock clock) throws IOException {
+    return open(config(), metrics, clock);
+  }
+
+  /** {@link ObjstoreConfig#open()} wrapped in Thanos's objstore metrics, labelled as Thanos labels them. */
+  static Bucket open(ObjstoreConfig config, CompactorMetrics metrics, Clock clock) throws IOException {
+    return new InstrumentedBucket(config.open(), metrics.objstore(config.bucketName()), clock);
   }
 
   /** For tests and embedding: sets the YAML content. */

@@ -25,13 +25,16 @@ final class Summary {
         r.downsampled1h.get(), r.downsampledForRetention.get());
     out.printf("  retention    %d blocks marked for deletion%s%n", r.retentionMarked.get(),
         r.holds.isEmpty() ? "" : ", " + r.holds.size() + " expired blocks kept (last copy of their data)");
+    if (r.heldBack.total() > 0) {
+      out.printf("  held back    %s%n", r.heldBack.describe());
+    }
     out.printf("  cleaned      %d marked blocks deleted, %d partial uploads deleted, %d outdated blocks marked%n",
         r.deletedBlocks.get(), r.deletedPartialBlocks.get(), r.garbageCollected.get());
     if (r.markedNoCompact.get() + r.markedNoDownsample.get() > 0) {
       out.printf("  bad blocks   %d marked no-compact, %d marked no-downsample%n", r.markedNoCompact.get(),
           r.markedNoDownsample.get());
     }
-    out.println("  bucket now:");
+    out.printf("  bucket now:  %s%n", r.bucketCounts);
     printTiers(out, r.survivors);
   }
 
@@ -111,12 +114,9 @@ final class Summary {
     return (s / 3600) + "h" + (s % 3600 / 60) + "m";
   }
 
-  static void printFailures(PrintStream err, List<String> failures, List<RetentionPlanner.Hold> holds) {
+  static void printFailures(PrintStream err, List<String> failures) {
     for (String f : failures) {
       err.println("compact: " + f);
-    }
-    for (RetentionPlanner.Hold h : holds) {
-      err.println("compact: retention kept block " + h.meta().ulid + ": " + h.reason());
     }
   }
 }

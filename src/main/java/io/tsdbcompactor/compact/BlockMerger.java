@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.function.Predicate;
 
 /**
  * Merges N input blocks into one output block, streaming: the inputs' series are read in label order through
@@ -100,12 +101,20 @@ public final class BlockMerger {
    * @throws BadBlockException when an input is corrupt or its chunks cannot be merged, naming the blocks
    */
   public BlockMeta merge(List<Input> inputs, Directory out, Output spec) throws IOException {
+    return merge(inputs, out, spec, null);
+  }
+
+  /**
+   * As {@link #merge(List, Directory, Output)}, leaving out every series {@code drop} accepts (before its chunks
+   * are read): how a rewrite deletes whole series.
+   */
+  public BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop) throws IOException {
     List<Source> sources = new ArrayList<>(inputs.size());
     try {
       for (int i = 0; i < inputs.size(); i++) {
         sources.add(open(i, inputs.get(i)));
       }
-      return write(sources, inputs, out, spec);
+      return write(sources, inputs, out, spec, drop);
     } finally {
       for (Source s : sources) {
         s.close();
@@ -178,14 +187,15 @@ public final class BlockMerger {
 
   // ------------------------------------------------------------------------------------------ output
 
-  private BlockMeta write(List<Source> sources, List<Input> inputs, Directory out, Output spec) throws IOException {
+  private BlockMeta write(List<Source> sources, List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop)
+      throws IOException {
     ChunkSegmentWriter chunkWriter = new ChunkSegmentWriter(out, maxSegmentBytes);
     IndexWriter indexWriter = new IndexWriter(out, "index");
     BlockMeta.Stats stats = new BlockMeta.Stats();
     boolean ok = false;
     try {
       writeSymbols(sources, indexWriter);
-      writeSeries(sources, chunkWriter, indexWriter, stats);
+      writeSeries(sources, chunkWriter, indexWriter, stats, drop);
       chunkWriter.close();
       indexWriter.close();
       ok = true;
@@ -239,7 +249,7 @@ public final class BlockMerger {
   }
 
   private void writeSeries(List<Source> sources, ChunkSegmentWriter chunkWriter, IndexWriter indexWriter,
-      BlockMeta.Stats stats) throws IOException {
+      BlockMeta.Stats stats, Predicate<Labels> drop) throws IOException {
     PriorityQueue<Source> heap = new PriorityQueue<>((a, b) -> {
       int c = a.current.labels().compareTo(b.current.labels());
       return c != 0 ? c : Integer.compare(a.ordinal, b.ordinal);
@@ -265,6 +275,14 @@ public final class BlockMerger {
       Labels labels = first.current.labels();
       while (!heap.isEmpty() && heap.peek().current.labels().equals(labels)) {
         same.add(heap.poll());
+      }
+      if (drop != null && drop.test(labels)) {
+        for (Source s : same) {
+          if (s.advance()) {
+            heap.add(s);
+          }
+        }
+        continue;
       }
       all.clear();
       originals.clear();

@@ -9,6 +9,8 @@ import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
 import io.tsdbcompactor.sync.Marker;
+import io.tsdbcompactor.tracing.Span;
+import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -201,15 +203,19 @@ public final class GroupCompactor {
     Files.createDirectories(outDir);
     // Not fsynced locally: the upload makes the block durable in the bucket before meta.json (FsDirectory.scratch).
     io.tsdbcompactor.store.Directory out = outputDirectory.apply(outDir);
-    BlockMeta meta = merger.merge(inputs, out,
-        new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), group.extensions()));
+    BlockMeta meta;
+    try (Span span = Tracing.span("merge").attribute("group", group.key()).attribute("block", ulid)
+        .attribute("inputs", inputs.size())) {
+      meta = merger.merge(inputs, out,
+          new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), group.extensions()));
+    }
     if (meta == null) {
       return null;
     }
     long t2 = System.nanoTime();
     long c2 = cpu.getCurrentThreadCpuTime();
     IndexStats stats;
-    try {
+    try (Span span = Tracing.span("verify").attribute("block", ulid)) {
       stats = OutputVerifier.verifyAndMeasure(out, meta, options.verification());
     } catch (IOException e) {
       String what = "group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)

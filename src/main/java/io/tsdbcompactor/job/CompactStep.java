@@ -142,6 +142,7 @@ final class CompactStep implements Step {
       @Override
       public void markedNoCompact(String ulid, String reason, String details) {
         ctx.noCompactDetails.put(ulid, reason + ": " + details);
+        ctx.report.markedNow.add(ulid);
       }
     });
     GroupCompactor compactor = new GroupCompactor(port, ctx.options.dataDir(), ctx.compactorOptions,

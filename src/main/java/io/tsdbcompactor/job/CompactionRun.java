@@ -6,8 +6,12 @@ import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.FanOut;
+import io.tsdbcompactor.sync.Marker;
+import io.tsdbcompactor.sync.Markers;
 import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
+import io.tsdbcompactor.tracing.Span;
+import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -54,12 +58,14 @@ public final class CompactionRun {
 
   private final RunOptions options;
   private final RunContext ctx;
+  private final ProgressGauges progressGauges;
   private final RunReport report = new RunReport();
   /** Blocks the syncs of this run could not use, reported once each. */
   private final Set<String> reportedUnreadable = ConcurrentHashMap.newKeySet();
 
   public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress) {
     this.options = options;
+    this.progressGauges = new ProgressGauges(metrics);
     this.ctx = new RunContext(bucket, options, metrics, clock, progress, report, new FanOut("compact-worker", FanOut.OnFailure.FINISH_ALL));
   }
 
@@ -82,6 +88,17 @@ public final class CompactionRun {
 
   /** Runs every step (or, for a dry run, plans every step); returns what was done. */
   public RunReport run() throws IOException {
+    try (Span span = Tracing.span(options.dryRun() ? "compact plan" : "compact run").attribute("bucket", ctx.bucket.name())) {
+      try {
+        return runSteps();
+      } catch (IOException | RuntimeException e) {
+        span.error(e);
+        throw e;
+      }
+    }
+  }
+
+  private RunReport runSteps() throws IOException {
     report.startMillis = ctx.now;
     report.dryRun = options.dryRun();
     try {
@@ -106,13 +123,17 @@ public final class CompactionRun {
           state = sync(); // each step sees what the previous one wrote
         }
         ctx.progress.step(step.name());
-        step.plan(state).execute();
+        try (Span span = Tracing.span(step.name())) {
+          step.plan(state).execute();
+        }
       }
-      for (BlockMeta m : ctx.workable(sync())) {
+      BucketState last = sync();
+      for (BlockMeta m : ctx.workable(last)) {
         if (!report.deletedNow.contains(m.ulid)) {
           report.survivors.add(m);
         }
       }
+      report.countHeldBack(last.asSyncResult(), ctx::workableHere);
       return report;
     } finally {
       report.endMillis = ctx.clock.millis();
@@ -159,11 +180,47 @@ public final class CompactionRun {
     return ctx.workable(state);
   }
 
+  /**
+   * Only the clean-up step: deletes blocks marked past the delete delay and partial uploads past 48 h, as a
+   * {@code --wait} process does every {@code --compact.cleanup-interval} between runs.
+   */
+  public RunReport cleanUpOnly() throws IOException {
+    report.startMillis = ctx.clock.millis();
+    try (Span span = Tracing.span("clean up")) {
+      new CleanUpStep(ctx).plan(sync()).execute();
+    }
+    report.endMillis = ctx.clock.millis();
+    return report;
+  }
+
+  /**
+   * Syncs and plans without changing anything, to refresh the progress gauges between runs: what {@code --wait}
+   * can call every {@code --compact.progress-interval}, as Thanos's progress calculator does.
+   */
+  public void refreshProgress() throws IOException {
+    sync();
+  }
+
   public RunReport report() {
     return report;
   }
 
-  /** Tells progress and the todo gauges what the run is expected to do. */
+  /** Compactions, their inputs, input bytes (as int pairs), downsamplings, retention deletions and holds. */
+  private static int[] totals(List<Action> predicted) {
+    int[] t = new int[5];
+    for (Action a : predicted) {
+      switch (a.step()) {
+        case Action.COMPACT -> t[0]++;
+        case Action.RETIRE -> t[1]++;
+        case Action.DOWNSAMPLE -> t[3]++;
+        case Action.RETENTION, Action.RETENTION_HOLD -> t[4]++;
+        default -> { }
+      }
+    }
+    return t;
+  }
+
+  /** Tells progress what the run is expected to do. */
   private void announce(List<Action> predicted) {
     int compactions = 0;
     int inputs = 0;
@@ -183,7 +240,6 @@ public final class CompactionRun {
       }
     }
     ctx.progress.planned(compactions, inputs, inputBytes, downsamplings, deletions);
-    ctx.metrics.setTodo(compactions, inputs, downsamplings, deletions);
   }
 
   /** The bucket's state now; blocks it cannot use are reported once each (by the shard that owns ungrouped work). */
@@ -194,21 +250,50 @@ public final class CompactionRun {
     o.clock = ctx.clock;
     o.concurrency = options.tuning().metaFetchConcurrency();
     SyncResult s = new BlockSyncer(ctx.bucket, options.dataDir(), o).sync();
+    progressGauges.synced(s);
+    int[] rest = totals(simulate(BucketState.of(s)));
+    progressGauges.planned(rest[0], rest[1], rest[3], rest[4]);
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
-      LOG.warn("block {} skipped: {}", f.getKey(), f.getValue());
+      LOG.debug("block {} skipped: {}", f.getKey(), f.getValue());
       // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.
       if (options.sharding().ownsUngrouped() && reportedUnreadable.add(f.getKey())) {
-        report.fail("block " + f.getKey() + " skipped: " + f.getValue());
+        unreadable(s, f.getKey(), f.getValue());
       }
     }
     // A meta.json that is there but unreadable is damage, not an upload in progress: it is named, and the block
     // is left alone (the cleaner does not take it for an aborted upload).
     for (PartialBlock p : s.partial().values()) {
       if (p.metaUnreadable() && options.sharding().ownsUngrouped() && reportedUnreadable.add(p.ulid())) {
-        report.fail("block " + p.ulid() + " skipped: " + p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
+        unreadable(s, p.ulid(), p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
       }
     }
     return BucketState.of(s);
+  }
+
+  /**
+   * A block whose meta.json cannot be used: the first run that finds it marks it no-compact and fails (a new bad
+   * block); later runs see the mark and only count it, so one damaged block does not fail every run after.
+   */
+  private void unreadable(SyncResult s, String ulid, String why) {
+    String markKey = ulid + "/" + Marker.NO_COMPACT_MARK;
+    boolean marked = s.objects().getOrDefault(ulid, List.of()).stream().anyMatch(e -> e.key().equals(markKey));
+    if (marked) {
+      report.unreadableMarked.add(ulid);
+      return;
+    }
+    if (options.dryRun()) {
+      report.fail("block " + ulid + " skipped: " + why);
+      return;
+    }
+    try {
+      report.markedNow.add(ulid);
+      Markers.markNoCompact(ctx.bucket, ulid, Marker.REASON_CORRUPTED_BLOCK, why, ctx.clock);
+      ctx.metrics.blocksMarked(Marker.NO_COMPACT_MARK, Marker.REASON_CORRUPTED_BLOCK).increment();
+      report.markedNoCompact.incrementAndGet();
+      report.fail("block " + ulid + " skipped: " + why + " (marked no-compact)");
+    } catch (IOException e) {
+      report.fail("block " + ulid + " skipped: " + why + "; marking it no-compact failed: " + oneLine(e));
+    }
   }
 
   static String oneLine(Throwable e) {

@@ -166,6 +166,7 @@ final class DownsampleStep implements Step {
 
   private void markNoDownsample(BlockMeta in, String details) {
     try {
+      ctx.report.markedNow.add(in.ulid);
       if (Markers.markNoDownsample(ctx.bucket, in.ulid, Marker.REASON_CORRUPTED_BLOCK, details, ctx.clock)) {
         ctx.metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, Marker.REASON_CORRUPTED_BLOCK).increment();
         ctx.report.markedNoDownsample.incrementAndGet();

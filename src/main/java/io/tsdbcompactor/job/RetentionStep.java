@@ -78,7 +78,6 @@ final class RetentionStep implements Step {
           LOG.atWarn().addKeyValue("block", m.ulid).addKeyValue("range", RunContext.range(m))
               .log("retention kept block: " + h.reason());
         }
-        ctx.metrics.setTodo(0, 0, 0, plan.holds().size()); // what is left: expired blocks kept for now
       }
     };
   }

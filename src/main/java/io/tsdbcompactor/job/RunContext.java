@@ -64,6 +64,7 @@ final class RunContext {
         .withRanges(CompactorOptions.rangesForMaxLevel(options.tuning().maxCompactionLevel()))
         .withConcurrency(options.compactConcurrency())
         .withBlocksFetchConcurrency(options.tuning().blocksFetchConcurrency())
+        .withBlockMaxIndexSize(options.tuning().blockMaxIndexSizeBytes())
         .withDeduplication(options.replicaLabels(), CompactorOptions.DedupFunc.parse(options.dedupFunc()));
     BlockTransfer.Options t = new BlockTransfer.Options();
     t.clock = clock;
@@ -82,6 +83,11 @@ final class RunContext {
   /** A ULID standing in for a block a step would produce (the dry run reports it as null). */
   String plannedUlid() {
     return Ulid.generate(now, plannedUlids).toString();
+  }
+
+  /** Whether this compactor works on the block: its shard, its relabel rules, its time window. */
+  boolean workableHere(BlockMeta m) {
+    return owns(m) && relabel.keep(m) && options.timeWindow().keeps(m, clock);
   }
 
   /** Whether this shard owns the block's group. */
@@ -122,7 +128,7 @@ final class RunContext {
   private List<BlockMeta> candidates(BucketState s) {
     List<BlockMeta> out = new ArrayList<>();
     for (BlockMeta m : s.metas()) {
-      if (!s.deletionMarks().containsKey(m.ulid) && owns(m) && relabel.keep(m)) {
+      if (!s.deletionMarks().containsKey(m.ulid) && workableHere(m)) {
         out.add(m);
       }
     }

@@ -22,6 +22,7 @@ import java.util.List;
  * @param dryRun {@code --dry-run}: plan and print, change nothing
  * @param sharding {@code --shard.total/--shard.index}
  * @param tuning Thanos's concurrency and format knobs that change no behaviour
+ * @param timeWindow {@code --min-time/--max-time}: only blocks touching this window are worked on
  */
 public record RunOptions(
     Path dataDir,
@@ -36,7 +37,8 @@ public record RunOptions(
     String relabelConfigYaml,
     boolean dryRun,
     Sharding sharding,
-    Tuning tuning) {
+    Tuning tuning,
+    TimeWindow timeWindow) {
 
   /**
    * @param metaFetchConcurrency {@code --block-meta-fetch-concurrency}
@@ -44,10 +46,18 @@ public record RunOptions(
    * @param blocksFetchConcurrency {@code --compact.blocks-fetch-concurrency}
    * @param hashFunc {@code --hash-func}: "" or "SHA256" for thanos.files hashes
    * @param maxCompactionLevel {@code --debug.max-compaction-level}: 0..4 of the range set 1h, 2h, 8h, 2d, 14d
+   * @param blockMaxIndexSizeBytes {@code --compact.block-max-index-size}: compactions whose inputs' indexes sum
+   *     above this stop short of the block that would cross it (which is marked no-compact)
    */
   public record Tuning(int metaFetchConcurrency, int blockFilesConcurrency, int blocksFetchConcurrency,
-      String hashFunc, int maxCompactionLevel) {
+      String hashFunc, int maxCompactionLevel, long blockMaxIndexSizeBytes) {
     public static final Tuning DEFAULTS = new Tuning(32, 1, 1, "", 4);
+
+    public Tuning(int metaFetchConcurrency, int blockFilesConcurrency, int blocksFetchConcurrency, String hashFunc,
+        int maxCompactionLevel) {
+      this(metaFetchConcurrency, blockFilesConcurrency, blocksFetchConcurrency, hashFunc, maxCompactionLevel,
+          io.tsdbcompactor.compact.CompactorOptions.DEFAULT_MAX_INDEX_SIZE);
+    }
 
     public Tuning {
       if (metaFetchConcurrency < 1 || blockFilesConcurrency < 1 || blocksFetchConcurrency < 1) {
@@ -59,7 +69,18 @@ public record RunOptions(
       if (maxCompactionLevel < 0 || maxCompactionLevel > 4) {
         throw new IllegalArgumentException("--debug.max-compaction-level must be in 0..4, got " + maxCompactionLevel);
       }
+      if (blockMaxIndexSizeBytes <= 0) {
+        throw new IllegalArgumentException("--compact.block-max-index-size must be positive");
+      }
     }
+  }
+
+  /** Options without a time window (every block is seen). */
+  public RunOptions(Path dataDir, Duration consistencyDelay, Duration deleteDelay, RetentionPolicy retention,
+      int compactConcurrency, int downsampleConcurrency, boolean downsampling, List<String> replicaLabels,
+      String dedupFunc, String relabelConfigYaml, boolean dryRun, Sharding sharding, Tuning tuning) {
+    this(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency, downsampleConcurrency, downsampling,
+        replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning, TimeWindow.ALL);
   }
 
   public RunOptions {
@@ -83,21 +104,26 @@ public record RunOptions(
 
   public RunOptions withRetention(RetentionPolicy r) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, r, compactConcurrency, downsampleConcurrency,
-        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning);
+        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning, timeWindow);
   }
 
   public RunOptions withDelays(Duration consistency, Duration delete) {
     return new RunOptions(dataDir, consistency, delete, retention, compactConcurrency, downsampleConcurrency,
-        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning);
+        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning, timeWindow);
   }
 
   public RunOptions withDryRun(boolean d) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
-        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, d, sharding, tuning);
+        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, d, sharding, tuning, timeWindow);
+  }
+
+  public RunOptions withTimeWindow(TimeWindow w) {
+    return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
+        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning, w);
   }
 
   public RunOptions withSharding(Sharding s) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
-        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, s, tuning);
+        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, s, tuning, timeWindow);
   }
 }

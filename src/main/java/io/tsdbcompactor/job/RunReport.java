@@ -40,9 +40,78 @@ public final class RunReport {
   public volatile long startMillis;
   public volatile long endMillis;
 
-  /** Whether the bucket reached its target state: nothing failed and nothing expired was kept. */
+  /** Blocks this run marked no-compact or no-downsample (their failure lines say so). */
+  public final java.util.Set<String> markedNow = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Blocks with an unusable meta.json that an earlier run marked no-compact. */
+  public final java.util.Set<String> unreadableMarked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The bucket's counts as the run's last sync saw them ({@link io.tsdbcompactor.sync.SyncResult#describeCounts}). */
+  public volatile String bucketCounts = "";
+  /** Known problems at the end of the run, by kind: see {@link #countHeldBack}. */
+  public volatile HeldBack heldBack = HeldBack.NONE;
+
+  /**
+   * Blocks the run leaves alone on purpose, already known before it started: no-compact and no-downsample marks
+   * from earlier runs (or operators), expired blocks retention keeps as the last copy of their data, and blocks
+   * with an unusable meta.json marked no-compact earlier. They are counted and reported in one warning line, not
+   * as failures: the run that found them failed already, and failing every later run too would only make a
+   * CronJob fail forever.
+   */
+  public record HeldBack(int noCompact, int noDownsample, int retention, int unreadableMeta) {
+    public static final HeldBack NONE = new HeldBack(0, 0, 0, 0);
+
+    public int total() {
+      return noCompact + noDownsample + retention + unreadableMeta;
+    }
+
+    /** One line, e.g. "3 blocks held back: 2 marked no-compact, 1 kept by retention (last copy of its data)". */
+    public String describe() {
+      List<String> parts = new ArrayList<>();
+      if (noCompact > 0) {
+        parts.add(noCompact + " marked no-compact");
+      }
+      if (noDownsample > 0) {
+        parts.add(noDownsample + " marked no-downsample");
+      }
+      if (retention > 0) {
+        parts.add(retention + " expired but kept by retention (last copy of their data)");
+      }
+      if (unreadableMeta > 0) {
+        parts.add(unreadableMeta + " with an unusable meta.json, marked no-compact");
+      }
+      return total() + " blocks held back by earlier findings: " + String.join(", ", parts)
+          + " (tools bucket inspect lists them)";
+    }
+  }
+
+  /** Counts the known problems of the bucket as the run's last sync saw it, among the blocks {@code ours} keeps. */
+  public void countHeldBack(io.tsdbcompactor.sync.SyncResult s, java.util.function.Predicate<io.tsdbcompactor.block.BlockMeta> ours) {
+    int noCompact = 0;
+    int noDownsample = 0;
+    for (io.tsdbcompactor.block.BlockMeta m : s.metas()) {
+      if (s.deletionMarks().containsKey(m.ulid) || markedNow.contains(m.ulid) || !ours.test(m)) {
+        continue;
+      }
+      if (s.noCompactMarks().containsKey(m.ulid)) {
+        noCompact++;
+      } else if (s.noDownsampleMarks().containsKey(m.ulid)) {
+        noDownsample++;
+      }
+    }
+    heldBack = new HeldBack(noCompact, noDownsample, holds.size(), unreadableMarked.size());
+    bucketCounts = s.describeCounts();
+  }
+
+  /**
+   * Whether the run did all it could: nothing failed and no new bad block was found. Blocks held back by earlier
+   * findings ({@link #heldBack}) do not count.
+   */
   public boolean success() {
-    return failures.isEmpty() && holds.isEmpty();
+    return failures.isEmpty();
+  }
+
+  /** The process exit code of a finished run: 0 on {@link #success()}, else 1. */
+  public int exitCode() {
+    return success() ? 0 : 1;
   }
 
   public void record(Action a) {

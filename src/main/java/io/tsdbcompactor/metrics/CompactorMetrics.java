@@ -38,6 +38,8 @@ public final class CompactorMetrics {
   private final AtomicLong todoDeletionBlocks = new AtomicLong();
   private final AtomicLong lastSuccess = new AtomicLong();
   private final AtomicLong lastRunFailures = new AtomicLong();
+  private final java.util.Map<String, AtomicLong> syncedBlocks = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, ObjstoreMetrics> objstore = new java.util.concurrent.ConcurrentHashMap<>();
 
   public CompactorMetrics(boolean jvmMetrics) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -58,6 +60,11 @@ public final class CompactorMetrics {
     // Pre-create the run counters so a scrape shows them at zero before the first run.
     iterations();
     retries();
+    // ... and the group compaction counters the failure alert divides, for every resolution.
+    for (long resolution : new long[] {0, 300_000, 3_600_000}) {
+      groupCompactions(resolution);
+      groupCompactionFailures(resolution);
+    }
     if (jvmMetrics) {
       new JvmMemoryMetrics().bindTo(registry);
       new JvmGcMetrics().bindTo(registry);
@@ -76,6 +83,11 @@ public final class CompactorMetrics {
   /** The Prometheus text format (0.0.4) of every metric, as /metrics serves and the Pushgateway receives. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** Thanos's objstore meters for one {@code bucket} label, created (at zero) on first use. */
+  public ObjstoreMetrics objstore(String bucketLabel) {
+    return objstore.computeIfAbsent(bucketLabel, l -> new ObjstoreMetrics(registry, l));
   }
 
   // ------------------------------------------------------------------ iteration state
@@ -104,6 +116,20 @@ public final class CompactorMetrics {
     todoCompactionBlocks.set(compactionBlocks);
     todoDownsampleBlocks.set(downsampleBlocks);
     todoDeletionBlocks.set(deletionBlocks);
+  }
+
+  /**
+   * {@code thanos_blocks_meta_synced{state}}: the blocks the last sync found in one state (Thanos's states:
+   * loaded, no-meta-json, corrupted-meta-json, failed, too-fresh, marked-for-deletion, marked-for-no-compact,
+   * marked-for-no-downsample).
+   */
+  public void setSyncedBlocks(String state, long blocks) {
+    syncedBlocks.computeIfAbsent(state, st -> {
+      AtomicLong holder = new AtomicLong();
+      Gauge.builder("thanos_blocks_meta_synced", holder, AtomicLong::get)
+          .description("Number of block metadata synced").tag("state", st).register(registry);
+      return holder;
+    }).set(blocks);
   }
 
   /** Configuration gauges Thanos exports, so alerts comparing ages against them keep working. */
@@ -203,6 +229,30 @@ public final class CompactorMetrics {
   public Counter retentionHolds(long resolution) {
     return resCounter("tsdb_compactor_retention_held_blocks",
         "Expired blocks kept because they are the last copy of their data.", resolution);
+  }
+
+  // ------------------------------------------------------------------ known problems and the push
+
+  private final java.util.Map<String, AtomicLong> heldBack = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * {@code tsdb_compactor_blocks_held_back{reason}}: blocks the last run left alone because of an earlier finding
+   * (reason no-compact, no-downsample, retention, unreadable-meta). They are warnings, not failures.
+   */
+  public void setHeldBack(String reason, long blocks) {
+    heldBack.computeIfAbsent(reason, r -> {
+      AtomicLong v = new AtomicLong();
+      Gauge.builder("tsdb_compactor_blocks_held_back", v, AtomicLong::get)
+          .description("Blocks the last run left alone because of an earlier finding (a mark, retention's hold, "
+              + "an unusable meta.json).")
+          .tag("reason", r).register(registry);
+      return v;
+    }).set(blocks);
+  }
+
+  /** Pushes to the Pushgateway that failed (a warning; the run's outcome does not change). */
+  public Counter pushgatewayFailures() {
+    return counter("tsdb_compactor_pushgateway_push_failures", "Pushes of the metrics to the Pushgateway that failed.");
   }
 
   private Counter counter(String name, String help) {

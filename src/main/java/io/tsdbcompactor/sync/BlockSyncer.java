@@ -152,10 +152,11 @@ public final class BlockSyncer {
       metas.add(f.meta);
     }
     pruneCache(byBlock.keySet());
-    LOG.info("synced {} blocks from bucket {}: {} usable, {} partial, {} too fresh, {} marked for deletion, {} failed",
-        ulids.size(), bucket.name(), metas.size(), partial.size(), tooFresh.size(), deletionMarks.size(), failed.size());
-    return new SyncResult(Collections.unmodifiableList(metas), allMetas, deletionMarks, noCompact, noDownsample, partial,
-        tooFresh, hidden, failed, byBlock, now);
+    SyncResult result = new SyncResult(Collections.unmodifiableList(metas), allMetas, deletionMarks, noCompact,
+        noDownsample, partial, tooFresh, hidden, failed, byBlock, now);
+    LOG.atInfo().addKeyValue("usable", metas.size()).addKeyValue("too_fresh", tooFresh.size())
+        .log("synced bucket " + bucket.name() + ": " + result.describeCounts());
+    return result;
   }
 
   /** Thanos's ConsistencyDelayMetaFilter. */

@@ -49,6 +49,21 @@ public record SyncResult(
     return noDownsampleMarks.keySet();
   }
 
+  /**
+   * The bucket's block counts in the one wording every command prints ({@code compact}'s summary and log, the
+   * {@code tools bucket} commands), counted before any delay or filter so that every command reports the same
+   * numbers for the same bucket: "42 blocks with meta.json (3 marked for deletion, 1 no-compact, 0 no-downsample),
+   * 2 partial (1 with an unreadable meta.json), 0 failed".
+   */
+  public String describeCounts() {
+    long unreadable = partial.values().stream().filter(PartialBlock::metaUnreadable).count();
+    long deletion = allMetas.keySet().stream().filter(u -> objects.getOrDefault(u, List.of()).stream()
+        .anyMatch(e -> e.key().equals(u + "/" + Marker.DELETION_MARK))).count();
+    return allMetas.size() + " blocks with meta.json (" + deletion + " marked for deletion, " + noCompactMarks.size()
+        + " no-compact, " + noDownsampleMarks.size() + " no-downsample), " + partial.size() + " partial ("
+        + unreadable + " with an unreadable meta.json), " + failed.size() + " failed";
+  }
+
   /** Whether every block folder could be read (else Thanos's compactor retries the iteration). */
   public boolean isComplete() {
     return failed.isEmpty();

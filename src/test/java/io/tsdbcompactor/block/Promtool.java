@@ -18,14 +18,14 @@ import java.util.stream.Stream;
  * skip: these tests are the proof of compatibility. promtool may write into a database directory (wal,
  * chunks_head), so it only ever runs on copies in temporary directories.
  */
-final class Promtool {
+public final class Promtool {
   static final Path BINARY = Path.of("/usr/bin/promtool");
 
   private Promtool() {}
 
-  record Result(int exitCode, String stdout, String stderr) {}
+  public record Result(int exitCode, String stdout, String stderr) {}
 
-  static Result run(String... args) throws IOException, InterruptedException {
+  public static Result run(String... args) throws IOException, InterruptedException {
     assertTrue(Files.isExecutable(BINARY), "promtool is required at " + BINARY + " (apt-get install prometheus)");
     List<String> cmd = new ArrayList<>();
     cmd.add(BINARY.toString());
@@ -70,7 +70,7 @@ final class Promtool {
   }
 
   /** promtool tsdb dump of copies of the given blocks, optionally with --min-time / --max-time. */
-  static String dump(Path tempRoot, List<Path> blocks, Long minT, Long maxT) throws Exception {
+  public static String dump(Path tempRoot, List<Path> blocks, Long minT, Long maxT) throws Exception {
     Path db = database(tempRoot, blocks);
     List<String> args = new ArrayList<>(List.of("tsdb", "dump"));
     if (minT != null) {

@@ -161,4 +161,15 @@ class ObjstoreConfigTest {
     assertEquals("1h46m30.369s", GoDuration.format(Duration.ofMillis(6390369)));
     assertEquals("0s", GoDuration.format(Duration.ZERO));
   }
+
+  @Test
+  void bucketNameIsTheMetricsLabelThanosUsesWithoutThePrefix() {
+    assertEquals("metrics", ObjstoreConfig.parse("type: S3\nconfig:\n  bucket: metrics\n  endpoint: s3.example:9000\n"
+        + "prefix: tenant-a\n", Map.of()).bucketName());
+    assertEquals("blocks", ObjstoreConfig.parse("type: GCS\nconfig:\n  bucket: blocks\n", Map.of()).bucketName());
+    assertEquals("c", ObjstoreConfig.parse("type: AZURE\nconfig:\n  storage_account: a\n  container: c\n", Map.of())
+        .bucketName());
+    assertEquals(Path.of("/var/lib/blocks").toString(),
+        ObjstoreConfig.parse("type: FILESYSTEM\nconfig:\n  directory: /var/lib/blocks\nprefix: p\n", Map.of()).bucketName());
+  }
 }

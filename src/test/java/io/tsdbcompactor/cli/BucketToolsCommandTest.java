@@ -163,6 +163,8 @@ abstract class BucketToolsCommandTest {
     Result ok = tool("verify");
     assertEquals(0, ok.exit(), ok.out() + ok.err());
     assertTrue(ok.out().contains("verified 3 blocks: no problems"), ok.out());
+    assertTrue(ok.out().contains("issues checked: overlapped_blocks, duplicated_compaction, block_files, "
+        + "unreadable_meta\n"), ok.out());
     Result withIndex = tool("verify", "--index");
     assertEquals(0, withIndex.exit(), withIndex.out() + withIndex.err());
 
@@ -179,7 +181,7 @@ abstract class BucketToolsCommandTest {
   }
 
   @Test
-  void verifyReportsOverlapsWithinAGroupOnly() throws Exception {
+  void verifyListsOverlapsCompactMergesAsInformationAndHeldOnesAsProblems() throws Exception {
     Path overlap = Path.of("testdata/blocks/overlap");
     List<String> ids;
     try (var s = Files.list(overlap)) {
@@ -194,11 +196,19 @@ abstract class BucketToolsCommandTest {
       Files.write(dst.resolve("meta.json"), meta.toJsonBytes());
       BlockTransfer.upload(bucket, dst);
     }
+    // compact merges overlaps (vertical compaction is always on): information, exit 0
     Result r = tool("verify");
-    assertEquals(1, r.exit());
-    assertTrue(r.out().contains("group 0@{cluster=\"ov\"}: blocks "), r.out());
-    assertTrue(r.out().contains("overlap"), r.out());
+    assertEquals(0, r.exit(), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("info: group 0@{cluster=\"ov\"}: blocks ")
+        && l.endsWith("overlap; compact merges them (vertical compaction)")), r.out());
     assertFalse(r.out().contains("cluster=\"eu1\""), r.out());
+    // a no-compact mark keeps compact from merging them: a problem, exit 1
+    Markers.markNoCompact(bucket, ids.get(0), Marker.REASON_MANUAL, "held");
+    Result held = tool("verify", "--issues=overlapped_blocks");
+    assertEquals(1, held.exit(), held.out());
+    assertTrue(held.out().lines().anyMatch(l -> l.startsWith("group 0@{cluster=\"ov\"}: blocks ")
+        && l.endsWith("and block " + ids.get(0) + " is marked no-compact: compact will not merge them")), held.out());
+    assertEquals(2, tool("verify", "--issues=no_such_issue").exit());
   }
 
   @Test
@@ -267,5 +277,213 @@ abstract class BucketToolsCommandTest {
         }
       }
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------- replicate
+
+  /** Objstore YAML of the bucket replicated to: a fresh FILESYSTEM bucket. */
+  String newTargetYaml() throws Exception {
+    return "type: FILESYSTEM\nconfig:\n  directory: " + Files.createDirectories(tmp.resolve("replica")) + "\n";
+  }
+
+  @Test
+  void replicateCopiesCompleteUnmarkedBlocksByteForByteAndIdempotently() throws Exception {
+    String target = newTargetYaml();
+    String partial = Ulid.generate(NOW.toEpochMilli(), new Random(5)).toString();
+    bucket.upload(partial + "/index", new byte[] {1, 2, 3});
+    assertEquals(0, tool("mark", "--id", ulids.get(2), "--marker", "deletion-mark.json").exit());
+    assertEquals(0, tool("mark", "--id", ulids.get(1), "--marker", "no-compact-mark.json").exit());
+
+    Result first = tool("replicate", "--single-run", "--objstore-to.config=" + target);
+    assertEquals(0, first.exit(), first.err());
+    assertTrue(first.out().contains("replicated 2 blocks; 0 already in"), first.out());
+    try (Bucket to = ObjstoreConfig.parse(target).open()) {
+      assertSameObjects(bucket, to, ulids.get(0));
+      assertSameObjects(bucket, to, ulids.get(1));
+      assertFalse(to.exists(ulids.get(1) + "/no-compact-mark.json"), "markers stay in the source");
+      assertTrue(to.list(ulids.get(2), true).isEmpty(), "a block marked for deletion is not copied");
+      assertTrue(to.list(partial, true).isEmpty(), "a partial block is not copied");
+
+      Result again = tool("replicate", "--single-run", "--objstore-to.config=" + target);
+      assertEquals(0, again.exit(), again.err());
+      assertTrue(again.out().contains("replicated 0 blocks; 2 already in"), again.out());
+      assertSameObjects(bucket, to, ulids.get(0));
+    }
+  }
+
+  @Test
+  void replicateSelectsByMatcherLevelResolutionTimeAndId() throws Exception {
+    String target = newTargetYaml();
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--matcher", "{cluster=~\"us.*\"}")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--compaction", "2")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--resolution", "5m")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--max-time", "2000-01-01T00:00:00Z")
+        .out().contains("replicated 0 blocks"));
+    assertTrue(tool("replicate", "--single-run", "--objstore-to.config=" + target, "--min-time", "-1d")
+        .out().contains("replicated 0 blocks"), "blocks of 2023 end before a day before NOW");
+    Result one = tool("replicate", "--objstore-to.config=" + target, "--id", ulids.get(1));
+    assertEquals(0, one.exit(), one.err());
+    assertEquals("replicated block " + ulids.get(1), one.out().split("\n")[0]);
+    Result rest = tool("replicate", "--single-run", "--objstore-to.config=" + target, "--matcher", "{cluster=\"eu1\"}");
+    assertTrue(rest.out().contains("replicated 2 blocks; 1 already in"), rest.out());
+  }
+
+  @Test
+  void replicateRefusesBadInputWritingNothing() throws Exception {
+    String target = newTargetYaml();
+    Result badMatcher = tool("replicate", "--single-run", "--objstore-to.config=" + target, "--matcher", "{cluster=~\"(\"}");
+    assertEquals(2, badMatcher.exit());
+    assertTrue(badMatcher.err().contains("invalid regex"), badMatcher.err());
+    Result unknown = tool("replicate", "--objstore-to.config=" + target, "--id", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    assertTrue(unknown.exit() != 0);
+    assertTrue(unknown.err().contains("01ARZ3NDEKTSV4RRFFQ69G5FAV not found"), unknown.err());
+    assertEquals(2, tool("replicate", "--single-run").exit(), "no target bucket");
+    assertEquals(2, tool("replicate", "--single-run", "--objstore-to.config=" + target, "--min-time", "yesterday").exit());
+    try (Bucket to = ObjstoreConfig.parse(target).open()) {
+      assertTrue(to.list("", true).isEmpty(), "nothing written");
+    }
+  }
+
+  /** Every object of the block except markers is in {@code to} with the same bytes. */
+  static void assertSameObjects(Bucket from, Bucket to, String ulid) throws Exception {
+    List<String> keys = new ArrayList<>();
+    for (var e : from.list(ulid, true)) {
+      if (!Marker.isMarkerFile(e.baseName())) {
+        keys.add(e.key());
+        assertTrue(java.util.Arrays.equals(from.getBytes(e.key()), to.getBytes(e.key())), e.key() + " differs");
+      }
+    }
+    assertTrue(keys.contains(ulid + "/meta.json") && keys.contains(ulid + "/index"), keys.toString());
+    assertEquals(keys, to.list(ulid, true).stream().map(e -> e.key()).toList());
+  }
+
+  // ---------------------------------------------------------------------------------------------- rewrite
+
+  static final String DELETE_POD_UP = "- matchers: '{__name__=\"pod_up\"}'\n";
+
+  List<String> keys() throws Exception {
+    return bucket.list("", true).stream().map(e -> e.key()).toList();
+  }
+
+  @Test
+  void rewriteDryRunPrintsWhatWouldGoAndWritesNothing() throws Exception {
+    List<String> before = keys();
+    Result r = tool("rewrite", "--id", ulids.get(0), "--rewrite.to-delete-config", DELETE_POD_UP,
+        "--tmp.dir", tmp.resolve("work").toString());
+    assertEquals(0, r.exit(), r.err());
+    long lines = r.out().lines().filter(l -> l.startsWith("deleted series {__name__=\"pod_up\"")).count();
+    assertTrue(lines > 0, r.out());
+    assertTrue(r.out().contains("dry run: block " + ulids.get(0) + ": " + lines + " of 70 series deleted"), r.out());
+    assertEquals(before, keys());
+  }
+
+  @Test
+  void rewriteDeletesSeriesAndSamplesVerifiesUploadsAndMarksTheSource() throws Exception {
+    String id = ulids.get(0);
+    BlockMeta source = BlockTransfer.download(bucket, id, tmp.resolve("before").resolve(id));
+    long cutFrom = source.minTime;
+    long cutTo = source.minTime + 30 * 60_000L;
+    String config = DELETE_POD_UP + "- matchers: '{__name__=~\"http_.*\"}'\n  intervals:\n  - mint: " + cutFrom
+        + "\n    maxt: " + cutTo + "\n";
+    Result r = tool("rewrite", "--id", id, "--no-dry-run", "--delete-blocks", "--rewrite.to-delete-config", config,
+        "--tmp.dir", tmp.resolve("work").toString());
+    assertEquals(0, r.exit(), r.err());
+    String newId = r.out().lines().filter(l -> l.contains(" rewritten as ")).findFirst().orElseThrow()
+        .replaceAll(".* rewritten as (\\w+):.*", "$1");
+    assertTrue(Markers.exists(bucket, id, Marker.DELETION_MARK), "source marked after the upload");
+    Path changeLog = tmp.resolve("work").resolve(newId).resolve("change.log");
+    assertTrue(Files.readString(changeLog).contains("deleted series {__name__=\"pod_up\""));
+    assertTrue(Files.readString(changeLog).contains("deleted samples [" + cutFrom + ", " + cutTo + "] of series {__name__=\"http_requests_total\""));
+
+    Path after = tmp.resolve("after").resolve(newId);
+    BlockMeta m = BlockTransfer.download(bucket, newId, after);
+    assertEquals(source.minTime, m.minTime);
+    assertEquals(source.maxTime, m.maxTime);
+    assertEquals(source.compaction.level, m.compaction.level);
+    assertEquals(List.of(newId), m.compaction.sources);
+    assertEquals("bucket.rewrite", m.thanos.source);
+    assertEquals(Map.of("cluster", "eu1"), m.thanos.labels);
+    assertEquals(id, m.thanos.rewrites.get(0).get("sources").get(0).asText());
+
+    String expected = io.tsdbcompactor.block.Promtool.dump(tmp, List.of(tmp.resolve("before").resolve(id)), null, null)
+        .lines().filter(l -> !l.startsWith("{__name__=\"pod_up\""))
+        .filter(l -> {
+          long t = Long.parseLong(l.substring(l.lastIndexOf(' ') + 1));
+          return !(l.startsWith("{__name__=\"http_") && t >= cutFrom && t <= cutTo);
+        })
+        .reduce("", (a, b) -> a + b + "\n");
+    String actual = io.tsdbcompactor.block.Promtool.dump(tmp, List.of(after), null, null);
+    assertEquals(expected, actual);
+    assertTrue(actual.contains("http_requests_total"), "samples after the interval are kept");
+    assertTrue(m.stats.numSamples == actual.lines().count(), "stats count the samples left");
+    var analyze = io.tsdbcompactor.block.Promtool.run("tsdb", "analyze", tmp.resolve("after").toString(), newId);
+    assertEquals(0, analyze.exitCode(), analyze.stderr());
+  }
+
+  @Test
+  void rewriteRefusesBadInputWritingAndMarkingNothing() throws Exception {
+    List<String> before = keys();
+    String work = tmp.resolve("work").toString();
+    Result badMatcher = tool("rewrite", "--id", ulids.get(0), "--no-dry-run", "--delete-blocks", "--tmp.dir", work,
+        "--rewrite.to-delete-config", "- matchers: '{__name__=~\"(\"}'");
+    assertEquals(2, badMatcher.exit());
+    assertTrue(badMatcher.err().contains("invalid regex"), badMatcher.err());
+    Result unknown = tool("rewrite", "--id", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--id", ulids.get(0), "--no-dry-run",
+        "--delete-blocks", "--tmp.dir", work, "--rewrite.to-delete-config", DELETE_POD_UP);
+    assertEquals(2, unknown.exit());
+    assertTrue(unknown.err().contains("block 01ARZ3NDEKTSV4RRFFQ69G5FAV not found"), unknown.err());
+    Result notYaml = tool("rewrite", "--id", ulids.get(0), "--no-dry-run", "--tmp.dir", work,
+        "--rewrite.to-delete-config", "matchers: [");
+    assertEquals(2, notYaml.exit());
+    assertEquals(2, tool("rewrite", "--id", ulids.get(0), "--no-dry-run", "--tmp.dir", work,
+        "--rewrite.to-relabel-config", "- action: drop").exit());
+    assertEquals(2, tool("rewrite", "--id", "not-a-ulid", "--rewrite.to-delete-config", DELETE_POD_UP).exit());
+    bucket.upload(ulids.get(1) + "/index", new byte[] {0, 1, 2, 3});
+    List<String> withBrokenIndex = keys();
+    Result unreadable = tool("rewrite", "--id", ulids.get(1), "--no-dry-run", "--delete-blocks", "--tmp.dir", work,
+        "--rewrite.to-delete-config", DELETE_POD_UP);
+    assertEquals(1, unreadable.exit());
+    assertTrue(unreadable.err().contains(ulids.get(1)), unreadable.err());
+    assertEquals(withBrokenIndex, keys(), "nothing written, nothing marked");
+    assertEquals(before.size(), withBrokenIndex.size());
+  }
+
+  // ---------------------------------------------------------------------------------------------- retention
+
+  @Test
+  void retentionMarksExactlyTheExpiredBlocks() throws Exception {
+    List<BlockMeta> metas = new ArrayList<>();
+    for (String u : ulids) {
+      metas.add(BlockMeta.parse(u, bucket.getBytes(u + "/meta.json")));
+    }
+    metas.sort(java.util.Comparator.comparingLong(m -> m.maxTime));
+    // A raw retention ending between the first two blocks' ends: derived from the blocks and NOW, any day.
+    long keepMillis = NOW.toEpochMilli() - (metas.get(0).maxTime + metas.get(1).maxTime) / 2;
+    String keep = keepMillis + "ms";
+    List<String> expired = metas.stream()
+        .filter(m -> NOW.toEpochMilli() > Math.floorDiv(m.maxTime, 1000L) * 1000L + keepMillis).map(m -> m.ulid).toList();
+    assertEquals(1, expired.size(), "the fixture: exactly the first block is past the retention");
+
+    Result fresh = tool("retention", "--retention.resolution-raw=" + keep, "--downsampling.disable");
+    assertEquals(0, fresh.exit(), fresh.err());
+    assertTrue(fresh.out().contains("marked 0 blocks"), "blocks uploaded NOW are within the consistency delay: " + fresh.out());
+
+    Result held = tool("retention", "--retention.resolution-raw=" + keep, "--consistency-delay=0s");
+    assertEquals(0, held.exit(), held.err());
+    assertTrue(held.out().contains("kept block " + expired.get(0)), "no downsampled copy: the last copy is kept: " + held.out());
+    for (String u : ulids) {
+      assertFalse(Markers.exists(bucket, u, Marker.DELETION_MARK));
+    }
+
+    Result r = tool("retention", "--retention.resolution-raw=" + keep, "--consistency-delay=0s", "--downsampling.disable");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("marked 1 blocks for deletion"), r.out());
+    for (String u : ulids) {
+      assertEquals(expired.contains(u), Markers.exists(bucket, u, Marker.DELETION_MARK), u);
+    }
+    assertEquals(2, tool("retention", "--retention.resolution-raw=soon").exit(), "a bad duration is a usage error");
   }
 }

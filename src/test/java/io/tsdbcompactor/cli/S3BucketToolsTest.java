@@ -39,4 +39,31 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
   boolean age(String key, Duration age) {
     return false; // S3 sets LastModified itself
   }
+
+  /** How people migrate: from a FILESYSTEM bucket to S3, byte for byte. */
+  @org.junit.jupiter.api.Test
+  void replicatesFilesystemToS3() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createDirectories(tmp.resolve("fs-source"));
+    String fsYaml = "type: FILESYSTEM\nconfig:\n  directory: " + dir + "\n";
+    String s3Target = newBucketYaml();
+    try (io.tsdbcompactor.bucket.Bucket fs = io.tsdbcompactor.bucket.ObjstoreConfig.parse(fsYaml).open()) {
+      for (String u : ulids) {
+        io.tsdbcompactor.sync.BlockTransfer.upload(fs, io.tsdbcompactor.sync.TestBlocks.copyWithLabels(u, tmp.resolve("fs-src"),
+            java.util.Map.of("cluster", "eu1")));
+      }
+      Result r = run("tools", "bucket", "replicate", "--single-run", "--objstore.config=" + fsYaml,
+          "--objstore-to.config=" + s3Target);
+      org.junit.jupiter.api.Assertions.assertEquals(0, r.exit(), r.err());
+      try (io.tsdbcompactor.bucket.Bucket s3 = io.tsdbcompactor.bucket.ObjstoreConfig.parse(s3Target).open()) {
+        for (String u : ulids) {
+          assertSameObjects(fs, s3, u);
+        }
+      }
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void uploadBlocksToS3() throws Exception {
+    UploadBlocksScenario.uploadsDumpEqualBlocksOnce(tmp, newBucketYaml());
+  }
 }

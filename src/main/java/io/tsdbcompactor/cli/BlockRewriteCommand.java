@@ -1,0 +1,116 @@
+package io.tsdbcompactor.cli;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.compact.BlockRewriter;
+import io.tsdbcompactor.store.FileTree;
+import io.tsdbcompactor.store.FsDirectory;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tools block rewrite SRC DST}: {@code tools bucket rewrite} for a local block directory, for people who fix
+ * blocks before uploading them (or in a Prometheus data directory, Prometheus stopped). The same
+ * {@link BlockRewriter}; the new block is written to {@code DST/<new ULID>}, SRC is left as it was.
+ */
+@Command(name = "rewrite", mixinStandardHelpOptions = true,
+    description = "Writes block SRC without the series the deletion requests select as a new block in DST. "
+        + "Dry run unless --no-dry-run.")
+final class BlockRewriteCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "SRC", description = "The block directory to rewrite.")
+  Path src;
+
+  @Parameters(index = "1", paramLabel = "DST", description = "Directory to create the new block in.")
+  Path dst;
+
+  @Option(names = "--dry-run", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Prints the series changes instead of doing them (default: true; pass --no-dry-run to rewrite).")
+  boolean dryRun;
+
+  @Option(names = "--rewrite.to-delete-config", paramLabel = "<content>",
+      description = "YAML list of deletion requests: - matchers: '{name=\"value\"}' with optional intervals: [{mint: ms, maxt: ms}].")
+  String toDelete;
+
+  @Option(names = "--rewrite.to-delete-config-file", paramLabel = "<file-path>",
+      description = "Path to the YAML file of --rewrite.to-delete-config.")
+  Path toDeleteFile;
+
+  @Option(names = "--rewrite.add-change-log", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+      description = "Write every change to DST/<new ULID>.change.log (default: true; --rewrite.add-change-log=false to turn off).")
+  boolean changeLog;
+
+  @Override
+  public Integer call() {
+    BlockRewriter rewriter;
+    BlockMeta meta;
+    try {
+      rewriter = new BlockRewriter(BucketRewriteCommand.parseDeletions(BucketRewriteCommand.deleteConfig(toDelete, toDeleteFile)));
+      Path metaFile = src.resolve(BlockMeta.FILE_NAME);
+      if (!Files.isRegularFile(metaFile)) {
+        throw new IllegalArgumentException(src + " is not a block directory (no meta.json)");
+      }
+      meta = BlockMeta.parse(metaFile.toString(), Files.readAllBytes(metaFile));
+    } catch (IOException | IllegalArgumentException e) {
+      System.err.println("tools block rewrite: " + e.getMessage());
+      return 2;
+    }
+    String newId = Ulid.now(CliEnvironment.of(spec).clock()).toString();
+    Path out = dst.resolve(newId);
+    boolean ok = false;
+    try {
+      Path logFile = dst.resolve(newId + ".change.log");
+      if (!dryRun) {
+        Files.createDirectories(out);
+      }
+      try (BufferedWriter log = changeLog && !dryRun ? Files.newBufferedWriter(logFile, StandardCharsets.UTF_8) : null) {
+        BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, dryRun, line -> {
+          if (dryRun) {
+            System.out.println(line);
+          }
+          if (log != null) {
+            try {
+              log.write(line);
+              log.newLine();
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          }
+        });
+        String counts = r.seriesDeleted() + " of " + r.seriesTotal() + " series deleted, " + r.seriesModified()
+            + " with samples deleted";
+        if (dryRun) {
+          System.out.println("dry run: block " + meta.ulid + ": " + counts + "; nothing written (pass --no-dry-run)");
+        } else if (r.meta() == null) {
+          System.out.println("block " + meta.ulid + ": every series deleted; no block written");
+        } else {
+          System.out.println("block " + meta.ulid + " rewritten as " + out + ": " + counts);
+          ok = true;
+        }
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      System.err.println("tools block rewrite: " + e.getMessage());
+      return 1;
+    } finally {
+      if (!ok && !dryRun) {
+        try {
+          FileTree.delete(out);
+        } catch (IOException ignored) {
+          // Best effort: a half-written block has no meta.json of ours to be mistaken for a block.
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,220 @@
+package io.tsdbcompactor.compact;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.BlockVerifier;
+import io.tsdbcompactor.block.GoJson;
+import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexSeries;
+import io.tsdbcompactor.index.SeriesCursor;
+import io.tsdbcompactor.labels.LabelMatchers;
+import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.MemoryDirectory;
+import io.tsdbcompactor.store.RandomAccessInput;
+import io.tsdbcompactor.sync.Marker;
+import io.tsdbcompactor.tombstones.Interval;
+import io.tsdbcompactor.tombstones.Tombstones;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Rewrites one block without the series (or the samples of series) that deletion requests select, as
+ * {@code thanos tools bucket rewrite --rewrite.to-delete-config} does. Streaming like the compactor: the source
+ * is read once to find what the requests select, then merged alone through {@link BlockMerger}, whole series left
+ * out, partial deletions applied as tombstones (the block's own tombstones are applied too). The output keeps
+ * the source's time range, compaction level, parents, external labels and resolution; as in Thanos its
+ * {@code compaction.sources} is the new ULID alone, the old sources go into a {@code thanos.rewrites} entry
+ * with the deletions applied, and its source is {@code bucket.rewrite}. The output is verified before it is
+ * returned.
+ *
+ * <p>Deletion requests are Thanos's {@code []DeletionRequest} (the CLI parses its YAML): matchers, and optional
+ * inclusive intervals; without intervals the whole series goes.
+ */
+public final class BlockRewriter {
+  public static final String SOURCE = "bucket.rewrite";
+
+  /** One request: series matching all of {@code matchers}; {@code intervals} empty = all of their samples. */
+  public record Deletion(LabelMatchers matchers, List<Interval> intervals) {}
+
+  /** What a rewrite did (or, dry, would do). {@code meta} is null for a dry run or when nothing is left. */
+  public record Result(BlockMeta meta, long seriesDeleted, long seriesModified, long seriesTotal) {}
+
+  private final List<Deletion> deletions;
+
+  public BlockRewriter(List<Deletion> deletions) {
+    this.deletions = List.copyOf(deletions);
+  }
+
+  /**
+   * Rewrites the block in {@code source} (described by {@code meta}) into {@code out} as block {@code newUlid}, or
+   * with {@code dryRun} only reports. {@code changes} hears one line per series deleted or changed.
+   *
+   * @throws BadBlockException when the source is corrupt, naming it
+   * @throws IOException when the written block does not verify (nothing of it should be uploaded)
+   */
+  public Result rewrite(BlockMeta meta, Directory source, Directory out, String newUlid, boolean dryRun,
+      Consumer<String> changes) throws IOException {
+    Set<Labels> dropped = new HashSet<>();
+    Tombstones.Builder tombstones = new Tombstones.Builder();
+    Tombstones existing;
+    long total = 0;
+    long modified = 0;
+    try (IndexReader index = IndexReader.open(source, "index")) {
+      existing = Tombstones.read(source, Tombstones.FILE_NAME);
+      SeriesCursor c = index.series();
+      while (c.next()) {
+        IndexSeries s = c.at();
+        total++;
+        for (Interval iv : existing.intervals(s.ref())) {
+          tombstones.add(s.ref(), iv);
+        }
+        List<Interval> selected = new ArrayList<>();
+        boolean whole = false;
+        for (Deletion d : deletions) {
+          if (!d.matchers().matches(s.labels())) {
+            continue;
+          }
+          if (d.intervals().isEmpty()) {
+            whole = true;
+            break;
+          }
+          for (Interval iv : d.intervals()) {
+            if (iv.minT() <= meta.minTime && iv.maxT() >= meta.maxTime - 1) {
+              whole = true;
+            } else if (iv.maxT() >= meta.minTime && iv.minT() < meta.maxTime) {
+              selected.add(iv);
+            }
+          }
+        }
+        if (whole) {
+          dropped.add(s.labels());
+          changes.accept("deleted series " + s.labels());
+        } else if (!selected.isEmpty() && overlapsChunks(s, selected)) {
+          modified++;
+          for (Interval iv : selected) {
+            tombstones.add(s.ref(), iv);
+            changes.accept("deleted samples [" + iv.minT() + ", " + iv.maxT() + "] of series " + s.labels());
+          }
+        }
+      }
+    } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
+      throw new BadBlockException(List.of(meta.ulid), Marker.REASON_CORRUPTED_BLOCK,
+          "block " + meta.ulid + ": " + e.getMessage(), e);
+    }
+    if (dryRun) {
+      return new Result(null, dropped.size(), modified, total);
+    }
+    MemoryDirectory withDeletions = new MemoryDirectory("tombstones of the rewrite");
+    tombstones.build().write(withDeletions, Tombstones.FILE_NAME);
+    Directory input = new TombstonesOverlay(source, withDeletions);
+    BlockMeta.Thanos t = meta.thanos();
+    BlockMerger.Output spec = new BlockMerger.Output(newUlid, t.labels == null ? java.util.Map.of() : t.labels,
+        t.resolution, t.extensions);
+    BlockMeta merged = new BlockMerger(CompactorOptions.DedupFunc.NONE)
+        .merge(List.of(new BlockMerger.Input(meta, input)), out, spec, dropped::contains);
+    if (merged == null) {
+      return new Result(null, dropped.size(), modified, total);
+    }
+    BlockMeta rewritten = rewrittenMeta(meta, merged);
+    out.writeAll(BlockMeta.FILE_NAME, rewritten.toJsonBytes());
+    List<String> problems = BlockVerifier.verify(out);
+    if (!problems.isEmpty()) {
+      throw new IOException("rewritten block " + newUlid + " of " + meta.ulid + " does not verify: "
+          + String.join("; ", problems));
+    }
+    return new Result(rewritten, dropped.size(), modified, total);
+  }
+
+  private static boolean overlapsChunks(IndexSeries s, List<Interval> intervals) {
+    for (var c : s.chunks()) {
+      for (Interval iv : intervals) {
+        if (iv.minT() <= c.maxTime && iv.maxT() >= c.minTime) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The source's meta with the merged block's ULID, stats and files, and Thanos's rewrite bookkeeping. */
+  private BlockMeta rewrittenMeta(BlockMeta source, BlockMeta merged) {
+    BlockMeta m = source.copy();
+    m.ulid = merged.ulid;
+    m.stats.numSamples = merged.stats.numSamples;
+    m.stats.numFloatSamples = merged.stats.numFloatSamples;
+    m.stats.numHistogramSamples = merged.stats.numHistogramSamples;
+    m.stats.numSeries = merged.stats.numSeries;
+    m.stats.numChunks = merged.stats.numChunks;
+    m.stats.numTombstones = 0;
+    BlockMeta.Thanos t = m.thanos();
+    ObjectNode rewrite = GoJson.object();
+    ArrayNode sources = rewrite.putArray("sources");
+    (source.compaction.sources.isEmpty() ? List.of(source.ulid) : source.compaction.sources).forEach(sources::add);
+    ArrayNode applied = rewrite.putArray("deletions_applied");
+    for (Deletion d : deletions) {
+      ObjectNode r = applied.addObject();
+      r.put("matchers", d.matchers().toString());
+      if (!d.intervals().isEmpty()) {
+        ArrayNode ivs = r.putArray("intervals");
+        for (Interval iv : d.intervals()) {
+          ivs.addObject().put("mint", iv.minT()).put("maxt", iv.maxT());
+        }
+      }
+    }
+    ArrayNode rewrites = t.rewrites != null && t.rewrites.isArray() ? ((ArrayNode) t.rewrites).deepCopy()
+        : GoJson.MAPPER.createArrayNode();
+    rewrites.add(rewrite);
+    t.rewrites = rewrites;
+    m.compaction.sources = new ArrayList<>(List.of(merged.ulid));
+    t.source = SOURCE;
+    t.segmentFiles = merged.thanos().segmentFiles;
+    t.files = new ArrayList<>();
+    return m;
+  }
+
+  /** The source block with its tombstones file replaced. */
+  private record TombstonesOverlay(Directory block, Directory tombstones) implements Directory {
+    @Override
+    public String describe() {
+      return block.describe();
+    }
+
+    @Override
+    public RandomAccessInput openInput(String name) throws IOException {
+      return (name.equals(Tombstones.FILE_NAME) ? tombstones : block).openInput(name);
+    }
+
+    @Override
+    public IndexOutput createOutput(String name) {
+      throw new UnsupportedOperationException("the source of a rewrite is read only");
+    }
+
+    @Override
+    public boolean exists(String name) throws IOException {
+      return (name.equals(Tombstones.FILE_NAME) ? tombstones : block).exists(name);
+    }
+
+    @Override
+    public long fileLength(String name) throws IOException {
+      return (name.equals(Tombstones.FILE_NAME) ? tombstones : block).fileLength(name);
+    }
+
+    @Override
+    public java.util.List<String> listAll() throws IOException {
+      return block.listAll();
+    }
+
+    @Override
+    public void delete(String name) {
+      throw new UnsupportedOperationException("the source of a rewrite is read only");
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.tsdbcompactor.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.FaultInjectingBucket;
+import io.tsdbcompactor.bucket.MemoryBucket;
+import io.tsdbcompactor.bucket.ObjectNotFoundException;
+import io.tsdbcompactor.bucket.RetryPolicy;
+import io.tsdbcompactor.bucket.RetryingBucket;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InstrumentedBucketTest {
+  private static final Instant NOW = Instant.parse("2024-08-22T10:00:00Z");
+  private static final List<String> OPERATIONS =
+      List.of("get", "get_range", "exists", "upload", "delete", "attributes", "iter");
+
+  private final CompactorMetrics metrics = new CompactorMetrics(false);
+  private final MemoryBucket store = new MemoryBucket();
+  private final FaultInjectingBucket faults = new FaultInjectingBucket(store);
+  private final Bucket bucket =
+      new InstrumentedBucket(faults, metrics.objstore("metrics"), Clock.fixed(NOW, ZoneOffset.UTC));
+
+  /** The exposition text as series (name and labels as printed) to value. */
+  static Map<String, Double> series(String text) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      int space = line.lastIndexOf(' ');
+      out.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+    }
+    return out;
+  }
+
+  private double value(String name, String op) {
+    Double v = series(metrics.scrape()).get(name + "{bucket=\"metrics\",operation=\"" + op + "\"}");
+    assertTrue(v != null, name + " for " + op + " missing in\n" + metrics.scrape());
+    return v;
+  }
+
+  @Test
+  void everyOperationSeriesExistsAtZeroBeforeTheFirstCall() {
+    Map<String, Double> s = series(metrics.scrape());
+    for (String op : OPERATIONS) {
+      String labels = "{bucket=\"metrics\",operation=\"" + op + "\"}";
+      assertEquals(0.0, s.get("thanos_objstore_bucket_operations_total" + labels), op);
+      assertEquals(0.0, s.get("thanos_objstore_bucket_operation_failures_total" + labels), op);
+      assertEquals(0.0, s.get("thanos_objstore_bucket_operation_fetched_bytes_total" + labels), op);
+      assertEquals(0.0, s.get("thanos_objstore_bucket_operation_duration_seconds_count" + labels), op);
+    }
+    for (String op : List.of("get", "get_range", "upload")) {
+      assertEquals(0.0, s.get("thanos_objstore_bucket_operation_transferred_bytes_count{bucket=\"metrics\",operation=\""
+          + op + "\"}"), op);
+    }
+    assertEquals(0.0, s.get("thanos_objstore_bucket_last_successful_upload_time{bucket=\"metrics\"}"));
+    // Thanos's buckets: 1 ms to 120 s for durations, 32 KiB to 1 GiB for sizes.
+    assertTrue(s.containsKey("thanos_objstore_bucket_operation_duration_seconds_bucket{bucket=\"metrics\",operation=\"get\",le=\"0.001\"}"), metrics.scrape());
+    assertTrue(s.containsKey("thanos_objstore_bucket_operation_duration_seconds_bucket{bucket=\"metrics\",operation=\"get\",le=\"120.0\"}"), metrics.scrape());
+    assertTrue(s.containsKey("thanos_objstore_bucket_operation_transferred_bytes_bucket{bucket=\"metrics\",operation=\"get\",le=\"32768.0\"}"), metrics.scrape());
+    assertTrue(s.containsKey("thanos_objstore_bucket_operation_transferred_bytes_bucket{bucket=\"metrics\",operation=\"get\",le=\"1.073741824E9\"}"), metrics.scrape());
+  }
+
+  @Test
+  void countsTimesAndSizesEachOperation(@TempDir Path tmp) throws IOException {
+    byte[] body = "0123456789".getBytes(StandardCharsets.UTF_8);
+    bucket.upload("a/obj", body);
+    bucket.upload("a/stream", new java.io.ByteArrayInputStream(body), body.length);
+    Path file = tmp.resolve("f");
+    Files.write(file, body);
+    bucket.upload("a/file", file);
+    assertEquals(3.0, value("thanos_objstore_bucket_operations_total", "upload"));
+    assertEquals(3.0, value("thanos_objstore_bucket_operation_transferred_bytes_count", "upload"));
+    assertEquals(30.0, value("thanos_objstore_bucket_operation_transferred_bytes_sum", "upload"));
+    assertEquals(3.0, value("thanos_objstore_bucket_operation_duration_seconds_count", "upload"));
+    assertEquals((double) NOW.getEpochSecond(),
+        series(metrics.scrape()).get("thanos_objstore_bucket_last_successful_upload_time{bucket=\"metrics\"}"));
+
+    try (InputStream in = bucket.get("a/obj")) {
+      assertArrayEquals(body, in.readAllBytes());
+    }
+    try (InputStream in = bucket.getRange("a/obj", 2, 3)) {
+      assertEquals("234", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    assertArrayEquals(body, bucket.getBytes("a/obj"));
+    assertEquals(10, bucket.download("a/obj", tmp.resolve("d")));
+    assertEquals(3.0, value("thanos_objstore_bucket_operations_total", "get"));
+    assertEquals(30.0, value("thanos_objstore_bucket_operation_fetched_bytes_total", "get"));
+    assertEquals(3.0, value("thanos_objstore_bucket_operation_duration_seconds_count", "get"));
+    assertEquals(30.0, value("thanos_objstore_bucket_operation_transferred_bytes_sum", "get"));
+    assertEquals(3.0, value("thanos_objstore_bucket_operation_fetched_bytes_total", "get_range"));
+    assertEquals(1.0, value("thanos_objstore_bucket_operation_duration_seconds_count", "get_range"));
+
+    assertTrue(bucket.exists("a/obj"));
+    assertEquals(10, bucket.attributes("a/obj").size());
+    assertEquals(3, bucket.list("a/", false).size());
+    bucket.delete("a/obj");
+    for (String op : List.of("exists", "attributes", "iter", "delete")) {
+      assertEquals(1.0, value("thanos_objstore_bucket_operations_total", op), op);
+      assertEquals(1.0, value("thanos_objstore_bucket_operation_duration_seconds_count", op), op);
+    }
+    for (String op : OPERATIONS) {
+      assertEquals(0.0, value("thanos_objstore_bucket_operation_failures_total", op), op);
+    }
+  }
+
+  @Test
+  void notFoundIsNoFailureButAnErrorIs() throws IOException {
+    assertThrows(ObjectNotFoundException.class, () -> bucket.get("missing"));
+    assertThrows(ObjectNotFoundException.class, () -> bucket.attributes("missing"));
+    assertFalse(bucket.exists("missing"));
+    assertEquals(0.0, value("thanos_objstore_bucket_operation_failures_total", "get"));
+    assertEquals(0.0, value("thanos_objstore_bucket_operation_failures_total", "attributes"));
+    assertEquals(1.0, value("thanos_objstore_bucket_operations_total", "get"));
+
+    faults.retryable(false).failNext(FaultInjectingBucket.Op.UPLOAD, 1).failNext(FaultInjectingBucket.Op.LIST, 1);
+    assertThrows(IOException.class, () -> bucket.upload("x", new byte[] {1}));
+    assertThrows(IOException.class, () -> bucket.list("", true));
+    assertEquals(1.0, value("thanos_objstore_bucket_operation_failures_total", "upload"));
+    assertEquals(1.0, value("thanos_objstore_bucket_operation_failures_total", "iter"));
+    assertEquals(0.0, value("thanos_objstore_bucket_operation_duration_seconds_count", "upload"),
+        "only successful operations are timed");
+    assertEquals(0.0,
+        series(metrics.scrape()).get("thanos_objstore_bucket_last_successful_upload_time{bucket=\"metrics\"}"));
+
+    // A stream that breaks half way is one failure of its get, and no duration.
+    store.upload("big", new byte[100_000]);
+    faults.breakReadsAfter(1000, 1);
+    InputStream in = bucket.get("big");
+    assertThrows(IOException.class, in::readAllBytes);
+    in.close();
+    assertEquals(1.0, value("thanos_objstore_bucket_operation_failures_total", "get"));
+    assertEquals(0.0, value("thanos_objstore_bucket_operation_duration_seconds_count", "get"));
+  }
+
+  @Test
+  void outsideTheRetryingBucketOnlyTheFinalOutcomeCounts() throws IOException {
+    CompactorMetrics m = new CompactorMetrics(false);
+    FaultInjectingBucket flaky = new FaultInjectingBucket(new MemoryBucket());
+    RetryPolicy noWait = new RetryPolicy(3, java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(1), d -> {});
+    Bucket b = new InstrumentedBucket(new RetryingBucket(flaky, noWait), m.objstore("b"), Clock.fixed(NOW, ZoneOffset.UTC));
+    flaky.failNext(FaultInjectingBucket.Op.UPLOAD, 2);
+    b.upload("k", new byte[] {1, 2});
+    assertEquals(3, flaky.calls(FaultInjectingBucket.Op.UPLOAD));
+    Map<String, Double> s = series(m.scrape());
+    assertEquals(1.0, s.get("thanos_objstore_bucket_operations_total{bucket=\"b\",operation=\"upload\"}"));
+    assertEquals(0.0, s.get("thanos_objstore_bucket_operation_failures_total{bucket=\"b\",operation=\"upload\"}"));
+  }
+
+  @Test
+  void oneSetOfMetersPerBucketLabel() {
+    assertTrue(metrics.objstore("metrics") == metrics.objstore("metrics"));
+    metrics.objstore("other");
+    assertTrue(metrics.scrape().contains("thanos_objstore_bucket_operations_total{bucket=\"other\",operation=\"iter\"} 0.0"));
+  }
+}
