@@ -190,6 +190,7 @@ final class CompactStep implements Step {
       ctx.report.fail("compact group " + r.groupKey() + ": block " + u + " was marked no-compact"
           + (why == null ? "" : ": " + why.replace('\n', ' ')));
     }
+    ctx.gauges.compacted(r.created().size(), r.markedForDeletion().size());
     ctx.progress.compacted(r.groupKey(), r.created().size(), r.markedForDeletion().size(), bytes);
   }
 }

@@ -66,7 +66,7 @@ public final class CompactionRun {
   public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress) {
     this.options = options;
     this.progressGauges = new ProgressGauges(metrics);
-    this.ctx = new RunContext(bucket, options, metrics, clock, progress, report, new FanOut("compact-worker", FanOut.OnFailure.FINISH_ALL));
+    this.ctx = new RunContext(bucket, options, metrics, clock, progress, report, new FanOut("compact-worker", FanOut.OnFailure.FINISH_ALL), progressGauges);
   }
 
   /** The steps of one run, in order. */

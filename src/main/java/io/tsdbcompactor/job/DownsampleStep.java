@@ -116,6 +116,7 @@ final class DownsampleStep implements Step {
       ctx.report.record(ctx.action(Action.DOWNSAMPLE, out, false, reason(c)));
       LOG.atInfo().addKeyValue("block", in.ulid).addKeyValue("new", out.ulid)
           .addKeyValue("resolution", to).log("downsampled block");
+      ctx.gauges.downsampled();
       ctx.progress.downsampled(in.ulid, to, in.sizeBytes());
     } catch (BlockGoneException e) {
       LOG.info("not downsampling block {}: {}", in.ulid, e.getMessage()); // another run replaced or deleted it

@@ -63,6 +63,7 @@ final class RetentionStep implements Step {
               ctx.metrics.blocksMarked(Marker.DELETION_MARK, "retention").increment();
               ctx.metrics.retentionDeletions(d.meta().resolution()).increment();
               ctx.report.retentionMarked.incrementAndGet();
+              ctx.gauges.markedForDeletion();
             }
             ctx.report.record(deletions.get(i));
           } catch (IOException e) {

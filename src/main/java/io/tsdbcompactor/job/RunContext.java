@@ -40,6 +40,8 @@ final class RunContext {
   final CompactorOptions compactorOptions;
   final BlockTransfer transfer;
   final FanOut fanOut;
+  /** The live todo gauges; steps count down what they finish. */
+  final ProgressGauges gauges;
   /** The run's start: retention and downsampling-for-retention decide against this instant. */
   final long now;
   /** Details of the no-compact marks written in this run, for the failure lines and the report. */
@@ -49,7 +51,8 @@ final class RunContext {
   private final Random plannedUlids = new Random(1);
 
   RunContext(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress,
-      RunReport report, FanOut fanOut) {
+      RunReport report, FanOut fanOut, ProgressGauges gauges) {
+    this.gauges = gauges;
     this.bucket = bucket;
     this.options = options;
     this.metrics = metrics;
