@@ -4,6 +4,8 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.tracing.Span;
+import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -57,13 +59,17 @@ public final class BucketPort implements CompactionBucket {
 
   @Override
   public void download(String ulid, Path dir) throws IOException {
-    transfer.download(ulid, dir);
+    try (Span s = Tracing.span("download").attribute("block", ulid)) {
+      transfer.download(ulid, dir);
+    }
   }
 
   @Override
   public void upload(Path blockDir) throws IOException {
-    BlockMeta m = transfer.upload(blockDir);
-    known.put(m.ulid, m);
+    try (Span s = Tracing.span("upload").attribute("block", blockDir.getFileName().toString())) {
+      BlockMeta m = transfer.upload(blockDir);
+      known.put(m.ulid, m);
+    }
   }
 
   @Override

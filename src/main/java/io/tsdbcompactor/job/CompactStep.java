@@ -10,6 +10,8 @@ import io.tsdbcompactor.compact.GuardedPlanner;
 import io.tsdbcompactor.compact.MicrometerCompactMetrics;
 import io.tsdbcompactor.compact.Planner;
 import io.tsdbcompactor.downsample.Resolution;
+import io.tsdbcompactor.tracing.Span;
+import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -149,7 +151,7 @@ final class CompactStep implements Step {
         new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock);
     ctx.fanOut.runUnchecked(groups, ctx.options.compactConcurrency(), g -> {
       long t0 = System.nanoTime();
-      try {
+      try (Span span = Tracing.span("compact group").attribute("group", g.key()).attribute("resolution", resolution)) {
         GroupCompactor.Result r = compactor.compact(g, excluded);
         record(port, r);
         if (!r.created().isEmpty()) {

@@ -12,6 +12,8 @@ import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.tracing.Span;
+import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +108,7 @@ final class DownsampleStep implements Step {
     }
     long t0 = System.nanoTime();
     ctx.metrics.downsamples(to).increment();
-    try {
+    try (Span span = Tracing.span("downsample").attribute("block", in.ulid).attribute("resolution", to)) {
       BlockMeta out = downsampleOne(in);
       ctx.metrics.downsampleDuration(to).record(Duration.ofNanos(System.nanoTime() - t0));
       (to == Resolution.FIVE_MINUTES ? ctx.report.downsampled5m : ctx.report.downsampled1h).incrementAndGet();
@@ -141,11 +143,15 @@ final class DownsampleStep implements Step {
     FileTree.delete(src);
     FileTree.delete(dst);
     try {
-      ctx.transfer.download(in.ulid, src);
+      try (Span s = Tracing.span("download").attribute("block", in.ulid)) {
+        ctx.transfer.download(in.ulid, src);
+      }
       Files.createDirectories(dst);
       BlockDownsampler.Result r = BlockDownsampler.downsample(new FsDirectory(src), new FsDirectory(dst), to, newUlid);
       verify(dst, r.meta());
-      return ctx.transfer.upload(dst);
+      try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
+        return ctx.transfer.upload(dst);
+      }
     } finally {
       FileTree.delete(src);
       FileTree.delete(dst);
