@@ -195,11 +195,29 @@ public final class BlockViewer implements AutoCloseable {
     return t;
   }
 
+  /** Stops refreshing and waits (bounded) for a refresh under way, so nothing writes to the data dir after. */
   @Override
-  public synchronized void close() {
-    if (schedule != null) {
-      schedule.shutdownNow();
+  public void close() {
+    ScheduledExecutorService s;
+    synchronized (this) {
+      s = schedule;
+    }
+    if (s != null) {
+      s.shutdownNow();
     }
     syncs.shutdownNow();
+    boolean interrupted = Thread.interrupted(); // closing because of an interrupt: wait all the same
+    try {
+      if (s != null) {
+        s.awaitTermination(1, TimeUnit.MINUTES);
+      }
+      syncs.awaitTermination(1, TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      interrupted = true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 }

@@ -11,7 +11,6 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.web.ViewerBucket;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,6 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,9 +34,47 @@ class WebCommandsTest {
   @TempDir
   Path tmp;
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+  /** {@code compact --wait} on its own thread, telling the test its bound port and the end of its first run. */
+  static final class WaitingCompact implements AutoCloseable {
+    final CompletableFuture<InetSocketAddress> serving = new CompletableFuture<>();
+    final CompletableFuture<Boolean> firstRun = new CompletableFuture<>();
+    final AtomicInteger exit = new AtomicInteger(-1);
+    final Thread thread;
+
+    WaitingCompact(String... args) {
+      CliEnvironment env = new CliEnvironment(CliEnvironment.SYSTEM.clock(), new CliEnvironment.Listener() {
+        @Override
+        public void serving(InetSocketAddress address) {
+          serving.complete(address);
+        }
+
+        @Override
+        public void runEnded(boolean success) {
+          firstRun.complete(success);
+        }
+      });
+      thread = new Thread(() -> {
+        exit.set(Main.run(env, args));
+        IllegalStateException ended = new IllegalStateException("compact --wait ended with exit " + exit.get());
+        serving.completeExceptionally(ended);
+        firstRun.completeExceptionally(ended);
+      });
+      thread.start();
+    }
+
+    String base() throws Exception {
+      return "http://127.0.0.1:" + serving.get(120, TimeUnit.SECONDS).getPort();
+    }
+
+    /** Stops the loop between runs (never in the middle of one) and waits for it to return. */
+    @Override
+    public void close() throws Exception {
+      try {
+        firstRun.get(300, TimeUnit.SECONDS);
+      } finally {
+        thread.interrupt();
+        thread.join(60_000);
+      }
     }
   }
 
@@ -68,15 +108,12 @@ class WebCommandsTest {
   void compactWaitServesTheViewerAndMetricsBehindBasicAuth() throws Exception {
     Path web = tmp.resolve("web.yml");
     Files.writeString(web, "basic_auth_users:\n  ops: " + BCrypt.withDefaults().hashToString(4, "pw".toCharArray()) + "\n");
-    int port = freePort();
-    AtomicInteger exit = new AtomicInteger(-1);
-    Thread t = new Thread(() -> exit.set(Main.run("compact", "--demo", "--demo.days=2", "--data-dir",
-        tmp.resolve("data").toString(), "--wait", "--wait-interval=1h", "--http-address=127.0.0.1:" + port,
+    WaitingCompact compact = new WaitingCompact("compact", "--demo", "--demo.days=2", "--data-dir",
+        tmp.resolve("data").toString(), "--wait", "--wait-interval=1h", "--http-address=127.0.0.1:0",
         "--http.config=" + web, "--bucket-web-label=cluster", "--block-viewer.global.sync-block-interval=1s",
-        "--web.route-prefix=/compactor")));
-    t.start();
-    try {
-      String base = "http://127.0.0.1:" + port;
+        "--web.route-prefix=/compactor");
+    try (compact) {
+      String base = compact.base();
       HttpResponse<String> blocks = await(base + "/compactor/api/v1/blocks", "ops:pw", 200, "\"ulid\"");
       JsonNode data = JSON.readTree(blocks.body()).get("data");
       assertEquals("cluster", data.get("label").asText());
@@ -87,31 +124,22 @@ class WebCommandsTest {
       assertEquals(401, get(base + "/compactor/blocks", null).statusCode());
       assertTrue(get(base + "/compactor/blocks", "ops:pw").body().contains("<canvas"));
       assertEquals(200, get(base + "/metrics", "ops:pw").statusCode());
-    } finally {
-      t.interrupt();
-      t.join(60_000);
     }
-    assertEquals(0, exit.get());
+    assertEquals(0, compact.exit.get());
   }
 
   @Test
   void compactWaitWithWebDisableServesNoViewer() throws Exception {
-    int port = freePort();
-    AtomicInteger exit = new AtomicInteger(-1);
-    Thread t = new Thread(() -> exit.set(Main.run("compact", "--demo", "--demo.days=1", "--data-dir",
-        tmp.resolve("data").toString(), "--wait", "--wait-interval=1h", "--http-address=127.0.0.1:" + port,
-        "--web.disable")));
-    t.start();
-    try {
-      String base = "http://127.0.0.1:" + port;
+    WaitingCompact compact = new WaitingCompact("compact", "--demo", "--demo.days=1", "--data-dir",
+        tmp.resolve("data").toString(), "--wait", "--wait-interval=1h", "--http-address=127.0.0.1:0",
+        "--web.disable");
+    try (compact) {
+      String base = compact.base();
       await(base + "/-/healthy", null, 200, "OK");
       assertEquals(404, get(base + "/api/v1/blocks", null).statusCode());
       assertEquals(404, get(base + "/blocks", null).statusCode());
-    } finally {
-      t.interrupt();
-      t.join(60_000);
     }
-    assertEquals(0, exit.get());
+    assertEquals(0, compact.exit.get());
   }
 
   @Test
@@ -122,18 +150,27 @@ class WebCommandsTest {
       metas = ViewerBucket.write(b).metas;
     }
     String yaml = "type: FILESYSTEM\nconfig:\n  directory: " + dir + "\n";
-    int port = freePort();
+    CompletableFuture<InetSocketAddress> serving = new CompletableFuture<>();
+    CliEnvironment env = new CliEnvironment(CliEnvironment.SYSTEM.clock(), new CliEnvironment.Listener() {
+      @Override
+      public void serving(InetSocketAddress address) {
+        serving.complete(address);
+      }
+    });
     AtomicInteger exit = new AtomicInteger(-1);
-    Thread t = new Thread(() -> exit.set(Main.run("tools", "bucket", "web", "--objstore.config=" + yaml,
-        "--http-address=127.0.0.1:" + port, "--web.route-prefix=/viewer", "--label=cluster", "--refresh=1h")));
+    Thread t = new Thread(() -> {
+      exit.set(Main.run(env, "tools", "bucket", "web", "--objstore.config=" + yaml,
+          "--http-address=127.0.0.1:0", "--web.route-prefix=/viewer", "--label=cluster", "--refresh=1h"));
+      serving.completeExceptionally(new IllegalStateException("tools bucket web ended with exit " + exit.get()));
+    });
     t.start();
     try {
-      String base = "http://127.0.0.1:" + port + "/viewer";
+      String root = "http://127.0.0.1:" + serving.get(120, TimeUnit.SECONDS).getPort();
+      String base = root + "/viewer";
       HttpResponse<String> r = await(base + "/api/v1/blocks", null, 200, metas.get(0).ulid);
       assertEquals(metas.size(), JSON.readTree(r.body()).at("/data/blocks").size());
-      assertEquals(200, get("http://127.0.0.1:" + port + "/-/healthy", null).statusCode());
-      assertEquals("/viewer/blocks", get("http://127.0.0.1:" + port + "/", null).headers().firstValue("Location")
-          .orElse(""));
+      assertEquals(200, get(root + "/-/healthy", null).statusCode());
+      assertEquals("/viewer/blocks", get(root + "/", null).headers().firstValue("Location").orElse(""));
       String id = metas.get(0).ulid;
       HttpResponse<String> mark = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/blocks/mark"))
           .header("Content-Type", "application/x-www-form-urlencoded")
