@@ -15,7 +15,8 @@
 #   c  30%, one source with a gap on [5h,9h)
 # Both compactors run the same planner with Prometheus's ranges (2h, 6h, 18h, ... as Prometheus derives them
 # from its default block durations), so they do the same compactions. Our time covers download from the
-# filesystem bucket, merge, verification and upload; Prometheus's is the sum of its "compact blocks" durations.
+# filesystem bucket, merge, verification and upload, through the same code as `compact` (GroupCompactor,
+# compact.BucketPort on sync.BlockTransfer and Markers); Prometheus's is the sum of its "compact blocks" durations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -36,7 +37,9 @@ command -v prometheus >/dev/null || { echo "prometheus is required" >&2; exit 1;
 JAR=$ROOT/target/tsdb-compactor.jar
 [ -f "$JAR" ] || mvn -o -q -B package -DskipTests
 echo "work dir: $WORK"
-mkdir -p "$WORK"/{import,bucket,prom,data}
+mkdir -p "$WORK"/{import,bucket,prom,data,harness}
+# The harness (benchmarks/src/.../CompactBucketHarness.java) drives the production compaction path of the jar.
+javac -d "$WORK/harness" -cp "$JAR" "$ROOT/benchmarks/src/main/java/io/tsdbcompactor/benchmarks/CompactBucketHarness.java"
 
 sa=$((SERIES * 4 / 10)); sb=$((SERIES * 3 / 10)); sc=$((SERIES - sa - sb))
 # group replica series from_h to_h offset_ms seed
@@ -97,7 +100,7 @@ all_runs=""
 for run in $(seq 1 "${RUNS:-1}"); do
   rm -rf "$WORK/bucket" "$WORK/data"; cp -r "$WORK/bucket0" "$WORK/bucket"; mkdir -p "$WORK/data"
   t0=$(date +%s.%N)
-  ${TIME_CMD:-} java -Xmx"$XMX" ${JAVA_OPTS:-} -cp "$JAR" io.tsdbcompactor.compact.CompactDirMain --bucket "$WORK/bucket" \
+  ${TIME_CMD:-} java -Xmx"$XMX" ${JAVA_OPTS:-} -cp "$JAR:$WORK/harness" io.tsdbcompactor.benchmarks.CompactBucketHarness --bucket "$WORK/bucket" \
     --data-dir "$WORK/data" --replica-label replica --ranges "$RANGES" --concurrency "$CONCURRENCY" \
     --verification "$VERIFY" > "$WORK/ours-$run.txt" 2>&1
   t1=$(date +%s.%N)

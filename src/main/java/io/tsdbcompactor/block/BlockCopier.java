@@ -6,6 +6,7 @@ import io.tsdbcompactor.chunk.XorEncoder;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,18 +83,8 @@ public final class BlockCopier {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       return target;
     } finally {
-      deleteTree(tmp);
+      FileTree.delete(tmp);
     }
   }
 
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(q);
-      }
-    }
-  }
 }

@@ -25,7 +25,8 @@ import java.util.TreeMap;
  * 0), labels (always; null when absent), downsample {resolution}, source, segment_files, files [{rel_path,
  * size_bytes, hash}], rewrites, index_stats {series_max_size, chunk_max_size}, extensions, upload_time.
  * Upstream: Prometheus's <a href="https://github.com/prometheus/prometheus/blob/v2.42.0/tsdb/block.go">BlockMeta</a>
- * and Thanos's <a href="https://github.com/thanos-io/thanos/blob/main/pkg/block/metadata/meta.go">Meta</a>.
+ * and Thanos's <a href="https://github.com/thanos-io/thanos/blob/main/pkg/block/metadata/meta.go">Meta</a>. Summary:
+ * {@code docs/thanos-compactor.md} §2.
  *
  * <p>Fields this class does not know survive a read-write round trip: they are kept per object and written
  * after the known keys of that object. A Prometheus-only meta (no thanos section) is written as Prometheus
@@ -143,6 +144,25 @@ public final class BlockMeta {
   /** Downsampling resolution in ms, 0 for raw data. */
   public long resolution() {
     return thanos == null ? 0 : thanos.resolution;
+  }
+
+  /**
+   * The original blocks this block's data came from ({@code compaction.sources}); a block Prometheus wrote without
+   * any is its own source.
+   */
+  public List<String> sourcesOrSelf() {
+    return compaction.sources.isEmpty() ? List.of(ulid) : compaction.sources;
+  }
+
+  /** The block's size as its meta.json lists it ({@code thanos.files}); 0 when it lists none. */
+  public long sizeBytes() {
+    long s = 0;
+    if (thanos != null) {
+      for (FileEntry f : thanos.files) {
+        s += f.sizeBytes;
+      }
+    }
+    return s;
   }
 
   /** The thanos section, created empty if the block had none. */

@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * An object store seen as Thanos sees it: a flat namespace of immutable objects whose keys use {@code /} as
- * the directory delimiter. Implementations: {@link S3Bucket}, {@link FilesystemBucket}, {@link MemoryBucket};
- * wrappers: {@link RetryingBucket} (transient faults), {@link FaultInjectingBucket} (tests).
+ * the directory delimiter. Implementations: {@link S3Bucket}, {@link FilesystemBucket} (and, in the tests, an
+ * in-memory one); wrapper: {@link RetryingBucket} (transient faults).
  *
  * <p>Keys never start with {@code /}. A missing object is reported as {@link ObjectNotFoundException} by the
  * reading methods; {@link #delete} of a missing object is not an error (S3 semantics). Every method may be

@@ -24,7 +24,7 @@ public final class S3Config {
   /** How the bucket name goes into requests. AUTO: path style except for AWS endpoints. */
   public enum LookupType { AUTO, VIRTUAL_HOSTED, PATH }
 
-  /** When the SDK adds request checksums: many S3-compatible stores refuse them. */
+  /** When the SDK adds request checksums; see docs/s3-compatibility.md: many S3-compatible stores refuse them. */
   public enum ChecksumMode { AUTO, WHEN_SUPPORTED, WHEN_REQUIRED }
 
   public String bucket = "";

@@ -32,7 +32,6 @@ public final class Histogram {
   public static final int CUSTOM_BUCKETS_SCHEMA = -53;
 
   /** Raw bits of Prometheus's stale marker NaN ({@code value.StaleNaN}). */
-  public static final long STALE_NAN_BITS = 0x7ff0000000000002L;
 
   public boolean isFloat;
   public int counterResetHint;
@@ -66,13 +65,13 @@ public final class Histogram {
   public Histogram() {}
 
   public boolean isStale() {
-    return Double.doubleToRawLongBits(sum) == STALE_NAN_BITS;
+    return Double.doubleToRawLongBits(sum) == StaleNaN.BITS;
   }
 
   /** Empties the histogram to Prometheus's reading of a stale marker: everything zero but the sum. */
   public void setStale(boolean floatKind) {
     clear(floatKind);
-    sum = Double.longBitsToDouble(STALE_NAN_BITS);
+    sum = Double.longBitsToDouble(StaleNaN.BITS);
   }
 
   /** Resets every field to zero / empty. */

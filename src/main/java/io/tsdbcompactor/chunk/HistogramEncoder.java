@@ -149,7 +149,7 @@ public final class HistogramEncoder {
 
   /** True when the last appended sample was a stale marker. */
   public boolean lastWasStale() {
-    return num > 0 && sumBits == Histogram.STALE_NAN_BITS;
+    return num > 0 && sumBits == StaleNaN.BITS;
   }
 
   /** Size of the chunk data so far, the 3-byte header included. */
@@ -323,7 +323,7 @@ public final class HistogramEncoder {
     if (h.isStale()) {
       return APPEND;
     }
-    if (sumBits == Histogram.STALE_NAN_BITS) {
+    if (sumBits == StaleNaN.BITS) {
       return NEW_CHUNK;
     }
     if (floats ? h.floatCount < Double.longBitsToDouble(xorPrev[1]) : Long.compareUnsigned(h.count, cnt) < 0) {
@@ -368,7 +368,7 @@ public final class HistogramEncoder {
     if (h.isStale()) {
       return APPEND;
     }
-    if (sumBits == Histogram.STALE_NAN_BITS || h.schema != layout.schema
+    if (sumBits == StaleNaN.BITS || h.schema != layout.schema
         || Double.doubleToRawLongBits(h.zeroThreshold) != Double.doubleToRawLongBits(layout.zeroThreshold)
         || !h.sameCustomValues(layout)) {
       return NEW_CHUNK;

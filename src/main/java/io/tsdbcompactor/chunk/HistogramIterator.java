@@ -264,7 +264,7 @@ public final class HistogramIterator implements SampleIterator {
     zCntDelta += readVarbitInt();
     zCnt += zCntDelta;
     sumBits = readXor(sumBits, 0);
-    if (sumBits == Histogram.STALE_NAN_BITS) {
+    if (sumBits == StaleNaN.BITS) {
       return;
     }
     for (int i = 0; i < l.posBucketCount; i++) {
@@ -284,7 +284,7 @@ public final class HistogramIterator implements SampleIterator {
     cntBits = readXor(cntBits, 1);
     zCntBits = readXor(zCntBits, 2);
     sumBits = readXor(sumBits, 0);
-    if (sumBits == Histogram.STALE_NAN_BITS) {
+    if (sumBits == StaleNaN.BITS) {
       return;
     }
     for (int i = 0; i < l.posBucketCount; i++) {
@@ -298,7 +298,7 @@ public final class HistogramIterator implements SampleIterator {
   }
 
   private void fillOutput() {
-    if (sumBits == Histogram.STALE_NAN_BITS) {
+    if (sumBits == StaleNaN.BITS) {
       h.setStale(floats);
       return;
     }

@@ -3,6 +3,7 @@ package io.tsdbcompactor.cli;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.compact.BlockRewriter;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -105,7 +106,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
     } finally {
       if (!ok && !dryRun) {
         try {
-          BucketToolsCommand.deleteTree(out);
+          FileTree.delete(out);
         } catch (IOException ignored) {
           // Best effort: a half-written block has no meta.json of ours to be mistaken for a block.
         }

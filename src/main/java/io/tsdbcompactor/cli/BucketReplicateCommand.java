@@ -36,7 +36,7 @@ final class BucketReplicateCommand extends BucketToolsCommand.SyncingCommand {
   ObjstoreToOptions objstoreTo;
 
   @Option(names = "--resolution", split = ",", defaultValue = "0s,5m,1h",
-      converter = BucketToolsCommand.DurationConverter.class, paramLabel = "<duration>",
+      converter = PromDurationConverter.class, paramLabel = "<duration>",
       description = "Only blocks with these resolutions will be replicated. Repeated flag (default 0s, 5m, 1h).")
   List<Duration> resolutions;
 
@@ -61,7 +61,7 @@ final class BucketReplicateCommand extends BucketToolsCommand.SyncingCommand {
   @Option(names = "--single-run", description = "Run replication only one time, then exit.")
   boolean singleRun;
 
-  @Option(names = "--wait-interval", defaultValue = "1m", converter = BucketToolsCommand.DurationConverter.class,
+  @Option(names = "--wait-interval", defaultValue = "1m", converter = PromDurationConverter.class,
       paramLabel = "<duration>", description = "Wait between replication runs without --single-run (default ${DEFAULT-VALUE}).")
   Duration waitInterval;
 

@@ -2,7 +2,6 @@ package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
-import io.tsdbcompactor.model.PromDuration;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import io.tsdbcompactor.sync.BlockSyncer;
@@ -27,23 +26,23 @@ import picocli.CommandLine.Option;
     description = "Retention applies retention policies on the given bucket. Please make sure no compactor is "
         + "running on the same bucket at the same time.")
 final class BucketRetentionCommand extends BucketToolsCommand.SyncingCommand {
-  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long raw blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retentionRaw;
 
-  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long 5m blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retention5m;
 
-  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long 1h blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retention1h;
 
-  @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDuration.Converter.class,
+  @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDurationConverter.class,
       description = "Minimum age of fresh (non-compactor) blocks before they are processed. Default: ${DEFAULT-VALUE}.")
   Duration consistencyDelay;
 
-  @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDuration.Converter.class,
+  @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDurationConverter.class,
       description = "Time from a block's deletion mark to its deletion (blocks marked longer than half of it are "
           + "no longer seen). Default: ${DEFAULT-VALUE}.")
   Duration deleteDelay;

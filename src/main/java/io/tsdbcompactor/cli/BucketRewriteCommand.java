@@ -8,6 +8,7 @@ import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.compact.BlockRewriter;
 import io.tsdbcompactor.labels.LabelMatchers;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
@@ -108,7 +109,7 @@ final class BucketRewriteCommand implements Callable<Integer> {
       o.requireExternalLabels = false;
       for (String id : ids) {
         Path src = work.resolve(id);
-        BucketToolsCommand.deleteTree(src);
+        FileTree.delete(src);
         String newId = Ulid.now(clock).toString();
         Path out = work.resolve(newId);
         try {
@@ -151,7 +152,7 @@ final class BucketRewriteCommand implements Callable<Integer> {
             System.out.println("change log: " + out.resolve("change.log"));
           }
         } finally {
-          BucketToolsCommand.deleteTree(src);
+          FileTree.delete(src);
           keepOnlyChangeLog(out, changeLog && !dryRun);
         }
       }
@@ -220,7 +221,7 @@ final class BucketRewriteCommand implements Callable<Integer> {
       return;
     }
     if (!keep) {
-      BucketToolsCommand.deleteTree(dir);
+      FileTree.delete(dir);
       return;
     }
     List<Path> all = new ArrayList<>();

@@ -9,6 +9,7 @@ import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.Pushgateway;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -63,18 +64,6 @@ public final class BucketToolsCommand implements Runnable {
   @Override
   public void run() {
     new CommandLine(this).usage(System.out);
-  }
-
-  /** picocli converter for Thanos-style durations ("48h", "30m", "1h30m", "0s"). */
-  public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      try {
-        return GoDuration.parse(value);
-      } catch (ConfigException e) {
-        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 48h, 30m or 1h30m");
-      }
-    }
   }
 
   /** Runs a sync with progress on a terminal. */
@@ -462,11 +451,11 @@ public final class BucketToolsCommand implements Runnable {
             } catch (IOException e) {
               problems.add("block " + m.ulid + ": download failed: " + e.getMessage());
             } finally {
-              deleteTree(dir);
+              FileTree.delete(dir);
             }
           }
         } finally {
-          deleteTree(tmp);
+          FileTree.delete(tmp);
         }
       }
       for (String p : problems) {
@@ -643,11 +632,11 @@ public final class BucketToolsCommand implements Runnable {
   @Command(name = "cleanup", mixinStandardHelpOptions = true,
       description = "Cleans up all blocks marked for deletion (past --delete-delay) and partial blocks older than 48h.")
   static final class Cleanup extends SyncingCommand {
-    @Option(names = "--delete-delay", defaultValue = "48h", converter = DurationConverter.class, paramLabel = "<duration>",
+    @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDurationConverter.class, paramLabel = "<duration>",
         description = "Time before a block marked for deletion is deleted from bucket (default ${DEFAULT-VALUE}).")
     Duration deleteDelay;
 
-    @Option(names = "--consistency-delay", defaultValue = "30m", converter = DurationConverter.class, paramLabel = "<duration>",
+    @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDurationConverter.class, paramLabel = "<duration>",
         description = "Minimum age of fresh (non-compacted) blocks before they are being processed (default ${DEFAULT-VALUE}).")
     Duration consistencyDelay;
 
@@ -681,16 +670,6 @@ public final class BucketToolsCommand implements Runnable {
     }
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 
   /** Left-aligned columns. */
   static final class Table {

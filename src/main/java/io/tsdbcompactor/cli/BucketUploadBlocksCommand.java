@@ -4,6 +4,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockTransfer;
 import java.io.IOException;
@@ -94,11 +95,11 @@ final class BucketUploadBlocksCommand implements Callable<Integer> {
             System.err.println("block " + block + ": not uploaded: " + e.getMessage());
             failed.add(ulid);
           } finally {
-            BucketToolsCommand.deleteTree(staging.resolve(ulid));
+            FileTree.delete(staging.resolve(ulid));
           }
         }
       } finally {
-        BucketToolsCommand.deleteTree(staging);
+        FileTree.delete(staging);
       }
     } catch (IOException | RuntimeException e) {
       return BucketToolsCommand.fail("upload-blocks", e);

@@ -2,7 +2,6 @@ package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.job.Sharding;
-import io.tsdbcompactor.model.PromDuration;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import io.tsdbcompactor.web.BlockViewer;
 import io.tsdbcompactor.web.BlocksApi;
@@ -31,7 +30,7 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
       description = "Listen host:port for HTTP endpoints (default ${DEFAULT-VALUE}; port 0 picks a free port).")
   String httpAddress;
 
-  @Option(names = "--http-grace-period", defaultValue = "2m", converter = PromDuration.Converter.class, hidden = true,
+  @Option(names = "--http-grace-period", defaultValue = "2m", converter = PromDurationConverter.class, hidden = true,
       description = "Accepted for Thanos compatibility: requests in flight are not waited for.")
   Duration httpGracePeriod;
 
@@ -56,11 +55,11 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
       description = "Do not send CORS headers.")
   boolean disableCors;
 
-  @Option(names = "--refresh", defaultValue = "30m", converter = PromDuration.Converter.class,
+  @Option(names = "--refresh", defaultValue = "30m", converter = PromDurationConverter.class,
       description = "Refresh interval to download metadata from remote storage (default ${DEFAULT-VALUE}).")
   Duration refresh;
 
-  @Option(names = "--timeout", defaultValue = "5m", converter = PromDuration.Converter.class,
+  @Option(names = "--timeout", defaultValue = "5m", converter = PromDurationConverter.class,
       description = "Timeout to download metadata from remote storage (default ${DEFAULT-VALUE}).")
   Duration timeout;
 
@@ -76,15 +75,15 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
       description = "Write the view to this self-contained HTML file (works offline) and exit, instead of serving.")
   Path export;
 
-  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "Draw where this raw retention cuts (0d: none). Ours: the compactor's retention flags.")
   Duration retentionRaw;
 
-  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "Draw where this 5m retention cuts (0d: none).")
   Duration retention5m;
 
-  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "Draw where this 1h retention cuts (0d: none).")
   Duration retention1h;
 

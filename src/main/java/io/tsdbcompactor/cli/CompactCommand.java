@@ -4,7 +4,6 @@ import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.Sharding;
 import io.tsdbcompactor.job.TimeWindow;
 import io.tsdbcompactor.model.TimeOrDuration;
-import io.tsdbcompactor.model.PromDuration;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,27 +48,27 @@ public final class CompactCommand implements Callable<Integer> {
       + "/metrics, /-/healthy and /-/ready on --http-address.")
   boolean wait;
 
-  @Option(names = "--wait-interval", defaultValue = "5m", converter = PromDuration.Converter.class,
+  @Option(names = "--wait-interval", defaultValue = "5m", converter = PromDurationConverter.class,
       description = "Time between runs with --wait (start to start). Default: ${DEFAULT-VALUE}.")
   Duration waitInterval;
 
-  @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDuration.Converter.class,
+  @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDurationConverter.class,
       description = "Minimum age of fresh (non-compactor) blocks before they are processed. Default: ${DEFAULT-VALUE}.")
   Duration consistencyDelay;
 
-  @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDuration.Converter.class,
+  @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDurationConverter.class,
       description = "Time from a block's deletion mark to its deletion; 0 deletes at the next cleanup. Default: ${DEFAULT-VALUE}.")
   Duration deleteDelay;
 
-  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-raw", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long raw blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retentionRaw;
 
-  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-5m", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long 5m blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retention5m;
 
-  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDuration.Converter.class,
+  @Option(names = "--retention.resolution-1h", defaultValue = "0d", converter = PromDurationConverter.class,
       description = "How long 1h blocks are kept (0d = forever). Default: ${DEFAULT-VALUE}.")
   Duration retention1h;
 
@@ -133,12 +132,12 @@ public final class CompactCommand implements Callable<Integer> {
   boolean webDisableCors;
 
   @Option(names = "--block-viewer.global.sync-block-interval", defaultValue = "1m",
-      converter = PromDuration.Converter.class,
+      converter = PromDurationConverter.class,
       description = "How often the block viewer re-reads the bucket. Default: ${DEFAULT-VALUE}.")
   Duration viewerSyncInterval;
 
   @Option(names = "--block-viewer.global.sync-block-timeout", defaultValue = "5m",
-      converter = PromDuration.Converter.class,
+      converter = PromDurationConverter.class,
       description = "Longest a block viewer refresh may take; a slower one keeps the last view. Default: ${DEFAULT-VALUE}.")
   Duration viewerSyncTimeout;
 
@@ -158,6 +157,11 @@ public final class CompactCommand implements Callable<Integer> {
 
   @Option(names = "--dry-run", negatable = true, description = "Print the plan (compactions, downsamplings, retention deletions) and change nothing.")
   boolean dryRun;
+
+  @Option(names = "--report-file", paramLabel = "<path>",
+      description = "Write what the run did (or, with --dry-run, would do) to each block as JSON: one action per "
+          + "block produced, marked or deleted.")
+  java.nio.file.Path reportFile;
 
   @Option(names = "--metrics.pushgateway-url", paramLabel = "<url>",
       defaultValue = "${env:TSDB_COMPACTOR_PUSHGATEWAY_URL:-}",
@@ -215,12 +219,12 @@ public final class CompactCommand implements Callable<Integer> {
           + "relative to now (-36h). Default: ${DEFAULT-VALUE}.")
   TimeOrDuration maxTime;
 
-  @Option(names = "--compact.cleanup-interval", defaultValue = "5m", converter = PromDuration.Converter.class,
+  @Option(names = "--compact.cleanup-interval", defaultValue = "5m", converter = PromDurationConverter.class,
       description = "With --wait: delete partial uploads and blocks past --delete-delay this often, between runs "
           + "as well (0s: only at the start and end of each run). Default: ${DEFAULT-VALUE}.")
   Duration cleanupInterval;
 
-  @Option(names = "--compact.progress-interval", defaultValue = "5m", converter = PromDuration.Converter.class,
+  @Option(names = "--compact.progress-interval", defaultValue = "5m", converter = PromDurationConverter.class,
       description = "With --wait: recompute the thanos_compact_todo_* gauges from the bucket this often "
           + "(0s disables). Default: ${DEFAULT-VALUE}.")
   Duration progressInterval;
@@ -230,7 +234,7 @@ public final class CompactCommand implements Callable<Integer> {
           + "recursive listing). Default: ${DEFAULT-VALUE}.")
   String blockDiscoveryStrategy;
 
-  @Option(names = "--http-grace-period", defaultValue = "2m", converter = PromDuration.Converter.class,
+  @Option(names = "--http-grace-period", defaultValue = "2m", converter = PromDurationConverter.class,
       description = "Time to wait after an interrupt for received HTTP requests. Default: ${DEFAULT-VALUE}.")
   Duration httpGracePeriod;
 

@@ -4,9 +4,9 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.downsample.DownsampleConfig;
 import io.tsdbcompactor.job.CompactionRun;
-import io.tsdbcompactor.job.PlanSimulator;
 import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.RunProgress;
+import io.tsdbcompactor.job.ReportFile;
 import io.tsdbcompactor.job.RunReport;
 import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.metrics.CompactorMetrics;
@@ -139,8 +139,19 @@ final class CompactLauncher {
         env.listener().runEnded(false);
         return 1;
       }
+      if (c.reportFile != null) {
+        try {
+          ReportFile.write(c.reportFile, r);
+        } catch (IOException e) {
+          r.fail("writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+          if (options.dryRun()) {
+            err.println("compact: writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+            return 1;
+          }
+        }
+      }
       if (options.dryRun()) {
-        Summary.printPlan(out, bucketName, r.plan);
+        Summary.printPlan(out, bucketName, r);
         env.listener().runEnded(true);
         return 0;
       }
@@ -219,10 +230,21 @@ final class CompactLauncher {
         }
       });
       scheduleBackground(background, c.progressInterval, "progress", () -> {
-        PlanSimulator.Plan p = new CompactionRun(bucket, options.withDryRun(true), metrics, clock,
-            new RunProgress() {}).run().plan;
-        metrics.setTodo(p.compactions().size(), p.compactions().stream().mapToInt(x -> x.inputs().size()).sum(),
-            p.downsamplings().size(), p.deletions().size());
+        RunReport p = new CompactionRun(bucket, options.withDryRun(true), metrics, clock,
+            new RunProgress() {}).run();
+        int[] todo = new int[4];
+        synchronized (p.actions) {
+          for (io.tsdbcompactor.job.Action a : p.actions) {
+            switch (a.step()) {
+              case io.tsdbcompactor.job.Action.COMPACT -> todo[0]++;
+              case io.tsdbcompactor.job.Action.RETIRE -> todo[1]++;
+              case io.tsdbcompactor.job.Action.DOWNSAMPLE -> todo[2]++;
+              case io.tsdbcompactor.job.Action.RETENTION -> todo[3]++;
+              default -> { }
+            }
+          }
+        }
+        metrics.setTodo(todo[0], todo[1], todo[2], todo[3]);
       });
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
@@ -230,6 +252,13 @@ final class CompactLauncher {
         boolean success = false;
         try {
           RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress()).run();
+          if (c.reportFile != null) {
+            try {
+              ReportFile.write(c.reportFile, r); // the latest run's actions
+            } catch (IOException e) {
+              r.fail("writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+            }
+          }
           for (String f : r.failures) {
             LOG.atWarn().addKeyValue("failure", f).log("run finished with a failure");
           }

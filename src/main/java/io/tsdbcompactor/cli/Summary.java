@@ -2,7 +2,7 @@ package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.downsample.Resolution;
-import io.tsdbcompactor.job.PlanSimulator;
+import io.tsdbcompactor.job.Action;
 import io.tsdbcompactor.job.RunReport;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import java.io.PrintStream;
@@ -46,7 +46,7 @@ final class Summary {
       t[0]++;
       t[1] = Math.min(t[1], m.minTime);
       t[2] = Math.max(t[2], m.maxTime);
-      t[3] += PlanSimulator.sizeBytes(m);
+      t[3] += m.sizeBytes();
       t[4] += m.stats.numSamples;
     }
     if (tiers.isEmpty()) {
@@ -56,44 +56,37 @@ final class Summary {
         Instant.ofEpochMilli(t[1]), Instant.ofEpochMilli(t[2]), bytes(t[3]), t[4]));
   }
 
-  static void printPlan(PrintStream out, String bucket, PlanSimulator.Plan p) {
+  /** Headings of the dry run's plan, one per kind of action, in run order. */
+  private static final String[][] PLAN_SECTIONS = {
+    {Action.DELETE, "deletions"},
+    {Action.GARBAGE_COLLECT, "outdated blocks marked for deletion"},
+    {Action.COMPACT, "compactions"},
+    {Action.RETIRE, "compacted blocks marked for deletion"},
+    {Action.NO_COMPACT, "marked no-compact"},
+    {Action.DOWNSAMPLE, "downsamplings"},
+    {Action.NO_DOWNSAMPLE, "marked no-downsample"},
+    {Action.RETENTION, "retention deletions"},
+    {Action.RETENTION_HOLD, "kept by retention"},
+  };
+
+  /** The dry run's plan: the actions by kind, then the bucket it would leave. */
+  static void printPlan(PrintStream out, String bucket, RunReport r) {
     out.printf("compact --dry-run: bucket %s; nothing will be changed. Plan:%n", bucket);
-    out.printf("compactions (%d):%n", p.compactions().size());
-    for (PlanSimulator.Compaction c : p.compactions()) {
-      long size = 0;
-      for (BlockMeta m : c.inputs()) {
-        size += PlanSimulator.sizeBytes(m);
-      }
-      out.printf("  group %s %s: %d blocks (%s) -> [%s, %s) level %d%n", c.groupKey(), Resolution.name(c.resolution()),
-          c.inputs().size(), bytes(size), Instant.ofEpochMilli(c.output().minTime),
-          Instant.ofEpochMilli(c.output().maxTime), c.output().compaction.level);
-      for (BlockMeta m : c.inputs()) {
-        out.printf("      %s%n", describe(m, p));
-      }
+    List<Action> actions;
+    synchronized (r.actions) {
+      actions = new java.util.ArrayList<>(r.actions);
     }
-    out.printf("downsamplings (%d):%n", p.downsamplings().size());
-    for (PlanSimulator.Downsampling d : p.downsamplings()) {
-      out.printf("  %s -> %s%s%n", describe(d.input(), p), Resolution.name(d.targetResolution()),
-          d.forRetention() ? "  (ahead of retention: expires now, not covered yet)" : "");
-    }
-    out.printf("retention deletions (%d):%n", p.deletions().size());
-    for (RetentionPlanner.Deletion d : p.deletions()) {
-      out.printf("  %s  %s%n", describe(d.meta(), p), d.details());
-    }
-    if (!p.holds().isEmpty()) {
-      out.printf("kept by retention (%d):%n", p.holds().size());
-      for (RetentionPlanner.Hold h : p.holds()) {
-        out.printf("  %s  %s%n", describe(h.meta(), p), h.reason());
+    for (String[] section : PLAN_SECTIONS) {
+      List<Action> of = actions.stream().filter(a -> a.step().equals(section[0])).toList();
+      out.printf("%s (%d):%n", section[1], of.size());
+      for (Action a : of) {
+        out.printf("  %s %s [%s, %s) %s, %d sources  %s%n", a.ulid() == null ? "(planned block)           " : a.ulid(),
+            Resolution.name(a.resolution()), Instant.ofEpochMilli(a.minTime()), Instant.ofEpochMilli(a.maxTime()),
+            bytes(a.sizeBytes()), a.sources().size(), a.reason());
       }
     }
     out.println("bucket after the run:");
-    printTiers(out, p.survivors());
-  }
-
-  private static String describe(BlockMeta m, PlanSimulator.Plan p) {
-    return (p.plannedUlids().contains(m.ulid) ? "(planned block)          " : m.ulid) + " " + Resolution.name(m.resolution())
-        + " [" + Instant.ofEpochMilli(m.minTime) + ", " + Instant.ofEpochMilli(m.maxTime) + ") "
-        + bytes(PlanSimulator.sizeBytes(m));
+    printTiers(out, r.survivors);
   }
 
   static String bytes(long b) {

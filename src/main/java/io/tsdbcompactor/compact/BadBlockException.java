@@ -6,14 +6,11 @@ import java.util.List;
 /**
  * A compaction failed because of what is inside some input blocks (corrupt data, chunks that cannot be merged),
  * not because of the bucket or the machine. The group compactor marks the named blocks no-compact with
- * {@link #reason()} and goes on without them; nothing is deleted.
+ * {@link #reason()} (one of {@code sync.Marker}'s: {@code corrupted-block} for blocks that fail to read or verify,
+ * {@code unmergeable-chunks} for overlapping chunks that cannot be merged) and goes on without them; nothing is
+ * deleted.
  */
 public final class BadBlockException extends IOException {
-  /** No-compact reason for blocks that fail to read or verify. */
-  public static final String REASON_CORRUPT = "corrupted-block";
-  /** No-compact reason for blocks whose overlapping chunks cannot be merged (e.g. histograms). */
-  public static final String REASON_UNMERGEABLE = "unmergeable-chunks";
-
   private final List<String> ulids;
   private final String reason;
 

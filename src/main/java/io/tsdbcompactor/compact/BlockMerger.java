@@ -21,6 +21,7 @@ import io.tsdbcompactor.index.StringCursor;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tombstones.Interval;
 import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.Closeable;
@@ -38,7 +39,7 @@ import java.util.function.Predicate;
  * number of inputs, the longest series and the output's postings (kept by the index writer), never with the
  * number of samples or the size of the chunk files.
  *
- * <p>What reaches the output, as Prometheus's compactor (tsdb/compact.go, fact sheet §4.8) decides:
+ * <p>What reaches the output, as Prometheus's compactor (tsdb/compact.go, docs/thanos-compactor.md §4.8) decides:
  * <ul>
  *   <li>Symbols: the union of the inputs' symbol tables.</li>
  *   <li>Per input, a series' chunks lose their tombstoned samples and any samples outside that block's
@@ -164,7 +165,7 @@ public final class BlockMerger {
   }
 
   private static BadBlockException corrupt(Source s, IOException e) {
-    return new BadBlockException(List.of(s.ulid), BadBlockException.REASON_CORRUPT,
+    return new BadBlockException(List.of(s.ulid), Marker.REASON_CORRUPTED_BLOCK,
         "block " + s.ulid + ": " + e.getMessage(), e);
   }
 
@@ -179,7 +180,7 @@ public final class BlockMerger {
       if (index != null) {
         index.close();
       }
-      throw new BadBlockException(List.of(in.meta().ulid), BadBlockException.REASON_CORRUPT,
+      throw new BadBlockException(List.of(in.meta().ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + in.meta().ulid + ": " + e.getMessage(), e);
     }
   }
@@ -303,13 +304,13 @@ public final class BlockMerger {
             // Only the blocks whose own chunks do not decode are at fault; the others stay compactable.
             StringBuilder why = new StringBuilder("series " + labels + ":");
             culprits.forEach((u, problem) -> why.append(" block ").append(u).append(": ").append(problem));
-            throw new BadBlockException(new ArrayList<>(culprits.keySet()), BadBlockException.REASON_CORRUPT,
+            throw new BadBlockException(new ArrayList<>(culprits.keySet()), Marker.REASON_CORRUPTED_BLOCK,
                 why.toString(), e);
           }
-          throw new BadBlockException(ulids(same), BadBlockException.REASON_CORRUPT,
+          throw new BadBlockException(ulids(same), Marker.REASON_CORRUPTED_BLOCK,
               "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
         } catch (UnmergeableChunksException e) {
-          throw new BadBlockException(ulids(same), BadBlockException.REASON_UNMERGEABLE,
+          throw new BadBlockException(ulids(same), Marker.REASON_UNMERGEABLE_CHUNKS,
               "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
         }
       }
@@ -465,7 +466,7 @@ public final class BlockMerger {
     } catch (CorruptDataException e) {
       throw corrupt(s, e);
     } catch (UnmergeableChunksException e) {
-      throw new BadBlockException(List.of(s.ulid), BadBlockException.REASON_UNMERGEABLE,
+      throw new BadBlockException(List.of(s.ulid), Marker.REASON_UNMERGEABLE_CHUNKS,
           "block " + s.ulid + ", series " + series.labels() + ": cannot apply deletions: " + e.getMessage(), e);
     }
   }

@@ -15,6 +15,7 @@ import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.store.MemoryDirectory;
 import io.tsdbcompactor.store.RandomAccessInput;
+import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tombstones.Interval;
 import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.IOException;
@@ -105,7 +106,7 @@ public final class BlockRewriter {
         }
       }
     } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
-      throw new BadBlockException(List.of(meta.ulid), BadBlockException.REASON_CORRUPT,
+      throw new BadBlockException(List.of(meta.ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + meta.ulid + ": " + e.getMessage(), e);
     }
     if (dryRun) {

@@ -1,7 +1,7 @@
 package io.tsdbcompactor.compact;
 
 /**
- * The counters group compaction moves, named as Thanos names them (§7.2). Helper "job" owns the registry and
+ * The counters group compaction moves, named as Thanos names them (docs/thanos-compactor.md §7.2). Helper "job" owns the registry and
  * exposes them; {@link MicrometerCompactMetrics} binds them to a Micrometer registry.
  */
 public interface CompactMetrics {

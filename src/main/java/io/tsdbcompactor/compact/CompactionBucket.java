@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * What group compaction needs from the bucket, and nothing more. {@code BucketCompactionStore} implements it on
+ * What group compaction needs from the bucket, and nothing more. {@code BucketPort} implements it on
  * {@code bucket.Bucket} with the {@code sync} package's transfer and marker code; tests use in-memory fakes.
  */
 public interface CompactionBucket {

@@ -3,7 +3,7 @@ package io.tsdbcompactor.compact;
 import java.util.List;
 
 /**
- * What the {@code compact} flags decide for group compaction (names follow {@code thanos compact}, §7.1).
+ * What the {@code compact} flags decide for group compaction (names follow {@code thanos compact}, docs/thanos-compactor.md §7.1).
  *
  * @param ranges block ranges in ms, ascending ({@code --debug.max-compaction-level} picks how many of
  *     {@link #COMPACTION_SET}); the planner merges into {@code ranges[1..]}

@@ -3,9 +3,12 @@ package io.tsdbcompactor.compact;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.index.IndexStats;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
+import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tracing.Span;
 import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
@@ -20,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Compacts groups until their planner has nothing left, as Thanos's {@code Group.compact} loop does (fact sheet
+ * Compacts groups until their planner has nothing left, as Thanos's {@code Group.compact} loop does (docs/thanos-compactor.md
  * §4.5), one step after another:
  *
  * <ol>
@@ -52,8 +54,6 @@ import org.slf4j.LoggerFactory;
 public final class GroupCompactor {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCompactor.class);
   public static final String DELETION_DETAILS = "source of compacted block";
-  public static final String DELETION_MARK = "deletion-mark.json";
-  public static final String NO_COMPACT_MARK = "no-compact-mark.json";
 
   private final CompactionBucket bucket;
   private final Path dataDir;
@@ -113,55 +113,6 @@ public final class GroupCompactor {
   }
 
   /**
-   * Compacts the groups, {@code --compact.concurrency} at a time; groups of a single block are skipped. Every
-   * group runs even if another fails; the first failure is thrown at the end with the others suppressed.
-   *
-   * @param noCompact ULIDs already marked no-compact in the bucket; marks added here are added to it
-   */
-  public List<Result> compactAll(List<Group> groups, Set<String> noCompact) throws IOException {
-    Set<String> excluded = ConcurrentHashMap.newKeySet();
-    excluded.addAll(noCompact);
-    ExecutorService pool = Executors.newFixedThreadPool(options.concurrency(), r -> {
-      Thread t = new Thread(r, "compact-group");
-      t.setDaemon(true);
-      return t;
-    });
-    List<Result> results = new ArrayList<>();
-    IOException failure = null;
-    try {
-      List<Future<Result>> futures = new ArrayList<>();
-      for (Group g : groups) {
-        if (g.metas().size() > 1) {
-          futures.add(pool.submit(() -> compact(g, excluded)));
-        }
-      }
-      for (Future<Result> f : futures) {
-        try {
-          results.add(f.get());
-        } catch (ExecutionException e) {
-          IOException io = e.getCause() instanceof IOException ? (IOException) e.getCause()
-              : new IOException(e.getCause().getMessage(), e.getCause());
-          if (failure == null) {
-            failure = io;
-          } else {
-            failure.addSuppressed(io);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while compacting groups", e);
-        }
-      }
-    } finally {
-      pool.shutdownNow();
-      noCompact.addAll(excluded);
-    }
-    if (failure != null) {
-      throw failure;
-    }
-    return results;
-  }
-
-  /**
    * Runs one group until the planner has nothing left to do. The group's metas are updated as blocks are
    * replaced; {@code excluded} (no-compact ULIDs) grows with the marks this run adds.
    */
@@ -172,10 +123,9 @@ public final class GroupCompactor {
     List<BlockMeta> created = new ArrayList<>();
     List<String> retired = new ArrayList<>();
     List<String> marked = new ArrayList<>();
-    GuardedPlanner planner = new GuardedPlanner(new Planner(options.ranges()), options.blockMaxIndexSizeBytes(),
-        options.verticalCompactionEnabled(), bucket::indexSize, (ulid, reason, details) -> {
+    GuardedPlanner planner = GuardedPlanner.forOptions(options, bucket::indexSize, (ulid, reason, details) -> {
           bucket.markNoCompact(ulid, reason, details);
-          metrics.blockMarked(NO_COMPACT_MARK, reason);
+          metrics.blockMarked(Marker.NO_COMPACT_MARK, reason);
           marked.add(ulid);
           LOG.warn("group {}: block {} marked no-compact ({}): {}", group.key(), ulid, reason, details);
         });
@@ -191,7 +141,7 @@ public final class GroupCompactor {
               + " and vertical compaction is off");
         }
         warnSharedSources(group, plan);
-        deleteTree(workDir);
+        FileTree.delete(workDir);
         checkSpace(group, plan);
         try {
           BlockMeta out = compactOnce(group, plan, workDir);
@@ -201,7 +151,7 @@ public final class GroupCompactor {
           }
           for (BlockMeta m : plan) {
             bucket.markForDeletion(m.ulid, DELETION_DETAILS);
-            metrics.blockMarked(DELETION_MARK, "");
+            metrics.blockMarked(Marker.DELETION_MARK, "");
             retired.add(m.ulid);
           }
           group.removeAll(ulids(plan));
@@ -223,14 +173,14 @@ public final class GroupCompactor {
           for (String ulid : e.ulids()) {
             if (excluded.add(ulid)) {
               bucket.markNoCompact(ulid, e.reason(), e.getMessage());
-              metrics.blockMarked(NO_COMPACT_MARK, e.reason());
+              metrics.blockMarked(Marker.NO_COMPACT_MARK, e.reason());
               marked.add(ulid);
             }
           }
           LOG.error("group {}: blocks {} left out of compaction ({}): {}", group.key(), e.ulids(), e.reason(),
               e.getMessage());
         } finally {
-          deleteTree(workDir);
+          FileTree.delete(workDir);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -264,7 +214,7 @@ public final class GroupCompactor {
     }
     long t2 = System.nanoTime();
     long c2 = cpu.getCurrentThreadCpuTime();
-    OutputVerifier.IndexStats stats;
+    IndexStats stats;
     try (Span span = Tracing.span("verify").attribute("block", ulid)) {
       stats = OutputVerifier.verifyAndMeasure(out, meta, options.verification());
     } catch (IOException e) {
@@ -276,7 +226,7 @@ public final class GroupCompactor {
         // samples do not decode passes through it and is caught only here. Its block is the one to set aside.
         StringBuilder why = new StringBuilder();
         bad.forEach((u, problem) -> why.append("block ").append(u).append(": ").append(problem).append("; "));
-        throw new BadBlockException(new ArrayList<>(bad.keySet()), BadBlockException.REASON_CORRUPT,
+        throw new BadBlockException(new ArrayList<>(bad.keySet()), Marker.REASON_CORRUPTED_BLOCK,
             why + "so " + what, e);
       }
       throw new IOException(what, e);
@@ -398,7 +348,7 @@ public final class GroupCompactor {
     try {
       bucket.download(m.ulid, workDir.resolve(m.ulid));
     } catch (CorruptDataException e) {
-      throw new BadBlockException(List.of(m.ulid), BadBlockException.REASON_CORRUPT,
+      throw new BadBlockException(List.of(m.ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + m.ulid + ": " + e.getMessage(), e);
     }
   }
@@ -412,7 +362,7 @@ public final class GroupCompactor {
     for (BlockMeta m : plan) {
       if (m.stats.numSamples == 0) {
         bucket.markForDeletion(m.ulid, DELETION_DETAILS);
-        metrics.blockMarked(DELETION_MARK, "");
+        metrics.blockMarked(Marker.DELETION_MARK, "");
         retired.add(m.ulid);
       }
       gone.add(m.ulid);
@@ -441,16 +391,4 @@ public final class GroupCompactor {
     return out;
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-        Files.delete(p);
-      }
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
-  }
 }

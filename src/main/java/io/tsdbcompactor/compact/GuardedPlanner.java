@@ -1,27 +1,26 @@
 package io.tsdbcompactor.compact;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.sync.Marker;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
- * The {@link Planner} behind Thanos's two planner wrappers (pkg/compact/planner.go, fact sheet §4.4):
+ * The {@link Planner} behind Thanos's two planner wrappers (pkg/compact/planner.go, docs/thanos-compactor.md §4.4):
  *
  * <ul>
  *   <li>{@code largeTotalIndexSizeFilter} (always on): summing the planned blocks' index sizes, as soon as the
  *       total reaches 85% of the limit the biggest index so far gets a no-compact mark (reason
- *       {@value #REASON_INDEX_SIZE}) and the group is planned again without it. The output index can then not
+ *       {@code index-size-exceeding}) and the group is planned again without it. The output index can then not
  *       outgrow the format's limits (an index section is addressed with 32-bit offsets).</li>
  *   <li>{@code verticalCompactionDownsampleFilter} (with vertical compaction): a plan that overlaps and holds
- *       downsampled blocks marks those no-compact (reason {@value #REASON_DOWNSAMPLE_VERTICAL}) and is redone,
+ *       downsampled blocks marks those no-compact (reason {@code downsample-vertical-compaction}) and is redone,
  *       so overlapping downsampled blocks are never merged.</li>
  * </ul>
  */
 public final class GuardedPlanner {
-  public static final String REASON_INDEX_SIZE = "index-size-exceeding";
-  public static final String REASON_DOWNSAMPLE_VERTICAL = "downsample-vertical-compaction";
   public static final String DETAILS_DOWNSAMPLE_VERTICAL =
       "verticalCompactionDownsampleFilter: Downsampled block, see https://github.com/thanos-io/thanos/issues/6775";
 
@@ -52,6 +51,15 @@ public final class GuardedPlanner {
     this.marker = marker;
   }
 
+  /**
+   * The planner a group's compaction loop runs with these options: the run's {@link GroupCompactor} and the dry
+   * run's simulation build it here, so both plan alike.
+   */
+  public static GuardedPlanner forOptions(CompactorOptions options, IndexSizeLookup sizes, NoCompactMarker marker) {
+    return new GuardedPlanner(new Planner(options.ranges()), options.blockMaxIndexSizeBytes(),
+        options.verticalCompactionEnabled(), sizes, marker);
+  }
+
   public static String indexSizeDetails(long limit) {
     return "largeTotalIndexSizeFilter: Total compacted block's index size could exceed: " + limit
         + " with this block. See https://github.com/thanos-io/thanos/issues/1424";
@@ -70,7 +78,7 @@ public final class GuardedPlanner {
       boolean marked = false;
       for (BlockMeta m : plan) {
         if (m.resolution() != 0) {
-          marker.markNoCompact(m.ulid, REASON_DOWNSAMPLE_VERTICAL, DETAILS_DOWNSAMPLE_VERTICAL);
+          marker.markNoCompact(m.ulid, Marker.REASON_DOWNSAMPLE_VERTICAL_COMPACTION, DETAILS_DOWNSAMPLE_VERTICAL);
           excluded.add(m.ulid);
           marked = true;
         }
@@ -102,7 +110,7 @@ public final class GuardedPlanner {
           if (!seen.add(biggestBlock.ulid)) {
             throw new IllegalStateException("planner chose no-compact block " + biggestBlock.ulid + " again");
           }
-          marker.markNoCompact(biggestBlock.ulid, REASON_INDEX_SIZE, indexSizeDetails(maxIndexSizeBytes));
+          marker.markNoCompact(biggestBlock.ulid, Marker.REASON_INDEX_SIZE_EXCEEDING, indexSizeDetails(maxIndexSizeBytes));
           excluded.add(biggestBlock.ulid);
           continue replan;
         }

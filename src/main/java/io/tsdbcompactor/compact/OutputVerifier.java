@@ -4,8 +4,8 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunk.ChunkMeta;
-import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexStats;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.store.CorruptDataException;
@@ -16,13 +16,10 @@ import java.util.List;
 /**
  * Checks a block written by {@link BlockMerger} before it is uploaded ({@link BlockVerifier}: every file, CRC,
  * order, range, decodable chunk and meta.json stat), and computes the {@code index_stats} Thanos records
- * (GatherIndexHealthStats, fact sheet §2.6).
+ * (GatherIndexHealthStats, docs/thanos-compactor.md §2.6).
  */
 public final class OutputVerifier {
   private OutputVerifier() {}
-
-  /** Index stats of a block: 0 where nothing was measured (the field is then left out of meta.json). */
-  public record IndexStats(long seriesMaxSize, long chunkMaxSize) {}
 
   /** Checks the block as {@code verification} says; throws {@link CorruptDataException} if it is not sound. */
   public static void verify(Directory dir, BlockMeta meta, CompactorOptions.Verification verification)
@@ -42,7 +39,7 @@ public final class OutputVerifier {
       CompactorOptions.Verification verification) throws IOException {
     if (verification != CompactorOptions.Verification.FULL) {
       verifyStructure(dir, meta);
-      return indexStats(dir);
+      return IndexStats.measure(dir);
     }
     BlockVerifier.Report r = BlockVerifier.check(dir);
     throwIfProblems(dir, r.problems());
@@ -98,36 +95,6 @@ public final class OutputVerifier {
     if (!problems.isEmpty()) {
       throw new CorruptDataException(dir.describe(), 0, problems.size() + " problems: "
           + String.join("; ", problems.subList(0, Math.min(5, problems.size()))));
-    }
-  }
-
-  /**
-   * {@code series_max_size}: the largest {@code (ref - previous ref) * 16} over series in postings order;
-   * {@code chunk_max_size}: the largest distance between consecutive chunk records of a series in one segment,
-   * skipping the last two chunks of each series as Thanos does (quirk §10.5).
-   */
-  public static IndexStats indexStats(Directory dir) throws IOException {
-    try (IndexReader index = IndexReader.open(dir, "index")) {
-      long seriesMax = Long.MIN_VALUE;
-      long chunkMax = Long.MIN_VALUE;
-      long prevRef = -1;
-      SeriesCursor cursor = index.series();
-      while (cursor.next()) {
-        IndexSeries s = cursor.at();
-        if (prevRef >= 0) {
-          seriesMax = Math.max(seriesMax, (s.ref() - prevRef) * 16);
-        }
-        prevRef = s.ref();
-        List<ChunkMeta> cs = s.chunks();
-        for (int i = 0; i < cs.size() - 2; i++) {
-          long a = cs.get(i).ref;
-          long b = cs.get(i + 1).ref;
-          if (ChunkRef.segmentIndex(a) == ChunkRef.segmentIndex(b)) {
-            chunkMax = Math.max(chunkMax, ChunkRef.offset(b) - ChunkRef.offset(a));
-          }
-        }
-      }
-      return new IndexStats(seriesMax == Long.MIN_VALUE ? 0 : seriesMax, chunkMax == Long.MIN_VALUE ? 0 : chunkMax);
     }
   }
 }

@@ -5,7 +5,7 @@ import io.tsdbcompactor.store.CorruptDataException;
 
 /**
  * Thanos's penalty deduplication of two replicas of one series ({@code dedupSeriesIterator}, pkg/dedup/iter.go;
- * fact sheet §4.7), for replicas that scrape the same target at slightly different times.
+ * docs/thanos-compactor.md §4.7), for replicas that scrape the same target at slightly different times.
  *
  * <p>At each step both replicas are advanced to at least {@code lastT + 1 + penalty}; the one with the smaller
  * timestamp is taken (ties go to the first). The replica not taken gets a penalty of twice the gap since the last

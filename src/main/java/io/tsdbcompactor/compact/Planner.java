@@ -8,7 +8,7 @@ import java.util.Set;
 /**
  * Thanos's default planner ({@code tsdbBasedPlanner} in
  * <a href="https://github.com/thanos-io/thanos/blob/main/pkg/compact/planner.go">pkg/compact/planner.go</a>), over
- * metas only: which blocks of one group to compact next.
+ * metas only: which blocks of one group to compact next. See {@code docs/thanos-compactor.md} §4.3.
  *
  * <ol>
  *   <li>Overlapping blocks (among those not excluded) are planned first, any number of them.</li>
@@ -79,7 +79,7 @@ public final class Planner {
   }
 
   /** The first cluster of overlapping blocks, in input order, including the block the first overlap hits. */
-  static List<BlockMeta> selectOverlapping(List<BlockMeta> byMinTime) {
+  public static List<BlockMeta> selectOverlapping(List<BlockMeta> byMinTime) {
     List<BlockMeta> out = new ArrayList<>();
     if (byMinTime.size() < 2) {
       return out;

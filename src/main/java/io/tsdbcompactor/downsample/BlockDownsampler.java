@@ -11,6 +11,7 @@ import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexStats;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.IndexWriter;
 import io.tsdbcompactor.index.SeriesCursor;
@@ -25,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the downsampled copy of one block, as Thanos's {@code downsample.Downsample} does (fact sheet §5.3,
+ * Writes the downsampled copy of one block, as Thanos's {@code downsample.Downsample} does (docs/thanos-compactor.md §5.3,
  * meta.json §2.5).
  *
  * <p>Series are streamed in index order: for each, its chunks are loaded, downsampled by
@@ -63,6 +64,25 @@ public final class BlockDownsampler {
   public record Result(BlockMeta meta, long skippedHistogramChunks) {}
 
   private BlockDownsampler() {}
+
+  /**
+   * The header of the block downsampling {@code source} to {@code resolution} produces: the source's meta.json
+   * (time range, compaction level and sources inherited) under a new ULID, with the new resolution, source
+   * "compactor" and no files yet. Stats and segment files are the downsampler's to fill in; the dry run plans
+   * with the header alone.
+   */
+  public static BlockMeta outputMeta(BlockMeta source, long resolution, String ulid) {
+    BlockMeta meta = source.copy();
+    meta.ulid = ulid;
+    meta.version = 1;
+    BlockMeta.Thanos th = meta.thanos();
+    th.resolution = resolution;
+    th.source = "compactor";
+    th.segmentFiles = new ArrayList<>();
+    th.files = new ArrayList<>();
+    th.uploadTime = BlockMeta.ZERO_TIME;
+    return meta;
+  }
 
   /**
    * Downsamples the block in {@code in} to {@code resolution} into the empty directory {@code out} as block
@@ -220,27 +240,20 @@ public final class BlockDownsampler {
     }
     Tombstones.writeEmpty(out);
 
-    BlockMeta meta = source.copy();
-    meta.ulid = ulid.toString();
-    meta.version = 1;
+    BlockMeta meta = outputMeta(source, resolution, ulid.toString());
     BlockMeta.Thanos th = meta.thanos();
-    th.resolution = resolution;
-    th.source = "compactor";
-    th.segmentFiles = new ArrayList<>();
     for (String f : chunkWriter.segmentFiles()) {
       th.segmentFiles.add(f.substring(f.lastIndexOf('/') + 1));
     }
-    th.files = new ArrayList<>();
-    th.uploadTime = BlockMeta.ZERO_TIME;
     meta.stats.numSeries = numSeries;
     meta.stats.numChunks = numChunks;
     meta.stats.numSamples = numSamples;
-    long[] sizes = indexStats(out);
-    if (sizes[0] > 0) {
-      th.seriesMaxSize = sizes[0];
+    IndexStats sizes = IndexStats.measure(out);
+    if (sizes.seriesMaxSize() > 0) {
+      th.seriesMaxSize = sizes.seriesMaxSize();
     }
-    if (sizes[1] > 0) {
-      th.chunkMaxSize = sizes[1];
+    if (sizes.chunkMaxSize() > 0) {
+      th.chunkMaxSize = sizes.chunkMaxSize();
     }
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
     if (skippedHistograms > 0) {
@@ -276,36 +289,6 @@ public final class BlockDownsampler {
   private static String chunkName(Directory dir, long ref) {
     return dir.describe() + "/" + ChunkRef.segmentFileName(ChunkRef.segmentIndex(ref)) + " ref "
         + ChunkRef.toString(ref);
-  }
-
-  /**
-   * Thanos's {@code GatherIndexHealthStats} sizes over the written index: the largest gap between successive
-   * series references (x16) and the largest gap between successive chunk references of one series in one
-   * segment, skipping each series' last two chunks as Thanos does. -1 when nothing was measured.
-   */
-  static long[] indexStats(Directory dir) throws IOException {
-    long seriesMax = -1;
-    long chunkMax = -1;
-    try (IndexReader index = IndexReader.open(dir, "index")) {
-      SeriesCursor cursor = index.series();
-      long prevRef = -1;
-      while (cursor.next()) {
-        IndexSeries s = cursor.at();
-        if (prevRef >= 0) {
-          seriesMax = Math.max(seriesMax, (s.ref() - prevRef) * 16);
-        }
-        prevRef = s.ref();
-        List<ChunkMeta> c = s.chunks();
-        for (int i = 0; i < c.size() - 2; i++) {
-          long a = c.get(i).ref;
-          long b = c.get(i + 1).ref;
-          if (ChunkRef.segmentIndex(a) == ChunkRef.segmentIndex(b)) {
-            chunkMax = Math.max(chunkMax, ChunkRef.offset(b) - ChunkRef.offset(a));
-          }
-        }
-      }
-    }
-    return new long[] {seriesMax, chunkMax};
   }
 
   private static void removeOutput(Directory out) {

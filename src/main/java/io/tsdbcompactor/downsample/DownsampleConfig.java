@@ -1,7 +1,7 @@
 package io.tsdbcompactor.downsample;
 
 /**
- * Start-up checks that tie retention to downsampling ({@code cmd/thanos/compact.go}; fact sheet §6.1). With
+ * Start-up checks that tie retention to downsampling ({@code cmd/thanos/compact.go}; docs/thanos-compactor.md §6.1). With
  * downsampling on, a raw retention shorter than the 40 h a raw block needs before it is downsampled would
  * delete raw data that was never downsampled, and a 5m retention below 10 d would do the same to 5m data.
  * A retention of 0 means "keep forever" and always passes.

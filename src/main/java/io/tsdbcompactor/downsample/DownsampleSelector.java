@@ -10,7 +10,7 @@ import java.util.Set;
 
 /**
  * Which blocks of a bucket need a downsampled block, by Thanos's rules ({@code downsampleBucket} in
- * {@code cmd/thanos/downsample.go}; fact sheet §5.2). Pure logic over metas, so the run can plan, log and test
+ * {@code cmd/thanos/downsample.go}; docs/thanos-compactor.md §5.2). Pure logic over metas, so the run can plan, log and test
  * it without touching a bucket.
  *
  * <ul>

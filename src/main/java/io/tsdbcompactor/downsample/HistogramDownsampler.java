@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * The native-histogram half of {@link SeriesDownsampler}: Thanos's {@code downsampleHistogramBatch},
- * {@code histogramAggregator} and {@code downsampleHistogramAggrBatch} (fact sheet §5.8).
+ * {@code histogramAggregator} and {@code downsampleHistogramAggrBatch} (docs/thanos-compactor.md §5.8).
  *
  * <h2>Histogram AggrChunk</h2>
  * count: XOR, the number of raw histograms per window (5m → 1h: the sum of the input counts); sum: a float

@@ -4,6 +4,7 @@ import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
+import io.tsdbcompactor.chunk.StaleNaN;
 import io.tsdbcompactor.chunk.XorEncoder;
 import io.tsdbcompactor.store.CorruptDataException;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Downsamples one series at a time, as Thanos does ({@code DownsampleRaw}, {@code downsampleAggr}; fact sheet
+ * Downsamples one series at a time, as Thanos does ({@code DownsampleRaw}, {@code downsampleAggr}; docs/thanos-compactor.md
  * §5.4-5.6). One instance is reused for every series of a block: its sample buffers grow to the largest series
  * and are never reallocated per series or per sample. Not thread-safe.
  *
@@ -41,17 +42,15 @@ import java.util.List;
  * {@code HistogramDownsampler}. Float and histogram runs of one series are downsampled separately.
  */
 public final class SeriesDownsampler {
-  private static final long STALE_NAN_BITS = 0x7ff0000000000002L;
-
   private long[] ts = new long[1024];
   private double[] vs = new double[1024];
   private int n;
   /** Per-input-chunk time tracker of the raw expansion (Thanos starts it at 0 for each chunk). */
   private long chunkLastT;
 
-  /** True for Prometheus's stale marker, the NaN with bits 0x7ff0000000000002. */
+  /** True for Prometheus's stale marker ({@link StaleNaN}). */
   public static boolean isStaleNaN(double v) {
-    return Double.doubleToRawLongBits(v) == STALE_NAN_BITS;
+    return StaleNaN.is(v);
   }
 
   // ------------------------------------------------------------------ raw input

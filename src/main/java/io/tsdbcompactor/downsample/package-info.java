@@ -10,16 +10,16 @@
  *   <li>{@link io.tsdbcompactor.downsample.CounterResetIterator} and
  *       {@link io.tsdbcompactor.downsample.AverageIterator}: reading aggregates back as PromQL needs them.
  *   <li>{@link io.tsdbcompactor.downsample.BlockDownsampler}: a whole block, streamed series by series.
- *   <li>{@link io.tsdbcompactor.downsample.DownsampleSelector}, {@link io.tsdbcompactor.downsample.DownsamplePass}
- *       and {@link io.tsdbcompactor.downsample.DownsampleConfig}: which blocks, how many at once, and which
- *       retention settings are refused.
+ *   <li>{@link io.tsdbcompactor.downsample.DownsampleSelector} and
+ *       {@link io.tsdbcompactor.downsample.DownsampleConfig}: which blocks, and which retention settings are
+ *       refused.
  *   <li>{@link io.tsdbcompactor.downsample.AggrChunkDump}: the text format of {@code tools block dump} for
  *       downsampled blocks.
  * </ul>
  *
  * Reference: Thanos
  * <a href="https://github.com/thanos-io/thanos/tree/main/pkg/compact/downsample">pkg/compact/downsample</a>
- * and {@code cmd/thanos/downsample.go}. Known differences: native histograms are downsampled
+ * and {@code cmd/thanos/downsample.go}, summarised in {@code docs/thanos-compactor.md} §5. Known differences: native histograms are downsampled
  * into Thanos's histogram AggrChunks ({@code HistogramDownsampler}) except
  * custom-bucket ones (schema -53), which are left out (Thanos panics on them); a histogram sum aggregate absent
  * from all inputs of a 5m → 1h group stays absent (Thanos returns an empty chunk meta there); a stray raw XOR chunk inside a 5m block

@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Everything one {@code compact} run is told by its flags ({@code thanos compact}'s names, §7.1 of
- * shared/docs/thanos-compactor.md).
+ * Everything one {@code compact} run is told by its flags ({@code thanos compact}'s names, docs/thanos-compactor.md
+ * §7.1).
  *
  * @param dataDir {@code --data-dir}: local work space (downloads, merge output), emptied after each step
  * @param consistencyDelay {@code --consistency-delay}: fresher non-compactor blocks are not touched yet

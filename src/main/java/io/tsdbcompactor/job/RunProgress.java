@@ -10,7 +10,7 @@ public interface RunProgress {
   /** A named step starts ("compact raw", "downsample 5m -> 1h", "retention", ...). */
   default void step(String name) {}
 
-  /** The plan at the start: what the whole run is expected to do (from {@link PlanSimulator}). */
+  /** The plan at the start: what the whole run is expected to do (from the dry-run pass over the first sync). */
   default void planned(int compactions, int inputBlocks, long inputBytes, int downsamplings, int deletions) {}
 
   /** A compaction retired one of its input blocks (called as each compaction completes). */

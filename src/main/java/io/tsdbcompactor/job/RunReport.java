@@ -28,8 +28,15 @@ public final class RunReport {
   public final List<io.tsdbcompactor.block.BlockMeta> survivors = Collections.synchronizedList(new ArrayList<>());
   /** One line per failure: what failed, which group or block, and why. */
   public final List<String> failures = Collections.synchronizedList(new ArrayList<>());
-  /** Set by a dry run: the plan that was printed instead of executed. */
-  public volatile PlanSimulator.Plan plan;
+  /** Whether this was a dry run: {@link #actions} are then the predicted ones, nothing was changed. */
+  public volatile boolean dryRun;
+  /**
+   * What the run did to blocks, one entry per block produced, marked or deleted, in the order done; for a dry run
+   * what it would do ({@code --report-file}).
+   */
+  public final List<Action> actions = Collections.synchronizedList(new ArrayList<>());
+  /** What the dry-run pass at the start of the run predicted (the progress totals come from it). */
+  public final List<Action> predicted = Collections.synchronizedList(new ArrayList<>());
   public volatile long startMillis;
   public volatile long endMillis;
 
@@ -105,6 +112,10 @@ public final class RunReport {
   /** The process exit code of a finished run: 0 on {@link #success()}, else 1. */
   public int exitCode() {
     return success() ? 0 : 1;
+  }
+
+  public void record(Action a) {
+    actions.add(a);
   }
 
   public void fail(String line) {

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The compactor's metrics under the names {@code thanos compact} exports (shared/docs/thanos-compactor.md §7.2),
+ * The compactor's metrics under the names {@code thanos compact} exports (docs/thanos-compactor.md §7.2),
  * so existing dashboards and alerts keep working, plus JVM and process metrics in place of Go's.
  *
  * <p>Micrometer names are written in Prometheus form; the registry appends {@code _total} to counters and

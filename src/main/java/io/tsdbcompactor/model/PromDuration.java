@@ -1,7 +1,6 @@
 package io.tsdbcompactor.model;
 
 import java.time.Duration;
-import picocli.CommandLine;
 
 /**
  * Prometheus's {@code model.Duration} syntax, which every duration flag of {@code thanos compact} takes:
@@ -98,17 +97,5 @@ public final class PromDuration {
       }
     }
     return sb.toString();
-  }
-
-  /** picocli converter, so duration flags accept exactly what Thanos accepts. */
-  public static final class Converter implements CommandLine.ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      try {
-        return parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.TypeConversionException(e.getMessage());
-      }
-    }
   }
 }

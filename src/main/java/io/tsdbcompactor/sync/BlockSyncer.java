@@ -8,6 +8,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the state of a bucket: every block's meta.json and markers, the partial blocks, and the blocks that are
  * too fresh or already on their way out (Thanos's {@code MetaFetcher} with the compactor's filters, §1.3, §3.3,
- * §3.4 of the Thanos fact sheet).
+ * §3.4 of docs/thanos-compactor.md).
  *
  * <p>One recursive listing finds every block folder, its objects, their sizes and times, and which markers
  * exist; this costs a LIST per 1000 objects instead of a request per block and marker. Then, concurrently,
@@ -357,7 +358,7 @@ public final class BlockSyncer {
 
   private void dropCache(String ulid) throws IOException {
     if (cacheDir != null) {
-      deleteTree(cacheDir.resolve(ulid));
+      FileTree.delete(cacheDir.resolve(ulid));
     }
   }
 
@@ -368,20 +369,10 @@ public final class BlockSyncer {
     try (Stream<Path> dirs = Files.list(cacheDir)) {
       for (Path d : (Iterable<Path>) dirs::iterator) {
         if (!present.contains(d.getFileName().toString())) {
-          deleteTree(d);
+          FileTree.delete(d);
         }
       }
     }
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

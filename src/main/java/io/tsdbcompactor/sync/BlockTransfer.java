@@ -21,10 +21,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +28,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Moves whole blocks between a bucket and local directories, in the order that keeps readers safe.
  *
- * <p>Upload (Thanos {@code block.Upload}, §3.1): the folder must be named by a ULID equal to meta.json's, the
+ * <p>Upload (Thanos {@code block.Upload}, docs/thanos-compactor.md §3.1): the folder must be named by a ULID equal to meta.json's, the
  * block must have external labels; then {@code chunks/*} (in name order, several at once), {@code index}, and
  * {@code meta.json} last, re-encoded with {@code thanos.files} (sizes, sorted by path; SHA256 hashes if asked)
  * and {@code thanos.upload_time} set to now. A reader never sees a meta.json before the files it describes. The
@@ -43,6 +39,8 @@ import org.slf4j.LoggerFactory;
  * {@code thanos.files}; meta.json is written last, so an interrupted download has no meta.json.
  */
 public final class BlockTransfer {
+  /** A block's files: one that fails spoils the block, so the others are cancelled. */
+  private static final FanOut FILES = new FanOut("block-files", FanOut.OnFailure.STOP);
   private static final Logger LOG = LoggerFactory.getLogger(BlockTransfer.class);
 
   /** Settings, with Thanos's defaults. */
@@ -125,7 +123,7 @@ public final class BlockTransfer {
     t.files.add(new BlockMeta.FileEntry(BlockMeta.FILE_NAME, 0));
     t.files.sort((a, b) -> compareBytes(a.relPath, b.relPath));
 
-    runAll(chunkFiles, options.filesConcurrency, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
+    FILES.run(chunkFiles, options.filesConcurrency, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
     bucket.upload(ulid + "/index", index);
     t.uploadTime = GoJson.rfc3339Nano(options.clock.instant());
     bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, up.toJsonBytes());
@@ -196,7 +194,7 @@ public final class BlockTransfer {
     BlockMeta meta = BlockMeta.parse(metaKey, metaBytes);
     Files.createDirectories(blockDir.resolve("chunks"));
     try {
-      runAll(files, options.filesConcurrency, e -> {
+      FILES.run(files, options.filesConcurrency, e -> {
         String rel = e.key().substring(ulid.length() + 1);
         fetchFile(e.key(), blockDir.resolve(rel), e.size());
       });
@@ -253,55 +251,6 @@ public final class BlockTransfer {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
-  // ------------------------------------------------------------------ helpers
-
-  @FunctionalInterface
-  interface IoTask<T> {
-    void run(T item) throws IOException;
-  }
-
-  /** Runs a task for every item with the given parallelism; the first failure is thrown after all stop. */
-  static <T> void runAll(List<T> items, int parallelism, IoTask<T> task) throws IOException {
-    if (parallelism <= 1 || items.size() <= 1) {
-      for (T item : items) {
-        task.run(item);
-      }
-      return;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, items.size()));
-    try {
-      List<Future<?>> futures = new ArrayList<>();
-      for (T item : items) {
-        futures.add(pool.submit(() -> {
-          task.run(item);
-          return null;
-        }));
-      }
-      IOException first = null;
-      for (Future<?> f : futures) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          IOException io = e.getCause() instanceof IOException x ? x : new IOException(e.getCause());
-          if (first == null) {
-            first = io;
-            futures.forEach(g -> g.cancel(true));
-          }
-        } catch (java.util.concurrent.CancellationException e) {
-          // cancelled after an earlier failure
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new java.io.InterruptedIOException("interrupted during block transfer");
-        }
-      }
-      if (first != null) {
-        throw first;
-      }
-    } finally {
-      pool.shutdownNow();
     }
   }
 }

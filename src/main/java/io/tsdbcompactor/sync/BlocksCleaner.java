@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Deletes what is due (Thanos §1.3, §3.2): blocks whose deletion mark is older than {@code --delete-delay}
+ * Deletes what is due (docs/thanos-compactor.md §1.3, §3.2): blocks whose deletion mark is older than {@code --delete-delay}
  * (strictly, in seconds), and partial blocks (no meta.json) whose newest object is older than 48 hours, or whose
  * deletion mark is past the delete delay (a delete that was interrupted). Blocks are deleted in
  * Thanos's order (see {@link #deleteBlock}), so a crash half way leaves a partial block that a later pass

@@ -28,6 +28,13 @@ public sealed interface Marker permits Marker.DeletionMark, Marker.NoCompactMark
   String REASON_INDEX_SIZE_EXCEEDING = "index-size-exceeding";
   String REASON_OUT_OF_ORDER_CHUNK = "block-index-out-of-order-chunk";
   String REASON_DOWNSAMPLE_VERTICAL_COMPACTION = "downsample-vertical-compaction";
+  /**
+   * Our reason for a block that failed to read while being compacted or downsampled. Unlike an operator's
+   * no-downsample mark, this one does not let retention expire the block un-downsampled.
+   */
+  String REASON_CORRUPTED_BLOCK = "corrupted-block";
+  /** Our reason for blocks whose chunks of one series cannot be merged (e.g. mixed encodings that overlap). */
+  String REASON_UNMERGEABLE_CHUNKS = "unmergeable-chunks";
 
   /** The block's ULID. */
   String id();

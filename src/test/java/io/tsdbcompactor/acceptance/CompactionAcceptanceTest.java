@@ -96,7 +96,7 @@ class CompactionAcceptanceTest {
   }
 
   /**
-   * The layout Thanos's planner reaches (derived by hand from §4.3): the [0h,48h) window is full once its 2h
+   * The layout Thanos's planner reaches (derived by hand from docs/thanos-compactor.md §4.3): the [0h,48h) window is full once its 2h
    * blocks are merged, so it becomes one 2d block; the 2h blocks after 48h are never compacted, because the
    * freshest block is left out and promtool's blocks end at their last sample + 1 ms, so no 8h part is ever full
    * nor lies before the freshest remaining block.

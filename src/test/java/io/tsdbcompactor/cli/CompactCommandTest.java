@@ -70,8 +70,17 @@ class CompactCommandTest {
     Map<String, Long> before = snapshot(bucket);
     String objstore = "type: FILESYSTEM\nconfig:\n  directory: " + bucket + "\n";
     Result r = run("compact", "--objstore.config=" + objstore, "--data-dir", tmp.resolve("data").toString(),
-        "--retention.resolution-raw=3d", "--retention.resolution-5m=15d", "--retention.resolution-1h=90d", "--dry-run");
+        "--retention.resolution-raw=3d", "--retention.resolution-5m=15d", "--retention.resolution-1h=90d", "--dry-run",
+        "--report-file=" + tmp.resolve("plan.json"));
     assertEquals(0, r.code(), r.err());
+    com.fasterxml.jackson.databind.JsonNode plan = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(tmp.resolve("plan.json").toFile());
+    assertTrue(plan.get("dry_run").asBoolean(), plan.toString());
+    assertTrue(plan.get("actions").size() > 0, plan.toString());
+    com.fasterxml.jackson.databind.JsonNode first = plan.get("actions").get(0);
+    for (String field : List.of("step", "group", "resolution", "min_time", "max_time", "sources", "ulid", "reason")) {
+      assertTrue(first.has(field), field + " in " + first);
+    }
     assertTrue(r.out().contains("compactions ("), r.out());
     assertTrue(r.out().contains("downsamplings ("), r.out());
     assertTrue(r.out().contains("retention deletions ("), r.out());

@@ -1,12 +1,5 @@
 package io.tsdbcompactor.compact;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
@@ -18,6 +11,7 @@ import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tombstones.Interval;
 import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.IOException;
@@ -30,6 +24,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BlockMergerTest {
   @TempDir Path tmp;
@@ -77,7 +77,7 @@ class BlockMergerTest {
     assertEquals(meta.stats.numSamples, meta.stats.numFloatSamples);
     assertEquals(expected.lines().count(), meta.stats.numSamples, "one dump line per sample");
     OutputVerifier.verify(new FsDirectory(db.resolve(meta.ulid)));
-    OutputVerifier.IndexStats st = OutputVerifier.indexStats(new FsDirectory(db.resolve(meta.ulid)));
+    io.tsdbcompactor.index.IndexStats st = io.tsdbcompactor.index.IndexStats.measure(new FsDirectory(db.resolve(meta.ulid)));
     assertTrue(st.seriesMaxSize() > 0);
     // What promtool reads back equals what meta.json says.
     BlockMeta written = BlockMeta.parse("meta", Files.readAllBytes(db.resolve(meta.ulid).resolve("meta.json")));
@@ -90,7 +90,7 @@ class BlockMergerTest {
     Path db = tmp.resolve("db");
     BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
     FsDirectory out = new FsDirectory(db.resolve(meta.ulid));
-    OutputVerifier.IndexStats separate = OutputVerifier.indexStats(out);
+    io.tsdbcompactor.index.IndexStats separate = io.tsdbcompactor.index.IndexStats.measure(out);
     assertTrue(separate.seriesMaxSize() > 0);
     for (CompactorOptions.Verification v : CompactorOptions.Verification.values()) {
       OutputVerifier.verify(out, meta, v);
@@ -214,7 +214,7 @@ class BlockMergerTest {
     BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
         .merge(in, new FsDirectory(out), new BlockMerger.Output(TestUlids.next().toString(), Map.of(), 0, null)));
     assertEquals(List.of(in.get(1).meta().ulid), e.ulids());
-    assertEquals(BadBlockException.REASON_CORRUPT, e.reason());
+    assertEquals(Marker.REASON_CORRUPTED_BLOCK, e.reason());
     assertTrue(e.getMessage().contains(in.get(1).meta().ulid), e.getMessage());
     assertFalse(Files.exists(out.resolve("meta.json")));
   }

@@ -76,8 +76,8 @@ class GroupCompactorFaultTest {
       }
     };
     GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
-    List<GroupCompactor.Result> results = new GroupCompactor(deleting, tmp.resolve("data"), CompactorOptions.defaults(),
-        metrics).compactAll(new Grouper(List.of()).group(metas), new HashSet<>());
+    List<GroupCompactor.Result> results = GroupCompactorTest.compactEach(new GroupCompactor(deleting, tmp.resolve("data"), CompactorOptions.defaults(),
+        metrics), new Grouper(List.of()).group(metas), new HashSet<>());
     GroupCompactor.Result r = results.get(0);
     assertFalse(r.created().isEmpty(), "the rest of the group was compacted");
     assertFalse(r.markedForDeletion().contains(gone));
@@ -103,11 +103,11 @@ class GroupCompactorFaultTest {
     };
     Path data = tmp.resolve("data");
     GroupCompactor.InsufficientSpaceException e = assertThrows(GroupCompactor.InsufficientSpaceException.class,
-        () -> new GroupCompactor(bucket, data, CompactorOptions.defaults(), metrics).withUsableSpace(dir -> {
+        () -> GroupCompactorTest.compactEach(new GroupCompactor(bucket, data, CompactorOptions.defaults(), metrics).withUsableSpace(dir -> {
           asked[0]++;
           assertEquals(data, dir);
           return 1_000_000;
-        }).compactAll(new Grouper(List.of()).group(metas), new HashSet<>()));
+        }), new Grouper(List.of()).group(metas), new HashSet<>()));
     assertTrue(e.getMessage().contains(data.toAbsolutePath().toString()) && e.getMessage().contains("1000000 bytes free")
         && e.getMessage().contains("bytes needed"), e.getMessage());
     assertEquals(1, skipped[0]);
@@ -206,10 +206,9 @@ class GroupCompactorFaultTest {
   @Test
   void aDiskThatFillsUpDuringTheMergeFailsTheGroupCleanly() throws Exception {
     GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
-    IOException e = assertThrows(IOException.class, () -> new GroupCompactor(bucket, tmp.resolve("data"),
+    IOException e = assertThrows(IOException.class, () -> GroupCompactorTest.compactEach(new GroupCompactor(bucket, tmp.resolve("data"),
         CompactorOptions.defaults(), metrics)
-        .withOutputDirectory(dir -> new FillingDirectory(FsDirectory.scratch(dir), 2000))
-        .compactAll(new Grouper(List.of()).group(metas), new HashSet<>()));
+        .withOutputDirectory(dir -> new FillingDirectory(FsDirectory.scratch(dir), 2000)), new Grouper(List.of()).group(metas), new HashSet<>()));
     assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
     assertEquals(1, metrics.failures);
     assertNothingMarkedOrUploaded();
@@ -229,8 +228,8 @@ class GroupCompactorFaultTest {
     };
     bucket = full;
     GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
-    IOException e = assertThrows(IOException.class, () -> new GroupCompactor(full, tmp.resolve("data"),
-        CompactorOptions.defaults(), metrics).compactAll(new Grouper(List.of()).group(metas), new HashSet<>()));
+    IOException e = assertThrows(IOException.class, () -> GroupCompactorTest.compactEach(new GroupCompactor(full, tmp.resolve("data"),
+        CompactorOptions.defaults(), metrics), new Grouper(List.of()).group(metas), new HashSet<>()));
     assertEquals("No space left on device", e.getMessage());
     assertNothingMarkedOrUploaded();
     assertWorkDirEmpty();

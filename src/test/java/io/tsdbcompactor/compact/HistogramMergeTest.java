@@ -1,9 +1,5 @@
 package io.tsdbcompactor.compact;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
@@ -15,10 +11,14 @@ import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexWriter;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.MemoryDirectory;
+import io.tsdbcompactor.sync.Marker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Histogram chunks in the block merge: copied when alone; overlapping ones merged (no dedup), refused by penalty
@@ -138,7 +138,7 @@ class HistogramMergeTest {
     BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(
         CompactorOptions.DedupFunc.PENALTY).merge(List.of(a, b), out2,
         new BlockMerger.Output("01H00000000000000000000003", Map.of("c", "1"), 0, null)));
-    assertEquals(BadBlockException.REASON_UNMERGEABLE, e.reason());
+    assertEquals(Marker.REASON_UNMERGEABLE_CHUNKS, e.reason());
     assertTrue(!out2.exists("meta.json"), "no block is written");
   }
 
@@ -150,7 +150,7 @@ class HistogramMergeTest {
       MemoryDirectory out = new MemoryDirectory("out");
       BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(f).merge(List.of(a, b), out,
           new BlockMerger.Output("01H00000000000000000000003", Map.of("c", "1"), 0, null)));
-      assertEquals(BadBlockException.REASON_UNMERGEABLE, e.reason());
+      assertEquals(Marker.REASON_UNMERGEABLE_CHUNKS, e.reason());
       assertEquals(List.of(a.meta().ulid, b.meta().ulid), e.ulids());
       assertTrue(e.getMessage().contains("rpc_latency"), e.getMessage());
       assertTrue(!out.exists("meta.json"), "no block is written");
@@ -164,7 +164,7 @@ class HistogramMergeTest {
     MemoryDirectory out = new MemoryDirectory("out");
     BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
         .merge(List.of(a, b), out, new BlockMerger.Output("01H00000000000000000000003", Map.of("c", "1"), 0, null)));
-    assertEquals(BadBlockException.REASON_CORRUPT, e.reason());
+    assertEquals(Marker.REASON_CORRUPTED_BLOCK, e.reason());
     assertTrue(!out.exists("meta.json"), "no block is written");
   }
 }

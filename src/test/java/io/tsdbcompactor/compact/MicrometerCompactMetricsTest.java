@@ -1,11 +1,11 @@
 package io.tsdbcompactor.compact;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tsdbcompactor.sync.Marker;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MicrometerCompactMetricsTest {
 
@@ -17,8 +17,8 @@ class MicrometerCompactMetricsTest {
     m.compaction(0);
     m.compaction(0);
     m.verticalCompaction(300000);
-    m.blockMarked(GroupCompactor.NO_COMPACT_MARK, BadBlockException.REASON_CORRUPT);
-    m.blockMarked(GroupCompactor.DELETION_MARK, "");
+    m.blockMarked(Marker.NO_COMPACT_MARK, Marker.REASON_CORRUPTED_BLOCK);
+    m.blockMarked(Marker.DELETION_MARK, "");
     String text = registry.scrape();
     assertTrue(text.contains("thanos_compact_group_compactions_total{resolution=\"0\"} 2.0"), text);
     assertTrue(text.contains("thanos_compact_group_compaction_runs_started_total{resolution=\"0\"} 1.0"), text);

@@ -47,7 +47,7 @@ class AggrChunkTest {
   }
 
   /**
-   * The worked example of the fact sheet (§5.9): one sample (0, 1.0) at 5m. Prometheus's bit stream leaves an
+   * The worked example of docs/thanos-compactor.md (§5.9): one sample (0, 1.0) at 5m. Prometheus's bit stream leaves an
    * empty byte after a sample that ends on a byte boundary, so a one-sample XOR chunk is 12 bytes (not the 11
    * the hand-derived example says) and the AggrChunk 71.
    */

@@ -1,11 +1,8 @@
 package io.tsdbcompactor.compact;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.MemoryBucket;
+import io.tsdbcompactor.sync.Marker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +11,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class BucketCompactionStoreTest {
+class BucketPortTest {
   @TempDir Path tmp;
 
   @Test
@@ -28,7 +28,7 @@ class BucketCompactionStoreTest {
     Files.write(local.resolve("meta.json"), meta.toJsonBytes());
 
     MemoryBucket bucket = new MemoryBucket();
-    BucketCompactionStore store = new BucketCompactionStore(bucket);
+    BucketPort store = new BucketPort(bucket);
     store.upload(local);
     BlockMeta uploaded = BlockMeta.parse("meta", bucket.getBytes(ulid + "/meta.json"));
     assertEquals(List.of("chunks/000001", "index", "meta.json"),
@@ -49,7 +49,7 @@ class BucketCompactionStoreTest {
         + "\"deletion_time\":"), mark);
     store.markForDeletion(ulid, "other");
     assertArrayEquals(first, bucket.getBytes(ulid + "/deletion-mark.json"), "an existing mark is kept");
-    store.markNoCompact(ulid, BadBlockException.REASON_CORRUPT, "bad chunk");
+    store.markNoCompact(ulid, Marker.REASON_CORRUPTED_BLOCK, "bad chunk");
     String nc = new String(bucket.getBytes(ulid + "/no-compact-mark.json"), StandardCharsets.UTF_8);
     assertTrue(nc.contains("\"reason\":\"corrupted-block\"") && nc.contains("\"details\":\"bad chunk\""), nc);
   }

@@ -1,0 +1,198 @@
+package io.tsdbcompactor.job;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.compact.BlockMerger;
+import io.tsdbcompactor.compact.BucketPort;
+import io.tsdbcompactor.compact.CompactedMeta;
+import io.tsdbcompactor.compact.Group;
+import io.tsdbcompactor.compact.GroupCompactor;
+import io.tsdbcompactor.compact.GuardedPlanner;
+import io.tsdbcompactor.compact.MicrometerCompactMetrics;
+import io.tsdbcompactor.compact.Planner;
+import io.tsdbcompactor.downsample.Resolution;
+import io.tsdbcompactor.tracing.Span;
+import io.tsdbcompactor.tracing.Tracing;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Compacts every group of one resolution until its planner has nothing left ({@link GroupCompactor}).
+ *
+ * <p>The plan plays each group's loop over metas alone, with the planner the compactor itself builds
+ * ({@link GuardedPlanner#forOptions}) and each output standing in as {@link CompactedMeta#planned}: the blocks it
+ * would write, the inputs it would retire, the blocks the planner's guards would mark no-compact. The run
+ * executes the groups that have work; what it learns only by reading blocks (a block that does not decode, a
+ * merge that comes out empty) can make it differ from the plan, and its report then says what it really did.
+ */
+final class CompactStep implements Step {
+  private static final Logger LOG = LoggerFactory.getLogger(CompactStep.class);
+
+  private final RunContext ctx;
+  private final long resolution;
+
+  CompactStep(RunContext ctx, long resolution) {
+    this.ctx = ctx;
+    this.resolution = resolution;
+  }
+
+  @Override
+  public String name() {
+    return "compact " + Resolution.name(resolution);
+  }
+
+  @Override
+  public Planned plan(BucketState state) throws IOException {
+    List<BlockMeta> metas = new ArrayList<>();
+    for (BlockMeta m : ctx.workable(state)) {
+      if (m.resolution() == resolution) {
+        metas.add(m);
+      }
+    }
+    List<Group> groups = new ArrayList<>();
+    List<Action> actions = new ArrayList<>();
+    List<BlockMeta> outputs = new ArrayList<>();
+    List<String> retired = new ArrayList<>();
+    Map<String, String[]> noCompact = new HashMap<>(); // ULID -> reason, details
+    Set<String> excluded = new HashSet<>(state.noCompactMarked());
+    Map<String, BlockMeta> plannedHere = new HashMap<>();
+    for (Group g : ctx.grouper.group(metas)) {
+      if (g.metas().size() < 2) {
+        continue;
+      }
+      Group sim = new Group(g.labels(), g.resolution());
+      g.metas().forEach(sim::add);
+      int before = actions.size();
+      GuardedPlanner planner = GuardedPlanner.forOptions(ctx.compactorOptions, ulid -> {
+        BlockMeta p = plannedHere.get(ulid);
+        return p != null ? p.sizeBytes() : ctx.indexSize(state, ulid);
+      }, (ulid, reason, details) -> {
+        if (noCompact.putIfAbsent(ulid, new String[] {reason, details}) == null) {
+          BlockMeta m = plannedHere.containsKey(ulid) ? plannedHere.get(ulid) : state.allMetas().get(ulid);
+          actions.add(ctx.action(Action.NO_COMPACT, m, isPlanned(state, plannedHere, ulid), reason + ": " + details));
+        }
+      });
+      while (true) {
+        List<BlockMeta> inputs = planner.plan(sim.metas(), excluded);
+        if (inputs.isEmpty()
+            || (!Planner.selectOverlapping(inputs).isEmpty() && !ctx.compactorOptions.verticalCompactionEnabled())) {
+          break;
+        }
+        BlockMeta out = CompactedMeta.planned(new BlockMerger.Output(ctx.plannedUlid(), g.labels().toMap(),
+            g.resolution(), sim.extensions()), inputs);
+        plannedHere.put(out.ulid, out);
+        outputs.add(out);
+        actions.add(ctx.action(Action.COMPACT, out, true, "compaction of " + inputs.size() + " blocks"));
+        List<String> gone = new ArrayList<>();
+        for (BlockMeta in : inputs) {
+          actions.add(ctx.action(Action.RETIRE, in, isPlanned(state, plannedHere, in.ulid), GroupCompactor.DELETION_DETAILS));
+          retired.add(in.ulid);
+          gone.add(in.ulid);
+        }
+        sim.removeAll(gone);
+        sim.add(out);
+      }
+      if (actions.size() > before) {
+        groups.add(g);
+      }
+    }
+    return new Planned() {
+      @Override
+      public List<Action> actions() {
+        return actions;
+      }
+
+      @Override
+      public void simulate(BucketState st) {
+        long t = ctx.epochSecond();
+        outputs.forEach(st::addPlanned);
+        retired.forEach(u -> st.markForDeletion(u, GroupCompactor.DELETION_DETAILS, t));
+        noCompact.forEach((u, why) -> st.markNoCompact(u, why[0], why[1], t));
+      }
+
+      @Override
+      public void execute() {
+        run(state, groups);
+      }
+    };
+  }
+
+  private static boolean isPlanned(BucketState state, Map<String, BlockMeta> plannedHere, String ulid) {
+    return plannedHere.containsKey(ulid) || state.isPlanned(ulid);
+  }
+
+  private void run(BucketState state, List<Group> groups) {
+    if (groups.isEmpty()) {
+      return;
+    }
+    Set<String> excluded = ConcurrentHashMap.newKeySet();
+    excluded.addAll(state.noCompactMarked());
+    BucketPort port = new BucketPort(ctx.bucket, ctx.transfer, ctx.clock, state.allMetas(), new BucketPort.Listener() {
+      @Override
+      public void markedForDeletion(String ulid, BlockMeta meta) {
+        ctx.progress.blockMerged(meta == null ? 0 : meta.sizeBytes());
+      }
+
+      @Override
+      public void markedNoCompact(String ulid, String reason, String details) {
+        ctx.noCompactDetails.put(ulid, reason + ": " + details);
+        ctx.report.markedNow.add(ulid);
+      }
+    });
+    GroupCompactor compactor = new GroupCompactor(port, ctx.options.dataDir(), ctx.compactorOptions,
+        new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock);
+    ctx.fanOut.runUnchecked(groups, ctx.options.compactConcurrency(), g -> {
+      long t0 = System.nanoTime();
+      try (Span span = Tracing.span("compact group").attribute("group", g.key()).attribute("resolution", resolution)) {
+        GroupCompactor.Result r = compactor.compact(g, excluded);
+        record(port, r);
+        if (!r.created().isEmpty()) {
+          ctx.metrics.groupCompactionDuration(resolution).record(Duration.ofNanos(System.nanoTime() - t0));
+        }
+      } catch (IOException | RuntimeException e) {
+        ctx.report.fail("compact group " + g.key() + " " + g.labels() + ": " + RunContext.oneLine(e));
+        LOG.error("group {} failed", g.key(), e);
+      }
+    });
+  }
+
+  /** Counts and reports what one group's compaction did. */
+  private void record(BucketPort port, GroupCompactor.Result r) {
+    long bytes = 0;
+    for (BlockMeta m : r.created()) {
+      BlockMeta uploaded = port.meta(m.ulid);
+      ctx.report.record(ctx.action(Action.COMPACT, uploaded != null ? uploaded : m, false,
+          "compaction of " + m.compaction.parents.size() + " blocks"));
+    }
+    for (String u : r.markedForDeletion()) {
+      BlockMeta in = port.meta(u);
+      bytes += in == null ? 0 : in.sizeBytes();
+      if (in != null) {
+        ctx.report.record(ctx.action(Action.RETIRE, in, false, GroupCompactor.DELETION_DETAILS));
+      }
+    }
+    ctx.report.compactions.addAndGet(r.created().size());
+    ctx.report.compactedInputBlocks.addAndGet(r.markedForDeletion().size());
+    ctx.report.compactedInputBytes.addAndGet(bytes);
+    ctx.report.markedNoCompact.addAndGet(r.markedNoCompact().size());
+    for (String u : r.markedNoCompact()) {
+      String why = ctx.noCompactDetails.get(u);
+      BlockMeta m = port.meta(u);
+      if (m != null) {
+        ctx.report.record(ctx.action(Action.NO_COMPACT, m, false, why == null ? "" : why));
+      }
+      ctx.report.fail("compact group " + r.groupKey() + ": block " + u + " was marked no-compact"
+          + (why == null ? "" : ": " + why.replace('\n', ' ')));
+    }
+    ctx.gauges.compacted(r.created().size(), r.markedForDeletion().size());
+    ctx.progress.compacted(r.groupKey(), r.created().size(), r.markedForDeletion().size(), bytes);
+  }
+}

@@ -1,0 +1,199 @@
+package io.tsdbcompactor.job;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.compact.CompactorOptions;
+import io.tsdbcompactor.compact.Group;
+import io.tsdbcompactor.compact.Grouper;
+import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.retention.RetentionPlanner;
+import io.tsdbcompactor.sync.BlockTransfer;
+import io.tsdbcompactor.sync.FanOut;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What every step of one run shares: the bucket and its transfers, the flags, the clock and the run's start time,
+ * metrics, report and progress, and the rules that decide which blocks a step may touch (this shard's, kept by
+ * the relabel rules, not marked for deletion, not a leftover duplicate).
+ */
+final class RunContext {
+  final Bucket bucket;
+  final RunOptions options;
+  final CompactorMetrics metrics;
+  final Clock clock;
+  final RunProgress progress;
+  final RunReport report;
+  final Grouper grouper;
+  final RetentionPlanner retention;
+  final CompactorOptions compactorOptions;
+  final BlockTransfer transfer;
+  final FanOut fanOut;
+  /** The live todo gauges; steps count down what they finish. */
+  final ProgressGauges gauges;
+  /** The run's start: retention and downsampling-for-retention decide against this instant. */
+  final long now;
+  /** Details of the no-compact marks written in this run, for the failure lines and the report. */
+  final Map<String, String> noCompactDetails = new ConcurrentHashMap<>();
+  private final RelabelFilter relabel;
+  /** Placeholder ULIDs of planned blocks: reproducible, so a dry run's output is the same each time. */
+  private final Random plannedUlids = new Random(1);
+
+  RunContext(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress,
+      RunReport report, FanOut fanOut, ProgressGauges gauges) {
+    this.gauges = gauges;
+    this.bucket = bucket;
+    this.options = options;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.progress = progress;
+    this.report = report;
+    this.fanOut = fanOut;
+    this.now = clock.millis();
+    this.grouper = new Grouper(options.replicaLabels());
+    this.retention = new RetentionPlanner(options.retention(), options.downsampling());
+    this.compactorOptions = CompactorOptions.defaults()
+        .withRanges(CompactorOptions.rangesForMaxLevel(options.tuning().maxCompactionLevel()))
+        .withConcurrency(options.compactConcurrency())
+        .withBlocksFetchConcurrency(options.tuning().blocksFetchConcurrency())
+        .withBlockMaxIndexSize(options.tuning().blockMaxIndexSizeBytes())
+        .withDeduplication(options.replicaLabels(), CompactorOptions.DedupFunc.parse(options.dedupFunc()));
+    BlockTransfer.Options t = new BlockTransfer.Options();
+    t.clock = clock;
+    t.filesConcurrency = options.tuning().blockFilesConcurrency();
+    t.hashFunc = options.tuning().hashFunc();
+    t.refuseBlocksBeingDeleted = true; // planned before another run replaced it: dropped, not compacted twice
+    this.transfer = new BlockTransfer(bucket, t);
+    this.relabel = RelabelFilter.parse(options.relabelConfigYaml());
+  }
+
+  /** Unix seconds of the clock now: the time written into the marks. */
+  long epochSecond() {
+    return clock.instant().getEpochSecond();
+  }
+
+  /** A ULID standing in for a block a step would produce (the dry run reports it as null). */
+  String plannedUlid() {
+    return Ulid.generate(now, plannedUlids).toString();
+  }
+
+  /** Whether this compactor works on the block: its shard, its relabel rules, its time window. */
+  boolean workableHere(BlockMeta m) {
+    return owns(m) && relabel.keep(m) && options.timeWindow().keeps(m, clock);
+  }
+
+  /** Whether this shard owns the block's group. */
+  boolean owns(BlockMeta m) {
+    return options.sharding().owns(m.externalLabels().without(options.replicaLabels().toArray(new String[0])));
+  }
+
+  /** An action on a block; its group is the block's external labels without the replica labels. */
+  Action action(String step, BlockMeta m, boolean planned, String reason) {
+    String group = m.externalLabels().without(options.replicaLabels().toArray(new String[0])).toString();
+    return new Action(step, group, m.resolution(), m.minTime, m.maxTime, m.sourcesOrSelf(), planned ? null : m.ulid,
+        reason, m.sizeBytes(), m.compaction.level, groupKey(m));
+  }
+
+  String groupKey(BlockMeta m) {
+    return Group.key(m.externalLabels().without(options.replicaLabels().toArray(new String[0])), m.resolution());
+  }
+
+  /**
+   * The blocks the steps work on: this shard's, kept by the relabel rules, not marked for deletion, and not
+   * {@link #duplicates} of a bigger block; sorted by ULID.
+   */
+  List<BlockMeta> workable(BucketState s) {
+    List<BlockMeta> candidates = candidates(s);
+    Set<String> dup = new HashSet<>();
+    for (BlockMeta m : duplicates(candidates)) {
+      dup.add(m.ulid);
+    }
+    candidates.removeIf(m -> dup.contains(m.ulid));
+    return candidates;
+  }
+
+  /** The duplicates among the blocks this shard works on (what garbage collection marks). */
+  List<BlockMeta> duplicates(BucketState s) {
+    return duplicates(candidates(s));
+  }
+
+  private List<BlockMeta> candidates(BucketState s) {
+    List<BlockMeta> out = new ArrayList<>();
+    for (BlockMeta m : s.metas()) {
+      if (!s.deletionMarks().containsKey(m.ulid) && workableHere(m)) {
+        out.add(m);
+      }
+    }
+    out.sort(Comparator.comparing(m -> m.ulid));
+    return out;
+  }
+
+  /**
+   * Thanos's duplicate filter (fact: docs/thanos-compactor.md, garbage collection): within a group, a block whose
+   * sources are all sources of a bigger block is a leftover of a compaction that uploaded its result but did not
+   * finish marking its inputs.
+   */
+  private List<BlockMeta> duplicates(List<BlockMeta> metas) {
+    Map<String, List<BlockMeta>> byGroup = new TreeMap<>();
+    for (BlockMeta m : metas) {
+      byGroup.computeIfAbsent(groupKey(m), k -> new ArrayList<>()).add(m);
+    }
+    List<BlockMeta> out = new ArrayList<>();
+    for (List<BlockMeta> group : byGroup.values()) {
+      group.sort(Comparator.<BlockMeta>comparingInt(m -> -m.sourcesOrSelf().size()).thenComparing(m -> m.ulid));
+      List<Set<String>> kept = new ArrayList<>();
+      for (BlockMeta m : group) {
+        Set<String> src = new HashSet<>(m.sourcesOrSelf());
+        boolean duplicate = false;
+        for (Set<String> k : kept) {
+          if (k.containsAll(src)) {
+            duplicate = true;
+            break;
+          }
+        }
+        if (duplicate) {
+          out.add(m);
+        } else {
+          kept.add(src);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The index size the compaction planner's guard weighs: meta.json's thanos.files, else the bucket's object. */
+  long indexSize(BucketState s, String ulid) throws IOException {
+    BlockMeta m = s.allMetas().get(ulid);
+    if (m != null && m.thanos != null) {
+      for (BlockMeta.FileEntry f : m.thanos.files) {
+        if (f.relPath.equals("index") && f.sizeBytes > 0) {
+          return f.sizeBytes;
+        }
+      }
+    }
+    if (s.isPlanned(ulid) || bucket == null) {
+      return 0;
+    }
+    return bucket.attributes(ulid + "/index").size();
+  }
+
+  static String oneLine(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return m.replace('\n', ' ');
+  }
+
+  static String range(BlockMeta m) {
+    return Instant.ofEpochMilli(m.minTime) + ".." + Instant.ofEpochMilli(m.maxTime);
+  }
+}
