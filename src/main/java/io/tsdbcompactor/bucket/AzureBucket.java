@@ -32,7 +32,6 @@ import com.azure.storage.blob.specialized.BlockBlobClient;
 import com.azure.storage.common.StorageSharedKeyCredential;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -306,7 +305,7 @@ public final class AzureBucket implements Bucket {
     BlobRange range = length > 0 ? new BlobRange(offset, length) : new BlobRange(offset);
     BlobInputStreamOptions o = new BlobInputStreamOptions().setRange(range).setBlockSize(readBlockSize);
     try {
-      return new TranslatingStream(key, blob(key).openInputStream(o));
+      return new ErrorTranslatingInputStream(blob(key).openInputStream(o), e -> readError(key, e));
     } catch (BlobStorageException e) {
       if (e.getStatusCode() == 416) {
         attributes(key);
@@ -339,44 +338,17 @@ public final class AzureBucket implements Bucket {
   }
 
   /** Turns the SDK's errors inside a read into ours, so that a replaced blob is not resumed. */
-  private final class TranslatingStream extends FilterInputStream {
-    private final String key;
-
-    TranslatingStream(String key, InputStream in) {
-      super(in);
-      this.key = key;
-    }
-
-    @Override
-    public int read() throws IOException {
-      try {
-        return super.read();
-      } catch (IOException | RuntimeException e) {
-        throw wrap(e);
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return super.read(b, off, len);
-      } catch (IOException | RuntimeException e) {
-        throw wrap(e);
-      }
-    }
-
-    private IOException wrap(Exception e) {
-      for (Throwable c = e; c != null; c = c.getCause()) {
-        if (c instanceof BlobStorageException b) {
-          if (b.getStatusCode() == 412) {
-            return new BucketException("azure read of " + key + " in " + where
-                + " failed: the blob was replaced while it was read", false, e);
-          }
-          return translate("read", key, b);
+  private IOException readError(String key, Exception e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof BlobStorageException b) {
+        if (b.getStatusCode() == 412) {
+          return new BucketException("azure read of " + key + " in " + where
+              + " failed: the blob was replaced while it was read", false, e);
         }
+        return translate("read", key, b);
       }
-      return e instanceof IOException io ? io : translate("read", key, (RuntimeException) e);
     }
+    return e instanceof IOException io ? io : translate("read", key, (RuntimeException) e);
   }
 
   // ------------------------------------------------------------------ writes

@@ -15,7 +15,6 @@ import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.StorageOptions;
 import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -255,7 +254,7 @@ public final class GcsBucket implements Bucket {
       ReadChannel ch = storage.reader(BlobId.of(bucket, key, b.getGeneration()));
       ch.seek(offset);
       ch.limit(end);
-      return new TranslatingStream(key, Channels.newInputStream(ch));
+      return new ErrorTranslatingInputStream(Channels.newInputStream(ch), e -> readError(key, e));
     } catch (RuntimeException e) {
       throw translate("get", key, e);
     }
@@ -278,44 +277,17 @@ public final class GcsBucket implements Bucket {
   }
 
   /** Turns the client's errors inside a read into ours; the generation a read is pinned to vanishing ends it. */
-  private final class TranslatingStream extends FilterInputStream {
-    private final String key;
-
-    TranslatingStream(String key, InputStream in) {
-      super(in);
-      this.key = key;
-    }
-
-    @Override
-    public int read() throws IOException {
-      try {
-        return super.read();
-      } catch (IOException | RuntimeException e) {
-        throw wrap(e);
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return super.read(b, off, len);
-      } catch (IOException | RuntimeException e) {
-        throw wrap(e);
-      }
-    }
-
-    private IOException wrap(Exception e) {
-      for (Throwable c = e; c != null; c = c.getCause()) {
-        if (c instanceof StorageException s) {
-          if (s.getCode() == 404 || s.getCode() == 412) {
-            return new BucketException("gcs read of " + key + " in bucket " + bucket
-                + " failed: the object was replaced or deleted while it was read", false, e);
-          }
-          return translate("read", key, s);
+  private IOException readError(String key, Exception e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof StorageException s) {
+        if (s.getCode() == 404 || s.getCode() == 412) {
+          return new BucketException("gcs read of " + key + " in bucket " + bucket
+              + " failed: the object was replaced or deleted while it was read", false, e);
         }
+        return translate("read", key, s);
       }
-      return e instanceof IOException io ? io : translate("read", key, (RuntimeException) e);
     }
+    return e instanceof IOException io ? io : translate("read", key, (RuntimeException) e);
   }
 
   // ------------------------------------------------------------------ writes
