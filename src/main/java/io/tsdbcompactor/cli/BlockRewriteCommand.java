@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -29,34 +29,21 @@ import picocli.CommandLine.Spec;
 final class BlockRewriteCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
+  @Mixin
+  RewriteOptions rewrite;
+
   @Parameters(index = "0", paramLabel = "SRC", description = "The block directory to rewrite.")
   Path src;
 
   @Parameters(index = "1", paramLabel = "DST", description = "Directory to create the new block in.")
   Path dst;
 
-  @Option(names = "--dry-run", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Prints the series changes instead of doing them (default: true; pass --no-dry-run to rewrite).")
-  boolean dryRun;
-
-  @Option(names = "--rewrite.to-delete-config", paramLabel = "<content>",
-      description = "YAML list of deletion requests: - matchers: '{name=\"value\"}' with optional intervals: [{mint: ms, maxt: ms}].")
-  String toDelete;
-
-  @Option(names = "--rewrite.to-delete-config-file", paramLabel = "<file-path>",
-      description = "Path to the YAML file of --rewrite.to-delete-config.")
-  Path toDeleteFile;
-
-  @Option(names = "--rewrite.add-change-log", arity = "0..1", defaultValue = "true", fallbackValue = "true",
-      description = "Write every change to DST/<new ULID>.change.log (default: true; --rewrite.add-change-log=false to turn off).")
-  boolean changeLog;
-
   @Override
   public Integer call() {
     BlockRewriter rewriter;
     BlockMeta meta;
     try {
-      rewriter = new BlockRewriter(BucketRewriteCommand.parseDeletions(BucketRewriteCommand.deleteConfig(toDelete, toDeleteFile)));
+      rewriter = new BlockRewriter(rewrite.deletions());
       Path metaFile = src.resolve(BlockMeta.FILE_NAME);
       if (!Files.isRegularFile(metaFile)) {
         throw new IllegalArgumentException(src + " is not a block directory (no meta.json)");
@@ -71,12 +58,12 @@ final class BlockRewriteCommand implements Callable<Integer> {
     boolean ok = false;
     try {
       Path logFile = dst.resolve(newId + ".change.log");
-      if (!dryRun) {
+      if (!rewrite.dryRun) {
         Files.createDirectories(out);
       }
-      try (BufferedWriter log = changeLog && !dryRun ? Files.newBufferedWriter(logFile, StandardCharsets.UTF_8) : null) {
-        BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, dryRun, line -> {
-          if (dryRun) {
+      try (BufferedWriter log = rewrite.changeLog && !rewrite.dryRun ? Files.newBufferedWriter(logFile, StandardCharsets.UTF_8) : null) {
+        BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, rewrite.dryRun, line -> {
+          if (rewrite.dryRun) {
             System.out.println(line);
           }
           if (log != null) {
@@ -90,7 +77,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
         });
         String counts = r.seriesDeleted() + " of " + r.seriesTotal() + " series deleted, " + r.seriesModified()
             + " with samples deleted";
-        if (dryRun) {
+        if (rewrite.dryRun) {
           System.out.println("dry run: block " + meta.ulid + ": " + counts + "; nothing written (pass --no-dry-run)");
         } else if (r.meta() == null) {
           System.out.println("block " + meta.ulid + ": every series deleted; no block written");
@@ -104,7 +91,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
       System.err.println("tools block rewrite: " + e.getMessage());
       return 1;
     } finally {
-      if (!ok && !dryRun) {
+      if (!ok && !rewrite.dryRun) {
         try {
           FileTree.delete(out);
         } catch (IOException ignored) {
