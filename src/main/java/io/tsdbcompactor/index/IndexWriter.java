@@ -5,6 +5,7 @@ import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.ByteSink;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.ScratchInts;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,11 +48,13 @@ import java.util.zip.CRC32C;
  * identical to 2.42's and readable by every Prometheus and Thanos reader.
  *
  * <p>Use: {@link #addSymbol} for every label name and value in ascending byte order, then {@link #addSeries}
- * in ascending label order, then {@link #close()}. Series stream straight to the output. Memory grows with
- * the symbols (their table bytes, buffered until the table's length is known and used for look-ups, plus
- * three ints each) and with the postings: one int per label of each series (its (name, value) pair's slot),
- * two ints per series, and a primitive hash of the distinct pairs; on close a counting sort turns these into
- * the postings lists. Measured: 1M series with 1M distinct label values fit a 160 MB heap.
+ * in ascending label order, then {@link #close()}. Series stream straight to the output. What grows with the
+ * number of series stays off the heap: each label of each series is recorded as (pair slot, series reference)
+ * in the directory's scratch ints ({@link Directory#createScratch}: a mapped temporary file for a directory on
+ * disk), and on close a counting sort by pair scatters the references into a second scratch array from which
+ * the postings lists are written in order. The heap holds the symbols (their table bytes, buffered until the
+ * table's length is known and used for look-ups, plus three ints each) and about 40 bytes per distinct
+ * (name, value) pair, so it grows with the number of distinct label values, not with the number of series.
  */
 public final class IndexWriter implements Closeable {
   public static final int MAGIC = 0xBAAAD700;
@@ -80,11 +83,13 @@ public final class IndexWriter implements Closeable {
   private int[] symbolHash = new int[128];
   private final Map<String, NameCache> nameCache = new HashMap<>();
 
-  // Series and postings: per series its reference and where its labels' pair slots start in entrySlots.
+  // Series and postings: per label of each series, (pair slot, series reference) in entries; per pair slot
+  // its number of series.
+  private final Directory dir;
   private Labels lastSeries;
-  private final IntList seriesRefs = new IntList();
-  private final IntList seriesFirstEntry = new IntList();
-  private final IntList entrySlots = new IntList();
+  private long numSeries;
+  private ScratchInts entries;
+  private final IntList slotCounts = new IntList();
   private final PairMap pairs = new PairMap();
 
   private long tocSymbols;
@@ -103,6 +108,7 @@ public final class IndexWriter implements Closeable {
   }
 
   public IndexWriter(Directory dir, String fileName) throws IOException {
+    this.dir = dir;
     out = dir.createOutput(fileName);
     buf.writeIntBE(MAGIC);
     buf.writeByte(VERSION);
@@ -183,11 +189,10 @@ public final class IndexWriter implements Closeable {
           + " passes the 64 GiB limit of 32-bit series references");
     }
     int ref = (int) (aligned / 16);
-    if ((long) entrySlots.size + labels.size() > Integer.MAX_VALUE - 64) {
-      throw new IOException(out.name() + ": more than 2^31 labels over all series, past what this writer holds");
+    if (entries == null) {
+      entries = dir.createScratch("index-postings");
     }
-    seriesRefs.add(ref);
-    seriesFirstEntry.add(entrySlots.size);
+    numSeries++;
 
     buf.reset();
     buf.writeUvarint(labels.size());
@@ -205,7 +210,13 @@ public final class IndexWriter implements Closeable {
       }
       buf.writeUvarint(c.nameId);
       buf.writeUvarint(c.lastValueId);
-      entrySlots.add(pairs.getOrAdd(((long) c.nameId << 32) | c.lastValueId));
+      int slot = pairs.getOrAdd(((long) c.nameId << 32) | c.lastValueId);
+      if (slot == slotCounts.size) {
+        slotCounts.add(0);
+      }
+      slotCounts.values[slot]++;
+      entries.add(slot);
+      entries.add(ref);
     }
     buf.writeUvarint(chunks.size());
     long prevMax = 0;
@@ -287,6 +298,8 @@ public final class IndexWriter implements Closeable {
     } catch (IOException | RuntimeException e) {
       out.abort();
       throw e;
+    } finally {
+      releaseEntries();
     }
   }
 
@@ -294,6 +307,19 @@ public final class IndexWriter implements Closeable {
   public void abort() {
     stage = Stage.DONE;
     out.abort();
+    try {
+      releaseEntries();
+    } catch (IOException ignored) {
+      // A stray scratch file is hidden and removed with the work directory.
+    }
+  }
+
+  private void releaseEntries() throws IOException {
+    if (entries != null) {
+      ScratchInts e = entries;
+      entries = null;
+      e.close();
+    }
   }
 
   private void finish() throws IOException {
@@ -308,28 +334,34 @@ public final class IndexWriter implements Closeable {
     }
     pairs.clear();
 
-    // Postings of pair i are refs[first[i], first[i+1]): a counting sort of the label entries by pair, which
-    // keeps each list in series order.
-    int[] first = new int[n + 1];
-    for (int e = 0; e < entrySlots.size; e++) {
-      first[slotRank[entrySlots.values[e]] + 1]++;
+    // Postings of pair i are refs[first[i], first[i+1]): a counting sort of the label entries by pair into
+    // scratch ints, which keeps each list in series order.
+    long[] first = new long[n + 1];
+    for (int slot = 0; slot < n; slot++) {
+      first[slotRank[slot] + 1] = slotCounts.values[slot];
     }
+    slotCounts.release();
     for (int i = 0; i < n; i++) {
       first[i + 1] += first[i];
     }
-    int[] fill = Arrays.copyOf(first, n);
-    int[] refs = new int[entrySlots.size];
-    for (int s = 0; s < seriesRefs.size; s++) {
-      int end = s + 1 < seriesRefs.size ? seriesFirstEntry.values[s + 1] : entrySlots.size;
-      for (int e = seriesFirstEntry.values[s]; e < end; e++) {
-        refs[fill[slotRank[entrySlots.values[e]]]++] = seriesRefs.values[s];
+    long numEntries = entries == null ? 0 : entries.size() / 2;
+    ScratchInts refs = numEntries == 0 ? ScratchInts.onHeap() : dir.createScratch("index-postings-sorted");
+    try {
+      refs.ensureSize(numEntries);
+      long[] fill = Arrays.copyOf(first, n);
+      for (long e = 0; e < numEntries; e++) {
+        refs.set(fill[slotRank[entries.get(2 * e)]]++, entries.get(2 * e + 1));
       }
+      fill = null;
+      slotRank = null;
+      finish(keys, first, refs);
+    } finally {
+      refs.close();
     }
-    fill = null;
-    slotRank = null;
-    entrySlots.release();
-    seriesFirstEntry.release();
+  }
 
+  private void finish(long[] keys, long[] first, ScratchInts refs) throws IOException {
+    int n = keys.length;
     // Label indices: one per name, listing its values' symbol indices.
     long tocLabelIndices = out.position();
     int numNames = 0;
@@ -372,12 +404,12 @@ public final class IndexWriter implements Closeable {
     long tocPostings = out.position();
     out.alignTo(4);
     long allOffset = out.position();
-    writePostings(seriesRefs.values, 0, seriesRefs.size);
-    seriesRefs.release();
-    long[] offsets = new long[n];
+    writeAllPostings();
+    releaseEntries();
+    // Each list starts 4-aligned and takes 12 bytes plus 4 per series: its offset follows from the counts.
+    long postingsStart = out.position();
     for (int i = 0; i < n; i++) {
       out.alignTo(4);
-      offsets[i] = out.position();
       writePostings(refs, first[i], first[i + 1]);
     }
 
@@ -402,7 +434,8 @@ public final class IndexWriter implements Closeable {
     long tocPostingsTable = out.position();
     long len = 4 + entrySize(0, 0, allOffset);
     for (int i = 0; i < n; i++) {
-      len += entrySize(symbolLength[(int) (keys[i] >>> 32)], symbolLength[(int) keys[i]], offsets[i]);
+      len += entrySize(symbolLength[(int) (keys[i] >>> 32)], symbolLength[(int) keys[i]],
+          postingsOffset(postingsStart, first, i));
     }
     checkSection(len, "postings offset table");
     out.writeIntBE((int) len);
@@ -411,7 +444,7 @@ public final class IndexWriter implements Closeable {
     buf.writeIntBE(n + 1);
     writeEntry(-1, -1, allOffset);
     for (int i = 0; i < n; i++) {
-      writeEntry((int) (keys[i] >>> 32), (int) keys[i], offsets[i]);
+      writeEntry((int) (keys[i] >>> 32), (int) keys[i], postingsOffset(postingsStart, first, i));
     }
     flushCrc();
     out.writeIntBE((int) crc.getValue());
@@ -461,18 +494,49 @@ public final class IndexWriter implements Closeable {
     buf.reset();
   }
 
-  private void writePostings(int[] refs, int from, int to) throws IOException {
+  /** Where the postings list of pair {@code i} starts, the lists before it being written from {@code start}. */
+  private static long postingsOffset(long start, long[] first, int i) {
+    // start is 4-aligned (the all-postings list before it is too), and so is each list's length.
+    return start + 12L * i + 4L * first[i];
+  }
+
+  private void writePostings(ScratchInts refs, long from, long to) throws IOException {
     long len = 4L + 4L * (to - from);
     checkSection(len, "postings list");
     checkFileSize(out.position() + 4 + len);
     out.writeIntBE((int) len);
     crc.reset();
     buf.reset();
-    buf.writeIntBE(to - from);
-    for (int i = from; i < to; i++) {
-      buf.writeIntBE(refs[i]);
+    buf.writeIntBE((int) (to - from));
+    for (long i = from; i < to; i++) {
+      buf.writeIntBE(refs.get(i));
       if (buf.length() >= 1 << 16) {
         flushCrc();
+      }
+    }
+    flushCrc();
+    out.writeIntBE((int) crc.getValue());
+  }
+
+  /** The all-series list: every series reference once, in order (each series has at least one label entry). */
+  private void writeAllPostings() throws IOException {
+    long numEntries = entries == null ? 0 : entries.size() / 2;
+    long len = 4L + 4L * numSeries;
+    checkSection(len, "postings list");
+    checkFileSize(out.position() + 4 + len);
+    out.writeIntBE((int) len);
+    crc.reset();
+    buf.reset();
+    buf.writeIntBE((int) numSeries);
+    long last = -1;
+    for (long e = 0; e < numEntries; e++) {
+      long ref = entries.get(2 * e + 1) & 0xffffffffL;
+      if (ref != last) {
+        buf.writeIntBE((int) ref);
+        last = ref;
+        if (buf.length() >= 1 << 16) {
+          flushCrc();
+        }
       }
     }
     flushCrc();

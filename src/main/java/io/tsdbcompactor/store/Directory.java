@@ -31,6 +31,15 @@ public interface Directory {
   /** Deletes a file if it exists. */
   void delete(String name) throws IOException;
 
+  /**
+   * Working ints that grow with a block (postings being built, chunk references being checked), outside the
+   * heap where this directory can hold them: {@link FsDirectory} maps a hidden temporary file, deleted on close.
+   * The default keeps them on the heap.
+   */
+  default ScratchInts createScratch(String prefix) throws IOException {
+    return ScratchInts.onHeap();
+  }
+
   /** Reads a whole (small) file: meta.json, markers. */
   default byte[] readAll(String name) throws IOException {
     try (RandomAccessInput in = openInput(name)) {

@@ -81,6 +81,19 @@ public final class FsDirectory implements Directory {
     return new FileOutput(name, target, temp, channel, sync);
   }
 
+  /**
+   * A hidden temporary file in this directory (never listed, so never uploaded), mapped; on the heap where the
+   * directory cannot take a file (a read-only block being verified).
+   */
+  @Override
+  public ScratchInts createScratch(String prefix) {
+    try {
+      return ScratchInts.mapped(root, TEMP_PREFIX + prefix + "-");
+    } catch (IOException | UnsupportedOperationException e) {
+      return ScratchInts.onHeap();
+    }
+  }
+
   @Override
   public boolean exists(String name) throws IOException {
     return Files.isRegularFile(resolve(name));

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Scale benchmark: our `compact` against Prometheus 2.42's own compaction on node-exporter-like blocks of a
+# given series count, with peak anonymous memory (RssAnon) of both processes and our peak heap.
+#
+#   benchmarks/scale.sh 20000          # two overlapping 2h blocks of 20k series each (generated once, cached)
+#   benchmarks/scale.sh 500000         # the same at 500k series
+#   XMX=64m benchmarks/scale.sh 100000 # our heap (default 64m)
+#   GENERATE_ONLY=1 benchmarks/scale.sh 1000000   # only build the cached blocks
+#   DOWNSAMPLE=1 benchmarks/scale.sh 20000        # raw -> 5m of one 2-day block of 20k series instead
+#
+# Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
+# $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+SERIES=${1:-${SERIES:-20000}}
+BLOCKS=${BLOCKS:-2}              # overlapping replicas of the same series, OFFSET_MS apart
+STEP=${STEP:-60}                 # scrape interval, seconds
+OFFSET_MS=${OFFSET_MS:-15000}    # replica i scrapes i*OFFSET_MS later: the merge keeps every replica's samples
+HOURS=${HOURS:-2}
+CACHE=${CACHE:-$ROOT/benchmarks/.cache}
+
+command -v promtool >/dev/null || { echo "promtool is required" >&2; exit 1; }
+
+# generate DIR SERIES FROM_H TO_H OFFSET_MS: promtool blocks into DIR, in slabs of at most 8h of input so the
+# OpenMetrics file stays a few GB.
+generate() {
+  local dir=$1 n=$2 from=$3 to=$4 off=$5 h om
+  mkdir -p "$dir.tmp"
+  for ((h = from; h < to; h += 8)); do
+    om="$dir.tmp/in.om"
+    python3 "$ROOT/benchmarks/gen_node_openmetrics.py" "$n" "$h" "$(( h + 8 < to ? h + 8 : to ))" "$STEP" "$off" 1 > "$om"
+    promtool tsdb create-blocks-from openmetrics -q "$om" "$dir.tmp" >/dev/null
+    rm -f "$om"
+  done
+  mv "$dir.tmp" "$dir"
+}
+
+set_of_blocks() {
+  local set="$CACHE/node-$SERIES-b$BLOCKS-h$HOURS-s$STEP-o$OFFSET_MS" i t0
+  if [ ! -d "$set/done" ]; then
+    for ((i = 0; i < BLOCKS; i++)); do
+      [ -d "$set/r$i" ] && continue
+      t0=$(date +%s)
+      generate "$set/r$i" "$SERIES" 0 "$HOURS" $(( i * OFFSET_MS ))
+      echo "generated $set/r$i in $(( $(date +%s) - t0 ))s" >&2
+    done
+    mkdir -p "$set/done"
+  fi
+  echo "$set"
+}
+
+SET=$(set_of_blocks)
+[ "${GENERATE_ONLY:-0}" = 1 ] && { du -sh "$SET"/r*; exit 0; }
+
+JAR=$ROOT/target/tsdb-compactor.jar
+[ -f "$JAR" ] || mvn -o -q -B package -DskipTests
+command -v prometheus >/dev/null || { echo "prometheus is required" >&2; exit 1; }
+WORK=${WORK:-/tmp/tsdbc-scale-$SERIES}
+XMX=${XMX:-64m}
+# Our JVM: a fixed heap plus bounded non-heap (see benchmarks/README.md, "Memory"); override with JAVA_OPTS.
+JAVA_OPTS=${JAVA_OPTS:-"-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=16m -XX:CICompilerCount=1"}
+rm -rf "$WORK"; mkdir -p "$WORK"
+echo "blocks: $SET ($(du -sh "$SET" | cut -f1)); work dir: $WORK; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# peak_rss_anon PID OUT: samples RssAnon (kB) of PID every 50 ms until it exits; writes the peak to OUT.
+peak_rss_anon() {
+  local pid=$1 out=$2 peak=0 v
+  while v=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ]; do
+    [ "$v" -gt "$peak" ] && peak=$v
+    echo "$peak" > "$out"
+    sleep 0.05
+  done
+}
+
+# ---- ours: `compact` once on a filesystem bucket holding the blocks (replica label r0, r1; dropped by
+# --deduplication.replica-label, so the blocks overlap in one group and are merged vertically)
+mkdir -p "$WORK/bucket" "$WORK/data"
+for ((i = 0; i < BLOCKS; i++)); do
+  for b in "$SET/r$i"/*/; do
+    u=$(basename "$b"); cp -r "$b" "$WORK/bucket/$u"
+    python3 - "$WORK/bucket/$u/meta.json" "$i" <<'PY'
+import json, sys
+p, r = sys.argv[1:3]
+m = json.load(open(p))
+m["thanos"] = {"labels": {"cluster": "scale", "replica": r}, "downsample": {"resolution": 0},
+               "source": "sidecar", "index_stats": {}, "upload_time": "0001-01-01T00:00:00Z"}
+json.dump(m, open(p, "w"), indent="\t")
+PY
+  done
+done
+printf 'type: FILESYSTEM\nconfig:\n  directory: %s\n' "$WORK/bucket" > "$WORK/objstore.yml"
+t0=$(date +%s.%N)
+# shellcheck disable=SC2086
+java -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc.log" \
+  -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" --data-dir="$WORK/data" \
+  --consistency-delay=0s --deduplication.replica-label=replica --delete-delay=0s ${COMPACT_ARGS:-} \
+  > "$WORK/ours.log" 2>&1 &
+pid=$!
+peak_rss_anon $pid "$WORK/ours.rss" &
+sampler=$!
+rc=0; wait $pid || rc=$?
+t1=$(date +%s.%N)
+wait $sampler || true
+if [ $rc != 0 ]; then echo "ours FAILED (exit $rc):" >&2; tail -20 "$WORK/ours.log" >&2; exit 1; fi
+ours_s=$(echo "$t1 - $t0" | bc)
+ours_rss=$(( $(cat "$WORK/ours.rss") / 1024 ))
+# Heap in use before each collection (SerialGC/G1 "Pause ... A->B(C)" lines): the peak the heap reached.
+ours_heap=$(sed -n 's/.* \([0-9]*\)M->[0-9]*M([0-9]*M).*/\1/p' "$WORK/gc.log" | sort -n | tail -1)
+gcs=$(grep -c 'Pause' "$WORK/gc.log" || true)
+grep -E 'level=(warn|error)' "$WORK/ours.log" || true
+
+# ---- Prometheus 2.42 on a copy of the same blocks (PROM=0: skip it)
+prom_s=0; prom_rss=0
+if [ "${PROM:-1}" = 1 ]; then
+mkdir -p "$WORK/prom"
+for ((i = 0; i < BLOCKS; i++)); do cp -r "$SET/r$i"/[0-9A-Z]*/ "$WORK/prom/"; done
+printf 'global:\n  scrape_interval: 1h\n' > "$WORK/prometheus.yml"
+log="$WORK/prom.log"
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom" \
+  --storage.tsdb.retention.time=100y --web.listen-address=127.0.0.1:${PORT:-0} >"$log" 2>&1 &
+ppid_=$!
+peak_rss_anon $ppid_ "$WORK/prom.rss" &
+psampler=$!
+# Prometheus compacts about a minute after start; stop it once its log has been quiet for 15 s after the
+# first compaction (at most 20 minutes).
+deadline=$(( $(date +%s) + 1200 )); last=""; quiet=0
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 5
+  n=$(grep -c 'msg="compact blocks"' "$log" || true)
+  if [ "$n" -gt 0 ] && [ "$n" = "$last" ]; then quiet=$((quiet + 5)); else quiet=0; fi
+  last=$n
+  [ "$quiet" -ge 15 ] && break
+  kill -0 $ppid_ 2>/dev/null || { echo "prometheus exited early:" >&2; tail -5 "$log" >&2; exit 1; }
+done
+prom_rss=$(( $(cat "$WORK/prom.rss") / 1024 ))
+kill $ppid_; wait $ppid_ 2>/dev/null || true; wait $psampler 2>/dev/null || true
+prom_s=$(grep 'msg="compact blocks"' "$log" | sed -n 's/.*duration=\([^ ]*\).*/\1/p' | python3 -c '
+import re, sys
+units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+print("%.3f" % sum(float(n) * units[u] for line in sys.stdin for n, u in re.findall(r"([0-9.]+)(ns|us|µs|ms|s|m|h)", line)))')
+fi
+
+# ---- correctness: promtool dump slices of input and output, promtool analyze of the output
+if [ "${CHECK:-1}" = 1 ]; then
+  mkdir -p "$WORK/check-in/wal" "$WORK/check-out/wal"
+  for ((i = 0; i < BLOCKS; i++)); do cp -r "$SET/r$i"/[0-9A-Z]*/ "$WORK/check-in/"; done
+  for m in "$WORK"/bucket/*/meta.json; do
+    d=$(dirname "$m"); [ -f "$d/deletion-mark.json" ] && continue; cp -r "$d" "$WORK/check-out/"
+  done
+  T0=1700006400000
+  for slice in "0 300000" "3600000 3660000" "$(( HOURS * 3600000 - 300000 )) $(( HOURS * 3600000 ))"; do
+    read -r a b <<<"$slice"
+    promtool tsdb dump --min-time=$((T0 + a)) --max-time=$((T0 + b - 1)) "$WORK/check-in" > "$WORK/slice-in.txt"
+    promtool tsdb dump --min-time=$((T0 + a)) --max-time=$((T0 + b - 1)) "$WORK/check-out" > "$WORK/slice-out.txt"
+    if cmp -s "$WORK/slice-in.txt" "$WORK/slice-out.txt"; then
+      echo "dump [$a, $b) ms after T0: equal ($(wc -l < "$WORK/slice-in.txt") samples)"
+    else echo "dump [$a, $b) ms after T0: DIFFERS" >&2; exit 1; fi
+  done
+  rm -f "$WORK"/slice-*.txt
+  for d in "$WORK"/check-out/*/; do
+    u=$(basename "$d"); [[ "$u" =~ ^[0-9A-Z]{26}$ ]] || continue
+    promtool tsdb analyze "$WORK/check-out" "$u" > "$WORK/analyze.txt" || { echo "analyze failed on $u" >&2; exit 1; }
+    echo "promtool tsdb analyze $u: ok ($(sed -n "s/^Series: //p" "$WORK/analyze.txt") series)"
+  done
+fi
+
+echo
+echo "series=$SERIES blocks=$BLOCKS (${HOURS}h at ${STEP}s, replicas ${OFFSET_MS} ms apart); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'tsdb-compactor: %.2fs whole process, peak RssAnon %d MB, peak heap %s MB (-Xmx%s, %s collections)\n' \
+  "$ours_s" "$ours_rss" "$ours_heap" "$XMX" "$gcs"
+grep -o 'download [0-9]* ms, merge.*' "$WORK/ours.log" | sed 's/^/  /' || true
+[ "${PROM:-1}" = 1 ] || exit 0
+printf 'prometheus 2.42: %.2fs compacting (its log), peak RssAnon %d MB\n' "$prom_s" "$prom_rss"
+printf 'ratios ours/prometheus: time %.2f, RssAnon %.2f\n' "$(echo "$ours_s / $prom_s" | bc -l)" "$(echo "$ours_rss / $prom_rss" | bc -l)"
