@@ -12,6 +12,7 @@ import io.tsdbcompactor.index.IndexReader;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.ScratchInts;
 import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
@@ -46,13 +47,14 @@ public final class BlockVerifier {
   private final List<String> problems = new ArrayList<>();
   private int dropped;
   /** References of the chunk records whose CRC the segment walk checked, ascending. */
-  private final RefList goodRecords = new RefList();
+  private final RefList goodRecords;
   private long seriesMaxSize = -1;
   private long chunkMaxSize = -1;
 
   private BlockVerifier(Directory dir) {
     this.dir = dir;
     this.block = "block " + dir.describe() + ": ";
+    this.goodRecords = new RefList(dir);
   }
 
   /**
@@ -146,6 +148,7 @@ public final class BlockVerifier {
         // Read-only; nothing was written.
       }
     }
+    goodRecords.close();
   }
 
   private void walkSeries(IndexReader index, ChunkSegmentReader chunks, BlockMeta meta, Tombstones tombstones) {
@@ -439,30 +442,69 @@ public final class BlockVerifier {
     }
   }
 
-  /** A growable list of ascending chunk references, searched by a moving hint (series usually walk refs in order). */
+  /**
+   * A growable list of ascending chunk references, searched by a moving hint (series usually walk refs in
+   * order). One per chunk record: kept in the directory's scratch ints (a mapped temporary file on disk), two
+   * ints per reference, so a block's chunk count does not weigh on the heap.
+   */
   private static final class RefList {
-    private long[] refs = new long[1024];
-    private int size;
-    private int hint;
+    private final Directory dir;
+    private ScratchInts refs;
+    private long size;
+    private long hint;
+
+    RefList(Directory dir) {
+      this.dir = dir;
+    }
 
     void add(long ref) {
-      if (size == refs.length) {
-        refs = Arrays.copyOf(refs, size * 2);
+      try {
+        if (refs == null) {
+          refs = dir.createScratch("verify-chunk-refs");
+        }
+        refs.add((int) (ref >>> 32));
+        refs.add((int) ref);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
-      refs[size++] = ref;
+      size++;
+    }
+
+    private long at(long i) {
+      return ((long) refs.get(2 * i) << 32) | (refs.get(2 * i + 1) & 0xffffffffL);
     }
 
     boolean contains(long ref) {
-      if (hint < size && refs[hint] == ref) {
+      if (hint < size && at(hint) == ref) {
         hint++;
         return true;
       }
-      int at = Arrays.binarySearch(refs, 0, size, ref);
-      if (at >= 0) {
-        hint = at + 1;
-        return true;
+      long lo = 0;
+      long hi = size - 1;
+      while (lo <= hi) {
+        long mid = (lo + hi) >>> 1;
+        long v = at(mid);
+        if (v < ref) {
+          lo = mid + 1;
+        } else if (v > ref) {
+          hi = mid - 1;
+        } else {
+          hint = mid + 1;
+          return true;
+        }
       }
       return false;
+    }
+
+    void close() {
+      if (refs != null) {
+        try {
+          refs.close();
+        } catch (IOException ignored) {
+          // A stray scratch file is hidden from listings and goes with the work directory.
+        }
+        refs = null;
+      }
     }
   }
 }
