@@ -15,6 +15,10 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 SERIES=${1:-${SERIES:-20000}}
+if [ "${DOWNSAMPLE:-0}" = 1 ]; then
+  # One source, two days: `compact` compacts the 2h blocks to 8h and 2d, then downsamples the 2d block to 5m.
+  BLOCKS=1; HOURS=${HOURS:-48}; PROM=0; CHECK=0
+fi
 BLOCKS=${BLOCKS:-2}              # overlapping replicas of the same series, OFFSET_MS apart
 STEP=${STEP:-60}                 # scrape interval, seconds
 OFFSET_MS=${OFFSET_MS:-15000}    # replica i scrapes i*OFFSET_MS later: the merge keeps every replica's samples
@@ -110,6 +114,43 @@ ours_rss=$(( $(cat "$WORK/ours.rss") / 1024 ))
 ours_heap=$(sed -n 's/.* \([0-9]*\)M->[0-9]*M([0-9]*M).*/\1/p' "$WORK/gc.log" | sort -n | tail -1)
 gcs=$(grep -c 'Pause' "$WORK/gc.log" || true)
 grep -E 'level=(warn|error)' "$WORK/ours.log" || true
+
+if [ "${DOWNSAMPLE:-0}" = 1 ]; then
+  # The downsampling step, end to end from the bucket (download, downsample, verify, upload), by the log's
+  # timestamps: from its start to the start of the next step.
+  ds_ms=$(python3 - "$WORK/ours.log" <<'PY'
+import re, sys, datetime
+t = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'ts=(\S+) .*msg="step started" step="?([^"]*)"?$', line.strip())
+    if m:
+        t.setdefault(m.group(2), datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00")))
+a, b = t.get("downsample raw -> 5m"), t.get("compact 5m")
+print(int((b - a).total_seconds() * 1000) if a and b else -1)
+PY
+)
+  raw=$(python3 - "$WORK/bucket" <<'PY'
+import json, os, sys
+best = 0
+for u in os.listdir(sys.argv[1]):
+    p = os.path.join(sys.argv[1], u, "meta.json")
+    if os.path.exists(p):
+        m = json.load(open(p))
+        if m["thanos"]["downsample"]["resolution"] == 0 and m["maxTime"] - m["minTime"] >= 40 * 3600000:
+            best = max(best, m["stats"]["numSamples"])
+print(best)
+PY
+)
+  echo
+  echo "series=$SERIES ${HOURS}h at ${STEP}s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n' \
+    "$ours_s" "$ours_rss" "$ours_heap" "$XMX"
+  if [ "$ds_ms" -gt 0 ] && [ "$raw" -gt 0 ]; then
+    printf 'downsampling raw -> 5m of the 2d block: %d raw samples in %.2fs end to end = %.1f M raw samples/s\n' \
+      "$raw" "$(echo "$ds_ms / 1000" | bc -l)" "$(echo "$raw / $ds_ms / 1000" | bc -l)"
+  else echo "no 2d raw block was downsampled (see $WORK/ours.log)" >&2; exit 1; fi
+  exit 0
+fi
 
 # ---- Prometheus 2.42 on a copy of the same blocks (PROM=0: skip it)
 prom_s=0; prom_rss=0
