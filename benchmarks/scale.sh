@@ -16,7 +16,9 @@ ROOT=$(pwd)
 
 SERIES=${1:-${SERIES:-20000}}
 if [ "${DOWNSAMPLE:-0}" = 1 ]; then
-  # One source, two days: `compact` compacts the 2h blocks to 8h and 2d, then downsamples the 2d block to 5m.
+  # One source, two days and a 2h block after them (so the planner does not hold back the 2d range as the
+  # newest): a first `compact --downsampling.disable` compacts the 2h blocks to 8h and 2d, the measured second
+  # run downsamples the 2d block to 5m.
   BLOCKS=1; HOURS=${HOURS:-48}; PROM=0; CHECK=0
 fi
 BLOCKS=${BLOCKS:-2}              # overlapping replicas of the same series, OFFSET_MS apart
@@ -50,6 +52,9 @@ set_of_blocks() {
       generate "$set/r$i" "$SERIES" 0 "$HOURS" $(( i * OFFSET_MS ))
       echo "generated $set/r$i in $(( $(date +%s) - t0 ))s" >&2
     done
+    if [ "${DOWNSAMPLE:-0}" = 1 ] && [ ! -d "$set/tail" ]; then
+      generate "$set/tail" "$SERIES" "$HOURS" $(( HOURS + 2 )) 0
+    fi
     mkdir -p "$set/done"
   fi
   echo "$set"
@@ -64,15 +69,19 @@ command -v prometheus >/dev/null || { echo "prometheus is required" >&2; exit 1;
 WORK=${WORK:-/tmp/tsdbc-scale-$SERIES}
 XMX=${XMX:-64m}
 # Our JVM: a fixed heap plus bounded non-heap (see benchmarks/README.md, "Memory"); override with JAVA_OPTS.
-JAVA_OPTS=${JAVA_OPTS:-"-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=16m -XX:CICompilerCount=1"}
+JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=16m"}
 rm -rf "$WORK"; mkdir -p "$WORK"
 echo "blocks: $SET ($(du -sh "$SET" | cut -f1)); work dir: $WORK; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# peak_rss_anon PID OUT: samples RssAnon (kB) of PID every 50 ms until it exits; writes the peak to OUT.
+# peak_rss_anon PID OUT: samples RssAnon (kB) of PID every 50 ms until it exits; writes the peak to OUT, and
+# the CPU seconds (user + system, all threads) last seen to OUT.cpu. CPU time is what to compare on a busy
+# machine, where wall time mostly measures the wait for a core.
 peak_rss_anon() {
-  local pid=$1 out=$2 peak=0 v
+  local pid=$1 out=$2 peak=0 v c tck
+  tck=$(getconf CLK_TCK)
   while v=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ]; do
     [ "$v" -gt "$peak" ] && peak=$v
+    c=$(awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$pid/stat" 2>/dev/null) && [ -n "$c" ] && echo "$c" > "$out.cpu"
     echo "$peak" > "$out"
     sleep 0.05
   done
@@ -82,7 +91,7 @@ peak_rss_anon() {
 # --deduplication.replica-label, so the blocks overlap in one group and are merged vertically)
 mkdir -p "$WORK/bucket" "$WORK/data"
 for ((i = 0; i < BLOCKS; i++)); do
-  for b in "$SET/r$i"/*/; do
+  for b in "$SET/r$i"/*/ $([ "${DOWNSAMPLE:-0}" = 1 ] && echo "$SET"/tail/*/); do
     u=$(basename "$b"); cp -r "$b" "$WORK/bucket/$u"
     python3 - "$WORK/bucket/$u/meta.json" "$i" <<'PY'
 import json, sys
@@ -95,6 +104,12 @@ PY
   done
 done
 printf 'type: FILESYSTEM\nconfig:\n  directory: %s\n' "$WORK/bucket" > "$WORK/objstore.yml"
+if [ "${DOWNSAMPLE:-0}" = 1 ]; then
+  echo "compacting the 2h blocks to a 2d block first (not measured)"
+  java -Xmx256m -XX:+UseSerialGC -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" \
+    --data-dir="$WORK/data" --consistency-delay=0s --delete-delay=0s --downsampling.disable > "$WORK/prepare.log" 2>&1
+  rm -rf "$WORK/data"; mkdir -p "$WORK/data"
+fi
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
 java -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc.log" \
@@ -110,6 +125,7 @@ wait $sampler || true
 if [ $rc != 0 ]; then echo "ours FAILED (exit $rc):" >&2; tail -20 "$WORK/ours.log" >&2; exit 1; fi
 ours_s=$(echo "$t1 - $t0" | bc)
 ours_rss=$(( $(cat "$WORK/ours.rss") / 1024 ))
+ours_cpu=$(cat "$WORK/ours.rss.cpu")
 # Heap in use before each collection (SerialGC/G1 "Pause ... A->B(C)" lines): the peak the heap reached.
 ours_heap=$(sed -n 's/.* \([0-9]*\)M->[0-9]*M([0-9]*M).*/\1/p' "$WORK/gc.log" | sort -n | tail -1)
 gcs=$(grep -c 'Pause' "$WORK/gc.log" || true)
@@ -143,8 +159,8 @@ PY
 )
   echo
   echo "series=$SERIES ${HOURS}h at ${STEP}s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n' \
-    "$ours_s" "$ours_rss" "$ours_heap" "$XMX"
+  printf "tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling; %.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n" \
+    "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX"
   if [ "$ds_ms" -gt 0 ] && [ "$raw" -gt 0 ]; then
     printf 'downsampling raw -> 5m of the 2d block: %d raw samples in %.2fs end to end = %.1f M raw samples/s\n' \
       "$raw" "$(echo "$ds_ms / 1000" | bc -l)" "$(echo "$raw / $ds_ms / 1000" | bc -l)"
@@ -176,6 +192,7 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
   kill -0 $ppid_ 2>/dev/null || { echo "prometheus exited early:" >&2; tail -5 "$log" >&2; exit 1; }
 done
 prom_rss=$(( $(cat "$WORK/prom.rss") / 1024 ))
+prom_cpu=$(cat "$WORK/prom.rss.cpu")
 kill $ppid_; wait $ppid_ 2>/dev/null || true; wait $psampler 2>/dev/null || true
 prom_s=$(grep 'msg="compact blocks"' "$log" | sed -n 's/.*duration=\([^ ]*\).*/\1/p' | python3 -c '
 import re, sys
@@ -209,9 +226,10 @@ fi
 
 echo
 echo "series=$SERIES blocks=$BLOCKS (${HOURS}h at ${STEP}s, replicas ${OFFSET_MS} ms apart); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'tsdb-compactor: %.2fs whole process, peak RssAnon %d MB, peak heap %s MB (-Xmx%s, %s collections)\n' \
-  "$ours_s" "$ours_rss" "$ours_heap" "$XMX" "$gcs"
+printf 'tsdb-compactor: %.2fs whole process (%.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s, %s collections)\n' \
+  "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX" "$gcs"
 grep -o 'download [0-9]* ms, merge.*' "$WORK/ours.log" | sed 's/^/  /' || true
 [ "${PROM:-1}" = 1 ] || exit 0
-printf 'prometheus 2.42: %.2fs compacting (its log), peak RssAnon %d MB\n' "$prom_s" "$prom_rss"
-printf 'ratios ours/prometheus: time %.2f, RssAnon %.2f\n' "$(echo "$ours_s / $prom_s" | bc -l)" "$(echo "$ours_rss / $prom_rss" | bc -l)"
+printf 'prometheus 2.42: %.2fs compacting (its log; %.1f s CPU for the whole process, start to stop), peak RssAnon %d MB\n' "$prom_s" "$prom_cpu" "$prom_rss"
+printf 'ratios ours/prometheus: time %.2f (ours whole process / its compaction), CPU %.2f, RssAnon %.2f\n' \
+  "$(echo "$ours_s / $prom_s" | bc -l)" "$(echo "$ours_cpu / $prom_cpu" | bc -l)" "$(echo "$ours_rss / $prom_rss" | bc -l)"
