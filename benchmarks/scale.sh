@@ -52,10 +52,10 @@ set_of_blocks() {
       generate "$set/r$i" "$SERIES" 0 "$HOURS" $(( i * OFFSET_MS ))
       echo "generated $set/r$i in $(( $(date +%s) - t0 ))s" >&2
     done
-    if [ "${DOWNSAMPLE:-0}" = 1 ] && [ ! -d "$set/tail" ]; then
-      generate "$set/tail" "$SERIES" "$HOURS" $(( HOURS + 2 )) 0
-    fi
     mkdir -p "$set/done"
+  fi
+  if [ "${DOWNSAMPLE:-0}" = 1 ] && [ ! -d "$set/tail" ]; then
+    generate "$set/tail" "$SERIES" "$HOURS" $(( HOURS + 2 )) 0
   fi
   echo "$set"
 }
