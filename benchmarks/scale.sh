@@ -16,8 +16,8 @@ ROOT=$(pwd)
 
 SERIES=${1:-${SERIES:-20000}}
 if [ "${DOWNSAMPLE:-0}" = 1 ]; then
-  # One source, two days and a 2h block after them (so the planner does not hold back the 2d range as the
-  # newest): a first `compact --downsampling.disable` compacts the 2h blocks to 8h and 2d, the measured second
+  # One source, two days and two 2h blocks after them (the planner leaves out the newest block and any range
+  # reaching past the next newest, as Prometheus's does): a first `compact --downsampling.disable` compacts the 2h blocks to 8h and 2d, the measured second
   # run downsamples the 2d block to 5m.
   BLOCKS=1; HOURS=${HOURS:-48}; PROM=0; CHECK=0
 fi
@@ -55,7 +55,7 @@ set_of_blocks() {
     mkdir -p "$set/done"
   fi
   if [ "${DOWNSAMPLE:-0}" = 1 ] && [ ! -d "$set/tail" ]; then
-    generate "$set/tail" "$SERIES" "$HOURS" $(( HOURS + 2 )) 0
+    generate "$set/tail" "$SERIES" "$HOURS" $(( HOURS + 4 )) 0
   fi
   echo "$set"
 }

@@ -120,6 +120,7 @@ public final class BlockDownsampler {
         indexWriter.addSymbol(symbols.value());
       }
       SeriesDownsampler series = new SeriesDownsampler();
+      ChunkNames chunkNames = new ChunkNames(in);
       List<ChunkMeta> result = new ArrayList<>();
       List<AggrChunk> run = new ArrayList<>();
       XorIterator xor = new XorIterator();
@@ -135,7 +136,7 @@ public final class BlockDownsampler {
           boolean histogramRun = false;
           for (ChunkMeta m : metas) {
             Chunk c = chunks.read(m.ref);
-            String where = chunkName(in, m.ref);
+            String where = chunkNames.of(m.ref);
             if (c.encoding() == ChunkEncoding.XOR) {
               if (histogramRun) {
                 // Thanos flushes on every switch between float and histogram chunks.
@@ -167,7 +168,7 @@ public final class BlockDownsampler {
           long runMax = 0;
           for (ChunkMeta m : metas) {
             Chunk c = chunks.read(m.ref);
-            String where = chunkName(in, m.ref);
+            String where = chunkNames.of(m.ref);
             List<ChunkMeta> converted = null;
             boolean histogram;
             if (c.encoding() == ChunkEncoding.AGGR) {
@@ -286,9 +287,34 @@ public final class BlockDownsampler {
     }
   }
 
-  private static String chunkName(Directory dir, long ref) {
-    return dir.describe() + "/" + ChunkRef.segmentFileName(ChunkRef.segmentIndex(ref)) + " ref "
-        + ChunkRef.toString(ref);
+  /**
+   * Where a chunk is, for error messages ({@code <dir>/chunks/000001 ref chunks/000001@<offset>}). Built for every
+   * chunk read, so the per-segment part is made once: formatting it each time cost more than decoding a chunk.
+   */
+  private static final class ChunkNames {
+    private final Directory dir;
+    private String[] prefixes = new String[1];
+
+    ChunkNames(Directory dir) {
+      this.dir = dir;
+    }
+
+    String of(long ref) {
+      int seg = ChunkRef.segmentIndex(ref);
+      if (seg < 0 || seg > 1 << 20) {
+        return dir.describe() + "/" + ChunkRef.segmentFileName(seg) + " ref " + ChunkRef.toString(ref);
+      }
+      if (seg >= prefixes.length) {
+        prefixes = java.util.Arrays.copyOf(prefixes, Math.max(seg + 1, 2 * prefixes.length));
+      }
+      String prefix = prefixes[seg];
+      if (prefix == null) {
+        String file = ChunkRef.segmentFileName(seg);
+        prefix = dir.describe() + "/" + file + " ref " + file + "@";
+        prefixes[seg] = prefix;
+      }
+      return prefix + ChunkRef.offset(ref);
+    }
   }
 
   private static void removeOutput(Directory out) {
