@@ -211,6 +211,139 @@ abstract class BucketToolsCommandTest {
     assertEquals(2, tool("verify", "--issues=no_such_issue").exit());
   }
 
+  // ---------------------------------------------------------------------------------------------- verify --repair
+
+  /** Replaces block {@code id} in the bucket with a copy whose index {@link BrokenBlocks#breakIndex} damaged. */
+  BrokenBlocks.Damage uploadBroken(String id, long cutMillis) throws Exception {
+    Path dir = TestBlocks.copyWithLabels(id, tmp.resolve("broken"), Map.of("cluster", "eu1"));
+    BrokenBlocks.Damage damage = BrokenBlocks.breakIndex(dir, cutMillis);
+    for (var e : bucket.list(id, true)) {
+      bucket.delete(e.key());
+    }
+    BlockTransfer.Options o = new BlockTransfer.Options();
+    o.clock = CLOCK;
+    new BlockTransfer(bucket, o).upload(dir);
+    return damage;
+  }
+
+  /** The block ULIDs in the bucket now. */
+  List<String> blockIds() throws Exception {
+    return bucket.list("", false).stream().map(e -> e.key().replaceAll("/$", "")).filter(Ulid::isValid).sorted().toList();
+  }
+
+  @Test
+  void verifyRepairRewritesABlockWithIndexIssuesAndMarksItAfterTheUpload() throws Exception {
+    String id = ulids.get(0);
+    long cut = 30 * 60_000L;
+    BrokenBlocks.Damage damage = uploadBroken(id, cut);
+    assertTrue(damage.seriesReordered() > 0 && damage.seriesWithDuplicatedChunk() > 0, damage.toString());
+    String backupYaml = "type: FILESYSTEM\nconfig:\n  directory: " + Files.createDirectories(tmp.resolve("backup")) + "\n";
+
+    List<String> before = keys();
+    Result found = tool("verify", "--index", "--id", id);
+    assertEquals(1, found.exit(), found.out());
+    assertTrue(found.out().contains("chunk outside the block's time range"), found.out());
+    assertTrue(found.out().contains("chunk starts at or before the previous chunk's end"), found.out());
+    assertEquals(before, keys(), "without --repair nothing is written");
+
+    Result r = tool("verify", "--issues=index_known_issues", "--repair", "--id", id,
+        "--objstore-backup.config=" + backupYaml);
+    assertEquals(0, r.exit(), r.out() + r.err());
+    String line = r.out().lines().filter(l -> l.startsWith("repaired: block " + id)).findFirst().orElseThrow();
+    assertTrue(line.contains(damage.seriesReordered() + damage.seriesWithDuplicatedChunk() + " chunks out of order")
+        || line.contains("chunks out of order"), line);
+    assertTrue(line.contains("duplicated chunks") && line.contains("chunks outside the block's time range"), line);
+    String newId = line.replaceAll(".* rewritten as (\\w+) .*", "$1");
+    assertTrue(Ulid.isValid(newId), line);
+
+    Marker.DeletionMark mark = Markers.readDeletionMark(bucket, id).orElseThrow();
+    assertEquals("manual verify-repair", mark.details());
+    try (Bucket backup = ObjstoreConfig.parse(backupYaml).open()) {
+      assertSameObjects(bucket, backup, id);
+    }
+    BlockMeta broken = BlockMeta.parse(id, bucket.getBytes(id + "/meta.json"));
+    Path after = tmp.resolve("after").resolve(newId);
+    BlockMeta m = BlockTransfer.download(bucket, newId, after);
+    assertEquals("bucket.repair", m.thanos.source);
+    assertEquals(broken.minTime, m.minTime);
+    assertEquals(damage.newMaxTime(), m.maxTime);
+    assertEquals(broken.compaction.level, m.compaction.level);
+    assertEquals(broken.compaction.sources, m.compaction.sources);
+    assertEquals(Map.of("cluster", "eu1"), m.thanos.labels);
+
+    // the repaired block holds exactly the source's samples inside the block's range, as promtool reads them
+    Path original = TestBlocks.copyWithLabels(id, tmp.resolve("original"), Map.of("cluster", "eu1"));
+    String expected = io.tsdbcompactor.block.Promtool.dump(tmp, List.of(original), null, null).lines()
+        .filter(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1)) < damage.newMaxTime())
+        .reduce("", (a, b) -> a + b + "\n");
+    assertEquals(expected, io.tsdbcompactor.block.Promtool.dump(tmp, List.of(after), null, null));
+    assertEquals(expected.lines().count(), m.stats.numSamples);
+    var analyze = io.tsdbcompactor.block.Promtool.run("tsdb", "analyze", tmp.resolve("after").toString(), newId);
+    assertEquals(0, analyze.exitCode(), analyze.stderr());
+
+    Result again = tool("verify", "--index", "--repair");
+    assertEquals(0, again.exit(), again.out());
+    assertTrue(again.out().contains("0 repaired"), "the marked block is left alone, the repaired one is sound: " + again.out());
+  }
+
+  @Test
+  void verifyRepairLeavesABlockItCannotRepairUnmarked() throws Exception {
+    String id = ulids.get(1);
+    byte[] chunks = bucket.getBytes(id + "/chunks/000001");
+    chunks[chunks.length / 2] ^= 0x55; // a chunk's bytes no longer match its CRC: its samples are lost, not repairable
+    bucket.upload(id + "/chunks/000001", chunks);
+    List<String> before = keys();
+    Result r = tool("verify", "--index", "--repair");
+    assertEquals(1, r.exit(), r.out());
+    assertTrue(r.out().contains("block " + id + ": not repaired, nothing written or marked: block " + id
+        + ": cannot repair"), r.out());
+    assertEquals(before, keys(), "no block written, nothing marked");
+  }
+
+  @Test
+  void verifyRepairMarksDuplicatedCompactionsKeepingTheOldest() throws Exception {
+    String id = ulids.get(2);
+    Path copy = TestBlocks.copyWithLabels(id, tmp.resolve("dup"), Map.of("cluster", "eu1"));
+    String twin = Ulid.generate(NOW.toEpochMilli(), new Random(11)).toString();
+    Path twinDir = tmp.resolve("dup").resolve(twin);
+    Files.move(copy, twinDir);
+    BlockMeta meta = BlockMeta.parse("m", Files.readAllBytes(twinDir.resolve("meta.json")));
+    meta.ulid = twin;
+    meta.compaction.sources = List.of(id); // a second compaction of the same source, uploaded later
+    Files.write(twinDir.resolve("meta.json"), meta.toJsonBytes());
+    BlockTransfer.upload(bucket, twinDir);
+
+    Result dry = tool("verify", "--issues=duplicated_compaction");
+    assertEquals(0, dry.exit(), dry.out());
+    assertTrue(dry.out().contains("info: group 0@{cluster=\"eu1\"}: block " + twin + " holds only data of block " + id),
+        dry.out());
+    assertFalse(Markers.exists(bucket, twin, Marker.DELETION_MARK));
+
+    Result other = tool("verify", "--issues=duplicated_compaction", "--repair", "--id", ulids.get(0));
+    assertEquals(0, other.exit(), other.out());
+    assertFalse(Markers.exists(bucket, twin, Marker.DELETION_MARK), "--id restricts the repair to the blocks named");
+
+    Result r = tool("verify", "--issues=duplicated_compaction", "--repair");
+    assertEquals(0, r.exit(), r.out());
+    assertTrue(r.out().contains("repaired: group 0@{cluster=\"eu1\"}: block " + twin + " holds only data of block "
+        + id + ": marked " + twin + " for deletion"), r.out());
+    assertEquals("manual verify-repair", Markers.readDeletionMark(bucket, twin).orElseThrow().details());
+    assertFalse(Markers.exists(bucket, id, Marker.DELETION_MARK), "the oldest of the two stays");
+  }
+
+  @Test
+  void verifyRefusesUnknownBlocksAndBadFlagsWritingNothing() throws Exception {
+    List<String> before = keys();
+    Result unknown = tool("verify", "--index", "--repair", "--id", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    assertEquals(2, unknown.exit(), unknown.out());
+    assertTrue(unknown.err().contains("block 01ARZ3NDEKTSV4RRFFQ69G5FAV not found"), unknown.err());
+    Result invalid = tool("verify", "--repair", "--id", "not-a-ulid");
+    assertEquals(2, invalid.exit());
+    assertTrue(invalid.err().contains("invalid ULID 'not-a-ulid'"), invalid.err());
+    assertEquals(2, tool("verify", "--repair", "--objstore-backup.config=type: NOPE\n").exit());
+    assertEquals(before, keys());
+  }
+
   @Test
   void cleanupDeletesOnlyWhatIsDue() throws Exception {
     String due = ulids.get(0);
