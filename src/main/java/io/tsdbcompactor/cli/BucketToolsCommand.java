@@ -1,39 +1,24 @@
 package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.block.BlockMeta;
-import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
-import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.Pushgateway;
-import io.tsdbcompactor.store.FileTree;
-import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
-import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.BlocksCleaner;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
-import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,7 +33,7 @@ import picocli.CommandLine.Spec;
  * configuration.
  */
 @Command(name = "bucket", mixinStandardHelpOptions = true, description = "Tools for buckets of blocks.",
-    subcommands = {BucketToolsCommand.Ls.class, BucketToolsCommand.Inspect.class, BucketVerifyCommand.class,
+    subcommands = {BucketLsCommand.class, BucketInspectCommand.class, BucketVerifyCommand.class,
         BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class,
         BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
         BucketRetentionCommand.class})
@@ -57,7 +42,6 @@ public final class BucketToolsCommand implements Runnable {
   @Mixin
   ObjstoreOptions objstore;
 
-  static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
   /** Job name of the metrics the commands push. */
   static final String TOOLS_JOB = "tsdb-compactor-tools";
 
@@ -76,6 +60,44 @@ public final class BucketToolsCommand implements Runnable {
       if (p instanceof ConsoleProgress c) {
         c.finish();
       }
+    }
+  }
+
+  /**
+   * {@link #sync} bounded by {@code timeout}, as Thanos's {@code --timeout} bounds the metadata fetch of {@code ls}
+   * and {@code inspect}: past it the sync is interrupted and the command fails. A zero timeout has passed before
+   * anything is read, as a Go context with a zero timeout has.
+   */
+  static SyncResult sync(Bucket bucket, Path dataDir, BlockSyncer.Options options, Duration timeout)
+      throws IOException {
+    String limit = "reading the bucket's block metadata took longer than --timeout=" + GoDuration.format(timeout);
+    if (timeout.isZero() || timeout.isNegative()) {
+      throw new IOException(limit);
+    }
+    java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "tools-bucket-sync");
+      t.setDaemon(true);
+      return t;
+    });
+    java.util.concurrent.Future<SyncResult> f = ex.submit(() -> sync(bucket, dataDir, options));
+    try {
+      return f.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      f.cancel(true);
+      throw new IOException(limit);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while reading the bucket", e);
+    } finally {
+      ex.shutdownNow();
     }
   }
 
@@ -151,190 +173,6 @@ public final class BucketToolsCommand implements Runnable {
       } catch (IOException | IllegalArgumentException e) {
         System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
       }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------- ls
-
-  @Command(name = "ls", mixinStandardHelpOptions = true, description = "List all blocks in the bucket.")
-  static final class Ls extends SyncingCommand {
-    @Option(names = {"-o", "--output"}, defaultValue = "", paramLabel = "<format>",
-        description = "Format of each block: '' (ULID only, default), 'table', 'wide' or 'json' (meta.json per block).")
-    String output;
-
-    @Option(negatable = true, names = "--exclude-delete", description = "Exclude blocks marked for deletion.")
-    boolean excludeDelete;
-
-    @Override
-    String name() {
-      return "ls";
-    }
-
-    @Override
-    int run(Bucket bucket) throws IOException {
-      if (!List.of("", "table", "wide", "json").contains(output)) {
-        throw new IllegalArgumentException("invalid output format '" + output + "': use table, wide or json");
-      }
-      SyncResult r = sync(bucket, dataDir, syncOptions());
-      PrintStream out = System.out;
-      List<String[]> rows = new ArrayList<>();
-      rows.add(new String[] {"ULID", "FROM", "UNTIL", "RANGE", "LEVEL", "RESOLUTION", "SOURCE"});
-      for (BlockMeta m : r.allMetas().values()) {
-        if (excludeDelete && r.deletionMarks().containsKey(m.ulid)) {
-          continue;
-        }
-        switch (output) {
-          case "" -> out.println(m.ulid);
-          case "json" -> out.print(new String(m.toJsonBytes(), StandardCharsets.UTF_8));
-          case "wide" -> {
-            Instant from = Instant.ofEpochSecond(Math.floorDiv(m.minTime, 1000));
-            Instant until = Instant.ofEpochSecond(Math.floorDiv(m.maxTime, 1000));
-            out.printf("%s -- %s - %s Diff: %s, Compaction: %d, Downsample: %d, Source: %s%n", m.ulid,
-                DateTimeFormatter.ISO_INSTANT.format(from), DateTimeFormatter.ISO_INSTANT.format(until),
-                GoDuration.format(Duration.between(from, until)), m.compaction.level, m.resolution(),
-                m.thanos == null ? "" : m.thanos.source);
-          }
-          default -> rows.add(new String[] {m.ulid, TIME.format(Instant.ofEpochMilli(m.minTime)),
-              TIME.format(Instant.ofEpochMilli(m.maxTime)), GoDuration.format(Duration.ofMillis(m.maxTime - m.minTime)),
-              Integer.toString(m.compaction.level), GoDuration.format(Duration.ofMillis(m.resolution())),
-              m.thanos == null ? "" : m.thanos.source});
-        }
-      }
-      if (output.equals("table")) {
-        Table.print(out, rows, "  ");
-      }
-      out.flush();
-      return 0;
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------- inspect
-
-  @Command(name = "inspect", mixinStandardHelpOptions = true,
-      description = "Inspect all blocks in the bucket in detailed, table-like way.")
-  static final class Inspect extends SyncingCommand {
-    @Option(names = {"-l", "--selector"}, paramLabel = "<name>=\"<value>\"",
-        description = "Selects blocks based on label, e.g. '-l key1=\"value1\" -l key2=\"value2\"'. All key value pairs must match.")
-    List<String> selectors = new ArrayList<>();
-
-    @Option(names = "--sort-by", split = ",", defaultValue = "FROM,UNTIL", paramLabel = "<column>",
-        description = "Sort by columns. It's also possible to sort by multiple columns, e.g. '--sort-by FROM,UNTIL'.")
-    List<String> sortBy;
-
-    @Option(names = {"-o", "--output"}, defaultValue = "table", paramLabel = "<format>",
-        description = "Output format: table (default), tsv or csv.")
-    String output;
-
-    @Override
-    String name() {
-      return "inspect";
-    }
-
-    @Override
-    int run(Bucket bucket) throws IOException {
-      Map<String, String> match = new TreeMap<>();
-      for (String s : selectors) {
-        int eq = s.indexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException("selector '" + s + "' is not name=\"value\"");
-        }
-        String v = s.substring(eq + 1);
-        if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
-          v = v.substring(1, v.length() - 1);
-        }
-        match.put(s.substring(0, eq), v);
-      }
-      if (!List.of("table", "tsv", "csv").contains(output)) {
-        throw new IllegalArgumentException("invalid output format '" + output + "': use table, tsv or csv");
-      }
-      SyncResult r = sync(bucket, dataDir, syncOptions());
-      String[] header = {"ULID", "FROM", "UNTIL", "RANGE", "LEVEL", "#SERIES", "#SAMPLES", "#CHUNKS", "RESOLUTION",
-          "LABELS", "SOURCE", "MARKERS"};
-      List<BlockMeta> metas = new ArrayList<>();
-      for (BlockMeta m : r.allMetas().values()) {
-        boolean ok = true;
-        for (Map.Entry<String, String> e : match.entrySet()) {
-          ok &= e.getValue().equals(m.externalLabels().get(e.getKey()));
-        }
-        if (ok) {
-          metas.add(m);
-        }
-      }
-      metas.sort(comparator(sortBy));
-      List<String[]> rows = new ArrayList<>();
-      rows.add(header);
-      for (BlockMeta m : metas) {
-        List<String> marks = new ArrayList<>();
-        if (r.deletionMarks().containsKey(m.ulid)) {
-          marks.add("deletion");
-        }
-        if (r.noCompactMarks().containsKey(m.ulid)) {
-          marks.add("no-compact");
-        }
-        if (r.noDownsampleMarks().containsKey(m.ulid)) {
-          marks.add("no-downsample");
-        }
-        rows.add(new String[] {m.ulid, TIME.format(Instant.ofEpochMilli(m.minTime)),
-            TIME.format(Instant.ofEpochMilli(m.maxTime)), GoDuration.format(Duration.ofMillis(m.maxTime - m.minTime)),
-            Integer.toString(m.compaction.level), Long.toString(m.stats.numSeries), Long.toString(m.stats.numSamples),
-            Long.toString(m.stats.numChunks), GoDuration.format(Duration.ofMillis(m.resolution())),
-            labels(m), m.thanos == null ? "" : m.thanos.source, String.join(",", marks)});
-      }
-      PrintStream out = System.out;
-      switch (output) {
-        case "tsv" -> rows.forEach(row -> out.println(String.join("\t", row)));
-        case "csv" -> rows.forEach(row -> out.println(csv(row)));
-        default -> Table.print(out, rows, " | ");
-      }
-      if (!r.partial().isEmpty()) {
-        out.println();
-        out.println("Partial blocks (no usable meta.json; deleted by cleanup 48h after their last write, unless their"
-            + " meta.json is damaged):");
-        for (PartialBlock p : r.partial().values()) {
-          out.println(p.ulid() + "  " + p.reason() + "  last modified " + TIME.format(p.lastModified())
-              + (p.metaUnreadable() ? "  (kept: repair or delete it by hand)" : ""));
-        }
-      }
-      out.println();
-      out.println("bucket: " + r.describeCounts());
-      out.flush();
-      return 0;
-    }
-
-    private static Comparator<BlockMeta> comparator(List<String> columns) {
-      Comparator<BlockMeta> c = (a, b) -> 0;
-      for (String col : columns) {
-        Comparator<BlockMeta> next = switch (col.trim().toUpperCase(java.util.Locale.ROOT)) {
-          case "ULID" -> Comparator.comparing(m -> m.ulid);
-          case "FROM" -> Comparator.comparingLong(m -> m.minTime);
-          case "UNTIL" -> Comparator.comparingLong(m -> m.maxTime);
-          case "RANGE" -> Comparator.comparingLong(m -> m.maxTime - m.minTime);
-          case "LEVEL", "COMP-LEVEL" -> Comparator.comparingInt(m -> m.compaction.level);
-          case "#SERIES" -> Comparator.comparingLong(m -> m.stats.numSeries);
-          case "#SAMPLES" -> Comparator.comparingLong(m -> m.stats.numSamples);
-          case "#CHUNKS" -> Comparator.comparingLong(m -> m.stats.numChunks);
-          case "RESOLUTION" -> Comparator.comparingLong(BlockMeta::resolution);
-          case "LABELS" -> Comparator.comparing(BlockMeta::externalLabels);
-          case "SOURCE" -> Comparator.comparing(m -> m.thanos == null ? "" : m.thanos.source);
-          default -> throw new IllegalArgumentException("cannot sort by unknown column '" + col + "'");
-        };
-        c = c.thenComparing(next);
-      }
-      return c.thenComparing(m -> m.ulid);
-    }
-
-    private static String labels(BlockMeta m) {
-      List<String> parts = new ArrayList<>();
-      m.externalLabels().toMap().forEach((k, v) -> parts.add(k + "=" + v));
-      return String.join(",", parts);
-    }
-
-    private static String csv(String[] row) {
-      List<String> cells = new ArrayList<>();
-      for (String s : row) {
-        cells.add(s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s);
-      }
-      return String.join(",", cells);
     }
   }
 

@@ -126,13 +126,90 @@ abstract class BucketToolsCommandTest {
     assertTrue(lines[0].startsWith("ULID"), lines[0]);
     assertTrue(lines[0].contains("#SERIES") && lines[0].contains("MARKERS"));
     assertTrue(lines[1].startsWith(ulids.get(0)), r.out());
-    assertTrue(lines[1].contains("| 70 ") && lines[1].contains("| 6234 ") && lines[1].contains("| 82 "), lines[1]);
+    assertTrue(lines[1].contains("| 70 ") && lines[1].contains("| 6,234 ") && lines[1].contains("| 82 "), lines[1]);
     assertTrue(lines[1].contains("cluster=eu1") && lines[1].contains("| sidecar"), lines[1]);
     assertTrue(lines[2].endsWith("| no-compact"), lines[2]);
     assertTrue(r.out().contains(partial + "  no meta.json"), r.out());
     assertEquals(1, tool("inspect", "-l", "cluster=\"eu2\"").out().split("\n\n")[0].split("\n").length);
     assertEquals(4, tool("inspect", "-l", "cluster=\"eu1\"", "--sort-by", "ULID").out().split("\n\n")[0].split("\n").length);
     assertTrue(tool("inspect", "-o", "csv").out().startsWith("ULID,FROM,UNTIL"));
+  }
+
+  @Test
+  void lsAndInspectSelectByRelabelRulesAndTimeWithinTheTimeout() throws Exception {
+    List<BlockMeta> metas = new ArrayList<>();
+    for (String u : ulids) {
+      metas.add(BlockMeta.parse(u, bucket.getBytes(u + "/meta.json")));
+    }
+    metas.sort(java.util.Comparator.comparingLong(m -> m.maxTime));
+    String keepFirst = "- action: keep\n  source_labels: [__block_id]\n  regex: " + ulids.get(0) + "\n";
+    assertEquals(ulids.get(0) + "\n", tool("ls", "--selector.relabel-config=" + keepFirst).out());
+    Path rules = Files.writeString(tmp.resolve("relabel.yml"), "- action: drop\n  source_labels: [cluster]\n  regex: eu1\n");
+    Result none = tool("ls", "--selector.relabel-config-file=" + rules);
+    assertEquals(0, none.exit(), none.err());
+    assertEquals("", none.out());
+    // Thanos's time-partition filter: a block is listed iff it touches [min, max]
+    String afterFirst = java.time.Instant.ofEpochMilli(metas.get(0).maxTime + 1).toString();
+    List<String> later = metas.subList(1, metas.size()).stream().map(m -> m.ulid).sorted().toList();
+    assertEquals(later, tool("ls", "--min-time=" + afterFirst).out().lines().toList());
+    assertEquals(List.of(metas.get(0).ulid), tool("ls", "--max-time=" + java.time.Instant.ofEpochMilli(metas.get(0).maxTime - 1))
+        .out().lines().toList());
+    assertEquals(ulids, tool("ls", "--max-time=-1d").out().lines().toList(), "relative to the command's now");
+    assertEquals("", tool("ls", "--min-time=-1d").out());
+    Result inspect = tool("inspect", "--min-time=" + afterFirst, "--selector.relabel-config=" + keepFirst);
+    assertEquals(0, inspect.exit(), inspect.err());
+    assertEquals(1, inspect.out().split("\n\n")[0].split("\n").length, "the header only: " + inspect.out());
+
+    Result template = tool("ls", "-o", "{{.ULID}} {{.Thanos.Labels.cluster}} {{.Compaction.Level}} {{.Thanos.Labels}} "
+        + "{{.Stats.NumSamples}} {{.Thanos.Labels.nope}}");
+    assertEquals(0, template.exit(), template.err());
+    assertEquals(ulids.get(0) + " eu1 1 map[cluster:eu1] 6234 <no value>", template.out().lines().findFirst().orElseThrow());
+
+    Result slow = tool("ls", "--timeout=0s");
+    assertEquals(1, slow.exit());
+    assertTrue(slow.err().contains("took longer than --timeout=0s"), slow.err());
+    assertEquals(2, tool("ls", "-o", "{{range .}}x{{end}}").exit(), "templates beyond field paths are refused");
+    assertEquals(2, tool("ls", "-o", "yaml").exit());
+    Result badRules = tool("ls", "--selector.relabel-config=- action: replace\n");
+    assertEquals(2, badRules.exit());
+    assertTrue(badRules.err().contains("action replace is not supported"), badRules.err());
+    assertEquals(2, tool("inspect", "--selector.relabel-config=[not yaml").exit());
+    assertEquals(2, tool("ls", "--min-time=yesterday").exit());
+    assertEquals(2, tool("inspect", "--min-time=2030-01-01T00:00:00Z", "--max-time=2029-01-01T00:00:00Z").exit());
+  }
+
+  @Test
+  void inspectHasThanosColumnsUntilDownAndCompactionFailed() throws Exception {
+    Markers.markNoCompact(bucket, ulids.get(1), Marker.REASON_CORRUPTED_BLOCK, "chunk CRC", CLOCK);
+    Markers.markNoCompact(bucket, ulids.get(2), Marker.REASON_MANUAL, "operator", CLOCK);
+    Result r = tool("inspect", "-o", "tsv", "--sort-by", "ULID");
+    assertEquals(0, r.exit(), r.err());
+    List<String[]> rows = r.out().split("\n\n")[0].lines().map(l -> l.split("\t", -1)).toList();
+    assertEquals(List.of("ULID", "FROM", "UNTIL", "RANGE", "UNTIL-DOWN", "#SERIES", "#SAMPLES", "#CHUNKS", "COMP-LEVEL",
+        "COMP-FAILED", "LABELS", "RESOLUTION", "SOURCE", "MARKERS"), List.of(rows.get(0)));
+    BlockMeta first = BlockMeta.parse("m", bucket.getBytes(ulids.get(0) + "/meta.json"));
+    String[] row = rows.get(1);
+    assertEquals(ulids.get(0), row[0]);
+    assertEquals(java.time.Instant.ofEpochSecond(Math.floorDiv(first.minTime, 1000)).toString(), row[1]);
+    assertEquals(io.tsdbcompactor.bucket.GoDuration.format(Duration.ofHours(40).minusMillis(first.maxTime - first.minTime)),
+        row[4], "raw blocks are downsampled once their range reaches 40h");
+    assertTrue(row[4].startsWith("38h"), row[4]);
+    assertEquals("6,234", row[6]);
+    assertEquals(List.of("false", "true", "false"), rows.subList(1, 4).stream().map(x -> x[9]).toList(),
+        "a no-compact mark the compactor wrote on a failure counts, an operator's does not");
+    assertEquals("0s", row[11]);
+    List<String> bySamples = tool("inspect", "-o", "csv", "--sort-by", "#SAMPLES,ULID").out().split("\n\n")[0].lines()
+        .skip(1).map(l -> l.substring(0, 26)).toList();
+    List<String> expected = ulids.stream().sorted(java.util.Comparator.comparingLong((String u) -> {
+      try {
+        return BlockMeta.parse(u, bucket.getBytes(u + "/meta.json")).stats.numSamples;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }).thenComparing(u -> u)).toList();
+    assertEquals(expected, bySamples);
+    assertEquals(0, tool("inspect", "--sort-by", "UNTIL-DOWN", "--sort-by", "COMP-FAILED").exit());
+    assertEquals(2, tool("inspect", "--sort-by", "BOGUS").exit());
   }
 
   @Test
