@@ -1,6 +1,9 @@
 package io.tsdbcompactor.compact;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.GoJson;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.BlockWriter;
 import io.tsdbcompactor.chunk.ChunkMerger;
@@ -34,8 +37,11 @@ import java.util.TreeSet;
  *   <li>the block's tombstones applied; series left without chunks dropped; stats recomputed.
  * </ul>
  * Its meta.json is the broken block's with a new ULID, the stats and files of what was written, and source
- * {@code bucket.repair}; the time range and {@code compaction} (level, sources, parents) stay, as in Thanos. The
- * result is verified ({@link BlockVerifier}) before it is returned; a block that cannot be repaired safely (a chunk
+ * {@code bucket.repair}; the time range, external labels, compaction level and parents stay. Unlike Thanos (which
+ * keeps {@code compaction.sources} too) its sources are its own ULID and the broken block's sources go into a
+ * {@code thanos.rewrites} entry, as a rewrite records them: with the same sources the two blocks would be duplicates
+ * to the compactor's garbage collection, which keeps the older ULID and so would mark the repaired block if it ran
+ * before the broken one is marked. The result is verified ({@link BlockVerifier}) before it is returned; a block that cannot be repaired safely (a chunk
  * that fails its CRC or does not decode, an unreadable index entry, a downsampled block) is an
  * {@link IOException} naming the block, and whatever was written must be thrown away.
  *
@@ -137,6 +143,14 @@ public final class BlockRepairer {
         BlockMeta.Thanos t = template.thanos();
         t.source = SOURCE;
         t.files = new ArrayList<>();
+        template.compaction.sources = new ArrayList<>(List.of(newUlid));
+        ObjectNode repaired = GoJson.object();
+        ArrayNode from = repaired.putArray("sources");
+        meta.sourcesOrSelf().forEach(from::add);
+        ArrayNode rewrites = t.rewrites != null && t.rewrites.isArray() ? ((ArrayNode) t.rewrites).deepCopy()
+            : GoJson.MAPPER.createArrayNode();
+        rewrites.add(repaired);
+        t.rewrites = rewrites;
         BlockMeta written = writer.finish(template);
         done = true;
         Findings findings = new Findings(outOfOrder, counts.duplicateSeries, counts.outOfOrderChunks,

@@ -345,7 +345,10 @@ abstract class BucketToolsCommandTest {
     assertEquals(broken.minTime, m.minTime);
     assertEquals(damage.newMaxTime(), m.maxTime);
     assertEquals(broken.compaction.level, m.compaction.level);
-    assertEquals(broken.compaction.sources, m.compaction.sources);
+    assertEquals(List.of(newId), m.compaction.sources);
+    assertTrue(io.tsdbcompactor.job.DuplicateBlocks.find(List.of(broken, m), BucketVerifyCommand::groupKey).isEmpty(),
+        "garbage collection running before the broken block is marked must not take the repaired one for a duplicate");
+    assertEquals(broken.compaction.sources.get(0), m.thanos.rewrites.get(0).get("sources").get(0).asText());
     assertEquals(Map.of("cluster", "eu1"), m.thanos.labels);
 
     // the repaired block holds exactly the source's samples inside the block's range, as promtool reads them
