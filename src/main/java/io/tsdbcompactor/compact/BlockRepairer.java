@@ -28,6 +28,7 @@ import java.util.TreeSet;
  * --issues=index_known_issues} does (Thanos's {@code block.Repair}, pkg/block/index.go; the facts are in
  * docs/bucket-tools.md). The repaired block has:
  * <ul>
+ *   <li>each series' label names in order (Prometheus 2.8 and older could write them out of order);
  *   <li>series in label order, each label set once: entries of the same series are merged into one;
  *   <li>per series, chunks in time order without overlap: identical copies of a chunk are dropped, chunks that
  *       overlap are merged sample by sample as the compactor merges them ({@link ChunkMerger});
@@ -52,17 +53,18 @@ public final class BlockRepairer {
   public static final String SOURCE = "bucket.repair";
 
   /** What was wrong with the broken block, by Thanos's index health names where they exist. */
-  public record Findings(long seriesOutOfOrder, long duplicateSeries, long outOfOrderChunks, long duplicateChunks,
+  public record Findings(long labelsOutOfOrder, long seriesOutOfOrder, long duplicateSeries, long outOfOrderChunks, long duplicateChunks,
       long outsideChunks, long seriesWithoutChunks) {
     /** Whether the index had any issue this repair fixes. */
     public boolean any() {
-      return seriesOutOfOrder + duplicateSeries + outOfOrderChunks + duplicateChunks + outsideChunks
+      return labelsOutOfOrder + seriesOutOfOrder + duplicateSeries + outOfOrderChunks + duplicateChunks + outsideChunks
           + seriesWithoutChunks > 0;
     }
 
     /** One line: the non-zero counts. */
     public String describe() {
       List<String> parts = new ArrayList<>();
+      add(parts, labelsOutOfOrder, "series with label names out of order");
       add(parts, seriesOutOfOrder, "series out of order");
       add(parts, duplicateSeries, "duplicated series merged");
       add(parts, outOfOrderChunks, "chunks out of order or overlapping");
@@ -97,7 +99,7 @@ public final class BlockRepairer {
     List<IndexSeries> entries = new ArrayList<>();
     long outOfOrder = 0;
     Labels previous = null;
-    try (IndexReader index = IndexReader.open(source, "index");
+    try (IndexReader index = IndexReader.open(source, "index").sortingUnorderedLabels();
         ChunkSegmentReader chunks = new ChunkSegmentReader(source)) {
       Tombstones tombstones = Tombstones.read(source, Tombstones.FILE_NAME);
       SeriesCursor cursor = index.series();
@@ -153,7 +155,7 @@ public final class BlockRepairer {
         t.rewrites = rewrites;
         BlockMeta written = writer.finish(template);
         done = true;
-        Findings findings = new Findings(outOfOrder, counts.duplicateSeries, counts.outOfOrderChunks,
+        Findings findings = new Findings(index.unorderedLabelSeries(), outOfOrder, counts.duplicateSeries, counts.outOfOrderChunks,
             counts.duplicateChunks, counts.outsideChunks, counts.seriesWithoutChunks);
         List<String> problems = BlockVerifier.verify(out);
         if (!problems.isEmpty()) {

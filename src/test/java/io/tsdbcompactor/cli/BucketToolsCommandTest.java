@@ -313,22 +313,22 @@ abstract class BucketToolsCommandTest {
     String id = ulids.get(0);
     long cut = 30 * 60_000L;
     BrokenBlocks.Damage damage = uploadBroken(id, cut);
-    assertTrue(damage.seriesReordered() > 0 && damage.seriesWithDuplicatedChunk() > 0, damage.toString());
+    assertTrue(damage.seriesReordered() > 0 && damage.seriesWithDuplicatedChunk() > 0
+        && damage.seriesWithUnsortedLabels() > 0, damage.toString());
     String backupYaml = "type: FILESYSTEM\nconfig:\n  directory: " + Files.createDirectories(tmp.resolve("backup")) + "\n";
 
     List<String> before = keys();
     Result found = tool("verify", "--index", "--id", id);
     assertEquals(1, found.exit(), found.out());
-    assertTrue(found.out().contains("chunk outside the block's time range"), found.out());
-    assertTrue(found.out().contains("chunk starts at or before the previous chunk's end"), found.out());
+    assertTrue(found.out().contains("label names of a series out of order"), found.out());
     assertEquals(before, keys(), "without --repair nothing is written");
 
     Result r = tool("verify", "--issues=index_known_issues", "--repair", "--id", id,
         "--objstore-backup.config=" + backupYaml);
     assertEquals(0, r.exit(), r.out() + r.err());
     String line = r.out().lines().filter(l -> l.startsWith("repaired: block " + id)).findFirst().orElseThrow();
-    assertTrue(line.contains(damage.seriesReordered() + damage.seriesWithDuplicatedChunk() + " chunks out of order")
-        || line.contains("chunks out of order"), line);
+    assertTrue(line.contains(damage.seriesWithUnsortedLabels() + " series with label names out of order"), line);
+    assertTrue(line.contains(" chunks out of order"), line);
     assertTrue(line.contains("duplicated chunks") && line.contains("chunks outside the block's time range"), line);
     String newId = line.replaceAll(".* rewritten as (\\w+) .*", "$1");
     assertTrue(Ulid.isValid(newId), line);
