@@ -1,21 +1,15 @@
 package io.tsdbcompactor.cli;
 
-import io.tsdbcompactor.block.BlockMeta;
-import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.Pushgateway;
 import io.tsdbcompactor.sync.BlockSyncer;
-import io.tsdbcompactor.sync.BlocksCleaner;
-import io.tsdbcompactor.sync.Marker;
-import io.tsdbcompactor.sync.Markers;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +28,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bucket", mixinStandardHelpOptions = true, description = "Tools for buckets of blocks.",
     subcommands = {BucketLsCommand.class, BucketInspectCommand.class, BucketVerifyCommand.class,
-        BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class,
+        BucketMarkCommand.class, BucketCleanupCommand.class, BucketWebCommand.class,
         BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
         BucketRetentionCommand.class})
 public final class BucketToolsCommand implements Runnable {
@@ -175,128 +169,6 @@ public final class BucketToolsCommand implements Runnable {
       }
     }
   }
-
-  // ---------------------------------------------------------------------------------------------- mark
-
-  @Command(name = "mark", mixinStandardHelpOptions = true,
-      description = "Mark a block for deletion, no-compaction or no-downsampling in a safe way. An existing "
-          + "marker is left unchanged.")
-  static final class Mark implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
-    @Mixin
-    ObjstoreOptions objstore;
-
-    @CommandLine.ParentCommand
-    BucketToolsCommand parent;
-    @Mixin
-    PushOptions push;
-
-    @Option(names = "--id", required = true, paramLabel = "<ULID>", description = "ID (ULID) of the blocks to be marked (repeated flag).")
-    List<String> ids;
-
-    @Option(names = "--marker", required = true, paramLabel = "<marker>",
-        description = "Marker to be put: deletion-mark.json, no-compact-mark.json or no-downsample-mark.json.")
-    String marker;
-
-    @Option(names = "--details", defaultValue = "", paramLabel = "<text>", description = "Human readable details to be put into marker.")
-    String details;
-
-    @Option(negatable = true, names = "--remove", description = "Remove the marker instead of writing it.")
-    boolean remove;
-
-    @Override
-    public Integer call() {
-      if (!Marker.isMarkerFile(marker)) {
-        System.err.println("tools bucket mark: unknown marker '" + marker
-            + "': use deletion-mark.json, no-compact-mark.json or no-downsample-mark.json");
-        return 2;
-      }
-      for (String id : ids) {
-        if (!Ulid.isValid(id)) {
-          System.err.println("tools bucket mark: '" + id + "' is not a block ULID");
-          return 2;
-        }
-      }
-      CompactorMetrics metrics = new CompactorMetrics(false);
-      Clock clock = CliEnvironment.of(spec).clock();
-      try (Bucket bucket = objstore.orElse(parent.objstore).open(metrics, clock)) {
-        int status = 0;
-        for (String id : ids) {
-          if (remove) {
-            if (!Markers.exists(bucket, id, marker)) {
-              System.err.println("block " + id + " has no " + marker);
-              status = 1;
-              continue;
-            }
-            Markers.remove(bucket, id, marker);
-            System.out.println("removed " + id + "/" + marker);
-            continue;
-          }
-          if (!bucket.exists(id + "/" + BlockMeta.FILE_NAME)) {
-            System.err.println("block " + id + " not found in bucket " + bucket.name() + " (no meta.json)");
-            status = 1;
-            continue;
-          }
-          boolean wrote = switch (marker) {
-            case Marker.DELETION_MARK -> Markers.markForDeletion(bucket, id, details, clock);
-            case Marker.NO_COMPACT_MARK -> Markers.markNoCompact(bucket, id, Marker.REASON_MANUAL, details, clock);
-            default -> Markers.markNoDownsample(bucket, id, Marker.REASON_MANUAL, details, clock);
-          };
-          System.out.println(wrote ? "marked " + id + " with " + marker : "block " + id + " already has " + marker + "; left unchanged");
-        }
-        return status;
-      } catch (IOException | RuntimeException e) {
-        return fail("mark", e);
-      } finally {
-        push.push("mark", metrics);
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------- cleanup
-
-  @Command(name = "cleanup", mixinStandardHelpOptions = true,
-      description = "Cleans up all blocks marked for deletion (past --delete-delay) and partial blocks older than 48h.")
-  static final class Cleanup extends SyncingCommand {
-    @Option(names = "--delete-delay", defaultValue = "48h", converter = PromDurationConverter.class, paramLabel = "<duration>",
-        description = "Time before a block marked for deletion is deleted from bucket (default ${DEFAULT-VALUE}).")
-    Duration deleteDelay;
-
-    @Option(names = "--consistency-delay", defaultValue = "30m", converter = PromDurationConverter.class, paramLabel = "<duration>",
-        description = "Minimum age of fresh (non-compacted) blocks before they are being processed (default ${DEFAULT-VALUE}).")
-    Duration consistencyDelay;
-
-    @Option(negatable = true, names = "--dry-run", description = "Only print what would be deleted.")
-    boolean dryRun;
-
-    @Override
-    String name() {
-      return "cleanup";
-    }
-
-    @Override
-    int run(Bucket bucket) throws IOException {
-      BlockSyncer.Options o = syncOptions();
-      o.consistencyDelay = consistencyDelay;
-      o.deleteDelay = deleteDelay;
-      SyncResult r = sync(bucket, dataDir, o);
-      BlocksCleaner cleaner = new BlocksCleaner(bucket, deleteDelay, o.clock);
-      List<String> marked = dryRun ? cleaner.dueMarkedBlocks(r) : cleaner.deleteMarkedBlocks(r);
-      List<String> partial = dryRun ? cleaner.duePartialBlocks(r) : cleaner.cleanPartialBlocks(r);
-      String verb = dryRun ? "would delete" : "deleted";
-      for (String id : marked) {
-        System.out.println(verb + " block " + id + " (marked for deletion)");
-      }
-      for (String id : partial) {
-        System.out.println(verb + " partial block " + id);
-      }
-      System.out.println("bucket: " + r.describeCounts());
-      System.out.println(verb + " " + marked.size() + " marked and " + partial.size() + " partial blocks");
-      return 0;
-    }
-  }
-
 
   /** Left-aligned columns. */
   static final class Table {

@@ -69,7 +69,7 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
       defaultValue = "overlapped_blocks,duplicated_compaction,block_files,unreadable_meta",
       description = "Issues to verify (and optionally repair), repeatable or comma-separated: overlapped_blocks, "
           + "duplicated_compaction (repairable), index_known_issues (repairable), block_files, unreadable_meta. "
-          + "Default: ${DEFAULT-VALUE} (everything that needs no download).")
+          + "Default: ${DEFAULT-VALUE} (everything that needs no download), and index_known_issues too with --repair.")
   List<String> issues;
 
   @Option(names = {"-r", "--repair"}, description = "Attempt to repair blocks for which issues were detected.")
@@ -137,7 +137,9 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
       }
       chosen.add(i.trim());
     }
-    if (index) {
+    // Thanos's default issues include index_known_issues; ours leave it out so that a plain verify downloads
+    // nothing, but a repair without --issues repairs what Thanos's would.
+    if (index || (repair && !spec.commandLine().getParseResult().hasMatchedOption("--issues"))) {
       chosen.add(INDEX_KNOWN_ISSUES);
     }
     for (String id : ids) {

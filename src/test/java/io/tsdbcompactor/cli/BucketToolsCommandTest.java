@@ -323,9 +323,9 @@ abstract class BucketToolsCommandTest {
     assertTrue(found.out().contains("label names of a series out of order"), found.out());
     assertEquals(before, keys(), "without --repair nothing is written");
 
-    Result r = tool("verify", "--issues=index_known_issues", "--repair", "--id", id,
-        "--objstore-backup.config=" + backupYaml);
+    Result r = tool("verify", "--repair", "--id", id, "--objstore-backup.config=" + backupYaml);
     assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("index_known_issues (with repair)"), "a repair checks the index by default: " + r.out());
     String line = r.out().lines().filter(l -> l.startsWith("repaired: block " + id)).findFirst().orElseThrow();
     assertTrue(line.contains(damage.seriesWithUnsortedLabels() + " series with label names out of order"), line);
     assertTrue(line.contains(" chunks out of order"), line);
