@@ -303,11 +303,6 @@ abstract class BucketToolsCommandTest {
     return damage;
   }
 
-  /** The block ULIDs in the bucket now. */
-  List<String> blockIds() throws Exception {
-    return bucket.list("", false).stream().map(e -> e.key().replaceAll("/$", "")).filter(Ulid::isValid).sorted().toList();
-  }
-
   @Test
   void verifyRepairRewritesABlockWithIndexIssuesAndMarksItAfterTheUpload() throws Exception {
     String id = ulids.get(0);
