@@ -170,9 +170,10 @@ abstract class BucketToolsCommandTest {
     assertTrue(slow.err().contains("took longer than --timeout=0s"), slow.err());
     assertEquals(2, tool("ls", "-o", "{{range .}}x{{end}}").exit(), "templates beyond field paths are refused");
     assertEquals(2, tool("ls", "-o", "yaml").exit());
-    Result badRules = tool("ls", "--selector.relabel-config=- action: replace\n");
+    Result badRules = tool("ls", "--selector.relabel-config=- action: labeldrop\n  regex: cluster\n");
     assertEquals(2, badRules.exit());
-    assertTrue(badRules.err().contains("action replace is not supported"), badRules.err());
+    assertTrue(badRules.err().contains("labeldrop is not supported"), "only keep, drop and hashmod select blocks: "
+        + badRules.err());
     assertEquals(2, tool("inspect", "--selector.relabel-config=[not yaml").exit());
     assertEquals(2, tool("ls", "--min-time=yesterday").exit());
     assertEquals(2, tool("inspect", "--min-time=2030-01-01T00:00:00Z", "--max-time=2029-01-01T00:00:00Z").exit());
