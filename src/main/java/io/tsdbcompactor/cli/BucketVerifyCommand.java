@@ -4,7 +4,6 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
-import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.compact.BlockRepairer;
@@ -18,7 +17,6 @@ import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -108,17 +106,7 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
 
     /** The backup bucket, or null when none is configured. */
     Bucket open() throws IOException {
-      if (configFile != null && configContent != null) {
-        throw new ConfigException("--objstore-backup.config-file and --objstore-backup.config are mutually exclusive");
-      }
-      String yaml = configContent;
-      if (configFile != null) {
-        try {
-          yaml = Files.readString(configFile);
-        } catch (NoSuchFileException e) {
-          throw new ConfigException("objstore-backup config file " + configFile + " does not exist");
-        }
-      }
+      String yaml = ObjstoreOptions.secondBucketYaml("objstore-backup", configFile, configContent);
       return yaml == null ? null : ObjstoreConfig.parse(yaml).open();
     }
   }
