@@ -2,6 +2,7 @@ package io.tsdbcompactor.compact;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMerger;
@@ -123,7 +124,7 @@ public final class BlockMerger {
     if (!partition.partitioned()) {
       return merge(inputs, out, spec);
     }
-    return merge(inputs, out, spec, labels -> !partition.holds(labels), true);
+    return merge(inputs, out, spec, labels -> !partition.holds(Group.labelsHash(labels)), true);
   }
 
   private BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop,

@@ -1,6 +1,7 @@
 package io.tsdbcompactor.compact;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -131,9 +132,10 @@ public final class PartitionedPlanner {
   /**
    * One compaction: the blocks it reads ({@code inputs}, minTime order) and the partitions of {@code count} it
    * writes ({@code toWrite}: all of them, or the ones a set still lacks). {@code existing} are the partitions of an
-   * unfinished set already in the bucket. {@code sources} is the sorted union of the inputs' sources: every
-   * partition lists them all (and, when partitioned, its own ULID, so that no partition's sources are a subset of
-   * another's: Thanos's deduplication filter in the store gateway would otherwise hide all partitions but one).
+   * unfinished set already in the bucket. {@code sources} is the sorted union of the inputs' data sources
+   * ({@link PartitionInfo#dataSources}): every partition lists them all (and, when partitioned, its own ULID, so that
+   * no partition's sources are a subset of another's: Thanos's deduplication filter in the store gateway would
+   * otherwise hide all partitions but one).
    * {@code vertical}: the inputs, partitions taken together, overlap in time. {@code base} is the count the set was
    * planned with (a set finished later may hold partitions split further): shards own partition {@code i mod base}
    * of {@code base} ({@link #owner}).
@@ -276,15 +278,15 @@ public final class PartitionedPlanner {
     }
     Set<String> wanted = new TreeSet<>();
     for (BlockMeta m : set) {
-      wanted.addAll(m.compaction.sources);
+      wanted.addAll(PartitionInfo.dataSources(m));
     }
-    wanted.removeAll(own);
     List<BlockMeta> inputs = new ArrayList<>();
     Set<String> found = new HashSet<>();
     for (BlockMeta m : metas) {
-      if (!own.contains(m.ulid) && wanted.containsAll(m.sourcesOrSelf()) && overlaps(m, set)) {
+      List<String> src = PartitionInfo.dataSources(m);
+      if (!own.contains(m.ulid) && wanted.containsAll(src) && overlaps(m, set)) {
         inputs.add(m);
-        found.addAll(m.sourcesOrSelf());
+        found.addAll(src);
       }
     }
     BlockMeta first = set.get(0);
@@ -330,7 +332,7 @@ public final class PartitionedPlanner {
   private static List<String> sourcesOf(List<BlockMeta> inputs) {
     List<String> all = new ArrayList<>();
     for (BlockMeta m : inputs) {
-      all.addAll(m.sourcesOrSelf());
+      all.addAll(PartitionInfo.dataSources(m));
     }
     return BlockMeta.sortedUnique(all);
   }
@@ -355,7 +357,7 @@ public final class PartitionedPlanner {
       one.stats.numTombstones += m.stats.numTombstones;
       one.compaction.level = Math.max(one.compaction.level, m.compaction.level);
       one.compaction.failed |= m.compaction.failed;
-      sources.addAll(m.sourcesOrSelf());
+      sources.addAll(PartitionInfo.dataSources(m));
       if (m.thanos != null) {
         for (BlockMeta.FileEntry f : m.thanos.files) {
           files += f.sizeBytes;

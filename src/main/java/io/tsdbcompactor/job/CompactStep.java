@@ -7,7 +7,7 @@ import io.tsdbcompactor.compact.Group;
 import io.tsdbcompactor.compact.GroupCompactor;
 import io.tsdbcompactor.compact.GuardedPlanner;
 import io.tsdbcompactor.compact.MicrometerCompactMetrics;
-import io.tsdbcompactor.compact.PartitionInfo;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.compact.PartitionedPlanner;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.tracing.Span;

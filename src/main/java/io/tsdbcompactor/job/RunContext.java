@@ -6,7 +6,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.compact.CompactorOptions;
 import io.tsdbcompactor.compact.Group;
 import io.tsdbcompactor.compact.Grouper;
-import io.tsdbcompactor.compact.PartitionInfo;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -103,12 +103,8 @@ final class RunContext {
   /** An action on a block; its group is the block's external labels without the replica labels. */
   Action action(String step, BlockMeta m, boolean planned, String reason) {
     String group = m.externalLabels().without(options.replicaLabels().toArray(new String[0])).toString();
-    List<String> sources = m.sourcesOrSelf();
-    if (PartitionInfo.of(m).partitioned()) {
-      // A partition lists its own ULID among its sources; the dry run cannot know it, so reports leave it out.
-      sources = new ArrayList<>(sources);
-      sources.remove(m.ulid);
-    }
+    // A partition lists its own ULID among its sources; the dry run cannot know it, so reports leave it out.
+    List<String> sources = PartitionInfo.dataSources(m);
     return new Action(step, group, m.resolution(), m.minTime, m.maxTime, sources, planned ? null : m.ulid,
         reason, m.sizeBytes(), m.compaction.level, groupKey(m));
   }
@@ -134,7 +130,7 @@ final class RunContext {
   /**
    * The blocks compaction plans on: as {@link #workable}, but of every shard's groups when sharded, since a shard
    * also writes its partitions of other groups' compactions ({@link Sharding#owns(io.tsdbcompactor.labels.Labels,
-   * io.tsdbcompactor.compact.PartitionInfo)}).
+   * io.tsdbcompactor.block.PartitionInfo)}).
    */
   List<BlockMeta> compactable(BucketState s) {
     if (!options.sharding().enabled()) {
@@ -150,7 +146,7 @@ final class RunContext {
   }
 
   /** Whether this shard writes partition {@code p} of a compaction of group {@code g}. */
-  boolean owns(io.tsdbcompactor.compact.Group g, io.tsdbcompactor.compact.PartitionInfo p) {
+  boolean owns(io.tsdbcompactor.compact.Group g, io.tsdbcompactor.block.PartitionInfo p) {
     return options.sharding().owns(g.labels(), p);
   }
 
@@ -180,7 +176,8 @@ final class RunContext {
    * sources are all sources of a bigger block is a leftover of a compaction that uploaded its result but did not
    * finish marking its inputs. With partitioned outputs (docs/partitioned-output.md) the blocks holding its sources
    * must also hold all of its series: a block is a leftover only once every partition that can hold its series is
-   * there, and partitions of one output, whose sources differ by their own ULIDs, never cover each other.
+   * there. Sources are compared without a partition's own ULID ({@link PartitionInfo#dataSources}); partitions of
+   * one output hold different series and so never cover each other.
    */
   private List<BlockMeta> duplicates(List<BlockMeta> metas) {
     Map<String, List<BlockMeta>> byGroup = new TreeMap<>();
@@ -189,11 +186,11 @@ final class RunContext {
     }
     List<BlockMeta> out = new ArrayList<>();
     for (List<BlockMeta> group : byGroup.values()) {
-      group.sort(Comparator.<BlockMeta>comparingInt(m -> -m.sourcesOrSelf().size()).thenComparing(m -> m.ulid));
+      group.sort(Comparator.<BlockMeta>comparingInt(m -> -PartitionInfo.dataSources(m).size()).thenComparing(m -> m.ulid));
       List<Set<String>> kept = new ArrayList<>();
       List<PartitionInfo> keptPartitions = new ArrayList<>();
       for (BlockMeta m : group) {
-        Set<String> src = new HashSet<>(m.sourcesOrSelf());
+        Set<String> src = new HashSet<>(PartitionInfo.dataSources(m));
         List<PartitionInfo> covering = new ArrayList<>();
         for (int i = 0; i < kept.size(); i++) {
           if (kept.get(i).containsAll(src)) {

@@ -1,7 +1,7 @@
 package io.tsdbcompactor.job;
 
 import io.tsdbcompactor.compact.Group;
-import io.tsdbcompactor.compact.PartitionInfo;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.labels.Labels;
 import java.nio.charset.StandardCharsets;
 
@@ -43,14 +43,15 @@ public record Sharding(int total, int index) {
 
   /**
    * Whether this shard writes partition {@code p} of a compaction of the group with these labels (replica labels
-   * removed): a whole output goes to the group's shard; partition {@code i} of {@code n} is spread by the key
-   * {@code <stream key>#partition=i/n}, so one huge group is compacted by many pods at once.
+   * removed): a whole output goes to the group's shard; partition {@code i} of {@code n} of the output with
+   * partitioned group id {@code g} is spread by the key {@code <stream key>#<g>/i/n}, so one huge group is compacted
+   * by many pods at once, and the partitions of different time ranges land on different pods.
    */
   public boolean owns(Labels externalLabels, PartitionInfo p) {
     if (!p.partitioned()) {
       return owns(externalLabels);
     }
-    return owns(streamKey(externalLabels) + "#partition=" + p.id() + "/" + p.count());
+    return owns(streamKey(externalLabels) + "#" + p.groupId() + "/" + p.id() + "/" + p.count());
   }
 
   /** The key the split hashes: the raw group key of the labels, the same for every resolution. */

@@ -1,17 +1,15 @@
-package io.tsdbcompactor.compact;
+package io.tsdbcompactor.block;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tsdbcompactor.block.BlockMeta;
-import io.tsdbcompactor.labels.Labels;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * One block's place in a partitioned compaction output: partition {@code id} of {@code count}, whose series are
  * exactly those with {@code hash(labels) mod count == id}, where the hash is Prometheus's {@code labels.Hash}
- * (xxHash64 over {@code name 0xFF value 0xFF} per label, {@link Group#labelsHash}) taken as unsigned, as Cortex's
+ * (xxHash64 over {@code name 0xFF value 0xFF} per label, {@code compact.Group.labelsHash}) taken as unsigned, as Cortex's
  * partitioning compactor selects series. Stored in meta.json as {@code thanos.extensions.partition_info} in
  * Cortex's layout (docs/partitioned-output.md):
  * {@code {"partitioned_group_id": <uint32>, "partition_count": N, "partition_id": i}}.
@@ -77,14 +75,24 @@ public record PartitionInfo(long groupId, int count, int id) {
     return out.isEmpty() ? null : out;
   }
 
+  /**
+   * The blocks the data of {@code m} came from: its sources, less its own ULID when it is a partition (which lists
+   * itself only so that Thanos's deduplication filter tells it from its siblings; docs/partitioned-output.md). Sources
+   * of later compactions, the dry run's report and the duplicate filter go by these.
+   */
+  public static List<String> dataSources(BlockMeta m) {
+    List<String> s = m.sourcesOrSelf();
+    if (!of(m).partitioned() || !s.contains(m.ulid)) {
+      return s;
+    }
+    List<String> out = new java.util.ArrayList<>(s);
+    out.remove(m.ulid);
+    return out;
+  }
+
   /** Whether a series with this labels hash belongs to this partition. */
   public boolean holds(long labelsHash) {
     return count == 1 || Long.remainderUnsigned(labelsHash, count) == id;
-  }
-
-  /** Whether the series belongs to this partition. */
-  public boolean holds(Labels seriesLabels) {
-    return count == 1 || holds(Group.labelsHash(seriesLabels));
   }
 
   /** Whether some series could belong to both partitions. */
