@@ -295,6 +295,55 @@ class PartitionedOutputAcceptanceTest {
     assertEquals(inputDump, dump(bucket, end, "dump-sharded"));
   }
 
+  @Test
+  void indexSizeLimitSplitsTheOutputToo() throws Exception {
+    Path bucket = fresh("index-limit");
+    long biggest = 0;
+    for (BlockMeta m : live(bucket)) {
+      biggest = Math.max(biggest, Files.size(bucket.resolve(m.ulid).resolve("index")));
+    }
+    long limit = biggest / 2;
+    assertEquals(0, compact(bucket, "--debug.max-compaction-level=2", "--compact.block-max-index-size=" + limit + "B"));
+    List<BlockMeta> out = live(bucket);
+    assertPartitioned(bucket, out, Long.MAX_VALUE, 2, 2);
+    for (BlockMeta m : out) {
+      if (m.compaction.level == 2) {
+        long size = Files.size(bucket.resolve(m.ulid).resolve("index"));
+        assertTrue(size <= limit, m.ulid + " index " + size + " > " + limit);
+      }
+    }
+    assertEquals(inputDump, dump(bucket, out, "dump-index-limit"));
+  }
+
+  /**
+   * Churn: 150 series over [0h,4h) and 150 others over [4h,8h). The plan expects the biggest 2h block's 150 series
+   * and writes one block under a 200-series limit; it comes out with 300 and is written again as two halves.
+   */
+  @Test
+  void anOutputOverTheLimitOnceWrittenIsWrittenAgainAsHalves() throws Exception {
+    Map<String, List<Import>> groups = new LinkedHashMap<>();
+    groups.put("c", List.of(new Import(31, 0, 150, T0, T0 + 4 * H, 0, 0, MIN, 900, 0),
+        new Import(32, 150, 150, T0 + 4 * H, T0 + 8 * H, 0, 0, MIN, 900, 0),
+        new Import(33, 0, 10, T0 + 48 * H, T0 + 52 * H, 0, 0, MIN, 900, 0)));
+    Path bucket = work.resolve("churn");
+    Path in = Scenario.build(work.resolve("churn-work"), bucket, groups, 2 * H).get("c");
+    String want = CompactionAcceptanceTest.promtoolDump(in);
+    Path planned = work.resolve("churn-plan.json");
+    assertEquals(0, compact(bucket, "--debug.max-compaction-level=2", "--compact.max-block-series=200", "--dry-run",
+        "--report-file=" + planned));
+    assertTrue(actions(planned).stream().anyMatch(a -> a.startsWith("compact ") && a.endsWith("compaction of 4 blocks")),
+        "planned as one block: " + actions(planned));
+    assertEquals(0, compact(bucket, "--debug.max-compaction-level=2", "--compact.max-block-series=200"));
+    List<BlockMeta> out = live(bucket);
+    assertPartitioned(bucket, out, 200, 2, 1);
+    for (BlockMeta m : out) {
+      if (m.compaction.level == 2) {
+        assertEquals(2, PartitionInfo.of(m).count(), "a half of the whole block: " + PartitionInfo.of(m));
+      }
+    }
+    assertEquals(want, dump(bucket, out, "dump-churn"));
+  }
+
   private static String[] concat(String[] a, String... b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
