@@ -338,6 +338,8 @@ public final class GroupCompactor {
           group.key(), p, meta.stats.numSeries, indexBytes);
     }
     meta.compaction.sources = c.sourcesOf(ulid, p);
+    meta.minTime = c.minTime(); // a partition reading only some inputs still spans its set's range
+    meta.maxTime = c.maxTime();
     meta.thanos().seriesMaxSize = stats.seriesMaxSize();
     meta.thanos().chunkMaxSize = stats.chunkMaxSize();
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());

@@ -117,7 +117,10 @@ public final class PartitionedPlanner {
   public BlockMeta planned(Compaction c, PartitionInfo p, BlockMerger.Output spec) throws IOException {
     List<BlockMeta> parents = c.inputsOf(p);
     BlockMeta m = CompactedMeta.planned(spec, parents);
+    m.minTime = c.minTime();
+    m.maxTime = c.maxTime();
     m.compaction.sources = c.sourcesOf(spec.ulid(), p);
+    m.thanos().extensions = p.extensions(spec.extensions());
     long[] est = estimate(c.inputs(), sizes);
     long other = 0;
     for (BlockMeta in : parents) {
@@ -150,6 +153,24 @@ public final class PartitionedPlanner {
 
     public boolean partitioned() {
       return count > 1;
+    }
+
+    /** The output's first timestamp: every partition spans the whole compaction's range, whatever it reads. */
+    public long minTime() {
+      long t = Long.MAX_VALUE;
+      for (BlockMeta m : inputs) {
+        t = Math.min(t, m.minTime);
+      }
+      return t;
+    }
+
+    /** The output's end (exclusive), as {@link #minTime}. */
+    public long maxTime() {
+      long t = Long.MIN_VALUE;
+      for (BlockMeta m : inputs) {
+        t = Math.max(t, m.maxTime);
+      }
+      return t;
     }
 
     /** The inputs that can hold series of this output partition. */
