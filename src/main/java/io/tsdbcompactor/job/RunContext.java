@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -171,41 +170,9 @@ final class RunContext {
     return out;
   }
 
-  /**
-   * Thanos's duplicate filter (fact: docs/thanos-compactor.md, garbage collection): within a group, a block whose
-   * sources are all sources of a bigger block is a leftover of a compaction that uploaded its result but did not
-   * finish marking its inputs. With partitioned outputs (docs/partitioned-output.md) the blocks holding its sources
-   * must also hold all of its series: a block is a leftover only once every partition that can hold its series is
-   * there. Sources are compared without a partition's own ULID ({@link PartitionInfo#dataSources}); partitions of
-   * one output hold different series and so never cover each other.
-   */
+  /** Thanos's duplicate filter over the blocks this shard works on ({@link DuplicateBlocks}). */
   private List<BlockMeta> duplicates(List<BlockMeta> metas) {
-    Map<String, List<BlockMeta>> byGroup = new TreeMap<>();
-    for (BlockMeta m : metas) {
-      byGroup.computeIfAbsent(groupKey(m), k -> new ArrayList<>()).add(m);
-    }
-    List<BlockMeta> out = new ArrayList<>();
-    for (List<BlockMeta> group : byGroup.values()) {
-      group.sort(Comparator.<BlockMeta>comparingInt(m -> -PartitionInfo.dataSources(m).size()).thenComparing(m -> m.ulid));
-      List<Set<String>> kept = new ArrayList<>();
-      List<PartitionInfo> keptPartitions = new ArrayList<>();
-      for (BlockMeta m : group) {
-        Set<String> src = new HashSet<>(PartitionInfo.dataSources(m));
-        List<PartitionInfo> covering = new ArrayList<>();
-        for (int i = 0; i < kept.size(); i++) {
-          if (kept.get(i).containsAll(src)) {
-            covering.add(keptPartitions.get(i));
-          }
-        }
-        if (!covering.isEmpty() && PartitionInfo.of(m).coveredBy(covering)) {
-          out.add(m);
-        } else {
-          kept.add(src);
-          keptPartitions.add(PartitionInfo.of(m));
-        }
-      }
-    }
-    return out;
+    return new ArrayList<>(DuplicateBlocks.find(metas, this::groupKey).keySet());
   }
 
   /** The index size the compaction planner's guard weighs: meta.json's thanos.files, else the bucket's object. */
