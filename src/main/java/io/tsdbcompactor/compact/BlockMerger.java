@@ -31,6 +31,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -55,8 +57,15 @@ import java.util.function.Predicate;
  * removes it before upload anyway.
  */
 public final class BlockMerger {
-  /** One input: its meta.json and its directory. */
-  public record Input(BlockMeta meta, Directory dir) {}
+  /**
+   * One input: its meta.json and its directory, and optionally new labels for its series ({@code relabel}: a
+   * series' new label set, or null to leave the series out; null = the labels as they are).
+   */
+  public record Input(BlockMeta meta, Directory dir, Function<Labels, Labels> relabel) {
+    public Input(BlockMeta meta, Directory dir) {
+      this(meta, dir, null);
+    }
+  }
 
   /** What the output's thanos section says (the group's labels, resolution and extensions). */
   public record Output(String ulid, Map<String, String> labels, long resolution, JsonNode extensions) {}
@@ -133,16 +142,20 @@ public final class BlockMerger {
     final ChunkSegmentReader chunks;
     final Tombstones tombstones;
     final SeriesCursor cursor;
+    /** The symbols of the series as they reach the output: the index's own, or those of the relabelled series. */
+    final StringCursor symbols;
     IndexSeries current;
 
-    Source(int ordinal, BlockMeta meta, IndexReader index, ChunkSegmentReader chunks, Tombstones tombstones) {
+    Source(int ordinal, BlockMeta meta, IndexReader index, ChunkSegmentReader chunks, Tombstones tombstones,
+        SeriesCursor cursor, StringCursor symbols) {
       this.ordinal = ordinal;
       this.ulid = meta.ulid;
       this.meta = meta;
       this.index = index;
       this.chunks = chunks;
       this.tombstones = tombstones;
-      this.cursor = index.series();
+      this.cursor = cursor;
+      this.symbols = symbols;
     }
 
     boolean advance() throws IOException {
@@ -175,7 +188,11 @@ public final class BlockMerger {
       index = IndexReader.open(in.dir(), "index");
       ChunkSegmentReader chunks = new ChunkSegmentReader(in.dir());
       Tombstones tombstones = Tombstones.read(in.dir(), Tombstones.FILE_NAME);
-      return new Source(ordinal, in.meta(), index, chunks, tombstones);
+      if (in.relabel() == null) {
+        return new Source(ordinal, in.meta(), index, chunks, tombstones, index.series(), index.symbols());
+      }
+      Relabelled r = relabelled(index, in.relabel());
+      return new Source(ordinal, in.meta(), index, chunks, tombstones, r.cursor(), r.symbols());
     } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
       if (index != null) {
         index.close();
@@ -183,6 +200,69 @@ public final class BlockMerger {
       throw new BadBlockException(List.of(in.meta().ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + in.meta().ulid + ": " + e.getMessage(), e);
     }
+  }
+
+  private record Relabelled(SeriesCursor cursor, StringCursor symbols) {}
+
+  /**
+   * An input's series under their new labels, in the order of the new labels (series that become equal follow each
+   * other, in their index order), and the symbols of the new labels. Reads the index's series once for their
+   * labels and keeps one label set and reference per series; chunks are read as the cursor reaches them.
+   */
+  private static Relabelled relabelled(IndexReader index, Function<Labels, Labels> relabel) throws IOException {
+    record Entry(Labels labels, long ref) {}
+    List<Entry> entries = new ArrayList<>();
+    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
+    SeriesCursor all = index.series();
+    while (all.next()) {
+      IndexSeries s = all.at();
+      Labels to = relabel.apply(s.labels());
+      if (to == null) {
+        continue;
+      }
+      entries.add(new Entry(to, s.ref()));
+      for (int i = 0; i < to.size(); i++) {
+        symbols.add(to.name(i));
+        symbols.add(to.value(i));
+      }
+    }
+    entries.sort((a, b) -> a.labels().compareTo(b.labels())); // stable: index order among equals
+    SeriesCursor cursor = new SeriesCursor() {
+      private int next;
+      private IndexSeries current;
+
+      @Override
+      public boolean next() throws CorruptDataException {
+        if (next >= entries.size()) {
+          current = null;
+          return false;
+        }
+        Entry e = entries.get(next++);
+        current = new IndexSeries(e.ref(), e.labels(), index.readSeries(e.ref()).chunks());
+        return true;
+      }
+
+      @Override
+      public IndexSeries at() {
+        return current;
+      }
+    };
+    java.util.Iterator<String> it = symbols.iterator();
+    StringCursor symbolCursor = new StringCursor() {
+      private String value;
+
+      @Override
+      public boolean next() {
+        value = it.hasNext() ? it.next() : null;
+        return value != null;
+      }
+
+      @Override
+      public String value() {
+        return value;
+      }
+    };
+    return new Relabelled(cursor, symbolCursor);
   }
 
   // ------------------------------------------------------------------------------------------ output
@@ -222,7 +302,7 @@ public final class BlockMerger {
     record Head(String value, StringCursor cursor, Source source) {}
     PriorityQueue<Head> heap = new PriorityQueue<>((a, b) -> Labels.compareStrings(a.value, b.value));
     for (Source s : sources) {
-      StringCursor c = s.index.symbols();
+      StringCursor c = s.symbols;
       try {
         if (c.next()) {
           heap.add(new Head(c.value(), c, s));
@@ -264,6 +344,7 @@ public final class BlockMerger {
         ? new PenaltyChunkMerger()
         : new ChainedChunkMerger();
     List<Source> same = new ArrayList<>();
+    List<Part> parts = new ArrayList<>();
     List<ChunkMeta> all = new ArrayList<>();
     List<ChunkMeta> originals = new ArrayList<>();
     XorIterator check = new XorIterator();
@@ -276,22 +357,25 @@ public final class BlockMerger {
       while (!heap.isEmpty() && heap.peek().current.labels().equals(labels)) {
         same.add(heap.poll());
       }
+      // Every entry of the series: one per input, or several from one input whose series relabelling made equal.
+      parts.clear();
+      for (Source s : same) {
+        do {
+          parts.add(new Part(s, s.current));
+        } while (s.advance() && s.current.labels().equals(labels));
+      }
       if (drop != null && drop.test(labels)) {
-        for (Source s : same) {
-          if (s.advance()) {
-            heap.add(s);
-          }
-        }
+        requeue(same, heap);
         continue;
       }
       all.clear();
       originals.clear();
-      for (Source s : same) {
-        originals.addAll(s.current.chunks());
-        all.addAll(chunksOf(s, perBlock));
+      for (Part p : parts) {
+        originals.addAll(p.series().chunks());
+        all.addAll(chunksOf(p.source(), p.series(), perBlock));
       }
       List<ChunkMeta> merged;
-      if (same.size() == 1 || all.size() < 2) {
+      if (parts.size() == 1 || all.size() < 2) {
         merged = all;
       } else {
         all.sort((a, b) -> Long.compare(a.minTime, b.minTime)); // stable: block order breaks ties
@@ -299,7 +383,7 @@ public final class BlockMerger {
           // The label set is named by the exceptions below; building its string for every series costs.
           merged = acrossBlocks.merge("", all);
         } catch (CorruptDataException e) {
-          Map<String, String> culprits = undecodable(same);
+          Map<String, String> culprits = undecodable(parts);
           if (!culprits.isEmpty()) {
             // Only the blocks whose own chunks do not decode are at fault; the others stay compactable.
             StringBuilder why = new StringBuilder("series " + labels + ":");
@@ -329,10 +413,18 @@ public final class BlockMerger {
         indexWriter.addSeries(labels, merged);
         stats.numSeries++;
       }
-      for (Source s : same) {
-        if (s.advance()) {
-          heap.add(s);
-        }
+      requeue(same, heap);
+    }
+  }
+
+  /** One input's entry for the series being written. */
+  private record Part(Source source, IndexSeries series) {}
+
+  /** Puts the inputs that have series left back on the heap (each has already moved past the series written). */
+  private static void requeue(List<Source> sources, PriorityQueue<Source> heap) {
+    for (Source s : sources) {
+      if (s.current != null) {
+        heap.add(s);
       }
     }
   }
@@ -387,11 +479,12 @@ public final class BlockMerger {
    * On the failure path only: the sources whose own XOR chunks of the current series fail to decode, each with
    * the first problem, naming its segment file and chunk reference.
    */
-  private static Map<String, String> undecodable(List<Source> same) {
+  private static Map<String, String> undecodable(List<Part> parts) {
     Map<String, String> out = new LinkedHashMap<>();
     XorIterator it = new XorIterator();
-    for (Source s : same) {
-      for (ChunkMeta c : s.current.chunks()) {
+    for (Part p : parts) {
+      Source s = p.source();
+      for (ChunkMeta c : p.series().chunks()) {
         if (c.chunk == null || c.chunk.encoding() != ChunkEncoding.XOR) {
           continue;
         }
@@ -433,8 +526,7 @@ public final class BlockMerger {
    * The current series' chunks of one input, loaded, with that block's tombstones and its time range applied
    * (samples outside [minTime, maxTime) count as deleted, as Prometheus reads a block).
    */
-  private static List<ChunkMeta> chunksOf(Source s, ChunkMerger perBlock) throws IOException {
-    IndexSeries series = s.current;
+  private static List<ChunkMeta> chunksOf(Source s, IndexSeries series, ChunkMerger perBlock) throws IOException {
     List<ChunkMeta> chunks = series.chunks();
     boolean outside = false;
     for (ChunkMeta c : chunks) {

@@ -54,6 +54,27 @@ class BlockRewriteCommandTest {
   }
 
   @Test
+  void relabelsALocalBlock() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(2);
+    Path src = tmp.resolve("src").resolve(ulid);
+    BucketToolsCommandTest.copyTree(TestBlocks.BASIC.resolve(ulid), src);
+    Path dst = Files.createDirectories(tmp.resolve("dst"));
+    var r = BucketToolsCommandTest.run("tools", "block", "rewrite", src.toString(), dst.toString(), "--no-dry-run",
+        "--rewrite.to-relabel-config", BucketRewriteRelabelTest.RELABEL);
+    assertEquals(0, r.exit(), r.err());
+    Path block = children(dst).stream().filter(Files::isDirectory).findFirst().orElseThrow();
+    BucketRewriteRelabelTest.assertDumpIsRelabelled(Promtool.dump(tmp, List.of(src), null, null),
+        Promtool.dump(tmp, List.of(block), null, null), BucketRewriteRelabelTest::expectedRelabel);
+    assertEquals(0, Promtool.run("tsdb", "analyze", dst.toString(), block.getFileName().toString()).exitCode());
+    assertTrue(Files.readString(dst.resolve(block.getFileName() + ".change.log")).contains("relabelled series "));
+    var bad = BucketToolsCommandTest.run("tools", "block", "rewrite", src.toString(), dst.toString(), "--no-dry-run",
+        "--rewrite.to-relabel-config", "- source_labels: [a]\n  regex: '[z-a]'\n  action: drop\n");
+    assertEquals(2, bad.exit());
+    assertTrue(bad.err().contains("invalid regex \"[z-a]\""), bad.err());
+    assertEquals(2, children(dst).size(), "the bad config wrote nothing");
+  }
+
+  @Test
   void rewritesHistogramBlocks() throws Exception {
     Path histograms = Path.of("testdata/blocks/histogram");
     Path src;
