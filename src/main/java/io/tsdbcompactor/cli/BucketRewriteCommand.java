@@ -51,6 +51,11 @@ final class BucketRewriteCommand implements Callable<Integer> {
       description = "Working directory for temporary files (default: <system temp>/tsdb-compactor-rewrite).")
   Path tmpDir;
 
+  @Option(names = "--prom-blocks",
+      description = "The blocks are only used with Prometheus: rewrite and upload blocks without external labels, "
+          + "which are refused otherwise (as Thanos refuses them).")
+  boolean promBlocks;
+
   @Option(names = "--delete-blocks", description = "Mark the source blocks for deletion once their rewrite is uploaded.")
   boolean deleteBlocks;
 
@@ -70,15 +75,22 @@ final class BucketRewriteCommand implements Callable<Integer> {
     Clock clock = CliEnvironment.of(spec).clock();
     try (Bucket bucket = objstore.open()) {
       for (String id : ids) {
-        if (!bucket.exists(id + "/" + BlockMeta.FILE_NAME)) {
+        String metaKey = id + "/" + BlockMeta.FILE_NAME;
+        if (!bucket.exists(metaKey)) {
           throw new IllegalArgumentException("block " + id + " not found in bucket " + bucket.name() + " (no meta.json)");
+        }
+        // Thanos's upload (block.Upload) refuses a block without external labels unless --prom-blocks
+        // (block.UploadPromBlock): refused here before anything is written.
+        if (!promBlocks && BlockMeta.parse(metaKey, bucket.getBytes(metaKey)).externalLabels().size() == 0) {
+          throw new IllegalArgumentException("block " + id + " has no external labels, which Thanos does not allow "
+              + "for its blocks; pass --prom-blocks if the blocks are only used with Prometheus");
         }
       }
       Path work = tmpDir != null ? tmpDir : Path.of(System.getProperty("java.io.tmpdir"), "tsdb-compactor-rewrite");
       Files.createDirectories(work);
       BlockTransfer.Options o = new BlockTransfer.Options();
       o.clock = clock;
-      o.requireExternalLabels = false;
+      o.requireExternalLabels = !promBlocks;
       for (String id : ids) {
         Path src = work.resolve(id);
         FileTree.delete(src);

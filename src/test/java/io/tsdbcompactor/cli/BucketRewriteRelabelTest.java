@@ -215,6 +215,35 @@ abstract class BucketRewriteRelabelTest {
   }
 
   @Test
+  void blocksWithoutExternalLabelsNeedPromBlocks() throws Exception {
+    String id = ulids.get(1);
+    Path plain = tmp.resolve("plain").resolve(id);
+    BucketToolsCommandTest.copyTree(TestBlocks.BASIC.resolve(id), plain);
+    for (var e : bucket.list(id + "/", true)) {
+      bucket.delete(e.key());
+    }
+    BlockTransfer.Options o = new BlockTransfer.Options();
+    o.clock = BucketToolsCommandTest.CLOCK;
+    o.requireExternalLabels = false;
+    new BlockTransfer(bucket, o).upload(plain);
+    List<String> before = keys();
+    String work = tmp.resolve("work").toString();
+    BucketToolsCommandTest.Result refused = tool("rewrite", "--id", id, "--no-dry-run", "--delete-blocks",
+        "--tmp.dir", work, "--rewrite.to-relabel-config", RELABEL);
+    assertEquals(2, refused.exit());
+    assertTrue(refused.err().contains("block " + id + " has no external labels") && refused.err().contains("--prom-blocks"),
+        refused.err());
+    assertEquals(before, keys(), "nothing written, nothing marked");
+
+    BucketToolsCommandTest.Result r = tool("rewrite", "--id", id, "--no-dry-run", "--prom-blocks", "--tmp.dir", work,
+        "--rewrite.to-relabel-config", RELABEL);
+    assertEquals(0, r.exit(), r.err());
+    BlockMeta m = BlockMeta.parse("meta", bucket.getBytes(newUlid(r) + "/meta.json"));
+    assertEquals(0, m.externalLabels().size());
+    assertEquals("bucket.rewrite", m.thanos.source);
+  }
+
+  @Test
   void badRelabelConfigsAreUsageErrorsThatWriteAndMarkNothing() throws Exception {
     List<String> before = keys();
     String work = tmp.resolve("work").toString();
