@@ -11,6 +11,8 @@ import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.UnmergeableChunksException;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
+import io.tsdbcompactor.downsample.AggrChunk;
+import io.tsdbcompactor.downsample.AggrChunkMerger;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.index.IndexReader;
@@ -73,6 +75,7 @@ public final class BlockMerger {
   private final CompactorOptions.DedupFunc dedup;
   private final long maxSegmentBytes;
   private final boolean checkReencoded;
+  private final boolean mergeAggregates;
 
   /**
    * A merger writing chunk segment files of Prometheus's default size (512 MiB); {@code dedup} decides how overlapping
@@ -84,13 +87,24 @@ public final class BlockMerger {
 
   /** A merger starting a new chunk segment file once one reaches {@code maxSegmentBytes}. */
   public BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes) {
-    this(dedup, maxSegmentBytes, true);
+    this(dedup, maxSegmentBytes, true, false);
   }
 
-  private BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes, boolean checkReencoded) {
+  private BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes, boolean checkReencoded,
+      boolean mergeAggregates) {
     this.dedup = dedup;
     this.maxSegmentBytes = maxSegmentBytes;
     this.checkReencoded = checkReencoded;
+    this.mergeAggregates = mergeAggregates;
+  }
+
+  /**
+   * This merger also cutting deletions out of, and merging overlaps of, the aggregate chunks of downsampled blocks
+   * ({@link AggrChunkMerger}): for a rewrite, whose deletions and relabelling work on one block. Compactions do
+   * not, so overlapping downsampled blocks still fail as unmergeable there.
+   */
+  public BlockMerger withAggregateMerging() {
+    return new BlockMerger(dedup, maxSegmentBytes, checkReencoded, true);
   }
 
   /**
@@ -100,7 +114,7 @@ public final class BlockMerger {
    * chunk's minTime and maxTime, which the check skipped here does.
    */
   public BlockMerger withoutReencodedCheck() {
-    return new BlockMerger(dedup, maxSegmentBytes, false);
+    return new BlockMerger(dedup, maxSegmentBytes, false, mergeAggregates);
   }
 
   /**
@@ -372,7 +386,7 @@ public final class BlockMerger {
       originals.clear();
       for (Part p : parts) {
         originals.addAll(p.series().chunks());
-        all.addAll(chunksOf(p.source(), p.series(), perBlock));
+        all.addAll(chunksOf(p.source(), p.series(), perBlock, mergeAggregates));
       }
       List<ChunkMeta> merged;
       if (parts.size() == 1 || all.size() < 2) {
@@ -381,7 +395,9 @@ public final class BlockMerger {
         all.sort((a, b) -> Long.compare(a.minTime, b.minTime)); // stable: block order breaks ties
         try {
           // The label set is named by the exceptions below; building its string for every series costs.
-          merged = acrossBlocks.merge("", all);
+          merged = mergeAggregates && AggrChunkMerger.anyAggregate(all)
+              ? AggrChunkMerger.merge(labels.toString(), all, null)
+              : acrossBlocks.merge("", all);
         } catch (CorruptDataException e) {
           Map<String, String> culprits = undecodable(parts);
           if (!culprits.isEmpty()) {
@@ -446,6 +462,14 @@ public final class BlockMerger {
       throws IOException {
     SampleIterator it;
     int enc = c.chunk.encoding();
+    if (enc == ChunkEncoding.AGGR) {
+      try {
+        AggrChunk.verify("re-encoded aggregate chunk of " + labels, c.chunk, c.minTime, c.maxTime);
+      } catch (CorruptDataException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+      return;
+    }
     if (enc == ChunkEncoding.XOR) {
       xor.reset("re-encoded chunk of " + labels, c.chunk.data());
       it = xor;
@@ -526,7 +550,8 @@ public final class BlockMerger {
    * The current series' chunks of one input, loaded, with that block's tombstones and its time range applied
    * (samples outside [minTime, maxTime) count as deleted, as Prometheus reads a block).
    */
-  private static List<ChunkMeta> chunksOf(Source s, IndexSeries series, ChunkMerger perBlock) throws IOException {
+  private static List<ChunkMeta> chunksOf(Source s, IndexSeries series, ChunkMerger perBlock, boolean mergeAggregates)
+      throws IOException {
     List<ChunkMeta> chunks = series.chunks();
     boolean outside = false;
     for (ChunkMeta c : chunks) {
@@ -554,7 +579,9 @@ public final class BlockMerger {
     pairs[k++] = s.meta.maxTime;
     pairs[k] = Long.MAX_VALUE;
     try {
-      return perBlock.mergeSeries(series.labels().toString(), chunks, pairs);
+      return mergeAggregates && AggrChunkMerger.anyAggregate(chunks)
+          ? AggrChunkMerger.merge(series.labels().toString(), chunks, pairs)
+          : perBlock.mergeSeries(series.labels().toString(), chunks, pairs);
     } catch (CorruptDataException e) {
       throw corrupt(s, e);
     } catch (UnmergeableChunksException e) {

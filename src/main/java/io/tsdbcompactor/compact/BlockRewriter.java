@@ -41,8 +41,9 @@ import java.util.function.Consumer;
  * inclusive intervals; without intervals the whole series goes. Relabelling ({@link Relabeler}) that drops a series
  * or leaves it no label deletes it; series it makes equal are merged as the compactor merges a series found in
  * several blocks (their chunks' overlaps merged sample by sample), and the output is written in the order of the
- * new labels, its symbols those of the new labels. Aggregate chunks of downsampled blocks are copied as they are;
- * two merged series whose aggregate chunks overlap in time cannot be merged (an error naming the series).
+ * new labels, its symbols those of the new labels. Downsampled blocks are rewritten too: their aggregate chunks are
+ * copied as they are, cut by deletions and merged window by window ({@link
+ * io.tsdbcompactor.downsample.AggrChunkMerger}).
  */
 public final class BlockRewriter {
   public static final String SOURCE = "bucket.rewrite";
@@ -163,7 +164,7 @@ public final class BlockRewriter {
     // Relabelling reorders the series (and may make some equal): the merger reads them in their new order.
     BlockMerger.Input in = relabeler.isEmpty() ? new BlockMerger.Input(meta, input)
         : new BlockMerger.Input(meta, input, l -> dropped.contains(l) ? null : relabeler.apply(l));
-    BlockMeta written = new BlockMerger(CompactorOptions.DedupFunc.NONE).merge(List.of(in), out, spec, dropped::contains);
+    BlockMeta written = new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging().merge(List.of(in), out, spec, dropped::contains);
     if (written == null) {
       return new Result(null, dropped.size(), modified, relabelled, merged, total);
     }
