@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
     subcommands = {BucketToolsCommand.Ls.class, BucketToolsCommand.Inspect.class, BucketToolsCommand.Verify.class,
         BucketToolsCommand.Mark.class, BucketToolsCommand.Cleanup.class, BucketWebCommand.class,
         BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
-        BucketRetentionCommand.class})
+        BucketRetentionCommand.class, BucketDownsampleCommand.class})
 public final class BucketToolsCommand implements Runnable {
   /** Thanos takes the objstore flags on {@code tools bucket} itself, so they may come before the subcommand. */
   @Mixin
