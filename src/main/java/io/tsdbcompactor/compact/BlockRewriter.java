@@ -164,7 +164,10 @@ public final class BlockRewriter {
     // Relabelling reorders the series (and may make some equal): the merger reads them in their new order.
     BlockMerger.Input in = relabeler.isEmpty() ? new BlockMerger.Input(meta, input)
         : new BlockMerger.Input(meta, input, l -> dropped.contains(l) ? null : relabeler.apply(l));
-    BlockMeta written = new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging().merge(List.of(in), out, spec, dropped::contains);
+    // With relabelling the deleted series are left out by the relabel function, under their old labels: a new label
+    // set may equal a deleted series' old one.
+    BlockMeta written = new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging()
+        .merge(List.of(in), out, spec, relabeler.isEmpty() ? dropped::contains : null);
     if (written == null) {
       return new Result(null, dropped.size(), modified, relabelled, merged, total);
     }

@@ -8,6 +8,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Promtool;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.downsample.BlockDownsampler;
+import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.TestBlocks;
 import java.nio.file.Files;
@@ -79,6 +80,23 @@ class BlockRewriteCommandTest {
     assertEquals(2, bad.exit());
     assertTrue(bad.err().contains("invalid regex \"[z-a]\""), bad.err());
     assertEquals(2, children(dst).size(), "the bad config wrote nothing");
+  }
+
+  @Test
+  void aSeriesRelabelledToADeletedSeriesLabelsIsKept() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path src = tmp.resolve("src").resolve(ulid);
+    BucketToolsCommandTest.copyTree(TestBlocks.BASIC.resolve(ulid), src);
+    Path dst = Files.createDirectories(tmp.resolve("dst"));
+    var r = BucketToolsCommandTest.run("tools", "block", "rewrite", src.toString(), dst.toString(), "--no-dry-run",
+        "--rewrite.to-delete-config", "- matchers: '{pod=\"pod-000\"}'",
+        "--rewrite.to-relabel-config", "- source_labels: [pod]\n  regex: pod-004\n  target_label: pod\n  replacement: pod-000\n");
+    assertEquals(0, r.exit(), r.err());
+    Path block = children(dst).stream().filter(Files::isDirectory).findFirst().orElseThrow();
+    BucketRewriteRelabelTest.assertDumpIsRelabelled(Promtool.dump(tmp, List.of(src), null, null),
+        Promtool.dump(tmp, List.of(block), null, null), l -> "pod-000".equals(l.get("pod")) ? null
+            : "pod-004".equals(l.get("pod")) ? Labels.fromMap(new TreeMap<>(Map.of("__name__", "pod_up", "namespace",
+                l.get("namespace"), "pod", "pod-000"))) : l);
   }
 
   /** {@code tools block dump} of a block: for a downsampled one, every aggregate of every window. */

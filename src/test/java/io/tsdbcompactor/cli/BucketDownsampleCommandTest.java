@@ -8,6 +8,8 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
+import io.tsdbcompactor.bucket.S3Bucket;
+import io.tsdbcompactor.bucket.S3ProxyServer;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -19,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,18 +39,23 @@ class BucketDownsampleCommandTest {
   /** A FILESYSTEM bucket holding one raw 14-day block (long enough for 5m, and its 5m block for 1h), ended 6 days ago. */
   private String bucketWithOneLongRawBlock(String name) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve(name));
+    String yaml = "type: FILESYSTEM\nconfig:\n  directory: " + dir + "\n";
+    fill(yaml, name);
+    return yaml;
+  }
+
+  /** Uploads the one raw 14-day block (the same bytes every time) into the bucket of {@code yaml}. */
+  private void fill(String yaml, String name) throws Exception {
     SampleBlocks blocks = new SampleBlocks(new SampleBlocks.Spec(14, 14 * DAY, 300_000L, 1,
         Map.of("cluster", "ds"), 0, 7));
     long end = Math.floorDiv(BucketToolsCommandTest.NOW.toEpochMilli() - 6 * DAY, DAY) * DAY;
     BlockMeta m = blocks.writeBlock(tmp.resolve("staging-" + name), end - 14 * DAY, end, new Random(11));
-    String yaml = "type: FILESYSTEM\nconfig:\n  directory: " + dir + "\n";
     try (Bucket b = ObjstoreConfig.parse(yaml).open()) {
       BlockTransfer.Options o = new BlockTransfer.Options();
       // Uploaded an hour before the commands run: past the default --consistency-delay.
       o.clock = java.time.Clock.fixed(BucketToolsCommandTest.NOW.minusSeconds(3600), java.time.ZoneOffset.UTC);
       new BlockTransfer(b, o).upload(tmp.resolve("staging-" + name).resolve(m.ulid));
     }
-    return yaml;
   }
 
   /** The blocks of a resolution in the bucket, each as its object bytes by name with its own ULID replaced by "U". */
@@ -111,6 +120,54 @@ class BucketDownsampleCommandTest {
     BucketToolsCommandTest.Result again = BucketToolsCommandTest.run("tools", "bucket", "downsample",
         "--objstore.config=" + viaTool, "--data-dir", tmp.resolve("data-tool").toString());
     assertTrue(again.out().contains("downsample: wrote 0 downsampled blocks"), "nothing left to do: " + again.out());
+  }
+
+  @Test
+  void onS3ProxyTheSameBlocksAsOnAFilesystemBucket() throws Exception {
+    String fs = bucketWithOneLongRawBlock("fs");
+    try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3proxy")))) {
+      try (S3Bucket b = new S3Bucket(server.config("downsample"))) {
+        b.createBucketIfMissing();
+      }
+      String s3 = server.yaml("downsample", 5L * 1024 * 1024);
+      fill(s3, "s3");
+      for (String yaml : List.of(fs, s3)) {
+        BucketToolsCommandTest.Result r = BucketToolsCommandTest.run("tools", "bucket", "--objstore.config=" + yaml,
+            "downsample", "--data-dir", tmp.resolve("data").toString());
+        assertEquals(0, r.exit(), r.err());
+      }
+      for (long resolution : new long[] {Resolution.FIVE_MINUTES, Resolution.ONE_HOUR}) {
+        assertEquals(1, blocksOf(fs, resolution).size());
+        assertSameBlocks(blocksOf(fs, resolution), blocksOf(s3, resolution));
+      }
+    }
+  }
+
+  @Test
+  void waitDownsamplesAgainEveryIntervalUntilInterrupted() throws Exception {
+    String yaml = bucketWithOneLongRawBlock("wait");
+    CompletableFuture<Boolean> firstPass = new CompletableFuture<>();
+    CompletableFuture<Integer> exit = new CompletableFuture<>();
+    CliEnvironment env = new CliEnvironment(BucketToolsCommandTest.CLOCK, new CliEnvironment.Listener() {
+      @Override
+      public void runEnded(boolean success) {
+        firstPass.complete(success);
+      }
+    });
+    Thread t = new Thread(() -> {
+      int code = Main.run(env, "tools", "bucket", "downsample", "--objstore.config=" + yaml, "--data-dir",
+          tmp.resolve("data").toString(), "--wait", "--wait-interval=1h");
+      exit.complete(code);
+      firstPass.completeExceptionally(new AssertionError("downsample --wait ended with exit code " + code));
+    }, "downsample-wait");
+    t.start();
+    try {
+      assertTrue(firstPass.get(120, TimeUnit.SECONDS), "the first pass succeeded");
+      assertEquals(1, blocksOf(yaml, Resolution.ONE_HOUR).size(), "the first pass wrote the 5m and 1h blocks");
+    } finally {
+      t.interrupt();
+    }
+    assertEquals(0, exit.get(30, TimeUnit.SECONDS), "interrupted between passes, --wait exits 0");
   }
 
   @Test
