@@ -11,10 +11,10 @@ import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.UnmergeableChunksException;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
-import io.tsdbcompactor.downsample.AggrChunk;
-import io.tsdbcompactor.downsample.AggrChunkMerger;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
+import io.tsdbcompactor.downsample.AggrChunk;
+import io.tsdbcompactor.downsample.AggrChunkMerger;
 import io.tsdbcompactor.index.IndexReader;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.IndexWriter;
@@ -54,6 +54,9 @@ import java.util.function.Predicate;
  *       this off because the whole output is fully decoded and verified afterwards
  *       ({@link #withoutReencodedCheck()}).</li>
  *   <li>Series left without chunks are dropped. If no series is left, no block is written.</li>
+ *   <li>An input may come with new labels for its series (a rewrite's relabelling): it is then read in the order
+ *       of the new labels, series of it that became equal are merged like one series found in several blocks, and
+ *       its symbols are those of the new labels.</li>
  * </ul>
  * Written files: {@code chunks/NNNNNN}, {@code index}, {@code meta.json} (last). No tombstones file: Thanos
  * removes it before upload anyway.
