@@ -155,6 +155,9 @@ final class BucketDownsampleCommand implements Callable<Integer> {
     CompactorMetrics metrics = new CompactorMetrics(false);
     try (Bucket bucket = objstore.orElse(parent == null ? null : parent.objstore).open(metrics, clock)) {
       while (true) {
+        if (wait && Thread.currentThread().isInterrupted()) {
+          return 0; // a termination signal between passes (Main's shutdown hook interrupts us)
+        }
         long start = clock.millis();
         boolean success = pass(bucket, options, metrics, clock);
         push.push("downsample", metrics);
