@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -139,37 +138,9 @@ final class RunContext {
     return out;
   }
 
-  /**
-   * Thanos's duplicate filter (fact: docs/thanos-compactor.md, garbage collection): within a group, a block whose
-   * sources are all sources of a bigger block is a leftover of a compaction that uploaded its result but did not
-   * finish marking its inputs.
-   */
+  /** Thanos's duplicate filter over the blocks this shard works on ({@link DuplicateBlocks}). */
   private List<BlockMeta> duplicates(List<BlockMeta> metas) {
-    Map<String, List<BlockMeta>> byGroup = new TreeMap<>();
-    for (BlockMeta m : metas) {
-      byGroup.computeIfAbsent(groupKey(m), k -> new ArrayList<>()).add(m);
-    }
-    List<BlockMeta> out = new ArrayList<>();
-    for (List<BlockMeta> group : byGroup.values()) {
-      group.sort(Comparator.<BlockMeta>comparingInt(m -> -m.sourcesOrSelf().size()).thenComparing(m -> m.ulid));
-      List<Set<String>> kept = new ArrayList<>();
-      for (BlockMeta m : group) {
-        Set<String> src = new HashSet<>(m.sourcesOrSelf());
-        boolean duplicate = false;
-        for (Set<String> k : kept) {
-          if (k.containsAll(src)) {
-            duplicate = true;
-            break;
-          }
-        }
-        if (duplicate) {
-          out.add(m);
-        } else {
-          kept.add(src);
-        }
-      }
-    }
-    return out;
+    return new ArrayList<>(DuplicateBlocks.find(metas, this::groupKey).keySet());
   }
 
   /** The index size the compaction planner's guard weighs: meta.json's thanos.files, else the bucket's object. */
