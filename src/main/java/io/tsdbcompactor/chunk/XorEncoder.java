@@ -65,12 +65,12 @@ public final class XorEncoder {
     }
     long bits = Double.doubleToRawLongBits(v);
     if (num == 0) {
-      writeVarint(ts);
+      out.writeVarint(ts);
       out.writeBits(bits, 64);
       minTime = ts;
     } else if (num == 1) {
       tDelta = ts - t;
-      writeUvarint(tDelta);
+      out.writeUvarint(tDelta);
       writeValue(bits);
     } else {
       long delta = ts - t;
@@ -123,18 +123,6 @@ public final class XorEncoder {
       out.writeBits(sig, 6);
       out.writeBits(x >>> trail, sig);
     }
-  }
-
-  private void writeVarint(long v) {
-    writeUvarint((v << 1) ^ (v >> 63));
-  }
-
-  private void writeUvarint(long v) {
-    while ((v & ~0x7FL) != 0) {
-      out.writeByte((int) (v & 0x7f) | 0x80);
-      v >>>= 7;
-    }
-    out.writeByte((int) v);
   }
 
   /** The number of samples appended since the last reset. */

@@ -161,20 +161,14 @@ public final class ChunkSegmentReader implements Closeable {
     if (off < ChunkSegmentWriter.HEADER_SIZE || off >= in.length()) {
       throw badRecord(ref);
     }
-    // Uvarint length, read byte by byte: records are small, so this is one or two bytes.
-    long len = 0;
-    int shift = 0;
-    long p = off;
-    while (true) {
-      if (p >= in.length() || shift > 63) {
-        throw badRecord(ref);
-      }
-      int b = in.readByte(p++) & 0xff;
-      len |= (long) (b & 0x7f) << shift;
-      if (b < 0x80) {
-        break;
-      }
-      shift += 7;
+    long len;
+    long p;
+    try {
+      Decoder d = new Decoder(in, off, in.length());
+      len = d.readUvarint();
+      p = d.position();
+    } catch (CorruptDataException e) {
+      throw badRecord(ref);
     }
     if (len > in.length() || p + 1 + len + 4 > in.length()) {
       throw badRecord(ref);
