@@ -32,8 +32,7 @@ public final class XorIterator implements SampleIterator {
   private long vBits;
   private double v;
   private long tDelta;
-  private int leading;
-  private int trailing;
+  private final XorValueCoder value = new XorValueCoder();
   /** The last field read was written by Prometheus with whole-byte writes (see BitWriter's length rule). */
   private boolean lastWasBytes;
 
@@ -66,8 +65,6 @@ public final class XorIterator implements SampleIterator {
     this.vBits = 0;
     this.v = 0;
     this.tDelta = 0;
-    this.leading = 0;
-    this.trailing = 0;
     this.lastWasBytes = false;
   }
 
@@ -94,7 +91,7 @@ public final class XorIterator implements SampleIterator {
     }
     if (read == 0) {
       t = in.readVarint();
-      vBits = in.readBits(64);
+      vBits = value.readFirst(in);
       v = Double.longBitsToDouble(vBits);
       lastWasBytes = true;
       read = 1;
@@ -130,29 +127,9 @@ public final class XorIterator implements SampleIterator {
   }
 
   private void readValue() throws CorruptDataException {
-    if (in.readBit() == 0) {
-      lastWasBytes = false;
-      return;
-    }
-    if (in.readBit() != 0) {
-      long at = in.byteOffset();
-      int lead = (int) in.readBits(5);
-      int sig = (int) in.readBits(6);
-      if (sig == 0) {
-        sig = 64;
-      }
-      if (lead + sig > 64) {
-        throw in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
-            + " significant bits exceeds 64 bits (sample " + read + ")");
-      }
-      leading = lead;
-      trailing = 64 - lead - sig;
-    }
-    int sig = 64 - leading - trailing;
-    long bits = in.readBits(sig);
-    vBits ^= bits << trailing;
+    vBits = value.read(in, read);
     v = Double.longBitsToDouble(vBits);
-    lastWasBytes = (sig & 7) == 0;
+    lastWasBytes = value.lastReadWholeBytes();
   }
 
   private void readHeader() throws CorruptDataException {
