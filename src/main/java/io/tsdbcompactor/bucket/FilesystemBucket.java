@@ -233,7 +233,7 @@ public final class FilesystemBucket implements Bucket {
         copied = length < 0 ? in.transferTo(out) : copyExactly(in, out, length);
       }
       if (length >= 0 && copied != length) {
-        throw new BucketException("upload of " + key + ": stream ended after " + copied + " of " + length + " bytes", true);
+        throw UploadParts.shortStream(key, copied, length);
       }
     }, FileTime.from(clock.instant()), true);
   }
