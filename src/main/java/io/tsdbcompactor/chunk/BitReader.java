@@ -87,8 +87,26 @@ public final class BitReader implements Varint.Input {
     return (int) readBits(8);
   }
 
+  /**
+   * Checks that the window ends where Prometheus's writer would have ended the stream after the bits read so
+   * far: the last byte zero-padded, plus the one empty byte a whole-byte write leaves when the last field read
+   * was one ({@code lastWholeBytes}; see {@link BitWriter}). Prometheus ignores what follows; we refuse it,
+   * because a chunk with trailing bytes was not written by Prometheus. {@code headerBytes} precede the bits.
+   */
+  public void checkEnd(String chunkKind, int samples, int headerBytes, boolean lastWholeBytes)
+      throws CorruptDataException {
+    long bits = bitPosition() - (long) (base + headerBytes) * 8;
+    int len = end - base;
+    long expected = headerBytes + (bits + 7) / 8 + (lastWholeBytes && (bits & 7) == 0 ? 1 : 0);
+    if (expected != len || !restIsZero()) {
+      throw new CorruptDataException(name, Math.min(expected, len), chunkKind + " chunk of " + samples
+          + " samples should be " + expected + " bytes (the samples end at bit " + bits + "), but it is " + len
+          + " bytes" + (expected == len ? " with non-zero padding" : ""));
+    }
+  }
+
   /** True when every bit left in the window is zero. */
-  public boolean restIsZero() {
+  private boolean restIsZero() {
     if (valid > 0 && (buf & ((valid == 64 ? -1L : (1L << valid) - 1))) != 0) {
       return false;
     }

@@ -393,13 +393,8 @@ public final class HistogramIterator implements SampleIterator {
 
   /** The stream must end where Prometheus's writer would have ended it. */
   private void checkEnd() throws CorruptDataException {
-    long bits = in.bitPosition() - (long) (off + 3) * 8;
-    long expected = 3 + (bits + 7) / 8 + (total > 0 && lastWholeBytes && (bits & 7) == 0 ? 1 : 0);
-    if (expected != len || !in.restIsZero()) {
-      throw new CorruptDataException(name, Math.min(expected, len), ChunkEncoding.name(floats ? 3 : 2)
-          + " chunk of " + total + " samples should be " + expected + " bytes (the samples end at bit " + bits
-          + "), but it is " + len + " bytes" + (expected == len ? " with non-zero padding" : ""));
-    }
+    in.checkEnd(ChunkEncoding.name(floats ? ChunkEncoding.FLOAT_HISTOGRAM : ChunkEncoding.HISTOGRAM), total, 3,
+        lastWholeBytes);
   }
 
   @Override

@@ -142,16 +142,7 @@ public final class XorIterator implements SampleIterator {
 
   /** The stream must end where Prometheus's writer would have ended it. */
   private void checkEnd() throws CorruptDataException {
-    if (total < 0) {
-      readHeader();
-    }
-    long bits = in.bitPosition() - (long) (off + 2) * 8;
-    long expected = 2 + (bits + 7) / 8 + (lastWasBytes && (bits & 7) == 0 ? 1 : 0);
-    if (expected != len || !in.restIsZero()) {
-      throw new CorruptDataException(name, Math.min(expected, len), "XOR chunk of " + total
-          + " samples should be " + expected + " bytes (the samples end at bit " + bits + "), but it is " + len
-          + " bytes" + (expected == len ? " with non-zero padding" : ""));
-    }
+    in.checkEnd(ChunkEncoding.name(ChunkEncoding.XOR), total, 2, lastWasBytes);
   }
 
   @Override
