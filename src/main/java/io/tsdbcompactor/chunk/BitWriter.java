@@ -43,11 +43,6 @@ public final class BitWriter implements Varint.Output {
     emptyTail = false;
   }
 
-  /** Number of bits written after the header. */
-  public long bitCount() {
-    return (long) (full - headerBytes) * 8 + accBits;
-  }
-
   public void writeBit(boolean bit) {
     acc = (acc << 1) | (bit ? 1 : 0);
     if (++accBits == 8) {

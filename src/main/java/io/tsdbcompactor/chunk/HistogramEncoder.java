@@ -143,11 +143,6 @@ public final class HistogramEncoder {
     return t;
   }
 
-  /** True when the last appended sample was a stale marker. */
-  public boolean lastWasStale() {
-    return num > 0 && sumBits == StaleNaN.BITS;
-  }
-
   /** Size of the chunk data so far, the 3-byte header included. */
   public int sizeBytes() {
     return out.length();

@@ -137,13 +137,6 @@ public final class ChunkSegmentReader implements Closeable {
     public byte[] data = new byte[256];
     public int length;
 
-    /** The sample count of the record's 2-byte header (XOR, histogram), -1 if it has none or is too short. */
-    public int headerSampleCount() {
-      if (!io.tsdbcompactor.chunk.ChunkEncoding.hasSampleCountHeader(encoding)) {
-        return -1;
-      }
-      return length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff);
-    }
   }
 
   /**

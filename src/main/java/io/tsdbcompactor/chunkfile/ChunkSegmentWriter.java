@@ -200,11 +200,6 @@ public final class ChunkSegmentWriter implements Closeable {
     return Collections.unmodifiableList(new ArrayList<>(segments));
   }
 
-  /** Bytes written to the current segment so far (0 before the first chunk). */
-  public long currentSegmentSize() {
-    return out == null ? 0 : out.position();
-  }
-
   @Override
   public void close() throws IOException {
     if (closed) {

@@ -1,6 +1,5 @@
 package io.tsdbcompactor.store;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
@@ -66,12 +65,6 @@ public final class ByteSink implements Varint.Output {
     len += n;
   }
 
-  public void writeShortBE(int v) {
-    ensure(2);
-    buf[len++] = (byte) (v >>> 8);
-    buf[len++] = (byte) v;
-  }
-
   public void writeIntBE(int v) {
     ensure(4);
     buf[len++] = (byte) (v >>> 24);
@@ -91,10 +84,6 @@ public final class ByteSink implements Varint.Output {
   public void writeLongBE(long v) {
     writeIntBE((int) (v >>> 32));
     writeIntBE((int) v);
-  }
-
-  public void writeUvarintString(String s) {
-    writeUvarintBytes(s.getBytes(StandardCharsets.UTF_8));
   }
 
   public void writeUvarintBytes(byte[] b) {

@@ -82,13 +82,6 @@ public final class Decoder implements Varint.Input {
     return v;
   }
 
-  public int readShortBE() throws CorruptDataException {
-    need(2);
-    int v = ((in.readByte(pos) & 0xff) << 8) | (in.readByte(pos + 1) & 0xff);
-    pos += 2;
-    return v;
-  }
-
   /** A uvarint that must fit a non-negative int (a length or a 32-bit index). */
   public int readUvarint32() throws CorruptDataException {
     long at = pos;
