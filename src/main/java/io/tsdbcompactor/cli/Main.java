@@ -6,7 +6,12 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,8 +29,44 @@ public final class Main implements Runnable {
     this.environment = environment;
   }
 
+  /**
+   * How long a SIGTERM or Ctrl-C waits for the command to stop: the run stops at its next step and the HTTP
+   * server has its {@code --http-grace-period} (2m by default). Kubernetes kills the pod after its own
+   * {@code terminationGracePeriodSeconds} whatever this says; the bound is for a run that does not stop.
+   */
+  static final Duration SHUTDOWN_BOUND = Duration.ofMinutes(3);
+
   public static void main(String[] args) {
-    System.exit(run(args));
+    CountDownLatch finished = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(gracefulShutdown(Thread.currentThread(), finished));
+    int code = run(args);
+    finished.countDown();
+    System.exit(code);
+  }
+
+  /**
+   * The shutdown hook: interrupts the command's thread, as Thanos cancels its run on SIGTERM, and holds the JVM
+   * until the command has unwound (servers closed after their grace period, the run's threads stopped), so a
+   * signal ends the process as cleanly as the end of a run. Without it the JVM would halt at once, mid-request.
+   */
+  static Thread gracefulShutdown(Thread command, CountDownLatch finished) {
+    return new Thread(() -> {
+      if (finished.getCount() == 0) {
+        return; // System.exit after the command returned: nothing to stop
+      }
+      Logger log = LoggerFactory.getLogger(Main.class);
+      log.info("received a termination signal; stopping");
+      command.interrupt();
+      try {
+        if (finished.await(SHUTDOWN_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+          log.info("stopped after the termination signal");
+        } else {
+          log.warn("the command did not stop within {}; exiting anyway", SHUTDOWN_BOUND);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "graceful-shutdown");
   }
 
   /** Runs the command line and returns the exit code (tests call this instead of main). */
