@@ -29,12 +29,9 @@ public final class XorIterator implements SampleIterator {
   private int read;
   private boolean done;
   private long t;
-  private long vBits;
-  private double v;
   private long tDelta;
+  /** The values: the current one is {@code value.bits()}. */
   private final XorValueCoder value = new XorValueCoder();
-  /** The last field read was written by Prometheus with whole-byte writes (see BitWriter's length rule). */
-  private boolean lastWasBytes;
 
   /** An iterator to be {@link #reset} before use. */
   public XorIterator() {}
@@ -62,10 +59,7 @@ public final class XorIterator implements SampleIterator {
     this.read = 0;
     this.done = false;
     this.t = 0;
-    this.vBits = 0;
-    this.v = 0;
     this.tDelta = 0;
-    this.lastWasBytes = false;
   }
 
   /** The sample count from the chunk header. */
@@ -91,9 +85,7 @@ public final class XorIterator implements SampleIterator {
     }
     if (read == 0) {
       t = in.readVarint();
-      vBits = value.readFirst(in);
-      v = Double.longBitsToDouble(vBits);
-      lastWasBytes = true;
+      value.readFirst(in);
       read = 1;
       return true;
     }
@@ -127,9 +119,7 @@ public final class XorIterator implements SampleIterator {
   }
 
   private void readValue() throws CorruptDataException {
-    vBits = value.read(in, read);
-    v = Double.longBitsToDouble(vBits);
-    lastWasBytes = value.lastReadWholeBytes();
+    value.read(in, read);
   }
 
   private void readHeader() throws CorruptDataException {
@@ -142,7 +132,8 @@ public final class XorIterator implements SampleIterator {
 
   /** The stream must end where Prometheus's writer would have ended it. */
   private void checkEnd() throws CorruptDataException {
-    in.checkEnd(ChunkEncoding.name(ChunkEncoding.XOR), total, 2, lastWasBytes);
+    // The last field of every sample is its value, and of a one-sample chunk the raw first value.
+    in.checkEnd(ChunkEncoding.name(ChunkEncoding.XOR), total, 2, total > 0 && value.lastReadWholeBytes());
   }
 
   @Override
@@ -152,11 +143,11 @@ public final class XorIterator implements SampleIterator {
 
   @Override
   public double value() {
-    return v;
+    return Double.longBitsToDouble(value.bits());
   }
 
   /** Raw IEEE bits of the current value. */
   public long valueBits() {
-    return vBits;
+    return value.bits();
   }
 }

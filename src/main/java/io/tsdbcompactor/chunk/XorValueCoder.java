@@ -84,6 +84,7 @@ public final class XorValueCoder {
     prev = in.readBits(64);
     leading = 0;
     trailing = 0;
+    lastReadWholeBytes = true;
     return prev;
   }
 
@@ -104,8 +105,7 @@ public final class XorValueCoder {
         sig = 64;
       }
       if (lead + sig > 64) {
-        throw in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
-            + " significant bits exceeds 64 bits (sample " + sample + ")");
+        throw windowTooWide(in, at, lead, sig, sample);
       }
       leading = lead;
       trailing = 64 - lead - sig;
@@ -116,8 +116,13 @@ public final class XorValueCoder {
     return prev;
   }
 
+  private static CorruptDataException windowTooWide(BitReader in, long at, int lead, int sig, int sample) {
+    return in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
+        + " significant bits exceeds 64 bits (sample " + sample + ")");
+  }
+
   /**
-   * Whether the last {@link #read} ended with what Prometheus wrote as a whole-byte write: the significant bits
+   * Whether the last {@link #readFirst} or {@link #read} ended with what Prometheus wrote as a whole-byte write: the significant bits
    * go out in one {@code writeBits} call, which is one when their count is a multiple of 8. The iterators need
    * it to tell where Prometheus's bit stream ends (see {@link BitWriter}'s length rule).
    */
