@@ -136,7 +136,6 @@ public final class ChunkSegmentReader implements Closeable {
     public int encoding;
     public byte[] data = new byte[256];
     public int length;
-
   }
 
   /**
