@@ -1,10 +1,11 @@
 package io.tsdbcompactor.downsample;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
+import io.tsdbcompactor.block.SourceCoverage;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -54,14 +55,14 @@ public final class DownsampleSelector {
         usable.add(m);
       }
     }
-    Set<String> sources5m = new HashSet<>();
-    Set<String> sources1h = new HashSet<>();
+    SourceCoverage sources5m = new SourceCoverage(List.of());
+    SourceCoverage sources1h = new SourceCoverage(List.of());
     for (BlockMeta m : usable) {
       long res = m.resolution();
       if (res == Resolution.FIVE_MINUTES) {
-        sources5m.addAll(m.compaction.sources);
+        sources5m.add(m);
       } else if (res == Resolution.ONE_HOUR) {
-        sources1h.addAll(m.compaction.sources);
+        sources1h.add(m);
       } else if (res != Resolution.RAW) {
         throw new IllegalArgumentException(
             "block " + m.ulid + ": unexpected downsampling resolution " + res);
@@ -91,15 +92,12 @@ public final class DownsampleSelector {
   }
 
   /**
-   * True when every source of {@code m} is already a source of a block of the target resolution. A block
-   * without sources is covered vacuously, as in Thanos (its loop finds nothing missing).
+   * True when every source of {@code m} is already a source of a block of the target resolution (one that can hold
+   * its series, when partitioned: {@link SourceCoverage}). A block without sources is covered vacuously, as in Thanos
+   * (its loop finds nothing missing). A partition's own ULID among its sources is not data of its own
+   * ({@link PartitionInfo#dataSources}).
    */
-  private static boolean coveredBy(BlockMeta m, Set<String> targetSources) {
-    for (String s : m.compaction.sources) {
-      if (!targetSources.contains(s)) {
-        return false;
-      }
-    }
-    return true;
+  private static boolean coveredBy(BlockMeta m, SourceCoverage target) {
+    return m.compaction.sources.isEmpty() || target.holds(PartitionInfo.of(m), PartitionInfo.dataSources(m));
   }
 }

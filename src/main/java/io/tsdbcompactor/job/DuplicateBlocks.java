@@ -1,6 +1,7 @@
 package io.tsdbcompactor.job;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -16,6 +17,10 @@ import java.util.function.Function;
  * Thanos's duplicate filter (fact: docs/thanos-compactor.md, garbage collection): within a group, a block whose
  * sources are all sources of a bigger block is a leftover of a compaction that uploaded its result but did not
  * finish marking its inputs. Of blocks with the same sources the one with the smallest ULID (the oldest) is kept.
+ * With partitioned outputs (docs/partitioned-output.md) the blocks holding its sources must also hold all of its
+ * series: a block is a leftover only once every partition that can hold its series is there. Sources are compared
+ * without a partition's own ULID ({@link PartitionInfo#dataSources}); partitions of one output hold different series
+ * and so never cover each other.
  * The compactor's garbage collection and {@code tools bucket verify --issues=duplicated_compaction} both use this.
  */
 public final class DuplicateBlocks {
@@ -32,18 +37,21 @@ public final class DuplicateBlocks {
     }
     Map<BlockMeta, BlockMeta> out = new LinkedHashMap<>();
     for (List<BlockMeta> group : byGroup.values()) {
-      group.sort(Comparator.<BlockMeta>comparingInt(m -> -m.sourcesOrSelf().size()).thenComparing(m -> m.ulid));
+      group.sort(Comparator.<BlockMeta>comparingInt(m -> -PartitionInfo.dataSources(m).size())
+          .thenComparing(m -> m.ulid));
       List<BlockMeta> kept = new ArrayList<>();
       List<Set<String>> keptSources = new ArrayList<>();
       for (BlockMeta m : group) {
-        Set<String> src = new HashSet<>(m.sourcesOrSelf());
+        Set<String> src = new HashSet<>(PartitionInfo.dataSources(m));
         BlockMeta holder = null;
-        for (int i = 0; i < kept.size() && holder == null; i++) {
+        List<PartitionInfo> covering = new ArrayList<>();
+        for (int i = 0; i < kept.size(); i++) {
           if (keptSources.get(i).containsAll(src)) {
-            holder = kept.get(i);
+            holder = holder == null ? kept.get(i) : holder;
+            covering.add(PartitionInfo.of(kept.get(i)));
           }
         }
-        if (holder != null) {
+        if (holder != null && PartitionInfo.of(m).coveredBy(covering)) {
           out.put(m, holder);
         } else {
           kept.add(m);
