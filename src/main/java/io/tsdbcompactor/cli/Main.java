@@ -6,7 +6,10 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,8 +27,29 @@ public final class Main implements Runnable {
     this.environment = environment;
   }
 
+  /** How long SIGTERM (or Ctrl-C) waits for the interrupted command to finish what its workers started. */
+  static final Duration SHUTDOWN_GRACE = Duration.ofMinutes(2);
+
   public static void main(String[] args) {
-    System.exit(run(args));
+    // SIGTERM (a Kubernetes pod stopping, Ctrl-C) runs the shutdown hooks and then halts the JVM, daemon worker
+    // threads and all. The hook interrupts the command instead and waits for it to return, so a run or a --wait
+    // loop stops as an interrupted one does: its fan-outs wait for the uploads and marks their workers started.
+    Thread command = Thread.currentThread();
+    CountDownLatch returned = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (returned.getCount() == 0) {
+        return; // the command ended and called System.exit
+      }
+      command.interrupt();
+      try {
+        returned.await(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "shutdown"));
+    int code = run(args);
+    returned.countDown();
+    System.exit(code);
   }
 
   /** Runs the command line and returns the exit code (tests call this instead of main). */

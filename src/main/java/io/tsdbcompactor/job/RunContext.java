@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -153,20 +154,25 @@ final class RunContext {
     List<BlockMeta> out = new ArrayList<>();
     for (List<BlockMeta> group : byGroup.values()) {
       group.sort(Comparator.<BlockMeta>comparingInt(m -> -m.sourcesOrSelf().size()).thenComparing(m -> m.ulid));
-      List<Set<String>> kept = new ArrayList<>();
+      // A kept block holding all of m's sources holds its first one: only those are compared, so a group of
+      // thousands of blocks is not compared pairwise.
+      Map<String, List<Set<String>>> keptBySource = new HashMap<>();
       for (BlockMeta m : group) {
-        Set<String> src = new HashSet<>(m.sourcesOrSelf());
+        List<String> sources = m.sourcesOrSelf();
         boolean duplicate = false;
-        for (Set<String> k : kept) {
-          if (k.containsAll(src)) {
+        for (Set<String> k : keptBySource.getOrDefault(sources.get(0), List.of())) {
+          if (k.containsAll(sources)) {
             duplicate = true;
             break;
           }
         }
         if (duplicate) {
           out.add(m);
-        } else {
-          kept.add(src);
+          continue;
+        }
+        Set<String> src = new HashSet<>(sources);
+        for (String s : src) {
+          keptBySource.computeIfAbsent(s, x -> new ArrayList<>(1)).add(src);
         }
       }
     }

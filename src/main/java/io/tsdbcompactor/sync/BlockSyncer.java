@@ -283,7 +283,7 @@ public final class BlockSyncer {
       return f;
     }
     try {
-      f.meta = BlockMeta.parse(where, json);
+      f.meta = BlockMeta.parseTree(where, (com.fasterxml.jackson.databind.node.ObjectNode) tree);
     } catch (CorruptDataException e) {
       f.partialReason = "meta.json does not parse: " + e.getMessage();
       dropCache(ulid);
