@@ -61,6 +61,9 @@ public final class CompactionRun {
   private final RunReport report = new RunReport();
   /** Blocks the syncs of this run could not use, reported once each. */
   private final Set<String> reportedUnreadable = ConcurrentHashMap.newKeySet();
+  /** The last sync's state with every step simulated on it, and the actions that predicted. */
+  private BucketState lastSimulated;
+  private List<Action> lastPredicted = List.of();
 
   /** Closed at the end of each entry point when the run made its own pools; null when they are the caller's. */
   private final Workers ownWorkers;
@@ -132,8 +135,9 @@ public final class CompactionRun {
         DataDirLeftovers.clean(options.dataDir()); // a killed run's work files
       }
       BucketState first = sync();
-      BucketState simulated = first.copy();
-      report.predicted.addAll(simulate(simulated));
+      // The sync planned the whole run already (for the todo gauges): that is the prediction, not planned twice.
+      BucketState simulated = lastSimulated;
+      report.predicted.addAll(lastPredicted);
       if (options.dryRun()) {
         report.actions.addAll(report.predicted);
         report.survivors.addAll(ctx.workable(simulated));
@@ -288,7 +292,9 @@ public final class CompactionRun {
     o.metaFetch = ctx.workers.metadata;
     SyncResult s = new BlockSyncer(ctx.bucket, options.dataDir(), o).sync();
     progressGauges.synced(s);
-    int[] rest = totals(simulate(BucketState.of(s)));
+    lastSimulated = BucketState.of(s);
+    lastPredicted = simulate(lastSimulated);
+    int[] rest = totals(lastPredicted);
     progressGauges.planned(rest[0], rest[1], rest[3], rest[4]);
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.debug("block {} skipped: {}", f.getKey(), f.getValue());

@@ -116,18 +116,38 @@ final class RunContext {
    * {@link #duplicates} of a bigger block; sorted by ULID.
    */
   List<BlockMeta> workable(BucketState s) {
-    List<BlockMeta> candidates = candidates(s);
-    Set<String> dup = new HashSet<>();
-    for (BlockMeta m : duplicates(candidates)) {
-      dup.add(m.ulid);
-    }
-    candidates.removeIf(m -> dup.contains(m.ulid));
-    return candidates;
+    return new ArrayList<>(view(s).workable);
   }
 
   /** The duplicates among the blocks this shard works on (what garbage collection marks). */
   List<BlockMeta> duplicates(BucketState s) {
-    return duplicates(candidates(s));
+    return new ArrayList<>(view(s).duplicates);
+  }
+
+  /** What {@link #workable} and {@link #duplicates} derive from one state at one {@link BucketState#version}. */
+  private record View(BucketState state, long version, List<BlockMeta> workable, List<BlockMeta> duplicates) {}
+
+  private View lastView;
+
+  /**
+   * Every step plans on {@link #workable}, most of them on a state no step before them changed; on a bucket of
+   * 100,000 blocks with their compaction sources, the duplicate search costs more than the rest of a plan, so it
+   * runs once per state version, not once per step.
+   */
+  private synchronized View view(BucketState s) {
+    View v = lastView;
+    if (v != null && v.state() == s && v.version() == s.version()) {
+      return v;
+    }
+    List<BlockMeta> candidates = candidates(s);
+    List<BlockMeta> duplicates = duplicates(candidates);
+    Set<String> dup = new HashSet<>();
+    for (BlockMeta m : duplicates) {
+      dup.add(m.ulid);
+    }
+    candidates.removeIf(m -> dup.contains(m.ulid));
+    lastView = new View(s, s.version(), List.copyOf(candidates), List.copyOf(duplicates));
+    return lastView;
   }
 
   private List<BlockMeta> candidates(BucketState s) {
@@ -156,27 +176,41 @@ final class RunContext {
       group.sort(Comparator.<BlockMeta>comparingInt(m -> -m.sourcesOrSelf().size()).thenComparing(m -> m.ulid));
       // A kept block holding all of m's sources holds its first one: only those are compared, so a group of
       // thousands of blocks is not compared pairwise.
-      Map<String, List<Set<String>>> keptBySource = new HashMap<>();
+      // A source is nearly always in one kept block only: the index holds that block's source set itself, and a
+      // list only for the sources kept blocks share (overlapping compactions).
+      Map<String, Object> keptBySource = new HashMap<>();
       for (BlockMeta m : group) {
         List<String> sources = m.sourcesOrSelf();
-        boolean duplicate = false;
-        for (Set<String> k : keptBySource.getOrDefault(sources.get(0), List.of())) {
-          if (k.containsAll(sources)) {
-            duplicate = true;
-            break;
-          }
-        }
-        if (duplicate) {
+        if (heldByKept(keptBySource.get(sources.get(0)), sources)) {
           out.add(m);
           continue;
         }
         Set<String> src = new HashSet<>(sources);
         for (String s : src) {
-          keptBySource.computeIfAbsent(s, x -> new ArrayList<>(1)).add(src);
+          keptBySource.merge(s, src, (old, add) -> {
+            List<Object> both = old instanceof List<?> l ? new ArrayList<>(l) : new ArrayList<>(List.of(old));
+            both.add(add);
+            return both;
+          });
         }
       }
     }
     return out;
+  }
+
+  /** Whether one of the kept source sets indexed under a source ({@code entry}: a set, a list of sets or null) holds all of {@code sources}. */
+  private static boolean heldByKept(Object entry, List<String> sources) {
+    if (entry instanceof Set<?> k) {
+      return k.containsAll(sources);
+    }
+    if (entry instanceof List<?> ks) {
+      for (Object k : ks) {
+        if (((Set<?>) k).containsAll(sources)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** The index size the compaction planner's guard weighs: meta.json's thanos.files, else the bucket's object. */

@@ -61,14 +61,18 @@ public final class RetentionPlanner {
     if (!downsamplingEnabled || resolution == RetentionPolicy.RES_1H) {
       return out;
     }
-    Set<String> coarser = sourcesCoarserThan(metas, resolution, Set.of());
+    Set<String> coarser = null; // the union of millions of sources in a big bucket: only built when asked
     for (BlockMeta m : metas) {
       if (m.resolution() == resolution
           && !noDownsample.contains(m.ulid)
           && policy.expired(resolution, m.maxTime, nowMillis)
-          && coarserTierKeeps(resolution, m.maxTime, nowMillis)
-          && !coarser.containsAll(sourcesOf(m))) {
-        out.add(m);
+          && coarserTierKeeps(resolution, m.maxTime, nowMillis)) {
+        if (coarser == null) {
+          coarser = sourcesCoarserThan(metas, resolution, Set.of());
+        }
+        if (!coarser.containsAll(sourcesOf(m))) {
+          out.add(m);
+        }
       }
     }
     return out;
@@ -85,7 +89,7 @@ public final class RetentionPlanner {
     Set<String> deleted = new HashSet<>();
     long[] coarseToFine = {RetentionPolicy.RES_1H, RetentionPolicy.RES_5M, RetentionPolicy.RES_RAW};
     for (long res : coarseToFine) {
-      Set<String> coarser = downsamplingEnabled ? sourcesCoarserThan(metas, res, deleted) : Set.of();
+      Set<String> coarser = null; // built only when an expired block asks (a big bucket has millions of sources)
       List<String> deletedNow = new ArrayList<>();
       for (BlockMeta m : metas) {
         if (m.resolution() != res || !policy.expired(res, m.maxTime, nowMillis)) {
@@ -95,6 +99,9 @@ public final class RetentionPlanner {
             && res != RetentionPolicy.RES_1H
             && !noDownsample.contains(m.ulid)
             && coarserTierKeeps(res, m.maxTime, nowMillis);
+        if (protect && coarser == null) {
+          coarser = sourcesCoarserThan(metas, res, deleted);
+        }
         if (protect && !coarser.containsAll(sourcesOf(m))) {
           holds.add(new Hold(m, "past its retention of " + PromDuration.format(policy.forResolution(res))
               + " but no " + (res == RetentionPolicy.RES_RAW ? "5m or 1h" : "1h")

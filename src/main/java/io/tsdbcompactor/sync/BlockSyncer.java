@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -104,7 +105,10 @@ public final class BlockSyncer {
     Instant now = options.clock.instant();
     Map<String, List<ListEntry>> byBlock = listBlocks();
     List<String> ulids = new ArrayList<>(byBlock.keySet());
-    Fetched[] fetched = fetchAll(ulids, byBlock);
+    // A compacted block's sources are repeated in its 5m and 1h copies (168 ULIDs for a 14d block): one String
+    // each, shared, is what keeps a bucket of 100,000 blocks in a heap proportional to its blocks.
+    Map<String, String> sources = new ConcurrentHashMap<>();
+    Fetched[] fetched = fetchAll(ulids, byBlock, sources);
 
     SortedMap<String, BlockMeta> allMetas = new TreeMap<>();
     SortedMap<String, Marker.DeletionMark> deletionMarks = new TreeMap<>();
@@ -222,12 +226,13 @@ public final class BlockSyncer {
    * Reads every block's meta.json and markers on the meta-fetch level. Fail-fast: a block that cannot be read
    * (the bucket failing, not a bad meta.json, which is recorded in its {@link Fetched}) fails the sync.
    */
-  private Fetched[] fetchAll(List<String> ulids, Map<String, List<ListEntry>> byBlock) throws IOException {
+  private Fetched[] fetchAll(List<String> ulids, Map<String, List<ListEntry>> byBlock, Map<String, String> sources)
+      throws IOException {
     Fetched[] out = new Fetched[ulids.size()];
     AtomicInteger done = new AtomicInteger();
     FanOut.Task<Integer> task = i -> {
       String ulid = ulids.get(i);
-      out[i] = fetch(ulid, byBlock.get(ulid));
+      out[i] = fetch(ulid, byBlock.get(ulid), sources);
       options.progress.metaRead(done.incrementAndGet(), ulids.size());
     };
     List<Integer> positions = new ArrayList<>(ulids.size());
@@ -242,7 +247,7 @@ public final class BlockSyncer {
     return out;
   }
 
-  private Fetched fetch(String ulid, List<ListEntry> objects) throws IOException {
+  private Fetched fetch(String ulid, List<ListEntry> objects, Map<String, String> sources) throws IOException {
     Fetched f = new Fetched();
     ListEntry metaEntry = null;
     Set<String> markers = new TreeSet<>();
@@ -289,6 +294,7 @@ public final class BlockSyncer {
       dropCache(ulid);
       return f;
     }
+    f.meta.compaction.sources.replaceAll(s -> sources.computeIfAbsent(s, x -> x));
     if (!f.meta.ulid.equals(ulid)) {
       f.failure = where + ": meta.json names block " + f.meta.ulid + ", not its folder " + ulid;
       f.meta = null;

@@ -37,8 +37,9 @@ import java.util.stream.Stream;
  * <p>The bucket looks like one a compactor has kept for half a year: {@code blocks / ~100} groups (tenants and
  * clusters as external labels, each with a replica label), each holding 26 weeks of 14d raw blocks with their 5m
  * and 1h copies (168 sources each, as compaction records them), the current fortnight's 2d blocks with their 5m
- * copies, a day of 8h blocks and the latest 2h blocks from the sidecar, so the plan has compactions and
- * downsamplings to find in every group. Generated once per directory and reused.
+ * copies, a day of 8h blocks and the latest 2h blocks from the sidecar; every 4th group has its last day still
+ * in 2h blocks and every 5th its 2d blocks not yet downsampled, so the plan has compactions and downsamplings to
+ * find. Generated once per directory and reused.
  *
  * <pre>
  * java -Xmx2g -cp tsdb-compactor.jar:HARNESS_CLASSES io.tsdbcompactor.benchmarks.BigBucketHarness \
@@ -81,28 +82,36 @@ public final class BigBucketHarness {
     options = new RunOptions(options.dataDir(), options.consistencyDelay(), options.deleteDelay(), options.retention(),
         1, 1, true, List.of("replica"), "", null, true, options.sharding(),
         new RunOptions.Tuning(metaConcurrency, 1, 1, "", 4), options.timeWindow());
+    if (Files.isDirectory(dataDir)) {
+      try (Stream<Path> s = Files.list(dataDir)) {
+        if (s.findAny().isPresent()) {
+          // Deleting 100,000 cache folders takes longer than the sync: start from an empty directory instead.
+          System.err.println("--data-dir " + dataDir + " must be empty or absent (the cold pass needs an empty meta cache)");
+          System.exit(2);
+        }
+      }
+    }
     try (Bucket bucket = new FilesystemBucket(bucketDir)) {
       for (String cache : List.of("cold", "warm")) {
-        if (cache.equals("cold")) {
-          deleteTree(dataDir.resolve("meta-syncer"));
-        }
+        // The sync alone and the dry run each have their own data directory: cold on the first pass, warm on the
+        // second (the cache the first pass left).
         BlockSyncer.Options so = new BlockSyncer.Options();
         so.clock = clock;
         so.concurrency = metaConcurrency;
         resetPeaks();
         long s0 = System.nanoTime();
-        SyncResult sync = new BlockSyncer(bucket, dataDir, so).sync();
+        SyncResult sync = new BlockSyncer(bucket, dataDir.resolve("sync"), so).sync();
         double syncSeconds = secondsSince(s0);
         long syncPeak = peakHeap();
         int synced = sync.allMetas().size();
         sync = null;
 
-        if (cache.equals("cold")) {
-          deleteTree(dataDir.resolve("meta-syncer"));
-        }
+        RunOptions o = new RunOptions(dataDir.resolve("dry-run"), options.consistencyDelay(), options.deleteDelay(),
+            options.retention(), 1, 1, true, options.replicaLabels(), "", null, true, options.sharding(),
+            options.tuning(), options.timeWindow());
         resetPeaks();
         long p0 = System.nanoTime();
-        RunReport plan = new CompactionRun(bucket, options, new CompactorMetrics(false), clock, RunProgress.NONE).run();
+        RunReport plan = new CompactionRun(bucket, o, new CompactorMetrics(false), clock, RunProgress.NONE).run();
         double planSeconds = secondsSince(p0);
         long planPeak = peakHeap();
         System.gc();
@@ -111,6 +120,7 @@ public final class BigBucketHarness {
                 + " dry_run_seconds=%.2f dry_run_peak_heap_mb=%.0f retained_heap_mb=%.0f actions=%d%n",
             cache, synced, syncSeconds, syncPeak / 1048576.0, planSeconds, planPeak / 1048576.0,
             retained / 1048576.0, plan.actions.size());
+        plan = null;
       }
     }
   }
@@ -141,13 +151,25 @@ public final class BigBucketHarness {
       }
       // The current fortnight: 2d blocks (with 5m copies), a day of 8h blocks, then the latest 2h blocks.
       long t = fortnight;
+      // Work for the plan: every 5th group's 2d blocks are not downsampled yet, every 4th group's last day is
+      // still in 2h blocks.
+      boolean notDownsampled = g % 5 == 0;
+      boolean backlog = g % 4 == 0;
       for (; t + 2 * D <= now - D; t += 2 * D) {
         List<String> sources = sources(t, 2 * D, random);
         group.add(meta(t, t + 2 * D, 3, 0, sources, labels, random, 300_000_000L));
-        group.add(meta(t, t + 2 * D, 3, 300_000, sources, labels, random, 30_000_000L));
+        if (!notDownsampled) {
+          group.add(meta(t, t + 2 * D, 3, 300_000, sources, labels, random, 30_000_000L));
+        }
       }
       for (; t + 8 * H <= now - 4 * H; t += 8 * H) {
-        group.add(meta(t, t + 8 * H, 2, 0, sources(t, 8 * H, random), labels, random, 60_000_000L));
+        if (backlog) {
+          for (long u = t; u < t + 8 * H; u += 2 * H) {
+            group.add(meta(u, u + 2 * H, 1, 0, sources(u, 2 * H, random), labels, random, 20_000_000L));
+          }
+        } else {
+          group.add(meta(t, t + 8 * H, 2, 0, sources(t, 8 * H, random), labels, random, 60_000_000L));
+        }
       }
       for (; t + 2 * H <= now - H; t += 2 * H) {
         group.add(meta(t, t + 2 * H, 1, 0, sources(t, 2 * H, random), labels, random, 20_000_000L));
@@ -231,14 +253,4 @@ public final class BigBucketHarness {
     return used;
   }
 
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path x : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
-        Files.delete(x);
-      }
-    }
-  }
 }
