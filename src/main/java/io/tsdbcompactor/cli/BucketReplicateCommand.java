@@ -7,11 +7,8 @@ import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.labels.LabelMatchers;
 import io.tsdbcompactor.sync.BlockReplicator;
-import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -153,20 +150,11 @@ final class BucketReplicateCommand extends BucketToolsCommand.SyncingCommand {
     String configContent;
 
     Bucket open() throws IOException {
-      if (configFile != null && configContent != null) {
-        throw new ConfigException("--objstore-to.config-file and --objstore-to.config are mutually exclusive");
+      String yaml = ObjstoreOptions.secondBucketYaml("objstore-to", configFile, configContent);
+      if (yaml == null) {
+        throw new ConfigException("no target bucket: give --objstore-to.config-file or --objstore-to.config");
       }
-      if (configFile != null) {
-        try {
-          return ObjstoreConfig.parse(Files.readString(configFile)).open();
-        } catch (NoSuchFileException e) {
-          throw new ConfigException("objstore-to config file " + configFile + " does not exist");
-        }
-      }
-      if (configContent != null) {
-        return ObjstoreConfig.parse(configContent).open();
-      }
-      throw new ConfigException("no target bucket: give --objstore-to.config-file or --objstore-to.config");
+      return ObjstoreConfig.parse(yaml).open();
     }
   }
 }

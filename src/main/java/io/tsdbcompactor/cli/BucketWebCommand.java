@@ -30,8 +30,8 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
       description = "Listen host:port for HTTP endpoints (default ${DEFAULT-VALUE}; port 0 picks a free port).")
   String httpAddress;
 
-  @Option(names = "--http-grace-period", defaultValue = "2m", converter = PromDurationConverter.class, hidden = true,
-      description = "Accepted for Thanos compatibility: requests in flight are not waited for.")
+  @Option(names = "--http-grace-period", defaultValue = "2m", converter = PromDurationConverter.class,
+      description = "Time to wait after an interrupt for received HTTP requests. Default: ${DEFAULT-VALUE}.")
   Duration httpGracePeriod;
 
   @Option(names = "--http.config", defaultValue = "", paramLabel = "<file>",
@@ -114,7 +114,7 @@ final class BucketWebCommand extends BucketToolsCommand.SyncingCommand {
         System.out.println("wrote " + s.blocks().size() + " blocks to " + export);
         return 0;
       }
-      try (WebServer server = WebServer.start(httpAddress, web)) {
+      try (WebServer server = WebServer.start(httpAddress, web).gracePeriod(httpGracePeriod)) {
         BlocksApi.Options o = new BlocksApi.Options(routePrefix, externalPrefix, prefixHeader, disableCors);
         BlocksApi.mount(server, viewer, o);
         server.route("/-/healthy", ex -> WebServer.respond(ex, 200, "text/plain", "OK\n"));

@@ -130,7 +130,7 @@ final class CompactLauncher {
       boolean serve = c.spec.commandLine().getParseResult().hasMatchedOption("--http-address");
       try (MetricsServer server = serve ? MetricsServer.start(c.httpAddress, web, metrics::scrape) : null) {
         if (server != null) {
-          server.setReady(true);
+          server.gracePeriod(c.httpGracePeriod).setReady(true);
           env.listener().serving(server.address());
         }
         r = run.run();
@@ -220,7 +220,7 @@ final class CompactLauncher {
             c.webPrefixHeader, c.webDisableCors));
         viewer.refreshEvery(c.viewerSyncInterval, c.viewerSyncTimeout);
       }
-      server.setReady(true);
+      server.gracePeriod(c.httpGracePeriod).setReady(true);
       LOG.atInfo().addKeyValue("address", server.server().scheme() + "://" + server.address().getHostString() + ":"
           + server.port()).log(viewer == null ? "serving /metrics, /-/healthy and /-/ready"
               : "serving /metrics, /-/healthy, /-/ready and the block viewer");

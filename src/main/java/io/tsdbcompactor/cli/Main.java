@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -27,29 +29,44 @@ public final class Main implements Runnable {
     this.environment = environment;
   }
 
-  /** How long SIGTERM (or Ctrl-C) waits for the interrupted command to finish what its workers started. */
-  static final Duration SHUTDOWN_GRACE = Duration.ofMinutes(2);
+  /**
+   * How long a SIGTERM or Ctrl-C waits for the command to stop: the run stops at its next step and the HTTP
+   * server has its {@code --http-grace-period} (2m by default). Kubernetes kills the pod after its own
+   * {@code terminationGracePeriodSeconds} whatever this says; the bound is for a run that does not stop.
+   */
+  static final Duration SHUTDOWN_BOUND = Duration.ofMinutes(3);
 
   public static void main(String[] args) {
-    // SIGTERM (a Kubernetes pod stopping, Ctrl-C) runs the shutdown hooks and then halts the JVM, daemon worker
-    // threads and all. The hook interrupts the command instead and waits for it to return, so a run or a --wait
-    // loop stops as an interrupted one does: its fan-outs wait for the uploads and marks their workers started.
-    Thread command = Thread.currentThread();
-    CountDownLatch returned = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      if (returned.getCount() == 0) {
-        return; // the command ended and called System.exit
+    CountDownLatch finished = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(gracefulShutdown(Thread.currentThread(), finished));
+    int code = run(args);
+    finished.countDown();
+    System.exit(code);
+  }
+
+  /**
+   * The shutdown hook: interrupts the command's thread, as Thanos cancels its run on SIGTERM, and holds the JVM
+   * until the command has unwound (servers closed after their grace period, the run's threads stopped), so a
+   * signal ends the process as cleanly as the end of a run. Without it the JVM would halt at once, mid-request.
+   */
+  static Thread gracefulShutdown(Thread command, CountDownLatch finished) {
+    return new Thread(() -> {
+      if (finished.getCount() == 0) {
+        return; // System.exit after the command returned: nothing to stop
       }
+      Logger log = LoggerFactory.getLogger(Main.class);
+      log.info("received a termination signal; stopping");
       command.interrupt();
       try {
-        returned.await(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        if (finished.await(SHUTDOWN_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+          log.info("stopped after the termination signal");
+        } else {
+          log.warn("the command did not stop within {}; exiting anyway", SHUTDOWN_BOUND);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }, "shutdown"));
-    int code = run(args);
-    returned.countDown();
-    System.exit(code);
+    }, "graceful-shutdown");
   }
 
   /** Runs the command line and returns the exit code (tests call this instead of main). */

@@ -83,6 +83,24 @@ public final class ObjstoreOptions {
     return new InstrumentedBucket(config.open(), metrics.objstore(config.bucketName()), clock);
   }
 
+  /**
+   * The YAML of a second bucket's flag pair, {@code --<prefix>.config-file} or {@code --<prefix>.config} (replicate's
+   * target, verify's backup); null when neither is given. Both at once, or a missing file, is a {@link ConfigException}.
+   */
+  static String secondBucketYaml(String prefix, Path file, String content) throws IOException {
+    if (file != null && content != null) {
+      throw new ConfigException("--" + prefix + ".config-file and --" + prefix + ".config are mutually exclusive");
+    }
+    if (file == null) {
+      return content;
+    }
+    try {
+      return Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(prefix + " config file " + file + " does not exist");
+    }
+  }
+
   /** For tests and embedding: sets the YAML content. */
   public ObjstoreOptions withContent(String yaml) {
     this.configContent = yaml;

@@ -43,6 +43,9 @@ public final class IndexReader implements Closeable {
   private final int[] nameSymbolIds;
   private final String[] nameSymbols;
 
+  private boolean sortUnorderedLabels;
+  private long unorderedLabelSeries;
+
   /** Opens and checks the header and table of contents of the index file {@code fileName} in {@code dir}. */
   public static IndexReader open(Directory dir, String fileName) throws IOException {
     RandomAccessInput in = dir.openInput(fileName);
@@ -357,17 +360,29 @@ public final class IndexReader implements Closeable {
     }
     String[] ln = new String[numLabels];
     String[] lv = new String[numLabels];
+    int[] nameIds = sortUnorderedLabels ? new int[numLabels] : null;
+    boolean unordered = false;
     int prevName = -1;
     for (int i = 0; i < numLabels; i++) {
       at = e.position();
       int nameId = e.readUvarint32();
       int valueId = e.readUvarint32();
       if (nameId <= prevName) {
-        throw corrupt(at, "label names of a series out of order (symbol " + nameId + " after " + prevName + ")");
+        if (nameIds == null || nameId == prevName) {
+          throw corrupt(at, "label names of a series out of order (symbol " + nameId + " after " + prevName + ")");
+        }
+        unordered = true;
+      }
+      if (nameIds != null) {
+        nameIds[i] = nameId;
       }
       prevName = nameId;
       ln[i] = symbol(nameId, at);
       lv[i] = symbol(valueId, at);
+    }
+    if (unordered) {
+      sortByName(start, nameIds, ln, lv);
+      unorderedLabelSeries++;
     }
     at = e.position();
     int numChunks = e.readUvarint32();
@@ -390,6 +405,39 @@ public final class IndexReader implements Closeable {
           + e.remaining() + " bytes are left");
     }
     return new IndexSeries(ref, Labels.ofSorted(ln, lv), chunks);
+  }
+
+  /**
+   * From now on, reads a series entry whose label names are out of order (a bug of Prometheus 2.8 and older that
+   * Thanos's index check counts and its repair fixes) with its labels sorted instead of refusing it, and counts it
+   * in {@link #unorderedLabelSeries()}. Only for repairing such blocks: {@link #verify()} still reports them.
+   */
+  public IndexReader sortingUnorderedLabels() {
+    this.sortUnorderedLabels = true;
+    return this;
+  }
+
+  /** Series entries read with label names out of order since {@link #sortingUnorderedLabels()}. */
+  public long unorderedLabelSeries() {
+    return unorderedLabelSeries;
+  }
+
+  /** Sorts the labels by their name's symbol (symbols are in byte order); a name twice is corrupt. */
+  private void sortByName(long entry, int[] nameIds, String[] ln, String[] lv) throws CorruptDataException {
+    Integer[] order = new Integer[nameIds.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Integer.compare(nameIds[a], nameIds[b]));
+    String[] n = ln.clone();
+    String[] v = lv.clone();
+    for (int i = 0; i < order.length; i++) {
+      if (i > 0 && nameIds[order[i]] == nameIds[order[i - 1]]) {
+        throw corrupt(entry, "label name " + n[order[i]] + " twice in a series");
+      }
+      ln[i] = n[order[i]];
+      lv[i] = v[order[i]];
+    }
   }
 
   /**

@@ -14,13 +14,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -161,56 +159,9 @@ final class RunContext {
     return out;
   }
 
-  /**
-   * Thanos's duplicate filter (fact: docs/thanos-compactor.md, garbage collection): within a group, a block whose
-   * sources are all sources of a bigger block is a leftover of a compaction that uploaded its result but did not
-   * finish marking its inputs.
-   */
+  /** Thanos's duplicate filter over the blocks this shard works on ({@link DuplicateBlocks}). */
   private List<BlockMeta> duplicates(List<BlockMeta> metas) {
-    Map<String, List<BlockMeta>> byGroup = new TreeMap<>();
-    for (BlockMeta m : metas) {
-      byGroup.computeIfAbsent(groupKey(m), k -> new ArrayList<>()).add(m);
-    }
-    List<BlockMeta> out = new ArrayList<>();
-    for (List<BlockMeta> group : byGroup.values()) {
-      group.sort(Comparator.<BlockMeta>comparingInt(m -> -m.sourcesOrSelf().size()).thenComparing(m -> m.ulid));
-      // A kept block holding all of m's sources holds its first one: only those are compared, so a group of
-      // thousands of blocks is not compared pairwise.
-      // A source is nearly always in one kept block only: the index holds that block's source set itself, and a
-      // list only for the sources kept blocks share (overlapping compactions).
-      Map<String, Object> keptBySource = new HashMap<>();
-      for (BlockMeta m : group) {
-        List<String> sources = m.sourcesOrSelf();
-        if (heldByKept(keptBySource.get(sources.get(0)), sources)) {
-          out.add(m);
-          continue;
-        }
-        Set<String> src = new HashSet<>(sources);
-        for (String s : src) {
-          keptBySource.merge(s, src, (old, add) -> {
-            List<Object> both = old instanceof List<?> l ? new ArrayList<>(l) : new ArrayList<>(List.of(old));
-            both.add(add);
-            return both;
-          });
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Whether one of the kept source sets indexed under a source ({@code entry}: a set, a list of sets or null) holds all of {@code sources}. */
-  private static boolean heldByKept(Object entry, List<String> sources) {
-    if (entry instanceof Set<?> k) {
-      return k.containsAll(sources);
-    }
-    if (entry instanceof List<?> ks) {
-      for (Object k : ks) {
-        if (((Set<?>) k).containsAll(sources)) {
-          return true;
-        }
-      }
-    }
-    return false;
+    return new ArrayList<>(DuplicateBlocks.find(metas, this::groupKey).keySet());
   }
 
   /** The index size the compaction planner's guard weighs: meta.json's thanos.files, else the bucket's object. */

@@ -67,8 +67,16 @@ public final class MetricsServer implements AutoCloseable {
     return server;
   }
 
+  /** Requests in flight when this server closes are given {@code grace} to finish. */
+  public MetricsServer gracePeriod(java.time.Duration grace) {
+    server.gracePeriod(grace);
+    return this;
+  }
+
+  /** Turns not-ready first, so a probe in the grace period sees the process going away. */
   @Override
   public void close() {
+    ready.set(false);
     server.close();
   }
 }

@@ -126,13 +126,91 @@ abstract class BucketToolsCommandTest {
     assertTrue(lines[0].startsWith("ULID"), lines[0]);
     assertTrue(lines[0].contains("#SERIES") && lines[0].contains("MARKERS"));
     assertTrue(lines[1].startsWith(ulids.get(0)), r.out());
-    assertTrue(lines[1].contains("| 70 ") && lines[1].contains("| 6234 ") && lines[1].contains("| 82 "), lines[1]);
+    assertTrue(lines[1].contains("| 70 ") && lines[1].contains("| 6,234 ") && lines[1].contains("| 82 "), lines[1]);
     assertTrue(lines[1].contains("cluster=eu1") && lines[1].contains("| sidecar"), lines[1]);
     assertTrue(lines[2].endsWith("| no-compact"), lines[2]);
     assertTrue(r.out().contains(partial + "  no meta.json"), r.out());
     assertEquals(1, tool("inspect", "-l", "cluster=\"eu2\"").out().split("\n\n")[0].split("\n").length);
     assertEquals(4, tool("inspect", "-l", "cluster=\"eu1\"", "--sort-by", "ULID").out().split("\n\n")[0].split("\n").length);
     assertTrue(tool("inspect", "-o", "csv").out().startsWith("ULID,FROM,UNTIL"));
+  }
+
+  @Test
+  void lsAndInspectSelectByRelabelRulesAndTimeWithinTheTimeout() throws Exception {
+    List<BlockMeta> metas = new ArrayList<>();
+    for (String u : ulids) {
+      metas.add(BlockMeta.parse(u, bucket.getBytes(u + "/meta.json")));
+    }
+    metas.sort(java.util.Comparator.comparingLong(m -> m.maxTime));
+    String keepFirst = "- action: keep\n  source_labels: [__block_id]\n  regex: " + ulids.get(0) + "\n";
+    assertEquals(ulids.get(0) + "\n", tool("ls", "--selector.relabel-config=" + keepFirst).out());
+    Path rules = Files.writeString(tmp.resolve("relabel.yml"), "- action: drop\n  source_labels: [cluster]\n  regex: eu1\n");
+    Result none = tool("ls", "--selector.relabel-config-file=" + rules);
+    assertEquals(0, none.exit(), none.err());
+    assertEquals("", none.out());
+    // Thanos's time-partition filter: a block is listed iff it touches [min, max]
+    String afterFirst = java.time.Instant.ofEpochMilli(metas.get(0).maxTime + 1).toString();
+    List<String> later = metas.subList(1, metas.size()).stream().map(m -> m.ulid).sorted().toList();
+    assertEquals(later, tool("ls", "--min-time=" + afterFirst).out().lines().toList());
+    assertEquals(List.of(metas.get(0).ulid), tool("ls", "--max-time=" + java.time.Instant.ofEpochMilli(metas.get(0).maxTime - 1))
+        .out().lines().toList());
+    assertEquals(ulids, tool("ls", "--max-time=-1d").out().lines().toList(), "relative to the command's now");
+    assertEquals("", tool("ls", "--min-time=-1d").out());
+    Result inspect = tool("inspect", "--min-time=" + afterFirst, "--selector.relabel-config=" + keepFirst);
+    assertEquals(0, inspect.exit(), inspect.err());
+    assertEquals(1, inspect.out().split("\n\n")[0].split("\n").length, "the header only: " + inspect.out());
+
+    Result template = tool("ls", "-o", "{{.ULID}} {{.Thanos.Labels.cluster}} {{.Compaction.Level}} {{.Thanos.Labels}} "
+        + "{{.Stats.NumSamples}} {{.Thanos.Labels.nope}}");
+    assertEquals(0, template.exit(), template.err());
+    assertEquals(ulids.get(0) + " eu1 1 map[cluster:eu1] 6234 <no value>", template.out().lines().findFirst().orElseThrow());
+
+    Result slow = tool("ls", "--timeout=0s");
+    assertEquals(1, slow.exit());
+    assertTrue(slow.err().contains("took longer than --timeout=0s"), slow.err());
+    assertEquals(2, tool("ls", "-o", "{{range .}}x{{end}}").exit(), "templates beyond field paths are refused");
+    assertEquals(2, tool("ls", "-o", "yaml").exit());
+    Result badRules = tool("ls", "--selector.relabel-config=- action: labeldrop\n  regex: cluster\n");
+    assertEquals(2, badRules.exit());
+    assertTrue(badRules.err().contains("labeldrop is not supported"), "only keep, drop and hashmod select blocks: "
+        + badRules.err());
+    assertEquals(2, tool("inspect", "--selector.relabel-config=[not yaml").exit());
+    assertEquals(2, tool("ls", "--min-time=yesterday").exit());
+    assertEquals(2, tool("inspect", "--min-time=2030-01-01T00:00:00Z", "--max-time=2029-01-01T00:00:00Z").exit());
+  }
+
+  @Test
+  void inspectHasThanosColumnsUntilDownAndCompactionFailed() throws Exception {
+    Markers.markNoCompact(bucket, ulids.get(1), Marker.REASON_CORRUPTED_BLOCK, "chunk CRC", CLOCK);
+    Markers.markNoCompact(bucket, ulids.get(2), Marker.REASON_MANUAL, "operator", CLOCK);
+    Result r = tool("inspect", "-o", "tsv", "--sort-by", "ULID");
+    assertEquals(0, r.exit(), r.err());
+    List<String[]> rows = r.out().split("\n\n")[0].lines().map(l -> l.split("\t", -1)).toList();
+    assertEquals(List.of("ULID", "FROM", "UNTIL", "RANGE", "UNTIL-DOWN", "#SERIES", "#SAMPLES", "#CHUNKS", "COMP-LEVEL",
+        "COMP-FAILED", "LABELS", "RESOLUTION", "SOURCE", "MARKERS"), List.of(rows.get(0)));
+    BlockMeta first = BlockMeta.parse("m", bucket.getBytes(ulids.get(0) + "/meta.json"));
+    String[] row = rows.get(1);
+    assertEquals(ulids.get(0), row[0]);
+    assertEquals(java.time.Instant.ofEpochSecond(Math.floorDiv(first.minTime, 1000)).toString(), row[1]);
+    assertEquals(io.tsdbcompactor.bucket.GoDuration.format(Duration.ofHours(40).minusMillis(first.maxTime - first.minTime)),
+        row[4], "raw blocks are downsampled once their range reaches 40h");
+    assertTrue(row[4].startsWith("38h"), row[4]);
+    assertEquals("6,234", row[6]);
+    assertEquals(List.of("false", "true", "false"), rows.subList(1, 4).stream().map(x -> x[9]).toList(),
+        "a no-compact mark the compactor wrote on a failure counts, an operator's does not");
+    assertEquals("0s", row[11]);
+    List<String> bySamples = tool("inspect", "-o", "csv", "--sort-by", "#SAMPLES,ULID").out().split("\n\n")[0].lines()
+        .skip(1).map(l -> l.substring(0, 26)).toList();
+    List<String> expected = ulids.stream().sorted(java.util.Comparator.comparingLong((String u) -> {
+      try {
+        return BlockMeta.parse(u, bucket.getBytes(u + "/meta.json")).stats.numSamples;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }).thenComparing(u -> u)).toList();
+    assertEquals(expected, bySamples);
+    assertEquals(0, tool("inspect", "--sort-by", "UNTIL-DOWN", "--sort-by", "COMP-FAILED").exit());
+    assertEquals(2, tool("inspect", "--sort-by", "BOGUS").exit());
   }
 
   @Test
@@ -209,6 +287,137 @@ abstract class BucketToolsCommandTest {
     assertTrue(held.out().lines().anyMatch(l -> l.startsWith("group 0@{cluster=\"ov\"}: blocks ")
         && l.endsWith("and block " + ids.get(0) + " is marked no-compact: compact will not merge them")), held.out());
     assertEquals(2, tool("verify", "--issues=no_such_issue").exit());
+  }
+
+  // ---------------------------------------------------------------------------------------------- verify --repair
+
+  /** Replaces block {@code id} in the bucket with a copy whose index {@link BrokenBlocks#breakIndex} damaged. */
+  BrokenBlocks.Damage uploadBroken(String id, long cutMillis) throws Exception {
+    Path dir = TestBlocks.copyWithLabels(id, tmp.resolve("broken"), Map.of("cluster", "eu1"));
+    BrokenBlocks.Damage damage = BrokenBlocks.breakIndex(dir, cutMillis);
+    for (var e : bucket.list(id, true)) {
+      bucket.delete(e.key());
+    }
+    BlockTransfer.Options o = new BlockTransfer.Options();
+    o.clock = CLOCK;
+    new BlockTransfer(bucket, o).upload(dir);
+    return damage;
+  }
+
+  @Test
+  void verifyRepairRewritesABlockWithIndexIssuesAndMarksItAfterTheUpload() throws Exception {
+    String id = ulids.get(0);
+    long cut = 30 * 60_000L;
+    BrokenBlocks.Damage damage = uploadBroken(id, cut);
+    assertTrue(damage.seriesReordered() > 0 && damage.seriesWithDuplicatedChunk() > 0
+        && damage.seriesWithUnsortedLabels() > 0, damage.toString());
+    String backupYaml = "type: FILESYSTEM\nconfig:\n  directory: " + Files.createDirectories(tmp.resolve("backup")) + "\n";
+
+    List<String> before = keys();
+    Result found = tool("verify", "--index", "--id", id);
+    assertEquals(1, found.exit(), found.out());
+    assertTrue(found.out().contains("label names of a series out of order"), found.out());
+    assertEquals(before, keys(), "without --repair nothing is written");
+
+    Result r = tool("verify", "--repair", "--id", id, "--objstore-backup.config=" + backupYaml);
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("index_known_issues (with repair)"), "a repair checks the index by default: " + r.out());
+    String line = r.out().lines().filter(l -> l.startsWith("repaired: block " + id)).findFirst().orElseThrow();
+    assertTrue(line.contains(damage.seriesWithUnsortedLabels() + " series with label names out of order"), line);
+    assertTrue(line.contains(" chunks out of order"), line);
+    assertTrue(line.contains("duplicated chunks") && line.contains("chunks outside the block's time range"), line);
+    String newId = line.replaceAll(".* rewritten as (\\w+) .*", "$1");
+    assertTrue(Ulid.isValid(newId), line);
+
+    Marker.DeletionMark mark = Markers.readDeletionMark(bucket, id).orElseThrow();
+    assertEquals("manual verify-repair", mark.details());
+    try (Bucket backup = ObjstoreConfig.parse(backupYaml).open()) {
+      assertSameObjects(bucket, backup, id);
+    }
+    BlockMeta broken = BlockMeta.parse(id, bucket.getBytes(id + "/meta.json"));
+    Path after = tmp.resolve("after").resolve(newId);
+    BlockMeta m = BlockTransfer.download(bucket, newId, after);
+    assertEquals("bucket.repair", m.thanos.source);
+    assertEquals(broken.minTime, m.minTime);
+    assertEquals(damage.newMaxTime(), m.maxTime);
+    assertEquals(broken.compaction.level, m.compaction.level);
+    assertEquals(List.of(newId), m.compaction.sources);
+    assertTrue(io.tsdbcompactor.job.DuplicateBlocks.find(List.of(broken, m), BucketVerifyCommand::groupKey).isEmpty(),
+        "garbage collection running before the broken block is marked must not take the repaired one for a duplicate");
+    assertEquals(broken.compaction.sources.get(0), m.thanos.rewrites.get(0).get("sources").get(0).asText());
+    assertEquals(Map.of("cluster", "eu1"), m.thanos.labels);
+
+    // the repaired block holds exactly the source's samples inside the block's range, as promtool reads them
+    Path original = TestBlocks.copyWithLabels(id, tmp.resolve("original"), Map.of("cluster", "eu1"));
+    String expected = io.tsdbcompactor.block.Promtool.dump(tmp, List.of(original), null, null).lines()
+        .filter(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1)) < damage.newMaxTime())
+        .reduce("", (a, b) -> a + b + "\n");
+    assertEquals(expected, io.tsdbcompactor.block.Promtool.dump(tmp, List.of(after), null, null));
+    assertEquals(expected.lines().count(), m.stats.numSamples);
+    var analyze = io.tsdbcompactor.block.Promtool.run("tsdb", "analyze", tmp.resolve("after").toString(), newId);
+    assertEquals(0, analyze.exitCode(), analyze.stderr());
+
+    Result again = tool("verify", "--index", "--repair");
+    assertEquals(0, again.exit(), again.out());
+    assertTrue(again.out().contains("0 repaired"), "the marked block is left alone, the repaired one is sound: " + again.out());
+  }
+
+  @Test
+  void verifyRepairLeavesABlockItCannotRepairUnmarked() throws Exception {
+    String id = ulids.get(1);
+    byte[] chunks = bucket.getBytes(id + "/chunks/000001");
+    chunks[chunks.length / 2] ^= 0x55; // a chunk's bytes no longer match its CRC: its samples are lost, not repairable
+    bucket.upload(id + "/chunks/000001", chunks);
+    List<String> before = keys();
+    Result r = tool("verify", "--index", "--repair");
+    assertEquals(1, r.exit(), r.out());
+    assertTrue(r.out().contains("block " + id + ": not repaired, nothing written or marked: block " + id
+        + ": cannot repair"), r.out());
+    assertEquals(before, keys(), "no block written, nothing marked");
+  }
+
+  @Test
+  void verifyRepairMarksDuplicatedCompactionsKeepingTheOldest() throws Exception {
+    String id = ulids.get(2);
+    Path copy = TestBlocks.copyWithLabels(id, tmp.resolve("dup"), Map.of("cluster", "eu1"));
+    String twin = Ulid.generate(NOW.toEpochMilli(), new Random(11)).toString();
+    Path twinDir = tmp.resolve("dup").resolve(twin);
+    Files.move(copy, twinDir);
+    BlockMeta meta = BlockMeta.parse("m", Files.readAllBytes(twinDir.resolve("meta.json")));
+    meta.ulid = twin;
+    meta.compaction.sources = List.of(id); // a second compaction of the same source, uploaded later
+    Files.write(twinDir.resolve("meta.json"), meta.toJsonBytes());
+    BlockTransfer.upload(bucket, twinDir);
+
+    Result dry = tool("verify", "--issues=duplicated_compaction");
+    assertEquals(0, dry.exit(), dry.out());
+    assertTrue(dry.out().contains("info: group 0@{cluster=\"eu1\"}: block " + twin + " holds only data of block " + id),
+        dry.out());
+    assertFalse(Markers.exists(bucket, twin, Marker.DELETION_MARK));
+
+    Result other = tool("verify", "--issues=duplicated_compaction", "--repair", "--id", ulids.get(0));
+    assertEquals(0, other.exit(), other.out());
+    assertFalse(Markers.exists(bucket, twin, Marker.DELETION_MARK), "--id restricts the repair to the blocks named");
+
+    Result r = tool("verify", "--issues=duplicated_compaction", "--repair");
+    assertEquals(0, r.exit(), r.out());
+    assertTrue(r.out().contains("repaired: group 0@{cluster=\"eu1\"}: block " + twin + " holds only data of block "
+        + id + ": marked " + twin + " for deletion"), r.out());
+    assertEquals("manual verify-repair", Markers.readDeletionMark(bucket, twin).orElseThrow().details());
+    assertFalse(Markers.exists(bucket, id, Marker.DELETION_MARK), "the oldest of the two stays");
+  }
+
+  @Test
+  void verifyRefusesUnknownBlocksAndBadFlagsWritingNothing() throws Exception {
+    List<String> before = keys();
+    Result unknown = tool("verify", "--index", "--repair", "--id", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    assertEquals(2, unknown.exit(), unknown.out());
+    assertTrue(unknown.err().contains("block 01ARZ3NDEKTSV4RRFFQ69G5FAV not found"), unknown.err());
+    Result invalid = tool("verify", "--repair", "--id", "not-a-ulid");
+    assertEquals(2, invalid.exit());
+    assertTrue(invalid.err().contains("invalid ULID 'not-a-ulid'"), invalid.err());
+    assertEquals(2, tool("verify", "--repair", "--objstore-backup.config=type: NOPE\n").exit());
+    assertEquals(before, keys());
   }
 
   @Test
