@@ -267,9 +267,15 @@ public final class CompactCommand implements Callable<Integer> {
   boolean acceptMalformedIndex;
 
   @Option(names = "--compact.block-max-index-size", defaultValue = "64GB", converter = io.tsdbcompactor.model.ByteSize.Converter.class,
-      hidden = true, description = "Stop a compaction short of the block that would make the inputs' index sizes "
-          + "exceed this; that block is marked no-compact (Thanos's units: 64GB = 64 GiB). Default: ${DEFAULT-VALUE}.")
+      description = "Split a compaction's output into partitions by a hash of the series labels so that no block's "
+          + "index is bigger (Thanos's units: 64GB = 64 GiB = 64GiB). Unlike Thanos, which marks a block no-compact "
+          + "instead. Default: ${DEFAULT-VALUE}.")
   long blockMaxIndexSize;
+
+  @Option(names = "--compact.max-block-series", defaultValue = "0",
+      description = "Split a compaction's output into partitions by a hash of the series labels so that no block "
+          + "holds more series; 0 for no limit. Ours; Thanos has no such flag. Default: ${DEFAULT-VALUE}.")
+  long maxBlockSeries;
 
   @Option(names = "--compact.skip-block-with-out-of-order-chunks", negatable = true, hidden = true,
       description = "Accepted for Thanos compatibility: blocks with out-of-order chunks are always marked no-compact.")
@@ -322,7 +328,7 @@ public final class CompactCommand implements Callable<Integer> {
         // An unsharded run ignores JOB_COMPLETION_INDEX (an Indexed Job without --shard.total).
         new Sharding(shardTotal, shardTotal == 1 ? 0 : shardIndex),
         new RunOptions.Tuning(metaFetchConcurrency, blockFilesConcurrency, blocksFetchConcurrency, hashFunc,
-            maxCompactionLevel, blockMaxIndexSize),
+            maxCompactionLevel, blockMaxIndexSize, maxBlockSeries),
         new TimeWindow(minTime, maxTime));
   }
 

@@ -338,7 +338,8 @@ final class CompactLauncher {
         options.consistencyDelay(), options.deleteDelay(), options.tuning().metaFetchConcurrency(),
         options.dataDir().resolve("block-viewer"), c.disableAdminOperations);
     RunPlanSource plan = new RunPlanSource(options.tuning().maxCompactionLevel(), options.replicaLabels(),
-        options.retention(), options.downsampling(), options.sharding());
+        options.retention(), options.downsampling(), options.sharding())
+        .withPartitionLimits(options.tuning().maxBlockSeries(), options.tuning().blockMaxIndexSizeBytes());
     return new BlockViewer(bucket, settings, plan, clock);
   }
 

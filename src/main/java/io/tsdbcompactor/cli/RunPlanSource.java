@@ -37,6 +37,18 @@ public final class RunPlanSource implements ViewPlan.Source {
         new RunOptions.Tuning(1, 1, 1, "", maxCompactionLevel));
   }
 
+  private RunPlanSource(RunOptions options, RetentionPolicy retention) {
+    this.options = options;
+    this.retention = retention;
+  }
+
+  /** This plan with {@code compact}'s partition limits, so the page draws the partitions the run will write. */
+  public RunPlanSource withPartitionLimits(long maxSeries, long maxIndexBytes) {
+    return new RunPlanSource(new RunOptions(options.dataDir(), options.consistencyDelay(), options.deleteDelay(),
+        options.retention(), 1, 1, options.downsampling(), options.replicaLabels(), "", null, true, options.sharding(),
+        options.tuning().withPartitionLimits(maxSeries, maxIndexBytes)), retention);
+  }
+
   @Override
   public ViewPlan plan(List<BlockMeta> metas, Set<String> noCompact, Set<String> noDownsample, long nowMillis) {
     List<Action> actions;

@@ -2,6 +2,7 @@ package io.tsdbcompactor.compact;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMerger;
@@ -109,12 +110,31 @@ public final class BlockMerger {
    * are read): how a rewrite deletes whole series.
    */
   public BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop) throws IOException {
+    return merge(inputs, out, spec, drop, false);
+  }
+
+  /**
+   * As {@link #merge(List, Directory, Output)}, writing only the series of one partition (docs/partitioned-output.md).
+   * Its symbol table holds only the symbols of those series, as Cortex's partitions do: a table shared by every
+   * partition would keep each one's index from shrinking with the split. The symbols are gathered by a first
+   * pass over the inputs' series labels (no chunk is read).
+   */
+  public BlockMeta mergePartition(List<Input> inputs, Directory out, Output spec, PartitionInfo partition)
+      throws IOException {
+    if (!partition.partitioned()) {
+      return merge(inputs, out, spec);
+    }
+    return merge(inputs, out, spec, labels -> !partition.holds(Group.labelsHash(labels)), true);
+  }
+
+  private BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop,
+      boolean keptSymbolsOnly) throws IOException {
     List<Source> sources = new ArrayList<>(inputs.size());
     try {
       for (int i = 0; i < inputs.size(); i++) {
         sources.add(open(i, inputs.get(i)));
       }
-      return write(sources, inputs, out, spec, drop);
+      return write(sources, inputs, out, spec, drop, keptSymbolsOnly ? keptSymbols(sources, drop) : null);
     } finally {
       for (Source s : sources) {
         s.close();
@@ -187,14 +207,43 @@ public final class BlockMerger {
 
   // ------------------------------------------------------------------------------------------ output
 
-  private BlockMeta write(List<Source> sources, List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop)
+  /** The sorted symbols of the series {@code drop} keeps, in every input. */
+  private static java.util.SortedSet<String> keptSymbols(List<Source> sources, Predicate<Labels> drop)
       throws IOException {
+    java.util.SortedSet<String> symbols = new java.util.TreeSet<>(Labels::compareStrings);
+    for (Source s : sources) {
+      SeriesCursor c = s.index.series();
+      try {
+        while (c.next()) {
+          Labels l = c.at().labels();
+          if (!drop.test(l)) {
+            for (int i = 0; i < l.size(); i++) {
+              symbols.add(l.name(i));
+              symbols.add(l.value(i));
+            }
+          }
+        }
+      } catch (CorruptDataException e) {
+        throw corrupt(s, e);
+      }
+    }
+    return symbols;
+  }
+
+  private BlockMeta write(List<Source> sources, List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop,
+      java.util.SortedSet<String> symbols) throws IOException {
     ChunkSegmentWriter chunkWriter = new ChunkSegmentWriter(out, maxSegmentBytes);
     IndexWriter indexWriter = new IndexWriter(out, "index");
     BlockMeta.Stats stats = new BlockMeta.Stats();
     boolean ok = false;
     try {
-      writeSymbols(sources, indexWriter);
+      if (symbols == null) {
+        writeSymbols(sources, indexWriter);
+      } else {
+        for (String sym : symbols) {
+          indexWriter.addSymbol(sym);
+        }
+      }
       writeSeries(sources, chunkWriter, indexWriter, stats, drop);
       chunkWriter.close();
       indexWriter.close();

@@ -12,8 +12,11 @@ import java.util.List;
  * @param replicaLabels {@code --deduplication.replica-label}: external labels dropped before grouping
  * @param dedupFunc {@code --deduplication.func}
  * @param verticalCompaction merge overlapping blocks (on by default here, unlike Thanos)
- * @param blockMaxIndexSizeBytes {@code --compact.block-max-index-size}
+ * @param blockMaxIndexSizeBytes {@code --compact.block-max-index-size}: a compaction whose output index would be
+ *     bigger is split into partitions ({@link PartitionedPlanner})
  * @param verification how a new block is checked before upload
+ * @param maxBlockSeries {@code --compact.max-block-series}: a compaction whose output would hold more series is split
+ *     into partitions; 0 for no limit
  */
 public record CompactorOptions(
     long[] ranges,
@@ -23,7 +26,8 @@ public record CompactorOptions(
     DedupFunc dedupFunc,
     boolean verticalCompaction,
     long blockMaxIndexSizeBytes,
-    Verification verification) {
+    Verification verification,
+    long maxBlockSeries) {
 
   /** Thanos's compaction set: 1h, 2h, 8h, 2d, 14d. */
   public static final long[] COMPACTION_SET = {3_600_000L, 7_200_000L, 28_800_000L, 172_800_000L, 1_209_600_000L};
@@ -83,6 +87,10 @@ public record CompactorOptions(
     if (verification == null) {
       throw new IllegalArgumentException("verification must be given");
     }
+    if (maxBlockSeries < 0 || blockMaxIndexSizeBytes <= 0) {
+      throw new IllegalArgumentException("--compact.max-block-series must be 0 or more and"
+          + " --compact.block-max-index-size positive");
+    }
     if (concurrency < 1 || blocksFetchConcurrency < 1) {
       throw new IllegalArgumentException("concurrency must be at least 1");
     }
@@ -95,7 +103,7 @@ public record CompactorOptions(
   /** Thanos's defaults, except vertical compaction, which is on. */
   public static CompactorOptions defaults() {
     return new CompactorOptions(rangesForMaxLevel(4), 1, 1, List.of(), DedupFunc.NONE, true, DEFAULT_MAX_INDEX_SIZE,
-        Verification.FULL);
+        Verification.FULL, 0);
   }
 
   /** {@code --debug.max-compaction-level}: the first level+1 entries of the compaction set (0..4). */
@@ -113,37 +121,42 @@ public record CompactorOptions(
 
   public CompactorOptions withRanges(long[] r) {
     return new CompactorOptions(r, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
-        verticalCompaction, blockMaxIndexSizeBytes, verification);
+        verticalCompaction, blockMaxIndexSizeBytes, verification, maxBlockSeries);
   }
 
   public CompactorOptions withConcurrency(int c) {
     return new CompactorOptions(ranges, c, blocksFetchConcurrency, replicaLabels, dedupFunc, verticalCompaction,
-        blockMaxIndexSizeBytes, verification);
+        blockMaxIndexSizeBytes, verification, maxBlockSeries);
   }
 
   public CompactorOptions withBlocksFetchConcurrency(int c) {
     return new CompactorOptions(ranges, concurrency, c, replicaLabels, dedupFunc, verticalCompaction,
-        blockMaxIndexSizeBytes, verification);
+        blockMaxIndexSizeBytes, verification, maxBlockSeries);
   }
 
   public CompactorOptions withDeduplication(List<String> labels, DedupFunc func) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, labels, func, verticalCompaction,
-        blockMaxIndexSizeBytes, verification);
+        blockMaxIndexSizeBytes, verification, maxBlockSeries);
   }
 
   public CompactorOptions withVerticalCompaction(boolean on) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc, on,
-        blockMaxIndexSizeBytes, verification);
+        blockMaxIndexSizeBytes, verification, maxBlockSeries);
   }
 
   public CompactorOptions withBlockMaxIndexSize(long bytes) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
-        verticalCompaction, bytes, verification);
+        verticalCompaction, bytes, verification, maxBlockSeries);
   }
 
   public CompactorOptions withVerification(Verification v) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
-        verticalCompaction, blockMaxIndexSizeBytes, v);
+        verticalCompaction, blockMaxIndexSizeBytes, v, maxBlockSeries);
+  }
+
+  public CompactorOptions withMaxBlockSeries(long series) {
+    return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
+        verticalCompaction, blockMaxIndexSizeBytes, verification, series);
   }
 
   /** Replica labels turn vertical compaction on, as in Thanos. */

@@ -1,6 +1,7 @@
 package io.tsdbcompactor.compact;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.index.IndexStats;
@@ -58,6 +59,7 @@ public final class GroupCompactor {
   private final CompactMetrics metrics;
   private final BlockMerger merger;
   private final Clock clock;
+  private final PartitionedPlanner.Limits limits;
   private UsableSpace usableSpace = UsableSpace.FILE_STORE;
   /** The process's level for block downloads; null: each compaction makes its own pool. */
   private FanOut downloads;
@@ -118,6 +120,27 @@ public final class GroupCompactor {
     // Full verification decodes every output chunk before upload, so the merge's own decode of the chunks it
     // re-encoded would be a second one; fast verification does not decode, so the merge keeps its check.
     this.merger = options.verification() == CompactorOptions.Verification.FULL ? m.withoutReencodedCheck() : m;
+    this.limits = new PartitionedPlanner.Limits(options.maxBlockSeries(), options.blockMaxIndexSizeBytes());
+  }
+
+  /**
+   * Decides which partitions of a group's compactions this process writes: all of them, or in a sharded run
+   * ({@code --shard.*}) those its shard owns, so that many pods compact one huge group at once. Asked with
+   * {@link PartitionInfo#WHOLE} for what only the group's owner does (the planner's no-compact marks).
+   */
+  @FunctionalInterface
+  public interface PartitionOwner {
+    PartitionOwner ALL = (group, partition) -> true;
+
+    boolean owns(Group group, PartitionInfo partition);
+  }
+
+  private PartitionOwner owner = PartitionOwner.ALL;
+
+  /** Writes only the partitions {@code o} owns; the inputs of a compaction are retired only by a process that wrote all of it. */
+  public GroupCompactor withPartitionOwner(PartitionOwner o) {
+    this.owner = o;
+    return this;
   }
 
   /**
@@ -131,7 +154,11 @@ public final class GroupCompactor {
     List<BlockMeta> created = new ArrayList<>();
     List<String> retired = new ArrayList<>();
     List<String> marked = new ArrayList<>();
-    GuardedPlanner planner = GuardedPlanner.forOptions(options, bucket::indexSize, (ulid, reason, details) -> {
+    boolean groupOwner = owner.owns(group, PartitionInfo.WHOLE);
+    PartitionedPlanner planner = PartitionedPlanner.forOptions(options, bucket::indexSize, (ulid, reason, details) -> {
+          if (!groupOwner) {
+            return; // the group's owner marks it; here it is only left out
+          }
           bucket.markNoCompact(ulid, reason, details);
           metrics.blockMarked(Marker.NO_COMPACT_MARK, reason);
           marked.add(ulid);
@@ -139,38 +166,60 @@ public final class GroupCompactor {
         });
     try {
       while (true) {
-        List<BlockMeta> plan = planner.plan(group.metas(), excluded);
-        if (plan.isEmpty()) {
+        PartitionedPlanner.Compaction c = planner.plan(group.key(), group.metas(), excluded);
+        if (c == null) {
           break;
         }
-        boolean vertical = !Planner.selectOverlapping(plan).isEmpty();
-        if (vertical && !options.verticalCompactionEnabled()) {
+        List<BlockMeta> plan = c.inputs();
+        if (c.vertical() && !options.verticalCompactionEnabled()) {
           throw new IOException("group " + group.key() + ": overlapping blocks " + ulids(plan)
               + " and vertical compaction is off");
+        }
+        List<PartitionInfo> mine = new ArrayList<>();
+        for (PartitionInfo p : c.toWrite()) {
+          if (owner.owns(group, c.owner(p))) {
+            mine.add(p);
+          }
+        }
+        boolean whole = mine.size() == c.toWrite().size();
+        if (mine.isEmpty()) {
+          // Other shards write this compaction; this one plans on without its blocks.
+          group.removeAll(ulids(plan));
+          group.removeAll(ulids(c.existing()));
+          continue;
         }
         warnSharedSources(group, plan);
         FileTree.delete(workDir);
         checkSpace(group, plan);
         try {
-          BlockMeta out = compactOnce(group, plan, workDir);
-          if (out == null) {
+          List<BlockMeta> outs = compactOnce(group, c, mine, workDir);
+          if (outs.isEmpty() && whole && c.existing().isEmpty()) {
             retireEmpty(group, plan, retired);
             continue;
           }
-          for (BlockMeta m : plan) {
-            bucket.markForDeletion(m.ulid, DELETION_DETAILS);
-            metrics.blockMarked(Marker.DELETION_MARK, "");
-            retired.add(m.ulid);
+          if (whole) {
+            for (BlockMeta m : plan) {
+              bucket.markForDeletion(m.ulid, DELETION_DETAILS);
+              metrics.blockMarked(Marker.DELETION_MARK, "");
+              retired.add(m.ulid);
+            }
+            group.removeAll(ulids(plan));
+            outs.forEach(group::add);
+          } else {
+            // Its inputs stay until every partition is in the bucket; then garbage collection retires them.
+            group.removeAll(ulids(plan));
+            group.removeAll(ulids(c.existing()));
           }
-          group.removeAll(ulids(plan));
-          group.add(out);
-          created.add(out);
+          created.addAll(outs);
           metrics.compaction(res);
-          if (vertical) {
+          if (c.vertical()) {
             metrics.verticalCompaction(res);
           }
-          LOG.info("group {}: compacted {} blocks {} into {} [{}, {}) level {}", group.key(), plan.size(),
-              ulids(plan), out.ulid, out.minTime, out.maxTime, out.compaction.level);
+          BlockMeta first = outs.isEmpty() ? null : outs.get(0);
+          LOG.info("group {}: compacted {} blocks {} into {} [{}, {}) level {}{}", group.key(), plan.size(),
+              ulids(plan), ulids(outs), first == null ? "" : first.minTime, first == null ? "" : first.maxTime,
+              first == null ? "" : first.compaction.level,
+              c.partitioned() ? " (partitions " + mine + ")" : "");
         } catch (BlockGoneException e) {
           // Another run is replacing or deleting it: not this group's failure, and not a bad block.
           group.removeAll(List.of(e.ulid()));
@@ -199,13 +248,53 @@ public final class GroupCompactor {
     return new Result(group.key(), created, retired, marked);
   }
 
-  /** Download, merge, verify, upload; returns the uploaded block's meta, or null if it had no samples. */
-  private BlockMeta compactOnce(Group group, List<BlockMeta> plan, Path workDir) throws IOException {
-    java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
-    long c0 = cpu.getCurrentThreadCpuTime();
+  /**
+   * Download, then merge and verify each partition to write, then upload them all (each meta.json last); returns
+   * the uploaded blocks' metas (none when the plan had no samples). Every partition is written before the first
+   * is uploaded, so readers see the set appear within moments.
+   */
+  private List<BlockMeta> compactOnce(Group group, PartitionedPlanner.Compaction c, List<PartitionInfo> partitions,
+      Path workDir) throws IOException {
     long t0 = System.nanoTime();
-    List<BlockMerger.Input> inputs = download(plan, workDir);
+    Set<String> needed = new HashSet<>();
+    List<BlockMeta> toDownload = new ArrayList<>();
+    for (PartitionInfo p : partitions) {
+      for (BlockMeta m : c.inputsOf(p)) {
+        if (needed.add(m.ulid)) {
+          toDownload.add(m);
+        }
+      }
+    }
+    List<BlockMerger.Input> inputs = download(toDownload, workDir);
     long t1 = System.nanoTime();
+    List<Path> dirs = new ArrayList<>();
+    List<BlockMeta> metas = new ArrayList<>();
+    for (PartitionInfo p : partitions) {
+      writePartition(group, c, p, inputs, workDir, dirs, metas);
+    }
+    long t2 = System.nanoTime();
+    for (Path dir : dirs) {
+      bucket.upload(dir);
+    }
+    long t3 = System.nanoTime();
+    LOG.info("group {}: blocks {}: download {} ms, merge and verify {} ms, upload {} ms", group.key(), ulids(metas),
+        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
+    return metas;
+  }
+
+  /**
+   * Merges and verifies one output partition into its own directory. One that breaks a limit once written (the
+   * plan's estimate was low, or the hash split unevenly) is thrown away and written again as its two halves
+   * ({@link PartitionInfo#halves}), as often as needed; a partition too small to split further is kept as is.
+   */
+  private void writePartition(Group group, PartitionedPlanner.Compaction c, PartitionInfo p,
+      List<BlockMerger.Input> downloaded, Path workDir, List<Path> dirs, List<BlockMeta> metas) throws IOException {
+    List<BlockMerger.Input> inputs = new ArrayList<>();
+    for (BlockMerger.Input in : downloaded) {
+      if (PartitionInfo.of(in.meta()).canShare(p)) {
+        inputs.add(in);
+      }
+    }
     String ulid = Ulid.generate(clock.millis()).toString();
     Path outDir = workDir.resolve(ulid);
     Files.createDirectories(outDir);
@@ -214,19 +303,22 @@ public final class GroupCompactor {
     BlockMeta meta;
     try (Span span = Tracing.span("merge").attribute("group", group.key()).attribute("block", ulid)
         .attribute("inputs", inputs.size())) {
-      meta = merger.merge(inputs, out,
-          new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), group.extensions()));
+      meta = merger.mergePartition(inputs, out,
+          new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), p.extensions(group.extensions())),
+          p);
     }
     if (meta == null) {
-      return null;
+      if (p.partitioned()) {
+        LOG.warn("group {}: {} of {} has no series; no block written for it", group.key(), p, ulids(c.inputs()));
+      }
+      FileTree.delete(outDir);
+      return;
     }
-    long t2 = System.nanoTime();
-    long c2 = cpu.getCurrentThreadCpuTime();
     IndexStats stats;
     try (Span span = Tracing.span("verify").attribute("block", ulid)) {
       stats = OutputVerifier.verifyAndMeasure(out, meta, options.verification());
     } catch (IOException e) {
-      String what = "group " + group.key() + ": compacted block " + ulid + " from " + ulids(plan)
+      String what = "group " + group.key() + ": compacted block " + ulid + " from " + ulids(c.inputs())
           + " failed verification, not uploaded: " + e.getMessage();
       Map<String, String> bad = unsoundInputs(inputs);
       if (!bad.isEmpty()) {
@@ -239,18 +331,28 @@ public final class GroupCompactor {
       }
       throw new IOException(what, e);
     }
+    long indexBytes = Files.size(outDir.resolve("index"));
+    if (limits.exceeded(meta.stats.numSeries, indexBytes)) {
+      if (meta.stats.numSeries >= 2 * PartitionedPlanner.MIN_SERIES_PER_PARTITION) {
+        LOG.info("group {}: {} came out with {} series and a {} byte index, over the limits; writing it as {}",
+            group.key(), p, meta.stats.numSeries, indexBytes, p.halves());
+        FileTree.delete(outDir);
+        for (PartitionInfo half : p.halves()) {
+          writePartition(group, c, half, downloaded, workDir, dirs, metas);
+        }
+        return;
+      }
+      LOG.warn("group {}: {} holds {} series and a {} byte index, over the limits, and is too small to split",
+          group.key(), p, meta.stats.numSeries, indexBytes);
+    }
+    meta.compaction.sources = c.sourcesOf(ulid, p);
+    meta.minTime = c.minTime(); // a partition reading only some inputs still spans its set's range
+    meta.maxTime = c.maxTime();
     meta.thanos().seriesMaxSize = stats.seriesMaxSize();
     meta.thanos().chunkMaxSize = stats.chunkMaxSize();
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
-    long t3 = System.nanoTime();
-    long c3 = cpu.getCurrentThreadCpuTime();
-    bucket.upload(outDir);
-    long t4 = System.nanoTime();
-    // Thread CPU time beside wall time: on a busy machine it tells the work done from the waiting.
-    LOG.info("group {}: block {}: download {} ms, merge {} ms, verify {} ms, upload {} ms (cpu: until verify {} ms,"
-        + " verify {} ms)", group.key(), ulid, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
-        (t4 - t3) / 1_000_000, (c2 - c0) / 1_000_000, (c3 - c2) / 1_000_000);
-    return meta;
+    dirs.add(outDir);
+    metas.add(meta);
   }
 
   /**

@@ -11,7 +11,8 @@ import java.util.Set;
  * The {@link Planner} behind Thanos's two planner wrappers (pkg/compact/planner.go, docs/thanos-compactor.md §4.4):
  *
  * <ul>
- *   <li>{@code largeTotalIndexSizeFilter} (always on): summing the planned blocks' index sizes, as soon as the
+ *   <li>{@code largeTotalIndexSizeFilter} (on when a limit is given; the compactor itself partitions outputs instead,
+ *       {@link #forOptions}): summing the planned blocks' index sizes, as soon as the
  *       total reaches 85% of the limit the biggest index so far gets a no-compact mark (reason
  *       {@code index-size-exceeding}) and the group is planned again without it. The output index can then not
  *       outgrow the format's limits (an index section is addressed with 32-bit offsets).</li>
@@ -52,13 +53,17 @@ public final class GuardedPlanner {
   }
 
   /**
-   * The planner a group's compaction loop runs with these options: the run's {@link GroupCompactor} and the dry
-   * run's simulation build it here, so both plan alike.
+   * The planner under {@link PartitionedPlanner#forOptions}, which the run's {@link GroupCompactor} and the dry
+   * run's simulation both use. Its index-size filter is off: there {@code --compact.block-max-index-size}
+   * partitions the output instead of leaving blocks out (docs/partitioned-output.md).
    */
   public static GuardedPlanner forOptions(CompactorOptions options, IndexSizeLookup sizes, NoCompactMarker marker) {
-    return new GuardedPlanner(new Planner(options.ranges()), options.blockMaxIndexSizeBytes(),
-        options.verticalCompactionEnabled(), sizes, marker);
+    return new GuardedPlanner(new Planner(options.ranges()), NO_INDEX_LIMIT, options.verticalCompactionEnabled(),
+        sizes, marker);
   }
+
+  /** A limit that turns the index-size filter off. */
+  public static final long NO_INDEX_LIMIT = Long.MAX_VALUE;
 
   public static String indexSizeDetails(long limit) {
     return "largeTotalIndexSizeFilter: Total compacted block's index size could exceed: " + limit
@@ -91,6 +96,9 @@ public final class GuardedPlanner {
 
   private List<BlockMeta> planWithinIndexLimit(List<BlockMeta> metasByMinTime, Set<String> excluded)
       throws IOException {
+    if (maxIndexSizeBytes == NO_INDEX_LIMIT) {
+      return planner.plan(metasByMinTime, excluded);
+    }
     long threshold = (long) (maxIndexSizeBytes * 0.85);
     Set<String> seen = new HashSet<>();
     replan:

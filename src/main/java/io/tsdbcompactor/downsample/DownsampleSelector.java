@@ -1,10 +1,11 @@
 package io.tsdbcompactor.downsample;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
+import io.tsdbcompactor.block.SourceCoverage;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -54,14 +55,14 @@ public final class DownsampleSelector {
         usable.add(m);
       }
     }
-    Coverage at5m = new Coverage();
-    Coverage at1h = new Coverage();
+    SourceCoverage sources5m = new SourceCoverage(List.of());
+    SourceCoverage sources1h = new SourceCoverage(List.of());
     for (BlockMeta m : usable) {
       long res = m.resolution();
       if (res == Resolution.FIVE_MINUTES) {
-        at5m.add(m);
+        sources5m.add(m);
       } else if (res == Resolution.ONE_HOUR) {
-        at1h.add(m);
+        sources1h.add(m);
       } else if (res != Resolution.RAW) {
         throw new IllegalArgumentException(
             "block " + m.ulid + ": unexpected downsampling resolution " + res);
@@ -73,11 +74,11 @@ public final class DownsampleSelector {
       long res = m.resolution();
       long range = m.maxTime - m.minTime;
       if (res == Resolution.RAW) {
-        if (range >= Resolution.RAW_TO_5M_MIN_RANGE && !at5m.covers(m)) {
+        if (!coveredBy(m, sources5m) && range >= Resolution.RAW_TO_5M_MIN_RANGE) {
           out.add(new Candidate(m, Resolution.FIVE_MINUTES));
         }
       } else if (res == Resolution.FIVE_MINUTES) {
-        if (range >= Resolution.FIVE_M_TO_1H_MIN_RANGE && !at1h.covers(m)) {
+        if (!coveredBy(m, sources1h) && range >= Resolution.FIVE_M_TO_1H_MIN_RANGE) {
           out.add(new Candidate(m, Resolution.ONE_HOUR));
         }
       }
@@ -85,53 +86,18 @@ public final class DownsampleSelector {
     return out;
   }
 
-  /**
-   * Whether every source of a block is a source of some block of the target resolution (Thanos's rule: the union
-   * of all their sources). A block is nearly always covered by its own downsampled copy, which has the same
-   * sources: that is checked first, through the target blocks indexed by their first source, and the union of
-   * every target block's sources (millions of ULIDs in a bucket of 100,000 blocks) is built only for a block that
-   * check does not settle.
-   */
-  private static final class Coverage {
-    private final List<BlockMeta> blocks = new ArrayList<>();
-    private final java.util.Map<String, List<BlockMeta>> byFirstSource = new java.util.HashMap<>();
-    private Set<String> union;
-
-    void add(BlockMeta m) {
-      blocks.add(m);
-      if (!m.compaction.sources.isEmpty()) {
-        byFirstSource.computeIfAbsent(m.compaction.sources.get(0), k -> new ArrayList<>(1)).add(m);
-      }
-    }
-
-    /** A block without sources is covered vacuously, as in Thanos (its loop finds nothing missing). */
-    boolean covers(BlockMeta m) {
-      List<String> sources = m.compaction.sources;
-      if (sources.isEmpty()) {
-        return true;
-      }
-      for (BlockMeta t : byFirstSource.getOrDefault(sources.get(0), List.of())) {
-        if (t.compaction.sources.equals(sources)) {
-          return true;
-        }
-      }
-      if (union == null) {
-        union = new HashSet<>();
-        for (BlockMeta t : blocks) {
-          union.addAll(t.compaction.sources);
-        }
-      }
-      for (String s : sources) {
-        if (!union.contains(s)) {
-          return false;
-        }
-      }
-      return true;
-    }
-  }
-
   /** Convenience for callers without marks. */
   public static List<Candidate> select(Collection<BlockMeta> metas) {
     return select(metas, Collections.emptySet(), Collections.emptySet());
+  }
+
+  /**
+   * True when every source of {@code m} is already a source of a block of the target resolution (one that can hold
+   * its series, when partitioned: {@link SourceCoverage}). A block without sources is covered vacuously, as in Thanos
+   * (its loop finds nothing missing). A partition's own ULID among its sources is not data of its own
+   * ({@link PartitionInfo#dataSources}).
+   */
+  private static boolean coveredBy(BlockMeta m, SourceCoverage target) {
+    return m.compaction.sources.isEmpty() || target.holds(PartitionInfo.of(m), PartitionInfo.dataSources(m));
   }
 }

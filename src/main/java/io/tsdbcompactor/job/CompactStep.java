@@ -3,12 +3,12 @@ package io.tsdbcompactor.job;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.compact.BlockMerger;
 import io.tsdbcompactor.compact.BucketPort;
-import io.tsdbcompactor.compact.CompactedMeta;
 import io.tsdbcompactor.compact.Group;
 import io.tsdbcompactor.compact.GroupCompactor;
 import io.tsdbcompactor.compact.GuardedPlanner;
 import io.tsdbcompactor.compact.MicrometerCompactMetrics;
-import io.tsdbcompactor.compact.Planner;
+import io.tsdbcompactor.block.PartitionInfo;
+import io.tsdbcompactor.compact.PartitionedPlanner;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.tracing.Span;
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * Compacts every group of one resolution until its planner has nothing left ({@link GroupCompactor}).
  *
  * <p>The plan plays each group's loop over metas alone, with the planner the compactor itself builds
- * ({@link GuardedPlanner#forOptions}) and each output standing in as {@link CompactedMeta#planned}: the blocks it
+ * ({@link PartitionedPlanner#forOptions}) and each output standing in as {@link PartitionedPlanner#planned}: the blocks it
  * would write, the inputs it would retire, the blocks the planner's guards would mark no-compact. The run
  * executes the groups that have work; what it learns only by reading blocks (a block that does not decode, a
  * merge that comes out empty) can make it differ from the plan, and its report then says what it really did.
@@ -53,7 +53,7 @@ final class CompactStep implements Step {
   @Override
   public Planned plan(BucketState state) throws IOException {
     List<BlockMeta> metas = new ArrayList<>();
-    for (BlockMeta m : ctx.workable(state)) {
+    for (BlockMeta m : ctx.compactable(state)) {
       if (m.resolution() == resolution) {
         metas.add(m);
       }
@@ -72,34 +72,52 @@ final class CompactStep implements Step {
       Group sim = new Group(g.labels(), g.resolution());
       g.metas().forEach(sim::add);
       int before = actions.size();
-      GuardedPlanner planner = GuardedPlanner.forOptions(ctx.compactorOptions, ulid -> {
+      boolean groupOwner = ctx.owns(g, PartitionInfo.WHOLE);
+      GuardedPlanner.IndexSizeLookup sizes = ulid -> {
         BlockMeta p = plannedHere.get(ulid);
         return p != null ? p.sizeBytes() : ctx.indexSize(state, ulid);
-      }, (ulid, reason, details) -> {
-        if (noCompact.putIfAbsent(ulid, new String[] {reason, details}) == null) {
+      };
+      PartitionedPlanner planner = PartitionedPlanner.forOptions(ctx.compactorOptions, sizes, (ulid, reason, details) -> {
+        if (groupOwner && noCompact.putIfAbsent(ulid, new String[] {reason, details}) == null) {
           BlockMeta m = plannedHere.containsKey(ulid) ? plannedHere.get(ulid) : state.allMetas().get(ulid);
           actions.add(ctx.action(Action.NO_COMPACT, m, isPlanned(state, plannedHere, ulid), reason + ": " + details));
         }
       });
       while (true) {
-        List<BlockMeta> inputs = planner.plan(sim.metas(), excluded);
-        if (inputs.isEmpty()
-            || (!Planner.selectOverlapping(inputs).isEmpty() && !ctx.compactorOptions.verticalCompactionEnabled())) {
+        PartitionedPlanner.Compaction c = planner.plan(g.key(), sim.metas(), excluded);
+        if (c == null || (c.vertical() && !ctx.compactorOptions.verticalCompactionEnabled())) {
           break;
         }
-        BlockMeta out = CompactedMeta.planned(new BlockMerger.Output(ctx.plannedUlid(), g.labels().toMap(),
-            g.resolution(), sim.extensions()), inputs);
-        plannedHere.put(out.ulid, out);
-        outputs.add(out);
-        actions.add(ctx.action(Action.COMPACT, out, true, "compaction of " + inputs.size() + " blocks"));
-        List<String> gone = new ArrayList<>();
-        for (BlockMeta in : inputs) {
+        List<String> inputUlids = c.inputUlids();
+        List<BlockMeta> outs = new ArrayList<>();
+        for (PartitionInfo p : c.toWrite()) {
+          if (ctx.owns(g, c.owner(p))) {
+            BlockMeta out = planner.planned(c, p, new BlockMerger.Output(ctx.plannedUlid(), g.labels().toMap(),
+                g.resolution(), p.extensions(sim.extensions())));
+            outs.add(out);
+          }
+        }
+        sim.removeAll(inputUlids);
+        if (outs.isEmpty()) {
+          // Other shards write this compaction.
+          sim.removeAll(ulids(c.existing()));
+          continue;
+        }
+        for (BlockMeta out : outs) {
+          plannedHere.put(out.ulid, out);
+          outputs.add(out);
+          actions.add(ctx.action(Action.COMPACT, out, true, compactionReason(out)));
+        }
+        if (outs.size() < c.toWrite().size()) {
+          // Inputs stay until every partition is there; a later run's garbage collection retires them.
+          sim.removeAll(ulids(c.existing()));
+          continue;
+        }
+        for (BlockMeta in : c.inputs()) {
           actions.add(ctx.action(Action.RETIRE, in, isPlanned(state, plannedHere, in.ulid), GroupCompactor.DELETION_DETAILS));
           retired.add(in.ulid);
-          gone.add(in.ulid);
         }
-        sim.removeAll(gone);
-        sim.add(out);
+        outs.forEach(sim::add);
       }
       if (actions.size() > before) {
         groups.add(g);
@@ -126,6 +144,20 @@ final class CompactStep implements Step {
     };
   }
 
+  /** The report's reason for a compacted block, the same for a planned one and a written one. */
+  static String compactionReason(BlockMeta out) {
+    PartitionInfo p = PartitionInfo.of(out);
+    return "compaction of " + out.compaction.parents.size() + " blocks" + (p.partitioned() ? ", " + p : "");
+  }
+
+  private static List<String> ulids(List<BlockMeta> metas) {
+    List<String> out = new ArrayList<>(metas.size());
+    for (BlockMeta m : metas) {
+      out.add(m.ulid);
+    }
+    return out;
+  }
+
   private static boolean isPlanned(BucketState state, Map<String, BlockMeta> plannedHere, String ulid) {
     return plannedHere.containsKey(ulid) || state.isPlanned(ulid);
   }
@@ -149,7 +181,8 @@ final class CompactStep implements Step {
       }
     });
     GroupCompactor compactor = new GroupCompactor(port, ctx.options.dataDir(), ctx.compactorOptions,
-        new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock).downloadsOn(ctx.workers.blocks);
+        new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock).withPartitionOwner(ctx::owns)
+        .downloadsOn(ctx.workers.blocks);
     // Collect-all: a group's failure is recorded by its task; one bad group must not stop the others.
     ctx.workers.groups.runUnchecked(groups, FanOut.OnFailure.FINISH_ALL, g -> {
       long t0 = System.nanoTime();
@@ -171,8 +204,7 @@ final class CompactStep implements Step {
     long bytes = 0;
     for (BlockMeta m : r.created()) {
       BlockMeta uploaded = port.meta(m.ulid);
-      ctx.report.record(ctx.action(Action.COMPACT, uploaded != null ? uploaded : m, false,
-          "compaction of " + m.compaction.parents.size() + " blocks"));
+      ctx.report.record(ctx.action(Action.COMPACT, uploaded != null ? uploaded : m, false, compactionReason(m)));
     }
     for (String u : r.markedForDeletion()) {
       BlockMeta in = port.meta(u);

@@ -6,6 +6,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.compact.CompactorOptions;
 import io.tsdbcompactor.compact.Group;
 import io.tsdbcompactor.compact.Grouper;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -67,6 +68,7 @@ final class RunContext {
         .withConcurrency(options.compactConcurrency())
         .withBlocksFetchConcurrency(options.tuning().blocksFetchConcurrency())
         .withBlockMaxIndexSize(options.tuning().blockMaxIndexSizeBytes())
+        .withMaxBlockSeries(options.tuning().maxBlockSeries())
         .withDeduplication(options.replicaLabels(), CompactorOptions.DedupFunc.parse(options.dedupFunc()));
     BlockTransfer.Options t = new BlockTransfer.Options();
     t.clock = clock;
@@ -101,7 +103,9 @@ final class RunContext {
   /** An action on a block; its group is the block's external labels without the replica labels. */
   Action action(String step, BlockMeta m, boolean planned, String reason) {
     String group = m.externalLabels().without(options.replicaLabels().toArray(new String[0])).toString();
-    return new Action(step, group, m.resolution(), m.minTime, m.maxTime, m.sourcesOrSelf(), planned ? null : m.ulid,
+    // A partition lists its own ULID among its sources; the dry run cannot know it, so reports leave it out.
+    List<String> sources = PartitionInfo.dataSources(m);
+    return new Action(step, group, m.resolution(), m.minTime, m.maxTime, sources, planned ? null : m.ulid,
         reason, m.sizeBytes(), m.compaction.level, groupKey(m));
   }
 
@@ -115,6 +119,29 @@ final class RunContext {
    */
   List<BlockMeta> workable(BucketState s) {
     return new ArrayList<>(view(s).workable);
+  }
+
+  /**
+   * The blocks compaction plans on: as {@link #workable}, but of every shard's groups when sharded, since a shard
+   * also writes its partitions of other groups' compactions ({@link Sharding#owns(io.tsdbcompactor.labels.Labels,
+   * io.tsdbcompactor.block.PartitionInfo)}).
+   */
+  List<BlockMeta> compactable(BucketState s) {
+    if (!options.sharding().enabled()) {
+      return workable(s);
+    }
+    List<BlockMeta> candidates = candidates(s, false);
+    Set<String> dup = new HashSet<>();
+    for (BlockMeta m : duplicates(candidates)) {
+      dup.add(m.ulid);
+    }
+    candidates.removeIf(m -> dup.contains(m.ulid));
+    return candidates;
+  }
+
+  /** Whether this shard writes partition {@code p} of a compaction of group {@code g}. */
+  boolean owns(io.tsdbcompactor.compact.Group g, io.tsdbcompactor.block.PartitionInfo p) {
+    return options.sharding().owns(g.labels(), p);
   }
 
   /** The duplicates among the blocks this shard works on (what garbage collection marks). */
@@ -149,9 +176,14 @@ final class RunContext {
   }
 
   private List<BlockMeta> candidates(BucketState s) {
+    return candidates(s, true);
+  }
+
+  private List<BlockMeta> candidates(BucketState s, boolean ownGroupsOnly) {
     List<BlockMeta> out = new ArrayList<>();
     for (BlockMeta m : s.metas()) {
-      if (!s.deletionMarks().containsKey(m.ulid) && workableHere(m)) {
+      if (!s.deletionMarks().containsKey(m.ulid) && (ownGroupsOnly ? workableHere(m)
+          : relabel.keep(m) && options.timeWindow().keeps(m, clock))) {
         out.add(m);
       }
     }

@@ -46,17 +46,25 @@ public record RunOptions(
    * @param blocksFetchConcurrency {@code --compact.blocks-fetch-concurrency}
    * @param hashFunc {@code --hash-func}: "" or "SHA256" for thanos.files hashes
    * @param maxCompactionLevel {@code --debug.max-compaction-level}: 0..4 of the range set 1h, 2h, 8h, 2d, 14d
-   * @param blockMaxIndexSizeBytes {@code --compact.block-max-index-size}: compactions whose inputs' indexes sum
-   *     above this stop short of the block that would cross it (which is marked no-compact)
+   * @param blockMaxIndexSizeBytes {@code --compact.block-max-index-size}: a compaction whose output index would be
+   *     bigger is split into partitions (docs/partitioned-output.md)
+   * @param maxBlockSeries {@code --compact.max-block-series}: a compaction whose output would hold more series is
+   *     split into partitions; 0 for no limit
    */
   public record Tuning(int metaFetchConcurrency, int blockFilesConcurrency, int blocksFetchConcurrency,
-      String hashFunc, int maxCompactionLevel, long blockMaxIndexSizeBytes) {
+      String hashFunc, int maxCompactionLevel, long blockMaxIndexSizeBytes, long maxBlockSeries) {
     public static final Tuning DEFAULTS = new Tuning(32, 1, 1, "", 4);
 
     public Tuning(int metaFetchConcurrency, int blockFilesConcurrency, int blocksFetchConcurrency, String hashFunc,
         int maxCompactionLevel) {
       this(metaFetchConcurrency, blockFilesConcurrency, blocksFetchConcurrency, hashFunc, maxCompactionLevel,
-          io.tsdbcompactor.compact.CompactorOptions.DEFAULT_MAX_INDEX_SIZE);
+          io.tsdbcompactor.compact.CompactorOptions.DEFAULT_MAX_INDEX_SIZE, 0);
+    }
+
+    /** These knobs with other partition limits. */
+    public Tuning withPartitionLimits(long maxSeries, long maxIndexBytes) {
+      return new Tuning(metaFetchConcurrency, blockFilesConcurrency, blocksFetchConcurrency, hashFunc,
+          maxCompactionLevel, maxIndexBytes, maxSeries);
     }
 
     public Tuning {
@@ -71,6 +79,9 @@ public record RunOptions(
       }
       if (blockMaxIndexSizeBytes <= 0) {
         throw new IllegalArgumentException("--compact.block-max-index-size must be positive");
+      }
+      if (maxBlockSeries < 0) {
+        throw new IllegalArgumentException("--compact.max-block-series must be 0 (no limit) or more");
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.tsdbcompactor.job;
 
 import io.tsdbcompactor.compact.Group;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.labels.Labels;
 import java.nio.charset.StandardCharsets;
 
@@ -38,6 +39,19 @@ public record Sharding(int total, int index) {
   /** Whether this shard owns the block, whose external labels have the replica labels removed already. */
   public boolean owns(Labels externalLabels) {
     return owns(streamKey(externalLabels));
+  }
+
+  /**
+   * Whether this shard writes partition {@code p} of a compaction of the group with these labels (replica labels
+   * removed): a whole output goes to the group's shard; partition {@code i} of {@code n} of the output with
+   * partitioned group id {@code g} is spread by the key {@code <stream key>#<g>/i/n}, so one huge group is compacted
+   * by many pods at once, and the partitions of different time ranges land on different pods.
+   */
+  public boolean owns(Labels externalLabels, PartitionInfo p) {
+    if (!p.partitioned()) {
+      return owns(externalLabels);
+    }
+    return owns(streamKey(externalLabels) + "#" + p.groupId() + "/" + p.id() + "/" + p.count());
   }
 
   /** The key the split hashes: the raw group key of the labels, the same for every resolution. */

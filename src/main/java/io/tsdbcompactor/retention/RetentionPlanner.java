@@ -1,6 +1,8 @@
 package io.tsdbcompactor.retention;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.PartitionInfo;
+import io.tsdbcompactor.block.SourceCoverage;
 import io.tsdbcompactor.model.PromDuration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -61,18 +63,14 @@ public final class RetentionPlanner {
     if (!downsamplingEnabled || resolution == RetentionPolicy.RES_1H) {
       return out;
     }
-    Set<String> coarser = null; // the union of millions of sources in a big bucket: only built when asked
+    SourceCoverage coarser = sourcesCoarserThan(metas, resolution, Set.of());
     for (BlockMeta m : metas) {
       if (m.resolution() == resolution
           && !noDownsample.contains(m.ulid)
           && policy.expired(resolution, m.maxTime, nowMillis)
-          && coarserTierKeeps(resolution, m.maxTime, nowMillis)) {
-        if (coarser == null) {
-          coarser = sourcesCoarserThan(metas, resolution, Set.of());
-        }
-        if (!coarser.containsAll(sourcesOf(m))) {
-          out.add(m);
-        }
+          && coarserTierKeeps(resolution, m.maxTime, nowMillis)
+          && !covered(coarser, m)) {
+        out.add(m);
       }
     }
     return out;
@@ -89,7 +87,7 @@ public final class RetentionPlanner {
     Set<String> deleted = new HashSet<>();
     long[] coarseToFine = {RetentionPolicy.RES_1H, RetentionPolicy.RES_5M, RetentionPolicy.RES_RAW};
     for (long res : coarseToFine) {
-      Set<String> coarser = null; // built only when an expired block asks (a big bucket has millions of sources)
+      SourceCoverage coarser = sourcesCoarserThan(metas, res, downsamplingEnabled ? deleted : null);
       List<String> deletedNow = new ArrayList<>();
       for (BlockMeta m : metas) {
         if (m.resolution() != res || !policy.expired(res, m.maxTime, nowMillis)) {
@@ -99,10 +97,7 @@ public final class RetentionPlanner {
             && res != RetentionPolicy.RES_1H
             && !noDownsample.contains(m.ulid)
             && coarserTierKeeps(res, m.maxTime, nowMillis);
-        if (protect && coarser == null) {
-          coarser = sourcesCoarserThan(metas, res, deleted);
-        }
-        if (protect && !coarser.containsAll(sourcesOf(m))) {
+        if (protect && !covered(coarser, m)) {
           holds.add(new Hold(m, "past its retention of " + PromDuration.format(policy.forResolution(res))
               + " but no " + (res == RetentionPolicy.RES_RAW ? "5m or 1h" : "1h")
               + " block covers its sources yet; kept until it is downsampled"));
@@ -129,15 +124,29 @@ public final class RetentionPlanner {
     return oneHourKeeps;
   }
 
-  /** Union of the sources of blocks coarser than {@code resolution}, leaving out the ULIDs in {@code excluded}. */
-  private static Set<String> sourcesCoarserThan(Collection<BlockMeta> metas, long resolution, Set<String> excluded) {
-    Set<String> out = new HashSet<>();
+  /**
+   * The sources of blocks coarser than {@code resolution}, leaving out the ULIDs in {@code excluded}; none at all
+   * when {@code excluded} is null.
+   */
+  private static SourceCoverage sourcesCoarserThan(Collection<BlockMeta> metas, long resolution, Set<String> excluded) {
+    SourceCoverage out = new SourceCoverage(List.of());
+    if (excluded == null) {
+      return out;
+    }
     for (BlockMeta m : metas) {
       if (m.resolution() > resolution && !excluded.contains(m.ulid)) {
-        out.addAll(sourcesOf(m));
+        out.add(m);
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the coarser blocks hold {@code m}'s data: all its sources (itself when it has none), for every series
+   * it can hold when it is a partition (a partition's own ULID aside: {@link PartitionInfo#dataSources}).
+   */
+  private static boolean covered(SourceCoverage coarser, BlockMeta m) {
+    return coarser.holds(PartitionInfo.of(m), PartitionInfo.dataSources(m));
   }
 
   /** A block's sources; a block Prometheus wrote without any is its own source. */
