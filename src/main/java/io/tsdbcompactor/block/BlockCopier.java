@@ -11,12 +11,9 @@ import io.tsdbcompactor.store.FsDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Copies a block into a new block with a new ULID: same symbols, series and time range, tombstones applied
@@ -80,7 +77,7 @@ public final class BlockCopier {
     Files.createDirectories(tmp.resolve("chunks"));
     try (BlockReader r = BlockReader.open(new FsDirectory(srcDir))) {
       copy(r, new FsDirectory(tmp), ulid, recode);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      FileTree.moveIntoPlace(tmp, target);
       return target;
     } finally {
       FileTree.delete(tmp);

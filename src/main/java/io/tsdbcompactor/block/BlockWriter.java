@@ -152,16 +152,6 @@ public final class BlockWriter implements Closeable {
     return numSamples;
   }
 
-  /** Smallest chunk minTime written so far (Long.MAX_VALUE before the first chunk). */
-  public long minChunkTime() {
-    return minChunkTime;
-  }
-
-  /** Largest chunk maxTime (inclusive) written so far (Long.MIN_VALUE before the first chunk). */
-  public long maxChunkTime() {
-    return maxChunkTime;
-  }
-
   /**
    * Closes the chunk segments and the index, writes an empty tombstones file and then meta.json built from
    * the template (see the class comment). Returns the meta as written.

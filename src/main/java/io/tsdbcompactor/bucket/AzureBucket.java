@@ -357,27 +357,13 @@ public final class AzureBucket implements Bucket {
   public void upload(String key, InputStream in, long length) throws IOException {
     Keys.check(key);
     BlockBlobClient bb = blob(key).getBlockBlobClient();
-    if (length >= 0 && length <= blockSize) {
-      byte[] all = in.readNBytes((int) length);
-      if (all.length != length) {
-        throw shortStream(key, all.length, length);
-      }
-      putBlob(bb, key, all);
-      return;
-    }
-    byte[] first = in.readNBytes(blockSize);
-    if (first.length < blockSize) {
-      if (length >= 0 && first.length != length) {
-        throw shortStream(key, first.length, length);
-      }
+    UploadParts parts = new UploadParts(key, in, length, blockSize);
+    byte[] first = parts.next();
+    if (parts.isWhole(first)) {
       putBlob(bb, key, first);
       return;
     }
-    stageAndCommit(bb, key, in, first, length);
-  }
-
-  private static BucketException shortStream(String key, long got, long want) {
-    return new BucketException("upload of " + key + ": stream ended after " + got + " of " + want + " bytes", true);
+    stageAndCommit(bb, key, parts, first);
   }
 
   private void putBlob(BlockBlobClient bb, String key, byte[] data) throws IOException {
@@ -389,14 +375,12 @@ public final class AzureBucket implements Bucket {
     }
   }
 
-  private void stageAndCommit(BlockBlobClient bb, String key, InputStream in, byte[] first, long length)
-      throws IOException {
+  private void stageAndCommit(BlockBlobClient bb, String key, UploadParts parts, byte[] first) throws IOException {
     // Block ids must all have one length within a blob; a fresh id prefix per upload keeps two uploads of the
     // same key from committing each other's blocks.
     String uploadId = UUID.randomUUID().toString();
     List<String> ids = new ArrayList<>();
     byte[] block = first;
-    long total = 0;
     while (block.length > 0) {
       if (ids.size() >= MAX_BLOCKS) {
         throw new BucketException("upload of " + key + " to " + where + " needs more than " + MAX_BLOCKS + " blocks", false);
@@ -410,16 +394,9 @@ public final class AzureBucket implements Bucket {
         throw translate("stage block " + ids.size() + " of", key, e);
       }
       ids.add(id);
-      total += block.length;
-      long want = blockSize;
-      if (length >= 0) {
-        want = Math.min(want, length - total);
-      }
-      block = want <= 0 ? new byte[0] : in.readNBytes((int) want);
+      block = parts.next();
     }
-    if (length >= 0 && total != length) {
-      throw shortStream(key, total, length);
-    }
+    parts.checkComplete();
     try {
       bb.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(ids), null, Context.NONE);
     } catch (RuntimeException e) {

@@ -61,9 +61,11 @@ final class ExtHttpConfig {
 
   /** The trust store holding {@code ca_file}'s certificates, or null to use the JDK's. */
   KeyStore trustStore() throws IOException {
-    if (caFile.isEmpty()) {
-      return null;
-    }
+    return caFile.isEmpty() ? null : trustStore(caFile);
+  }
+
+  /** A trust store holding the certificates of a {@code tls_config.ca_file} (PEM, one or more). */
+  static KeyStore trustStore(String caFile) throws IOException {
     try (InputStream in = Files.newInputStream(Path.of(caFile))) {
       KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
       ks.load(null, null);

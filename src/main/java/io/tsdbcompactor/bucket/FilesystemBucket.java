@@ -1,12 +1,12 @@
 package io.tsdbcompactor.bucket;
 
+import io.tsdbcompactor.store.FileTree;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -213,58 +213,29 @@ public final class FilesystemBucket implements Bucket {
   public void upload(String key, Path file) throws IOException {
     Path target = path(key);
     Files.createDirectories(target.getParent());
-    Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-"
+    FileTree.writeAtomically(tempSibling(target), target, tmp -> Files.copy(file, tmp),
+        FileTime.from(clock.instant()), true);
+  }
+
+  /** The hidden temporary name an upload is written under (listings skip {@link #TEMP_PREFIX}). */
+  private static Path tempSibling(Path target) {
+    return target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-"
         + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    boolean done = false;
-    try {
-      Files.copy(file, tmp);
-      Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      done = true;
-    } finally {
-      if (!done) {
-        Files.deleteIfExists(tmp);
-      }
-    }
   }
 
   @Override
   public void upload(String key, InputStream in, long length) throws IOException {
     Path target = path(key);
     Files.createDirectories(target.getParent());
-    Path tmp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-"
-        + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    boolean done = false;
-    try {
+    FileTree.writeAtomically(tempSibling(target), target, tmp -> {
       long copied;
       try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         copied = length < 0 ? in.transferTo(out) : copyExactly(in, out, length);
       }
       if (length >= 0 && copied != length) {
-        throw new BucketException("upload of " + key + ": stream ended after " + copied + " of " + length + " bytes", true);
+        throw UploadParts.shortStream(key, copied, length);
       }
-      Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      done = true;
-    } finally {
-      if (!done) {
-        Files.deleteIfExists(tmp);
-      }
-    }
+    }, FileTime.from(clock.instant()), true);
   }
 
   private static long copyExactly(InputStream in, OutputStream out, long length) throws IOException {

@@ -296,27 +296,13 @@ public final class GcsBucket implements Bucket {
   public void upload(String key, InputStream in, long length) throws IOException {
     Keys.check(key);
     BlobInfo info = BlobInfo.newBuilder(BlobId.of(bucket, key)).build();
-    if (length >= 0 && length <= chunkSize) {
-      byte[] all = in.readNBytes((int) length);
-      if (all.length != length) {
-        throw shortStream(key, all.length, length);
-      }
-      create(info, key, all);
-      return;
-    }
-    byte[] first = in.readNBytes(chunkSize);
-    if (first.length < chunkSize) {
-      if (length >= 0 && first.length != length) {
-        throw shortStream(key, first.length, length);
-      }
+    UploadParts parts = new UploadParts(key, in, length, chunkSize);
+    byte[] first = parts.next();
+    if (parts.isWhole(first)) {
       create(info, key, first);
       return;
     }
-    resumable(info, key, in, first, length);
-  }
-
-  private static BucketException shortStream(String key, long got, long want) {
-    return new BucketException("upload of " + key + ": stream ended after " + got + " of " + want + " bytes", true);
+    resumable(info, key, parts, first);
   }
 
   private void create(BlobInfo info, String key, byte[] data) throws IOException {
@@ -327,7 +313,7 @@ public final class GcsBucket implements Bucket {
     }
   }
 
-  private void resumable(BlobInfo info, String key, InputStream in, byte[] first, long length) throws IOException {
+  private void resumable(BlobInfo info, String key, UploadParts parts, byte[] first) throws IOException {
     WriteChannel w;
     try {
       w = storage.writer(info);
@@ -335,7 +321,6 @@ public final class GcsBucket implements Bucket {
     } catch (RuntimeException e) {
       throw translate("start resumable upload of", key, e);
     }
-    long total = 0;
     byte[] chunk = first;
     try {
       while (chunk.length > 0) {
@@ -343,17 +328,10 @@ public final class GcsBucket implements Bucket {
         while (buf.hasRemaining()) {
           w.write(buf);
         }
-        total += chunk.length;
-        long want = chunkSize;
-        if (length >= 0) {
-          want = Math.min(want, length - total);
-        }
-        chunk = want <= 0 ? new byte[0] : in.readNBytes((int) want);
+        chunk = parts.next();
       }
-      if (length >= 0 && total != length) {
-        // Not closing the channel leaves the upload unfinalized: no object appears.
-        throw shortStream(key, total, length);
-      }
+      // A short stream throws here, and not closing the channel leaves the upload unfinalized: no object appears.
+      parts.checkComplete();
       w.close(); // finalizes: the object appears whole
     } catch (StorageException e) {
       throw translate("resumable upload of", key, e);

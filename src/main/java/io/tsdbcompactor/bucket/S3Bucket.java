@@ -6,11 +6,8 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -161,7 +158,7 @@ public final class S3Bucket implements Bucket {
         .expectContinueEnabled(!c.expectContinueTimeout.isZero())
         .tcpKeepAlive(true);
     if (!c.caFile.isEmpty()) {
-      TrustManagerFactory tmf = trustFrom(Path.of(c.caFile));
+      TrustManagerFactory tmf = trustFrom(c.caFile);
       http.tlsTrustManagersProvider(tmf::getTrustManagers);
     }
     AttributeMap httpAttrs = c.insecureSkipVerify
@@ -241,19 +238,10 @@ public final class S3Bucket implements Bucket {
     return o.build();
   }
 
-  private static TrustManagerFactory trustFrom(Path caFile) throws IOException {
-    try (InputStream in = Files.newInputStream(caFile)) {
-      KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-      ks.load(null, null);
-      int i = 0;
-      for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        ks.setCertificateEntry("ca-" + i++, cert);
-      }
-      if (i == 0) {
-        throw new ConfigException("http_config.tls_config.ca_file " + caFile + " holds no certificate");
-      }
+  private static TrustManagerFactory trustFrom(String caFile) throws IOException {
+    try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(ks);
+      tmf.init(ExtHttpConfig.trustStore(caFile));
       return tmf;
     } catch (java.security.GeneralSecurityException e) {
       throw new ConfigException("http_config.tls_config.ca_file " + caFile + " cannot be read: " + e.getMessage());
@@ -605,24 +593,15 @@ public final class S3Bucket implements Bucket {
   @Override
   public void upload(String key, InputStream in, long length) throws IOException {
     Keys.check(key);
-    long partSize = config.partSize;
-    if (config.disableMultipart || (length >= 0 && length <= partSize)) {
-      byte[] all = length >= 0 ? in.readNBytes(Math.toIntExact(length)) : in.readAllBytes();
-      if (length >= 0 && all.length != length) {
-        throw new BucketException("upload of " + key + ": stream ended after " + all.length + " of " + length + " bytes", true);
-      }
-      putObject(key, all, all.length);
-      return;
-    }
-    byte[] first = in.readNBytes((int) partSize);
-    if (first.length < partSize) {
-      if (length >= 0 && first.length != length) {
-        throw new BucketException("upload of " + key + ": stream ended after " + first.length + " of " + length + " bytes", true);
-      }
+    // Without multipart, the whole object is one part (as large as a byte array can be).
+    UploadParts parts = new UploadParts(key, in, length, config.disableMultipart ? Long.MAX_VALUE : config.partSize);
+    byte[] first = parts.next();
+    if (config.disableMultipart || parts.isWhole(first)) {
+      parts.checkComplete();
       putObject(key, first, first.length);
       return;
     }
-    multipart(key, in, first, length);
+    multipart(key, parts, first);
   }
 
   private void putObject(String key, byte[] data, int len) throws IOException {
@@ -652,7 +631,7 @@ public final class S3Bucket implements Bucket {
     }
   }
 
-  private void multipart(String key, InputStream in, byte[] first, long length) throws IOException {
+  private void multipart(String key, UploadParts stream, byte[] first) throws IOException {
     CreateMultipartUploadRequest.Builder cr = CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
     if (!userMetadata.isEmpty()) {
       cr.metadata(userMetadata);
@@ -674,7 +653,6 @@ public final class S3Bucket implements Bucket {
     try {
       List<CompletedPart> parts = new ArrayList<>();
       byte[] part = first;
-      long total = 0;
       int number = 1;
       while (part.length > 0) {
         if (number > 10_000) {
@@ -699,21 +677,14 @@ public final class S3Bucket implements Bucket {
           return tag;
         });
         parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
-        total += part.length;
         number++;
-        long want = config.partSize;
-        if (length >= 0) {
-          want = Math.min(want, length - total);
-        }
-        part = want <= 0 ? new byte[0] : in.readNBytes((int) want);
+        part = stream.next();
       }
-      if (length >= 0 && total != length) {
-        throw new BucketException("upload of " + key + ": stream ended after " + total + " of " + length + " bytes", true);
-      }
+      stream.checkComplete();
       CompleteMultipartUploadRequest complete = CompleteMultipartUploadRequest.builder().bucket(bucket).key(key)
           .uploadId(uploadId).multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()).build();
       boolean[] sent = {false};
-      long size = total;
+      long size = stream.bytesRead();
       call("complete multipart upload", key, () -> {
         try {
           return s3.completeMultipartUpload(complete);

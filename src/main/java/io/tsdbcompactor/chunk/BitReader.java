@@ -1,6 +1,7 @@
 package io.tsdbcompactor.chunk;
 
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Varint;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -11,7 +12,7 @@ import java.nio.ByteOrder;
  * window's end throws {@link CorruptDataException} naming the chunk and the byte offset (relative to the start
  * of the chunk data), never an index exception.
  */
-public final class BitReader {
+public final class BitReader implements Varint.Input {
   private static final VarHandle LONG_BE =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
@@ -52,6 +53,7 @@ public final class BitReader {
   }
 
   /** Byte offset, relative to the chunk data, of the next unread bit. */
+  @Override
   public long byteOffset() {
     return (bitPosition() >> 3) - base;
   }
@@ -80,37 +82,31 @@ public final class BitReader {
     return need == 64 ? lo : (hi << need) | lo;
   }
 
+  @Override
   public int readByte() throws CorruptDataException {
     return (int) readBits(8);
   }
 
-  /** Go's {@code binary.ReadUvarint} over the bit stream. */
-  public long readUvarint() throws CorruptDataException {
-    long at = byteOffset();
-    long x = 0;
-    int shift = 0;
-    for (int i = 0; i < 10; i++) {
-      int b = readByte();
-      if (b < 0x80) {
-        if (i == 9 && b > 1) {
-          break;
-        }
-        return x | ((long) b << shift);
-      }
-      x |= (long) (b & 0x7f) << shift;
-      shift += 7;
+  /**
+   * Checks that the window ends where Prometheus's writer would have ended the stream after the bits read so
+   * far: the last byte zero-padded, plus the one empty byte a whole-byte write leaves when the last field read
+   * was one ({@code lastWholeBytes}; see {@link BitWriter}). Prometheus ignores what follows; we refuse it,
+   * because a chunk with trailing bytes was not written by Prometheus. {@code headerBytes} precede the bits.
+   */
+  public void checkEnd(String chunkKind, int samples, int headerBytes, boolean lastWholeBytes)
+      throws CorruptDataException {
+    long bits = bitPosition() - (long) (base + headerBytes) * 8;
+    int len = end - base;
+    long expected = headerBytes + (bits + 7) / 8 + (lastWholeBytes && (bits & 7) == 0 ? 1 : 0);
+    if (expected != len || !restIsZero()) {
+      throw new CorruptDataException(name, Math.min(expected, len), chunkKind + " chunk of " + samples
+          + " samples should be " + expected + " bytes (the samples end at bit " + bits + "), but it is " + len
+          + " bytes" + (expected == len ? " with non-zero padding" : ""));
     }
-    throw corrupt(at, "uvarint overflows 64 bits");
-  }
-
-  /** Go's {@code binary.ReadVarint}: zig-zag on top of uvarint. */
-  public long readVarint() throws CorruptDataException {
-    long ux = readUvarint();
-    return (ux >>> 1) ^ -(ux & 1);
   }
 
   /** True when every bit left in the window is zero. */
-  public boolean restIsZero() {
+  private boolean restIsZero() {
     if (valid > 0 && (buf & ((valid == 64 ? -1L : (1L << valid) - 1))) != 0) {
       return false;
     }
@@ -122,6 +118,7 @@ public final class BitReader {
     return true;
   }
 
+  @Override
   public CorruptDataException corrupt(long offset, String problem) {
     return new CorruptDataException(name, offset, problem);
   }

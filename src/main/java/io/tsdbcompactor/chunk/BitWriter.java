@@ -1,5 +1,6 @@
 package io.tsdbcompactor.chunk;
 
+import io.tsdbcompactor.store.Varint;
 import java.util.Arrays;
 
 /**
@@ -16,7 +17,7 @@ import java.util.Arrays;
  * <p>The writer can reserve a fixed number of leading bytes (the XOR chunk's 2-byte sample count) that bit
  * writes never touch.
  */
-public final class BitWriter {
+public final class BitWriter implements Varint.Output {
   private final int headerBytes;
   private byte[] buf;
   /** Bytes completely written (after the header). */
@@ -42,11 +43,6 @@ public final class BitWriter {
     emptyTail = false;
   }
 
-  /** Number of bits written after the header. */
-  public long bitCount() {
-    return (long) (full - headerBytes) * 8 + accBits;
-  }
-
   public void writeBit(boolean bit) {
     acc = (acc << 1) | (bit ? 1 : 0);
     if (++accBits == 8) {
@@ -68,6 +64,7 @@ public final class BitWriter {
   }
 
   /** Writes one whole byte, as Prometheus's {@code writeByte}. */
+  @Override
   public void writeByte(int b) {
     writeBits(b & 0xff, 8);
   }

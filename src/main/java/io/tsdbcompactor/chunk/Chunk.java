@@ -1,5 +1,8 @@
 package io.tsdbcompactor.chunk;
 
+import io.tsdbcompactor.store.ByteArrayInput;
+import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Decoder;
 import java.util.Arrays;
 
 /**
@@ -40,21 +43,17 @@ public final class Chunk {
     }
     if (encoding == ChunkEncoding.AGGR) {
       // The count aggregate comes first: uvarint length, encoding byte, XOR chunk bytes.
-      int len = 0;
-      int shift = 0;
-      int i = 0;
-      while (i < data.length && i < 5) {
-        int b = data[i++] & 0xff;
-        len |= (b & 0x7f) << shift;
-        if (b < 0x80) {
-          if (len == 0) {
-            return 0;
-          }
-          return i + 3 <= data.length ? ((data[i + 1] & 0xff) << 8) | (data[i + 2] & 0xff) : -1;
+      try {
+        Decoder d = new Decoder(new ByteArrayInput("chunk", data), 0, data.length);
+        long len = d.readUvarint();
+        if (len == 0) {
+          return 0;
         }
-        shift += 7;
+        int i = (int) d.position();
+        return i + 3 <= data.length ? ((data[i + 1] & 0xff) << 8) | (data[i + 2] & 0xff) : -1;
+      } catch (CorruptDataException e) {
+        return -1;
       }
-      return -1;
     }
     return -1;
   }

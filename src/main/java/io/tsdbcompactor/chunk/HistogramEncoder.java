@@ -38,7 +38,7 @@ import io.tsdbcompactor.store.CorruptDataException;
  *     | '111110'+18 (-131071..131072) | '1111110'+25 (-16777215..16777216)
  *     | '11111110'+56 (-(2^55-1)..2^55) | '11111111'+64 anything; read back "above 2^(n-1) means negative"
  *   varbit uint: the same prefixes, value ranges 0..7, ..63, ..511, ..4095, ..2^18-1, ..2^25-1, ..2^56-1, rest
- *   XOR-coding: as the XOR chunk's value coding ({@link XorEncoder}), windows starting "unset" (0xff)
+ *   XOR-coding: {@link XorValueCoder}, one stream (previous value and window) per field
  * </pre>
  * Every sample in a chunk has the chunk's layout: its bucket arrays must match the layout's bucket counts
  * (Prometheus would panic or write garbage otherwise; we throw {@link IllegalArgumentException}). When a sample
@@ -89,12 +89,8 @@ public final class HistogramEncoder {
   private long[] pBucketsDelta = new long[8];
   private long[] nBucketsDelta = new long[8];
   private long sumBits;
-  private long cntBits;
-  private long zCntBits;
-  /** XOR values (float chunks: bucket counts' raw bits) and windows: [0] sum, [1] count, [2] zero count, buckets. */
-  private long[] xorPrev = new long[16];
-  private int[] leading = new int[16];
-  private int[] trailing = new int[16];
+  /** XOR-coded streams: [0] sum, [1] count, [2] zero count (float chunks), then the buckets (float chunks). */
+  private XorValueCoder[] windows = XorValueCoder.array(16);
   private final Histogram stale = new Histogram();
   private final HistogramIterator recodeIt = new HistogramIterator();
 
@@ -110,7 +106,7 @@ public final class HistogramEncoder {
     header = UNKNOWN_COUNTER_RESET;
     layout.clear(floatHistograms);
     t = tDelta = cnt = zCnt = cntDelta = zCntDelta = 0;
-    sumBits = cntBits = zCntBits = 0;
+    sumBits = 0;
   }
 
   public boolean isFloat() {
@@ -147,11 +143,6 @@ public final class HistogramEncoder {
     return t;
   }
 
-  /** True when the last appended sample was a stale marker. */
-  public boolean lastWasStale() {
-    return num > 0 && sumBits == StaleNaN.BITS;
-  }
-
   /** Size of the chunk data so far, the 3-byte header included. */
   public int sizeBytes() {
     return out.length();
@@ -183,14 +174,14 @@ public final class HistogramEncoder {
     } else if (floats) {
       long d = ts - t;
       putVarbitInt(d - tDelta);
-      xor(Double.doubleToRawLongBits(h.floatCount), 1);
-      xor(Double.doubleToRawLongBits(h.floatZeroCount), 2);
-      xor(Double.doubleToRawLongBits(h.sum), 0);
+      windows[1].write(out, Double.doubleToRawLongBits(h.floatCount));
+      windows[2].write(out, Double.doubleToRawLongBits(h.floatZeroCount));
+      windows[0].write(out, Double.doubleToRawLongBits(h.sum));
       for (int i = 0; i < h.posBucketCount; i++) {
-        xor(Double.doubleToRawLongBits(h.posCounts[i]), 3 + i);
+        windows[3 + i].write(out, Double.doubleToRawLongBits(h.posCounts[i]));
       }
       for (int i = 0; i < h.negBucketCount; i++) {
-        xor(Double.doubleToRawLongBits(h.negCounts[i]), 3 + layout.posBucketCount + i);
+        windows[3 + layout.posBucketCount + i].write(out, Double.doubleToRawLongBits(h.negCounts[i]));
       }
       tDelta = d;
     } else {
@@ -205,7 +196,7 @@ public final class HistogramEncoder {
         putVarbitInt(cd - cntDelta);
         putVarbitInt(zd - zCntDelta);
       }
-      xor(Double.doubleToRawLongBits(h.sum), 0);
+      windows[0].write(out, Double.doubleToRawLongBits(h.sum));
       for (int i = 0; i < h.posBucketCount; i++) {
         long delta = h.posDeltas[i] - pBuckets[i];
         putVarbitInt(delta - pBucketsDelta[i]);
@@ -266,40 +257,28 @@ public final class HistogramEncoder {
       pBucketsDelta = new long[nb];
       nBucketsDelta = new long[nb];
     }
-    if (xorPrev.length < 3 + nb) {
-      xorPrev = new long[3 + nb];
-      leading = new int[3 + nb];
-      trailing = new int[3 + nb];
+    if (windows.length < 3 + nb) {
+      windows = XorValueCoder.array(3 + nb);
     }
     for (int i = 0; i < nb; i++) {
       pBucketsDelta[i] = 0;
       nBucketsDelta[i] = 0;
     }
-    for (int i = 0; i < 3 + nb; i++) {
-      leading[i] = 0xff;
-      trailing[i] = 0;
-    }
     putVarbitInt(ts);
     if (floats) {
-      out.writeBits(Double.doubleToRawLongBits(h.floatCount), 64);
-      out.writeBits(Double.doubleToRawLongBits(h.floatZeroCount), 64);
-      out.writeBits(Double.doubleToRawLongBits(h.sum), 64);
-      xorPrev[1] = Double.doubleToRawLongBits(h.floatCount);
-      xorPrev[2] = Double.doubleToRawLongBits(h.floatZeroCount);
-      xorPrev[0] = Double.doubleToRawLongBits(h.sum);
+      windows[1].writeFirst(out, Double.doubleToRawLongBits(h.floatCount));
+      windows[2].writeFirst(out, Double.doubleToRawLongBits(h.floatZeroCount));
+      windows[0].writeFirst(out, Double.doubleToRawLongBits(h.sum));
       for (int i = 0; i < h.posBucketCount; i++) {
-        out.writeBits(Double.doubleToRawLongBits(h.posCounts[i]), 64);
-        xorPrev[3 + i] = Double.doubleToRawLongBits(h.posCounts[i]);
+        windows[3 + i].writeFirst(out, Double.doubleToRawLongBits(h.posCounts[i]));
       }
       for (int i = 0; i < h.negBucketCount; i++) {
-        out.writeBits(Double.doubleToRawLongBits(h.negCounts[i]), 64);
-        xorPrev[3 + layout.posBucketCount + i] = Double.doubleToRawLongBits(h.negCounts[i]);
+        windows[3 + layout.posBucketCount + i].writeFirst(out, Double.doubleToRawLongBits(h.negCounts[i]));
       }
     } else {
       putVarbitUint(h.count);
       putVarbitUint(h.zeroCount);
-      out.writeBits(Double.doubleToRawLongBits(h.sum), 64);
-      xorPrev[0] = Double.doubleToRawLongBits(h.sum);
+      windows[0].writeFirst(out, Double.doubleToRawLongBits(h.sum));
       for (int i = 0; i < h.posBucketCount; i++) {
         putVarbitInt(h.posDeltas[i]);
       }
@@ -326,13 +305,13 @@ public final class HistogramEncoder {
     if (sumBits == StaleNaN.BITS) {
       return NEW_CHUNK;
     }
-    if (floats ? h.floatCount < Double.longBitsToDouble(xorPrev[1]) : Long.compareUnsigned(h.count, cnt) < 0) {
+    if (floats ? h.floatCount < Double.longBitsToDouble(windows[1].bits()) : Long.compareUnsigned(h.count, cnt) < 0) {
       return NEW_CHUNK_COUNTER_RESET;
     }
     if (h.schema != layout.schema || h.zeroThreshold != layout.zeroThreshold || !h.sameCustomValues(layout)) {
       return NEW_CHUNK;
     }
-    if (floats ? h.floatZeroCount < Double.longBitsToDouble(xorPrev[2])
+    if (floats ? h.floatZeroCount < Double.longBitsToDouble(windows[2].bits())
         : Long.compareUnsigned(h.zeroCount, zCnt) < 0) {
       return NEW_CHUNK_COUNTER_RESET;
     }
@@ -485,7 +464,8 @@ public final class HistogramEncoder {
       }
       if (ni.index() == idx) {
         boolean less = floats
-            ? (positive ? h.posCounts[nPos] : h.negCounts[nPos]) < Double.longBitsToDouble(xorPrev[3 + off + oPos])
+            ? (positive ? h.posCounts[nPos] : h.negCounts[nPos])
+                < Double.longBitsToDouble(windows[3 + off + oPos].bits())
             : newAcc < oldAcc;
         if (less) {
           return true;
@@ -642,34 +622,6 @@ public final class HistogramEncoder {
     } else {
       out.writeBits(0b11111111, 8);
       out.writeBits(val, 64);
-    }
-  }
-
-  /** Prometheus's {@code xorWrite} of {@code bits} against window {@code slot}'s previous value. */
-  private void xor(long bits, int slot) {
-    long x = bits ^ xorPrev[slot];
-    xorPrev[slot] = bits;
-    if (x == 0) {
-      out.writeBit(false);
-      return;
-    }
-    out.writeBit(true);
-    int lead = Long.numberOfLeadingZeros(x);
-    int trail = Long.numberOfTrailingZeros(x);
-    if (lead >= 32) {
-      lead = 31;
-    }
-    if (leading[slot] != 0xff && lead >= leading[slot] && trail >= trailing[slot]) {
-      out.writeBit(false);
-      out.writeBits(x >>> trailing[slot], 64 - leading[slot] - trailing[slot]);
-    } else {
-      leading[slot] = lead;
-      trailing[slot] = trail;
-      out.writeBit(true);
-      out.writeBits(lead, 5);
-      int sig = 64 - lead - trail;
-      out.writeBits(sig, 6);
-      out.writeBits(x >>> trail, sig);
     }
   }
 

@@ -47,9 +47,8 @@ public final class HistogramIterator implements SampleIterator {
   private long sumBits;
   private long cntBits;
   private long zCntBits;
-  /** XOR windows: [0] sum, [1] count, [2] zero count, then positive buckets, then negative buckets. */
-  private int[] leading = new int[16];
-  private int[] trailing = new int[16];
+  /** XOR-coded streams: [0] sum, [1] count, [2] zero count, then positive buckets, then negative buckets. */
+  private XorValueCoder[] windows = XorValueCoder.array(16);
   /** The layout read from the first sample, kept apart from {@link #h}, which stale samples empty. */
   private final Histogram layout = new Histogram();
 
@@ -166,29 +165,24 @@ public final class HistogramIterator implements SampleIterator {
     if (negDod.length < l.negBucketCount) {
       negDod = new long[l.negBucketCount];
     }
-    if (leading.length < 3 + nb) {
-      leading = new int[3 + nb];
-      trailing = new int[3 + nb];
-    }
-    for (int i = 0; i < 3 + nb; i++) {
-      leading[i] = 0;
-      trailing[i] = 0;
+    if (windows.length < 3 + nb) {
+      windows = XorValueCoder.array(3 + nb);
     }
     t = readVarbitInt();
     if (floats) {
-      cntBits = readRaw64();
-      zCntBits = readRaw64();
-      sumBits = readRaw64();
+      cntBits = readRaw64(windows[1]);
+      zCntBits = readRaw64(windows[2]);
+      sumBits = readRaw64(windows[0]);
       for (int i = 0; i < l.posBucketCount; i++) {
-        l.posCounts[i] = Double.longBitsToDouble(readRaw64());
+        l.posCounts[i] = Double.longBitsToDouble(readRaw64(windows[3 + i]));
       }
       for (int i = 0; i < l.negBucketCount; i++) {
-        l.negCounts[i] = Double.longBitsToDouble(readRaw64());
+        l.negCounts[i] = Double.longBitsToDouble(readRaw64(windows[3 + l.posBucketCount + i]));
       }
     } else {
       cnt = readVarbitUint();
       zCnt = readVarbitUint();
-      sumBits = readRaw64();
+      sumBits = readRaw64(windows[0]);
       for (int i = 0; i < l.posBucketCount; i++) {
         l.posDeltas[i] = readVarbitInt();
         posDod[i] = 0;
@@ -263,7 +257,7 @@ public final class HistogramIterator implements SampleIterator {
     cnt += cntDelta;
     zCntDelta += readVarbitInt();
     zCnt += zCntDelta;
-    sumBits = readXor(sumBits, 0);
+    sumBits = readXor(0);
     if (sumBits == StaleNaN.BITS) {
       return;
     }
@@ -281,19 +275,17 @@ public final class HistogramIterator implements SampleIterator {
     Histogram l = layout;
     tDelta += readVarbitInt();
     t += tDelta;
-    cntBits = readXor(cntBits, 1);
-    zCntBits = readXor(zCntBits, 2);
-    sumBits = readXor(sumBits, 0);
+    cntBits = readXor(1);
+    zCntBits = readXor(2);
+    sumBits = readXor(0);
     if (sumBits == StaleNaN.BITS) {
       return;
     }
     for (int i = 0; i < l.posBucketCount; i++) {
-      l.posCounts[i] = Double.longBitsToDouble(
-          readXor(Double.doubleToRawLongBits(l.posCounts[i]), 3 + i));
+      l.posCounts[i] = Double.longBitsToDouble(readXor(3 + i));
     }
     for (int i = 0; i < l.negBucketCount; i++) {
-      l.negCounts[i] = Double.longBitsToDouble(
-          readXor(Double.doubleToRawLongBits(l.negCounts[i]), 3 + l.posBucketCount + i));
+      l.negCounts[i] = Double.longBitsToDouble(readXor(3 + l.posBucketCount + i));
     }
   }
 
@@ -342,6 +334,12 @@ public final class HistogramIterator implements SampleIterator {
     return in.readBits(64);
   }
 
+  /** The first value of an XOR-coded stream: 64 raw bits. */
+  private long readRaw64(XorValueCoder window) throws CorruptDataException {
+    lastWholeBytes = true;
+    return window.readFirst(in);
+  }
+
   /** Prometheus's varbit prefix: up to eight 1-bits, ended by a 0-bit unless all eight are ones. */
   private int readVarbitSize() throws CorruptDataException {
     int ones = 0;
@@ -385,41 +383,18 @@ public final class HistogramIterator implements SampleIterator {
     return in.readBits(sz);
   }
 
-  /** Prometheus's {@code xorRead} against {@code prev}, window {@code slot}. */
-  private long readXor(long prev, int slot) throws CorruptDataException {
-    if (in.readBit() == 0) {
-      lastWholeBytes = false;
-      return prev;
-    }
-    if (in.readBit() != 0) {
-      long at = in.byteOffset();
-      int lead = (int) in.readBits(5);
-      int sig = (int) in.readBits(6);
-      if (sig == 0) {
-        sig = 64;
-      }
-      if (lead + sig > 64) {
-        throw in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
-            + " significant bits exceeds 64 bits (sample " + read + ")");
-      }
-      leading[slot] = lead;
-      trailing[slot] = 64 - lead - sig;
-    }
-    int sig = 64 - leading[slot] - trailing[slot];
-    long bits = in.readBits(sig);
-    lastWholeBytes = (sig & 7) == 0;
-    return prev ^ (sig == 64 ? bits : bits << trailing[slot]);
+  /** The next value of XOR-coded stream {@code slot}. */
+  private long readXor(int slot) throws CorruptDataException {
+    XorValueCoder w = windows[slot];
+    long bits = w.read(in, read);
+    lastWholeBytes = w.lastReadWholeBytes();
+    return bits;
   }
 
   /** The stream must end where Prometheus's writer would have ended it. */
   private void checkEnd() throws CorruptDataException {
-    long bits = in.bitPosition() - (long) (off + 3) * 8;
-    long expected = 3 + (bits + 7) / 8 + (total > 0 && lastWholeBytes && (bits & 7) == 0 ? 1 : 0);
-    if (expected != len || !in.restIsZero()) {
-      throw new CorruptDataException(name, Math.min(expected, len), ChunkEncoding.name(floats ? 3 : 2)
-          + " chunk of " + total + " samples should be " + expected + " bytes (the samples end at bit " + bits
-          + "), but it is " + len + " bytes" + (expected == len ? " with non-zero padding" : ""));
-    }
+    in.checkEnd(ChunkEncoding.name(floats ? ChunkEncoding.FLOAT_HISTOGRAM : ChunkEncoding.HISTOGRAM), total, 3,
+        lastWholeBytes);
   }
 
   @Override

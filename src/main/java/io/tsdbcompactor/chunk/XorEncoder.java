@@ -18,11 +18,7 @@ package io.tsdbcompactor.chunk;
  *               '1111' + 64 bits    anything else
  *             (the ranges are Prometheus's bitRange: one more on the positive side, read back as
  *             "greater than 2^(n-1) means negative"), then the value XOR-coded.
- *   value XOR-coding against the previous value's raw bits, x = prev ^ cur:
- *               '0'                 x == 0
- *               '10' + bits         x fits the previous window of leading/trailing zeros
- *               '11' + 5 bits leading zeros (clamped to 31) + 6 bits significant bits (64 written as 0)
- *                    + the significant bits
+ *   value XOR-coding against the previous value's raw bits: see {@link XorValueCoder}
  * </pre>
  * Values are raw bits ({@link Double#doubleToRawLongBits}): NaN payloads, -0.0 and subnormals survive. The
  * encoder does not require increasing timestamps (Prometheus's appender does not either); callers that need
@@ -36,11 +32,8 @@ public final class XorEncoder {
   private final BitWriter out = new BitWriter(2, 256);
   private int num;
   private long t;
-  private long vBits;
   private long tDelta;
-  /** Current window; 0xff before the first XOR-coded value (as Prometheus's appender starts). */
-  private int leading = 0xff;
-  private int trailing;
+  private final XorValueCoder value = new XorValueCoder();
   private long minTime;
   private long maxTime;
 
@@ -52,10 +45,7 @@ public final class XorEncoder {
     out.reset();
     num = 0;
     t = 0;
-    vBits = 0;
     tDelta = 0;
-    leading = 0xff;
-    trailing = 0;
   }
 
   /** Appends a sample; timestamps must increase (the caller checks). */
@@ -65,13 +55,13 @@ public final class XorEncoder {
     }
     long bits = Double.doubleToRawLongBits(v);
     if (num == 0) {
-      writeVarint(ts);
-      out.writeBits(bits, 64);
+      out.writeVarint(ts);
+      value.writeFirst(out, bits);
       minTime = ts;
     } else if (num == 1) {
       tDelta = ts - t;
-      writeUvarint(tDelta);
-      writeValue(bits);
+      out.writeUvarint(tDelta);
+      value.write(out, bits);
     } else {
       long delta = ts - t;
       long dod = delta - tDelta;
@@ -91,50 +81,11 @@ public final class XorEncoder {
         out.writeBits(dod, 64);
       }
       tDelta = delta;
-      writeValue(bits);
+      value.write(out, bits);
     }
     t = ts;
-    vBits = bits;
     maxTime = ts;
     num++;
-  }
-
-  private void writeValue(long bits) {
-    long x = bits ^ vBits;
-    if (x == 0) {
-      out.writeBit(false);
-      return;
-    }
-    out.writeBit(true);
-    int lead = Long.numberOfLeadingZeros(x);
-    int trail = Long.numberOfTrailingZeros(x);
-    if (lead >= 32) {
-      lead = 31;
-    }
-    if (leading != 0xff && lead >= leading && trail >= trailing) {
-      out.writeBit(false);
-      out.writeBits(x >>> trailing, 64 - leading - trailing);
-    } else {
-      leading = lead;
-      trailing = trail;
-      out.writeBit(true);
-      out.writeBits(lead, 5);
-      int sig = 64 - lead - trail;
-      out.writeBits(sig, 6);
-      out.writeBits(x >>> trail, sig);
-    }
-  }
-
-  private void writeVarint(long v) {
-    writeUvarint((v << 1) ^ (v >> 63));
-  }
-
-  private void writeUvarint(long v) {
-    while ((v & ~0x7FL) != 0) {
-      out.writeByte((int) (v & 0x7f) | 0x80);
-      v >>>= 7;
-    }
-    out.writeByte((int) v);
   }
 
   /** The number of samples appended since the last reset. */

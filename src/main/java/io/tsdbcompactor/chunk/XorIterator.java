@@ -29,13 +29,9 @@ public final class XorIterator implements SampleIterator {
   private int read;
   private boolean done;
   private long t;
-  private long vBits;
-  private double v;
   private long tDelta;
-  private int leading;
-  private int trailing;
-  /** The last field read was written by Prometheus with whole-byte writes (see BitWriter's length rule). */
-  private boolean lastWasBytes;
+  /** The values: the current one is {@code value.bits()}. */
+  private final XorValueCoder value = new XorValueCoder();
 
   /** An iterator to be {@link #reset} before use. */
   public XorIterator() {}
@@ -63,12 +59,7 @@ public final class XorIterator implements SampleIterator {
     this.read = 0;
     this.done = false;
     this.t = 0;
-    this.vBits = 0;
-    this.v = 0;
     this.tDelta = 0;
-    this.leading = 0;
-    this.trailing = 0;
-    this.lastWasBytes = false;
   }
 
   /** The sample count from the chunk header. */
@@ -94,9 +85,7 @@ public final class XorIterator implements SampleIterator {
     }
     if (read == 0) {
       t = in.readVarint();
-      vBits = in.readBits(64);
-      v = Double.longBitsToDouble(vBits);
-      lastWasBytes = true;
+      value.readFirst(in);
       read = 1;
       return true;
     }
@@ -130,29 +119,7 @@ public final class XorIterator implements SampleIterator {
   }
 
   private void readValue() throws CorruptDataException {
-    if (in.readBit() == 0) {
-      lastWasBytes = false;
-      return;
-    }
-    if (in.readBit() != 0) {
-      long at = in.byteOffset();
-      int lead = (int) in.readBits(5);
-      int sig = (int) in.readBits(6);
-      if (sig == 0) {
-        sig = 64;
-      }
-      if (lead + sig > 64) {
-        throw in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
-            + " significant bits exceeds 64 bits (sample " + read + ")");
-      }
-      leading = lead;
-      trailing = 64 - lead - sig;
-    }
-    int sig = 64 - leading - trailing;
-    long bits = in.readBits(sig);
-    vBits ^= bits << trailing;
-    v = Double.longBitsToDouble(vBits);
-    lastWasBytes = (sig & 7) == 0;
+    value.read(in, read);
   }
 
   private void readHeader() throws CorruptDataException {
@@ -165,16 +132,8 @@ public final class XorIterator implements SampleIterator {
 
   /** The stream must end where Prometheus's writer would have ended it. */
   private void checkEnd() throws CorruptDataException {
-    if (total < 0) {
-      readHeader();
-    }
-    long bits = in.bitPosition() - (long) (off + 2) * 8;
-    long expected = 2 + (bits + 7) / 8 + (lastWasBytes && (bits & 7) == 0 ? 1 : 0);
-    if (expected != len || !in.restIsZero()) {
-      throw new CorruptDataException(name, Math.min(expected, len), "XOR chunk of " + total
-          + " samples should be " + expected + " bytes (the samples end at bit " + bits + "), but it is " + len
-          + " bytes" + (expected == len ? " with non-zero padding" : ""));
-    }
+    // The last field of every sample is its value, and of a one-sample chunk the raw first value.
+    in.checkEnd(ChunkEncoding.name(ChunkEncoding.XOR), total, 2, total > 0 && value.lastReadWholeBytes());
   }
 
   @Override
@@ -184,11 +143,11 @@ public final class XorIterator implements SampleIterator {
 
   @Override
   public double value() {
-    return v;
+    return Double.longBitsToDouble(value.bits());
   }
 
   /** Raw IEEE bits of the current value. */
   public long valueBits() {
-    return vBits;
+    return value.bits();
   }
 }

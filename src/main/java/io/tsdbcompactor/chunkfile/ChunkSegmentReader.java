@@ -136,14 +136,6 @@ public final class ChunkSegmentReader implements Closeable {
     public int encoding;
     public byte[] data = new byte[256];
     public int length;
-
-    /** The sample count of the record's 2-byte header (XOR, histogram), -1 if it has none or is too short. */
-    public int headerSampleCount() {
-      if (!io.tsdbcompactor.chunk.ChunkEncoding.hasSampleCountHeader(encoding)) {
-        return -1;
-      }
-      return length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff);
-    }
   }
 
   /**
@@ -161,20 +153,14 @@ public final class ChunkSegmentReader implements Closeable {
     if (off < ChunkSegmentWriter.HEADER_SIZE || off >= in.length()) {
       throw badRecord(ref);
     }
-    // Uvarint length, read byte by byte: records are small, so this is one or two bytes.
-    long len = 0;
-    int shift = 0;
-    long p = off;
-    while (true) {
-      if (p >= in.length() || shift > 63) {
-        throw badRecord(ref);
-      }
-      int b = in.readByte(p++) & 0xff;
-      len |= (long) (b & 0x7f) << shift;
-      if (b < 0x80) {
-        break;
-      }
-      shift += 7;
+    long len;
+    long p;
+    try {
+      Decoder d = new Decoder(in, off, in.length());
+      len = d.readUvarint();
+      p = d.position();
+    } catch (CorruptDataException e) {
+      throw badRecord(ref);
     }
     if (len > in.length() || p + 1 + len + 4 > in.length()) {
       throw badRecord(ref);

@@ -2,9 +2,13 @@ package io.tsdbcompactor.chunkfile;
 
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.store.ByteArrayInput;
 import io.tsdbcompactor.store.ByteSink;
+import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Decoder;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.Varint;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -44,7 +48,7 @@ public final class ChunkSegmentWriter implements Closeable {
   public static final int HEADER_SIZE = 8;
   public static final long DEFAULT_MAX_SEGMENT_BYTES = 512L * 1024 * 1024;
   /** Prometheus's MaxChunkLengthFieldSize (binary.MaxVarintLen32), used for the size estimate. */
-  static final int MAX_LENGTH_FIELD = 5;
+  static final int MAX_LENGTH_FIELD = Varint.MAX_LEN32;
 
   private final Directory dir;
   private final long maxSegmentBytes;
@@ -133,24 +137,19 @@ public final class ChunkSegmentWriter implements Closeable {
    * byte for byte, without re-computing its checksum. Returns the record's new reference.
    */
   public long writeRecord(byte[] record) throws IOException {
-    int dataLen = 0;
-    int shift = 0;
-    int i = 0;
-    while (true) {
-      if (i >= record.length || i >= MAX_LENGTH_FIELD) {
-        throw new IllegalArgumentException("not a chunk record: bad length prefix");
-      }
-      int b = record[i++] & 0xff;
-      dataLen |= (b & 0x7f) << shift;
-      if (b < 0x80) {
-        break;
-      }
-      shift += 7;
+    long dataLen;
+    int i;
+    try {
+      Decoder d = new Decoder(new ByteArrayInput("chunk record", record), 0, record.length);
+      dataLen = d.readUvarint();
+      i = (int) d.position();
+    } catch (CorruptDataException e) {
+      throw new IllegalArgumentException("not a chunk record: bad length prefix", e);
     }
-    if (dataLen < 0 || record.length != i + 1 + dataLen + 4) {
+    if (i > MAX_LENGTH_FIELD || dataLen < 0 || record.length != i + 1 + dataLen + 4) {
       throw new IllegalArgumentException("not a chunk record: length prefix does not match its size");
     }
-    startRecord(dataLen);
+    startRecord((int) dataLen);
     long ref = ChunkRef.of(segments.size() - 1, out.position());
     out.writeBytes(record);
     return ref;
@@ -199,11 +198,6 @@ public final class ChunkSegmentWriter implements Closeable {
   /** Names of the segment files written so far, in order ({@code chunks/000001}, ...). */
   public List<String> segmentFiles() {
     return Collections.unmodifiableList(new ArrayList<>(segments));
-  }
-
-  /** Bytes written to the current segment so far (0 before the first chunk). */
-  public long currentSegmentSize() {
-    return out == null ? 0 : out.position();
   }
 
   @Override

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  * {@link BlockRewriter}; the new block is written to {@code DST/<new ULID>}, SRC is left as it was.
  */
 @Command(name = "rewrite", mixinStandardHelpOptions = true,
-    description = "Writes block SRC without the series the deletion requests select as a new block in DST. "
+    description = "Writes block SRC without the series the deletion requests select and with the relabel rules applied, as a new block in DST. "
         + "Dry run unless --no-dry-run.")
 final class BlockRewriteCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -43,7 +43,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
     BlockRewriter rewriter;
     BlockMeta meta;
     try {
-      rewriter = new BlockRewriter(rewrite.deletions());
+      rewriter = rewrite.rewriter();
       Path metaFile = src.resolve(BlockMeta.FILE_NAME);
       if (!Files.isRegularFile(metaFile)) {
         throw new IllegalArgumentException(src + " is not a block directory (no meta.json)");
@@ -75,8 +75,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
             }
           }
         });
-        String counts = r.seriesDeleted() + " of " + r.seriesTotal() + " series deleted, " + r.seriesModified()
-            + " with samples deleted";
+        String counts = r.counts();
         if (rewrite.dryRun) {
           System.out.println("dry run: block " + meta.ulid + ": " + counts + "; nothing written (pass --no-dry-run)");
         } else if (r.meta() == null) {

@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
  * marks the source for deletion only after that upload.
  */
 @Command(name = "rewrite", mixinStandardHelpOptions = true,
-    description = "Rewrite chosen blocks in the bucket, deleting series. The new block keeps the time range, "
+    description = "Rewrite chosen blocks in the bucket, deleting and/or relabelling series. The new block keeps the time range, "
         + "compaction level and labels; its compaction.sources is the new ULID and thanos.rewrites records the old "
         + "sources and the deletions, as Thanos writes. Dry run unless --no-dry-run.")
 final class BucketRewriteCommand implements Callable<Integer> {
@@ -51,44 +51,46 @@ final class BucketRewriteCommand implements Callable<Integer> {
       description = "Working directory for temporary files (default: <system temp>/tsdb-compactor-rewrite).")
   Path tmpDir;
 
-  @Option(names = "--rewrite.to-relabel-config", paramLabel = "<content>", description = "Not supported yet.")
-  String toRelabel;
-
-  @Option(names = "--rewrite.to-relabel-config-file", paramLabel = "<file-path>", description = "Not supported yet.")
-  Path toRelabelFile;
+  @Option(names = "--prom-blocks",
+      description = "The blocks are only used with Prometheus: rewrite and upload blocks without external labels, "
+          + "which are refused otherwise (as Thanos refuses them).")
+  boolean promBlocks;
 
   @Option(names = "--delete-blocks", description = "Mark the source blocks for deletion once their rewrite is uploaded.")
   boolean deleteBlocks;
 
   @Override
   public Integer call() {
-    List<BlockRewriter.Deletion> deletions;
+    BlockRewriter rewriter;
     try {
       for (String id : ids) {
         if (!Ulid.isValid(id)) {
           throw new IllegalArgumentException("'" + id + "' is not a block ULID");
         }
       }
-      if (toRelabel != null || toRelabelFile != null) {
-        throw new IllegalArgumentException("--rewrite.to-relabel-config is not supported yet; only deletions are");
-      }
-      deletions = rewrite.deletions();
+      rewriter = rewrite.rewriter();
     } catch (IOException | IllegalArgumentException e) {
       return BucketToolsCommand.fail("rewrite", e instanceof IOException ? new IllegalArgumentException(e.getMessage()) : e);
     }
     Clock clock = CliEnvironment.of(spec).clock();
-    BlockRewriter rewriter = new BlockRewriter(deletions);
     try (Bucket bucket = objstore.open()) {
       for (String id : ids) {
-        if (!bucket.exists(id + "/" + BlockMeta.FILE_NAME)) {
+        String metaKey = id + "/" + BlockMeta.FILE_NAME;
+        if (!bucket.exists(metaKey)) {
           throw new IllegalArgumentException("block " + id + " not found in bucket " + bucket.name() + " (no meta.json)");
+        }
+        // Thanos's upload (block.Upload) refuses a block without external labels unless --prom-blocks
+        // (block.UploadPromBlock): refused here before anything is written.
+        if (!promBlocks && BlockMeta.parse(metaKey, bucket.getBytes(metaKey)).externalLabels().size() == 0) {
+          throw new IllegalArgumentException("block " + id + " has no external labels, which Thanos does not allow "
+              + "for its blocks; pass --prom-blocks if the blocks are only used with Prometheus");
         }
       }
       Path work = tmpDir != null ? tmpDir : Path.of(System.getProperty("java.io.tmpdir"), "tsdb-compactor-rewrite");
       Files.createDirectories(work);
       BlockTransfer.Options o = new BlockTransfer.Options();
       o.clock = clock;
-      o.requireExternalLabels = false;
+      o.requireExternalLabels = !promBlocks;
       for (String id : ids) {
         Path src = work.resolve(id);
         FileTree.delete(src);
@@ -113,8 +115,7 @@ final class BucketRewriteCommand implements Callable<Integer> {
               }
             };
             BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, rewrite.dryRun, changes);
-            String counts = r.seriesDeleted() + " of " + r.seriesTotal() + " series deleted, " + r.seriesModified()
-                + " with samples deleted";
+            String counts = r.counts();
             if (rewrite.dryRun) {
               System.out.println("dry run: block " + id + ": " + counts + "; nothing written (pass --no-dry-run)");
               continue;

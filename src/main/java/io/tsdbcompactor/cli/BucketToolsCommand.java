@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
     subcommands = {BucketLsCommand.class, BucketInspectCommand.class, BucketVerifyCommand.class,
         BucketMarkCommand.class, BucketCleanupCommand.class, BucketWebCommand.class,
         BucketReplicateCommand.class, BucketUploadBlocksCommand.class, BucketRewriteCommand.class,
-        BucketRetentionCommand.class})
+        BucketRetentionCommand.class, BucketDownsampleCommand.class})
 public final class BucketToolsCommand implements Runnable {
   /** Thanos takes the objstore flags on {@code tools bucket} itself, so they may come before the subcommand. */
   @Mixin

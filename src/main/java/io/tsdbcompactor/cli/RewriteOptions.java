@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.tsdbcompactor.compact.BlockRewriter;
 import io.tsdbcompactor.labels.LabelMatchers;
+import io.tsdbcompactor.labels.Relabeler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -27,14 +28,45 @@ final class RewriteOptions {
       description = "Path to the YAML file of --rewrite.to-delete-config.")
   Path toDeleteFile;
 
+  @Option(names = "--rewrite.to-relabel-config", paramLabel = "<content>",
+      description = "YAML list of Prometheus relabel rules applied to every series' labels (after the deletions): "
+          + "series dropped or left without labels are deleted, series made equal are merged.")
+  String toRelabel;
+
+  @Option(names = "--rewrite.to-relabel-config-file", paramLabel = "<file-path>",
+      description = "Path to the YAML file of --rewrite.to-relabel-config.")
+  Path toRelabelFile;
+
   @Option(names = "--rewrite.add-change-log", arity = "0..1", defaultValue = "true", fallbackValue = "true",
       description = "Write every series change to a change log beside the new block (default: true; "
           + "--rewrite.add-change-log=false to turn off).")
   boolean changeLog;
 
-  /** The deletion requests given; {@link IllegalArgumentException} naming what is wrong with them. */
-  List<BlockRewriter.Deletion> deletions() throws IOException {
-    return parseDeletions(deleteConfig(toDelete, toDeleteFile));
+  /**
+   * The rewriter the deletion and relabel configurations describe (at least one of them must be given);
+   * {@link IllegalArgumentException} naming what is wrong with them.
+   */
+  BlockRewriter rewriter() throws IOException {
+    String deleteYaml = config("--rewrite.to-delete-config", toDelete, toDeleteFile);
+    String relabelYaml = config("--rewrite.to-relabel-config", toRelabel, toRelabelFile);
+    if (deleteYaml == null && relabelYaml == null) {
+      throw new IllegalArgumentException("give --rewrite.to-delete-config(-file), --rewrite.to-relabel-config(-file) or both");
+    }
+    List<BlockRewriter.Deletion> deletions = deleteYaml == null ? List.of() : parseDeletions(deleteYaml);
+    Relabeler relabeler = Relabeler.NONE;
+    if (relabelYaml != null) {
+      JsonNode root;
+      try {
+        root = new ObjectMapper(new YAMLFactory()).readTree(relabelYaml);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--rewrite.to-relabel-config is not valid YAML: " + e.getMessage(), e);
+      }
+      if (root == null || !root.isArray() || root.isEmpty()) {
+        throw new IllegalArgumentException("--rewrite.to-relabel-config must be a non-empty list of relabel rules");
+      }
+      relabeler = Relabeler.parse(root, "--rewrite.to-relabel-config");
+    }
+    return new BlockRewriter(deletions, relabeler);
   }
 
   /** Parses Thanos's to-delete YAML ({@code - matchers: '{job="api"}'}, optional {@code intervals: [{mint, maxt}]}); {@link IllegalArgumentException} naming what is wrong. */
@@ -73,21 +105,18 @@ final class RewriteOptions {
     return out;
   }
 
-  /** The content of {@code --rewrite.to-delete-config} or of the file {@code --rewrite.to-delete-config-file} names. */
-  private static String deleteConfig(String toDelete, Path toDeleteFile) throws IOException {
-    if (toDelete != null && toDeleteFile != null) {
-      throw new IllegalArgumentException("--rewrite.to-delete-config and --rewrite.to-delete-config-file are mutually exclusive");
+  /** The content of flag {@code name} or of the file {@code name-file} names; null when neither is given. */
+  private static String config(String name, String content, Path file) throws IOException {
+    if (content != null && file != null) {
+      throw new IllegalArgumentException(name + " and " + name + "-file are mutually exclusive");
     }
-    if (toDeleteFile != null) {
+    if (file != null) {
       try {
-        return Files.readString(toDeleteFile);
+        return Files.readString(file);
       } catch (NoSuchFileException e) {
-        throw new IllegalArgumentException("--rewrite.to-delete-config-file " + toDeleteFile + " does not exist");
+        throw new IllegalArgumentException(name + "-file " + file + " does not exist");
       }
     }
-    if (toDelete == null) {
-      throw new IllegalArgumentException("give --rewrite.to-delete-config or --rewrite.to-delete-config-file");
-    }
-    return toDelete;
+    return content;
   }
 }

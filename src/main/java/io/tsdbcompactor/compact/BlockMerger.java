@@ -14,6 +14,8 @@ import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
+import io.tsdbcompactor.downsample.AggrChunk;
+import io.tsdbcompactor.downsample.AggrChunkMerger;
 import io.tsdbcompactor.index.IndexReader;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.IndexWriter;
@@ -32,6 +34,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -51,13 +55,23 @@ import java.util.function.Predicate;
  *       this off because the whole output is fully decoded and verified afterwards
  *       ({@link #withoutReencodedCheck()}).</li>
  *   <li>Series left without chunks are dropped. If no series is left, no block is written.</li>
+ *   <li>An input may come with new labels for its series (a rewrite's relabelling): it is then read in the order
+ *       of the new labels, series of it that became equal are merged like one series found in several blocks, and
+ *       its symbols are those of the new labels.</li>
  * </ul>
  * Written files: {@code chunks/NNNNNN}, {@code index}, {@code meta.json} (last). No tombstones file: Thanos
  * removes it before upload anyway.
  */
 public final class BlockMerger {
-  /** One input: its meta.json and its directory. */
-  public record Input(BlockMeta meta, Directory dir) {}
+  /**
+   * One input: its meta.json and its directory, and optionally new labels for its series ({@code relabel}: a
+   * series' new label set, or null to leave the series out; null = the labels as they are).
+   */
+  public record Input(BlockMeta meta, Directory dir, Function<Labels, Labels> relabel) {
+    public Input(BlockMeta meta, Directory dir) {
+      this(meta, dir, null);
+    }
+  }
 
   /** What the output's thanos section says (the group's labels, resolution and extensions). */
   public record Output(String ulid, Map<String, String> labels, long resolution, JsonNode extensions) {}
@@ -65,6 +79,7 @@ public final class BlockMerger {
   private final CompactorOptions.DedupFunc dedup;
   private final long maxSegmentBytes;
   private final boolean checkReencoded;
+  private final boolean mergeAggregates;
 
   /**
    * A merger writing chunk segment files of Prometheus's default size (512 MiB); {@code dedup} decides how overlapping
@@ -76,13 +91,24 @@ public final class BlockMerger {
 
   /** A merger starting a new chunk segment file once one reaches {@code maxSegmentBytes}. */
   public BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes) {
-    this(dedup, maxSegmentBytes, true);
+    this(dedup, maxSegmentBytes, true, false);
   }
 
-  private BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes, boolean checkReencoded) {
+  private BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes, boolean checkReencoded,
+      boolean mergeAggregates) {
     this.dedup = dedup;
     this.maxSegmentBytes = maxSegmentBytes;
     this.checkReencoded = checkReencoded;
+    this.mergeAggregates = mergeAggregates;
+  }
+
+  /**
+   * This merger also cutting deletions out of, and merging overlaps of, the aggregate chunks of downsampled blocks
+   * ({@link AggrChunkMerger}): for a rewrite, whose deletions and relabelling work on one block. Compactions do
+   * not, so overlapping downsampled blocks still fail as unmergeable there.
+   */
+  public BlockMerger withAggregateMerging() {
+    return new BlockMerger(dedup, maxSegmentBytes, checkReencoded, true);
   }
 
   /**
@@ -92,7 +118,7 @@ public final class BlockMerger {
    * chunk's minTime and maxTime, which the check skipped here does.
    */
   public BlockMerger withoutReencodedCheck() {
-    return new BlockMerger(dedup, maxSegmentBytes, false);
+    return new BlockMerger(dedup, maxSegmentBytes, false, mergeAggregates);
   }
 
   /**
@@ -153,16 +179,20 @@ public final class BlockMerger {
     final ChunkSegmentReader chunks;
     final Tombstones tombstones;
     final SeriesCursor cursor;
+    /** The symbols of the series as they reach the output: the index's own, or those of the relabelled series. */
+    final StringCursor symbols;
     IndexSeries current;
 
-    Source(int ordinal, BlockMeta meta, IndexReader index, ChunkSegmentReader chunks, Tombstones tombstones) {
+    Source(int ordinal, BlockMeta meta, IndexReader index, ChunkSegmentReader chunks, Tombstones tombstones,
+        SeriesCursor cursor, StringCursor symbols) {
       this.ordinal = ordinal;
       this.ulid = meta.ulid;
       this.meta = meta;
       this.index = index;
       this.chunks = chunks;
       this.tombstones = tombstones;
-      this.cursor = index.series();
+      this.cursor = cursor;
+      this.symbols = symbols;
     }
 
     boolean advance() throws IOException {
@@ -195,7 +225,11 @@ public final class BlockMerger {
       index = IndexReader.open(in.dir(), "index");
       ChunkSegmentReader chunks = new ChunkSegmentReader(in.dir());
       Tombstones tombstones = Tombstones.read(in.dir(), Tombstones.FILE_NAME);
-      return new Source(ordinal, in.meta(), index, chunks, tombstones);
+      if (in.relabel() == null) {
+        return new Source(ordinal, in.meta(), index, chunks, tombstones, index.series(), index.symbols());
+      }
+      Relabelled r = relabelled(index, in.relabel());
+      return new Source(ordinal, in.meta(), index, chunks, tombstones, r.cursor(), r.symbols());
     } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
       if (index != null) {
         index.close();
@@ -203,6 +237,69 @@ public final class BlockMerger {
       throw new BadBlockException(List.of(in.meta().ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + in.meta().ulid + ": " + e.getMessage(), e);
     }
+  }
+
+  private record Relabelled(SeriesCursor cursor, StringCursor symbols) {}
+
+  /**
+   * An input's series under their new labels, in the order of the new labels (series that become equal follow each
+   * other, in their index order), and the symbols of the new labels. Reads the index's series once for their
+   * labels and keeps one label set and reference per series; chunks are read as the cursor reaches them.
+   */
+  private static Relabelled relabelled(IndexReader index, Function<Labels, Labels> relabel) throws IOException {
+    record Entry(Labels labels, long ref) {}
+    List<Entry> entries = new ArrayList<>();
+    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
+    SeriesCursor all = index.series();
+    while (all.next()) {
+      IndexSeries s = all.at();
+      Labels to = relabel.apply(s.labels());
+      if (to == null) {
+        continue;
+      }
+      entries.add(new Entry(to, s.ref()));
+      for (int i = 0; i < to.size(); i++) {
+        symbols.add(to.name(i));
+        symbols.add(to.value(i));
+      }
+    }
+    entries.sort((a, b) -> a.labels().compareTo(b.labels())); // stable: index order among equals
+    SeriesCursor cursor = new SeriesCursor() {
+      private int next;
+      private IndexSeries current;
+
+      @Override
+      public boolean next() throws CorruptDataException {
+        if (next >= entries.size()) {
+          current = null;
+          return false;
+        }
+        Entry e = entries.get(next++);
+        current = new IndexSeries(e.ref(), e.labels(), index.readSeries(e.ref()).chunks());
+        return true;
+      }
+
+      @Override
+      public IndexSeries at() {
+        return current;
+      }
+    };
+    java.util.Iterator<String> it = symbols.iterator();
+    StringCursor symbolCursor = new StringCursor() {
+      private String value;
+
+      @Override
+      public boolean next() {
+        value = it.hasNext() ? it.next() : null;
+        return value != null;
+      }
+
+      @Override
+      public String value() {
+        return value;
+      }
+    };
+    return new Relabelled(cursor, symbolCursor);
   }
 
   // ------------------------------------------------------------------------------------------ output
@@ -271,7 +368,7 @@ public final class BlockMerger {
     record Head(String value, StringCursor cursor, Source source) {}
     PriorityQueue<Head> heap = new PriorityQueue<>((a, b) -> Labels.compareStrings(a.value, b.value));
     for (Source s : sources) {
-      StringCursor c = s.index.symbols();
+      StringCursor c = s.symbols;
       try {
         if (c.next()) {
           heap.add(new Head(c.value(), c, s));
@@ -313,6 +410,7 @@ public final class BlockMerger {
         ? new PenaltyChunkMerger()
         : new ChainedChunkMerger();
     List<Source> same = new ArrayList<>();
+    List<Part> parts = new ArrayList<>();
     List<ChunkMeta> all = new ArrayList<>();
     List<ChunkMeta> originals = new ArrayList<>();
     XorIterator check = new XorIterator();
@@ -325,30 +423,35 @@ public final class BlockMerger {
       while (!heap.isEmpty() && heap.peek().current.labels().equals(labels)) {
         same.add(heap.poll());
       }
+      // Every entry of the series: one per input, or several from one input whose series relabelling made equal.
+      parts.clear();
+      for (Source s : same) {
+        do {
+          parts.add(new Part(s, s.current));
+        } while (s.advance() && s.current.labels().equals(labels));
+      }
       if (drop != null && drop.test(labels)) {
-        for (Source s : same) {
-          if (s.advance()) {
-            heap.add(s);
-          }
-        }
+        requeue(same, heap);
         continue;
       }
       all.clear();
       originals.clear();
-      for (Source s : same) {
-        originals.addAll(s.current.chunks());
-        all.addAll(chunksOf(s, perBlock));
+      for (Part p : parts) {
+        originals.addAll(p.series().chunks());
+        all.addAll(chunksOf(p.source(), p.series(), perBlock, mergeAggregates));
       }
       List<ChunkMeta> merged;
-      if (same.size() == 1 || all.size() < 2) {
+      if (parts.size() == 1 || all.size() < 2) {
         merged = all;
       } else {
         all.sort((a, b) -> Long.compare(a.minTime, b.minTime)); // stable: block order breaks ties
         try {
           // The label set is named by the exceptions below; building its string for every series costs.
-          merged = acrossBlocks.merge("", all);
+          merged = mergeAggregates && AggrChunkMerger.anyAggregate(all)
+              ? AggrChunkMerger.merge(labels.toString(), all, null)
+              : acrossBlocks.merge("", all);
         } catch (CorruptDataException e) {
-          Map<String, String> culprits = undecodable(same);
+          Map<String, String> culprits = undecodable(parts);
           if (!culprits.isEmpty()) {
             // Only the blocks whose own chunks do not decode are at fault; the others stay compactable.
             StringBuilder why = new StringBuilder("series " + labels + ":");
@@ -378,10 +481,18 @@ public final class BlockMerger {
         indexWriter.addSeries(labels, merged);
         stats.numSeries++;
       }
-      for (Source s : same) {
-        if (s.advance()) {
-          heap.add(s);
-        }
+      requeue(same, heap);
+    }
+  }
+
+  /** One input's entry for the series being written. */
+  private record Part(Source source, IndexSeries series) {}
+
+  /** Puts the inputs that have series left back on the heap (each has already moved past the series written). */
+  private static void requeue(List<Source> sources, PriorityQueue<Source> heap) {
+    for (Source s : sources) {
+      if (s.current != null) {
+        heap.add(s);
       }
     }
   }
@@ -403,6 +514,14 @@ public final class BlockMerger {
       throws IOException {
     SampleIterator it;
     int enc = c.chunk.encoding();
+    if (enc == ChunkEncoding.AGGR) {
+      try {
+        AggrChunk.verify("re-encoded aggregate chunk of " + labels, c.chunk, c.minTime, c.maxTime);
+      } catch (CorruptDataException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+      return;
+    }
     if (enc == ChunkEncoding.XOR) {
       xor.reset("re-encoded chunk of " + labels, c.chunk.data());
       it = xor;
@@ -436,11 +555,12 @@ public final class BlockMerger {
    * On the failure path only: the sources whose own XOR chunks of the current series fail to decode, each with
    * the first problem, naming its segment file and chunk reference.
    */
-  private static Map<String, String> undecodable(List<Source> same) {
+  private static Map<String, String> undecodable(List<Part> parts) {
     Map<String, String> out = new LinkedHashMap<>();
     XorIterator it = new XorIterator();
-    for (Source s : same) {
-      for (ChunkMeta c : s.current.chunks()) {
+    for (Part p : parts) {
+      Source s = p.source();
+      for (ChunkMeta c : p.series().chunks()) {
         if (c.chunk == null || c.chunk.encoding() != ChunkEncoding.XOR) {
           continue;
         }
@@ -482,8 +602,8 @@ public final class BlockMerger {
    * The current series' chunks of one input, loaded, with that block's tombstones and its time range applied
    * (samples outside [minTime, maxTime) count as deleted, as Prometheus reads a block).
    */
-  private static List<ChunkMeta> chunksOf(Source s, ChunkMerger perBlock) throws IOException {
-    IndexSeries series = s.current;
+  private static List<ChunkMeta> chunksOf(Source s, IndexSeries series, ChunkMerger perBlock, boolean mergeAggregates)
+      throws IOException {
     List<ChunkMeta> chunks = series.chunks();
     boolean outside = false;
     for (ChunkMeta c : chunks) {
@@ -511,7 +631,9 @@ public final class BlockMerger {
     pairs[k++] = s.meta.maxTime;
     pairs[k] = Long.MAX_VALUE;
     try {
-      return perBlock.mergeSeries(series.labels().toString(), chunks, pairs);
+      return mergeAggregates && AggrChunkMerger.anyAggregate(chunks)
+          ? AggrChunkMerger.merge(series.labels().toString(), chunks, pairs)
+          : perBlock.mergeSeries(series.labels().toString(), chunks, pairs);
     } catch (CorruptDataException e) {
       throw corrupt(s, e);
     } catch (UnmergeableChunksException e) {

@@ -10,6 +10,7 @@ import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.labels.LabelMatchers;
 import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.labels.Relabeler;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.IndexOutput;
@@ -26,17 +27,23 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Rewrites one block without the series (or the samples of series) that deletion requests select, as
- * {@code thanos tools bucket rewrite --rewrite.to-delete-config} does. Streaming like the compactor: the source
+ * Rewrites one block without the series (or the samples of series) that deletion requests select, and with the
+ * series labels relabelled, as {@code thanos tools bucket rewrite --rewrite.to-delete-config
+ * --rewrite.to-relabel-config} does (deletions first, then relabelling). Streaming like the compactor: the source
  * is read once to find what the requests select, then merged alone through {@link BlockMerger}, whole series left
  * out, partial deletions applied as tombstones (the block's own tombstones are applied too). The output keeps
  * the source's time range, compaction level, parents, external labels and resolution; as in Thanos its
  * {@code compaction.sources} is the new ULID alone, the old sources go into a {@code thanos.rewrites} entry
- * with the deletions applied, and its source is {@code bucket.rewrite}. The output is verified before it is
- * returned.
+ * with the deletions and relabel rules applied, and its source is {@code bucket.rewrite}. The output is verified
+ * before it is returned.
  *
  * <p>Deletion requests are Thanos's {@code []DeletionRequest} (the CLI parses its YAML): matchers, and optional
- * inclusive intervals; without intervals the whole series goes.
+ * inclusive intervals; without intervals the whole series goes. Relabelling ({@link Relabeler}) that drops a series
+ * or leaves it no label deletes it; series it makes equal are merged as the compactor merges a series found in
+ * several blocks (their chunks' overlaps merged sample by sample), and the output is written in the order of the
+ * new labels, its symbols those of the new labels. Downsampled blocks are rewritten too: their aggregate chunks are
+ * copied as they are, cut by deletions and merged window by window ({@link
+ * io.tsdbcompactor.downsample.AggrChunkMerger}).
  */
 public final class BlockRewriter {
   public static final String SOURCE = "bucket.rewrite";
@@ -44,13 +51,31 @@ public final class BlockRewriter {
   /** One request: series matching all of {@code matchers}; {@code intervals} empty = all of their samples. */
   public record Deletion(LabelMatchers matchers, List<Interval> intervals) {}
 
-  /** What a rewrite did (or, dry, would do). {@code meta} is null for a dry run or when nothing is left. */
-  public record Result(BlockMeta meta, long seriesDeleted, long seriesModified, long seriesTotal) {}
+  /**
+   * What a rewrite did (or, dry, would do). {@code meta} is null for a dry run or when nothing is left;
+   * {@code seriesMerged} counts the series that relabelling made equal to another and that were merged into it.
+   */
+  public record Result(BlockMeta meta, long seriesDeleted, long seriesModified, long seriesRelabelled,
+      long seriesMerged, long seriesTotal) {
+    /** "3 of 70 series deleted, 1 with samples deleted, 5 relabelled, 2 merged into others". */
+    public String counts() {
+      return seriesDeleted + " of " + seriesTotal + " series deleted, " + seriesModified + " with samples deleted, "
+          + seriesRelabelled + " relabelled, " + seriesMerged + " merged into others";
+    }
+  }
 
   private final List<Deletion> deletions;
+  private final Relabeler relabeler;
 
+  /** A rewriter applying the deletions only. */
   public BlockRewriter(List<Deletion> deletions) {
+    this(deletions, Relabeler.NONE);
+  }
+
+  /** A rewriter applying the deletions, then the relabelling (as Thanos applies both). */
+  public BlockRewriter(List<Deletion> deletions, Relabeler relabeler) {
     this.deletions = List.copyOf(deletions);
+    this.relabeler = relabeler;
   }
 
   /**
@@ -67,6 +92,8 @@ public final class BlockRewriter {
     Tombstones existing;
     long total = 0;
     long modified = 0;
+    long relabelled = 0;
+    Set<Labels> outputSeries = new HashSet<>();
     try (IndexReader index = IndexReader.open(source, "index")) {
       existing = Tombstones.read(source, Tombstones.FILE_NAME);
       SeriesCursor c = index.series();
@@ -97,20 +124,36 @@ public final class BlockRewriter {
         if (whole) {
           dropped.add(s.labels());
           changes.accept("deleted series " + s.labels());
-        } else if (!selected.isEmpty() && overlapsChunks(s, selected)) {
+          continue;
+        }
+        if (!selected.isEmpty() && overlapsChunks(s, selected)) {
           modified++;
           for (Interval iv : selected) {
             tombstones.add(s.ref(), iv);
             changes.accept("deleted samples [" + iv.minT() + ", " + iv.maxT() + "] of series " + s.labels());
           }
         }
+        Labels to = relabeler.apply(s.labels());
+        if (to == null) {
+          dropped.add(s.labels());
+          changes.accept("deleted series " + s.labels() + " (dropped by relabelling)");
+          continue;
+        }
+        if (!to.equals(s.labels())) {
+          relabelled++;
+          changes.accept("relabelled series " + s.labels() + " -> " + to);
+        }
+        if (!relabeler.isEmpty()) {
+          outputSeries.add(to);
+        }
       }
     } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
       throw new BadBlockException(List.of(meta.ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + meta.ulid + ": " + e.getMessage(), e);
     }
+    long merged = relabeler.isEmpty() ? 0 : total - dropped.size() - outputSeries.size();
     if (dryRun) {
-      return new Result(null, dropped.size(), modified, total);
+      return new Result(null, dropped.size(), modified, relabelled, merged, total);
     }
     MemoryDirectory withDeletions = new MemoryDirectory("tombstones of the rewrite");
     tombstones.build().write(withDeletions, Tombstones.FILE_NAME);
@@ -118,19 +161,24 @@ public final class BlockRewriter {
     BlockMeta.Thanos t = meta.thanos();
     BlockMerger.Output spec = new BlockMerger.Output(newUlid, t.labels == null ? java.util.Map.of() : t.labels,
         t.resolution, t.extensions);
-    BlockMeta merged = new BlockMerger(CompactorOptions.DedupFunc.NONE)
-        .merge(List.of(new BlockMerger.Input(meta, input)), out, spec, dropped::contains);
-    if (merged == null) {
-      return new Result(null, dropped.size(), modified, total);
+    // Relabelling reorders the series (and may make some equal): the merger reads them in their new order.
+    BlockMerger.Input in = relabeler.isEmpty() ? new BlockMerger.Input(meta, input)
+        : new BlockMerger.Input(meta, input, l -> dropped.contains(l) ? null : relabeler.apply(l));
+    // With relabelling the deleted series are left out by the relabel function, under their old labels: a new label
+    // set may equal a deleted series' old one.
+    BlockMeta written = new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging()
+        .merge(List.of(in), out, spec, relabeler.isEmpty() ? dropped::contains : null);
+    if (written == null) {
+      return new Result(null, dropped.size(), modified, relabelled, merged, total);
     }
-    BlockMeta rewritten = rewrittenMeta(meta, merged);
+    BlockMeta rewritten = rewrittenMeta(meta, written);
     out.writeAll(BlockMeta.FILE_NAME, rewritten.toJsonBytes());
     List<String> problems = BlockVerifier.verify(out);
     if (!problems.isEmpty()) {
       throw new IOException("rewritten block " + newUlid + " of " + meta.ulid + " does not verify: "
           + String.join("; ", problems));
     }
-    return new Result(rewritten, dropped.size(), modified, total);
+    return new Result(rewritten, dropped.size(), modified, relabelled, merged, total);
   }
 
   private static boolean overlapsChunks(IndexSeries s, List<Interval> intervals) {
@@ -158,7 +206,7 @@ public final class BlockRewriter {
     ObjectNode rewrite = GoJson.object();
     ArrayNode sources = rewrite.putArray("sources");
     (source.compaction.sources.isEmpty() ? List.of(source.ulid) : source.compaction.sources).forEach(sources::add);
-    ArrayNode applied = rewrite.putArray("deletions_applied");
+    ArrayNode applied = deletions.isEmpty() ? null : rewrite.putArray("deletions_applied");
     for (Deletion d : deletions) {
       ObjectNode r = applied.addObject();
       r.put("matchers", d.matchers().toString());
@@ -167,6 +215,23 @@ public final class BlockRewriter {
         for (Interval iv : d.intervals()) {
           ivs.addObject().put("mint", iv.minT()).put("maxt", iv.maxT());
         }
+      }
+    }
+    if (!relabeler.isEmpty()) {
+      ArrayNode relabels = rewrite.putArray("relabels_applied");
+      for (Relabeler.Rule r : relabeler.rules()) {
+        ObjectNode rule = relabels.addObject();
+        if (!r.sourceLabels().isEmpty()) {
+          r.sourceLabels().forEach(rule.putArray("source_labels")::add);
+        }
+        rule.put("separator", r.separator()).put("regex", r.regex());
+        if (r.modulus() != 0) {
+          rule.put("modulus", r.modulus());
+        }
+        if (!r.targetLabel().isEmpty()) {
+          rule.put("target_label", r.targetLabel());
+        }
+        rule.put("replacement", r.replacement()).put("action", r.action().configName());
       }
     }
     ArrayNode rewrites = t.rewrites != null && t.rewrites.isArray() ? ((ArrayNode) t.rewrites).deepCopy()

@@ -5,8 +5,11 @@ import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.XorIterator;
+import io.tsdbcompactor.store.ByteArrayInput;
 import io.tsdbcompactor.store.ByteSink;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Decoder;
+import io.tsdbcompactor.store.Varint;
 import java.util.Arrays;
 
 /**
@@ -64,26 +67,18 @@ public final class AggrChunk {
   /** Parses the data bytes of an AggrChunk (the part after the 0xFF encoding byte). */
   public static AggrChunk parse(String where, byte[] data) throws CorruptDataException {
     AggrChunk c = new AggrChunk(where, data);
-    int pos = 0;
+    Decoder d = new Decoder(new ByteArrayInput(where, data), 0, data.length);
     for (int i = 0; i < N; i++) {
-      int at = pos;
-      long len = 0;
-      int shift = 0;
-      while (true) {
-        if (pos >= data.length) {
-          throw new CorruptDataException(where, at,
-              "aggregate chunk ends inside the length of the " + AggrType.of(i).label() + " entry (invalid size)");
-        }
-        int b = data[pos++] & 0xff;
-        len |= (long) (b & 0x7f) << shift;
-        if (b < 0x80) {
-          break;
-        }
-        shift += 7;
-        if (shift > 63) {
-          throw new CorruptDataException(where, at, "uvarint overflows 64 bits in the " + AggrType.of(i).label() + " entry");
-        }
+      int at = (int) d.position();
+      long len;
+      try {
+        len = d.readUvarint();
+      } catch (CorruptDataException e) {
+        throw new CorruptDataException(where, at, d.remaining() == 0
+            ? "aggregate chunk ends inside the length of the " + AggrType.of(i).label() + " entry (invalid size)"
+            : "uvarint overflows 64 bits in the " + AggrType.of(i).label() + " entry");
       }
+      int pos = (int) d.position();
       if (len == 0) {
         c.offset[i] = -1;
         continue;
@@ -95,7 +90,7 @@ public final class AggrChunk {
       c.encoding[i] = data[pos] & 0xff;
       c.offset[i] = pos + 1;
       c.length[i] = (int) len;
-      pos += 1 + (int) len;
+      d.skip(1 + len);
     }
     return c;
   }
@@ -110,7 +105,7 @@ public final class AggrChunk {
     }
     int size = 0;
     for (Chunk a : aggregates) {
-      size += a == null ? 1 : ByteSink.uvarintSize(a.data().length) + 1 + a.data().length;
+      size += a == null ? 1 : Varint.uvarintSize(a.data().length) + 1 + a.data().length;
     }
     ByteSink sink = new ByteSink(size);
     for (Chunk a : aggregates) {

@@ -121,11 +121,7 @@ final class HistogramDownsampler {
     int batchSize = n / numChunks + 1;
     int from = 0;
     while (from < n) {
-      int j = Math.min(from + batchSize, n);
-      long end = Resolution.windowEnd(ts[j - 1], resolution);
-      while (j < n && ts[j] <= end) {
-        j++;
-      }
+      int j = Resolution.rawBatchEnd(ts, from, n, batchSize, resolution);
       ChunkMeta c = rawBatch(from, j, resolution);
       if (c != null) {
         out.add(c);

@@ -54,6 +54,20 @@ public final class Resolution {
     return x;
   }
 
+  /**
+   * Where the batch of raw samples starting at {@code from} ends (exclusive) in Thanos's
+   * {@code downsampleRawLoop}: {@code batchSize} samples, then on to the end of the {@code resolution} window
+   * the last of them falls in, so that no window is split between two output chunks.
+   */
+  static int rawBatchEnd(long[] ts, int from, int n, int batchSize, long resolution) {
+    int j = Math.min(from + batchSize, n);
+    long end = windowEnd(ts[j - 1], resolution);
+    while (j < n && ts[j] <= end) {
+      j++;
+    }
+    return j;
+  }
+
   /** A short name for messages: "raw", "5m", "1h", or the milliseconds. */
   public static String name(long resolution) {
     if (resolution == RAW) {

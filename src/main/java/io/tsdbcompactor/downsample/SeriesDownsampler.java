@@ -63,11 +63,6 @@ public final class SeriesDownsampler {
     }
   }
 
-  /** Number of raw samples buffered since the last reset. */
-  public int bufferedSampleCount() {
-    return n;
-  }
-
   /** The buffered raw samples (for tests); valid until the buffer changes. */
   SampleIterator bufferedSamples() {
     return new SampleIterator() {
@@ -96,7 +91,8 @@ public final class SeriesDownsampler {
 
   /**
    * Adds every sample of one raw input chunk. Stale markers are dropped, and so is a sample whose timestamp is
-   * below the previous kept one of the same chunk (equal timestamps are kept), as Thanos's expansion does.
+   * below the previous kept one of the same chunk (equal timestamps are kept), as Thanos's
+   * {@code expandChunkIterator} does; the aggregates of a 5m input chunk are expanded the same way.
    */
   public void addRaw(SampleIterator chunk) throws CorruptDataException {
     chunkLastT = 0;
@@ -145,11 +141,7 @@ public final class SeriesDownsampler {
     int batchSize = n / numChunks + 1;
     int from = 0;
     while (from < n) {
-      int j = Math.min(from + batchSize, n);
-      long w = Resolution.windowEnd(ts[j - 1], resolution);
-      while (j < n && ts[j] <= w) {
-        j++;
-      }
+      int j = Resolution.rawBatchEnd(ts, from, n, batchSize, resolution);
       ChunkMeta c = rawBatch(from, j, resolution);
       if (c != null) {
         out.add(c);
@@ -303,7 +295,7 @@ public final class SeriesDownsampler {
     for (AggrType type : new AggrType[] {AggrType.COUNT, AggrType.SUM, AggrType.MIN, AggrType.MAX}) {
       n = 0;
       for (AggrChunk c : part) {
-        expandAggregate(c.iterator(type));
+        addRaw(c.iterator(type));
       }
       if (n == 0) {
         continue;
@@ -335,7 +327,7 @@ public final class SeriesDownsampler {
     }
     CounterResetIterator it = new CounterResetIterator(counters);
     n = 0;
-    expandAggregate(it);
+    addRaw(it);
     if (n > 0) {
       XorEncoder enc = new XorEncoder();
       enc.append(ts[0], vs[0]);
@@ -384,26 +376,6 @@ public final class SeriesDownsampler {
         break;
       default:
         throw new AssertionError(type);
-    }
-  }
-
-  /** Thanos's expandChunkIterator: stale markers dropped, samples going back in time (from 0) dropped. */
-  private void expandAggregate(SampleIterator it) throws CorruptDataException {
-    long last = 0;
-    while (it.next()) {
-      long t = it.timestamp();
-      double v = it.value();
-      if (isStaleNaN(v) || t < last) {
-        continue;
-      }
-      last = t;
-      if (n == ts.length) {
-        ts = Arrays.copyOf(ts, n * 2);
-        vs = Arrays.copyOf(vs, n * 2);
-      }
-      ts[n] = t;
-      vs[n] = v;
-      n++;
     }
   }
 

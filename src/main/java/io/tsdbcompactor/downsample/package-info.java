@@ -13,6 +13,8 @@
  *   <li>{@link io.tsdbcompactor.downsample.DownsampleSelector} and
  *       {@link io.tsdbcompactor.downsample.DownsampleConfig}: which blocks, and which retention settings are
  *       refused.
+ *   <li>{@link io.tsdbcompactor.downsample.AggrChunkMerger}: deletions cut out of, and overlaps merged in, the
+ *       aggregate chunks of one series (a rewrite's work on downsampled blocks).
  *   <li>{@link io.tsdbcompactor.downsample.AggrChunkDump}: the text format of {@code tools block dump} for
  *       downsampled blocks.
  * </ul>

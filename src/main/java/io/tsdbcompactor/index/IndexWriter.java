@@ -5,6 +5,7 @@ import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.ByteSink;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.Varint;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -435,8 +436,8 @@ public final class IndexWriter implements Closeable {
   }
 
   private static long entrySize(int nameLen, int valueLen, long offset) {
-    return 1 + ByteSink.uvarintSize(nameLen) + nameLen + ByteSink.uvarintSize(valueLen) + valueLen
-        + ByteSink.uvarintSize(offset);
+    return 1 + Varint.uvarintSize(nameLen) + nameLen + Varint.uvarintSize(valueLen) + valueLen
+        + Varint.uvarintSize(offset);
   }
 
   /** A postings offset table entry; symbol -1 stands for the all-postings key's empty strings. */

@@ -230,6 +230,45 @@ public final class CompactionRun {
   }
 
   /**
+   * Only the downsampling steps of the step list (raw → 5m, then 5m → 1h), each on a fresh sync so that a 5m block
+   * written by the first can be picked by the second, without the compactions, retention and clean-up between them:
+   * {@code tools bucket downsample}. With {@link RunOptions#dryRun()} the steps are planned one after the other on
+   * the state the previous would leave, and nothing is written. Requires {@link RunOptions#downsampling()}.
+   */
+  public RunReport downsampleOnly() throws IOException {
+    if (!options.downsampling()) {
+      throw new IllegalStateException("downsampleOnly with downsampling disabled");
+    }
+    report.startMillis = ctx.clock.millis();
+    report.dryRun = options.dryRun();
+    try {
+      if (!options.dryRun()) {
+        DataDirLeftovers.clean(options.dataDir()); // a killed run's work files
+      }
+      BucketState planned = options.dryRun() ? sync() : null;
+      for (Step step : steps()) {
+        if (!(step instanceof DownsampleStep)) {
+          continue;
+        }
+        ctx.progress.step(step.name());
+        try (Span span = Tracing.span(step.name())) {
+          if (options.dryRun()) {
+            Step.Planned p = step.plan(planned);
+            report.actions.addAll(p.actions());
+            p.simulate(planned);
+          } else {
+            step.plan(sync()).execute();
+          }
+        }
+      }
+      return report;
+    } finally {
+      report.endMillis = ctx.clock.millis();
+      ctx.progress.done();
+    }
+  }
+
+  /**
    * Syncs and plans without changing anything, to refresh the progress gauges between runs: what {@code --wait}
    * can call every {@code --compact.progress-interval}, as Thanos's progress calculator does.
    */

@@ -3,11 +3,11 @@ package io.tsdbcompactor.job;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,41 +39,42 @@ public final class ReportFile {
     synchronized (report.failures) {
       failures = new ArrayList<>(report.failures);
     }
-    try (OutputStream out = Files.newOutputStream(tmp);
-        JsonGenerator g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
-      g.useDefaultPrettyPrinter();
-      g.writeStartObject();
-      g.writeBooleanField("dry_run", report.dryRun);
-      g.writeArrayFieldStart("actions");
-      for (Action a : actions) {
+    FileTree.writeAtomically(tmp, abs, t -> {
+      try (OutputStream out = Files.newOutputStream(t);
+          JsonGenerator g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
+        g.useDefaultPrettyPrinter();
         g.writeStartObject();
-        g.writeStringField("step", a.step());
-        g.writeStringField("group", a.group());
-        g.writeNumberField("resolution", a.resolution());
-        g.writeNumberField("min_time", a.minTime());
-        g.writeNumberField("max_time", a.maxTime());
-        g.writeArrayFieldStart("sources");
-        for (String s : a.sources()) {
-          g.writeString(s);
+        g.writeBooleanField("dry_run", report.dryRun);
+        g.writeArrayFieldStart("actions");
+        for (Action a : actions) {
+          g.writeStartObject();
+          g.writeStringField("step", a.step());
+          g.writeStringField("group", a.group());
+          g.writeNumberField("resolution", a.resolution());
+          g.writeNumberField("min_time", a.minTime());
+          g.writeNumberField("max_time", a.maxTime());
+          g.writeArrayFieldStart("sources");
+          for (String s : a.sources()) {
+            g.writeString(s);
+          }
+          g.writeEndArray();
+          if (a.ulid() == null) {
+            g.writeNullField("ulid");
+          } else {
+            g.writeStringField("ulid", a.ulid());
+          }
+          g.writeStringField("reason", a.reason());
+          g.writeNumberField("size_bytes", a.sizeBytes());
+          g.writeEndObject();
         }
         g.writeEndArray();
-        if (a.ulid() == null) {
-          g.writeNullField("ulid");
-        } else {
-          g.writeStringField("ulid", a.ulid());
+        g.writeArrayFieldStart("failures");
+        for (String f : failures) {
+          g.writeString(f);
         }
-        g.writeStringField("reason", a.reason());
-        g.writeNumberField("size_bytes", a.sizeBytes());
+        g.writeEndArray();
         g.writeEndObject();
       }
-      g.writeEndArray();
-      g.writeArrayFieldStart("failures");
-      for (String f : failures) {
-        g.writeString(f);
-      }
-      g.writeEndArray();
-      g.writeEndObject();
-    }
-    Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }, null, false);
   }
 }

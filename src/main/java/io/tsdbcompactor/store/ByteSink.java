@@ -1,6 +1,5 @@
 package io.tsdbcompactor.store;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
 
@@ -8,7 +7,7 @@ import java.util.zip.CRC32C;
  * A growable byte buffer with the TSDB integer encodings (the writer-side twin of {@link Decoder}). Format
  * writers build a section or an entry here, checksum it, then hand it to an {@link IndexOutput}.
  */
-public final class ByteSink {
+public final class ByteSink implements Varint.Output {
   private byte[] buf;
   private int len;
 
@@ -50,6 +49,7 @@ public final class ByteSink {
     }
   }
 
+  @Override
   public void writeByte(int b) {
     ensure(1);
     buf[len++] = (byte) b;
@@ -63,12 +63,6 @@ public final class ByteSink {
     ensure(n);
     System.arraycopy(b, off, buf, len, n);
     len += n;
-  }
-
-  public void writeShortBE(int v) {
-    ensure(2);
-    buf[len++] = (byte) (v >>> 8);
-    buf[len++] = (byte) v;
   }
 
   public void writeIntBE(int v) {
@@ -92,23 +86,6 @@ public final class ByteSink {
     writeIntBE((int) v);
   }
 
-  public void writeUvarint(long v) {
-    ensure(10);
-    while ((v & ~0x7fL) != 0) {
-      buf[len++] = (byte) ((v & 0x7f) | 0x80);
-      v >>>= 7;
-    }
-    buf[len++] = (byte) v;
-  }
-
-  public void writeVarint(long v) {
-    writeUvarint((v << 1) ^ (v >> 63));
-  }
-
-  public void writeUvarintString(String s) {
-    writeUvarintBytes(s.getBytes(StandardCharsets.UTF_8));
-  }
-
   public void writeUvarintBytes(byte[] b) {
     writeUvarint(b.length);
     writeBytes(b);
@@ -124,15 +101,5 @@ public final class ByteSink {
   /** Appends the CRC32C of [from, length()) as 4 big-endian bytes. */
   public void writeCrc32c(int from) {
     writeIntBE(crc32c(from));
-  }
-
-  /** Number of bytes {@link #writeUvarint} takes for {@code v}. */
-  public static int uvarintSize(long v) {
-    int n = 1;
-    while ((v & ~0x7fL) != 0) {
-      v >>>= 7;
-      n++;
-    }
-    return n;
   }
 }

@@ -4,11 +4,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A cursor over a window [start, end) of a {@link RandomAccessInput}, reading the integer encodings the TSDB
- * formats use: big-endian fixed width, Go's uvarint (LEB128) and varint (zig-zag LEB128), and uvarint-prefixed
- * strings. Every read checks the window, so a length or offset taken from a damaged file ends in a
+ * formats use: big-endian fixed width, Go's uvarint and varint ({@link Varint}), and uvarint-prefixed strings. Every read checks the window, so a length or offset taken from a damaged file ends in a
  * {@link CorruptDataException} naming the file and offset.
  */
-public final class Decoder {
+public final class Decoder implements Varint.Input {
   private final RandomAccessInput in;
   private final long start;
   private final long end;
@@ -58,6 +57,12 @@ public final class Decoder {
     pos += n;
   }
 
+  @Override
+  public long byteOffset() {
+    return pos;
+  }
+
+  @Override
   public int readByte() throws CorruptDataException {
     need(1);
     return in.readByte(pos++) & 0xff;
@@ -75,41 +80,6 @@ public final class Decoder {
     long v = in.readLongBE(pos);
     pos += 8;
     return v;
-  }
-
-  public int readShortBE() throws CorruptDataException {
-    need(2);
-    int v = ((in.readByte(pos) & 0xff) << 8) | (in.readByte(pos + 1) & 0xff);
-    pos += 2;
-    return v;
-  }
-
-  /** Go's binary.Uvarint: at most 10 bytes, the tenth may only hold the top bit. */
-  public long readUvarint() throws CorruptDataException {
-    long at = pos;
-    long x = 0;
-    int shift = 0;
-    for (int i = 0; i < 10; i++) {
-      if (pos >= end) {
-        throw corrupt(at, "uvarint runs past the end of the section at " + end);
-      }
-      int b = in.readByte(pos++) & 0xff;
-      if (b < 0x80) {
-        if (i == 9 && b > 1) {
-          break;
-        }
-        return x | ((long) b << shift);
-      }
-      x |= (long) (b & 0x7f) << shift;
-      shift += 7;
-    }
-    throw corrupt(at, "uvarint overflows 64 bits");
-  }
-
-  /** Go's binary.Varint: zig-zag on top of uvarint. */
-  public long readVarint() throws CorruptDataException {
-    long ux = readUvarint();
-    return (ux >>> 1) ^ -(ux & 1);
   }
 
   /** A uvarint that must fit a non-negative int (a length or a 32-bit index). */
@@ -145,6 +115,7 @@ public final class Decoder {
     }
   }
 
+  @Override
   public CorruptDataException corrupt(long at, String problem) {
     return new CorruptDataException(in.name(), at, problem);
   }

@@ -10,10 +10,8 @@ import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
@@ -328,14 +326,8 @@ public final class BlockSyncer {
     byte[] json = bucket.getBytes(entry.key());
     if (cached != null && entry.lastModified() != null) {
       Files.createDirectories(cached.getParent());
-      Path tmp = cached.resolveSibling(BlockMeta.FILE_NAME + ".tmp");
-      Files.write(tmp, json);
-      Files.setLastModifiedTime(tmp, FileTime.fromMillis(entry.lastModified().toEpochMilli()));
-      try {
-        Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, cached, StandardCopyOption.REPLACE_EXISTING);
-      }
+      FileTree.writeAtomically(cached.resolveSibling(BlockMeta.FILE_NAME + ".tmp"), cached,
+          tmp -> Files.write(tmp, json), FileTime.fromMillis(entry.lastModified().toEpochMilli()), false);
     }
     return json;
   }

@@ -7,14 +7,13 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -40,6 +39,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BlockTransfer {
   private static final Logger LOG = LoggerFactory.getLogger(BlockTransfer.class);
+  /** A file being downloaded is written under its name plus this suffix ({@code DataDirLeftovers} knows it). */
+  static final String DOWNLOAD_SUFFIX = ".download";
 
   /** Settings, with Thanos's defaults. */
   public static final class Options {
@@ -228,7 +229,7 @@ public final class BlockTransfer {
         }
       }
     }
-    writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), metaBytes);
+    FileTree.writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), DOWNLOAD_SUFFIX, metaBytes);
     LOG.info("downloaded block {} ({} files) to {}", ulid, files.size() + 1, blockDir);
     return meta;
   }
@@ -240,29 +241,14 @@ public final class BlockTransfer {
 
   private void fetchFile(String key, Path target, long expectedSize) throws IOException {
     Files.createDirectories(target.getParent());
-    Path tmp = target.resolveSibling(target.getFileName() + ".download");
-    long n;
-    try (InputStream in = bucket.get(key); OutputStream out = Files.newOutputStream(tmp)) {
-      n = in.transferTo(out);
-    }
-    if (n != expectedSize) {
-      Files.deleteIfExists(tmp);
-      throw new CorruptDataException(key, n, "downloaded " + n + " bytes but the listing says " + expectedSize);
-    }
-    move(tmp, target);
-  }
-
-  private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-    Path tmp = target.resolveSibling(target.getFileName() + ".download");
-    Files.write(tmp, bytes);
-    move(tmp, target);
-  }
-
-  private static void move(Path tmp, Path target) throws IOException {
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
+    FileTree.writeAtomically(target.resolveSibling(target.getFileName() + DOWNLOAD_SUFFIX), target, tmp -> {
+      long n;
+      try (InputStream in = bucket.get(key); OutputStream out = Files.newOutputStream(tmp)) {
+        n = in.transferTo(out);
+      }
+      if (n != expectedSize) {
+        throw new CorruptDataException(key, n, "downloaded " + n + " bytes but the listing says " + expectedSize);
+      }
+    }, null, false);
   }
 }

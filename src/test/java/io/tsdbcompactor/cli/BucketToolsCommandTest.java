@@ -648,7 +648,7 @@ abstract class BucketToolsCommandTest {
         "--rewrite.to-delete-config", "matchers: [");
     assertEquals(2, notYaml.exit());
     assertEquals(2, tool("rewrite", "--id", ulids.get(0), "--no-dry-run", "--tmp.dir", work,
-        "--rewrite.to-relabel-config", "- action: drop").exit());
+        "--rewrite.to-relabel-config", "- action: explode").exit());
     assertEquals(2, tool("rewrite", "--id", "not-a-ulid", "--rewrite.to-delete-config", DELETE_POD_UP).exit());
     bucket.upload(ulids.get(1) + "/index", new byte[] {0, 1, 2, 3});
     List<String> withBrokenIndex = keys();

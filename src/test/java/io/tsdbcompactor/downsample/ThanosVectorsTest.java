@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Thanos's published downsampling test cases ({@code pkg/compact/downsample/downsample_test.go}, docs/thanos-compactor.md §8
+ * Thanos's published downsampling test cases ({@code pkg/compact/downsample/downsample_test.go}, docs/thanos-compactor.md §9
  * V1-V8) with their expected values.
  */
 class ThanosVectorsTest {

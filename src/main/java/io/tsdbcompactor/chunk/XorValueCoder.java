@@ -1,0 +1,132 @@
+package io.tsdbcompactor.chunk;
+
+import io.tsdbcompactor.store.CorruptDataException;
+
+/**
+ * Gorilla's XOR coding of one stream of float64 values, as Prometheus's {@code xorWrite} and {@code xorRead}
+ * ({@code tsdb/chunkenc/xor.go}) do it for the XOR chunk's values and, one window per field, for the
+ * histogram chunks' sum, counts and buckets. One instance holds the state of one stream: the previous value's
+ * bits and the current window of leading and trailing zero bits. The first value of a chunk goes in raw
+ * ({@link #writeFirst}, {@link #readFirst}); each later one as
+ * <pre>
+ *   '0'                                       value equal to the previous one
+ *   '1' '0' bits[64 - leading - trailing]     the XOR with the previous value fits the current window
+ *   '1' '1' leading[5] sig[6] bits[sig]       a new window: leading zeros (at most 31), significant bits
+ *                                             (64 is written as 0), then the XOR shifted right by the trailing zeros
+ * </pre>
+ * The encoder starts without a window (Prometheus's leading = 0xff), so its second value always opens one; the
+ * decoder starts, as Prometheus's iterators do, with leading = trailing = 0.
+ */
+public final class XorValueCoder {
+  /** Prometheus's "no window yet" leading-zero count. */
+  private static final int NO_WINDOW = 0xff;
+
+  private long prev;
+  private int leading;
+  private int trailing;
+  /** The last value read ended with a whole-byte write of Prometheus's bit stream (see {@link BitWriter}). */
+  private boolean lastReadWholeBytes;
+
+  /** {@code n} fresh coders: the histogram chunks keep one per field. */
+  static XorValueCoder[] array(int n) {
+    XorValueCoder[] coders = new XorValueCoder[n];
+    for (int i = 0; i < n; i++) {
+      coders[i] = new XorValueCoder();
+    }
+    return coders;
+  }
+
+  /** The bits of the value last written or read. */
+  public long bits() {
+    return prev;
+  }
+
+  /** Writes the chunk's first value raw and starts the stream at it, without a window. */
+  public void writeFirst(BitWriter out, long bits) {
+    out.writeBits(bits, 64);
+    prev = bits;
+    leading = NO_WINDOW;
+    trailing = 0;
+  }
+
+  /** Writes {@code bits} XOR-coded against the previous value. */
+  public void write(BitWriter out, long bits) {
+    long x = bits ^ prev;
+    prev = bits;
+    if (x == 0) {
+      out.writeBit(false);
+      return;
+    }
+    out.writeBit(true);
+    int lead = Long.numberOfLeadingZeros(x);
+    int trail = Long.numberOfTrailingZeros(x);
+    if (lead >= 32) {
+      // The window's leading count has five bits.
+      lead = 31;
+    }
+    if (leading != NO_WINDOW && lead >= leading && trail >= trailing) {
+      out.writeBit(false);
+      out.writeBits(x >>> trailing, 64 - leading - trailing);
+    } else {
+      leading = lead;
+      trailing = trail;
+      out.writeBit(true);
+      out.writeBits(lead, 5);
+      int sig = 64 - lead - trail;
+      // sig is 1..64; 64 takes the six bits 000000, which the reader maps back.
+      out.writeBits(sig, 6);
+      out.writeBits(x >>> trail, sig);
+    }
+  }
+
+  /** Reads the chunk's first value raw and starts the stream at it. */
+  public long readFirst(BitReader in) throws CorruptDataException {
+    prev = in.readBits(64);
+    leading = 0;
+    trailing = 0;
+    lastReadWholeBytes = true;
+    return prev;
+  }
+
+  /**
+   * Reads the next value and returns its bits. {@code sample} only names the sample in the error for a window
+   * wider than 64 bits.
+   */
+  public long read(BitReader in, int sample) throws CorruptDataException {
+    if (in.readBit() == 0) {
+      lastReadWholeBytes = false;
+      return prev;
+    }
+    if (in.readBit() != 0) {
+      long at = in.byteOffset();
+      int lead = (int) in.readBits(5);
+      int sig = (int) in.readBits(6);
+      if (sig == 0) {
+        sig = 64;
+      }
+      if (lead + sig > 64) {
+        throw windowTooWide(in, at, lead, sig, sample);
+      }
+      leading = lead;
+      trailing = 64 - lead - sig;
+    }
+    int sig = 64 - leading - trailing;
+    prev ^= in.readBits(sig) << trailing;
+    lastReadWholeBytes = (sig & 7) == 0;
+    return prev;
+  }
+
+  private static CorruptDataException windowTooWide(BitReader in, long at, int lead, int sig, int sample) {
+    return in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
+        + " significant bits exceeds 64 bits (sample " + sample + ")");
+  }
+
+  /**
+   * Whether the last {@link #readFirst} or {@link #read} ended with what Prometheus wrote as a whole-byte write: the significant bits
+   * go out in one {@code writeBits} call, which is one when their count is a multiple of 8. The iterators need
+   * it to tell where Prometheus's bit stream ends (see {@link BitWriter}'s length rule).
+   */
+  public boolean lastReadWholeBytes() {
+    return lastReadWholeBytes;
+  }
+}
