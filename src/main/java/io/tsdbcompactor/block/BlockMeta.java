@@ -195,8 +195,16 @@ public final class BlockMeta {
     if (root == null || !root.isObject()) {
       throw new CorruptDataException(where, 0, "meta.json is not a JSON object");
     }
+    return parseTree(where, (ObjectNode) root);
+  }
+
+  /**
+   * As {@link #parse(String, byte[])} on a meta.json already read as a tree, which this consumes (its known fields
+   * are taken out of it), so a caller that looked at the tree first does not parse the bytes a second time.
+   */
+  public static BlockMeta parseTree(String where, ObjectNode root) throws CorruptDataException {
     try {
-      return fromTree(where, (ObjectNode) root.deepCopy());
+      return fromTree(where, root);
     } catch (IllegalArgumentException e) {
       throw new CorruptDataException(where, 0, e.getMessage());
     }

@@ -9,6 +9,7 @@ import io.tsdbcompactor.job.RunProgress;
 import io.tsdbcompactor.job.ReportFile;
 import io.tsdbcompactor.job.RunReport;
 import io.tsdbcompactor.job.SampleBlocks;
+import io.tsdbcompactor.job.Workers;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.MetricsServer;
 import io.tsdbcompactor.metrics.Pushgateway;
@@ -116,12 +117,13 @@ final class CompactLauncher {
     Clock clock = env.clock();
     metrics.setConfig(options.deleteDelay(), options.consistencyDelay());
     boolean terminal = c.interactive();
-    try (bucket) {
+    // One set of worker pools for the process, closed (awaiting what still runs) before the bucket is.
+    try (bucket; Workers workers = Workers.forOptions(options)) {
       if (c.wait) {
-        return waitLoop(c, options, web, bucket, metrics, env, err);
+        return waitLoop(c, options, web, bucket, metrics, env, err, workers);
       }
       RunProgress progress = terminal ? new TerminalProgress(err) : new LogProgress();
-      CompactionRun run = new CompactionRun(bucket, options, metrics, clock, progress);
+      CompactionRun run = new CompactionRun(bucket, options, metrics, clock, progress, workers);
       RunReport r;
       // A one-off run serves the endpoints only when --http-address is given (as the CronJob does), so a laptop
       // run does not take port 10902 by surprise.
@@ -204,7 +206,7 @@ final class CompactLauncher {
    * and refresh the todo gauges every {@code --compact.progress-interval}, as Thanos's compactor does.
    */
   private static int waitLoop(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket,
-      CompactorMetrics metrics, CliEnvironment env, PrintStream err) {
+      CompactorMetrics metrics, CliEnvironment env, PrintStream err, Workers workers) {
     Clock clock = env.clock();
     ScheduledExecutorService background = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "compact-background");
@@ -224,14 +226,14 @@ final class CompactLauncher {
               : "serving /metrics, /-/healthy, /-/ready and the block viewer");
       env.listener().serving(server.address());
       scheduleBackground(background, c.cleanupInterval, "clean up", () -> {
-        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}).cleanUpOnly();
+        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}, workers).cleanUpOnly();
         for (String f : r.failures) {
           LOG.atWarn().addKeyValue("failure", f).log("background clean-up finished with a failure");
         }
       });
       scheduleBackground(background, c.progressInterval, "progress", () -> {
         RunReport p = new CompactionRun(bucket, options.withDryRun(true), metrics, clock,
-            new RunProgress() {}).run();
+            new RunProgress() {}, workers).run();
         int[] todo = new int[4];
         synchronized (p.actions) {
           for (io.tsdbcompactor.job.Action a : p.actions) {
@@ -251,7 +253,7 @@ final class CompactLauncher {
         long start = clock.millis();
         boolean success = false;
         try {
-          RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress()).run();
+          RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress(), workers).run();
           if (c.reportFile != null) {
             try {
               ReportFile.write(c.reportFile, r); // the latest run's actions
@@ -268,6 +270,12 @@ final class CompactLauncher {
           finished(r, metrics);
           success = r.success();
         } catch (IOException | RuntimeException e) {
+          if (Thread.currentThread().isInterrupted()) {
+            // Stopping: the run's fan-outs waited for their workers before this was thrown, so nothing writes on.
+            LOG.atInfo().addKeyValue("err", CompactionRunOneLine.of(e)).log("run interrupted; stopping");
+            env.listener().runEnded(false);
+            return 0;
+          }
           metrics.retries().increment();
           metrics.runFinished(false, 1, clock.millis());
           LOG.atError().addKeyValue("err", CompactionRunOneLine.of(e)).log("run failed; retrying at the next interval");

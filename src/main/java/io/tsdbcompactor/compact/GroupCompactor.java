@@ -9,6 +9,7 @@ import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tracing.Span;
 import io.tsdbcompactor.tracing.Tracing;
@@ -24,10 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +61,8 @@ public final class GroupCompactor {
   private final Clock clock;
   private final PartitionedPlanner.Limits limits;
   private UsableSpace usableSpace = UsableSpace.FILE_STORE;
+  /** The process's level for block downloads; null: each compaction makes its own pool. */
+  private FanOut downloads;
   private java.util.function.Function<Path, io.tsdbcompactor.store.Directory> outputDirectory = FsDirectory::scratch;
 
   /** Free bytes for a directory; a seam so tests can pretend a disk is full. */
@@ -89,6 +88,15 @@ public final class GroupCompactor {
   /** Replaces the directory the new block is written to (tests: a directory that fills up). */
   public GroupCompactor withOutputDirectory(java.util.function.Function<Path, io.tsdbcompactor.store.Directory> f) {
     this.outputDirectory = f;
+    return this;
+  }
+
+  /**
+   * Downloads blocks on {@code level} (the run's {@code --compact.blocks-fetch-concurrency} level, shared by every
+   * group) instead of a pool of its own per compaction.
+   */
+  public GroupCompactor downloadsOn(FanOut level) {
+    this.downloads = level;
     return this;
   }
 
@@ -409,35 +417,12 @@ public final class GroupCompactor {
     for (BlockMeta m : plan) {
       inputs.add(new BlockMerger.Input(m, new FsDirectory(workDir.resolve(m.ulid))));
     }
-    int threads = Math.min(options.blocksFetchConcurrency(), plan.size());
-    if (threads <= 1) {
-      for (BlockMeta m : plan) {
-        downloadOne(m, workDir);
-      }
-      return inputs;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<?>> fs = new ArrayList<>();
-      for (BlockMeta m : plan) {
-        fs.add(pool.submit(() -> {
-          downloadOne(m, workDir);
-          return null;
-        }));
-      }
-      for (Future<?> f : fs) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          throw e.getCause() instanceof IOException ? (IOException) e.getCause()
-              : new IOException("download failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while downloading", e);
-        }
-      }
-    } finally {
-      pool.shutdownNow();
+    // Fail-fast: the compaction needs every block, and the first bad one is marked and the group planned again.
+    if (downloads != null) {
+      downloads.run(plan, FanOut.OnFailure.STOP, m -> downloadOne(m, workDir));
+    } else {
+      FanOut.once("block-download", options.blocksFetchConcurrency(), plan, FanOut.OnFailure.STOP,
+          m -> downloadOne(m, workDir));
     }
     return inputs;
   }

@@ -36,6 +36,11 @@ public final class BucketState {
   private final Map<String, List<ListEntry>> objects;
   private final Set<String> planned;
   private final Instant syncTime;
+  /** Blocks {@link #addPlanned} appended since {@link #metas} was last sorted; sorted once, when next read. */
+  private boolean metasSorted;
+  /** Blocks {@link #delete}d since {@link #metas} was last read; removed in one pass, when next read. */
+  private final Set<String> deletedSince = new HashSet<>();
+  private long version;
 
   private BucketState(SyncResult s, Set<String> planned) {
     this.metas = new ArrayList<>(s.metas());
@@ -50,6 +55,7 @@ public final class BucketState {
     this.objects = s.objects() == null ? new HashMap<>() : new HashMap<>(s.objects());
     this.planned = new HashSet<>(planned);
     this.syncTime = s.syncTime();
+    this.metasSorted = false;
   }
 
   /** The state a sync found. */
@@ -64,14 +70,35 @@ public final class BucketState {
 
   /** The state in the sync's shape, for code that reads syncs (the cleaner). */
   public SyncResult asSyncResult() {
-    return new SyncResult(new ArrayList<>(metas), new TreeMap<>(allMetas), new TreeMap<>(deletionMarks),
+    return new SyncResult(new ArrayList<>(metas()), new TreeMap<>(allMetas), new TreeMap<>(deletionMarks),
         new TreeMap<>(noCompactMarks), new TreeMap<>(noDownsampleMarks), new TreeMap<>(partial),
         new TreeSet<>(tooFresh), new TreeSet<>(hidden), new TreeMap<>(failed), new HashMap<>(objects), syncTime);
   }
 
   /** The blocks to work on (not too fresh), deletion-marked ones included; sorted by ULID. */
   public List<BlockMeta> metas() {
+    // A dry run over a big bucket adds and deletes thousands of blocks: each is one pass here, not one each.
+    applyDeletes();
+    if (!metasSorted) {
+      metas.sort((a, b) -> a.ulid.compareTo(b.ulid));
+      metasSorted = true;
+    }
     return metas;
+  }
+
+  private void applyDeletes() {
+    if (!deletedSince.isEmpty()) {
+      metas.removeIf(m -> deletedSince.contains(m.ulid));
+      deletedSince.clear();
+    }
+  }
+
+  /**
+   * Changes with every simulated change, so what is derived from the state (the blocks a step may work on) can be
+   * reused until the state changes.
+   */
+  public long version() {
+    return version;
   }
 
   public SortedMap<String, BlockMeta> allMetas() {
@@ -127,27 +154,33 @@ public final class BucketState {
 
   /** A block a step would upload (placeholder ULID). */
   public void addPlanned(BlockMeta m) {
+    applyDeletes(); // a pending delete of an earlier block with this ULID must not take the new one
+    version++;
     planned.add(m.ulid);
     allMetas.put(m.ulid, m);
     metas.add(m);
-    metas.sort((a, b) -> a.ulid.compareTo(b.ulid));
+    metasSorted = false;
   }
 
   public void markForDeletion(String ulid, String details, long epochSecond) {
+    version++;
     deletionMarks.putIfAbsent(ulid, new Marker.DeletionMark(ulid, details, epochSecond));
   }
 
   public void markNoCompact(String ulid, String reason, String details, long epochSecond) {
+    version++;
     noCompactMarks.putIfAbsent(ulid, new Marker.NoCompactMark(ulid, details, epochSecond, reason));
   }
 
   public void markNoDownsample(String ulid, String reason, String details, long epochSecond) {
+    version++;
     noDownsampleMarks.putIfAbsent(ulid, new Marker.NoDownsampleMark(ulid, details, epochSecond, reason));
   }
 
   /** The block and everything about it is gone from the bucket. */
   public void delete(String ulid) {
-    metas.removeIf(m -> m.ulid.equals(ulid));
+    version++;
+    deletedSince.add(ulid);
     allMetas.remove(ulid);
     deletionMarks.remove(ulid);
     noCompactMarks.remove(ulid);

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.sync.BlocksCleaner;
 import io.tsdbcompactor.sync.PartialBlock;
@@ -68,7 +69,8 @@ final class CleanUpStep implements Step {
       @Override
       public void execute() {
         ctx.metrics.blockCleanupLoops().increment();
-        for (Action a : marked) {
+        // Collect-all: each deletion's failure is recorded by its task, and the next run retries it.
+        ctx.workers.metadata.runUnchecked(marked, FanOut.OnFailure.FINISH_ALL, a -> {
           try {
             BlocksCleaner.deleteBlock(ctx.bucket, a.ulid());
             ctx.report.deletedNow.add(a.ulid());
@@ -79,8 +81,8 @@ final class CleanUpStep implements Step {
             ctx.metrics.blockCleanupFailures().increment();
             ctx.report.fail("clean up: deleting block " + a.ulid() + " failed: " + e.getMessage());
           }
-        }
-        for (Action a : partial) {
+        });
+        ctx.workers.metadata.runUnchecked(partial, FanOut.OnFailure.FINISH_ALL, a -> {
           ctx.metrics.partialUploadDeletionAttempts().increment();
           try {
             BlocksCleaner.deleteBlock(ctx.bucket, a.ulid());
@@ -91,7 +93,7 @@ final class CleanUpStep implements Step {
             ctx.metrics.blockCleanupFailures().increment();
             ctx.report.fail("clean up: deleting partial block " + a.ulid() + " failed: " + e.getMessage());
           }
-        }
+        });
       }
     };
   }

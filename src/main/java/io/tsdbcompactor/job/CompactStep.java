@@ -10,6 +10,7 @@ import io.tsdbcompactor.compact.MicrometerCompactMetrics;
 import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.compact.PartitionedPlanner;
 import io.tsdbcompactor.downsample.Resolution;
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.tracing.Span;
 import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
@@ -180,8 +181,10 @@ final class CompactStep implements Step {
       }
     });
     GroupCompactor compactor = new GroupCompactor(port, ctx.options.dataDir(), ctx.compactorOptions,
-        new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock).withPartitionOwner(ctx::owns);
-    ctx.fanOut.runUnchecked(groups, ctx.options.compactConcurrency(), g -> {
+        new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock).withPartitionOwner(ctx::owns)
+        .downloadsOn(ctx.workers.blocks);
+    // Collect-all: a group's failure is recorded by its task; one bad group must not stop the others.
+    ctx.workers.groups.runUnchecked(groups, FanOut.OnFailure.FINISH_ALL, g -> {
       long t0 = System.nanoTime();
       try (Span span = Tracing.span("compact group").attribute("group", g.key()).attribute("resolution", resolution)) {
         GroupCompactor.Result r = compactor.compact(g, excluded);

@@ -5,7 +5,6 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.sync.BlockSyncer;
-import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
 import io.tsdbcompactor.sync.PartialBlock;
@@ -62,11 +61,29 @@ public final class CompactionRun {
   private final RunReport report = new RunReport();
   /** Blocks the syncs of this run could not use, reported once each. */
   private final Set<String> reportedUnreadable = ConcurrentHashMap.newKeySet();
+  /** The last sync's state with every step simulated on it, and the actions that predicted. */
+  private BucketState lastSimulated;
+  private List<Action> lastPredicted = List.of();
 
+  /** Closed at the end of each entry point when the run made its own pools; null when they are the caller's. */
+  private final Workers ownWorkers;
+
+  /** A run with its own worker pools, made from {@code options}' flags and closed when each entry point ends. */
   public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress) {
+    this(bucket, options, metrics, clock, progress, null);
+  }
+
+  /**
+   * A run on the caller's worker pools ({@code workers} null: its own), so that the runs and background passes of
+   * one {@code --wait} process share one bound per flag.
+   */
+  public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress,
+      Workers workers) {
     this.options = options;
     this.progressGauges = new ProgressGauges(metrics);
-    this.ctx = new RunContext(bucket, options, metrics, clock, progress, report, new FanOut("compact-worker", FanOut.OnFailure.FINISH_ALL), progressGauges);
+    this.ownWorkers = workers == null ? Workers.forOptions(options) : null;
+    this.ctx = new RunContext(bucket, options, metrics, clock, progress, report,
+        workers == null ? ownWorkers : workers, progressGauges);
   }
 
   /** The steps of one run, in order. */
@@ -95,6 +112,18 @@ public final class CompactionRun {
         span.error(e);
         throw e;
       }
+    } finally {
+      closeOwnWorkers();
+    }
+  }
+
+  /**
+   * Every fan-out already waited for its tasks; closing the pools the run made also ends their idle threads, so
+   * a run leaves no thread of its own behind.
+   */
+  private void closeOwnWorkers() {
+    if (ownWorkers != null) {
+      ownWorkers.close();
     }
   }
 
@@ -106,8 +135,9 @@ public final class CompactionRun {
         DataDirLeftovers.clean(options.dataDir()); // a killed run's work files
       }
       BucketState first = sync();
-      BucketState simulated = first.copy();
-      report.predicted.addAll(simulate(simulated));
+      // The sync planned the whole run already (for the todo gauges): that is the prediction, not planned twice.
+      BucketState simulated = lastSimulated;
+      report.predicted.addAll(lastPredicted);
       if (options.dryRun()) {
         report.actions.addAll(report.predicted);
         report.survivors.addAll(ctx.workable(simulated));
@@ -172,7 +202,11 @@ public final class CompactionRun {
         new java.util.TreeMap<>(), Set.of(), Set.of(), new java.util.TreeMap<>(), Map.of(), clock.instant());
     CompactionRun run = new CompactionRun(null, options.withDryRun(true), new CompactorMetrics(false), clock,
         RunProgress.NONE);
-    return run.simulate(BucketState.of(s));
+    try {
+      return run.simulate(BucketState.of(s));
+    } finally {
+      run.closeOwnWorkers();
+    }
   }
 
   /** The blocks of {@code state} the steps would work on (this shard's, not marked, no duplicates). */
@@ -188,6 +222,8 @@ public final class CompactionRun {
     report.startMillis = ctx.clock.millis();
     try (Span span = Tracing.span("clean up")) {
       new CleanUpStep(ctx).plan(sync()).execute();
+    } finally {
+      closeOwnWorkers();
     }
     report.endMillis = ctx.clock.millis();
     return report;
@@ -237,7 +273,11 @@ public final class CompactionRun {
    * can call every {@code --compact.progress-interval}, as Thanos's progress calculator does.
    */
   public void refreshProgress() throws IOException {
-    sync();
+    try {
+      sync();
+    } finally {
+      closeOwnWorkers();
+    }
   }
 
   public RunReport report() {
@@ -288,9 +328,12 @@ public final class CompactionRun {
     o.deleteDelay = options.deleteDelay();
     o.clock = ctx.clock;
     o.concurrency = options.tuning().metaFetchConcurrency();
+    o.metaFetch = ctx.workers.metadata;
     SyncResult s = new BlockSyncer(ctx.bucket, options.dataDir(), o).sync();
     progressGauges.synced(s);
-    int[] rest = totals(simulate(BucketState.of(s)));
+    lastSimulated = BucketState.of(s);
+    lastPredicted = simulate(lastSimulated);
+    int[] rest = totals(lastPredicted);
     progressGauges.planned(rest[0], rest[1], rest[3], rest[4]);
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.debug("block {} skipped: {}", f.getKey(), f.getValue());

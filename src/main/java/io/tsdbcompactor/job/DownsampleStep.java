@@ -10,6 +10,7 @@ import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
 import io.tsdbcompactor.tracing.Span;
@@ -89,7 +90,8 @@ final class DownsampleStep implements Step {
 
       @Override
       public void execute() {
-        ctx.fanOut.runUnchecked(choices, ctx.options.downsampleConcurrency(), DownsampleStep.this::downsample);
+        // Collect-all: a block's failure is recorded (and the block marked) by its task; the others go on.
+        ctx.workers.downsamples.runUnchecked(choices, FanOut.OnFailure.FINISH_ALL, DownsampleStep.this::downsample);
       }
     };
   }

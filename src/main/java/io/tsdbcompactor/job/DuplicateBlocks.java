@@ -5,6 +5,7 @@ import io.tsdbcompactor.block.PartitionInfo;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,12 +42,16 @@ public final class DuplicateBlocks {
           .thenComparing(m -> m.ulid));
       List<BlockMeta> kept = new ArrayList<>();
       List<Set<String>> keptSources = new ArrayList<>();
+      // A kept block holding all of m's sources holds its first one: only the kept blocks indexed under that
+      // source are compared (in the order they were kept), so a group of thousands of blocks is not compared
+      // pairwise. The index holds a kept block's position, or a list of them for sources kept blocks share.
+      Map<String, Object> keptBySource = new HashMap<>();
       for (BlockMeta m : group) {
-        Set<String> src = new HashSet<>(PartitionInfo.dataSources(m));
+        List<String> sources = PartitionInfo.dataSources(m);
         BlockMeta holder = null;
         List<PartitionInfo> covering = new ArrayList<>();
-        for (int i = 0; i < kept.size(); i++) {
-          if (keptSources.get(i).containsAll(src)) {
+        for (int i : candidates(sources.isEmpty() ? null : keptBySource.get(sources.get(0)), sources, kept.size())) {
+          if (keptSources.get(i).containsAll(sources)) {
             holder = holder == null ? kept.get(i) : holder;
             covering.add(PartitionInfo.of(kept.get(i)));
           }
@@ -54,11 +59,45 @@ public final class DuplicateBlocks {
         if (holder != null && PartitionInfo.of(m).coveredBy(covering)) {
           out.put(m, holder);
         } else {
+          Set<String> src = new HashSet<>(sources);
+          Integer at = kept.size();
           kept.add(m);
           keptSources.add(src);
+          for (String s : src) {
+            keptBySource.merge(s, at, (old, add) -> {
+              List<Object> both = old instanceof List<?> l ? new ArrayList<>(l) : new ArrayList<>(List.of(old));
+              both.add(add);
+              return both;
+            });
+          }
         }
       }
     }
     return out;
+  }
+
+  /**
+   * Positions of the kept blocks to compare, in the order they were kept: those indexed under the first source
+   * ({@code entry}: a position, a list of them, or null), or every kept block when there are no sources.
+   */
+  private static List<Integer> candidates(Object entry, List<String> sources, int keptCount) {
+    if (sources.isEmpty()) {
+      List<Integer> all = new ArrayList<>(keptCount);
+      for (int i = 0; i < keptCount; i++) {
+        all.add(i);
+      }
+      return all;
+    }
+    if (entry instanceof Integer i) {
+      return List.of(i);
+    }
+    if (entry instanceof List<?> l) {
+      List<Integer> out = new ArrayList<>(l.size());
+      for (Object o : l) {
+        out.add((Integer) o);
+      }
+      return out;
+    }
+    return List.of();
   }
 }

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
@@ -50,7 +51,8 @@ final class GarbageCollectStep implements Step {
 
       @Override
       public void execute() {
-        for (int i = 0; i < duplicates.size(); i++) {
+        // Collect-all: each mark's failure is recorded by its task; one failed mark must not stop the others.
+        ctx.workers.metadata.runUnchecked(RunContext.indices(duplicates.size()), FanOut.OnFailure.FINISH_ALL, i -> {
           BlockMeta m = duplicates.get(i);
           try {
             if (Markers.markForDeletion(ctx.bucket, m.ulid, DETAILS, ctx.clock)) {
@@ -63,7 +65,7 @@ final class GarbageCollectStep implements Step {
           } catch (IOException e) {
             ctx.report.fail("garbage collection: marking block " + m.ulid + " failed: " + RunContext.oneLine(e));
           }
-        }
+        });
       }
     };
   }

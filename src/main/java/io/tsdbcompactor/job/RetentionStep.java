@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import io.tsdbcompactor.sync.Marker;
@@ -56,7 +57,8 @@ final class RetentionStep implements Step {
 
       @Override
       public void execute() {
-        for (int i = 0; i < plan.deletions().size(); i++) {
+        // Collect-all: each mark's failure is recorded by its task; one failed mark must not stop the others.
+        ctx.workers.metadata.runUnchecked(RunContext.indices(plan.deletions().size()), FanOut.OnFailure.FINISH_ALL, i -> {
           RetentionPlanner.Deletion d = plan.deletions().get(i);
           try {
             if (Markers.markForDeletion(ctx.bucket, d.meta().ulid, d.details(), ctx.clock)) {
@@ -69,7 +71,7 @@ final class RetentionStep implements Step {
           } catch (IOException e) {
             ctx.report.fail("retention: marking block " + d.meta().ulid + " failed: " + RunContext.oneLine(e));
           }
-        }
+        });
         for (int i = 0; i < plan.holds().size(); i++) {
           RetentionPlanner.Hold h = plan.holds().get(i);
           BlockMeta m = h.meta();

@@ -10,7 +10,6 @@ import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import io.tsdbcompactor.sync.BlockTransfer;
-import io.tsdbcompactor.sync.FanOut;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -39,7 +38,8 @@ final class RunContext {
   final RetentionPlanner retention;
   final CompactorOptions compactorOptions;
   final BlockTransfer transfer;
-  final FanOut fanOut;
+  /** The process's worker pools: every fan-out of a step runs on one of them. */
+  final Workers workers;
   /** The live todo gauges; steps count down what they finish. */
   final ProgressGauges gauges;
   /** The run's start: retention and downsampling-for-retention decide against this instant. */
@@ -51,7 +51,7 @@ final class RunContext {
   private final Random plannedUlids = new Random(1);
 
   RunContext(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress,
-      RunReport report, FanOut fanOut, ProgressGauges gauges) {
+      RunReport report, Workers workers, ProgressGauges gauges) {
     this.gauges = gauges;
     this.bucket = bucket;
     this.options = options;
@@ -59,7 +59,7 @@ final class RunContext {
     this.clock = clock;
     this.progress = progress;
     this.report = report;
-    this.fanOut = fanOut;
+    this.workers = workers;
     this.now = clock.millis();
     this.grouper = new Grouper(options.replicaLabels());
     this.retention = new RetentionPlanner(options.retention(), options.downsampling());
@@ -73,6 +73,7 @@ final class RunContext {
     BlockTransfer.Options t = new BlockTransfer.Options();
     t.clock = clock;
     t.filesConcurrency = options.tuning().blockFilesConcurrency();
+    t.files = workers.files;
     t.hashFunc = options.tuning().hashFunc();
     t.refuseBlocksBeingDeleted = true; // planned before another run replaced it: dropped, not compacted twice
     this.transfer = new BlockTransfer(bucket, t);
@@ -117,13 +118,7 @@ final class RunContext {
    * {@link #duplicates} of a bigger block; sorted by ULID.
    */
   List<BlockMeta> workable(BucketState s) {
-    List<BlockMeta> candidates = candidates(s);
-    Set<String> dup = new HashSet<>();
-    for (BlockMeta m : duplicates(candidates)) {
-      dup.add(m.ulid);
-    }
-    candidates.removeIf(m -> dup.contains(m.ulid));
-    return candidates;
+    return new ArrayList<>(view(s).workable);
   }
 
   /**
@@ -151,7 +146,33 @@ final class RunContext {
 
   /** The duplicates among the blocks this shard works on (what garbage collection marks). */
   List<BlockMeta> duplicates(BucketState s) {
-    return duplicates(candidates(s));
+    return new ArrayList<>(view(s).duplicates);
+  }
+
+  /** What {@link #workable} and {@link #duplicates} derive from one state at one {@link BucketState#version}. */
+  private record View(BucketState state, long version, List<BlockMeta> workable, List<BlockMeta> duplicates) {}
+
+  private View lastView;
+
+  /**
+   * Every step plans on {@link #workable}, most of them on a state no step before them changed; on a bucket of
+   * 100,000 blocks with their compaction sources, the duplicate search costs more than the rest of a plan, so it
+   * runs once per state version, not once per step.
+   */
+  private synchronized View view(BucketState s) {
+    View v = lastView;
+    if (v != null && v.state() == s && v.version() == s.version()) {
+      return v;
+    }
+    List<BlockMeta> candidates = candidates(s);
+    List<BlockMeta> duplicates = duplicates(candidates);
+    Set<String> dup = new HashSet<>();
+    for (BlockMeta m : duplicates) {
+      dup.add(m.ulid);
+    }
+    candidates.removeIf(m -> dup.contains(m.ulid));
+    lastView = new View(s, s.version(), List.copyOf(candidates), List.copyOf(duplicates));
+    return lastView;
   }
 
   private List<BlockMeta> candidates(BucketState s) {
@@ -189,6 +210,15 @@ final class RunContext {
       return 0;
     }
     return bucket.attributes(ulid + "/index").size();
+  }
+
+  /** 0, 1, ..., n-1: the positions of a list, for fan-outs that need an item's index. */
+  static List<Integer> indices(int n) {
+    List<Integer> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(i);
+    }
+    return out;
   }
 
   static String oneLine(Throwable e) {

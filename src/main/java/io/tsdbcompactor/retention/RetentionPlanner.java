@@ -63,14 +63,18 @@ public final class RetentionPlanner {
     if (!downsamplingEnabled || resolution == RetentionPolicy.RES_1H) {
       return out;
     }
-    SourceCoverage coarser = sourcesCoarserThan(metas, resolution, Set.of());
+    SourceCoverage coarser = null; // millions of sources in a big bucket: built only when an expired block asks
     for (BlockMeta m : metas) {
       if (m.resolution() == resolution
           && !noDownsample.contains(m.ulid)
           && policy.expired(resolution, m.maxTime, nowMillis)
-          && coarserTierKeeps(resolution, m.maxTime, nowMillis)
-          && !covered(coarser, m)) {
-        out.add(m);
+          && coarserTierKeeps(resolution, m.maxTime, nowMillis)) {
+        if (coarser == null) {
+          coarser = sourcesCoarserThan(metas, resolution, Set.of());
+        }
+        if (!covered(coarser, m)) {
+          out.add(m);
+        }
       }
     }
     return out;
@@ -87,7 +91,7 @@ public final class RetentionPlanner {
     Set<String> deleted = new HashSet<>();
     long[] coarseToFine = {RetentionPolicy.RES_1H, RetentionPolicy.RES_5M, RetentionPolicy.RES_RAW};
     for (long res : coarseToFine) {
-      SourceCoverage coarser = sourcesCoarserThan(metas, res, downsamplingEnabled ? deleted : null);
+      SourceCoverage coarser = null; // built only when an expired block asks (a big bucket has millions of sources)
       List<String> deletedNow = new ArrayList<>();
       for (BlockMeta m : metas) {
         if (m.resolution() != res || !policy.expired(res, m.maxTime, nowMillis)) {
@@ -97,6 +101,9 @@ public final class RetentionPlanner {
             && res != RetentionPolicy.RES_1H
             && !noDownsample.contains(m.ulid)
             && coarserTierKeeps(res, m.maxTime, nowMillis);
+        if (protect && coarser == null) {
+          coarser = sourcesCoarserThan(metas, res, deleted);
+        }
         if (protect && !covered(coarser, m)) {
           holds.add(new Hold(m, "past its retention of " + PromDuration.format(policy.forResolution(res))
               + " but no " + (res == RetentionPolicy.RES_RAW ? "5m or 1h" : "1h")

@@ -10,7 +10,6 @@ import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -20,17 +19,13 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -57,8 +52,10 @@ public final class BlockSyncer {
 
   /** Settings, with Thanos's defaults. */
   public static final class Options {
-    /** Metas and markers read in parallel ({@code --block-meta-fetch-concurrency}). */
+    /** Metas and markers read in parallel ({@code --block-meta-fetch-concurrency}), when {@link #metaFetch} is not given. */
     public int concurrency = 32;
+    /** The process's level for metadata requests (a run's); null: each sync makes its own pool of {@link #concurrency}. */
+    public FanOut metaFetch;
     /** {@code --consistency-delay}. */
     public Duration consistencyDelay = Duration.ofMinutes(30);
     /** {@code --delete-delay}; marked blocks vanish from {@link SyncResult#metas()} after half of it. */
@@ -106,7 +103,10 @@ public final class BlockSyncer {
     Instant now = options.clock.instant();
     Map<String, List<ListEntry>> byBlock = listBlocks();
     List<String> ulids = new ArrayList<>(byBlock.keySet());
-    Map<String, Fetched> fetched = fetchAll(ulids, byBlock);
+    // A compacted block's sources are repeated in its 5m and 1h copies (168 ULIDs for a 14d block): one String
+    // each, shared, is what keeps a bucket of 100,000 blocks in a heap proportional to its blocks.
+    Map<String, String> sources = new ConcurrentHashMap<>();
+    Fetched[] fetched = fetchAll(ulids, byBlock, sources);
 
     SortedMap<String, BlockMeta> allMetas = new TreeMap<>();
     SortedMap<String, Marker.DeletionMark> deletionMarks = new TreeMap<>();
@@ -119,8 +119,9 @@ public final class BlockSyncer {
     List<BlockMeta> metas = new ArrayList<>();
     Duration visibility = options.deleteDelay.dividedBy(2);
 
-    for (String ulid : ulids) {
-      Fetched f = fetched.get(ulid);
+    for (int i = 0; i < ulids.size(); i++) {
+      String ulid = ulids.get(i);
+      Fetched f = fetched[i];
       if (f.failure != null) {
         failed.put(ulid, f.failure);
         continue;
@@ -219,50 +220,32 @@ public final class BlockSyncer {
     return byBlock;
   }
 
-  private Map<String, Fetched> fetchAll(List<String> ulids, Map<String, List<ListEntry>> byBlock) throws IOException {
-    Map<String, Fetched> out = new HashMap<>();
-    if (ulids.isEmpty()) {
-      return out;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(options.concurrency, ulids.size())), r -> {
-      Thread t = new Thread(r, "meta-fetch");
-      t.setDaemon(true);
-      return t;
-    });
+  /**
+   * Reads every block's meta.json and markers on the meta-fetch level. Fail-fast: a block that cannot be read
+   * (the bucket failing, not a bad meta.json, which is recorded in its {@link Fetched}) fails the sync.
+   */
+  private Fetched[] fetchAll(List<String> ulids, Map<String, List<ListEntry>> byBlock, Map<String, String> sources)
+      throws IOException {
+    Fetched[] out = new Fetched[ulids.size()];
     AtomicInteger done = new AtomicInteger();
-    try {
-      Map<String, Future<Fetched>> futures = new HashMap<>();
-      for (String ulid : ulids) {
-        futures.put(ulid, pool.submit(() -> {
-          Fetched f = fetch(ulid, byBlock.get(ulid));
-          options.progress.metaRead(done.incrementAndGet(), ulids.size());
-          return f;
-        }));
-      }
-      for (String ulid : ulids) {
-        try {
-          out.put(ulid, futures.get(ulid).get());
-        } catch (ExecutionException e) {
-          Throwable c = e.getCause();
-          if (c instanceof IOException io) {
-            throw io;
-          }
-          if (c instanceof UncheckedIOException u) {
-            throw u.getCause();
-          }
-          throw new IOException("reading block " + ulid + " failed: " + c, c);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new java.io.InterruptedIOException("interrupted while syncing block metas");
-        }
-      }
-    } finally {
-      pool.shutdownNow();
+    FanOut.Task<Integer> task = i -> {
+      String ulid = ulids.get(i);
+      out[i] = fetch(ulid, byBlock.get(ulid), sources);
+      options.progress.metaRead(done.incrementAndGet(), ulids.size());
+    };
+    List<Integer> positions = new ArrayList<>(ulids.size());
+    for (int i = 0; i < ulids.size(); i++) {
+      positions.add(i);
+    }
+    if (options.metaFetch != null) {
+      options.metaFetch.run(positions, FanOut.OnFailure.STOP, task);
+    } else {
+      FanOut.once("meta-fetch", options.concurrency, positions, FanOut.OnFailure.STOP, task);
     }
     return out;
   }
 
-  private Fetched fetch(String ulid, List<ListEntry> objects) throws IOException {
+  private Fetched fetch(String ulid, List<ListEntry> objects, Map<String, String> sources) throws IOException {
     Fetched f = new Fetched();
     ListEntry metaEntry = null;
     Set<String> markers = new TreeSet<>();
@@ -303,12 +286,13 @@ public final class BlockSyncer {
       return f;
     }
     try {
-      f.meta = BlockMeta.parse(where, json);
+      f.meta = BlockMeta.parseTree(where, (com.fasterxml.jackson.databind.node.ObjectNode) tree);
     } catch (CorruptDataException e) {
       f.partialReason = "meta.json does not parse: " + e.getMessage();
       dropCache(ulid);
       return f;
     }
+    f.meta.compaction.sources.replaceAll(s -> sources.computeIfAbsent(s, x -> x));
     if (!f.meta.ulid.equals(ulid)) {
       f.failure = where + ": meta.json names block " + f.meta.ulid + ", not its folder " + ulid;
       f.meta = null;

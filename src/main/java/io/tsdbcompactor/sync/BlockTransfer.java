@@ -38,16 +38,19 @@ import org.slf4j.LoggerFactory;
  * {@code thanos.files}; meta.json is written last, so an interrupted download has no meta.json.
  */
 public final class BlockTransfer {
-  /** A block's files: one that fails spoils the block, so the others are cancelled. */
-  private static final FanOut FILES = new FanOut("block-files", FanOut.OnFailure.STOP);
   private static final Logger LOG = LoggerFactory.getLogger(BlockTransfer.class);
   /** A file being downloaded is written under its name plus this suffix ({@code DataDirLeftovers} knows it). */
   static final String DOWNLOAD_SUFFIX = ".download";
 
   /** Settings, with Thanos's defaults. */
   public static final class Options {
-    /** Files of one block moved at once ({@code --block-files-concurrency}). */
+    /** Files of one block moved at once ({@code --block-files-concurrency}), when {@link #files} is not given. */
     public int filesConcurrency = 1;
+    /**
+     * The process's level for object transfers (the run's, bounding every transfer of the process together);
+     * null: each transfer makes its own pool of {@link #filesConcurrency}.
+     */
+    public FanOut files;
     /** "" or "SHA256" ({@code --hash-func}): hashes written into thanos.files. */
     public String hashFunc = "";
     /** Thanos refuses blocks without external labels; tests may relax this. */
@@ -124,12 +127,21 @@ public final class BlockTransfer {
     t.files.add(new BlockMeta.FileEntry(BlockMeta.FILE_NAME, 0));
     t.files.sort((a, b) -> compareBytes(a.relPath, b.relPath));
 
-    FILES.run(chunkFiles, options.filesConcurrency, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
+    transferFiles(chunkFiles, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
     bucket.upload(ulid + "/index", index);
     t.uploadTime = GoJson.rfc3339Nano(options.clock.instant());
     bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, up.toJsonBytes());
     LOG.info("uploaded block {} ({} chunk files) to bucket {}", ulid, chunkFiles.size(), bucket.name());
     return up;
+  }
+
+  /** Fail-fast: one file that cannot be moved spoils the block, so the others are stopped. */
+  private <T> void transferFiles(List<T> items, FanOut.Task<T> task) throws IOException {
+    if (options.files != null) {
+      options.files.run(items, FanOut.OnFailure.STOP, task);
+    } else {
+      FanOut.once("block-files", options.filesConcurrency, items, FanOut.OnFailure.STOP, task);
+    }
   }
 
   private BlockMeta.FileEntry fileEntry(Path blockDir, String rel) throws IOException {
@@ -195,7 +207,7 @@ public final class BlockTransfer {
     BlockMeta meta = BlockMeta.parse(metaKey, metaBytes);
     Files.createDirectories(blockDir.resolve("chunks"));
     try {
-      FILES.run(files, options.filesConcurrency, e -> {
+      transferFiles(files, e -> {
         String rel = e.key().substring(ulid.length() + 1);
         fetchFile(e.key(), blockDir.resolve(rel), e.size());
       });

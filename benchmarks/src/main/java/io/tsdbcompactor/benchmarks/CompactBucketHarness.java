@@ -101,7 +101,8 @@ public final class CompactBucketHarness {
       List<String> failures = Collections.synchronizedList(new ArrayList<>());
 
       long start = System.nanoTime();
-      new FanOut("compact-group", FanOut.OnFailure.FINISH_ALL).runUnchecked(groups, opts.concurrency(), g -> {
+      // Collect-all, as the run's compaction step: each group's failure is recorded by its task.
+      FanOut.once("compact-group", opts.concurrency(), groups, FanOut.OnFailure.FINISH_ALL, g -> {
         try {
           results.add(compactor.compact(g, excluded));
         } catch (Exception e) {
