@@ -106,8 +106,11 @@ for run in $(seq 1 "${RUNS:-1}"); do
   t1=$(date +%s.%N)
   grep -v -e ' INFO ' -e 'level=info' "$WORK/ours-$run.txt" || true
   secs=$(sed -n 's/.*compaction_seconds=\([0-9.]*\).*/\1/p' "$WORK/ours-$run.txt")
-  steps=$(grep -E 'download [0-9]+ ms' "$WORK/ours-$run.txt" | sed 's/.*download \([0-9]*\) ms, merge \([0-9]*\) ms, verify \([0-9]*\) ms, upload \([0-9]*\) ms/\1 \2 \3 \4/' \
-    | awk '{d+=$1;m+=$2;v+=$3;u+=$4} END {printf "download %.2fs, merge %.2fs, verify %.2fs, upload %.2fs", d/1000, m/1000, v/1000, u/1000}')
+  # GroupCompactor logs "download D ms, merge and verify M ms, upload U ms" per compaction (merge and verification
+  # run as one pass since partitioned output).
+  steps=$(grep -E 'download [0-9]+ ms, merge and verify' "$WORK/ours-$run.txt" \
+    | sed 's/.*download \([0-9]*\) ms, merge and verify \([0-9]*\) ms, upload \([0-9]*\) ms.*/\1 \2 \3/' \
+    | awk '{d+=$1;m+=$2;u+=$3} END {printf "download %.2fs, merge and verify %.2fs, upload %.2fs", d/1000, m/1000, u/1000}')
   echo "run $run: ${secs}s ($steps)"
   all_runs="$all_runs $secs"
   if [ -z "$ours" ] || [ "$(echo "$secs < $ours" | bc)" = 1 ]; then

@@ -30,7 +30,7 @@ public abstract class ScratchInts implements Closeable {
   }
 
   /** Appends one int. */
-  public final void add(int v) throws IOException {
+  public void add(int v) throws IOException {
     ensureSize(size + 1);
     set(size - 1, v);
   }
@@ -58,6 +58,92 @@ public abstract class ScratchInts implements Closeable {
   public static ScratchInts mapped(Path dir, String prefix) throws IOException {
     Files.createDirectories(dir);
     return new Mapped(Files.createTempFile(dir, prefix, ".ints"));
+  }
+
+  /**
+   * Ints on the heap until there are more than {@code heapInts} of them, then in a mapped file as
+   * {@link #mapped} makes (created only then): small blocks, the common case, pay neither a file nor the
+   * mapped buffers' bounds checks, and the heap holds at most {@code heapInts} ints whatever the block's size.
+   * Where the file cannot be created the ints stay on the heap.
+   */
+  public static ScratchInts spilling(Path dir, String prefix, int heapInts) {
+    return new Spilling(dir, prefix, heapInts);
+  }
+
+  private static final class Spilling extends ScratchInts {
+    private final Path dir;
+    private final String prefix;
+    private final int heapInts;
+    private int[] values;
+    private ScratchInts spilled;
+
+    Spilling(Path dir, String prefix, int heapInts) {
+      this.dir = dir;
+      this.prefix = prefix;
+      this.heapInts = Math.max(1, heapInts);
+      this.values = new int[Math.min(64, this.heapInts)];
+    }
+
+    @Override
+    public void add(int v) throws IOException {
+      if (spilled == null && size < values.length) {
+        values[(int) size++] = v;
+        return;
+      }
+      super.add(v);
+    }
+
+    @Override
+    public void ensureSize(long n) throws IOException {
+      if (n <= size) {
+        return;
+      }
+      if (spilled == null && n > heapInts) {
+        ScratchInts file;
+        try {
+          file = mapped(dir, prefix);
+        } catch (IOException | UnsupportedOperationException e) {
+          file = onHeap(); // no file here: keep growing on the heap rather than fail the block
+        }
+        file.ensureSize(n);
+        for (int i = 0; i < size; i++) {
+          file.set(i, values[i]);
+        }
+        spilled = file;
+        values = null;
+      }
+      if (spilled != null) {
+        spilled.ensureSize(n);
+      } else if (n > values.length) {
+        values = Arrays.copyOf(values, (int) Math.min(heapInts, Math.max(n, 2L * values.length)));
+      }
+      size = n;
+    }
+
+    @Override
+    public int get(long i) {
+      return spilled == null ? values[(int) i] : spilled.get(i);
+    }
+
+    @Override
+    public void set(long i, int v) {
+      if (spilled == null) {
+        values[(int) i] = v;
+      } else {
+        spilled.set(i, v);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      values = new int[0];
+      size = 0;
+      if (spilled != null) {
+        ScratchInts s = spilled;
+        spilled = null;
+        s.close();
+      }
+    }
   }
 
   private static final class Heap extends ScratchInts {

@@ -3,8 +3,12 @@ package io.tsdbcompactor.index;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.store.MemoryDirectory;
+import io.tsdbcompactor.store.RandomAccessInput;
+import io.tsdbcompactor.store.ScratchInts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The index writer builds postings in the directory's scratch ints: in a mapped file for a directory on disk,
+ * The index writer builds postings in the directory's scratch ints: spilled to a mapped file for a directory on disk,
  * on the heap for one in memory. Both must give the same bytes, and the scratch files must be gone afterwards.
  */
 class IndexWriterScratchTest {
@@ -30,13 +34,61 @@ class IndexWriterScratchTest {
     }
   }
 
+  /**
+   * A directory on disk whose scratch arrays spill to their mapped file after 100 ints (FsDirectory's own
+   * threshold is 1 MiB, more than a test block needs), so the mapped path is the one written through.
+   */
+  private static Directory spillingEarly(FsDirectory fs) {
+    return new Directory() {
+      @Override
+      public String describe() {
+        return fs.describe();
+      }
+
+      @Override
+      public RandomAccessInput openInput(String name) throws IOException {
+        return fs.openInput(name);
+      }
+
+      @Override
+      public IndexOutput createOutput(String name) throws IOException {
+        return fs.createOutput(name);
+      }
+
+      @Override
+      public boolean exists(String name) throws IOException {
+        return fs.exists(name);
+      }
+
+      @Override
+      public long fileLength(String name) throws IOException {
+        return fs.fileLength(name);
+      }
+
+      @Override
+      public List<String> listAll() throws IOException {
+        return fs.listAll();
+      }
+
+      @Override
+      public void delete(String name) throws IOException {
+        fs.delete(name);
+      }
+
+      @Override
+      public ScratchInts createScratch(String prefix) {
+        return ScratchInts.spilling(fs.root(), ".tmp-" + prefix + "-", 100);
+      }
+    };
+  }
+
   @Test
   void indexOnDiskWithMappedScratchEqualsIndexInMemoryAndLeavesNoScratchFiles() throws IOException {
     IndexWriterReaderTest.Data d = IndexWriterReaderTest.randomData(14, 3000);
     byte[] inMemory = IndexWriterReaderTest.write(d, true);
 
     Path blockDir = tmp.resolve("block");
-    IndexWriter w = new IndexWriter(new FsDirectory(blockDir), "index");
+    IndexWriter w = new IndexWriter(spillingEarly(new FsDirectory(blockDir)), "index");
     fill(w, d);
     w.close();
     assertArrayEquals(inMemory, Files.readAllBytes(blockDir.resolve("index")));
@@ -49,7 +101,7 @@ class IndexWriterScratchTest {
   void abortRemovesTheScratchFiles() throws IOException {
     IndexWriterReaderTest.Data d = IndexWriterReaderTest.randomData(15, 500);
     Path blockDir = tmp.resolve("aborted");
-    IndexWriter w = new IndexWriter(new FsDirectory(blockDir), "index");
+    IndexWriter w = new IndexWriter(spillingEarly(new FsDirectory(blockDir)), "index");
     fill(w, d);
     w.abort();
     try (Stream<Path> files = Files.list(blockDir)) {

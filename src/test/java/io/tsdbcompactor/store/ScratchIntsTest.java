@@ -59,6 +59,33 @@ class ScratchIntsTest {
   }
 
   @Test
+  void spillingIntsStayOnTheHeapUpToTheirLimitThenMoveToAFileKeepingEveryValue() throws IOException {
+    ScratchInts a = ScratchInts.spilling(dir, ".tmp-spill-", 1000);
+    for (int i = 0; i < 1000; i++) {
+      a.add(i * 3);
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      assertFalse(files.findAny().isPresent(), "no file while the ints fit the heap limit");
+    }
+    a.add(-1); // the 1001st int spills
+    a.set(7, 77);
+    try (Stream<Path> files = Files.list(dir)) {
+      assertTrue(files.anyMatch(p -> p.getFileName().toString().startsWith(".tmp-spill-")));
+    }
+    assertEquals(1001, a.size());
+    assertEquals(77, a.get(7));
+    assertEquals(999 * 3, a.get(999));
+    assertEquals(-1, a.get(1000));
+    a.close();
+    try (Stream<Path> files = Files.list(dir)) {
+      assertFalse(files.findAny().isPresent(), "the spilled file is deleted on close");
+    }
+    try (ScratchInts b = ScratchInts.spilling(dir, ".tmp-spill-", 10)) {
+      exercise(b);
+    }
+  }
+
+  @Test
   void fsDirectoryScratchIsHiddenFromListings() throws IOException {
     FsDirectory d = new FsDirectory(dir);
     d.writeAll("meta.json", new byte[] {'{', '}'});
