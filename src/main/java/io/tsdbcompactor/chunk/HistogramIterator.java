@@ -34,6 +34,11 @@ public final class HistogramIterator implements SampleIterator {
   private int header;
   /** The last field read was written by Prometheus with whole-byte writes (see BitWriter's length rule). */
   private boolean lastWholeBytes;
+  /**
+   * The XOR stream read last, or -1 when the last read was not an XOR value: the whole-byte flag is then asked of
+   * that stream once, at the chunk's end, instead of copied after every value.
+   */
+  private int lastXorSlot = -1;
 
   // Decoder state, as Prometheus keeps it.
   private long t;
@@ -79,6 +84,7 @@ public final class HistogramIterator implements SampleIterator {
     this.read = 0;
     this.done = false;
     this.lastWholeBytes = false;
+    this.lastXorSlot = -1;
     t = tDelta = cnt = cntDelta = zCnt = zCntDelta = 0;
     sumBits = cntBits = zCntBits = 0;
   }
@@ -320,6 +326,7 @@ public final class HistogramIterator implements SampleIterator {
   private double readZeroThreshold() throws CorruptDataException {
     int b = in.readByte();
     lastWholeBytes = true;
+    lastXorSlot = -1;
     if (b == 0) {
       return 0;
     }
@@ -331,12 +338,14 @@ public final class HistogramIterator implements SampleIterator {
 
   private long readRaw64() throws CorruptDataException {
     lastWholeBytes = true;
+    lastXorSlot = -1;
     return in.readBits(64);
   }
 
   /** The first value of an XOR-coded stream: 64 raw bits. */
   private long readRaw64(XorValueCoder window) throws CorruptDataException {
     lastWholeBytes = true;
+    lastXorSlot = -1;
     return window.readFirst(in);
   }
 
@@ -363,10 +372,12 @@ public final class HistogramIterator implements SampleIterator {
     int sz = readVarbitSize();
     if (sz == 0) {
       lastWholeBytes = false;
+      lastXorSlot = -1;
       return 0;
     }
     long bits = in.readBits(sz);
     lastWholeBytes = (sz & 7) == 0;
+    lastXorSlot = -1;
     if (sz < 64 && bits > (1L << (sz - 1))) {
       bits -= 1L << sz;
     }
@@ -377,24 +388,25 @@ public final class HistogramIterator implements SampleIterator {
     int sz = readVarbitSize();
     if (sz == 0) {
       lastWholeBytes = false;
+      lastXorSlot = -1;
       return 0;
     }
     lastWholeBytes = (sz & 7) == 0;
+    lastXorSlot = -1;
     return in.readBits(sz);
   }
 
   /** The next value of XOR-coded stream {@code slot}. */
   private long readXor(int slot) throws CorruptDataException {
-    XorValueCoder w = windows[slot];
-    long bits = w.read(in, read);
-    lastWholeBytes = w.lastReadWholeBytes();
-    return bits;
+    lastXorSlot = slot;
+    return windows[slot].read(in, read);
   }
 
   /** The stream must end where Prometheus's writer would have ended it. */
   private void checkEnd() throws CorruptDataException {
+    boolean wholeBytes = lastXorSlot >= 0 ? windows[lastXorSlot].lastReadWholeBytes() : lastWholeBytes;
     in.checkEnd(ChunkEncoding.name(floats ? ChunkEncoding.FLOAT_HISTOGRAM : ChunkEncoding.HISTOGRAM), total, 3,
-        lastWholeBytes);
+        wholeBytes);
   }
 
   @Override
