@@ -219,28 +219,14 @@ public final class AzureBucket implements Bucket {
     }
     if (e instanceof CredentialUnavailableException || e instanceof ClientAuthenticationException) {
       return new BucketException(what + " failed: cannot authenticate with the " + config.authMethod() + ": "
-          + firstLine(e.getMessage()), false, e);
+          + BucketException.firstLine(e.getMessage()), false, e);
     }
-    boolean transientCause = causedBy(e, IOException.class) || causedBy(e, TimeoutException.class);
+    boolean transientCause = BucketException.causedBy(e, IOException.class)
+        || BucketException.causedBy(e, TimeoutException.class);
     return new BucketException(what + " failed: " + e, transientCause, e);
   }
 
-  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (type.isInstance(c)) {
-        return true;
-      }
-    }
-    return false;
-  }
 
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
-  }
 
   // ------------------------------------------------------------------ reads
 

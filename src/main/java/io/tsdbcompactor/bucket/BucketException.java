@@ -39,4 +39,26 @@ public class BucketException extends IOException {
     }
     return t instanceof IOException || t instanceof java.io.UncheckedIOException;
   }
+
+  /**
+   * Whether {@code type} is anywhere in {@code t}'s cause chain: how the cloud SDKs' wrapped exceptions are told
+   * apart (a network failure deep inside is transient; a missing credential is not).
+   */
+  static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The first line of an SDK's message (some carry the whole response body), so one error is one log line. */
+  static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
 }

@@ -147,32 +147,18 @@ public final class GcsBucket implements Bucket {
         return new ObjectNotFoundException(bucket, key);
       }
       boolean retryable = s.isRetryable() || code == 429 || code == 408 || code >= 500
-          || (code == 0 && causedByIo(e));
+          || (code == 0 && BucketException.causedBy(e, IOException.class));
       String reason = s.getReason() == null ? "" : " " + s.getReason();
       String hint = code == 401 || code == 403 ? " (check the credentials: "
           + (config.serviceAccount.isEmpty() ? "application default credentials" : "service_account") + ")" : "";
-      return new BucketException(what + " failed: HTTP " + code + reason + ": " + firstLine(s.getMessage()) + hint,
+      return new BucketException(what + " failed: HTTP " + code + reason + ": "
+          + BucketException.firstLine(s.getMessage()) + hint,
           retryable, e);
     }
-    return new BucketException(what + " failed: " + e, causedByIo(e), e);
+    return new BucketException(what + " failed: " + e, BucketException.causedBy(e, IOException.class), e);
   }
 
-  private static boolean causedByIo(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof IOException) {
-        return true;
-      }
-    }
-    return false;
-  }
 
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
-  }
 
   // ------------------------------------------------------------------ reads
 

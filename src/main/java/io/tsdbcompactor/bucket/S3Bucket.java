@@ -290,7 +290,8 @@ public final class S3Bucket implements Bucket {
           + " failed: HTTP " + status + " " + code + ": " + msg, retryable, e);
     }
     boolean retryable = e.retryable()
-        || (e instanceof SdkClientException && (causedByIo(e) || cutOrTimedOut(e)));
+        || (e instanceof SdkClientException
+            && (BucketException.causedBy(e, IOException.class) || cutOrTimedOut(e)));
     return new BucketException("s3 " + op + " " + (key == null ? "" : key + " ") + "in bucket " + bucket + " failed: "
         + e.getMessage(), retryable, e);
   }
@@ -416,15 +417,6 @@ public final class S3Bucket implements Bucket {
     return null;
   }
 
-  /** Client-side failures are transient when the network failed, not when e.g. no credentials were found. */
-  private static boolean causedByIo(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof IOException) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   // ------------------------------------------------------------------ reads
 

@@ -28,7 +28,7 @@ class GracefulShutdownTest {
     StringBuilder out = new StringBuilder();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
-      // The first run's end is the signal that the loop is waiting for its next interval.
+      // The log line naming the bound address is the signal that the loop is up and its server listening.
       while ((line = r.readLine()) != null) {
         out.append(line).append('\n');
         if (line.contains("serving /metrics")) {
