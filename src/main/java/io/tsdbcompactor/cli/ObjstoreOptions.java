@@ -100,10 +100,4 @@ public final class ObjstoreOptions {
       throw new ConfigException(prefix + " config file " + file + " does not exist");
     }
   }
-
-  /** For tests and embedding: sets the YAML content. */
-  public ObjstoreOptions withContent(String yaml) {
-    this.configContent = yaml;
-    return this;
-  }
 }

@@ -139,11 +139,6 @@ public record CompactorOptions(
         blockMaxIndexSizeBytes, verification, maxBlockSeries);
   }
 
-  public CompactorOptions withVerticalCompaction(boolean on) {
-    return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc, on,
-        blockMaxIndexSizeBytes, verification, maxBlockSeries);
-  }
-
   public CompactorOptions withBlockMaxIndexSize(long bytes) {
     return new CompactorOptions(ranges, concurrency, blocksFetchConcurrency, replicaLabels, dedupFunc,
         verticalCompaction, bytes, verification, maxBlockSeries);

@@ -128,11 +128,6 @@ public record RunOptions(
         downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, d, sharding, tuning, timeWindow);
   }
 
-  public RunOptions withTimeWindow(TimeWindow w) {
-    return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
-        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning, w);
-  }
-
   public RunOptions withSharding(Sharding s) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
         downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, s, tuning, timeWindow);

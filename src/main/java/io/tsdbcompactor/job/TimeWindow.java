@@ -19,9 +19,4 @@ public record TimeWindow(TimeOrDuration min, TimeOrDuration max) {
   public boolean keeps(BlockMeta m, Clock clock) {
     return m.maxTime >= min.millis(clock) && m.minTime <= max.millis(clock);
   }
-
-  /** Whether the window keeps every block. */
-  public boolean isAll() {
-    return min.toString().equals(DEFAULT_MIN) && max.toString().equals(DEFAULT_MAX);
-  }
 }

@@ -86,11 +86,6 @@ public final class ByteSink implements Varint.Output {
     writeIntBE((int) v);
   }
 
-  public void writeUvarintBytes(byte[] b) {
-    writeUvarint(b.length);
-    writeBytes(b);
-  }
-
   /** CRC32C of [from, length()). */
   public int crc32c(int from) {
     CRC32C crc = new CRC32C();
