@@ -5,10 +5,17 @@ package io.tsdbcompactor.compact;
  * exposes them; {@link MicrometerCompactMetrics} binds them to a Micrometer registry.
  */
 public interface CompactMetrics {
-  /** {@code thanos_compact_group_compaction_runs_started_total{resolution}} */
+  /**
+   * {@code thanos_compact_group_compaction_runs_started_total{resolution}}: one per {@link GroupCompactor#compact}
+   * of a group. Thanos's {@code Group.Compact} makes at most one compaction per call and is called again while it
+   * has work; ours loops until the planner has nothing left, so one run here may hold several compactions.
+   */
   void runStarted(long resolution);
 
-  /** {@code thanos_compact_group_compaction_runs_completed_total{resolution}} */
+  /**
+   * {@code thanos_compact_group_compaction_runs_completed_total{resolution}}: a group run that ended without an
+   * error, including one whose compactions all came out empty or whose blocks were all marked no-compact.
+   */
   void runCompleted(long resolution);
 
   /** {@code thanos_compact_group_compactions_total{resolution}}: compactions that produced and uploaded a block. */

@@ -6,7 +6,6 @@ import io.tsdbcompactor.compact.BucketPort;
 import io.tsdbcompactor.compact.Group;
 import io.tsdbcompactor.compact.GroupCompactor;
 import io.tsdbcompactor.compact.GuardedPlanner;
-import io.tsdbcompactor.compact.MicrometerCompactMetrics;
 import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.compact.PartitionedPlanner;
 import io.tsdbcompactor.downsample.Resolution;
@@ -181,7 +180,7 @@ final class CompactStep implements Step {
       }
     });
     GroupCompactor compactor = new GroupCompactor(port, ctx.options.dataDir(), ctx.compactorOptions,
-        new MicrometerCompactMetrics(ctx.metrics.registry()), ctx.clock).withPartitionOwner(ctx::owns)
+        ctx.metrics.groupCompaction(), ctx.clock).withPartitionOwner(ctx::owns)
         .downloadsOn(ctx.workers.blocks);
     // Collect-all: a group's failure is recorded by its task; one bad group must not stop the others.
     ctx.workers.groups.runUnchecked(groups, FanOut.OnFailure.FINISH_ALL, g -> {

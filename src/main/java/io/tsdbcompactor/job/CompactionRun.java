@@ -370,7 +370,7 @@ public final class CompactionRun {
     try {
       report.markedNow.add(ulid);
       Markers.markNoCompact(ctx.bucket, ulid, Marker.REASON_CORRUPTED_BLOCK, why, ctx.clock);
-      ctx.metrics.blocksMarked(Marker.NO_COMPACT_MARK, Marker.REASON_CORRUPTED_BLOCK).increment();
+      ctx.metrics.blockMarked(Marker.NO_COMPACT_MARK, Marker.REASON_CORRUPTED_BLOCK);
       report.markedNoCompact.incrementAndGet();
       report.fail("block " + ulid + " skipped: " + why + " (marked no-compact)");
     } catch (IOException e) {

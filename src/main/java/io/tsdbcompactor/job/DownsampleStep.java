@@ -177,7 +177,7 @@ final class DownsampleStep implements Step {
     try {
       ctx.report.markedNow.add(in.ulid);
       if (Markers.markNoDownsample(ctx.bucket, in.ulid, Marker.REASON_CORRUPTED_BLOCK, details, ctx.clock)) {
-        ctx.metrics.blocksMarked(Marker.NO_DOWNSAMPLE_MARK, Marker.REASON_CORRUPTED_BLOCK).increment();
+        ctx.metrics.blockMarked(Marker.NO_DOWNSAMPLE_MARK, Marker.REASON_CORRUPTED_BLOCK);
         ctx.report.markedNoDownsample.incrementAndGet();
         ctx.report.record(ctx.action(Action.NO_DOWNSAMPLE, in, false, Marker.REASON_CORRUPTED_BLOCK + ": " + details));
       }

@@ -57,7 +57,7 @@ final class GarbageCollectStep implements Step {
           try {
             if (Markers.markForDeletion(ctx.bucket, m.ulid, DETAILS, ctx.clock)) {
               ctx.metrics.garbageCollectedBlocks().increment();
-              ctx.metrics.blocksMarked(Marker.DELETION_MARK, "").increment();
+              ctx.metrics.blockMarked(Marker.DELETION_MARK, "");
               ctx.report.garbageCollected.incrementAndGet();
               LOG.info("block {} is covered by a compacted block: marked for deletion", m.ulid);
             }

@@ -62,7 +62,7 @@ final class RetentionStep implements Step {
           RetentionPlanner.Deletion d = plan.deletions().get(i);
           try {
             if (Markers.markForDeletion(ctx.bucket, d.meta().ulid, d.details(), ctx.clock)) {
-              ctx.metrics.blocksMarked(Marker.DELETION_MARK, "retention").increment();
+              ctx.metrics.blockMarked(Marker.DELETION_MARK, "retention");
               ctx.metrics.retentionDeletions(d.meta().resolution()).increment();
               ctx.report.retentionMarked.incrementAndGet();
               ctx.gauges.markedForDeletion();

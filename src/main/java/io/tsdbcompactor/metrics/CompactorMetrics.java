@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tsdbcompactor.compact.CompactMetrics;
+import io.tsdbcompactor.compact.MicrometerCompactMetrics;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,7 +33,6 @@ public final class CompactorMetrics {
   private static final double[] COMPACTION_BUCKETS = {1, 10, 60, 300, 900, 1800, 3600, 7200, 14400};
 
   private final PrometheusMeterRegistry registry;
-  private final AtomicLong halted = new AtomicLong();
   private final AtomicLong todoCompactions = new AtomicLong();
   private final AtomicLong todoCompactionBlocks = new AtomicLong();
   private final AtomicLong todoDownsampleBlocks = new AtomicLong();
@@ -40,10 +41,14 @@ public final class CompactorMetrics {
   private final AtomicLong lastRunFailures = new AtomicLong();
   private final java.util.Map<String, AtomicLong> syncedBlocks = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.Map<String, ObjstoreMetrics> objstore = new java.util.concurrent.ConcurrentHashMap<>();
+  private final MicrometerCompactMetrics groupCompaction;
 
   public CompactorMetrics(boolean jvmMetrics) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Gauge.builder("thanos_compact_halted", halted, AtomicLong::get)
+    // Always 0: nothing here halts as Thanos does. A bad block is marked and skipped, and any other error ends the
+    // run (exit 1), or in --wait mode is counted in thanos_compact_retries_total and retried at the next interval.
+    // Registered so that dashboards and the ThanosCompactHalted alert find the series.
+    Gauge.builder("thanos_compact_halted", () -> 0)
         .description("Set to 1 if the compactor halted due to an unexpected error.").register(registry);
     Gauge.builder("thanos_compact_todo_compactions", todoCompactions, AtomicLong::get)
         .description("The number of planned compactions.").register(registry);
@@ -60,11 +65,8 @@ public final class CompactorMetrics {
     // Pre-create the run counters so a scrape shows them at zero before the first run.
     iterations();
     retries();
-    // ... and the group compaction counters the failure alert divides, for every resolution.
-    for (long resolution : new long[] {0, 300_000, 3_600_000}) {
-      groupCompactions(resolution);
-      groupCompactionFailures(resolution);
-    }
+    // ... and the group compaction counters (the failure alert divides two of them), for every resolution.
+    groupCompaction = new MicrometerCompactMetrics(registry).registerAtZero(0, 300_000, 3_600_000);
     if (jvmMetrics) {
       new JvmMemoryMetrics().bindTo(registry);
       new JvmGcMetrics().bindTo(registry);
@@ -98,10 +100,6 @@ public final class CompactorMetrics {
 
   public Counter retries() {
     return counter("thanos_compact_retries", "Total number of retries after retriable compactor error.");
-  }
-
-  public void setHalted(boolean h) {
-    halted.set(h ? 1 : 0);
   }
 
   public void runFinished(boolean success, int failures, long endMillis) {
@@ -166,34 +164,20 @@ public final class CompactorMetrics {
   }
 
   /** {@code thanos_compact_blocks_marked_total{marker,reason}}; marker is the marker file name. */
-  public Counter blocksMarked(String marker, String reason) {
-    return Counter.builder("thanos_compact_blocks_marked")
-        .description("Total number of blocks marked in compactor.")
-        .tag("marker", marker).tag("reason", reason).register(registry);
+  public void blockMarked(String marker, String reason) {
+    groupCompaction.blockMarked(marker, reason);
   }
 
   // ------------------------------------------------------------------ compaction and downsampling
 
-  public Counter groupCompactionRunsStarted(long resolution) {
-    return resCounter("thanos_compact_group_compaction_runs_started", "Total number of group compaction attempts.", resolution);
-  }
-
-  public Counter groupCompactionRunsCompleted(long resolution) {
-    return resCounter("thanos_compact_group_compaction_runs_completed",
-        "Total number of group completed compaction runs. This also includes compactor group runs that resulted with no compaction.", resolution);
-  }
-
-  public Counter groupCompactions(long resolution) {
-    return resCounter("thanos_compact_group_compactions", "Total number of group compaction attempts that resulted in a new block.", resolution);
-  }
-
-  public Counter groupCompactionFailures(long resolution) {
-    return resCounter("thanos_compact_group_compactions_failures", "Total number of failed group compactions.", resolution);
-  }
-
-  public Counter groupVerticalCompactions(long resolution) {
-    return resCounter("thanos_compact_group_vertical_compactions",
-        "Total number of group compaction attempts that resulted in a new block based on overlapping blocks.", resolution);
+  /**
+   * The group compaction counters ({@code thanos_compact_group_compaction_runs_started_total},
+   * {@code ..._runs_completed_total}, {@code ..._compactions_total}, {@code ..._compactions_failures_total},
+   * {@code thanos_compact_group_vertical_compactions_total}, each by resolution), which
+   * {@link io.tsdbcompactor.compact.GroupCompactor} moves.
+   */
+  public CompactMetrics groupCompaction() {
+    return groupCompaction;
   }
 
   public Timer groupCompactionDuration(long resolution) {

@@ -28,5 +28,20 @@ class MicrometerCompactMetricsTest {
     assertTrue(text.contains("thanos_compact_blocks_marked_total{marker=\"deletion-mark.json\",reason=\"\"} 1.0"),
         text);
     assertEquals(2.0, registry.get("thanos_compact_group_compactions").counter().count());
+    assertTrue(text.contains("# HELP thanos_compact_group_compaction_runs_started_total Total number of group "
+        + "compaction attempts."), text);
+  }
+
+  @Test
+  void registersTheGroupCountersOfEachResolutionAtZero() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new MicrometerCompactMetrics(registry).registerAtZero(0, 3600000);
+    String text = registry.scrape();
+    for (String name : new String[] {"thanos_compact_group_compaction_runs_started_total",
+        "thanos_compact_group_compaction_runs_completed_total", "thanos_compact_group_compactions_total",
+        "thanos_compact_group_vertical_compactions_total", "thanos_compact_group_compactions_failures_total"}) {
+      assertTrue(text.contains(name + "{resolution=\"0\"} 0.0"), name + "\n" + text);
+      assertTrue(text.contains(name + "{resolution=\"3600000\"} 0.0"), name + "\n" + text);
+    }
   }
 }

@@ -30,11 +30,11 @@ class MetricsTest {
   void exportsThanosNamesAndJvmMetrics() {
     CompactorMetrics m = new CompactorMetrics(true);
     m.iterations().increment();
-    m.groupCompactions(0).increment();
+    m.groupCompaction().compaction(0);
     m.groupCompactionDuration(300000).record(Duration.ofSeconds(5));
     m.downsamples(300000).increment(2);
     m.downsampleDuration(3600000).record(Duration.ofSeconds(70));
-    m.blocksMarked("deletion-mark.json", "retention").increment();
+    m.blockMarked("deletion-mark.json", "retention");
     m.setConfig(Duration.ofHours(48), Duration.ofMinutes(30));
     String text = m.scrape();
     assertTrue(text.contains("thanos_compact_iterations_total 1.0"), text);
