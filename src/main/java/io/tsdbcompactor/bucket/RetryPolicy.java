@@ -29,11 +29,6 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
     return new RetryPolicy(10, Duration.ofMillis(200), Duration.ofSeconds(20), THREAD_SLEEP);
   }
 
-  /** Same attempts, no waiting (tests). */
-  public static RetryPolicy immediate(int maxAttempts) {
-    return new RetryPolicy(maxAttempts, Duration.ZERO, Duration.ZERO, d -> {});
-  }
-
   /** The pause before attempt {@code attempt + 1} (attempt counts from 1). */
   public Duration backoff(int attempt) {
     long base = initialBackoff.toMillis();

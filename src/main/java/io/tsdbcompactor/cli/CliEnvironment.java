@@ -22,10 +22,6 @@ public record CliEnvironment(Clock clock, Listener listener) {
     default void runEnded(boolean success) {}
   }
 
-  public CliEnvironment withClock(Clock c) {
-    return new CliEnvironment(c, listener);
-  }
-
   /** The environment of the command line {@code spec} belongs to ({@link #SYSTEM} outside {@link Main}). */
   static CliEnvironment of(CommandSpec spec) {
     return spec != null && spec.root().userObject() instanceof Main m ? m.environment() : SYSTEM;

@@ -231,23 +231,9 @@ final class CompactLauncher {
           LOG.atWarn().addKeyValue("failure", f).log("background clean-up finished with a failure");
         }
       });
-      scheduleBackground(background, c.progressInterval, "progress", () -> {
-        RunReport p = new CompactionRun(bucket, options.withDryRun(true), metrics, clock,
-            new RunProgress() {}, workers).run();
-        int[] todo = new int[4];
-        synchronized (p.actions) {
-          for (io.tsdbcompactor.job.Action a : p.actions) {
-            switch (a.step()) {
-              case io.tsdbcompactor.job.Action.COMPACT -> todo[0]++;
-              case io.tsdbcompactor.job.Action.RETIRE -> todo[1]++;
-              case io.tsdbcompactor.job.Action.DOWNSAMPLE -> todo[2]++;
-              case io.tsdbcompactor.job.Action.RETENTION -> todo[3]++;
-              default -> { }
-            }
-          }
-        }
-        metrics.setTodo(todo[0], todo[1], todo[2], todo[3]);
-      });
+      scheduleBackground(background, c.progressInterval, "progress",
+          () -> new CompactionRun(bucket, options.withDryRun(true), metrics, clock, new RunProgress() {}, workers)
+              .refreshProgress());
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
         long start = clock.millis();

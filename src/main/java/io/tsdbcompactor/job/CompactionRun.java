@@ -269,8 +269,11 @@ public final class CompactionRun {
   }
 
   /**
-   * Syncs and plans without changing anything, to refresh the progress gauges between runs: what {@code --wait}
-   * can call every {@code --compact.progress-interval}, as Thanos's progress calculator does.
+   * Syncs and plans the whole run, to refresh the progress gauges ({@code thanos_compact_todo_*},
+   * {@code thanos_blocks_meta_synced}) between runs, by the same rules a run keeps them: what {@code --wait} does
+   * every {@code --compact.progress-interval}, as Thanos's progress calculator does. Writes nothing to the bucket
+   * with dry-run options (as {@code --wait} passes); otherwise a meta.json found unreadable is marked no-compact, as
+   * any sync of a run does.
    */
   public void refreshProgress() throws IOException {
     try {

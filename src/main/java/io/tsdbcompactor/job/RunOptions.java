@@ -113,11 +113,6 @@ public record RunOptions(
         1, 1, true, List.of(), "", null, false, Sharding.NONE, Tuning.DEFAULTS);
   }
 
-  public RunOptions withRetention(RetentionPolicy r) {
-    return new RunOptions(dataDir, consistencyDelay, deleteDelay, r, compactConcurrency, downsampleConcurrency,
-        downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning, timeWindow);
-  }
-
   public RunOptions withDelays(Duration consistency, Duration delete) {
     return new RunOptions(dataDir, consistency, delete, retention, compactConcurrency, downsampleConcurrency,
         downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, sharding, tuning, timeWindow);
@@ -126,10 +121,5 @@ public record RunOptions(
   public RunOptions withDryRun(boolean d) {
     return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
         downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, d, sharding, tuning, timeWindow);
-  }
-
-  public RunOptions withSharding(Sharding s) {
-    return new RunOptions(dataDir, consistencyDelay, deleteDelay, retention, compactConcurrency,
-        downsampleConcurrency, downsampling, replicaLabels, dedupFunc, relabelConfigYaml, dryRun, s, tuning, timeWindow);
   }
 }

@@ -122,7 +122,7 @@ abstract class AbstractS3BucketTest extends BucketContractTest {
     byte[] data = random(300_000, 13);
     bucket.upload("r/chunks/000001", data);
     FaultInjectingBucket faulty = new FaultInjectingBucket(bucket).breakReadsAfter(100_000, 2).shortReads(777);
-    Bucket retrying = new RetryingBucket(faulty, RetryPolicy.immediate(5));
+    Bucket retrying = new RetryingBucket(faulty, RetryPolicies.immediate(5));
     assertArrayEquals(data, retrying.getBytes("r/chunks/000001"));
     assertEquals(2, faulty.calls(FaultInjectingBucket.Op.GET_RANGE));
   }
@@ -140,7 +140,7 @@ abstract class AbstractS3BucketTest extends BucketContractTest {
 
   @Test
   void realBlocksUploadAndDownloadByteIdentical(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
-    Bucket b = new RetryingBucket(bucket, RetryPolicy.immediate(3));
+    Bucket b = new RetryingBucket(bucket, RetryPolicies.immediate(3));
     io.tsdbcompactor.sync.BlockTransfer.Options o = new io.tsdbcompactor.sync.BlockTransfer.Options();
     o.filesConcurrency = 3;
     io.tsdbcompactor.sync.BlockTransfer t = new io.tsdbcompactor.sync.BlockTransfer(b, o);

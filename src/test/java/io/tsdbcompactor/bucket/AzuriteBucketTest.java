@@ -148,7 +148,7 @@ class AzuriteBucketTest extends BucketContractTest {
     byte[] data = random(300_000, 13);
     bucket.upload("r/chunks/000001", data);
     FaultInjectingBucket faulty = new FaultInjectingBucket(bucket).breakReadsAfter(100_000, 2).shortReads(777);
-    Bucket retrying = new RetryingBucket(faulty, RetryPolicy.immediate(5));
+    Bucket retrying = new RetryingBucket(faulty, RetryPolicies.immediate(5));
     assertArrayEquals(data, retrying.getBytes("r/chunks/000001"));
     assertEquals(2, faulty.calls(FaultInjectingBucket.Op.GET_RANGE));
   }
@@ -186,7 +186,7 @@ class AzuriteBucketTest extends BucketContractTest {
       AzureConfig c = server.config(azure().name());
       c.storageAccountKey = wrong;
       c.storageCreateContainer = false;
-      try (Bucket b = new RetryingBucket(new AzureBucket(c), RetryPolicy.immediate(2))) {
+      try (Bucket b = new RetryingBucket(new AzureBucket(c), RetryPolicies.immediate(2))) {
         assertThrows(BucketException.class, () -> b.upload("l/x", new byte[] {1}));
         assertThrows(BucketException.class, () -> b.getBytes("l/x"));
         LoggerFactory.getLogger(getClass()).info("config in use: {}", c);

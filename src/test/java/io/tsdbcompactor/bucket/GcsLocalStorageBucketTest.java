@@ -98,7 +98,7 @@ class GcsLocalStorageBucketTest extends BucketContractTest {
     byte[] data = random(300_000, 13);
     bucket.upload("r/chunks/000001", data);
     FaultInjectingBucket faulty = new FaultInjectingBucket(bucket).breakReadsAfter(100_000, 2).shortReads(777);
-    Bucket retrying = new RetryingBucket(faulty, RetryPolicy.immediate(5));
+    Bucket retrying = new RetryingBucket(faulty, RetryPolicies.immediate(5));
     assertArrayEquals(data, retrying.getBytes("r/chunks/000001"));
     assertEquals(2, faulty.calls(FaultInjectingBucket.Op.GET_RANGE));
   }

@@ -70,7 +70,7 @@ class S3ProxyBucketTest extends AbstractS3BucketTest {
       c.secretKey = secret;
       c.trace = true;
       c.maxRetries = 1;
-      try (Bucket b = new RetryingBucket(new S3Bucket(c), RetryPolicy.immediate(2))) {
+      try (Bucket b = new RetryingBucket(new S3Bucket(c), RetryPolicies.immediate(2))) {
         assertThrows(BucketException.class, () -> b.upload("l/x", new byte[] {1}));
         assertThrows(BucketException.class, () -> b.getBytes("l/x"));
         LoggerFactory.getLogger(getClass()).info("config in use: {}", c);

@@ -48,7 +48,7 @@ class AzureCompactEndToEndTest {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       // Each run on its own clock from the same instant, so both buckets see the same times.
-      int code = Main.run(CliEnvironment.SYSTEM.withClock(new TickingClock(NOW)), args);
+      int code = Main.run(new CliEnvironment(new TickingClock(NOW), CliEnvironment.SYSTEM.listener()), args);
       return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);

@@ -74,7 +74,7 @@ class BadInputCompactTest {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(CliEnvironment.SYSTEM.withClock(CLOCK), args);
+      int code = Main.run(new CliEnvironment(CLOCK, CliEnvironment.SYSTEM.listener()), args);
       return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);

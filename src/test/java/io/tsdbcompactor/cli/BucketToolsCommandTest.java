@@ -82,7 +82,7 @@ abstract class BucketToolsCommandTest {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = Main.run(CliEnvironment.SYSTEM.withClock(CLOCK), args);
+      int exit = Main.run(new CliEnvironment(CLOCK, CliEnvironment.SYSTEM.listener()), args);
       return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);

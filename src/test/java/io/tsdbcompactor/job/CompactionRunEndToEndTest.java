@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import static io.tsdbcompactor.job.RunOptionsFixtures.withRetention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -65,7 +66,7 @@ class CompactionRunEndToEndTest {
   }
 
   static RunOptions options(Path dataDir) {
-    return RunOptions.defaults(dataDir).withRetention(SEED).withDelays(Duration.ZERO, Duration.ZERO);
+    return withRetention(RunOptions.defaults(dataDir), SEED).withDelays(Duration.ZERO, Duration.ZERO);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import static io.tsdbcompactor.job.RunOptionsFixtures.withRetention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,8 +44,8 @@ class CorruptBlockRetentionTest {
       f.seek(f.length() / 2);
       f.write(b ^ 0x5A);
     }
-    RunOptions o = RunOptions.defaults(tmp.resolve("data")).withDelays(Duration.ZERO, Duration.ZERO)
-        .withRetention(new RetentionPolicy(Duration.ofDays(3), Duration.ofDays(15), Duration.ofDays(90)));
+    RunOptions o = withRetention(RunOptions.defaults(tmp.resolve("data")).withDelays(Duration.ZERO, Duration.ZERO),
+        new RetentionPolicy(Duration.ofDays(3), Duration.ofDays(15), Duration.ofDays(90)));
     TickingClock clock = new TickingClock(now);
     try (Bucket bucket = new FilesystemBucket(bucketDir, clock)) {
       Markers.markNoDownsample(bucket, manual.ulid, "manual", "operator: never downsample", clock);

@@ -1,5 +1,7 @@
 package io.tsdbcompactor.job;
 
+import static io.tsdbcompactor.job.RunOptionsFixtures.withRetention;
+import static io.tsdbcompactor.job.RunOptionsFixtures.withSharding;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,19 +64,19 @@ class DryRunMatchesRunTest {
     List<String> basic = List.of(Action.COMPACT, Action.RETIRE, Action.DOWNSAMPLE, Action.RETENTION);
     RunOptions base = RunOptions.defaults(Path.of("data")).withDelays(Duration.ofMinutes(30), Duration.ofHours(1));
     return Stream.of(
-        Arguments.of(new Scenario("backlog with seed retention", 18, 1, 0, false, base.withRetention(SEED), basic)),
+        Arguments.of(new Scenario("backlog with seed retention", 18, 1, 0, false, withRetention(base, SEED), basic)),
         Arguments.of(new Scenario("overlaps, bad blocks and marks of every kind", 18, 1, 5, true,
-            base.withRetention(SEED), all)),
+            withRetention(base, SEED), all)),
         Arguments.of(new Scenario("tight cut-offs: raw 2d, 5m 6d, 1h 12d", 14, 1, 0, true,
-            base.withRetention(new RetentionPolicy(Duration.ofDays(2), Duration.ofDays(6), Duration.ofDays(12))),
+            withRetention(base, new RetentionPolicy(Duration.ofDays(2), Duration.ofDays(6), Duration.ofDays(12))),
             all.subList(0, all.size() - 1))),
         Arguments.of(new Scenario("downsampling off, raw 5d", 9, 1, 4, true, new RunOptions(Path.of("data"),
             Duration.ofMinutes(30), Duration.ofHours(1), new RetentionPolicy(Duration.ofDays(5), Duration.ZERO,
             Duration.ZERO), 1, 1, false, List.of(), "", null, false, Sharding.NONE, RunOptions.Tuning.DEFAULTS),
             List.of(Action.DELETE, Action.GARBAGE_COLLECT, Action.COMPACT, Action.RETIRE, Action.RETENTION))),
-        Arguments.of(new Scenario("shard 0 of 2", 7, 4, 6, true, base.withRetention(SEED).withSharding(new Sharding(2, 0)),
+        Arguments.of(new Scenario("shard 0 of 2", 7, 4, 6, true, withSharding(withRetention(base, SEED), new Sharding(2, 0)),
             basic)),
-        Arguments.of(new Scenario("shard 1 of 2", 7, 4, 6, true, base.withRetention(SEED).withSharding(new Sharding(2, 1)),
+        Arguments.of(new Scenario("shard 1 of 2", 7, 4, 6, true, withSharding(withRetention(base, SEED), new Sharding(2, 1)),
             basic)));
   }
 

@@ -1,5 +1,7 @@
 package io.tsdbcompactor.job;
 
+import static io.tsdbcompactor.job.RunOptionsFixtures.withRetention;
+import static io.tsdbcompactor.job.RunOptionsFixtures.withSharding;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -68,7 +70,7 @@ class DryRunPlanTest {
   }
 
   static RunOptions seed() {
-    return RunOptions.defaults(Path.of("unused")).withRetention(SEED);
+    return withRetention(RunOptions.defaults(Path.of("unused")), SEED);
   }
 
   static List<BlockMeta> backlog(long now, int days, long blockLength) {
@@ -165,7 +167,7 @@ class DryRunPlanTest {
     Set<String> seen = new HashSet<>();
     int total = 0;
     for (int i = 0; i < 2; i++) {
-      Plan plan = dryRun(input, seed().withSharding(new Sharding(2, i)), NOW);
+      Plan plan = dryRun(input, withSharding(seed(), new Sharding(2, i)), NOW);
       for (Action a : plan.of(Action.RETIRE)) {
         assertTrue(seen.add(a.key()), "two shards compact " + a);
       }

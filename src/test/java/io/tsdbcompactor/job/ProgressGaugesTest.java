@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import static io.tsdbcompactor.job.RunOptionsFixtures.withRetention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,8 +62,8 @@ class ProgressGaugesTest {
         atDownsamplings.add(todo(metrics));
       }
     };
-    RunOptions options = RunOptions.defaults(tmp.resolve("data")).withDelays(Duration.ZERO, Duration.ZERO)
-        .withRetention(new RetentionPolicy(Duration.ofDays(3), Duration.ofDays(15), Duration.ofDays(90)));
+    RunOptions options = withRetention(RunOptions.defaults(tmp.resolve("data")).withDelays(Duration.ZERO, Duration.ZERO),
+        new RetentionPolicy(Duration.ofDays(3), Duration.ofDays(15), Duration.ofDays(90)));
     try (Bucket bucket = new FilesystemBucket(bucketDir)) {
       RunReport r = new CompactionRun(bucket, options, metrics, new TickingClock(NOW), observer)
           .run();

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import static io.tsdbcompactor.job.RunOptionsFixtures.withSharding;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,8 +44,8 @@ class ShardedRunTest {
     try (Bucket bucket = new FilesystemBucket(bucketDir)) {
       for (Sharding shard : List.of(s0, s1)) {
         SyncResult before = sync(bucket);
-        RunReport r = new CompactionRun(bucket, RunOptions.defaults(tmp.resolve("data-" + shard.index()))
-            .withDelays(Duration.ZERO, Duration.ofHours(48)).withSharding(shard), new CompactorMetrics(false),
+        RunReport r = new CompactionRun(bucket, withSharding(RunOptions.defaults(tmp.resolve("data-" + shard.index()))
+            .withDelays(Duration.ZERO, Duration.ofHours(48)), shard), new CompactorMetrics(false),
             new TickingClock(now), RunProgress.NONE).run();
         assertEquals(List.of(), r.failures);
         SyncResult after = sync(bucket);

@@ -10,7 +10,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FaultInjectingBucket;
 import io.tsdbcompactor.bucket.MemoryBucket;
-import io.tsdbcompactor.bucket.RetryPolicy;
+import io.tsdbcompactor.bucket.RetryPolicies;
 import io.tsdbcompactor.bucket.RetryingBucket;
 import io.tsdbcompactor.store.CorruptDataException;
 import java.nio.file.Files;
@@ -102,7 +102,7 @@ class BlockTransferTest {
   void uploadThenDownloadIsByteIdenticalDespiteFaults() throws Exception {
     MemoryBucket mem = new MemoryBucket();
     FaultInjectingBucket faulty = new FaultInjectingBucket(mem);
-    Bucket b = new RetryingBucket(faulty, RetryPolicy.immediate(6));
+    Bucket b = new RetryingBucket(faulty, RetryPolicies.immediate(6));
     BlockTransfer.Options o = opts();
     o.filesConcurrency = 4;
     BlockTransfer t = new BlockTransfer(b, o);
