@@ -737,24 +737,6 @@ public final class S3Bucket implements Bucket {
     });
   }
 
-  /** Creates the bucket (tests and demos; operators create buckets themselves). */
-  public void createBucketIfMissing() throws IOException {
-    try {
-      s3.headBucket(b -> b.bucket(bucket));
-    } catch (S3Exception e) {
-      if (e.statusCode() != 404) {
-        throw translate("head bucket", null, e);
-      }
-      try {
-        s3.createBucket(b -> b.bucket(bucket));
-      } catch (SdkException e2) {
-        throw translate("create bucket", null, e2);
-      }
-    } catch (SdkException e) {
-      throw translate("head bucket", null, e);
-    }
-  }
-
   @Override
   public void close() {
     Map<String, Long> retried = retryCounts();

@@ -13,6 +13,7 @@ import io.tsdbcompactor.bucket.S3Bucket;
 import io.tsdbcompactor.bucket.S3FaultProxy;
 import io.tsdbcompactor.bucket.S3ProxyServer;
 import io.tsdbcompactor.sync.BlockTransfer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -136,7 +137,7 @@ class ChaosTest {
     try (S3ProxyServer server = new S3ProxyServer(s3dir)) {
       for (String bucket : List.of("calm", "steady", "chaos")) {
         try (S3Bucket direct = new S3Bucket(server.config(bucket))) {
-          direct.createBucketIfMissing();
+          S3TestBuckets.create(server.config(bucket));
           for (Path in : inputs.values()) {
             for (Path b : Tools.blocks(in)) {
               BlockTransfer.upload(direct, b);

@@ -9,6 +9,7 @@ import io.tsdbcompactor.acceptance.Tools.Meta;
 import io.tsdbcompactor.bucket.S3Bucket;
 import io.tsdbcompactor.bucket.S3ProxyServer;
 import io.tsdbcompactor.cli.Main;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -242,7 +243,7 @@ class CompactionAcceptanceTest {
     try (S3ProxyServer server = new S3ProxyServer(serverDir)) {
       String name = "acceptance";
       try (S3Bucket s3 = new S3Bucket(server.config(name))) {
-        s3.createBucketIfMissing();
+        S3TestBuckets.create(server.config(name));
         Path orig = work.resolve("bucket-orig");
         for (Path block : Tools.blocks(orig)) {
           List<Path> files;

@@ -32,7 +32,7 @@ abstract class AbstractS3BucketTest extends BucketContractTest {
     S3Config c = config("contract-" + BUCKETS.incrementAndGet());
     c.partSize = 5L * 1024 * 1024;
     S3Bucket b = new S3Bucket(c);
-    b.createBucketIfMissing();
+    S3TestBuckets.create(c);
     return b;
   }
 
@@ -95,7 +95,7 @@ abstract class AbstractS3BucketTest extends BucketContractTest {
     S3Config c = config("v1-" + BUCKETS.incrementAndGet());
     c.listObjectsVersion = "v1";
     try (S3Bucket b = new S3Bucket(c)) {
-      b.createBucketIfMissing();
+      S3TestBuckets.create(c);
       b.listMaxKeys = 3;
       for (int i = 0; i < 10; i++) {
         b.upload("d" + i + "/meta.json", new byte[] {1});

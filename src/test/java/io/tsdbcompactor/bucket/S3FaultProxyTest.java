@@ -50,9 +50,7 @@ class S3FaultProxyTest {
   /** A new bucket reached through the proxy: quick backoff, short read timeout, ten retries. */
   static S3Bucket bucket(S3FaultProxy proxy) throws IOException {
     String name = "faults" + (++bucketCount);
-    try (S3Bucket direct = new S3Bucket(server.config(name))) {
-      direct.createBucketIfMissing();
-    }
+    S3TestBuckets.create(server.config(name));
     S3Config c = server.config(name);
     c.endpoint = proxy.endpoint();
     c.maxRetries = 10;

@@ -8,11 +8,11 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
-import io.tsdbcompactor.bucket.S3Bucket;
 import io.tsdbcompactor.bucket.S3ProxyServer;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.sync.BlockTransfer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,9 +126,7 @@ class BucketDownsampleCommandTest {
   void onS3ProxyTheSameBlocksAsOnAFilesystemBucket() throws Exception {
     String fs = bucketWithOneLongRawBlock("fs");
     try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3proxy")))) {
-      try (S3Bucket b = new S3Bucket(server.config("downsample"))) {
-        b.createBucketIfMissing();
-      }
+      S3TestBuckets.create(server.config("downsample"));
       String s3 = server.yaml("downsample", 5L * 1024 * 1024);
       fill(s3, "s3");
       for (String yaml : List.of(fs, s3)) {

@@ -1,7 +1,7 @@
 package io.tsdbcompactor.cli;
 
-import io.tsdbcompactor.bucket.S3Bucket;
 import io.tsdbcompactor.bucket.S3ProxyServer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -28,9 +28,7 @@ class S3BucketRewriteRelabelTest extends BucketRewriteRelabelTest {
   @Override
   String newBucketYaml() throws Exception {
     String name = "rewrite-" + N.incrementAndGet();
-    try (S3Bucket b = new S3Bucket(server.config(name))) {
-      b.createBucketIfMissing();
-    }
+    S3TestBuckets.create(server.config(name));
     return server.yaml(name, 5L * 1024 * 1024);
   }
 }

@@ -1,7 +1,7 @@
 package io.tsdbcompactor.cli;
 
-import io.tsdbcompactor.bucket.S3Bucket;
 import io.tsdbcompactor.bucket.S3ProxyServer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,9 +29,7 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
   @Override
   String newBucketYaml() throws Exception {
     String name = "tools-" + N.incrementAndGet();
-    try (S3Bucket b = new S3Bucket(server.config(name))) {
-      b.createBucketIfMissing();
-    }
+    S3TestBuckets.create(server.config(name));
     return server.yaml(name, 5L * 1024 * 1024);
   }
 

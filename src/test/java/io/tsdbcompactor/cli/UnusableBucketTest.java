@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.bucket.S3ProxyServer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -52,9 +53,7 @@ class UnusableBucketTest {
   @Test
   void wrongSecretNamesTheS3ErrorCodeAndNotTheSecret(@TempDir Path tmp) throws Exception {
     try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")))) {
-      try (io.tsdbcompactor.bucket.S3Bucket b = new io.tsdbcompactor.bucket.S3Bucket(server.config("tsdb"))) {
-        b.createBucketIfMissing();
-      }
+      S3TestBuckets.create(server.config("tsdb"));
       Result r = compact(yaml("tsdb", server.endpoint(), "Wrong-Secret-4711"), tmp.resolve("data"));
       assertNotEquals(0, r.code());
       assertTrue(r.err().contains("403") && r.err().contains("SignatureDoesNotMatch")

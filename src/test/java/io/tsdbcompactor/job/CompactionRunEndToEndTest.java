@@ -26,6 +26,7 @@ import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.SyncResult;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ class CompactionRunEndToEndTest {
     List<BlockMeta> input = gen.write(tmp.resolve("staging"), now);
     try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")))) {
       S3Bucket bucket = new S3Bucket(server.config("e2e"));
-      bucket.createBucketIfMissing();
+      S3TestBuckets.create(server.config("e2e"));
       try (bucket) {
         for (BlockMeta m : input) {
           BlockTransfer.upload(bucket, tmp.resolve("staging").resolve(m.ulid));

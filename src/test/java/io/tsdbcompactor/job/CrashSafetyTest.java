@@ -11,6 +11,7 @@ import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.bucket.ObjectAttributes;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.sync.SyncResult;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -423,7 +424,7 @@ class CrashSafetyTest {
     try (io.tsdbcompactor.bucket.S3ProxyServer server =
         new io.tsdbcompactor.bucket.S3ProxyServer(java.nio.file.Files.createDirectories(tmp.resolve("s3")))) {
       io.tsdbcompactor.bucket.S3Bucket store = new io.tsdbcompactor.bucket.S3Bucket(server.config("crash"));
-      store.createBucketIfMissing();
+      S3TestBuckets.create(server.config("crash"));
       try (store) {
         List<String> input = PromtoolBucket.build(store, tmp.resolve("staging"));
         // The store dates objects by its own clock, and partial uploads age by it: the runs start at its time.

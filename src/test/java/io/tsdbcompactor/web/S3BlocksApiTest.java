@@ -2,8 +2,8 @@ package io.tsdbcompactor.web;
 
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
-import io.tsdbcompactor.bucket.S3Bucket;
 import io.tsdbcompactor.bucket.S3ProxyServer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -30,9 +30,7 @@ class S3BlocksApiTest extends BlocksApiTest {
   @Override
   Bucket newBucket() throws Exception {
     String name = "viewer-" + N.incrementAndGet();
-    try (S3Bucket b = new S3Bucket(s3.config(name))) {
-      b.createBucketIfMissing();
-    }
+    S3TestBuckets.create(s3.config(name));
     return ObjstoreConfig.parse(s3.yaml(name, 5L * 1024 * 1024)).open();
   }
 }
