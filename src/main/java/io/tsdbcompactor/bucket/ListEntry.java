@@ -15,11 +15,4 @@ public record ListEntry(String key, long size, Instant lastModified) {
   public boolean isDirectory() {
     return key.endsWith("/");
   }
-
-  /** The last path element without a trailing '/': {@code 01ABC.../chunks/} gives {@code chunks}. */
-  public String baseName() {
-    String k = isDirectory() ? key.substring(0, key.length() - 1) : key;
-    int slash = k.lastIndexOf('/');
-    return slash < 0 ? k : k.substring(slash + 1);
-  }
 }

@@ -99,10 +99,6 @@ public final class ObjstoreConfig {
     }
   }
 
-  public static ObjstoreConfig readFile(Path file) throws IOException {
-    return parse(Files.readString(file));
-  }
-
   /**
    * The bucket as Thanos names it in its metrics' {@code bucket} label: the S3 or GCS bucket, the Azure
    * container or the filesystem directory, without the {@code prefix}.

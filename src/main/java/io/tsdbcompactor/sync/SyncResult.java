@@ -63,9 +63,4 @@ public record SyncResult(
         + " no-compact, " + noDownsampleMarks.size() + " no-downsample), " + partial.size() + " partial ("
         + unreadable + " with an unreadable meta.json), " + failed.size() + " failed";
   }
-
-  /** Whether every block folder could be read (else Thanos's compactor retries the iteration). */
-  public boolean isComplete() {
-    return failed.isEmpty();
-  }
 }

@@ -109,7 +109,7 @@ class AzureCompactEndToEndTest {
     Files.createDirectories(tmp.resolve("azurite"));
     try (AzuriteServer azurite = new AzuriteServer(tmp.resolve("azurite"))) {
       Path azYaml = Files.writeString(tmp.resolve("azure.yaml"), azurite.yaml("thanos") + "prefix: tenant-a\n");
-      try (Bucket az = ObjstoreConfig.readFile(azYaml).open()) { // creates the container, as Thanos does
+      try (Bucket az = ObjstoreConfig.parse(Files.readString(azYaml)).open()) { // creates the container, as Thanos does
         for (BlockMeta m : input) {
           BlockTransfer.upload(az, staging.resolve(m.ulid));
         }
@@ -122,7 +122,7 @@ class AzureCompactEndToEndTest {
         want = survivors(fs, tmp.resolve("check-fs"));
       }
       Map<String, Map<String, byte[]>> got;
-      try (Bucket az = ObjstoreConfig.readFile(azYaml).open()) {
+      try (Bucket az = ObjstoreConfig.parse(Files.readString(azYaml)).open()) {
         got = survivors(az, tmp.resolve("check-az"));
       }
       assertTrue(want.size() < input.size(), "the run compacted, downsampled and deleted: " + want.keySet());

@@ -112,7 +112,6 @@ class BlockSyncerTest {
     assertEquals(Set.of(partial, garbage), r.partial().keySet());
     assertEquals(NOW.minus(Duration.ofHours(10)), r.partial().get(partial).lastModified());
     assertEquals(Set.of(badVersion), r.failed().keySet());
-    assertFalse(r.isComplete());
     assertEquals(7, r.allMetas().size());
     BlockMeta nc = r.allMetas().get(noCompact);
     assertEquals("{cluster=\"eu2\"}", nc.externalLabels().toString());
