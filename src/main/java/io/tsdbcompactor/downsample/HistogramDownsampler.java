@@ -67,10 +67,6 @@ final class HistogramDownsampler {
   private final HistogramEncoder encoder = new HistogramEncoder(true);
   private final HistogramIterator iterator = new HistogramIterator();
 
-  int buffered() {
-    return n;
-  }
-
   void reset() {
     n = 0;
   }

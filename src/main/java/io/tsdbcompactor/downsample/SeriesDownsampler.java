@@ -63,32 +63,6 @@ public final class SeriesDownsampler {
     }
   }
 
-  /** The buffered raw samples (for tests); valid until the buffer changes. */
-  SampleIterator bufferedSamples() {
-    return new SampleIterator() {
-      private int i = -1;
-
-      @Override
-      public boolean next() {
-        if (i + 1 >= n) {
-          return false;
-        }
-        i++;
-        return true;
-      }
-
-      @Override
-      public long timestamp() {
-        return ts[i];
-      }
-
-      @Override
-      public double value() {
-        return vs[i];
-      }
-    };
-  }
-
   /**
    * Adds every sample of one raw input chunk. Stale markers are dropped, and so is a sample whose timestamp is
    * below the previous kept one of the same chunk (equal timestamps are kept), as Thanos's
@@ -229,11 +203,6 @@ public final class SeriesDownsampler {
    */
   public boolean addRawHistograms(HistogramIterator chunk) throws CorruptDataException {
     return histograms().addRaw(chunk);
-  }
-
-  /** Number of raw histograms buffered. */
-  public int bufferedHistogramCount() {
-    return histograms == null ? 0 : histograms.buffered();
   }
 
   /** Downsamples the buffered raw histograms into histogram AggrChunks ({@code HistogramDownsampler}). */

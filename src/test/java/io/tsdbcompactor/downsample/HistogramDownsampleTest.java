@@ -110,7 +110,6 @@ class HistogramDownsampleTest {
     SeriesDownsampler ds = new SeriesDownsampler();
     assertTrue(ds.addRawHistograms(new HistogramIterator("a", ChunkEncoding.HISTOGRAM, a.toChunk().data())));
     assertTrue(ds.addRawHistograms(new HistogramIterator("b", ChunkEncoding.HISTOGRAM, b.toChunk().data())));
-    assertEquals(4, ds.bufferedHistogramCount(), "the stale marker is dropped");
     List<ChunkMeta> out = new ArrayList<>();
     ds.flushRawHistograms(Resolution.FIVE_MINUTES, out);
     assertEquals(1, out.size());
@@ -129,7 +128,7 @@ class HistogramDownsampleTest {
     SampleIterator count = agg.iterator(AggrType.COUNT);
     assertTrue(count.next());
     assertEquals(299_999, count.timestamp());
-    assertEquals(2, count.value());
+    assertEquals(2, count.value(), "the stale marker is dropped");
     assertTrue(count.next());
     assertEquals(420_000, count.timestamp());
     assertEquals(2, count.value());

@@ -237,7 +237,16 @@ class ThanosVectorsTest {
   void v9ExpandDropsStaleAndBackwardSamples() throws Exception {
     SeriesDownsampler d = new SeriesDownsampler();
     d.addRaw(parse("100:1 200:2 200:3 201:4 200:5 300:6 400:Stale 500:5"));
-    assertEquals("100:1 200:2 200:3 201:4 300:6 500:5", render(d.bufferedSamples()));
+    // Thanos expands to 100:1 200:2 200:3 201:4 300:6 500:5. Seen through 100 ms windows: 200:5 (back in time)
+    // and the stale marker are not in any aggregate.
+    List<ChunkMeta> out = new ArrayList<>();
+    d.flushRaw(100, out);
+    assertEquals(1, out.size());
+    AggrChunk a = AggrChunk.parse("v9", out.get(0).chunk);
+    assertEquals("199:1 299:3 399:1 500:1", render(a.iterator(AggrType.COUNT)));
+    assertEquals("199:1 299:9 399:6 500:5", render(a.iterator(AggrType.SUM)));
+    assertEquals("199:1 299:2 399:6 500:5", render(a.iterator(AggrType.MIN)));
+    assertEquals("199:1 299:4 399:6 500:5", render(a.iterator(AggrType.MAX)));
   }
 
   @Test
