@@ -135,7 +135,10 @@ public final class BlockReader implements Closeable {
     return index;
   }
 
-  /** The block's chunk segment files, read by chunk reference. */
+  /**
+   * The block's chunk segment files, read by chunk reference: with {@link #index()} and {@link #tombstones()} the
+   * block's parts, as Prometheus's {@code BlockReader.Chunks}. Published reading API (docs/library.md); the compactor itself does not call it.
+   */
   public ChunkSegmentReader chunkReader() {
     return chunks;
   }

@@ -28,6 +28,7 @@ public final class GoFormat {
 
   private GoFormat() {}
 
+  /** {@code v} as Go's {@code %g} prints it ({@link #appendFloat} without a builder). Published reading API (docs/library.md); the compactor itself does not call it. */
   public static String formatFloat(double v) {
     StringBuilder sb = new StringBuilder(24);
     appendFloat(sb, v);

@@ -225,48 +225,6 @@ public final class Histogram {
     System.arraycopy(o.negCounts, 0, negCounts, 0, negBucketCount);
   }
 
-  /** Bit-exact equality of every field that is meaningful for the kind (raw double bits). */
-  public boolean sameAs(Histogram o) {
-    if (isFloat != o.isFloat || counterResetHint != o.counterResetHint || schema != o.schema
-        || Double.doubleToRawLongBits(zeroThreshold) != Double.doubleToRawLongBits(o.zeroThreshold)
-        || Double.doubleToRawLongBits(sum) != Double.doubleToRawLongBits(o.sum)
-        || posSpanCount != o.posSpanCount || negSpanCount != o.negSpanCount
-        || posBucketCount != o.posBucketCount || negBucketCount != o.negBucketCount || !sameCustomValues(o)) {
-      return false;
-    }
-    if (isFloat) {
-      if (Double.doubleToRawLongBits(floatCount) != Double.doubleToRawLongBits(o.floatCount)
-          || Double.doubleToRawLongBits(floatZeroCount) != Double.doubleToRawLongBits(o.floatZeroCount)) {
-        return false;
-      }
-    } else if (count != o.count || zeroCount != o.zeroCount) {
-      return false;
-    }
-    for (int i = 0; i < posSpanCount; i++) {
-      if (posSpanOffsets[i] != o.posSpanOffsets[i] || posSpanLengths[i] != o.posSpanLengths[i]) {
-        return false;
-      }
-    }
-    for (int i = 0; i < negSpanCount; i++) {
-      if (negSpanOffsets[i] != o.negSpanOffsets[i] || negSpanLengths[i] != o.negSpanLengths[i]) {
-        return false;
-      }
-    }
-    for (int i = 0; i < posBucketCount; i++) {
-      if (isFloat ? Double.doubleToRawLongBits(posCounts[i]) != Double.doubleToRawLongBits(o.posCounts[i])
-          : posDeltas[i] != o.posDeltas[i]) {
-        return false;
-      }
-    }
-    for (int i = 0; i < negBucketCount; i++) {
-      if (isFloat ? Double.doubleToRawLongBits(negCounts[i]) != Double.doubleToRawLongBits(o.negCounts[i])
-          : negDeltas[i] != o.negDeltas[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   @Override
   public String toString() {
     StringBuilder b = new StringBuilder(isFloat ? "FloatHistogram{" : "Histogram{");

@@ -146,7 +146,11 @@ public final class XorIterator implements SampleIterator {
     return Double.longBitsToDouble(value.bits());
   }
 
-  /** Raw IEEE bits of the current value. */
+  /**
+   * Raw IEEE bits of the current value, exactly as encoded: for callers that must carry NaN payloads (Prometheus's
+   * stale marker is one) without a trip through {@code double}, which the JVM does not promise to keep bit for bit
+   * for signalling NaNs ({@link Double#longBitsToDouble}). Published reading API (docs/library.md); the compactor itself does not call it.
+   */
   public long valueBits() {
     return value.bits();
   }

@@ -78,6 +78,7 @@ public final class ChunkSegmentReader implements Closeable {
     }
   }
 
+  /** Number of segment files ({@code chunks/000001} ...) the reader opened. Published reading API (docs/library.md); the compactor itself does not call it. */
   public int segmentCount() {
     return segments.length;
   }

@@ -201,6 +201,7 @@ public final class IndexReader implements Closeable {
     return toc;
   }
 
+  /** Number of symbols in the symbol table: valid indexes for {@link #symbol(int)} are 0 to this minus one. Published reading API (docs/library.md); the compactor itself does not call it. */
   public int symbolCount() {
     return symbolOffsets.length;
   }
@@ -268,7 +269,10 @@ public final class IndexReader implements Closeable {
     };
   }
 
-  /** Label names in ascending order, as the postings offset table lists them (without the all-postings key). */
+  /**
+   * Label names in ascending order, as the postings offset table lists them (without the all-postings key), as
+   * Prometheus's {@code IndexReader.LabelNames}. Published reading API (docs/library.md); the compactor itself does not call it.
+   */
   public List<String> labelNames() {
     List<String> out = new ArrayList<>(names.length);
     for (String n : names) {
@@ -279,7 +283,10 @@ public final class IndexReader implements Closeable {
     return out;
   }
 
-  /** Values of a label name in ascending order; empty if the name is unknown. */
+  /**
+   * Values of a label name in ascending order; empty if the name is unknown. Prometheus's
+   * {@code IndexReader.SortedLabelValues}. Published reading API (docs/library.md); the compactor itself does not call it.
+   */
   public List<String> labelValues(String name) throws CorruptDataException {
     int k = nameIndex(name);
     if (k < 0) {

@@ -35,10 +35,6 @@ public final class ByteSink implements Varint.Output {
     return Arrays.copyOf(buf, len);
   }
 
-  public void truncate(int newLength) {
-    len = newLength;
-  }
-
   private void ensure(int extra) {
     if (len + extra > buf.length) {
       long want = Math.max((long) buf.length * 2, (long) len + extra);

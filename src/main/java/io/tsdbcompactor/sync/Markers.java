@@ -87,14 +87,21 @@ public final class Markers {
     return Optional.of(Marker.parse(markerFile, key, bytes));
   }
 
+  /**
+   * A block's {@code deletion-mark.json}, typed: the reading side of {@link #markForDeletion}, as Thanos's
+   * {@code block/metadata.ReadMarker}. The typed readers are published API (docs/library.md); the compactor itself
+   * reads marks through {@link io.tsdbcompactor.sync.BlockSyncer}.
+   */
   public static Optional<Marker.DeletionMark> readDeletionMark(Bucket bucket, String ulid) throws IOException {
     return read(bucket, ulid, Marker.DELETION_MARK).map(Marker.DeletionMark.class::cast);
   }
 
+  /** A block's {@code no-compact-mark.json}, typed (see {@link #readDeletionMark}). */
   public static Optional<Marker.NoCompactMark> readNoCompactMark(Bucket bucket, String ulid) throws IOException {
     return read(bucket, ulid, Marker.NO_COMPACT_MARK).map(Marker.NoCompactMark.class::cast);
   }
 
+  /** A block's {@code no-downsample-mark.json}, typed (see {@link #readDeletionMark}). */
   public static Optional<Marker.NoDownsampleMark> readNoDownsampleMark(Bucket bucket, String ulid) throws IOException {
     return read(bucket, ulid, Marker.NO_DOWNSAMPLE_MARK).map(Marker.NoDownsampleMark.class::cast);
   }

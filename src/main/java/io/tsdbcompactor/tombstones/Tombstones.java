@@ -119,7 +119,10 @@ public final class Tombstones {
     return mins.length;
   }
 
-  /** Series references that have deletions, ascending (signed order). */
+  /**
+   * Series references that have deletions, ascending (signed order): with {@link #intervals(long)}, the whole
+   * content of a tombstones file. Published reading API (docs/library.md); the compactor itself does not call it.
+   */
   public long[] seriesRefs() {
     return refs.clone();
   }
