@@ -1,7 +1,6 @@
 package io.tsdbcompactor.bucket;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
