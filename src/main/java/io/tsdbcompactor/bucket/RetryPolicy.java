@@ -6,7 +6,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * How often and how patiently a failed bucket operation is repeated: exponential backoff with full jitter,
  * from {@code initialBackoff} doubling up to {@code maxBackoff}, at most {@code maxAttempts} tries in all.
- * The sleeper is replaceable so tests run without waiting.
+ * The sleeper is passed in as a clock is: the program passes {@link #THREAD_SLEEP}; tests record the pauses
+ * instead of waiting them out.
  */
 public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Sleeper sleeper) {
 

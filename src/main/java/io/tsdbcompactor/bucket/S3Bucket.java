@@ -103,7 +103,7 @@ public final class S3Bucket implements Bucket {
   private final String sseCustomerKey; // base64, SSE-C only
   private final String sseCustomerKeyMd5;
   private final String kmsContext;
-  /** Page size of listings; S3's own limit is 1000. Lower in tests to exercise paging. */
+  /** Page size of listings: S3's own limit, 1000. The bucket tests lower it to page through a few objects. */
   volatile int listMaxKeys = 1000;
   private final RetryPolicy retries;
   private final String endpointUri;

@@ -5,8 +5,9 @@ import java.time.Clock;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * What an in-process caller gives the command line in place of the process's own (a test hook, no flag): the
- * clock every command reads its time from, and a listener told what a test would otherwise have to poll for.
+ * What an in-process caller gives the command line in place of the process's own (no flag sets it): the clock
+ * every command reads its time from, and a listener told what the caller would otherwise have to poll for (the
+ * bound HTTP port, the end of each run; the tests wait on these).
  * {@link Main#main} uses {@link #SYSTEM}; tests call {@link Main#run(CliEnvironment, String...)}.
  */
 public record CliEnvironment(Clock clock, Listener listener) {

@@ -65,7 +65,10 @@ public final class GroupCompactor {
   private FanOut downloads;
   private java.util.function.Function<Path, io.tsdbcompactor.store.Directory> outputDirectory = FsDirectory::scratch;
 
-  /** Free bytes for a directory; a seam so tests can pretend a disk is full. */
+  /**
+   * Free bytes for a directory: the file store's usable space by default. A program whose real limit is not the
+   * file system's (a Kubernetes emptyDir {@code sizeLimit}, a quota) passes its own.
+   */
   @FunctionalInterface
   public interface UsableSpace {
     UsableSpace FILE_STORE = dir -> Files.getFileStore(dir).getUsableSpace();
@@ -79,13 +82,21 @@ public final class GroupCompactor {
    */
   static final long SPACE_MARGIN_BYTES = 64L << 20;
 
-  /** Replaces how free space is measured (tests). */
+  /**
+   * Replaces how free space is measured before each compaction ({@link UsableSpace}). Published API
+   * (docs/library.md); the compactor program keeps the default, and the disk-full tests pass a small number.
+   */
   public GroupCompactor withUsableSpace(UsableSpace s) {
     this.usableSpace = s;
     return this;
   }
 
-  /** Replaces the directory the new block is written to (tests: a directory that fills up). */
+  /**
+   * Replaces the {@link io.tsdbcompactor.store.Directory} each new block is written through
+   * ({@link FsDirectory#scratch} on its local directory by default), e.g. one that counts or limits the bytes
+   * written. Published API (docs/library.md); the compactor program keeps the default, and the disk-full tests
+   * pass a directory that fills up.
+   */
   public GroupCompactor withOutputDirectory(java.util.function.Function<Path, io.tsdbcompactor.store.Directory> f) {
     this.outputDirectory = f;
     return this;

@@ -95,7 +95,11 @@ public final class IndexWriter implements Closeable {
 
   private long tocSymbols;
   private long tocSeries;
-  /** Off only in tests, to produce the layout of Prometheus versions after 2.4x (no label index sections). */
+  /**
+   * Always on in what we write (Prometheus 2.42 writes label index sections). Off only in IndexWriterReaderTest:
+   * it is the one way to get the layout of later Prometheus versions (no label index sections) that the reader
+   * must also read, with no such Prometheus at hand.
+   */
   boolean writeLabelIndices = true;
 
   private static final class NameCache {

@@ -97,13 +97,4 @@ public final class MemoryDirectory implements Directory {
   public void delete(String name) {
     files.remove(name);
   }
-
-  /** Direct access for tests that damage files on purpose. */
-  public byte[] bytes(String name) {
-    return files.get(name);
-  }
-
-  public void put(String name, byte[] content) {
-    files.put(name, content);
-  }
 }

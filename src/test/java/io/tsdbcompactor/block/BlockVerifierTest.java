@@ -29,7 +29,7 @@ class BlockVerifierTest {
     FsDirectory fs = new FsDirectory(block);
     MemoryDirectory mem = new MemoryDirectory("B");
     for (String f : fs.listAll()) {
-      mem.put(f, fs.readAll(f));
+      mem.writeAll(f, fs.readAll(f));
     }
     return mem;
   }
@@ -57,8 +57,9 @@ class BlockVerifierTest {
   @Test
   void corruptChunkByteIsFoundInSegmentAndSeriesWalk() throws Exception {
     MemoryDirectory dir = load(first());
-    byte[] seg = dir.bytes("chunks/000001");
+    byte[] seg = dir.readAll("chunks/000001");
     seg[200] ^= 0x10;
+    dir.writeAll("chunks/000001", seg);
     List<String> problems = BlockVerifier.verify(dir);
     assertHasProblem(problems, "chunks/000001", "CRC");
     // The series walk reports the same damage with the series and chunk it belongs to.
@@ -68,18 +69,18 @@ class BlockVerifierTest {
   @Test
   void truncatedIndexIsFound() throws Exception {
     MemoryDirectory dir = load(first());
-    byte[] index = dir.bytes("index");
-    dir.put("index", Arrays.copyOf(index, index.length - 100));
+    byte[] index = dir.readAll("index");
+    dir.writeAll("index", Arrays.copyOf(index, index.length - 100));
     assertHasProblem(BlockVerifier.verify(dir), "B/index");
   }
 
   @Test
   void wrongStatsAreFound() throws Exception {
     MemoryDirectory dir = load(first());
-    BlockMeta meta = BlockMeta.parse("meta.json", dir.bytes("meta.json"));
+    BlockMeta meta = BlockMeta.parse("meta.json", dir.readAll("meta.json"));
     meta.stats.numSamples += 1;
     meta.stats.numSeries -= 1;
-    dir.put("meta.json", meta.toJsonBytes());
+    dir.writeAll("meta.json", meta.toJsonBytes());
     List<String> problems = BlockVerifier.verify(dir);
     assertHasProblem(problems, "meta.json", "numSamples is " + meta.stats.numSamples);
     assertHasProblem(problems, "meta.json", "numSeries is " + meta.stats.numSeries);
@@ -89,12 +90,14 @@ class BlockVerifierTest {
   @Test
   void everyProblemIsReportedNotOnlyTheFirst() throws Exception {
     MemoryDirectory dir = load(first());
-    dir.bytes("chunks/000001")[300] ^= 0x01;
-    BlockMeta meta = BlockMeta.parse("meta.json", dir.bytes("meta.json"));
+    byte[] seg = dir.readAll("chunks/000001");
+    seg[300] ^= 0x01;
+    dir.writeAll("chunks/000001", seg);
+    BlockMeta meta = BlockMeta.parse("meta.json", dir.readAll("meta.json"));
     meta.maxTime = meta.minTime + 1000; // chunks now reach past the block's end
     meta.stats.numChunks = 1;
-    dir.put("meta.json", meta.toJsonBytes());
-    dir.put("tombstones", "garbage!!!".getBytes(StandardCharsets.US_ASCII));
+    dir.writeAll("meta.json", meta.toJsonBytes());
+    dir.writeAll("tombstones", "garbage!!!".getBytes(StandardCharsets.US_ASCII));
     List<String> problems = BlockVerifier.verify(dir);
     assertHasProblem(problems, "chunks/000001", "CRC");
     assertHasProblem(problems, "outside the block's time range");
@@ -106,7 +109,7 @@ class BlockVerifierTest {
   void missingMetaAndSegmentsAreNamed() throws Exception {
     MemoryDirectory dir = load(first());
     dir.delete("meta.json");
-    dir.put("chunks/000003", new byte[] {1, 2, 3});
+    dir.writeAll("chunks/000003", new byte[] {1, 2, 3});
     List<String> problems = BlockVerifier.verify(dir);
     assertHasProblem(problems, "meta.json", "missing");
     assertHasProblem(problems, "chunks", "000002");
@@ -119,7 +122,7 @@ class BlockVerifierTest {
     MemoryDirectory dir = load(first());
     MemoryDirectory out = new MemoryDirectory("B");
     for (String f : dir.listAll()) {
-      out.put(f, dir.bytes(f));
+      out.writeAll(f, dir.readAll(f));
     }
     try (BlockReader r = BlockReader.open(dir); IndexWriter w = new IndexWriter(out, "index")) {
       StringCursor symbols = r.index().symbols();
@@ -155,7 +158,7 @@ class BlockVerifierTest {
 
     MemoryDirectory out = new MemoryDirectory("B");
     for (String f : dir.listAll()) {
-      out.put(f, dir.bytes(f));
+      out.writeAll(f, dir.readAll(f));
     }
     int damaged = 0;
     int seen = 0;

@@ -33,7 +33,7 @@ class HistogramBlockVerifyTest {
   @Test
   void damagedHistogramChunkWithAValidCrcIsReportedBySeries() throws Exception {
     MemoryDirectory dir = BlockVerifierTest.load(histogramBlocks().get(0));
-    byte[] seg = dir.bytes("chunks/000001");
+    byte[] seg = dir.readAll("chunks/000001");
     int pos = 8;
     boolean damaged = false;
     while (pos < seg.length && !damaged) {
@@ -62,6 +62,7 @@ class HistogramBlockVerifyTest {
       pos = dataEnd + 4;
     }
     assertTrue(damaged);
+    dir.writeAll("chunks/000001", seg);
     List<String> problems = BlockVerifier.verify(dir);
     BlockVerifierTest.assertHasProblem(problems, "series {", "header byte");
     assertEquals(1, problems.size(), problems.toString());

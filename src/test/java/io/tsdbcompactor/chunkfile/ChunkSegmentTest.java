@@ -63,7 +63,7 @@ class ChunkSegmentTest {
   void headerAndRecordBytesAreAsSpecified() throws IOException {
     MemoryDirectory dir = new MemoryDirectory();
     writeAll(dir, List.of(new Chunk(1, new byte[] {0, 1, 42})), 1 << 20);
-    byte[] f = dir.bytes("chunks/000001");
+    byte[] f = dir.readAll("chunks/000001");
     // magic, version, padding, len 3, encoding 1, data, CRC32C(01 00 01 2a)
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(new byte[] {1, 0, 1, 42});
@@ -85,7 +85,7 @@ class ChunkSegmentTest {
     for (int i = 0; i < files.size(); i++) {
       assertEquals(String.format("chunks/%06d", i + 1), files.get(i));
       long len = dir.fileLength(files.get(i));
-      boolean oversized = dir.bytes(files.get(i)).length > max;
+      boolean oversized = dir.readAll(files.get(i)).length > max;
       if (oversized) {
         assertEquals(8 + 2 + 1 + 5000 + 4, len, "only a lone oversized chunk may pass the maximum");
       }
@@ -204,7 +204,7 @@ class ChunkSegmentTest {
     }
     assertEquals(src.listAll(), dst.listAll());
     for (String f : src.listAll()) {
-      assertArrayEquals(src.bytes(f), dst.bytes(f), f);
+      assertArrayEquals(src.readAll(f), dst.readAll(f), f);
     }
   }
 
@@ -266,22 +266,23 @@ class ChunkSegmentTest {
       Random rnd = new Random(seed);
       MemoryDirectory dir = new MemoryDirectory("blk");
       for (String f : files) {
-        dir.put(f, clean.bytes(f).clone());
+        dir.writeAll(f, clean.readAll(f));
       }
       String victim = files.get(rnd.nextInt(files.size()));
-      byte[] b = dir.bytes(victim);
+      byte[] b = dir.readAll(victim);
       switch (seed % 3) {
         case 0 -> {
           int at = rnd.nextInt(b.length);
           b[at] ^= (byte) (1 + rnd.nextInt(255));
+          dir.writeAll(victim, b);
         }
-        case 1 -> dir.put(victim, Arrays.copyOf(b, rnd.nextInt(b.length)));
+        case 1 -> dir.writeAll(victim, Arrays.copyOf(b, rnd.nextInt(b.length)));
         default -> {
           byte[] longer = Arrays.copyOf(b, b.length + 1 + rnd.nextInt(20));
           for (int i = b.length; i < longer.length; i++) {
             longer[i] = (byte) rnd.nextInt(256);
           }
-          dir.put(victim, longer);
+          dir.writeAll(victim, longer);
         }
       }
       try (ChunkSegmentReader r = new ChunkSegmentReader(dir)) {

@@ -53,7 +53,7 @@ class IndexRoundTripTest {
         w.close();
       }
       assertTrue(series > 0);
-      assertArrayEquals(original, out.bytes("index"), block + ": rewritten index differs");
+      assertArrayEquals(original, out.readAll("index"), block + ": rewritten index differs");
     }
   }
 

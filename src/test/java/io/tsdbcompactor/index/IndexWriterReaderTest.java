@@ -77,12 +77,12 @@ class IndexWriterReaderTest {
       w.addSeries(d.series().get(i), d.chunks().get(i));
     }
     w.close();
-    return dir.bytes("index");
+    return dir.readAll("index");
   }
 
   static IndexReader open(byte[] file) throws IOException {
     MemoryDirectory dir = new MemoryDirectory("blk");
-    dir.put("index", file);
+    dir.writeAll("index", file);
     return IndexReader.open(dir, "index");
   }
 

@@ -119,6 +119,6 @@ class IndexWriterScratchTest {
     IndexWriter b = new IndexWriter(new FsDirectory(blockDir), "index");
     b.addSymbol("a");
     b.close();
-    assertArrayEquals(mem.bytes("index"), Files.readAllBytes(blockDir.resolve("index")));
+    assertArrayEquals(mem.readAll("index"), Files.readAllBytes(blockDir.resolve("index")));
   }
 }

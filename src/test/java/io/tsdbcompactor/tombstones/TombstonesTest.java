@@ -25,7 +25,7 @@ class TombstonesTest {
   void emptyFileIsByteIdenticalToPromtools() throws IOException {
     MemoryDirectory dir = new MemoryDirectory();
     Tombstones.writeEmpty(dir);
-    byte[] ours = dir.bytes("tombstones");
+    byte[] ours = dir.readAll("tombstones");
     assertArrayEquals(new byte[] {0x01, 0x30, (byte) 0xba, 0x30, 0x01, 0, 0, 0, 0}, ours);
     try (Stream<Path> s = Files.walk(Path.of("testdata/blocks"))) {
       List<Path> files = s.filter(p -> p.getFileName().toString().equals("tombstones")).toList();
@@ -66,7 +66,7 @@ class TombstonesTest {
     Tombstones.write(dir, t);
     assertEquals(t, Tombstones.read(dir, "tombstones"));
     // Stones: uvarint ref, varint minT, varint maxT (zig-zag), in ascending ref order.
-    byte[] b = dir.bytes("tombstones");
+    byte[] b = dir.readAll("tombstones");
     assertEquals(1, b[5]); // ref 1
     assertEquals(9, b[6]); // zig-zag(-5)
   }
@@ -81,7 +81,7 @@ class TombstonesTest {
     }
     MemoryDirectory clean = new MemoryDirectory("blk");
     Tombstones.write(clean, builder.build());
-    byte[] good = clean.bytes("tombstones");
+    byte[] good = clean.readAll("tombstones");
     for (int seed = 0; seed < 500; seed++) {
       Random rnd = new Random(seed);
       byte[] b;
@@ -99,7 +99,7 @@ class TombstonesTest {
         }
       }
       MemoryDirectory dir = new MemoryDirectory("blk");
-      dir.put("tombstones", b);
+      dir.writeAll("tombstones", b);
       try {
         Tombstones.read(dir, "tombstones");
         fail("seed " + seed + ": damage went unnoticed");
