@@ -17,17 +17,10 @@ import org.slf4j.event.KeyValuePair;
  */
 public final class LogEncoder extends EncoderBase<ILoggingEvent> {
   private static final DateTimeFormatter TS = DateTimeFormatter.ISO_INSTANT;
-  private boolean json;
-
-  public LogEncoder() {}
+  private final boolean json;
 
   public LogEncoder(boolean json) {
     this.json = json;
-  }
-
-  /** For logback.xml: {@code <format>json</format>}. */
-  public void setFormat(String format) {
-    this.json = "json".equalsIgnoreCase(format);
   }
 
   @Override

@@ -7,7 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import org.slf4j.LoggerFactory;
 
-/** Applies {@code --log.level} and {@code --log.format} to logback at startup (logback.xml holds the defaults). */
+/** Applies {@code --log.level} and {@code --log.format} to logback at startup. */
 public final class Logging {
   private Logging() {}
 
