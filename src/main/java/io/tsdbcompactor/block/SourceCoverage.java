@@ -1,10 +1,10 @@
 package io.tsdbcompactor.block;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Whether a set of blocks (the coarser tier, for downsampling and retention) already holds a block's data, judged
@@ -14,11 +14,17 @@ import java.util.Set;
  */
 public final class SourceCoverage {
   /** Per partition (id, count; partitioned group ids aside) of the set, the union of its blocks' sources. */
-  private final Map<PartitionInfo, Set<String>> sources = new HashMap<>();
+  private final Map<PartitionInfo, SourceTable> sources = new HashMap<>();
   private long lcm = 1;
 
   /** The coverage of these blocks. */
   public SourceCoverage(Collection<BlockMeta> blocks) {
+    // Most sets are of unpartitioned blocks: size their table once rather than growing it through millions.
+    int expected = 0;
+    for (BlockMeta m : blocks) {
+      expected += m.sourcesOrSelf().size();
+    }
+    sources.put(new PartitionInfo(0, 1, 0), new SourceTable(expected));
     for (BlockMeta m : blocks) {
       add(m);
     }
@@ -27,7 +33,7 @@ public final class SourceCoverage {
   /** Adds a block to the set. */
   public void add(BlockMeta m) {
     PartitionInfo p = PartitionInfo.of(m);
-    sources.computeIfAbsent(new PartitionInfo(0, p.count(), p.id()), k -> new HashSet<>())
+    sources.computeIfAbsent(new PartitionInfo(0, p.count(), p.id()), k -> new SourceTable())
         .addAll(m.sourcesOrSelf());
     lcm = Math.min(Long.MAX_VALUE / 2, lcm / gcd(lcm, p.count()) * p.count());
   }
@@ -42,28 +48,30 @@ public final class SourceCoverage {
     if (l > (1 << 16)) {
       return false;
     }
+    List<SourceTable> have = new ArrayList<>();
     for (long r = p.id(); r < l; r += p.count()) {
-      Set<String> single = null;
-      Set<String> joined = null; // a copy, only when several partitions of the set hold residue r
-      for (Map.Entry<PartitionInfo, Set<String>> e : sources.entrySet()) {
-        if (r % e.getKey().count() != e.getKey().id()) {
-          continue;
-        }
-        if (single == null) {
-          single = e.getValue();
-        } else {
-          if (joined == null) {
-            joined = new HashSet<>(single);
-          }
-          joined.addAll(e.getValue());
+      have.clear();
+      for (Map.Entry<PartitionInfo, SourceTable> e : sources.entrySet()) {
+        if (r % e.getKey().count() == e.getKey().id()) {
+          have.add(e.getValue());
         }
       }
-      Set<String> have = joined != null ? joined : single;
-      if (have == null ? !needed.isEmpty() : !have.containsAll(needed)) {
-        return false;
+      for (String s : needed) {
+        if (!anyHolds(have, s)) {
+          return false;
+        }
       }
     }
     return true;
+  }
+
+  private static boolean anyHolds(List<SourceTable> tables, String source) {
+    for (int i = 0; i < tables.size(); i++) {
+      if (tables.get(i).contains(source)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long gcd(long a, long b) {

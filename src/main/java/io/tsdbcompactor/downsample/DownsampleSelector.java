@@ -5,7 +5,6 @@ import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.block.SourceCoverage;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 
@@ -40,55 +39,57 @@ public final class DownsampleSelector {
   private DownsampleSelector() {}
 
   /**
-   * Plans one downsampling pass.
+   * Plans one downsampling pass from one resolution: raw blocks to 5m, or 5m blocks to 1h. (Thanos plans both in
+   * one pass; the run has a step for each, and building the coverage of a tier it does not downsample to would
+   * double the work on a big bucket.)
    *
    * @param metas the synced metas of the bucket (any order)
    * @param noDownsampleMarked ULIDs with {@code no-downsample-mark.json}
    * @param deletionMarked ULIDs with {@code deletion-mark.json}
+   * @param from {@link Resolution#RAW} or {@link Resolution#FIVE_MINUTES}: the resolution of the blocks to select
    * @throws IllegalArgumentException naming the block when a meta has a resolution Thanos does not know
    */
   public static List<Candidate> select(
-      Collection<BlockMeta> metas, Set<String> noDownsampleMarked, Set<String> deletionMarked) {
-    List<BlockMeta> usable = new ArrayList<>(metas.size());
+      Collection<BlockMeta> metas, Set<String> noDownsampleMarked, Set<String> deletionMarked, long from) {
+    long to;
+    long minRange;
+    if (from == Resolution.RAW) {
+      to = Resolution.FIVE_MINUTES;
+      minRange = Resolution.RAW_TO_5M_MIN_RANGE;
+    } else if (from == Resolution.FIVE_MINUTES) {
+      to = Resolution.ONE_HOUR;
+      minRange = Resolution.FIVE_M_TO_1H_MIN_RANGE;
+    } else {
+      throw new IllegalArgumentException("nothing to downsample " + Resolution.name(from) + " blocks to");
+    }
+    List<BlockMeta> inputs = new ArrayList<>();
+    List<BlockMeta> targets = new ArrayList<>();
     for (BlockMeta m : metas) {
-      if (!noDownsampleMarked.contains(m.ulid) && !deletionMarked.contains(m.ulid)) {
-        usable.add(m);
+      if (noDownsampleMarked.contains(m.ulid) || deletionMarked.contains(m.ulid)) {
+        continue;
       }
-    }
-    SourceCoverage sources5m = new SourceCoverage(List.of());
-    SourceCoverage sources1h = new SourceCoverage(List.of());
-    for (BlockMeta m : usable) {
       long res = m.resolution();
-      if (res == Resolution.FIVE_MINUTES) {
-        sources5m.add(m);
-      } else if (res == Resolution.ONE_HOUR) {
-        sources1h.add(m);
-      } else if (res != Resolution.RAW) {
-        throw new IllegalArgumentException(
-            "block " + m.ulid + ": unexpected downsampling resolution " + res);
+      if (res != Resolution.RAW && res != Resolution.FIVE_MINUTES && res != Resolution.ONE_HOUR) {
+        throw new IllegalArgumentException("block " + m.ulid + ": unexpected downsampling resolution " + res);
+      }
+      if (res == from && m.maxTime - m.minTime >= minRange) {
+        inputs.add(m);
+      } else if (res == to) {
+        targets.add(m);
       }
     }
-    usable.sort((a, b) -> a.ulid.compareTo(b.ulid));
+    if (inputs.isEmpty()) {
+      return List.of();
+    }
+    SourceCoverage coverage = new SourceCoverage(targets);
+    inputs.sort((a, b) -> a.ulid.compareTo(b.ulid));
     List<Candidate> out = new ArrayList<>();
-    for (BlockMeta m : usable) {
-      long res = m.resolution();
-      long range = m.maxTime - m.minTime;
-      if (res == Resolution.RAW) {
-        if (!coveredBy(m, sources5m) && range >= Resolution.RAW_TO_5M_MIN_RANGE) {
-          out.add(new Candidate(m, Resolution.FIVE_MINUTES));
-        }
-      } else if (res == Resolution.FIVE_MINUTES) {
-        if (!coveredBy(m, sources1h) && range >= Resolution.FIVE_M_TO_1H_MIN_RANGE) {
-          out.add(new Candidate(m, Resolution.ONE_HOUR));
-        }
+    for (BlockMeta m : inputs) {
+      if (!coveredBy(m, coverage)) {
+        out.add(new Candidate(m, to));
       }
     }
     return out;
-  }
-
-  /** Convenience for callers without marks. */
-  public static List<Candidate> select(Collection<BlockMeta> metas) {
-    return select(metas, Collections.emptySet(), Collections.emptySet());
   }
 
   /**

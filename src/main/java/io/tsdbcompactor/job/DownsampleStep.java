@@ -60,10 +60,8 @@ final class DownsampleStep implements Step {
     List<BlockMeta> metas = ctx.workable(state);
     Set<String> noDownsample = state.noDownsampleMarked();
     Map<String, Choice> chosen = new TreeMap<>(); // by ULID, the order Thanos visits them
-    for (DownsampleSelector.Candidate c : DownsampleSelector.select(metas, noDownsample, Set.of())) {
-      if (c.meta().resolution() == from) {
-        chosen.put(c.meta().ulid, new Choice(c.meta(), false));
-      }
+    for (DownsampleSelector.Candidate c : DownsampleSelector.select(metas, noDownsample, Set.of(), from)) {
+      chosen.put(c.meta().ulid, new Choice(c.meta(), false));
     }
     for (BlockMeta m : ctx.retention.mustDownsampleFirst(metas, from, ctx.now, noDownsample)) {
       chosen.putIfAbsent(m.ulid, new Choice(m, true));

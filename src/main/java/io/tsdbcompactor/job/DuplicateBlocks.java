@@ -2,15 +2,13 @@ package io.tsdbcompactor.job;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.PartitionInfo;
+import io.tsdbcompactor.block.SourceTable;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -40,18 +38,32 @@ public final class DuplicateBlocks {
     for (List<BlockMeta> group : byGroup.values()) {
       group.sort(Comparator.<BlockMeta>comparingInt(m -> -PartitionInfo.dataSources(m).size())
           .thenComparing(m -> m.ulid));
-      List<BlockMeta> kept = new ArrayList<>();
-      List<Set<String>> keptSources = new ArrayList<>();
-      // A kept block holding all of m's sources holds its first one: only the kept blocks indexed under that
-      // source are compared (in the order they were kept), so a group of thousands of blocks is not compared
-      // pairwise. The index holds a kept block's position, or a list of them for sources kept blocks share.
-      Map<String, Object> keptBySource = new HashMap<>();
+      new GroupSearch().run(group, out);
+    }
+    return out;
+  }
+
+  /** The search within one group, blocks in the order of decreasing source count. */
+  private static final class GroupSearch {
+    private final List<BlockMeta> kept = new ArrayList<>();
+    /** Per kept block, its sources as a table, built the first time it is a candidate holder (most never are). */
+    private final List<SourceTable> keptSources = new ArrayList<>();
+    /**
+     * A kept block holding all of m's sources holds its first one: only the kept blocks indexed under that source
+     * are compared (in the order they were kept), so a group of thousands of blocks is not compared pairwise. The
+     * index maps a source to {@code 2 × position} of the one kept block listing it, or to {@code 2 × i + 1} for
+     * the list {@code shared.get(i)} of positions when several do.
+     */
+    private final SourceTable keptBySource = new SourceTable();
+    private final List<List<Integer>> shared = new ArrayList<>();
+
+    void run(List<BlockMeta> group, Map<BlockMeta, BlockMeta> out) {
       for (BlockMeta m : group) {
         List<String> sources = PartitionInfo.dataSources(m);
         BlockMeta holder = null;
         List<PartitionInfo> covering = new ArrayList<>();
-        for (int i : candidates(sources.isEmpty() ? null : keptBySource.get(sources.get(0)), sources, kept.size())) {
-          if (keptSources.get(i).containsAll(sources)) {
+        for (int i : candidates(sources)) {
+          if (sourcesOf(i).containsAll(sources)) {
             holder = holder == null ? kept.get(i) : holder;
             covering.add(PartitionInfo.of(kept.get(i)));
           }
@@ -59,45 +71,60 @@ public final class DuplicateBlocks {
         if (holder != null && PartitionInfo.of(m).coveredBy(covering)) {
           out.put(m, holder);
         } else {
-          Set<String> src = new HashSet<>(sources);
-          Integer at = kept.size();
-          kept.add(m);
-          keptSources.add(src);
-          for (String s : src) {
-            keptBySource.merge(s, at, (old, add) -> {
-              List<Object> both = old instanceof List<?> l ? new ArrayList<>(l) : new ArrayList<>(List.of(old));
-              both.add(add);
-              return both;
-            });
+          keep(m, sources);
+        }
+      }
+    }
+
+    private void keep(BlockMeta m, List<String> sources) {
+      int at = kept.size();
+      kept.add(m);
+      keptSources.add(null);
+      for (String s : sources) {
+        int entry = keptBySource.putIfAbsent(s, 2 * at);
+        if (entry < 0 || entry == 2 * at) {
+          continue; // new, or listed twice by this block
+        }
+        if ((entry & 1) == 0) {
+          shared.add(new ArrayList<>(List.of(entry / 2, at)));
+          keptBySource.put(s, 2 * (shared.size() - 1) + 1);
+        } else {
+          List<Integer> positions = shared.get(entry / 2);
+          if (positions.get(positions.size() - 1) != at) {
+            positions.add(at);
           }
         }
       }
     }
-    return out;
-  }
 
-  /**
-   * Positions of the kept blocks to compare, in the order they were kept: those indexed under the first source
-   * ({@code entry}: a position, a list of them, or null), or every kept block when there are no sources.
-   */
-  private static List<Integer> candidates(Object entry, List<String> sources, int keptCount) {
-    if (sources.isEmpty()) {
-      List<Integer> all = new ArrayList<>(keptCount);
-      for (int i = 0; i < keptCount; i++) {
-        all.add(i);
+    private SourceTable sourcesOf(int position) {
+      SourceTable t = keptSources.get(position);
+      if (t == null) {
+        List<String> sources = PartitionInfo.dataSources(kept.get(position));
+        t = new SourceTable(sources.size());
+        t.addAll(sources);
+        keptSources.set(position, t);
       }
-      return all;
+      return t;
     }
-    if (entry instanceof Integer i) {
-      return List.of(i);
-    }
-    if (entry instanceof List<?> l) {
-      List<Integer> out = new ArrayList<>(l.size());
-      for (Object o : l) {
-        out.add((Integer) o);
+
+    /**
+     * Positions of the kept blocks to compare, in the order they were kept: those indexed under the first source,
+     * or every kept block when there are no sources.
+     */
+    private List<Integer> candidates(List<String> sources) {
+      if (sources.isEmpty()) {
+        List<Integer> all = new ArrayList<>(kept.size());
+        for (int i = 0; i < kept.size(); i++) {
+          all.add(i);
+        }
+        return all;
       }
-      return out;
+      int entry = keptBySource.get(sources.get(0));
+      if (entry < 0) {
+        return List.of();
+      }
+      return (entry & 1) == 0 ? List.of(entry / 2) : shared.get(entry / 2);
     }
-    return List.of();
   }
 }

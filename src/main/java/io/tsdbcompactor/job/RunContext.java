@@ -191,9 +191,48 @@ final class RunContext {
     return out;
   }
 
-  /** Thanos's duplicate filter over the blocks this shard works on ({@link DuplicateBlocks}). */
+  /**
+   * Thanos's duplicate filter over the blocks this shard works on ({@link DuplicateBlocks}), group by group. A
+   * group's result is kept with the blocks it was found among and reused while the group holds exactly those
+   * blocks: each step changes a few groups, and searching all of a big bucket's sources again after every step
+   * was most of a plan's time.
+   */
   private List<BlockMeta> duplicates(List<BlockMeta> metas) {
-    return new ArrayList<>(DuplicateBlocks.find(metas, this::groupKey).keySet());
+    Map<String, List<BlockMeta>> byGroup = new java.util.TreeMap<>();
+    for (BlockMeta m : metas) {
+      byGroup.computeIfAbsent(groupKey(m), k -> new ArrayList<>()).add(m);
+    }
+    List<BlockMeta> out = new ArrayList<>();
+    synchronized (duplicatesByGroup) {
+      for (Map.Entry<String, List<BlockMeta>> g : byGroup.entrySet()) {
+        GroupDuplicates known = duplicatesByGroup.get(g.getKey());
+        if (known == null || !sameBlocks(known.blocks(), g.getValue())) {
+          known = new GroupDuplicates(g.getValue(),
+              List.copyOf(DuplicateBlocks.find(g.getValue(), m -> g.getKey()).keySet()));
+          duplicatesByGroup.put(g.getKey(), known);
+        }
+        out.addAll(known.duplicates());
+      }
+    }
+    return out;
+  }
+
+  /** A group's blocks (in ULID order) and the duplicates among them. */
+  private record GroupDuplicates(List<BlockMeta> blocks, List<BlockMeta> duplicates) {}
+
+  private final Map<String, GroupDuplicates> duplicatesByGroup = new java.util.HashMap<>();
+
+  /** The same meta objects in the same order: metas are not changed once synced or planned. */
+  private static boolean sameBlocks(List<BlockMeta> a, List<BlockMeta> b) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      if (a.get(i) != b.get(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The index size the compaction planner's guard weighs: meta.json's thanos.files, else the bucket's object. */

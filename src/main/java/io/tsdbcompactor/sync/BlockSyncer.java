@@ -104,8 +104,9 @@ public final class BlockSyncer {
     Map<String, List<ListEntry>> byBlock = listBlocks();
     List<String> ulids = new ArrayList<>(byBlock.keySet());
     // A compacted block's sources are repeated in its 5m and 1h copies (168 ULIDs for a 14d block): one String
-    // each, shared, is what keeps a bucket of 100,000 blocks in a heap proportional to its blocks.
-    Map<String, String> sources = new ConcurrentHashMap<>();
+    // each, shared, is what keeps a bucket of 100,000 blocks in a heap proportional to its blocks. Sized for
+    // dozens of distinct sources a block: growing a concurrent map while the fetch threads fill it costs more.
+    Map<String, String> sources = new ConcurrentHashMap<>(Math.max(16, ulids.size() * 32));
     Fetched[] fetched = fetchAll(ulids, byBlock, sources);
 
     SortedMap<String, BlockMeta> allMetas = new TreeMap<>();
@@ -292,7 +293,10 @@ public final class BlockSyncer {
       dropCache(ulid);
       return f;
     }
-    f.meta.compaction.sources.replaceAll(s -> sources.computeIfAbsent(s, x -> x));
+    f.meta.compaction.sources.replaceAll(s -> {
+      String shared = sources.get(s); // most are there already: a read takes no lock and counts nothing
+      return shared != null ? shared : sources.computeIfAbsent(s, x -> x);
+    });
     if (!f.meta.ulid.equals(ulid)) {
       f.failure = where + ": meta.json names block " + f.meta.ulid + ", not its folder " + ulid;
       f.meta = null;

@@ -127,8 +127,11 @@ public final class BlockTransfer {
     t.files.add(new BlockMeta.FileEntry(BlockMeta.FILE_NAME, 0));
     t.files.sort((a, b) -> compareBytes(a.relPath, b.relPath));
 
-    transferFiles(chunkFiles, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
-    bucket.upload(ulid + "/index", index);
+    // The index, often the biggest file, goes through the same --block-files-concurrency pool as the chunk files
+    // (not on the caller's thread after them); only meta.json must wait for all of them.
+    List<String> dataFiles = new ArrayList<>(chunkFiles);
+    dataFiles.add("index");
+    transferFiles(dataFiles, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
     t.uploadTime = GoJson.rfc3339Nano(options.clock.instant());
     bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, up.toJsonBytes());
     LOG.info("uploaded block {} ({} chunk files) to bucket {}", ulid, chunkFiles.size(), bucket.name());

@@ -25,8 +25,12 @@ class DownsampleSelectorTest {
   }
 
   private static List<String> plan(List<BlockMeta> metas, Set<String> noDs, Set<String> deleted) {
+    // Thanos visits both tiers' candidates in one pass, in ULID order.
+    List<Candidate> all = new ArrayList<>(DownsampleSelector.select(metas, noDs, deleted, Resolution.RAW));
+    all.addAll(DownsampleSelector.select(metas, noDs, deleted, Resolution.FIVE_MINUTES));
+    all.sort((a, b) -> a.meta().ulid.compareTo(b.meta().ulid));
     List<String> out = new ArrayList<>();
-    for (Candidate c : DownsampleSelector.select(metas, noDs, deleted)) {
+    for (Candidate c : all) {
       out.add(c.toString());
     }
     return out;
@@ -76,7 +80,7 @@ class DownsampleSelectorTest {
   @Test
   void unknownResolutionIsAnError() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> DownsampleSelector.select(List.of(meta(A, 1000, 48 * H, "s1"))));
+        () -> DownsampleSelector.select(List.of(meta(A, 1000, 48 * H, "s1")), Set.of(), Set.of(), Resolution.RAW));
     assertTrue(e.getMessage().contains(A) && e.getMessage().contains("1000"), e.getMessage());
   }
 

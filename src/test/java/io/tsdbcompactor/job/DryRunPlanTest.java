@@ -235,10 +235,8 @@ class DryRunPlanTest {
       }
     }
     for (long res : new long[] {Resolution.RAW, Resolution.FIVE_MINUTES}) {
-      for (DownsampleSelector.Candidate c : DownsampleSelector.select(new ArrayList<>(state))) {
-        if (c.meta().resolution() == res) {
-          state.add(BlockDownsampler.outputMeta(c.meta(), c.targetResolution(), Ulid.generate(now, ulids).toString()));
-        }
+      for (DownsampleSelector.Candidate c : DownsampleSelector.select(new ArrayList<>(state), Set.of(), Set.of(), res)) {
+        state.add(BlockDownsampler.outputMeta(c.meta(), c.targetResolution(), Ulid.generate(now, ulids).toString()));
       }
     }
     Set<String> deleted = new HashSet<>();
