@@ -68,14 +68,11 @@ public final class XorEncoder {
       if (dod == 0) {
         out.writeBit(false);
       } else if (dod >= -8191 && dod <= 8192) {
-        out.writeBits(0b10, 2);
-        out.writeBits(dod, 14);
+        out.writeBits(0b10, 2, dod, 14);
       } else if (dod >= -65535 && dod <= 65536) {
-        out.writeBits(0b110, 3);
-        out.writeBits(dod, 17);
+        out.writeBits(0b110, 3, dod, 17);
       } else if (dod >= -524287 && dod <= 524288) {
-        out.writeBits(0b1110, 4);
-        out.writeBits(dod, 20);
+        out.writeBits(0b1110, 4, dod, 20);
       } else {
         out.writeBits(0b1111, 4);
         out.writeBits(dod, 64);

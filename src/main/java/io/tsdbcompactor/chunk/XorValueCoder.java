@@ -57,25 +57,21 @@ public final class XorValueCoder {
       out.writeBit(false);
       return;
     }
-    out.writeBit(true);
     int lead = Long.numberOfLeadingZeros(x);
     int trail = Long.numberOfTrailingZeros(x);
     if (lead >= 32) {
       // The window's leading count has five bits.
       lead = 31;
     }
+    // Control bits and value go out in one write where they fit (BitWriter: the same bits and length).
     if (leading != NO_WINDOW && lead >= leading && trail >= trailing) {
-      out.writeBit(false);
-      out.writeBits(x >>> trailing, 64 - leading - trailing);
+      out.writeBits(0b10, 2, x >>> trailing, 64 - leading - trailing);
     } else {
       leading = lead;
       trailing = trail;
-      out.writeBit(true);
-      out.writeBits(lead, 5);
       int sig = 64 - lead - trail;
-      // sig is 1..64; 64 takes the six bits 000000, which the reader maps back.
-      out.writeBits(sig, 6);
-      out.writeBits(x >>> trail, sig);
+      // '1' '1', five bits of leading zeros, then six of sig: 1..64, 64 as 000000, which the reader maps back.
+      out.writeBits(0b11L << 11 | (long) lead << 6 | (sig & 63), 13, x >>> trail, sig);
     }
   }
 
