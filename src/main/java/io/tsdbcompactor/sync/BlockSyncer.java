@@ -322,10 +322,18 @@ public final class BlockSyncer {
   /** meta.json bytes, from the cache when the object's time matches the cached file's time. */
   private byte[] readMeta(String ulid, ListEntry entry) throws IOException {
     Path cached = cacheDir == null ? null : cacheDir.resolve(ulid).resolve(BlockMeta.FILE_NAME);
-    if (cached != null && entry.lastModified() != null && Files.isRegularFile(cached)
-        && Files.getLastModifiedTime(cached).toMillis() == entry.lastModified().toEpochMilli()
-        && Files.size(cached) == entry.size()) {
-      return Files.readAllBytes(cached);
+    if (cached != null && entry.lastModified() != null) {
+      // One stat for type, time and size: a warm sync of a big bucket does this for every block.
+      java.nio.file.attribute.BasicFileAttributes a;
+      try {
+        a = Files.readAttributes(cached, java.nio.file.attribute.BasicFileAttributes.class);
+      } catch (IOException e) {
+        a = null; // not cached (or not readable): fetched from the bucket below
+      }
+      if (a != null && a.isRegularFile() && a.lastModifiedTime().toMillis() == entry.lastModified().toEpochMilli()
+          && a.size() == entry.size()) {
+        return Files.readAllBytes(cached);
+      }
     }
     byte[] json = bucket.getBytes(entry.key());
     if (cached != null && entry.lastModified() != null) {
