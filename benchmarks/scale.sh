@@ -7,6 +7,7 @@
 #   XMX=64m benchmarks/scale.sh 100000 # our heap (default 64m)
 #   GENERATE_ONLY=1 benchmarks/scale.sh 1000000   # only build the cached blocks
 #   DOWNSAMPLE=1 benchmarks/scale.sh 20000        # raw -> 5m of one 2-day block of 20k series instead
+#   DOWNSAMPLE=1 HOURS=528 benchmarks/scale.sh 2000  # 22 days: also a 14d block, downsampled to 5m and then 1h
 #
 # Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
 # $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
@@ -147,14 +148,15 @@ PY
 )
   raw=$(python3 - "$WORK/bucket" <<'PY'
 import json, os, sys
-best = 0
+# Every raw block of 40 h or more: the measured run downsamples each of them (the first run did not downsample).
+total = 0
 for u in os.listdir(sys.argv[1]):
     p = os.path.join(sys.argv[1], u, "meta.json")
     if os.path.exists(p):
         m = json.load(open(p))
         if m["thanos"]["downsample"]["resolution"] == 0 and m["maxTime"] - m["minTime"] >= 40 * 3600000:
-            best = max(best, m["stats"]["numSamples"])
-print(best)
+            total += m["stats"]["numSamples"]
+print(total)
 PY
 )
   echo
@@ -162,9 +164,31 @@ PY
   printf "tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling; %.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n" \
     "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX"
   if [ "$ds_ms" -gt 0 ] && [ "$raw" -gt 0 ]; then
-    printf 'downsampling raw -> 5m of the 2d block: %d raw samples in %.2fs end to end = %.1f M raw samples/s\n' \
+    printf 'downsampling raw -> 5m of the raw blocks of 40 h or more: %d raw samples in %.2fs end to end = %.1f M raw samples/s\n' \
       "$raw" "$(echo "$ds_ms / 1000" | bc -l)" "$(echo "$raw / $ds_ms / 1000" | bc -l)"
   else echo "no 2d raw block was downsampled (see $WORK/ours.log)" >&2; exit 1; fi
+  # With HOURS covering a whole 14d range (e.g. HOURS=528 from T0), the run also downsamples the 14d 5m block to
+  # 1h: its step time, and the 5m windows it read.
+  python3 - "$WORK/ours.log" "$WORK/bucket" <<'PY'
+import datetime, json, os, re, sys
+t = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'ts=(\S+) .*msg="step started" step="?([^"]*)"?$', line.strip())
+    if m:
+        t.setdefault(m.group(2), datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00")))
+a, b = t.get("downsample 5m -> 1h"), t.get("compact 1h")
+windows = 0
+for u in os.listdir(sys.argv[2]):
+    p = os.path.join(sys.argv[2], u, "meta.json")
+    if os.path.exists(p):
+        m = json.load(open(p))
+        if m["thanos"]["downsample"]["resolution"] == 300000 and m["maxTime"] - m["minTime"] >= 10 * 86400000:
+            windows += m["stats"]["numSamples"]
+if a and b and windows:
+    s = (b - a).total_seconds()
+    print("downsampling 5m -> 1h of the 14d 5m block(s): %d 5m windows in %.2fs end to end = %.1f M windows/s"
+          % (windows, s, windows / s / 1e6))
+PY
   exit 0
 fi
 
