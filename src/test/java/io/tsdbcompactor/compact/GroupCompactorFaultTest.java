@@ -8,10 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
-import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.IndexOutput;
-import io.tsdbcompactor.store.RandomAccessInput;
 import io.tsdbcompactor.sync.BlockGoneException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -118,23 +117,12 @@ class GroupCompactorFaultTest {
   }
 
   /** A directory whose files fail with the JDK's own ENOSPC message once this many bytes were written. */
-  static final class FillingDirectory implements Directory {
-    private final FsDirectory delegate;
+  static final class FillingDirectory extends ForwardingDirectory {
     private long room;
 
     FillingDirectory(FsDirectory delegate, long room) {
-      this.delegate = delegate;
+      super(delegate);
       this.room = room;
-    }
-
-    @Override
-    public String describe() {
-      return delegate.describe();
-    }
-
-    @Override
-    public RandomAccessInput openInput(String name) throws IOException {
-      return delegate.openInput(name);
     }
 
     @Override
@@ -180,26 +168,6 @@ class GroupCompactorFaultTest {
           out.abort();
         }
       };
-    }
-
-    @Override
-    public boolean exists(String name) throws IOException {
-      return delegate.exists(name);
-    }
-
-    @Override
-    public long fileLength(String name) throws IOException {
-      return delegate.fileLength(name);
-    }
-
-    @Override
-    public List<String> listAll() throws IOException {
-      return delegate.listAll();
-    }
-
-    @Override
-    public void delete(String name) throws IOException {
-      delegate.delete(name);
     }
   }
 

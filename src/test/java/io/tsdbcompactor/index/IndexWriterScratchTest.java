@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.FsDirectory;
-import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.store.MemoryDirectory;
-import io.tsdbcompactor.store.RandomAccessInput;
 import io.tsdbcompactor.store.ScratchInts;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,48 +38,14 @@ class IndexWriterScratchTest {
    * threshold is 1 MiB, more than a test block needs), so the mapped path is the one written through.
    */
   private static Directory spillingEarly(FsDirectory fs) {
-    return new Directory() {
-      @Override
-      public String describe() {
-        return fs.describe();
-      }
-
-      @Override
-      public RandomAccessInput openInput(String name) throws IOException {
-        return fs.openInput(name);
-      }
-
-      @Override
-      public IndexOutput createOutput(String name) throws IOException {
-        return fs.createOutput(name);
-      }
-
-      @Override
-      public boolean exists(String name) throws IOException {
-        return fs.exists(name);
-      }
-
-      @Override
-      public long fileLength(String name) throws IOException {
-        return fs.fileLength(name);
-      }
-
-      @Override
-      public List<String> listAll() throws IOException {
-        return fs.listAll();
-      }
-
-      @Override
-      public void delete(String name) throws IOException {
-        fs.delete(name);
-      }
-
+    return new ForwardingDirectory(fs) {
       @Override
       public ScratchInts createScratch(String prefix) {
         return ScratchInts.spilling(fs.root(), ".tmp-" + prefix + "-", 100);
       }
     };
   }
+
 
   @Test
   void indexOnDiskWithMappedScratchEqualsIndexInMemoryAndLeavesNoScratchFiles() throws IOException {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
-import io.tsdbcompactor.bucket.ObjectAttributes;
+import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import io.tsdbcompactor.sync.InFlightBucket;
@@ -79,7 +79,7 @@ class RunWorkersTest {
     CompletableFuture<Thread> runThread = new CompletableFuture<>();
     // The first chunk upload of a compacted block stands for a request that completes although interrupted: it
     // goes on until the run is either gone (what must not happen) or waiting for it with its interrupt taken.
-    Bucket slowUpload = new PassThrough(new FilesystemBucket(bucketDir)) {
+    Bucket slowUpload = new ForwardingBucket(new FilesystemBucket(bucketDir)) {
       @Override
       public void upload(String key, InputStream in, long length) throws IOException {
         if (key.contains("/chunks/") && uploading.getCount() > 0) {
@@ -133,55 +133,6 @@ class RunWorkersTest {
       }
       Thread.interrupted(); // this request does not stop when interrupted
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-    }
-  }
-
-  /** Delegates everything; tests override what they watch. */
-  private static class PassThrough implements Bucket {
-    private final Bucket d;
-
-    PassThrough(Bucket d) {
-      this.d = d;
-    }
-
-    @Override
-    public String name() {
-      return d.name();
-    }
-
-    @Override
-    public void list(String prefix, boolean recursive, ListVisitor visitor) throws IOException {
-      d.list(prefix, recursive, visitor);
-    }
-
-    @Override
-    public InputStream get(String key) throws IOException {
-      return d.get(key);
-    }
-
-    @Override
-    public InputStream getRange(String key, long offset, long length) throws IOException {
-      return d.getRange(key, offset, length);
-    }
-
-    @Override
-    public boolean exists(String key) throws IOException {
-      return d.exists(key);
-    }
-
-    @Override
-    public ObjectAttributes attributes(String key) throws IOException {
-      return d.attributes(key);
-    }
-
-    @Override
-    public void upload(String key, InputStream in, long length) throws IOException {
-      d.upload(key, in, length);
-    }
-
-    @Override
-    public void delete(String key) throws IOException {
-      d.delete(key);
     }
   }
 }

@@ -1,7 +1,7 @@
 package io.tsdbcompactor.sync;
 
 import io.tsdbcompactor.bucket.Bucket;
-import io.tsdbcompactor.bucket.ObjectAttributes;
+import io.tsdbcompactor.bucket.ForwardingBucket;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,25 +11,14 @@ import java.io.InputStream;
  * marker reads on one gauge, every other object (index, chunks) on another. Writes, lists and deletes pass
  * through.
  */
-public final class InFlightBucket implements Bucket {
-  private final Bucket delegate;
+public final class InFlightBucket extends ForwardingBucket {
   private final InFlightGauge metaReads;
   private final InFlightGauge fileReads;
 
   public InFlightBucket(Bucket delegate, InFlightGauge metaReads, InFlightGauge fileReads) {
-    this.delegate = delegate;
+    super(delegate);
     this.metaReads = metaReads;
     this.fileReads = fileReads;
-  }
-
-  @Override
-  public String name() {
-    return delegate.name();
-  }
-
-  @Override
-  public void list(String prefix, boolean recursive, ListVisitor visitor) throws IOException {
-    delegate.list(prefix, recursive, visitor);
   }
 
   @Override
@@ -55,30 +44,5 @@ public final class InFlightBucket implements Bucket {
         super.close();
       }
     };
-  }
-
-  @Override
-  public InputStream getRange(String key, long offset, long length) throws IOException {
-    return delegate.getRange(key, offset, length);
-  }
-
-  @Override
-  public boolean exists(String key) throws IOException {
-    return delegate.exists(key);
-  }
-
-  @Override
-  public ObjectAttributes attributes(String key) throws IOException {
-    return delegate.attributes(key);
-  }
-
-  @Override
-  public void upload(String key, InputStream in, long length) throws IOException {
-    delegate.upload(key, in, length);
-  }
-
-  @Override
-  public void delete(String key) throws IOException {
-    delegate.delete(key);
   }
 }
