@@ -133,61 +133,40 @@ gcs=$(grep -c 'Pause' "$WORK/gc.log" || true)
 grep -E 'level=(warn|error)' "$WORK/ours.log" || true
 
 if [ "${DOWNSAMPLE:-0}" = 1 ]; then
-  # The downsampling step, end to end from the bucket (download, downsample, verify, upload), by the log's
-  # timestamps: from its start to the start of the next step.
-  ds_ms=$(python3 - "$WORK/ours.log" <<'PY'
-import re, sys, datetime
-t = {}
-for line in open(sys.argv[1]):
-    m = re.match(r'ts=(\S+) .*msg="step started" step="?([^"]*)"?$', line.strip())
-    if m:
-        t.setdefault(m.group(2), datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00")))
-a, b = t.get("downsample raw -> 5m"), t.get("compact 5m")
-print(int((b - a).total_seconds() * 1000) if a and b else -1)
-PY
-)
-  raw=$(python3 - "$WORK/bucket" <<'PY'
-import json, os, sys
-# Every raw block of 40 h or more: the measured run downsamples each of them (the first run did not downsample).
-total = 0
-for u in os.listdir(sys.argv[1]):
-    p = os.path.join(sys.argv[1], u, "meta.json")
-    if os.path.exists(p):
-        m = json.load(open(p))
-        if m["thanos"]["downsample"]["resolution"] == 0 and m["maxTime"] - m["minTime"] >= 40 * 3600000:
-            total += m["stats"]["numSamples"]
-print(total)
-PY
-)
   echo
   echo "series=$SERIES ${HOURS}h at ${STEP}s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   printf "tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling; %.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n" \
     "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX"
-  if [ "$ds_ms" -gt 0 ] && [ "$raw" -gt 0 ]; then
-    printf 'downsampling raw -> 5m of the raw blocks of 40 h or more: %d raw samples in %.2fs end to end = %.1f M raw samples/s\n' \
-      "$raw" "$(echo "$ds_ms / 1000" | bc -l)" "$(echo "$raw / $ds_ms / 1000" | bc -l)"
-  else echo "no 2d raw block was downsampled (see $WORK/ours.log)" >&2; exit 1; fi
-  # With HOURS covering a whole 14d range (e.g. HOURS=528 from T0), the run also downsamples the 14d 5m block to
-  # 1h: its step time, and the 5m windows it read.
+  # Each downsampling step, end to end from the bucket (download, downsample, verify, upload), by the log's
+  # timestamps: from its start to the start of the next step; its input from the bucket's metas. The measured run
+  # downsamples every raw block of 40 h or more (the first run did not downsample), and, when HOURS covers a
+  # whole 14d range (HOURS=528 from T0), the 14d 5m block to 1h.
   python3 - "$WORK/ours.log" "$WORK/bucket" <<'PY'
 import datetime, json, os, re, sys
-t = {}
+started = {}
 for line in open(sys.argv[1]):
     m = re.match(r'ts=(\S+) .*msg="step started" step="?([^"]*)"?$', line.strip())
     if m:
-        t.setdefault(m.group(2), datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00")))
-a, b = t.get("downsample 5m -> 1h"), t.get("compact 1h")
-windows = 0
+        started.setdefault(m.group(2), datetime.datetime.fromisoformat(m.group(1).replace("Z", "+00:00")))
+metas = []
 for u in os.listdir(sys.argv[2]):
     p = os.path.join(sys.argv[2], u, "meta.json")
     if os.path.exists(p):
-        m = json.load(open(p))
-        if m["thanos"]["downsample"]["resolution"] == 300000 and m["maxTime"] - m["minTime"] >= 10 * 86400000:
-            windows += m["stats"]["numSamples"]
-if a and b and windows:
+        metas.append(json.load(open(p)))
+
+def step(name, next_step, resolution, min_range_ms, what):
+    a, b = started.get(name), started.get(next_step)
+    n = sum(m["stats"]["numSamples"] for m in metas
+            if m["thanos"]["downsample"]["resolution"] == resolution and m["maxTime"] - m["minTime"] >= min_range_ms)
+    if not (a and b and n):
+        return False
     s = (b - a).total_seconds()
-    print("downsampling 5m -> 1h of the 14d 5m block(s): %d 5m windows in %.2fs end to end = %.1f M windows/s"
-          % (windows, s, windows / s / 1e6))
+    print("downsampling %s: %d %s in %.2fs end to end = %.1f M/s" % (name.split(" ", 1)[1], n, what, s, n / s / 1e6))
+    return True
+
+if not step("downsample raw -> 5m", "compact 5m", 0, 40 * 3600000, "raw samples (raw blocks of 40 h or more)"):
+    sys.exit("no raw block of 40 h or more was downsampled (see %s)" % sys.argv[1])
+step("downsample 5m -> 1h", "compact 1h", 300000, 10 * 86400000, "5m windows (5m blocks of 10 d or more)")
 PY
   exit 0
 fi
