@@ -104,9 +104,10 @@ public final class BlockSyncer {
     Map<String, List<ListEntry>> byBlock = listBlocks();
     List<String> ulids = new ArrayList<>(byBlock.keySet());
     // A compacted block's sources are repeated in its 5m and 1h copies (168 ULIDs for a 14d block): one String
-    // each, shared, is what keeps a bucket of 100,000 blocks in a heap proportional to its blocks. Sized for
-    // dozens of distinct sources a block: growing a concurrent map while the fetch threads fill it costs more.
-    Map<String, String> sources = new ConcurrentHashMap<>(Math.max(16, ulids.size() * 32));
+    // each, shared, is what keeps a bucket of 100,000 blocks in a heap proportional to its blocks. Sized for a
+    // few distinct sources a block, so that the fetch threads filling it wait on fewer resizes; it lives for the
+    // sync only.
+    Map<String, String> sources = new ConcurrentHashMap<>(Math.max(16, ulids.size() * 8));
     Fetched[] fetched = fetchAll(ulids, byBlock, sources);
 
     SortedMap<String, BlockMeta> allMetas = new TreeMap<>();
