@@ -17,10 +17,21 @@ import org.slf4j.event.KeyValuePair;
  */
 public final class LogEncoder extends EncoderBase<ILoggingEvent> {
   private static final DateTimeFormatter TS = DateTimeFormatter.ISO_INSTANT;
-  private final boolean json;
+  private boolean json;
+
+  /**
+   * For the jar's {@code logback.xml} ({@code src/main/shaded}), which logs until {@link Logging} applies the
+   * command line: logback builds its encoder through this constructor and {@link #setFormat}.
+   */
+  public LogEncoder() {}
 
   public LogEncoder(boolean json) {
     this.json = json;
+  }
+
+  /** {@code <format>json</format>} or {@code logfmt} in logback.xml. */
+  public void setFormat(String format) {
+    this.json = "json".equalsIgnoreCase(format);
   }
 
   @Override
