@@ -85,7 +85,7 @@ public record PartitionInfo(long groupId, int count, int id) {
     if (!of(m).partitioned() || !s.contains(m.ulid)) {
       return s;
     }
-    List<String> out = new java.util.ArrayList<>(s);
+    List<String> out = new SourceList(s);
     out.remove(m.ulid);
     return out;
   }

@@ -48,6 +48,7 @@ public final class SourceCoverage {
     if (l > (1 << 16)) {
       return false;
     }
+    List<String> list = needed instanceof List<String> given ? given : new ArrayList<>(needed);
     List<SourceTable> have = new ArrayList<>();
     for (long r = p.id(); r < l; r += p.count()) {
       have.clear();
@@ -56,8 +57,8 @@ public final class SourceCoverage {
           have.add(e.getValue());
         }
       }
-      for (String s : needed) {
-        if (!anyHolds(have, s)) {
+      for (int i = 0; i < list.size(); i++) {
+        if (!anyHolds(have, list, i)) {
           return false;
         }
       }
@@ -65,9 +66,9 @@ public final class SourceCoverage {
     return true;
   }
 
-  private static boolean anyHolds(List<SourceTable> tables, String source) {
+  private static boolean anyHolds(List<SourceTable> tables, List<String> sources, int index) {
     for (int i = 0; i < tables.size(); i++) {
-      if (tables.get(i).contains(source)) {
+      if (tables.get(i).contains(sources, index)) {
         return true;
       }
     }

@@ -81,6 +81,36 @@ public final class Ulid implements Comparable<Ulid> {
     return DECODE[s.charAt(0)] <= 7; // larger first characters overflow 128 bits
   }
 
+  /**
+   * Reads {@code s} into {@code dst[at]} (high 64 bits) and {@code dst[at + 1]} when it is a ULID as Thanos writes
+   * them: 26 upper-case characters. Whether it was; {@code dst} is unchanged when not. A lower-case spelling is
+   * another string, so it is not read here: callers that compare sources as text keep it as text.
+   */
+  static boolean readCanonical(String s, long[] dst, int at) {
+    if (s.length() != 26 || s.charAt(0) > '7') {
+      return false;
+    }
+    long hi = 0;
+    long lo = 0;
+    for (int i = 0; i < 26; i++) {
+      char c = s.charAt(i);
+      int v = c < 128 ? DECODE[c] : -1;
+      if (v < 0 || c >= 'a') {
+        return false;
+      }
+      hi = (hi << 5) | (lo >>> 59);
+      lo = (lo << 5) | v;
+    }
+    dst[at] = hi;
+    dst[at + 1] = lo;
+    return true;
+  }
+
+  /** The 26-character text of the ULID with these bits. */
+  static String text(long hi, long lo) {
+    return encode(hi, lo);
+  }
+
   private static String encode(long hi, long lo) {
     char[] out = new char[26];
     long h = hi;

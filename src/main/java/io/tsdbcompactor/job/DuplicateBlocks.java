@@ -80,14 +80,14 @@ public final class DuplicateBlocks {
       int at = kept.size();
       kept.add(m);
       keptSources.add(null);
-      for (String s : sources) {
-        int entry = keptBySource.putIfAbsent(s, 2 * at);
+      for (int i = 0; i < sources.size(); i++) {
+        int entry = keptBySource.putIfAbsent(sources, i, 2 * at);
         if (entry < 0 || entry == 2 * at) {
           continue; // new, or listed twice by this block
         }
         if ((entry & 1) == 0) {
           shared.add(new ArrayList<>(List.of(entry / 2, at)));
-          keptBySource.put(s, 2 * (shared.size() - 1) + 1);
+          keptBySource.put(sources, i, 2 * (shared.size() - 1) + 1);
         } else {
           List<Integer> positions = shared.get(entry / 2);
           if (positions.get(positions.size() - 1) != at) {
@@ -120,7 +120,7 @@ public final class DuplicateBlocks {
         }
         return all;
       }
-      int entry = keptBySource.get(sources.get(0));
+      int entry = keptBySource.get(sources, 0);
       if (entry < 0) {
         return List.of();
       }

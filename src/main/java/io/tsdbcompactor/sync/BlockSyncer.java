@@ -2,6 +2,7 @@ package io.tsdbcompactor.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.SourceList;
 import io.tsdbcompactor.block.GoJson;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
@@ -25,7 +26,6 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -103,11 +103,9 @@ public final class BlockSyncer {
     Instant now = options.clock.instant();
     Map<String, List<ListEntry>> byBlock = listBlocks();
     List<String> ulids = new ArrayList<>(byBlock.keySet());
-    // A compacted block's sources are repeated in its 5m and 1h copies (168 ULIDs for a 14d block): one String
-    // each, shared, is what keeps a bucket of 100,000 blocks in a heap proportional to its blocks. Sized for a
-    // few distinct sources a block, so that the fetch threads filling it wait on fewer resizes; it lives for the
-    // sync only.
-    Map<String, String> sources = new ConcurrentHashMap<>(Math.max(16, ulids.size() * 8));
+    // A compacted block's sources are repeated in its 5m and 1h copies (168 ULIDs for a 14d block): equal lists
+    // share one array. It lives for the sync only.
+    SourceList.Interner sources = new SourceList.Interner(ulids.size());
     Fetched[] fetched = fetchAll(ulids, byBlock, sources);
 
     SortedMap<String, BlockMeta> allMetas = new TreeMap<>();
@@ -226,7 +224,7 @@ public final class BlockSyncer {
    * Reads every block's meta.json and markers on the meta-fetch level. Fail-fast: a block that cannot be read
    * (the bucket failing, not a bad meta.json, which is recorded in its {@link Fetched}) fails the sync.
    */
-  private Fetched[] fetchAll(List<String> ulids, Map<String, List<ListEntry>> byBlock, Map<String, String> sources)
+  private Fetched[] fetchAll(List<String> ulids, Map<String, List<ListEntry>> byBlock, SourceList.Interner sources)
       throws IOException {
     Fetched[] out = new Fetched[ulids.size()];
     AtomicInteger done = new AtomicInteger();
@@ -247,7 +245,7 @@ public final class BlockSyncer {
     return out;
   }
 
-  private Fetched fetch(String ulid, List<ListEntry> objects, Map<String, String> sources) throws IOException {
+  private Fetched fetch(String ulid, List<ListEntry> objects, SourceList.Interner sources) throws IOException {
     Fetched f = new Fetched();
     ListEntry metaEntry = null;
     Set<String> markers = new TreeSet<>();
@@ -294,10 +292,9 @@ public final class BlockSyncer {
       dropCache(ulid);
       return f;
     }
-    f.meta.compaction.sources.replaceAll(s -> {
-      String shared = sources.get(s); // most are there already: a read takes no lock and counts nothing
-      return shared != null ? shared : sources.computeIfAbsent(s, x -> x);
-    });
+    if (f.meta.compaction.sources instanceof SourceList l) {
+      sources.intern(l);
+    }
     if (!f.meta.ulid.equals(ulid)) {
       f.failure = where + ": meta.json names block " + f.meta.ulid + ", not its folder " + ulid;
       f.meta = null;

@@ -54,4 +54,35 @@ class SourceTableTest {
     assertEquals(3, table.size());
     assertThrows(IllegalArgumentException.class, () -> table.put("block-b", -1));
   }
+
+  @Test
+  void elementsOfASourceListAreTheSameKeysAsTheirStrings() {
+    Random r = new Random(3);
+    List<String> strings = new ArrayList<>();
+    for (int i = 0; i < 2_000; i++) {
+      strings.add(Ulid.generate(1_700_000_000_000L, r).toString());
+    }
+    strings.add("not-a-ulid");
+    strings.add(strings.get(0).toLowerCase());
+    SourceList list = new SourceList(strings);
+    SourceTable fromList = new SourceTable(10);
+    fromList.addAll(list);
+    SourceTable fromStrings = new SourceTable();
+    fromStrings.addAll(strings);
+    assertEquals(strings.size(), fromList.size());
+    assertTrue(fromList.containsAll(strings));
+    assertTrue(fromStrings.containsAll(list));
+    for (int i = 0; i < list.size(); i++) {
+      assertEquals(0, fromList.put(list, i, i + 1), "added with value 0");
+      assertEquals(i + 1, fromList.get(strings.get(i)));
+      assertEquals(i + 1, fromList.get(list, i));
+      assertEquals(i + 1, fromList.putIfAbsent(list, i, 7));
+      assertTrue(fromStrings.contains(list, i));
+    }
+    SourceList absent = new SourceList(List.of(Ulid.generate(1_600_000_000_000L, r).toString(), "other"));
+    assertFalse(fromList.contains(absent, 0));
+    assertFalse(fromList.contains(absent, 1));
+    assertEquals(-1, fromList.putIfAbsent(absent, 1, 4));
+    assertEquals(4, fromList.get("other"));
+  }
 }
