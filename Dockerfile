@@ -26,10 +26,18 @@ RUN groupadd --system --gid 65532 compactor \
  && useradd --system --uid 65532 --gid 65532 --home-dir /data --shell /usr/sbin/nologin compactor \
  && mkdir -p /data && chown 65532:65532 /data
 COPY --from=build /src/target/tsdb-compactor.jar /opt/tsdb-compactor/tsdb-compactor.jar
+# Class data sharing: a training run on the demo bucket records the classes a run loads into an archive that later
+# starts map read-only instead of loading and verifying them again: about 0.3 s less start-up and 10 MB less
+# anonymous memory per process (benchmarks/README.md, "Class data sharing"). Made with this image's JVM and jar,
+# which it must match; a JVM that cannot use it says so in one line and runs without it.
+RUN java -XX:ArchiveClassesAtExit=/opt/tsdb-compactor/tsdb-compactor.jsa -jar /opt/tsdb-compactor/tsdb-compactor.jar \
+      compact --demo --data-dir=/tmp/cds-training > /tmp/cds-training.log 2>&1 \
+ || { cat /tmp/cds-training.log; exit 1; }; \
+    rm -rf /tmp/cds-training /tmp/cds-training.log
 USER 65532:65532
 WORKDIR /data
 EXPOSE 10902
 # JVM options on the command line, not in JAVA_TOOL_OPTIONS: the JVM announces that variable with a plain-text
 # "Picked up JAVA_TOOL_OPTIONS" line on stderr, which breaks --log.format=json's one JSON object per line.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/tsdb-compactor/tsdb-compactor.jar"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:SharedArchiveFile=/opt/tsdb-compactor/tsdb-compactor.jsa", "-jar", "/opt/tsdb-compactor/tsdb-compactor.jar"]
 CMD ["compact", "--help"]
