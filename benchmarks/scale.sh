@@ -70,19 +70,22 @@ command -v prometheus >/dev/null || { echo "prometheus is required" >&2; exit 1;
 WORK=${WORK:-/tmp/tsdbc-scale-$SERIES}
 XMX=${XMX:-64m}
 # Our JVM: a fixed heap plus bounded non-heap (see benchmarks/README.md, "Memory"); override with JAVA_OPTS.
-# Class data sharing, as the image does it (Dockerfile): a training run on the demo bucket records the classes a
-# run loads into an archive, made again whenever the jar is newer; CDS=0 runs without it.
-CDS_ARCHIVE=$CACHE/tsdb-compactor.jsa
-if [ "${CDS:-1}" = 1 ] && { [ ! -f "$CDS_ARCHIVE" ] || [ "$JAR" -nt "$CDS_ARCHIVE" ]; }; then
-  rm -f "$CDS_ARCHIVE"; training=$(mktemp -d)
-  java -XX:ArchiveClassesAtExit="$CDS_ARCHIVE" -jar "$JAR" compact --demo --data-dir="$training/data" \
-    > "$training/log" 2>&1 || { cat "$training/log" >&2; exit 1; }
-  rm -rf "$training"
-fi
-CDS_OPTS=""
-[ "${CDS:-1}" = 1 ] && CDS_OPTS="-XX:SharedArchiveFile=$CDS_ARCHIVE"
 JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=16m"}
-JAVA_OPTS="$JAVA_OPTS $CDS_OPTS"
+# Class data sharing, as the image does it (Dockerfile): a training run on the demo bucket, with the same JVM
+# flags, records the classes a run loads into an archive, made again whenever the jar is newer; CDS=0 runs
+# without it. The flags matter: a C1-only run with an archive trained under the default JIT downsampled 2.5
+# times slower (benchmarks/README.md, "Class data sharing").
+if [ "${CDS:-1}" = 1 ]; then
+  CDS_ARCHIVE=$CACHE/tsdb-compactor-$(echo "$JAVA_OPTS" | cksum | cut -d' ' -f1).jsa
+  if [ ! -f "$CDS_ARCHIVE" ] || [ "$JAR" -nt "$CDS_ARCHIVE" ]; then
+    rm -f "$CDS_ARCHIVE"; training=$(mktemp -d)
+    # shellcheck disable=SC2086
+    java -Xmx256m $JAVA_OPTS -XX:ArchiveClassesAtExit="$CDS_ARCHIVE" -jar "$JAR" compact --demo \
+      --data-dir="$training/data" > "$training/log" 2>&1 || { cat "$training/log" >&2; exit 1; }
+    rm -rf "$training"
+  fi
+  JAVA_OPTS="$JAVA_OPTS -XX:SharedArchiveFile=$CDS_ARCHIVE"
+fi
 rm -rf "$WORK"; mkdir -p "$WORK"
 echo "blocks: $SET ($(du -sh "$SET" | cut -f1)); work dir: $WORK; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
