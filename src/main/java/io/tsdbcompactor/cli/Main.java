@@ -39,9 +39,20 @@ public final class Main implements Runnable {
   public static void main(String[] args) {
     CountDownLatch finished = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(gracefulShutdown(Thread.currentThread(), finished));
-    int code = run(args);
-    finished.countDown();
-    System.exit(code);
+    System.exit(runThenRelease(args, finished, Main::run));
+  }
+
+  /**
+   * Runs the command and then releases the shutdown hook, also when the command throws: an error escaping it (an
+   * OutOfMemoryError, say) ends the JVM through its shutdown hooks, and a hook still waiting for the command
+   * would hold the process for {@link #SHUTDOWN_BOUND} before it could exit.
+   */
+  static int runThenRelease(String[] args, CountDownLatch finished, java.util.function.ToIntFunction<String[]> command) {
+    try {
+      return command.applyAsInt(args);
+    } finally {
+      finished.countDown();
+    }
   }
 
   /**

@@ -52,4 +52,24 @@ class GracefulShutdownTest {
     assertTrue(log.contains("received a termination signal"), log);
     assertTrue(log.contains("stopped after the termination signal"), "the command unwound first\n" + log);
   }
+
+  /** An error escaping the command (an OutOfMemoryError while planning, say) does not hold the JVM's exit. */
+  @Test
+  void anErrorEscapingTheCommandReleasesTheShutdownHook() throws Exception {
+    java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+    OutOfMemoryError thrown = new OutOfMemoryError("Java heap space");
+    OutOfMemoryError caught = org.junit.jupiter.api.Assertions.assertThrows(OutOfMemoryError.class,
+        () -> Main.runThenRelease(new String[0], finished, a -> {
+          throw thrown;
+        }));
+    assertEquals(thrown, caught);
+    assertEquals(0, finished.getCount(), "released while the error propagates");
+    // The hook the JVM then runs has nothing to wait for: it returns without interrupting anyone.
+    Thread command = new Thread(() -> { });
+    Thread hook = Main.gracefulShutdown(command, finished);
+    hook.start();
+    hook.join(TimeUnit.SECONDS.toMillis(10));
+    assertTrue(!hook.isAlive() && !command.isInterrupted(), "the hook returned at once");
+    assertEquals(7, Main.runThenRelease(new String[0], new java.util.concurrent.CountDownLatch(1), a -> 7));
+  }
 }
