@@ -29,9 +29,9 @@ COPY --from=build /src/target/tsdb-compactor.jar /opt/tsdb-compactor/tsdb-compac
 # Class data sharing: a training run on the demo bucket records the classes a run loads into an archive that later
 # starts map read-only instead of loading and verifying them again: about 0.3 s less start-up and a few MB less
 # anonymous memory per process (benchmarks/README.md, "Class data sharing"). It must match this image's JVM and
-# jar (a JVM that cannot use it says so in one line and runs without it). The training uses the CronJob's JIT and
-# collector flags: a C1-only run with an archive trained under the default JIT downsampled 2.5 times slower,
-# while this archive served C1-only, tiered and C2-only runs at their full speed (measured).
+# jar (a JVM that cannot use it says so in one line and runs without it). The training uses C1 alone and the
+# serial collector: an archive trained under the default tiered JIT made C1-only runs downsample 2.5 times slower,
+# while one trained this way served C1-only, tiered and C2-only (the CronJob's) runs at full speed (measured).
 RUN java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 \
       -XX:ArchiveClassesAtExit=/opt/tsdb-compactor/tsdb-compactor.jsa -jar /opt/tsdb-compactor/tsdb-compactor.jar \
       compact --demo --data-dir=/tmp/cds-training > /tmp/cds-training.log 2>&1 \

@@ -111,38 +111,38 @@ public final class SourceTable {
 
   /** Sets the value of {@code source} (at least 0); the previous value, or -1 when it was not in the table. */
   public int put(String source, int value) {
-    checkValue(value);
-    if (!Ulid.readCanonical(source, read, 0)) {
-      return otherInsert(source, value, true);
-    }
-    return insert(read[0], read[1], value, true);
+    return store(source, value, true);
   }
 
   /** Sets the value of element {@code index} of {@code sources}; the previous value, or -1. */
   public int put(List<String> sources, int index, int value) {
-    checkValue(value);
-    if (sources instanceof SourceList l && l.isUlid(index)) {
-      return insert(l.hi(index), l.lo(index), value, true);
-    }
-    return put(sources.get(index), value);
+    return store(sources, index, value, true);
   }
 
   /** Adds {@code source} with {@code value} (at least 0) unless present; the present value, or -1 when added. */
   public int putIfAbsent(String source, int value) {
-    checkValue(value);
-    if (!Ulid.readCanonical(source, read, 0)) {
-      return otherInsert(source, value, false);
-    }
-    return insert(read[0], read[1], value, false);
+    return store(source, value, false);
   }
 
   /** Adds element {@code index} of {@code sources} with {@code value} unless present; as {@link #putIfAbsent}. */
   public int putIfAbsent(List<String> sources, int index, int value) {
-    checkValue(value);
+    return store(sources, index, value, false);
+  }
+
+  private int store(List<String> sources, int index, int value, boolean replace) {
     if (sources instanceof SourceList l && l.isUlid(index)) {
-      return insert(l.hi(index), l.lo(index), value, false);
+      checkValue(value);
+      return insert(l.hi(index), l.lo(index), value, replace);
     }
-    return putIfAbsent(sources.get(index), value);
+    return store(sources.get(index), value, replace);
+  }
+
+  private int store(String source, int value, boolean replace) {
+    checkValue(value);
+    if (!Ulid.readCanonical(source, read, 0)) {
+      return otherInsert(source, value, replace);
+    }
+    return insert(read[0], read[1], value, replace);
   }
 
   private static void checkValue(int value) {
