@@ -1,6 +1,9 @@
 package io.tsdbcompactor.chunk;
 
 import io.tsdbcompactor.store.Varint;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -18,12 +21,18 @@ import java.util.Arrays;
  * writes never touch.
  */
 public final class BitWriter implements Varint.Output {
+  private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
   private final int headerBytes;
   private byte[] buf;
-  /** Bytes completely written (after the header). */
+  /** Bytes stored in {@link #buf} (the header included). */
   private int full;
-  /** Pending bits, right-aligned; fewer than 8 after every public call. */
+  /**
+   * Pending bits, left-aligned: the next bit of the stream is bit 63. They go to {@link #buf} eight bytes at a
+   * time, so most writes touch no array.
+   */
   private long acc;
+  /** Number of pending bits, 0..63 after every call. */
   private int accBits;
   /** The last write was a whole-byte write that ended on a byte boundary: see the class comment. */
   private boolean emptyTail;
@@ -44,23 +53,19 @@ public final class BitWriter implements Varint.Output {
   }
 
   public void writeBit(boolean bit) {
-    acc = (acc << 1) | (bit ? 1 : 0);
-    if (++accBits == 8) {
-      flushByte();
+    if (accBits < 63) {
+      acc |= (bit ? 1L : 0L) << (63 - accBits);
+      accBits++;
+    } else {
+      put(bit ? 1 : 0, 1);
     }
     emptyTail = false;
   }
 
   /** Writes the {@code nbits} (1..64) right-most bits of {@code u}, left to right. */
   public void writeBits(long u, int nbits) {
-    if (nbits > 56) {
-      // Keep acc << n inside 64 bits: acc holds at most 7 bits.
-      put(u >>> 32, nbits - 32);
-      put(u, 32);
-    } else {
-      put(u, nbits);
-    }
-    emptyTail = (nbits & 7) == 0 && accBits == 0;
+    put(u, nbits);
+    emptyTail = (nbits & 7) == 0 && (accBits & 7) == 0;
   }
 
   /**
@@ -70,13 +75,13 @@ public final class BitWriter implements Varint.Output {
    */
   public void writeBits(long prefix, int prefixBits, long u, int nbits) {
     int total = prefixBits + nbits;
-    if (total <= 56) {
+    if (total <= 64) {
       put((prefix << nbits) | (u & (-1L >>> (64 - nbits))), total);
-      emptyTail = (nbits & 7) == 0 && accBits == 0;
     } else {
       put(prefix, prefixBits);
-      writeBits(u, nbits);
+      put(u, nbits);
     }
+    emptyTail = (nbits & 7) == 0 && (accBits & 7) == 0;
   }
 
   /** Writes one whole byte, as Prometheus's {@code writeByte}. */
@@ -85,44 +90,36 @@ public final class BitWriter implements Varint.Output {
     writeBits(b & 0xff, 8);
   }
 
+  /** Appends the {@code n} (1..64) right-most bits of {@code u} to the pending bits, storing eight bytes when full. */
   private void put(long u, int n) {
-    acc = (acc << n) | (u & (-1L >>> (64 - n)));
-    accBits += n;
-    if (accBits >= 8) {
-      ensure(full + (accBits >> 3) + 2);
-      while (accBits >= 8) {
-        accBits -= 8;
-        buf[full++] = (byte) (acc >>> accBits);
-      }
-      acc &= (1L << accBits) - 1;
+    long bits = u & (-1L >>> (64 - n));
+    int free = 64 - accBits;
+    if (n < free) {
+      acc |= bits << (free - n);
+      accBits += n;
+      return;
     }
-  }
-
-  private void flushByte() {
-    ensure(full + 2);
-    buf[full++] = (byte) acc;
-    acc = 0;
-    accBits = 0;
-  }
-
-  private void ensure(int n) {
-    if (n > buf.length) {
-      buf = Arrays.copyOf(buf, Math.max(n, buf.length * 2));
+    int rest = n - free;
+    acc |= bits >>> rest;
+    if (full + 8 > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(full + 16, buf.length * 2));
     }
+    LONG_BE.set(buf, full, acc);
+    full += 8;
+    acc = rest == 0 ? 0 : bits << (64 - rest);
+    accBits = rest;
   }
 
   /** Length in bytes of the stream Prometheus would hold, header included. */
   public int length() {
-    return full + (accBits > 0 || emptyTail ? 1 : 0);
+    return full + (accBits >>> 3) + ((accBits & 7) > 0 || emptyTail ? 1 : 0);
   }
 
   /** A copy of the stream: header bytes (as set by {@link #setHeaderByte}), bits, zero padding. */
   public byte[] toByteArray() {
     byte[] out = Arrays.copyOf(buf, length());
-    if (accBits > 0) {
-      out[full] = (byte) (acc << (8 - accBits));
-    } else if (emptyTail) {
-      out[full] = 0;
+    for (int i = full, shift = 56; i < out.length && shift > 56 - accBits - 8; i++, shift -= 8) {
+      out[i] = (byte) (acc >>> shift);
     }
     return out;
   }
