@@ -35,6 +35,21 @@ class BlockMetaTest {
     }
   }
 
+  /** Sources are held as bits where they are ULIDs; any other spelling is kept, so the file round-trips. */
+  @Test
+  void sourcesOfEverySpellingRoundTripByteForByte() throws Exception {
+    String json = "{\n\t\"ulid\": \"01BX5ZZKBKACTAV9WEVGEMMVRZ\",\n\t\"minTime\": 0,\n\t\"maxTime\": 7200000,\n"
+        + "\t\"stats\": {},\n\t\"compaction\": {\n\t\t\"level\": 2,\n\t\t\"sources\": [\n"
+        + "\t\t\t\"01ARZ3NDEKTSV4RRFFQ69G5FAV\",\n\t\t\t\"01arz3ndektsv4rrffq69g5fav\",\n"
+        + "\t\t\t\"not-a-ulid\",\n\t\t\t\"00000000000000000000000000\",\n\t\t\t\"7ZZZZZZZZZZZZZZZZZZZZZZZZZ\"\n"
+        + "\t\t]\n\t},\n\t\"version\": 1\n}";
+    BlockMeta m = BlockMeta.parse("meta.json", json.getBytes(StandardCharsets.UTF_8));
+    assertTrue(m.compaction.sources instanceof SourceList);
+    assertEquals(List.of("01ARZ3NDEKTSV4RRFFQ69G5FAV", "01arz3ndektsv4rrffq69g5fav", "not-a-ulid",
+        "00000000000000000000000000", "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"), m.compaction.sources);
+    assertEquals(json, utf8(m.toJsonBytes()));
+  }
+
   @Test
   void emptyThanosMetaMatchesGoGolden() {
     BlockMeta m = new BlockMeta();
