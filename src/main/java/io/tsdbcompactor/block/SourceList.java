@@ -180,6 +180,20 @@ public final class SourceList extends AbstractList<String> implements RandomAcce
     return super.hashCode(); // List's contract: from the elements' String hashes
   }
 
+  /**
+   * A copy that shares this list's array until either list is changed (then the one changed copies it): what a
+   * run's report keeps of each block's sources, without spelling millions of ULIDs as Strings.
+   */
+  public SourceList sharingCopy() {
+    SourceList copy = new SourceList();
+    copy.bits = bits;
+    copy.size = size;
+    copy.others = others == null ? null : Arrays.copyOf(others, size);
+    copy.sharedBits = true;
+    sharedBits = true;
+    return copy;
+  }
+
   private String otherAt(int index) {
     return others == null ? null : others[index];
   }

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import io.tsdbcompactor.block.SourceList;
 import java.util.List;
 
 /**
@@ -41,7 +42,10 @@ public record Action(String step, String group, long resolution, long minTime, l
   public static final String DELETE = "delete";
 
   public Action {
-    sources = List.copyOf(sources);
+    // A bucket's retention may list 80,000 blocks of 168 sources each: kept as bits, not spelled as Strings.
+    sources = sources instanceof SourceList held
+        ? java.util.Collections.unmodifiableList(held.sharingCopy())
+        : List.copyOf(sources);
   }
 
   /** What a dry run and the run it predicts agree on: everything but ULIDs, group text, sizes and wording. */

@@ -69,6 +69,19 @@ class SourceListTest {
   }
 
   @Test
+  void aSharingCopyIsEqualAndIndependentOfLaterChanges() {
+    SourceList original = new SourceList(List.of(A, "text", B));
+    SourceList copy = original.sharingCopy();
+    assertEquals(original, copy);
+    original.set(0, B);
+    original.add("more");
+    assertEquals(List.of(A, "text", B), copy);
+    copy.remove(1);
+    assertEquals(List.of(B, "text", B, "more"), original);
+    assertEquals(List.of(A, B), copy);
+  }
+
+  @Test
   void internedListsShareUntilOneIsChanged() {
     SourceList.Interner interner = new SourceList.Interner(4);
     SourceList first = new SourceList(List.of(A, B));
