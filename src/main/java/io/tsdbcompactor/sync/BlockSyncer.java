@@ -2,8 +2,8 @@ package io.tsdbcompactor.sync;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tsdbcompactor.block.BlockMeta;
-import io.tsdbcompactor.block.SourceList;
 import io.tsdbcompactor.block.GoJson;
+import io.tsdbcompactor.block.SourceList;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
