@@ -58,6 +58,26 @@ class FilesystemBucketTest extends BucketContractTest {
     assertEquals(List.of("01X/index"), bucket.list("", true).stream().map(ListEntry::key).toList());
   }
 
+  /**
+   * A symbolic link is listed as what a read of its key sees: a link to a file as that file (its size), a link to
+   * a folder not as an object (the walk does not follow it), a link to nothing not at all.
+   */
+  @Test
+  void recursiveListingSeesSymbolicLinksAsTheirTargets() throws Exception {
+    bucket.upload("01X/index", random(10, 1));
+    Path root = dir.resolve("bkt");
+    Path outside = Files.write(dir.resolve("outside-meta.json"), random(33, 2));
+    Files.createDirectories(dir.resolve("outside-folder"));
+    Files.write(dir.resolve("outside-folder/x"), random(5, 3));
+    Files.createSymbolicLink(root.resolve("01X/meta.json"), outside);
+    Files.createSymbolicLink(root.resolve("01X/chunks"), dir.resolve("outside-folder"));
+    Files.createSymbolicLink(root.resolve("01X/gone"), dir.resolve("no-such-file"));
+    List<ListEntry> listed = bucket.list("", true);
+    assertEquals(List.of("01X/index", "01X/meta.json"), listed.stream().map(ListEntry::key).toList());
+    assertEquals(33, listed.get(1).size());
+    assertArrayEquals(random(33, 2), bucket.getBytes("01X/meta.json"));
+  }
+
   @Test
   void deletingLastObjectRemovesEmptyFolders() throws Exception {
     bucket.upload("01Y/chunks/000001", new byte[] {1});
