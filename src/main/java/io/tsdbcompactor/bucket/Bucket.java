@@ -84,12 +84,21 @@ public interface Bucket extends Closeable {
 
   /**
    * Copies an object into a local file, replacing it; can be retried by {@link RetryingBucket}. Returns the
-   * number of bytes written. {@link FilesystemBucket} links or copies the file without streaming it.
+   * number of bytes written. {@link FilesystemBucket} copies the file without streaming it through the heap.
    */
   default long download(String key, Path target) throws IOException {
     try (InputStream in = get(key)) {
       return Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
+  }
+
+  /**
+   * True when the objects are files of the local file system ({@link FilesystemBucket}): {@link #download} then
+   * copies file to file, several times faster than a stream, and a failed copy is simply repeated. Wrappers that
+   * pass every call through pass this on; the others keep the default, false, and are read as streams.
+   */
+  default boolean isLocalFileSystem() {
+    return false;
   }
 
   /** Reads a whole (small) object: meta.json, markers. */

@@ -203,6 +203,11 @@ public final class FilesystemBucket implements Bucket {
     }
   }
 
+  @Override
+  public boolean isLocalFileSystem() {
+    return true;
+  }
+
   /** A file-to-file copy (no stream through the heap); the object is never shared with the local file. */
   @Override
   public long download(String key, Path target) throws IOException {

@@ -61,6 +61,16 @@ public final class PrefixedBucket implements Bucket {
   }
 
   @Override
+  public long download(String key, Path target) throws IOException {
+    return delegate.download(prefix + key, target);
+  }
+
+  @Override
+  public boolean isLocalFileSystem() {
+    return delegate.isLocalFileSystem();
+  }
+
+  @Override
   public void delete(String key) throws IOException {
     delegate.delete(prefix + key);
   }

@@ -3,7 +3,9 @@ package io.tsdbcompactor.bucket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +18,8 @@ import org.slf4j.LoggerFactory;
  *       ranged read from the byte where it broke, so a block download survives a reset connection without
  *       starting over and without duplicating or losing a byte.
  *   <li>Listings resume after the last key already delivered.
+ *   <li>{@link #download} streams through {@link #get}, resuming the same way; a local file system's file-to-file
+ *       copy is repeated whole.
  *   <li>Uploads of byte arrays and files are repeated whole; the bucket's own atomicity (S3 PUT, rename in a
  *       filesystem) means a failed attempt leaves nothing. A plain stream cannot be replayed: it is tried once.
  * </ul>
@@ -137,7 +141,18 @@ public final class RetryingBucket implements Bucket {
 
   @Override
   public long download(String key, Path target) throws IOException {
-    return retry("download " + key, () -> delegate.download(key, target));
+    if (delegate.isLocalFileSystem()) {
+      return retry("download " + key, () -> delegate.download(key, target));
+    }
+    // Streamed through get, so that a broken transfer goes on from the byte where it broke instead of starting over.
+    try (InputStream in = get(key)) {
+      return Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  @Override
+  public boolean isLocalFileSystem() {
+    return delegate.isLocalFileSystem();
   }
 
   @Override

@@ -131,6 +131,11 @@ public final class InstrumentedBucket implements Bucket {
   }
 
   @Override
+  public boolean isLocalFileSystem() {
+    return delegate.isLocalFileSystem();
+  }
+
+  @Override
   public byte[] getBytes(String key) throws IOException {
     OpMeters m = begin(Operation.GET);
     Timer.Sample t = Timer.start(registry);

@@ -10,7 +10,6 @@ import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -245,10 +244,7 @@ public final class BlockTransfer {
   private void fetchFile(String key, Path target, long expectedSize) throws IOException {
     Files.createDirectories(target.getParent());
     FileTree.writeAtomically(target.resolveSibling(target.getFileName() + DOWNLOAD_SUFFIX), target, tmp -> {
-      long n;
-      try (InputStream in = bucket.get(key); OutputStream out = Files.newOutputStream(tmp)) {
-        n = in.transferTo(out);
-      }
+      long n = bucket.download(key, tmp);
       if (n != expectedSize) {
         throw new CorruptDataException(key, n, "downloaded " + n + " bytes but the listing says " + expectedSize);
       }

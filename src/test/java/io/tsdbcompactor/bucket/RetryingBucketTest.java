@@ -2,16 +2,20 @@ package io.tsdbcompactor.bucket;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.bucket.FaultInjectingBucket.Op;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RetryingBucketTest {
   final MemoryBucket mem = new MemoryBucket();
@@ -62,6 +66,32 @@ class RetryingBucketTest {
     try (InputStream in = bucket.getRange("b/chunks/000001", 100, 1000)) {
       assertArrayEquals(java.util.Arrays.copyOfRange(data, 100, 1100), in.readAllBytes());
     }
+  }
+
+  @Test
+  void downloadOfAStreamedStoreResumesAtTheRightByte(@TempDir Path dir) throws Exception {
+    byte[] data = BucketContractTest.random(50_000, 24);
+    mem.upload("b/chunks/000002", data);
+    faulty.breakReadsAfter(7_000, 3).shortReads(999);
+    Path target = dir.resolve("000002");
+    assertEquals(data.length, bucket.download("b/chunks/000002", target));
+    assertArrayEquals(data, Files.readAllBytes(target));
+    assertEquals(1, faulty.calls(Op.GET), "one whole read, never started over");
+    assertEquals(3, faulty.calls(Op.GET_RANGE), "each break resumed with a ranged read");
+  }
+
+  @Test
+  void downloadOfALocalFileSystemIsAFileCopy(@TempDir Path dir) throws Exception {
+    FilesystemBucket fs = new FilesystemBucket(dir.resolve("bucket"));
+    byte[] data = BucketContractTest.random(30_000, 25);
+    fs.upload("tenant/b/index", data);
+    Bucket local = new RetryingBucket(new PrefixedBucket(fs, "tenant"), RetryPolicies.immediate(2));
+    assertTrue(local.isLocalFileSystem());
+    assertFalse(bucket.isLocalFileSystem(), "a store read as streams");
+    Path target = dir.resolve("index");
+    assertEquals(data.length, local.download("b/index", target));
+    assertArrayEquals(data, Files.readAllBytes(target));
+    assertThrows(ObjectNotFoundException.class, () -> local.download("b/missing", dir.resolve("missing")));
   }
 
   @Test
