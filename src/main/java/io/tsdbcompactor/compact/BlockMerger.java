@@ -394,6 +394,15 @@ public final class BlockMerger {
     }
   }
 
+  /** A batch of series handed to the other thread: at most this many, or this many bytes of input chunks. */
+  private static final int BATCH_SERIES = 64;
+  private static final long BATCH_BYTES = 64 * 1024;
+
+  /**
+   * Reads the inputs' series in label order and writes the merged ones in the same order. The merging itself
+   * (decoding, merging and re-encoding of overlapping chunks: most of a vertical compaction's work) runs on this
+   * thread and a helper ({@link InOrderParallel}); reading the index and chunks and writing the output stay here.
+   */
   private void writeSeries(List<Source> sources, ChunkSegmentWriter chunkWriter, IndexWriter indexWriter,
       BlockMeta.Stats stats, Predicate<Labels> drop) throws IOException {
     PriorityQueue<Source> heap = new PriorityQueue<>((a, b) -> {
@@ -405,40 +414,95 @@ public final class BlockMerger {
         heap.add(s);
       }
     }
-    ChunkMerger perBlock = new ChunkMerger();
-    SeriesChunkMerger acrossBlocks = dedup == CompactorOptions.DedupFunc.PENALTY
+    InOrderParallel.Sink<SeriesMerge> write = m -> {
+      if (!m.merged.isEmpty()) {
+        chunkWriter.write(m.merged);
+        for (ChunkMeta c : m.merged) {
+          count(c.chunk, stats);
+        }
+        indexWriter.addSeries(m.labels, m.merged);
+        stats.numSeries++;
+      }
+    };
+    try (InOrderParallel<SeriesMerge> merges = new InOrderParallel<>("block-merge", SeriesWork::new, write,
+        BATCH_SERIES, BATCH_BYTES, true)) {
+      List<Source> same = new ArrayList<>();
+      try {
+        while (!heap.isEmpty()) {
+          same.clear();
+          Source first = heap.poll();
+          same.add(first);
+          Labels labels = first.current.labels();
+          while (!heap.isEmpty() && heap.peek().current.labels().equals(labels)) {
+            same.add(heap.poll());
+          }
+          // Every entry of the series: one per input, or several from one input whose series relabelling made equal.
+          List<Part> parts = new ArrayList<>(same.size());
+          for (Source s : same) {
+            do {
+              parts.add(new Part(s, s.current));
+            } while (s.advance() && s.current.labels().equals(labels));
+          }
+          if (drop != null && drop.test(labels)) {
+            requeue(same, heap);
+            continue;
+          }
+          long bytes = 0;
+          for (Part p : parts) {
+            bytes += readChunks(p);
+          }
+          merges.add(new SeriesMerge(labels, parts), bytes);
+          requeue(same, heap);
+        }
+      } catch (IOException | RuntimeException e) {
+        // A series merged before this one may have failed first: that is the failure to report, as a merge
+        // one series at a time would have.
+        merges.finish();
+        throw e;
+      }
+      merges.finish();
+    }
+  }
+
+  /** One series between reading and writing: its entries in the inputs and, once merged, its chunks. */
+  private static final class SeriesMerge {
+    final Labels labels;
+    final List<Part> parts;
+    List<ChunkMeta> merged;
+
+    SeriesMerge(Labels labels, List<Part> parts) {
+      this.labels = labels;
+      this.parts = parts;
+    }
+
+    /** The blocks holding the series, in input order, for errors. */
+    List<String> blocks() {
+      List<String> out = new ArrayList<>();
+      for (Part p : parts) {
+        if (!out.contains(p.source.ulid)) {
+          out.add(p.source.ulid);
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Merges series; one per thread, because the chunk mergers and iterators keep scratch state. */
+  private final class SeriesWork implements InOrderParallel.Work<SeriesMerge> {
+    private final ChunkMerger perBlock = new ChunkMerger();
+    private final SeriesChunkMerger acrossBlocks = dedup == CompactorOptions.DedupFunc.PENALTY
         ? new PenaltyChunkMerger()
         : new ChainedChunkMerger();
-    List<Source> same = new ArrayList<>();
-    List<Part> parts = new ArrayList<>();
-    List<ChunkMeta> all = new ArrayList<>();
-    List<ChunkMeta> originals = new ArrayList<>();
-    XorIterator check = new XorIterator();
-    HistogramIterator checkHistogram = new HistogramIterator();
-    while (!heap.isEmpty()) {
-      same.clear();
-      Source first = heap.poll();
-      same.add(first);
-      Labels labels = first.current.labels();
-      while (!heap.isEmpty() && heap.peek().current.labels().equals(labels)) {
-        same.add(heap.poll());
-      }
-      // Every entry of the series: one per input, or several from one input whose series relabelling made equal.
-      parts.clear();
-      for (Source s : same) {
-        do {
-          parts.add(new Part(s, s.current));
-        } while (s.advance() && s.current.labels().equals(labels));
-      }
-      if (drop != null && drop.test(labels)) {
-        requeue(same, heap);
-        continue;
-      }
-      all.clear();
-      originals.clear();
+    private final XorIterator check = new XorIterator();
+    private final HistogramIterator checkHistogram = new HistogramIterator();
+
+    @Override
+    public void run(SeriesMerge m) throws IOException {
+      Labels labels = m.labels;
+      List<Part> parts = m.parts;
+      List<ChunkMeta> all = new ArrayList<>();
       for (Part p : parts) {
-        originals.addAll(p.series().chunks());
-        all.addAll(chunksOf(p.source(), p.series(), perBlock, mergeAggregates));
+        all.addAll(cut(p, perBlock, mergeAggregates));
       }
       List<ChunkMeta> merged;
       if (parts.size() == 1 || all.size() < 2) {
@@ -459,34 +523,47 @@ public final class BlockMerger {
             throw new BadBlockException(new ArrayList<>(culprits.keySet()), Marker.REASON_CORRUPTED_BLOCK,
                 why.toString(), e);
           }
-          throw new BadBlockException(ulids(same), Marker.REASON_CORRUPTED_BLOCK,
-              "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
+          throw new BadBlockException(m.blocks(), Marker.REASON_CORRUPTED_BLOCK,
+              "series " + labels + " in blocks " + m.blocks() + ": " + e.getMessage(), e);
         } catch (UnmergeableChunksException e) {
-          throw new BadBlockException(ulids(same), Marker.REASON_UNMERGEABLE_CHUNKS,
-              "series " + labels + " in blocks " + ulids(same) + ": " + e.getMessage(), e);
+          throw new BadBlockException(m.blocks(), Marker.REASON_UNMERGEABLE_CHUNKS,
+              "series " + labels + " in blocks " + m.blocks() + ": " + e.getMessage(), e);
         }
       }
-      if (!merged.isEmpty()) {
-        if (checkReencoded) {
-          for (ChunkMeta c : merged) {
-            if (!containsSame(originals, c)) {
-              checkEncoded(check, checkHistogram, labels, c);
-            }
+      if (checkReencoded) {
+        for (ChunkMeta c : merged) {
+          if (!isOriginal(parts, c)) {
+            checkEncoded(check, checkHistogram, labels, c);
           }
         }
-        chunkWriter.write(merged);
-        for (ChunkMeta c : merged) {
-          count(c.chunk, stats);
-        }
-        indexWriter.addSeries(labels, merged);
-        stats.numSeries++;
       }
-      requeue(same, heap);
+      m.merged = merged;
     }
   }
 
   /** One input's entry for the series being written. */
-  private record Part(Source source, IndexSeries series) {}
+  private static final class Part {
+    final Source source;
+    final IndexSeries series;
+    /**
+     * Its deleted samples (tombstones and outside the block's time range) as {@link ChunkMerger#mergeSeries}
+     * pairs, or null when none are: set by {@link #readChunks}.
+     */
+    long[] deleted;
+
+    Part(Source source, IndexSeries series) {
+      this.source = source;
+      this.series = series;
+    }
+
+    Source source() {
+      return source;
+    }
+
+    IndexSeries series() {
+      return series;
+    }
+  }
 
   /** Puts the inputs that have series left back on the heap (each has already moved past the series written). */
   private static void requeue(List<Source> sources, PriorityQueue<Source> heap) {
@@ -497,10 +574,13 @@ public final class BlockMerger {
     }
   }
 
-  private static boolean containsSame(List<ChunkMeta> list, ChunkMeta c) {
-    for (ChunkMeta m : list) {
-      if (m == c) {
-        return true;
+  /** True when {@code c} is one of the inputs' own chunks (copied as it is, not re-encoded). */
+  private static boolean isOriginal(List<Part> parts, ChunkMeta c) {
+    for (Part p : parts) {
+      for (ChunkMeta m : p.series().chunks()) {
+        if (m == c) {
+          return true;
+        }
       }
     }
     return false;
@@ -579,14 +659,6 @@ public final class BlockMerger {
     return out;
   }
 
-  private static List<String> ulids(List<Source> sources) {
-    List<String> out = new ArrayList<>(sources.size());
-    for (Source s : sources) {
-      out.add(s.ulid);
-    }
-    return out;
-  }
-
   private static void count(Chunk c, BlockMeta.Stats stats) {
     int n = Math.max(0, c.numSamples());
     stats.numChunks++;
@@ -599,26 +671,27 @@ public final class BlockMerger {
   }
 
   /**
-   * The current series' chunks of one input, loaded, with that block's tombstones and its time range applied
-   * (samples outside [minTime, maxTime) count as deleted, as Prometheus reads a block).
+   * Loads the chunks of one input's entry and notes which of their samples count as deleted: that block's
+   * tombstones and anything outside its [minTime, maxTime), as Prometheus reads a block. Returns the bytes loaded.
    */
-  private static List<ChunkMeta> chunksOf(Source s, IndexSeries series, ChunkMerger perBlock, boolean mergeAggregates)
-      throws IOException {
-    List<ChunkMeta> chunks = series.chunks();
+  private static long readChunks(Part p) throws IOException {
+    Source s = p.source;
     boolean outside = false;
-    for (ChunkMeta c : chunks) {
+    long bytes = 0;
+    for (ChunkMeta c : p.series.chunks()) {
       try {
         c.chunk = s.chunks.read(c.ref);
       } catch (CorruptDataException e) {
         throw corrupt(s, e);
       }
+      bytes += c.chunk.data().length;
       if (c.minTime < s.meta.minTime || c.maxTime >= s.meta.maxTime) {
         outside = true;
       }
     }
-    List<Interval> deleted = s.tombstones.isEmpty() ? List.of() : s.tombstones.intervals(series.ref());
+    List<Interval> deleted = s.tombstones.isEmpty() ? List.of() : s.tombstones.intervals(p.series.ref());
     if (!outside && deleted.isEmpty()) {
-      return chunks;
+      return bytes;
     }
     long[] pairs = new long[2 * deleted.size() + 4];
     int k = 0;
@@ -630,15 +703,26 @@ public final class BlockMerger {
     pairs[k++] = s.meta.minTime - 1;
     pairs[k++] = s.meta.maxTime;
     pairs[k] = Long.MAX_VALUE;
+    p.deleted = pairs;
+    return bytes;
+  }
+
+  /** The chunks of one input's entry (loaded by {@link #readChunks}) without its deleted samples. */
+  private static List<ChunkMeta> cut(Part p, ChunkMerger perBlock, boolean mergeAggregates) throws IOException {
+    List<ChunkMeta> chunks = p.series.chunks();
+    if (p.deleted == null) {
+      return chunks;
+    }
+    Source s = p.source;
     try {
       return mergeAggregates && AggrChunkMerger.anyAggregate(chunks)
-          ? AggrChunkMerger.merge(series.labels().toString(), chunks, pairs)
-          : perBlock.mergeSeries(series.labels().toString(), chunks, pairs);
+          ? AggrChunkMerger.merge(p.series.labels().toString(), chunks, p.deleted)
+          : perBlock.mergeSeries(p.series.labels().toString(), chunks, p.deleted);
     } catch (CorruptDataException e) {
       throw corrupt(s, e);
     } catch (UnmergeableChunksException e) {
       throw new BadBlockException(List.of(s.ulid), Marker.REASON_UNMERGEABLE_CHUNKS,
-          "block " + s.ulid + ", series " + series.labels() + ": cannot apply deletions: " + e.getMessage(), e);
+          "block " + s.ulid + ", series " + p.series.labels() + ": cannot apply deletions: " + e.getMessage(), e);
     }
   }
 

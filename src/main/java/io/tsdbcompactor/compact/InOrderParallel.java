@@ -1,0 +1,217 @@
+package io.tsdbcompactor.compact;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
+
+/**
+ * Works on a stream of items on the calling thread and one helper thread, and hands them back in the order they
+ * came: how a merge spreads the decoding and re-encoding of its series over two cores while its output stays in
+ * series order.
+ *
+ * <p>The caller {@link #add}s items; they are gathered into batches. A full batch goes to the helper when the
+ * helper has room for it, else the caller works on it itself, so neither thread waits while there is work. Finished
+ * batches reach the {@link Sink} strictly in order, on the calling thread, whichever thread did the work; at most
+ * {@link #MAX_PENDING} batches are between {@code add} and the sink at a time, which bounds the memory held. With
+ * one core (or {@code parallel} false) every item is worked on and sunk at once, inline.
+ *
+ * <p>A {@link Work} that throws does not stop the stream: the exception is kept with its item and thrown from
+ * {@link #add} or {@link #finish} when that item's turn at the sink comes, so the first failure in item order is
+ * the one reported, as it would be done one item at a time. Not thread-safe: one calling thread.
+ *
+ * @param <T> an item, which carries its own result from {@link Work} to {@link Sink}
+ */
+final class InOrderParallel<T> implements Closeable {
+  /** Works on one item; one instance per thread, so it may keep scratch state. */
+  @FunctionalInterface
+  interface Work<T> {
+    void run(T item) throws IOException;
+  }
+
+  /** Receives the worked items in order, on the calling thread. */
+  @FunctionalInterface
+  interface Sink<T> {
+    void accept(T item) throws IOException;
+  }
+
+  /** Batches between {@link #add} and the sink at most: the helper's one and one queued, and the caller's. */
+  static final int MAX_PENDING = 4;
+  static final boolean MULTI_CORE = Runtime.getRuntime().availableProcessors() > 1;
+
+  private final String threadName;
+  private final Supplier<Work<T>> workPerThread;
+  private final Work<T> own;
+  private final Sink<T> sink;
+  private final int batchItems;
+  private final long batchWeight;
+  private final boolean parallel;
+  private final ArrayBlockingQueue<Batch<T>> toHelper = new ArrayBlockingQueue<>(1);
+  private final ArrayDeque<Batch<T>> pending = new ArrayDeque<>();
+  private Batch<T> filling;
+  private Thread helper;
+  private volatile boolean stopping;
+
+  /**
+   * @param batchItems a batch is full at this many items
+   * @param batchWeight or at this much weight (the caller's measure, bytes for a merge)
+   */
+  InOrderParallel(String threadName, Supplier<Work<T>> workPerThread, Sink<T> sink, int batchItems, long batchWeight,
+      boolean parallel) {
+    this.threadName = threadName;
+    this.workPerThread = workPerThread;
+    this.own = workPerThread.get();
+    this.sink = sink;
+    this.batchItems = batchItems;
+    this.batchWeight = batchWeight;
+    this.parallel = parallel && MULTI_CORE;
+    this.filling = new Batch<>(batchItems);
+  }
+
+  /** Adds an item; may run the sink for earlier items (and throw what their work threw). */
+  void add(T item, long weight) throws IOException {
+    if (!parallel) {
+      own.run(item);
+      sink.accept(item);
+      return;
+    }
+    filling.add(item, weight);
+    if (filling.items.size() >= batchItems || filling.weight >= batchWeight) {
+      dispatch();
+      drain(false);
+    }
+  }
+
+  /** Works on and sinks every item added: when this returns, the sink has had them all. */
+  void finish() throws IOException {
+    if (parallel && !filling.items.isEmpty()) {
+      dispatch();
+    }
+    drain(true);
+  }
+
+  private void dispatch() throws IOException {
+    while (pending.size() >= MAX_PENDING) {
+      sinkHead();
+    }
+    Batch<T> b = filling;
+    filling = new Batch<>(batchItems);
+    pending.addLast(b);
+    if (helper == null) {
+      helper = new Thread(this::helperLoop, threadName);
+      helper.setDaemon(true);
+      helper.start();
+    }
+    if (!toHelper.offer(b)) {
+      b.runAll(own);
+      b.done.countDown();
+    }
+  }
+
+  /** Sinks the finished batches at the head of the queue; with {@code all}, waits for and sinks every batch. */
+  private void drain(boolean all) throws IOException {
+    while (!pending.isEmpty() && (all || pending.peekFirst().done.getCount() == 0)) {
+      sinkHead();
+    }
+  }
+
+  private void sinkHead() throws IOException {
+    Batch<T> b = pending.pollFirst();
+    try {
+      b.done.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for " + threadName);
+    }
+    if (b.helperError != null) {
+      throw b.helperError;
+    }
+    for (int i = 0; i < b.items.size(); i++) {
+      Exception e = b.failures == null ? null : b.failures[i];
+      if (e != null) {
+        rethrow(e);
+      }
+      sink.accept(b.items.get(i));
+    }
+  }
+
+  private static void rethrow(Exception e) throws IOException {
+    if (e instanceof IOException io) {
+      throw io;
+    }
+    throw (RuntimeException) e;
+  }
+
+  private void helperLoop() {
+    Work<T> work = workPerThread.get();
+    while (!stopping) {
+      Batch<T> b;
+      try {
+        b = toHelper.take();
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        if (!stopping) {
+          b.runAll(work);
+        }
+      } catch (Error e) {
+        b.helperError = e;
+      } finally {
+        b.done.countDown();
+      }
+    }
+  }
+
+  /** Stops the helper (after the batch it is on, if any); the items not yet sunk are dropped. */
+  @Override
+  public void close() {
+    stopping = true;
+    if (helper != null) {
+      helper.interrupt();
+      try {
+        helper.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      helper = null;
+    }
+  }
+
+  private static final class Batch<T> {
+    final List<T> items;
+    long weight;
+    /** Per item, what its work threw; null while nothing did. */
+    Exception[] failures;
+    /** An Error on the helper: the whole batch is lost (the caller rethrows it). */
+    volatile Error helperError;
+    final CountDownLatch done = new CountDownLatch(1);
+
+    Batch(int capacity) {
+      items = new ArrayList<>(capacity);
+    }
+
+    void add(T item, long w) {
+      items.add(item);
+      weight += w;
+    }
+
+    void runAll(Work<T> work) {
+      for (int i = 0; i < items.size(); i++) {
+        try {
+          work.run(items.get(i));
+        } catch (IOException | RuntimeException e) {
+          if (failures == null) {
+            failures = new Exception[items.size()];
+          }
+          failures[i] = e;
+        }
+      }
+    }
+  }
+}
