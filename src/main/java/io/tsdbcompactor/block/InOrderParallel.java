@@ -1,4 +1,4 @@
-package io.tsdbcompactor.compact;
+package io.tsdbcompactor.block;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -12,8 +12,8 @@ import java.util.function.Supplier;
 
 /**
  * Works on a stream of items on the calling thread and one helper thread, and hands them back in the order they
- * came: how a merge spreads the decoding and re-encoding of its series over two cores while its output stays in
- * series order.
+ * came: how a compaction or a downsampling spreads the decoding and re-encoding of its series over two cores while
+ * its output stays in series order.
  *
  * <p>The caller {@link #add}s items; they are gathered into batches. A full batch goes to the helper when the
  * helper has room for it, else the caller works on it itself, so neither thread waits while there is work. Finished
@@ -27,22 +27,22 @@ import java.util.function.Supplier;
  *
  * @param <T> an item, which carries its own result from {@link Work} to {@link Sink}
  */
-final class InOrderParallel<T> implements Closeable {
+public final class InOrderParallel<T> implements Closeable {
   /** Works on one item; one instance per thread, so it may keep scratch state. */
   @FunctionalInterface
-  interface Work<T> {
+  public interface Work<T> {
     void run(T item) throws IOException;
   }
 
   /** Receives the worked items in order, on the calling thread. */
   @FunctionalInterface
-  interface Sink<T> {
+  public interface Sink<T> {
     void accept(T item) throws IOException;
   }
 
   /** Batches between {@link #add} and the sink at most: the helper's one and one queued, and the caller's. */
-  static final int MAX_PENDING = 4;
-  static final boolean MULTI_CORE = Runtime.getRuntime().availableProcessors() > 1;
+  public static final int MAX_PENDING = 4;
+  public static final boolean MULTI_CORE = Runtime.getRuntime().availableProcessors() > 1;
 
   private final String threadName;
   private final Supplier<Work<T>> workPerThread;
@@ -58,11 +58,14 @@ final class InOrderParallel<T> implements Closeable {
   private volatile boolean stopping;
 
   /**
+   * @param threadName the helper thread's name
+   * @param workPerThread makes the work of each thread (the caller's and the helper's)
    * @param batchItems a batch is full at this many items
    * @param batchWeight or at this much weight (the caller's measure, bytes for a merge)
+   * @param parallel false: everything inline on the calling thread, as on one core
    */
-  InOrderParallel(String threadName, Supplier<Work<T>> workPerThread, Sink<T> sink, int batchItems, long batchWeight,
-      boolean parallel) {
+  public InOrderParallel(String threadName, Supplier<Work<T>> workPerThread, Sink<T> sink, int batchItems,
+      long batchWeight, boolean parallel) {
     this.threadName = threadName;
     this.workPerThread = workPerThread;
     this.own = workPerThread.get();
@@ -74,7 +77,7 @@ final class InOrderParallel<T> implements Closeable {
   }
 
   /** Adds an item; may run the sink for earlier items (and throw what their work threw). */
-  void add(T item, long weight) throws IOException {
+  public void add(T item, long weight) throws IOException {
     if (!parallel) {
       own.run(item);
       sink.accept(item);
@@ -88,7 +91,7 @@ final class InOrderParallel<T> implements Closeable {
   }
 
   /** Works on and sinks every item added: when this returns, the sink has had them all. */
-  void finish() throws IOException {
+  public void finish() throws IOException {
     if (parallel && !filling.items.isEmpty()) {
       dispatch();
     }

@@ -2,6 +2,7 @@ package io.tsdbcompactor.compact;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.InOrderParallel;
 import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;

@@ -1,6 +1,7 @@
 package io.tsdbcompactor.downsample;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.InOrderParallel;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
@@ -30,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * meta.json §2.5).
  *
  * <p>Series are streamed in index order: for each, its chunks are loaded, downsampled by
- * {@link SeriesDownsampler} and written straight to the new chunk segments and index, so memory holds one
- * series at a time (plus the index writer's symbols and postings), never the block.
+ * {@link SeriesDownsampler} (on this thread or a helper, {@link InOrderParallel}) and written in index order to the
+ * new chunk segments and index, so memory holds a few batches of series (plus the index writer's symbols and
+ * postings), never the block.
  *
  * <ul>
  *   <li>Every symbol of the source index is carried over, even those only used by series that end up empty,
@@ -104,12 +106,26 @@ public final class BlockDownsampler {
     }
   }
 
+  /** A batch handed to the other thread: at most this many series, or this many bytes of input chunks. */
+  private static final int BATCH_SERIES = 64;
+  private static final long BATCH_BYTES = 64 * 1024;
+
+  /** What the sink of {@link #write} adds up. */
+  private static final class Totals {
+    long skippedHistograms;
+    long numSeries;
+    long numChunks;
+    long numSamples;
+  }
+
+  /**
+   * Streams the series: this thread reads each one's chunks and writes its downsampled chunks; the downsampling
+   * itself (decoding, aggregating, encoding: nearly all of the work) runs here and on a helper thread
+   * ({@link InOrderParallel}), series by series, written in index order.
+   */
   private static Result write(Directory in, Directory out, BlockMeta source, long resolution, Ulid ulid)
       throws IOException {
-    long skippedHistograms = 0;
-    long numSeries = 0;
-    long numChunks = 0;
-    long numSamples = 0;
+    Totals totals = new Totals();
     ChunkSegmentWriter chunkWriter = new ChunkSegmentWriter(out);
     IndexWriter indexWriter = null;
     try (IndexReader index = IndexReader.open(in, "index");
@@ -119,116 +135,44 @@ public final class BlockDownsampler {
       while (symbols.next()) {
         indexWriter.addSymbol(symbols.value());
       }
-      SeriesDownsampler series = new SeriesDownsampler();
-      ChunkNames chunkNames = new ChunkNames(in);
-      List<ChunkMeta> result = new ArrayList<>();
-      List<AggrChunk> run = new ArrayList<>();
-      XorIterator xor = new XorIterator();
-      HistogramIterator hist = new HistogramIterator();
-      SeriesCursor cursor = index.series();
-      while (cursor.next()) {
-        IndexSeries s = cursor.at();
-        List<ChunkMeta> metas = s.chunks();
-        checkNoOverlap(index, s);
-        result.clear();
-        if (source.resolution() == Resolution.RAW) {
-          series.resetRaw();
-          boolean histogramRun = false;
-          for (ChunkMeta m : metas) {
-            Chunk c = chunks.read(m.ref);
-            String where = chunkNames.of(m.ref);
-            if (c.encoding() == ChunkEncoding.XOR) {
-              if (histogramRun) {
-                // Thanos flushes on every switch between float and histogram chunks.
-                series.flushRawHistograms(resolution, result);
-                histogramRun = false;
-              }
-              xor.reset(where, c.data());
-              series.addRaw(xor);
-            } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
-              if (!histogramRun) {
-                series.flushRaw(resolution, result);
-                histogramRun = true;
-              }
-              hist.reset(where, c.encoding(), c.data());
-              if (!series.addRawHistograms(hist)) {
-                skippedHistograms++;
-              }
-            } else {
-              throw new CorruptDataException(where, 0, "a raw block holds a chunk of encoding "
-                  + ChunkEncoding.name(c.encoding()) + " in series " + s.labels());
-            }
-          }
-          series.flushRaw(resolution, result);
-          series.flushRawHistograms(resolution, result);
-        } else {
-          run.clear();
-          boolean histogramRun = false;
-          long runMin = 0;
-          long runMax = 0;
-          for (ChunkMeta m : metas) {
-            Chunk c = chunks.read(m.ref);
-            String where = chunkNames.of(m.ref);
-            List<ChunkMeta> converted = null;
-            boolean histogram;
-            if (c.encoding() == ChunkEncoding.AGGR) {
-              histogram = AggrChunk.parse(where, c).isHistogram();
-              converted = List.of(new ChunkMeta(m.minTime, m.maxTime, m.ref, c));
-            } else if (c.encoding() == ChunkEncoding.XOR) {
-              if (c.numSamples() == 0) {
-                // Thanos issue 5272: downsampled blocks may hold empty XOR chunks; they carry nothing.
-                continue;
-              }
-              histogram = false;
-              converted = new ArrayList<>();
-              SeriesDownsampler conv = new SeriesDownsampler();
-              xor.reset(where, c.data());
-              conv.addRaw(xor);
-              conv.flushRaw(Resolution.FIVE_MINUTES, converted);
-            } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
-              // As a stray XOR chunk: Thanos turns it into 5m AggrChunks first.
-              histogram = true;
-              converted = new ArrayList<>();
-              SeriesDownsampler conv = new SeriesDownsampler();
-              hist.reset(where, c.encoding(), c.data());
-              if (!conv.addRawHistograms(hist)) {
-                skippedHistograms++;
-                continue;
-              }
-              conv.flushRawHistograms(Resolution.FIVE_MINUTES, converted);
-            } else {
-              throw new CorruptDataException(where, 0, "unexpected chunk encoding " + ChunkEncoding.name(c.encoding())
-                  + " in downsampled series " + s.labels());
-            }
-            if (converted.isEmpty()) {
-              continue;
-            }
-            if (!run.isEmpty() && histogram != histogramRun) {
-              flushAggr(series, run, histogramRun, runMin, runMax, source.resolution(), resolution, result);
-              run.clear();
-            }
-            histogramRun = histogram;
-            for (ChunkMeta cm : converted) {
-              if (run.isEmpty()) {
-                runMin = cm.minTime;
-              }
-              run.add(AggrChunk.parse(where, cm.chunk));
-              runMax = cm.maxTime;
-            }
-          }
-          flushAggr(series, run, histogramRun, runMin, runMax, source.resolution(), resolution, result);
-        }
-        if (result.isEmpty()) {
+      IndexWriter indexOut = indexWriter;
+      InOrderParallel.Sink<SeriesJob> sink = job -> {
+        totals.skippedHistograms += job.skippedHistograms;
+        if (job.result.isEmpty()) {
           // As Thanos: a series left without chunks is not written; its symbols stay.
-          continue;
+          return;
         }
-        for (ChunkMeta c : result) {
+        for (ChunkMeta c : job.result) {
           c.ref = chunkWriter.write(c.chunk);
-          numSamples += c.chunk.numSamples();
+          totals.numSamples += c.chunk.numSamples();
         }
-        indexWriter.addSeries(s.labels(), result);
-        numSeries++;
-        numChunks += result.size();
+        indexOut.addSeries(job.series.labels(), job.result);
+        totals.numSeries++;
+        totals.numChunks += job.result.size();
+      };
+      long inRes = source.resolution();
+      try (InOrderParallel<SeriesJob> jobs = new InOrderParallel<>("block-downsample",
+          () -> new SeriesWork(in, inRes, resolution), sink, BATCH_SERIES, BATCH_BYTES, true)) {
+        SeriesCursor cursor = index.series();
+        try {
+          while (cursor.next()) {
+            IndexSeries s = cursor.at();
+            checkNoOverlap(index, s);
+            List<ChunkMeta> metas = s.chunks();
+            Chunk[] read = new Chunk[metas.size()];
+            long bytes = 0;
+            for (int i = 0; i < read.length; i++) {
+              read[i] = chunks.read(metas.get(i).ref);
+              bytes += read[i].data().length;
+            }
+            jobs.add(new SeriesJob(s, read), bytes);
+          }
+        } catch (IOException | RuntimeException e) {
+          // A series before this one may have failed first: that is the failure to report.
+          jobs.finish();
+          throw e;
+        }
+        jobs.finish();
       }
       chunkWriter.close();
       indexWriter.close();
@@ -239,6 +183,10 @@ public final class BlockDownsampler {
       }
       throw e;
     }
+    long skippedHistograms = totals.skippedHistograms;
+    long numSeries = totals.numSeries;
+    long numChunks = totals.numChunks;
+    long numSamples = totals.numSamples;
     Tombstones.writeEmpty(out);
 
     BlockMeta meta = outputMeta(source, resolution, ulid.toString());
@@ -262,6 +210,140 @@ public final class BlockDownsampler {
           + " supported by downsampling)", source.ulid, meta.ulid, Resolution.name(resolution), skippedHistograms);
     }
     return new Result(meta, skippedHistograms);
+  }
+
+  /** One series between reading and writing: its chunks as read, then its downsampled chunks. */
+  private static final class SeriesJob {
+    final IndexSeries series;
+    final Chunk[] chunks;
+    final List<ChunkMeta> result = new ArrayList<>();
+    long skippedHistograms;
+
+    SeriesJob(IndexSeries series, Chunk[] chunks) {
+      this.series = series;
+      this.chunks = chunks;
+    }
+  }
+
+  /** Downsamples series; one per thread, because the downsampler and the iterators keep scratch state. */
+  private static final class SeriesWork implements InOrderParallel.Work<SeriesJob> {
+    private final long inRes;
+    private final long resolution;
+    private final SeriesDownsampler series = new SeriesDownsampler();
+    private final ChunkNames chunkNames;
+    private final List<AggrChunk> run = new ArrayList<>();
+    private final XorIterator xor = new XorIterator();
+    private final HistogramIterator hist = new HistogramIterator();
+
+    SeriesWork(Directory in, long inRes, long resolution) {
+      this.chunkNames = new ChunkNames(in);
+      this.inRes = inRes;
+      this.resolution = resolution;
+    }
+
+    @Override
+    public void run(SeriesJob job) throws IOException {
+      if (inRes == Resolution.RAW) {
+        raw(job);
+      } else {
+        aggregated(job);
+      }
+    }
+
+    private void raw(SeriesJob job) throws IOException {
+      List<ChunkMeta> metas = job.series.chunks();
+      List<ChunkMeta> result = job.result;
+      series.resetRaw();
+      boolean histogramRun = false;
+      for (int i = 0; i < job.chunks.length; i++) {
+        Chunk c = job.chunks[i];
+        String where = chunkNames.of(metas.get(i).ref);
+        if (c.encoding() == ChunkEncoding.XOR) {
+          if (histogramRun) {
+            // Thanos flushes on every switch between float and histogram chunks.
+            series.flushRawHistograms(resolution, result);
+            histogramRun = false;
+          }
+          xor.reset(where, c.data());
+          series.addRaw(xor);
+        } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
+          if (!histogramRun) {
+            series.flushRaw(resolution, result);
+            histogramRun = true;
+          }
+          hist.reset(where, c.encoding(), c.data());
+          if (!series.addRawHistograms(hist)) {
+            job.skippedHistograms++;
+          }
+        } else {
+          throw new CorruptDataException(where, 0, "a raw block holds a chunk of encoding "
+              + ChunkEncoding.name(c.encoding()) + " in series " + job.series.labels());
+        }
+      }
+      series.flushRaw(resolution, result);
+      series.flushRawHistograms(resolution, result);
+    }
+
+    private void aggregated(SeriesJob job) throws IOException {
+      List<ChunkMeta> metas = job.series.chunks();
+      List<ChunkMeta> result = job.result;
+      run.clear();
+      boolean histogramRun = false;
+      long runMin = 0;
+      long runMax = 0;
+      for (int i = 0; i < job.chunks.length; i++) {
+        ChunkMeta m = metas.get(i);
+        Chunk c = job.chunks[i];
+        String where = chunkNames.of(m.ref);
+        List<ChunkMeta> converted = null;
+        boolean histogram;
+        if (c.encoding() == ChunkEncoding.AGGR) {
+          histogram = AggrChunk.parse(where, c).isHistogram();
+          converted = List.of(new ChunkMeta(m.minTime, m.maxTime, m.ref, c));
+        } else if (c.encoding() == ChunkEncoding.XOR) {
+          if (c.numSamples() == 0) {
+            // Thanos issue 5272: downsampled blocks may hold empty XOR chunks; they carry nothing.
+            continue;
+          }
+          histogram = false;
+          converted = new ArrayList<>();
+          SeriesDownsampler conv = new SeriesDownsampler();
+          xor.reset(where, c.data());
+          conv.addRaw(xor);
+          conv.flushRaw(Resolution.FIVE_MINUTES, converted);
+        } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
+          // As a stray XOR chunk: Thanos turns it into 5m AggrChunks first.
+          histogram = true;
+          converted = new ArrayList<>();
+          SeriesDownsampler conv = new SeriesDownsampler();
+          hist.reset(where, c.encoding(), c.data());
+          if (!conv.addRawHistograms(hist)) {
+            job.skippedHistograms++;
+            continue;
+          }
+          conv.flushRawHistograms(Resolution.FIVE_MINUTES, converted);
+        } else {
+          throw new CorruptDataException(where, 0, "unexpected chunk encoding " + ChunkEncoding.name(c.encoding())
+              + " in downsampled series " + job.series.labels());
+        }
+        if (converted.isEmpty()) {
+          continue;
+        }
+        if (!run.isEmpty() && histogram != histogramRun) {
+          flushAggr(series, run, histogramRun, runMin, runMax, inRes, resolution, result);
+          run.clear();
+        }
+        histogramRun = histogram;
+        for (ChunkMeta cm : converted) {
+          if (run.isEmpty()) {
+            runMin = cm.minTime;
+          }
+          run.add(AggrChunk.parse(where, cm.chunk));
+          runMax = cm.maxTime;
+        }
+      }
+      flushAggr(series, run, histogramRun, runMin, runMax, inRes, resolution, result);
+    }
   }
 
   private static void flushAggr(SeriesDownsampler series, List<AggrChunk> run, boolean histograms, long mint,

@@ -1,4 +1,4 @@
-package io.tsdbcompactor.compact;
+package io.tsdbcompactor.block;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

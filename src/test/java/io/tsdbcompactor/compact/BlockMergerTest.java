@@ -219,6 +219,30 @@ class BlockMergerTest {
     assertFalse(Files.exists(out.resolve("meta.json")));
   }
 
+  /**
+   * Enough overlapping series that the merge runs on both threads (batches of at most 64 series): the output,
+   * written in series order whichever thread merged a series, dumps as the inputs do.
+   */
+  @Test
+  void manyOverlappingSeriesMergedOnTwoThreadsDumpAsTheirInputs() throws Exception {
+    Path src = tmp.resolve("src");
+    for (long offset : new long[] {0, 15_000}) {
+      Path om = tmp.resolve("in-" + offset + ".om");
+      GroupCompactorTest.openMetrics(om, 3_000, 0, 2, offset);
+      GroupCompactorTest.importBlocks(om, src, Map.of("replica", Long.toString(offset)));
+    }
+    List<BlockMerger.Input> in = inputs(src);
+    assertEquals(2, in.size());
+    Path db = tmp.resolve("db");
+    BlockMeta meta = mergeInto(in, db, CompactorOptions.DedupFunc.NONE);
+    assertEquals(3_000, meta.stats.numSeries);
+    assertEquals(in.get(0).meta().stats.numSamples + in.get(1).meta().stats.numSamples, meta.stats.numSamples);
+    Files.createDirectories(src.resolve("wal"));
+    assertEquals(Promtool.dump(src), Promtool.dump(db));
+    Promtool.analyze(db, meta.ulid);
+    OutputVerifier.verify(new FsDirectory(db.resolve(meta.ulid)));
+  }
+
   @Test
   void penaltyDedupMergesReplicasIntoValidBlock() throws Exception {
     List<BlockMerger.Input> in = inputs(Path.of("testdata/blocks/overlap"));

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.downsample;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -203,6 +204,45 @@ class BlockDownsamplerTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> BlockDownsampler.downsample(hour, new MemoryDirectory(), Resolution.FIVE_MINUTES, TestUlids.next()).meta());
     assertTrue(e.getMessage().contains("not lower than existing one"), e.getMessage());
+  }
+
+  /**
+   * Enough series that the downsampling runs on both threads (batches of at most 64 series): every series comes
+   * out in index order with exactly the chunks a downsampler of its own makes of it.
+   */
+  @Test
+  void manySeriesDownsampledOnTwoThreadsComeOutInOrderAsOneByOne() throws Exception {
+    Map<Labels, List<TestSeries.Samples>> series = randomBlock(new Random(7), 1_500);
+    MemoryDirectory raw = new MemoryDirectory("raw");
+    writeRawBlock(raw, series, Resolution.RAW);
+    MemoryDirectory five = new MemoryDirectory("5m");
+    BlockMeta m5 = BlockDownsampler.downsample(raw, five, Resolution.FIVE_MINUTES, TestUlids.next()).meta();
+    assertEquals(rawCounts(series), readCounts(five, m5));
+
+    SeriesDownsampler alone = new SeriesDownsampler();
+    List<Labels> order = new ArrayList<>();
+    try (IndexReader index = IndexReader.open(five, "index"); ChunkSegmentReader cr = new ChunkSegmentReader(five)) {
+      SeriesCursor c = index.series();
+      while (c.next()) {
+        IndexSeries s = c.at();
+        order.add(s.labels());
+        alone.resetRaw();
+        for (TestSeries.Samples chunk : series.get(s.labels())) {
+          alone.addRaw(chunk.t, chunk.v, chunk.n);
+        }
+        List<ChunkMeta> expected = new ArrayList<>();
+        alone.flushRaw(Resolution.FIVE_MINUTES, expected);
+        assertEquals(expected.size(), s.chunks().size(), s.labels().toString());
+        for (int i = 0; i < expected.size(); i++) {
+          ChunkMeta e = expected.get(i);
+          ChunkMeta got = s.chunks().get(i);
+          assertEquals(e.minTime, got.minTime);
+          assertEquals(e.maxTime, got.maxTime);
+          assertArrayEquals(e.chunk.data(), cr.read(got.ref).data(), s.labels() + " chunk " + i);
+        }
+      }
+    }
+    assertEquals(new ArrayList<>(new TreeMap<>(series).keySet()), order, "index order");
   }
 
   private static List<String> symbols(Directory dir) throws IOException {
