@@ -40,8 +40,16 @@ public final class InOrderParallel<T> implements Closeable {
     void accept(T item) throws IOException;
   }
 
-  /** Batches between {@link #add} and the sink at most: the helper's one and one queued, and the caller's. */
-  public static final int MAX_PENDING = 4;
+  /**
+   * Batches between {@link #add} and the sink at most: the helper's, those queued for it, and those the caller
+   * worked on itself while the queue was full.
+   */
+  public static final int MAX_PENDING = 6;
+  /**
+   * Batches queued for the helper. More than one, so that it rarely runs dry and parks: waking it costs more than
+   * a small batch's work (with one, a 500k-series merge took a quarter longer at 16 KB batches).
+   */
+  private static final int HELPER_QUEUE = 3;
   public static final boolean MULTI_CORE = Runtime.getRuntime().availableProcessors() > 1;
 
   private final String threadName;
@@ -51,7 +59,7 @@ public final class InOrderParallel<T> implements Closeable {
   private final int batchItems;
   private final long batchWeight;
   private final boolean parallel;
-  private final ArrayBlockingQueue<Batch<T>> toHelper = new ArrayBlockingQueue<>(1);
+  private final ArrayBlockingQueue<Batch<T>> toHelper = new ArrayBlockingQueue<>(HELPER_QUEUE);
   private final ArrayDeque<Batch<T>> pending = new ArrayDeque<>();
   private Batch<T> filling;
   private Thread helper;
