@@ -42,7 +42,7 @@ public final class InOrderParallel<T> implements Closeable {
 
   /**
    * Batches between {@link #add} and the sink at most: the helper's, those queued for it, and those the caller
-   * worked on itself while the queue was full.
+   * worked on itself while the helper had enough.
    */
   public static final int MAX_PENDING = 6;
   /**
@@ -50,6 +50,13 @@ public final class InOrderParallel<T> implements Closeable {
    * a small batch's work (with one, a 500k-series merge took a quarter longer at 16 KB batches).
    */
   private static final int HELPER_QUEUE = 3;
+  /**
+   * Full batches' weight the helper may have unfinished, and that may be pending in all, beyond one and two
+   * batches. Items heavier than a batch (long series) make batches of one item: six of those in flight outlive
+   * the young generation's collections and fill the old one with garbage.
+   */
+  static final int HELPER_WEIGHT = 3;
+  static final int PENDING_WEIGHT = 5;
   public static final boolean MULTI_CORE = Runtime.getRuntime().availableProcessors() > 1;
 
   private final String threadName;
@@ -107,7 +114,8 @@ public final class InOrderParallel<T> implements Closeable {
   }
 
   private void dispatch() throws IOException {
-    while (pending.size() >= MAX_PENDING) {
+    while (pending.size() >= MAX_PENDING
+        || pending.size() >= 2 && pendingWeight() + filling.weight > PENDING_WEIGHT * batchWeight) {
       sinkHead();
     }
     Batch<T> b = filling;
@@ -118,10 +126,32 @@ public final class InOrderParallel<T> implements Closeable {
       helper.setDaemon(true);
       helper.start();
     }
-    if (!toHelper.offer(b)) {
-      b.runAll(own);
-      b.done.countDown();
+    long helperHas = helperWeight();
+    if ((helperHas == 0 || helperHas + b.weight <= HELPER_WEIGHT * batchWeight) && toHelper.offer(b)) {
+      b.onHelper = true;
+      return;
     }
+    b.runAll(own);
+    b.done.countDown();
+  }
+
+  private long pendingWeight() {
+    long w = 0;
+    for (Batch<T> b : pending) {
+      w += b.weight;
+    }
+    return w;
+  }
+
+  /** The weight of the batches handed to the helper that it has not finished. */
+  private long helperWeight() {
+    long w = 0;
+    for (Batch<T> b : pending) {
+      if (b.onHelper && b.done.getCount() > 0) {
+        w += b.weight;
+      }
+    }
+    return w;
   }
 
   /** Sinks the finished batches at the head of the queue; with {@code all}, waits for and sinks every batch. */
@@ -197,6 +227,8 @@ public final class InOrderParallel<T> implements Closeable {
   private static final class Batch<T> {
     final List<T> items;
     long weight;
+    /** Handed to the helper (set by the caller only). */
+    boolean onHelper;
     /** Per item, what its work threw; null while nothing did. */
     Exception[] failures;
     /** An Error on the helper: the whole batch is lost (the caller rethrows it). */

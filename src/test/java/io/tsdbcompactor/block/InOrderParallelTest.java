@@ -79,6 +79,29 @@ class InOrderParallelTest {
   }
 
   @Test
+  void heavyItemsAreFewInFlightAndStillShared() throws IOException {
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger maxInFlight = new AtomicInteger();
+    ConcurrentHashMap<String, AtomicInteger> byThread = new ConcurrentHashMap<>();
+    try (InOrderParallel<Item> p = new InOrderParallel<>(HELPER, () -> item ->
+        byThread.computeIfAbsent(Thread.currentThread().getName(), k -> new AtomicInteger()).incrementAndGet(),
+        item -> inFlight.decrementAndGet(), 64, 100, true)) {
+      for (int i = 0; i < 2_000; i++) {
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        p.add(new Item(i), 1_000); // each item alone outweighs a batch
+      }
+      p.finish();
+    }
+    assertEquals(0, inFlight.get());
+    // two pending batches of one item each, and the one being added
+    assertTrue(maxInFlight.get() <= 3, "held " + maxInFlight.get());
+    if (InOrderParallel.MULTI_CORE) {
+      // The first batch always finds the helper idle.
+      assertTrue(byThread.containsKey(HELPER), "the helper worked on nothing: " + byThread);
+    }
+  }
+
+  @Test
   void aBatchIsFullAtItsWeight() throws IOException {
     List<Integer> sunk = new ArrayList<>();
     try (InOrderParallel<Item> p = new InOrderParallel<>(HELPER, () -> item -> { }, item -> sunk.add(item.n),
