@@ -60,7 +60,8 @@ public final class InOrderParallel<T> implements Closeable {
   public static final boolean MULTI_CORE = Runtime.getRuntime().availableProcessors() > 1;
 
   private final String threadName;
-  private final Supplier<Work<T>> workPerThread;
+  /** The helper's work, made here so that the helper cannot fail before it takes its first batch. */
+  private final Work<T> helperWork;
   private final Work<T> own;
   private final Sink<T> sink;
   private final int batchItems;
@@ -82,12 +83,12 @@ public final class InOrderParallel<T> implements Closeable {
   public InOrderParallel(String threadName, Supplier<Work<T>> workPerThread, Sink<T> sink, int batchItems,
       long batchWeight, boolean parallel) {
     this.threadName = threadName;
-    this.workPerThread = workPerThread;
     this.own = workPerThread.get();
     this.sink = sink;
     this.batchItems = batchItems;
     this.batchWeight = batchWeight;
     this.parallel = parallel && MULTI_CORE;
+    this.helperWork = this.parallel ? workPerThread.get() : null;
     this.filling = new Batch<>(batchItems);
   }
 
@@ -189,7 +190,7 @@ public final class InOrderParallel<T> implements Closeable {
   }
 
   private void helperLoop() {
-    Work<T> work = workPerThread.get();
+    Work<T> work = helperWork;
     while (!stopping) {
       Batch<T> b;
       try {
