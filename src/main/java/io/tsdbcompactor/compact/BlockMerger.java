@@ -433,8 +433,10 @@ public final class BlockMerger {
     try (InOrderParallel<SeriesMerge> merges = new InOrderParallel<>("block-merge", SeriesWork::new, write,
         BATCH_SERIES, BATCH_BYTES, true)) {
       List<Source> same = new ArrayList<>();
-      try {
-        while (!heap.isEmpty()) {
+      while (!heap.isEmpty()) {
+        SeriesMerge next;
+        long bytes = 0;
+        try {
           same.clear();
           Source first = heap.poll();
           same.add(first);
@@ -453,18 +455,18 @@ public final class BlockMerger {
             requeue(same, heap);
             continue;
           }
-          long bytes = 0;
           for (Part p : parts) {
             bytes += readChunks(p);
           }
-          merges.add(new SeriesMerge(labels, parts), bytes);
-          requeue(same, heap);
+          next = new SeriesMerge(labels, parts);
+        } catch (IOException | RuntimeException e) {
+          // A series read before this one may have failed its merge: that is the failure to report, as a merge
+          // one series at a time would have.
+          merges.finish();
+          throw e;
         }
-      } catch (IOException | RuntimeException e) {
-        // A series merged before this one may have failed first: that is the failure to report, as a merge
-        // one series at a time would have.
-        merges.finish();
-        throw e;
+        merges.add(next, bytes);
+        requeue(same, heap);
       }
       merges.finish();
     }

@@ -159,23 +159,28 @@ public final class BlockDownsampler {
       try (InOrderParallel<SeriesJob> jobs = new InOrderParallel<>("block-downsample",
           () -> new SeriesWork(in, inRes, resolution), sink, BATCH_SERIES, BATCH_BYTES, true)) {
         SeriesCursor cursor = index.series();
-        try {
-          while (cursor.next()) {
+        while (true) {
+          SeriesJob next;
+          long bytes = 0;
+          try {
+            if (!cursor.next()) {
+              break;
+            }
             IndexSeries s = cursor.at();
             checkNoOverlap(index, s);
             List<ChunkMeta> metas = s.chunks();
             Chunk[] read = new Chunk[metas.size()];
-            long bytes = 0;
             for (int i = 0; i < read.length; i++) {
               read[i] = chunks.read(metas.get(i).ref);
               bytes += read[i].data().length;
             }
-            jobs.add(new SeriesJob(s, read), bytes);
+            next = new SeriesJob(s, read);
+          } catch (IOException | RuntimeException e) {
+            // A series read before this one may have failed its downsampling: that is the failure to report.
+            jobs.finish();
+            throw e;
           }
-        } catch (IOException | RuntimeException e) {
-          // A series before this one may have failed first: that is the failure to report.
-          jobs.finish();
-          throw e;
+          jobs.add(next, bytes);
         }
         jobs.finish();
       }

@@ -245,6 +245,58 @@ class BlockDownsamplerTest {
     assertEquals(new ArrayList<>(new TreeMap<>(series).keySet()), order, "index order");
   }
 
+  /**
+   * Two series that cannot be downsampled, both in flight at once on two threads: the one first in index order is
+   * the one reported, as one thread would have, and nothing is left behind.
+   */
+  @Test
+  void theFirstBadSeriesInIndexOrderIsTheOneReported() throws Exception {
+    Map<Labels, List<TestSeries.Samples>> series = randomBlock(new Random(11), 300);
+    List<Labels> labels = new ArrayList<>(series.keySet());
+    Labels firstBad = labels.get(10);
+    Labels laterBad = labels.get(70);
+    MemoryDirectory raw = new MemoryDirectory("raw");
+    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
+    for (Labels l : labels) {
+      for (int i = 0; i < l.size(); i++) {
+        symbols.add(l.name(i));
+        symbols.add(l.value(i));
+      }
+    }
+    try (ChunkSegmentWriter cw = new ChunkSegmentWriter(raw); IndexWriter iw = new IndexWriter(raw, "index")) {
+      for (String sym : symbols) {
+        iw.addSymbol(sym);
+      }
+      for (Labels l : labels) {
+        TestSeries.Samples c = series.get(l).get(0);
+        XorEncoder enc = new XorEncoder();
+        for (int i = 0; i < c.n; i++) {
+          enc.append(c.t[i], c.v[i]);
+        }
+        ChunkMeta m = enc.toChunkMeta();
+        if (l.equals(firstBad) || l.equals(laterBad)) {
+          // A raw block cannot hold an aggregate chunk: the downsampling of this series fails.
+          m = new ChunkMeta(m.minTime, m.maxTime, 0, new Chunk(ChunkEncoding.AGGR, m.chunk.data()));
+        }
+        m.ref = cw.write(m.chunk);
+        iw.addSeries(l, List.of(m));
+      }
+    }
+    BlockMeta meta = new BlockMeta();
+    meta.ulid = SOURCE;
+    meta.minTime = 0;
+    meta.maxTime = Long.MAX_VALUE / 2;
+    meta.thanos().resolution = Resolution.RAW;
+    raw.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+    MemoryDirectory out = new MemoryDirectory("out");
+    for (int attempt = 0; attempt < 20; attempt++) {
+      CorruptDataException e = assertThrows(CorruptDataException.class,
+          () -> BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES, TestUlids.next()));
+      assertTrue(e.getMessage().contains(firstBad.toString()), e.getMessage());
+      assertTrue(out.listAll().isEmpty(), "partial output removed: " + out.listAll());
+    }
+  }
+
   private static List<String> symbols(Directory dir) throws IOException {
     List<String> out = new ArrayList<>();
     try (IndexReader index = IndexReader.open(dir, "index")) {
