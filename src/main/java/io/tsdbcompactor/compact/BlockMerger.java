@@ -396,15 +396,6 @@ public final class BlockMerger {
   }
 
   /**
-   * A batch handed to the other thread: at most this many series, or this many bytes of input chunks. Small, so
-   * that the few batches in flight die young: batches that outlive the small young generation's collections fill
-   * the old one with garbage (a 64 MiB run's heap peaked at 62 MB instead of 22 MB with 256-series batches, and
-   * a downsampling's at 49 MB with 64 KB ones).
-   */
-  private static final int BATCH_SERIES = 64;
-  private static final long BATCH_BYTES = 32 * 1024;
-
-  /**
    * Reads the inputs' series in label order and writes the merged ones in the same order. The merging itself
    * (decoding, merging and re-encoding of overlapping chunks: most of a vertical compaction's work) runs on this
    * thread and a helper ({@link InOrderParallel}); reading the index and chunks and writing the output stay here.
@@ -431,7 +422,7 @@ public final class BlockMerger {
       }
     };
     try (InOrderParallel<SeriesMerge> merges = new InOrderParallel<>("block-merge", SeriesWork::new, write,
-        BATCH_SERIES, BATCH_BYTES, true)) {
+        InOrderParallel.SERIES_BATCH_ITEMS, InOrderParallel.SERIES_BATCH_BYTES, true)) {
       List<Source> same = new ArrayList<>();
       while (!heap.isEmpty()) {
         SeriesMerge next;

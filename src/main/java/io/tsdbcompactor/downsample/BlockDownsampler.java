@@ -106,15 +106,6 @@ public final class BlockDownsampler {
     }
   }
 
-  /**
-   * A batch handed to the other thread: at most this many series, or this many bytes of input chunks. Small, so
-   * that the few batches in flight die young: batches that outlive the small young generation's collections fill
-   * the old one with garbage (a 64 MiB run's heap peaked at 62 MB instead of 22 MB with 256-series batches, and
-   * a downsampling's at 49 MB with 64 KB ones).
-   */
-  private static final int BATCH_SERIES = 64;
-  private static final long BATCH_BYTES = 32 * 1024;
-
   /** What the sink of {@link #write} adds up. */
   private static final class Totals {
     long skippedHistograms;
@@ -157,7 +148,8 @@ public final class BlockDownsampler {
       };
       long inRes = source.resolution();
       try (InOrderParallel<SeriesJob> jobs = new InOrderParallel<>("block-downsample",
-          () -> new SeriesWork(in, inRes, resolution), sink, BATCH_SERIES, BATCH_BYTES, true)) {
+          () -> new SeriesWork(in, inRes, resolution), sink, InOrderParallel.SERIES_BATCH_ITEMS,
+          InOrderParallel.SERIES_BATCH_BYTES, true)) {
         SeriesCursor cursor = index.series();
         while (true) {
           SeriesJob next;

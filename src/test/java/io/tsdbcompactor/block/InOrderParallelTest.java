@@ -102,13 +102,22 @@ class InOrderParallelTest {
   }
 
   @Test
-  void aBatchIsFullAtItsWeight() throws IOException {
+  void aBatchIsDispatchedWhenItReachesItsWeight() throws Exception {
+    assumeTrue(InOrderParallel.MULTI_CORE, "one core: items are worked on at once, without batches");
     List<Integer> sunk = new ArrayList<>();
-    try (InOrderParallel<Item> p = new InOrderParallel<>(HELPER, () -> item -> { }, item -> sunk.add(item.n),
-        1000, 100, true)) {
+    List<Integer> worked = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.CountDownLatch firstBatchWorked = new java.util.concurrent.CountDownLatch(2);
+    try (InOrderParallel<Item> p = new InOrderParallel<>(HELPER, () -> item -> {
+      worked.add(item.n);
+      firstBatchWorked.countDown();
+    }, item -> sunk.add(item.n), 1000, 100, true)) {
       p.add(new Item(0), 60);
-      p.add(new Item(1), 60); // 120 >= 100: the batch is dispatched
+      assertEquals(List.of(), worked, "below its weight the batch is still being filled");
+      p.add(new Item(1), 60); // 120 >= 100: the batch goes to the idle helper
+      assertTrue(firstBatchWorked.await(30, java.util.concurrent.TimeUnit.SECONDS),
+          "the full batch was never handed over: " + worked);
       p.add(new Item(2), 1);
+      assertEquals(List.of(0, 1), worked, "item 2 waits in the next batch");
       p.finish();
     }
     assertEquals(List.of(0, 1, 2), sunk);
