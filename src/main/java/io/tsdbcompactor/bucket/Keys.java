@@ -21,6 +21,58 @@ final class Keys {
     return key;
   }
 
+  /**
+   * Compares keys as S3 orders them: by their UTF-8 bytes, which is the order of their code points. Java's
+   * {@link String#compareTo} compares UTF-16 units and differs for characters past U+FFFF against U+E000-U+FFFF.
+   */
+  static int compareUtf8(String a, String b) {
+    int n = Math.min(a.length(), b.length());
+    for (int i = 0; i < n; i++) {
+      char x = a.charAt(i);
+      char y = b.charAt(i);
+      if (x != y) {
+        if (Character.isSurrogate(x) || Character.isSurrogate(y)) {
+          return Integer.compare(a.codePointAt(i), b.codePointAt(i));
+        }
+        return Character.compare(x, y);
+      }
+    }
+    return Integer.compare(a.length(), b.length());
+  }
+
+  /**
+   * A key strictly between {@code low} and {@code high} in {@link #compareUtf8} order, about half way at the
+   * first character where they differ; {@code high} null is the end of the key space. Null when there is no
+   * room or the keys differ at a character past ASCII, where the cut would have to guess an encoding.
+   *
+   * <p>The cut is a prefix of {@code low} and one ASCII character, so it sorts against any key the same way in
+   * every order that agrees on ASCII: S3's byte order, Java's and a store's own.
+   */
+  static String cutBetween(String low, String high) {
+    int i = 0;
+    if (high != null) {
+      int n = Math.min(low.length(), high.length());
+      while (i < n && low.charAt(i) == high.charAt(i)) {
+        i++;
+      }
+      if (i == high.length() || (i < low.length() && low.charAt(i) > high.charAt(i))) {
+        return null; // high <= low
+      }
+    }
+    int top = high == null ? 0x80 : Math.min(high.charAt(i), 0x80);
+    for (int j = i; j <= low.length(); j++) {
+      int bottom = j < low.length() ? Math.max(low.charAt(j), ' ') : ' ' - 1;
+      if (top - bottom >= 2) {
+        return low.substring(0, j) + (char) ((bottom + top) >>> 1);
+      }
+      if (j == low.length() || low.charAt(j) >= 0x80) {
+        return null;
+      }
+      top = 0x80; // low's prefix up to j already sorts below high
+    }
+    return null;
+  }
+
   /** Lists a sorted map of key to entry as {@link Bucket#list(String, boolean, Bucket.ListVisitor)} does. */
   static void list(NavigableMap<String, ListEntry> sorted, String prefix, boolean recursive, Bucket.ListVisitor visitor)
       throws java.io.IOException {

@@ -89,6 +89,10 @@ import software.amazon.awssdk.utils.AttributeMap;
  *   <li>Uploads stream: objects up to {@code part_size} are one PUT; larger ones are a multipart upload of
  *       {@code part_size} parts, aborted on failure, so a reader never sees a part. Memory: one part.
  *   <li>Bounded: at most {@code max_conns_per_host} (else {@code max_idle_conns_per_host}) connections.
+ *   <li>Listings: a recursive listing longer than one page (1000 keys) is listed in key ranges, up to 8 requests
+ *       at once ({@link SplitListing}, {@link #listConcurrency}); a store that does not honour
+ *       {@code start-after} (v2) or {@code marker} (v1), or orders keys its own way, is noticed and listed page
+ *       after page.
  * </ul>
  */
 public final class S3Bucket implements Bucket {
@@ -105,6 +109,12 @@ public final class S3Bucket implements Bucket {
   private final String kmsContext;
   /** Page size of listings: S3's own limit, 1000. The bucket tests lower it to page through a few objects. */
   volatile int listMaxKeys = 1000;
+  /**
+   * Listing requests at once in a recursive listing ({@link SplitListing}): a listing of more than one page is
+   * cut into key ranges listed side by side, at most as many as the connections. One lists page after page.
+   */
+  volatile int listConcurrency = DEFAULT_LIST_CONCURRENCY;
+  static final int DEFAULT_LIST_CONCURRENCY = 8;
   private final RetryPolicy retries;
   private final String endpointUri;
   /** Retries per operation name since the bucket was opened. */
@@ -138,16 +148,20 @@ public final class S3Bucket implements Bucket {
         ? Base64.getEncoder().encodeToString(new ObjectMapper().writeValueAsBytes(config.kmsEncryptionContext))
         : null;
     this.s3 = buildClient(config);
+    this.listConcurrency = Math.min(DEFAULT_LIST_CONCURRENCY, maxConnections(config));
     this.retries = new RetryPolicy(config.maxRetries + 1, config.minRetryBackoff, config.maxRetryBackoff,
         RetryPolicy.THREAD_SLEEP);
     this.endpointUri = (config.endpoint.startsWith("http://") || config.endpoint.startsWith("https://") ? ""
         : config.insecure ? "http://" : "https://") + config.endpoint;
   }
 
+  private static int maxConnections(S3Config c) {
+    return c.maxConnsPerHost > 0 ? c.maxConnsPerHost : Math.max(1, c.maxIdleConnsPerHost);
+  }
+
   private static S3Client buildClient(S3Config c) throws IOException {
-    int maxConns = c.maxConnsPerHost > 0 ? c.maxConnsPerHost : Math.max(1, c.maxIdleConnsPerHost);
     ApacheHttpClient.Builder http = ApacheHttpClient.builder()
-        .maxConnections(maxConns)
+        .maxConnections(maxConnections(c))
         // A stalled connect or read is abandoned and the request retried (see call()): an unreachable endpoint
         // is reported within seconds, a stalled response does not hold a run for minutes.
         .connectionTimeout(c.tlsHandshakeTimeout.isZero() ? Duration.ofSeconds(10) : c.tlsHandshakeTimeout)
@@ -425,13 +439,72 @@ public final class S3Bucket implements Bucket {
     String dir = Bucket.dirPrefix(prefix);
     String delimiter = recursive ? null : "/";
     try {
-      if (config.listObjectsVersion.equals("v1")) {
-        listV1(dir, delimiter, visitor);
+      if (recursive && listConcurrency > 1) {
+        String what = "s3 list " + (dir.isEmpty() ? "" : dir + " ") + "in bucket " + bucket;
+        SplitListing.list(what, new SplitListing.Pages() {
+          @Override
+          public SplitListing.Page after(String startAfter) throws IOException {
+            return page(dir, startAfter);
+          }
+
+          @Override
+          public void listAll(ListVisitor v) throws IOException {
+            listPaged(dir, null, v);
+          }
+        }, listConcurrency, visitor);
       } else {
-        listV2(dir, delimiter, visitor);
+        listPaged(dir, delimiter, visitor);
       }
     } catch (SdkException e) {
       throw translate("list", dir, e);
+    }
+  }
+
+  /** One page of a recursive listing from {@code startAfter} (exclusive). */
+  private SplitListing.Page page(String dir, String startAfter) throws IOException {
+    List<S3Object> objects;
+    boolean truncated;
+    if (config.listObjectsVersion.equals("v1")) {
+      ListObjectsRequest request = ListObjectsRequest.builder().bucket(bucket).prefix(dir).maxKeys(listMaxKeys)
+          .marker(startAfter).build();
+      ListObjectsResponse page = call("list", dir, () -> s3.listObjects(request));
+      objects = page.contents();
+      truncated = Boolean.TRUE.equals(page.isTruncated());
+    } else {
+      ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(dir).maxKeys(listMaxKeys)
+          .startAfter(startAfter).build();
+      ListObjectsV2Response page = call("list", dir, () -> s3.listObjectsV2(request));
+      objects = page.contents();
+      truncated = Boolean.TRUE.equals(page.isTruncated());
+    }
+    List<ListEntry> entries = new ArrayList<>(objects.size());
+    emit(dir, objects, List.of(), e -> entries.add(e));
+    // The next page starts after the last object listed here. S3Proxy on a file system lists a folder as a key
+    // ending in '/' and does not start after such a key correctly, so it is not used unless the page holds nothing
+    // else: the marker itself is listed again and skipped again.
+    String last = entries.isEmpty() ? (objects.isEmpty() ? null : objects.get(objects.size() - 1).key())
+        : entries.get(entries.size() - 1).key();
+    return new SplitListing.Page(entries, last, truncated);
+  }
+
+  /**
+   * Sets how many listing requests a recursive listing may have in flight ({@link SplitListing}; default 8, at
+   * most the connections); 1 lists page after page, with S3's continuation tokens.
+   */
+  public S3Bucket listConcurrency(int requests) {
+    if (requests < 1) {
+      throw new IllegalArgumentException("list concurrency must be at least 1, not " + requests);
+    }
+    this.listConcurrency = requests;
+    return this;
+  }
+
+  /** The listing as S3 pages it, one page after another. */
+  private void listPaged(String dir, String delimiter, ListVisitor visitor) throws IOException {
+    if (config.listObjectsVersion.equals("v1")) {
+      listV1(dir, delimiter, visitor);
+    } else {
+      listV2(dir, delimiter, visitor);
     }
   }
 
