@@ -37,6 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       client with a shorter read timeout gives up on it.
  * </ul>
  *
+ * <p>Beside faults it can hold every response back for a fixed time (a distant store's round trip, for the
+ * listing benchmark), and can drop {@code start-after} and {@code marker} from listings (a store that ignores
+ * them; the server must not check signatures for that). It records how many requests were in flight at most.
+ *
  * <p>One request per connection ({@code Connection: close} both ways); bodies are read whole, so this suits test
  * objects of a few MiB. {@code Expect: 100-continue} is answered here. The Host header is passed on unchanged, so
  * request signatures stay valid. What was injected is counted per kind.
@@ -59,6 +63,11 @@ public final class S3FaultProxy implements AutoCloseable {
   private volatile Duration stallMin = Duration.ofMillis(500);
   private volatile Duration stallMax = Duration.ofSeconds(2);
   private volatile boolean closed;
+  private volatile Duration latency = Duration.ZERO;
+  private volatile boolean ignoreListingStart;
+  private final AtomicLong listingStartsDropped = new AtomicLong();
+  private int inFlight;
+  private int peakInFlight;
   /** Faults for the next requests, ahead of the random ones (null: a request that passes). */
   private final java.util.Deque<java.util.Optional<Fault>> script = new java.util.ArrayDeque<>();
 
@@ -89,6 +98,38 @@ public final class S3FaultProxy implements AutoCloseable {
     this.stallMin = min;
     this.stallMax = max;
     return this;
+  }
+
+  /** Holds every response back this long before sending it (zero: none). */
+  public S3FaultProxy latency(Duration d) {
+    this.latency = d;
+    return this;
+  }
+
+  /** Drops {@code start-after} and {@code marker} from listing requests from now on, as a store ignoring them. */
+  public S3FaultProxy ignoreListingStart() {
+    this.ignoreListingStart = true;
+    return this;
+  }
+
+  /** Listing requests whose {@code start-after} or {@code marker} was dropped. */
+  public long listingStartsDropped() {
+    return listingStartsDropped.get();
+  }
+
+  /** The most requests this proxy was serving at one time since it started or since the last reset. */
+  public synchronized int peakInFlight() {
+    return peakInFlight;
+  }
+
+  /** Starts {@link #peakInFlight} over from the requests in flight now. */
+  public synchronized void resetPeakInFlight() {
+    peakInFlight = inFlight;
+  }
+
+  private synchronized void inFlight(int delta) {
+    inFlight += delta;
+    peakInFlight = Math.max(peakInFlight, inFlight);
   }
 
   public int port() {
@@ -187,41 +228,60 @@ public final class S3FaultProxy implements AutoCloseable {
       if (request == null) {
         return;
       }
-      synchronized (requests) {
-        requests.incrementAndGet();
-        requests.notifyAll();
+      inFlight(1);
+      try {
+        serve(request, out);
+      } finally {
+        inFlight(-1);
       }
-      Decision d = decide();
-      if (d.fault() != null) {
-        injected.get(d.fault()).incrementAndGet();
-      }
-      if (d.fault() == Fault.SLOW_DOWN) {
-        out.write(errorResponse(503, "SlowDown", "Please reduce your request rate."));
-        out.flush();
-        return;
-      }
-      Message response = forward(request);
-      byte[] bytes = response.encode(!request.method().equals("HEAD"));
-      switch (d.fault() == null ? "NONE" : d.fault().name()) {
-        case "INTERNAL_ERROR" -> out.write(errorResponse(500, "InternalError", "We encountered an internal error."));
-        case "CUT" -> {
-          int headerLength = bytes.length - (request.method().equals("HEAD") ? 0 : response.body().length);
-          int cutAt = response.body().length >= 2 && !request.method().equals("HEAD")
-              ? headerLength + response.body().length / 2 : headerLength / 2;
-          out.write(bytes, 0, cutAt);
-        }
-        case "STALL" -> {
-          Thread.sleep(d.stallMillis());
-          out.write(bytes);
-        }
-        default -> out.write(bytes);
-      }
-      out.flush();
     } catch (IOException e) {
       // the client gave up (a stall it timed out on) or went away: nothing to do
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private void serve(Message request, OutputStream out) throws IOException, InterruptedException {
+    if (ignoreListingStart) {
+      Message stripped = request.withoutQueryParameters("start-after", "marker");
+      if (stripped != request) {
+        listingStartsDropped.incrementAndGet();
+        request = stripped;
+      }
+    }
+    synchronized (requests) {
+      requests.incrementAndGet();
+      requests.notifyAll();
+    }
+    Decision d = decide();
+    if (d.fault() != null) {
+      injected.get(d.fault()).incrementAndGet();
+    }
+    if (d.fault() == Fault.SLOW_DOWN) {
+      out.write(errorResponse(503, "SlowDown", "Please reduce your request rate."));
+      out.flush();
+      return;
+    }
+    Message response = forward(request);
+    if (!latency.isZero()) {
+      Thread.sleep(latency.toMillis()); // the round trip of a distant store, not a timing in a test
+    }
+    byte[] bytes = response.encode(!request.method().equals("HEAD"));
+    switch (d.fault() == null ? "NONE" : d.fault().name()) {
+      case "INTERNAL_ERROR" -> out.write(errorResponse(500, "InternalError", "We encountered an internal error."));
+      case "CUT" -> {
+        int headerLength = bytes.length - (request.method().equals("HEAD") ? 0 : response.body().length);
+        int cutAt = response.body().length >= 2 && !request.method().equals("HEAD")
+            ? headerLength + response.body().length / 2 : headerLength / 2;
+        out.write(bytes, 0, cutAt);
+      }
+      case "STALL" -> {
+        Thread.sleep(d.stallMillis());
+        out.write(bytes);
+      }
+      default -> out.write(bytes);
+    }
+    out.flush();
   }
 
   private Message forward(Message request) throws IOException {
@@ -251,6 +311,30 @@ public final class S3FaultProxy implements AutoCloseable {
   private record Message(String firstLine, List<String[]> headers, byte[] body) {
     String method() {
       return firstLine.substring(0, firstLine.indexOf(' '));
+    }
+
+    /** This request without the named query parameters; this same message when it has none of them. */
+    Message withoutQueryParameters(String... names) {
+      String[] parts = firstLine.split(" ");
+      int q = parts[1].indexOf('?');
+      if (q < 0) {
+        return this;
+      }
+      List<String> kept = new ArrayList<>();
+      boolean dropped = false;
+      for (String param : parts[1].substring(q + 1).split("&")) {
+        String name = param.contains("=") ? param.substring(0, param.indexOf('=')) : param;
+        if (List.of(names).contains(name)) {
+          dropped = true;
+        } else {
+          kept.add(param);
+        }
+      }
+      if (!dropped) {
+        return this;
+      }
+      String target = parts[1].substring(0, q) + (kept.isEmpty() ? "" : "?" + String.join("&", kept));
+      return new Message(parts[0] + " " + target + " " + parts[2], headers, body);
     }
 
     /** The message with {@code Connection: close} and a Content-Length (unless a HEAD response keeps its own). */

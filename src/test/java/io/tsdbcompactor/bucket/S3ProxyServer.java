@@ -18,13 +18,22 @@ public final class S3ProxyServer implements AutoCloseable {
   private final BlobStoreContext context;
 
   public S3ProxyServer(Path dir) throws Exception {
+    this(dir, true);
+  }
+
+  /**
+   * @param checkSignatures false accepts any request signature, so a proxy in front may rewrite requests (see
+   *     {@link S3FaultProxy#ignoreListingStart})
+   */
+  public S3ProxyServer(Path dir, boolean checkSignatures) throws Exception {
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", dir.toString());
     context = ContextBuilder.newBuilder("filesystem").overrides(props).credentials("x", "y")
         .build(BlobStoreContext.class);
     BlobStore store = context.getBlobStore();
     proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+        .awsAuthentication(checkSignatures ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY,
+            SECRET_KEY).build();
     // Jetty's start() returns once the connector is bound and the server started, or throws.
     proxy.start();
     if (!"STARTED".equals(proxy.getState())) {
@@ -34,6 +43,10 @@ public final class S3ProxyServer implements AutoCloseable {
 
   public String endpoint() {
     return "127.0.0.1:" + proxy.getPort();
+  }
+
+  public int port() {
+    return proxy.getPort();
   }
 
   /** A Thanos objstore YAML for this server. */
