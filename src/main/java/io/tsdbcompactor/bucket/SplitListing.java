@@ -18,15 +18,15 @@ import org.slf4j.LoggerFactory;
  * most 1000 keys per round trip: 100,000 blocks are about 500 pages, minutes of round trips one after another.
  *
  * <p>The first page is listed and handed to the visitor as usual; a listing that fits in it costs nothing more.
- * After that each range {@code (after, upTo]} is listed page by page from its lower bound ({@code start-after}).
- * When a page ends short of its range's end while fewer ranges are under way than requests may be, the rest of
- * the range is cut in two and the upper part becomes a range of its own:
+ * After it, as many ranges {@code (after, upTo]} start as requests may be, of growing length guessed from the
+ * first page's spread ({@link #firstRanges}), the last one open to the end of the key space. Each range is listed
+ * page by page from its lower bound ({@code start-after}). When a page ends short of its range's end while fewer
+ * ranges are under way than requests may be, the rest of the range is cut in two and the upper part becomes a
+ * range of its own:
  *
  * <ul>
  *   <li>the range keeps a few pages' worth of keys, judged from the spread of its last page (see
- *       {@link #leapAhead}), and hands the rest on; the first range keeps {@link #FIRST_LEAP_PAGES}, every range
- *       handed on twice what the range it came from keeps, so the ranges reach the end of an unknown key space in
- *       a few rounds;
+ *       {@link #leapAhead}), and hands the rest on to a range that keeps twice as many when it hands on in turn;
  *   <li>when the guess passes the range's end, or the page gives none, the range is halved
  *       ({@link Keys#cutBetween}).
  * </ul>
@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SplitListing {
   private static final Logger LOG = LoggerFactory.getLogger(SplitListing.class);
-  /** Pages' worth of keys the first range keeps when it hands the rest on (see leapAhead). */
+  /** Pages' worth of keys the first range keeps (see firstRanges). */
   static final int FIRST_LEAP_PAGES = 4;
   /** The most pages' worth a range keeps: a handful of ranges covers any bucket, and the guess stays a number. */
   static final int MAX_LEAP_PAGES = 1 << 12;
@@ -129,7 +129,7 @@ final class SplitListing {
       return;
     }
     try {
-      listRanges(new Range(first.lastKey(), null, FIRST_LEAP_PAGES));
+      listRanges(firstRanges(first));
     } catch (RuleBroken e) {
       Set<String> handedOver = new HashSet<>();
       for (ListEntry e2 : first.entries()) {
@@ -149,15 +149,42 @@ final class SplitListing {
     }
   }
 
-  /** Lists every range, the first one given, to the end of the key space. */
-  private void listRanges(Range first) throws IOException, RuleBroken {
+  /**
+   * The ranges that start at once after the first page: as many as requests may be, keeping {@link
+   * #FIRST_LEAP_PAGES}, then twice, four times as many pages' worth as the first page's spread suggests, the last
+   * one open to the end of the key space. Ranges past the last key cost one request each and free their worker to
+   * take half of a busy range; without them the ranges would take a round trip each to spread.
+   */
+  private List<Range> firstRanges(Page first) {
+    List<Range> out = new ArrayList<>();
+    String after = first.lastKey();
+    int pages = 0;
+    for (int leap = FIRST_LEAP_PAGES; out.size() < concurrency - 1 && leap <= MAX_LEAP_PAGES; leap *= 2) {
+      pages += leap;
+      String cut = leapAhead(first, pages);
+      if (cut == null) {
+        break;
+      }
+      if (Keys.compareUtf8(cut, after) > 0) {
+        out.add(new Range(after, cut, leap));
+        after = cut;
+      }
+    }
+    out.add(new Range(after, null, Math.min(2 * Math.max(pages, FIRST_LEAP_PAGES), MAX_LEAP_PAGES)));
+    return out;
+  }
+
+  /** Lists every range, the first ones given, to the end of the key space. */
+  private void listRanges(List<Range> first) throws IOException, RuleBroken {
     pool = Executors.newFixedThreadPool(concurrency, r -> {
       Thread t = new Thread(r, "list-ranges");
       t.setDaemon(true);
       return t;
     });
     try {
-      start(first);
+      for (Range r : first) {
+        start(r);
+      }
       synchronized (this) {
         while (unfinished > 0 && failure == null) {
           wait();
