@@ -60,6 +60,49 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
     }
   }
 
+  /**
+   * A bucket longer than one S3 listing page (1,000 keys) is listed in key ranges side by side: {@code ls} through
+   * the command line shows every block once.
+   */
+  @org.junit.jupiter.api.Test
+  void lsOfABucketLongerThanOneListingPageShowsEveryBlockOnce() throws Exception {
+    String bucketYaml = newBucketYaml();
+    java.util.Random random = new java.util.Random(5);
+    java.util.List<String> made = new java.util.ArrayList<>();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try (io.tsdbcompactor.bucket.Bucket s3 = io.tsdbcompactor.bucket.ObjstoreConfig.parse(bucketYaml).open()) {
+      java.util.List<java.util.concurrent.Future<?>> puts = new java.util.ArrayList<>();
+      for (int i = 0; i < 400; i++) { // 1,200 keys
+        long minTime = 1_700_000_000_000L + random.nextInt(30 * 86_400) * 1000L;
+        String ulid = io.tsdbcompactor.block.Ulid.generate(minTime + 7_200_000L, random).toString();
+        made.add(ulid);
+        io.tsdbcompactor.block.BlockMeta m = new io.tsdbcompactor.block.BlockMeta();
+        m.ulid = ulid;
+        m.minTime = minTime;
+        m.maxTime = minTime + 7_200_000L;
+        m.compaction.level = 1;
+        m.compaction.sources.add(ulid);
+        m.thanos().labels = new java.util.TreeMap<>(java.util.Map.of("cluster", "eu1"));
+        m.thanos().source = "sidecar";
+        puts.add(pool.submit(() -> {
+          s3.upload(ulid + "/chunks/000001", new byte[] {1});
+          s3.upload(ulid + "/index", new byte[] {2});
+          s3.upload(ulid + "/meta.json", m.toJsonBytes());
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : puts) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    Result r = run("tools", "bucket", "ls", "--objstore.config=" + bucketYaml);
+    org.junit.jupiter.api.Assertions.assertEquals(0, r.exit(), r.err());
+    java.util.List<String> listed = java.util.Arrays.stream(r.out().split("\n")).sorted().toList();
+    org.junit.jupiter.api.Assertions.assertEquals(made.stream().sorted().toList(), listed);
+  }
+
   @org.junit.jupiter.api.Test
   void uploadBlocksToS3() throws Exception {
     UploadBlocksScenario.uploadsDumpEqualBlocksOnce(tmp, newBucketYaml());
