@@ -479,11 +479,8 @@ public final class S3Bucket implements Bucket {
     }
     List<ListEntry> entries = new ArrayList<>(objects.size());
     emit(dir, objects, List.of(), e -> entries.add(e));
-    // The next page starts after the last object listed here. S3Proxy on a file system lists a folder as a key
-    // ending in '/' and does not start after such a key correctly, so it is not used unless the page holds nothing
-    // else: the marker itself is listed again and skipped again.
-    String last = entries.isEmpty() ? (objects.isEmpty() ? null : objects.get(objects.size() - 1).key())
-        : entries.get(entries.size() - 1).key();
+    // The next page starts after the last key listed here, a folder marker (a key ending in '/') included.
+    String last = objects.isEmpty() ? null : objects.get(objects.size() - 1).key();
     return new SplitListing.Page(entries, last, truncated);
   }
 
