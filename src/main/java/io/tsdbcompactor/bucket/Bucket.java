@@ -101,6 +101,16 @@ public interface Bucket extends Closeable {
     return false;
   }
 
+  /**
+   * The order {@link #list} hands keys over in. By default Java's {@link String} order (UTF-16 units), as a sorted
+   * map or a file walk gives them; S3 lists by UTF-8 bytes. The two differ only for keys with characters past
+   * U+FFFF against U+E000-U+FFFF. {@link RetryingBucket} resumes a broken listing after the last key handed over,
+   * in this order. Wrappers that pass listings through pass this on.
+   */
+  default java.util.Comparator<String> keyOrder() {
+    return java.util.Comparator.naturalOrder();
+  }
+
   /** Reads a whole (small) object: meta.json, markers. */
   default byte[] getBytes(String key) throws IOException {
     try (InputStream in = get(key)) {

@@ -71,6 +71,11 @@ public final class PrefixedBucket implements Bucket {
   }
 
   @Override
+  public java.util.Comparator<String> keyOrder() {
+    return delegate.keyOrder();
+  }
+
+  @Override
   public void delete(String key) throws IOException {
     delegate.delete(prefix + key);
   }

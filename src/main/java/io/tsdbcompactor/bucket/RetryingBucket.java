@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  *   <li>Reads resume: when a stream from {@link #get} or {@link #getRange} breaks, the rest is fetched with a
  *       ranged read from the byte where it broke, so a block download survives a reset connection without
  *       starting over and without duplicating or losing a byte.
- *   <li>Listings resume after the last key already delivered.
+ *   <li>Listings resume after the last key already delivered, in the store's key order ({@link Bucket#keyOrder}).
  *   <li>{@link #download} streams through {@link #get}, resuming the same way; a local file system's file-to-file
  *       copy is repeated whole.
  *   <li>Uploads of byte arrays and files are repeated whole; the bucket's own atomicity (S3 PUT, rename in a
@@ -80,12 +80,16 @@ public final class RetryingBucket implements Bucket {
   public void list(String prefix, boolean recursive, ListVisitor visitor) throws IOException {
     String[] last = {null};
     boolean[] stopped = {false};
+    java.util.Comparator<String> order = delegate.keyOrder();
     retry("list " + prefix, () -> {
       if (stopped[0]) {
         return null;
       }
+      // Only a listing started again skips what was handed over, by the store's own key order: a first attempt
+      // hands over every key as it comes.
+      String resumeAfter = last[0];
       delegate.list(prefix, recursive, e -> {
-        if (last[0] != null && e.key().compareTo(last[0]) <= 0) {
+        if (resumeAfter != null && order.compare(e.key(), resumeAfter) <= 0) {
           return true; // delivered before the failure
         }
         last[0] = e.key();
@@ -153,6 +157,11 @@ public final class RetryingBucket implements Bucket {
   @Override
   public boolean isLocalFileSystem() {
     return delegate.isLocalFileSystem();
+  }
+
+  @Override
+  public java.util.Comparator<String> keyOrder() {
+    return delegate.keyOrder();
   }
 
   @Override

@@ -496,6 +496,12 @@ public final class S3Bucket implements Bucket {
     return this;
   }
 
+  /** S3's: UTF-8 bytes. */
+  @Override
+  public java.util.Comparator<String> keyOrder() {
+    return Keys::compareUtf8;
+  }
+
   /** The listing as S3 pages it, one page after another. */
   private void listPaged(String dir, String delimiter, ListVisitor visitor) throws IOException {
     if (config.listObjectsVersion.equals("v1")) {

@@ -136,6 +136,11 @@ public final class InstrumentedBucket implements Bucket {
   }
 
   @Override
+  public java.util.Comparator<String> keyOrder() {
+    return delegate.keyOrder();
+  }
+
+  @Override
   public byte[] getBytes(String key) throws IOException {
     OpMeters m = begin(Operation.GET);
     Timer.Sample t = Timer.start(registry);

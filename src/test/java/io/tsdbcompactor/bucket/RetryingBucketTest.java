@@ -131,4 +131,49 @@ class RetryingBucketTest {
     assertEquals(2, bucket.list("d", true).size());
     assertEquals(3, faulty.calls(Op.LIST));
   }
+
+  /**
+   * A store listing in S3's order (UTF-8 bytes: U+FF01 before U+1F600, the other way round in Java's order) whose
+   * listing breaks once right after the U+FF01 key: every key is handed over once. The wrapper used to skip any
+   * key not past the previous one in Java's order, on every attempt, so the U+1F600 key was lost.
+   */
+  @Test
+  void aListingInTheStoresOwnOrderIsHandedOverWholeAndResumedInThatOrder() throws Exception {
+    for (String k : List.of("a/1", "\uff01/d", "\ud83d\ude00/c", "z/1")) {
+      mem.upload(k, new byte[] {1});
+    }
+    int[] attempts = {0};
+    Bucket utf8Ordered = new ForwardingBucket(mem) {
+      @Override
+      public void list(String prefix, boolean recursive, ListVisitor visitor) throws java.io.IOException {
+        List<ListEntry> all = new ArrayList<>(mem.list(prefix, recursive));
+        all.sort((x, y) -> Keys.compareUtf8(x.key(), y.key()));
+        int handed = 0;
+        for (ListEntry e : all) {
+          if (attempts[0] == 0 && handed == 3) {
+            attempts[0]++;
+            throw new BucketException("connection reset", true);
+          }
+          handed++;
+          if (!visitor.visit(e)) {
+            return;
+          }
+        }
+        attempts[0]++;
+      }
+
+      @Override
+      public java.util.Comparator<String> keyOrder() {
+        return Keys::compareUtf8;
+      }
+    };
+    RetryingBucket retrying = new RetryingBucket(utf8Ordered,
+        new RetryPolicy(4, Duration.ofMillis(100), Duration.ofSeconds(1), sleeps::add));
+    List<String> listed = new ArrayList<>();
+    for (ListEntry e : retrying.list("", true)) {
+      listed.add(e.key());
+    }
+    assertEquals(List.of("a/1", "z/1", "\uff01/d", "\ud83d\ude00/c"), listed);
+    assertEquals(2, attempts[0], "broken once, then resumed");
+  }
 }
