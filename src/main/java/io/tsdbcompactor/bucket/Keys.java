@@ -1,5 +1,6 @@
 package io.tsdbcompactor.bucket;
 
+import io.tsdbcompactor.labels.Labels;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -22,31 +23,13 @@ final class Keys {
   }
 
   /**
-   * Compares keys as S3 orders them: by their UTF-8 bytes, which is the order of their code points. Java's
-   * {@link String#compareTo} compares UTF-16 units and differs for characters past U+FFFF against U+E000-U+FFFF.
-   */
-  static int compareUtf8(String a, String b) {
-    int n = Math.min(a.length(), b.length());
-    for (int i = 0; i < n; i++) {
-      char x = a.charAt(i);
-      char y = b.charAt(i);
-      if (x != y) {
-        if (Character.isSurrogate(x) || Character.isSurrogate(y)) {
-          return Integer.compare(a.codePointAt(i), b.codePointAt(i));
-        }
-        return Character.compare(x, y);
-      }
-    }
-    return Integer.compare(a.length(), b.length());
-  }
-
-  /**
-   * A key strictly between {@code low} and {@code high} in {@link #compareUtf8} order, about half way at the
-   * first character where they differ; {@code high} null is the end of the key space. Null when there is no
-   * room or the keys differ at a character past ASCII, where the cut would have to guess an encoding.
+   * A key strictly between {@code low} and {@code high} in UTF-8 byte order (S3's, {@link Labels#compareStrings}),
+   * about half way at the first character where they differ; {@code high} null is the end of the key space. Null
+   * when there is no room or the keys differ at a character past ASCII, where the cut would have to guess an
+   * encoding.
    *
-   * <p>The cut is a prefix of {@code low} and one ASCII character, so it sorts against any key the same way in
-   * every order that agrees on ASCII: S3's byte order, Java's and a store's own.
+   * <p>The cut is a prefix of {@code low} and one ASCII character, so an ASCII key (every block's) sorts against
+   * it the same way in S3's byte order and in Java's UTF-16 order.
    */
   static String cutBetween(String low, String high) {
     int i = 0;

@@ -1,6 +1,7 @@
 package io.tsdbcompactor.bucket;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tsdbcompactor.labels.Labels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -499,7 +500,7 @@ public final class S3Bucket implements Bucket {
   /** S3's: UTF-8 bytes. */
   @Override
   public java.util.Comparator<String> keyOrder() {
-    return Keys::compareUtf8;
+    return Labels::compareStrings;
   }
 
   /** The listing as S3 pages it, one page after another. */

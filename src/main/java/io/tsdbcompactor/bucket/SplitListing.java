@@ -1,5 +1,6 @@
 package io.tsdbcompactor.bucket;
 
+import io.tsdbcompactor.labels.Labels;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A key missed here would make its block look partial, and partial blocks are deleted in the end, so the
  * listing checks what it relies on: every page must hold keys strictly after its {@code start-after}, in strictly
- * increasing {@link Keys#compareUtf8} order (S3's), and a page that says it is truncated must hold a key. A store
+ * increasing {@link Labels#compareStrings} order (S3's), and a page that says it is truncated must hold a key. A store
  * that breaks one of these (one that ignores {@code start-after}, or orders keys its own way) is listed again
  * through {@link Pages#listAll}, its own paging, the keys already handed over skipped. Cuts are a real key's
  * prefix and one ASCII character, and block keys are ASCII: they sort against a cut alike in byte order and in
@@ -138,7 +139,7 @@ final class SplitListing {
       fallBack(e, handedOver, visitor);
       return;
     }
-    ranges.sort(Comparator.comparing((Range r) -> r.after, Keys::compareUtf8));
+    ranges.sort(Comparator.comparing((Range r) -> r.after, Labels::compareStrings));
     LOG.debug("{}: {} ranges, {} requests", what, ranges.size(), requests.get());
     for (Range r : ranges) {
       for (ListEntry e : r.entries) {
@@ -165,7 +166,7 @@ final class SplitListing {
       if (cut == null) {
         break;
       }
-      if (Keys.compareUtf8(cut, after) > 0) {
+      if (Labels.compareStrings(cut, after) > 0) {
         out.add(new Range(after, cut, leap));
         after = cut;
       }
@@ -238,21 +239,21 @@ final class SplitListing {
       Page page = pages.after(from);
       check(page, from);
       for (ListEntry e : page.entries()) {
-        if (range.upTo != null && Keys.compareUtf8(e.key(), range.upTo) > 0) {
+        if (range.upTo != null && Labels.compareStrings(e.key(), range.upTo) > 0) {
           return;
         }
         range.entries.add(e);
       }
-      if (!page.truncated() || (range.upTo != null && Keys.compareUtf8(page.lastKey(), range.upTo) >= 0)) {
+      if (!page.truncated() || (range.upTo != null && Labels.compareStrings(page.lastKey(), range.upTo) >= 0)) {
         return;
       }
       from = page.lastKey();
       if (workerIdle()) {
         String cut = leapAhead(page, range.leap);
-        if (cut == null || (range.upTo != null && Keys.compareUtf8(cut, range.upTo) >= 0)) {
+        if (cut == null || (range.upTo != null && Labels.compareStrings(cut, range.upTo) >= 0)) {
           cut = Keys.cutBetween(from, range.upTo);
         }
-        if (cut != null && Keys.compareUtf8(cut, from) > 0) {
+        if (cut != null && Labels.compareStrings(cut, from) > 0) {
           String upTo = range.upTo;
           range.upTo = cut;
           start(new Range(cut, upTo, Math.min(2 * range.leap, MAX_LEAP_PAGES)));
@@ -325,14 +326,14 @@ final class SplitListing {
   private static void check(Page page, String startAfter) throws RuleBroken {
     String previous = startAfter;
     for (ListEntry e : page.entries()) {
-      if (previous != null && Keys.compareUtf8(e.key(), previous) <= 0) {
+      if (previous != null && Labels.compareStrings(e.key(), previous) <= 0) {
         throw new RuleBroken(previous == startAfter
             ? "key " + e.key() + " listed after start-after " + startAfter
             : "key " + e.key() + " listed after " + previous);
       }
       previous = e.key();
     }
-    if (page.lastKey() != null && previous != null && Keys.compareUtf8(page.lastKey(), previous) < 0) {
+    if (page.lastKey() != null && previous != null && Labels.compareStrings(page.lastKey(), previous) < 0) {
       throw new RuleBroken("page ends at " + page.lastKey() + " before its key " + previous);
     }
     if (page.truncated() && page.lastKey() == null) {

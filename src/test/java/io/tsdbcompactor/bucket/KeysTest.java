@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.labels.Labels;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** S3's key order and the cuts of a split listing ({@link SplitListing}). */
+/** S3's key order ({@link Labels#compareStrings}) and the cuts of a split listing ({@link SplitListing}). */
 class KeysTest {
   /** Keys of ASCII, Latin, CJK, characters past U+FFFF (surrogate pairs) and U+E000-U+FFFF. */
   static String randomKey(Random r, boolean asciiOnly) {
@@ -30,14 +31,14 @@ class KeysTest {
   }
 
   @Test
-  void compareUtf8IsTheOrderOfTheUtf8Bytes() {
+  void s3KeyOrderIsTheOrderOfTheUtf8Bytes() {
     Random r = new Random(1);
     for (int i = 0; i < 200_000; i++) {
       String a = randomKey(r, false);
       String b = randomKey(r, false);
-      assertEquals(Integer.signum(byteOrder(a, b)), Integer.signum(Keys.compareUtf8(a, b)), a + " vs " + b);
+      assertEquals(Integer.signum(byteOrder(a, b)), Integer.signum(Labels.compareStrings(a, b)), a + " vs " + b);
     }
-    assertTrue(Keys.compareUtf8("\uff01", "\ud83d\ude00") < 0, "U+FF01 before U+1F600 although its UTF-16 unit is larger");
+    assertTrue(Labels.compareStrings("\uff01", "\ud83d\ude00") < 0, "U+FF01 before U+1F600 although its UTF-16 unit is larger");
   }
 
   @Test
@@ -48,7 +49,7 @@ class KeysTest {
     for (int i = 0; i < 200_000; i++) {
       String a = randomKey(r, i % 2 == 0);
       String b = i % 10 == 0 ? null : randomKey(r, i % 2 == 0);
-      if (b != null && Keys.compareUtf8(a, b) >= 0) {
+      if (b != null && Labels.compareStrings(a, b) >= 0) {
         assertNull(Keys.cutBetween(a, b), a + " is not below " + b);
         continue;
       }
@@ -58,9 +59,9 @@ class KeysTest {
         continue;
       }
       cuts++;
-      assertTrue(Keys.compareUtf8(a, cut) < 0 && (b == null || Keys.compareUtf8(cut, b) < 0), a + " < " + cut + " < " + b);
+      assertTrue(Labels.compareStrings(a, cut) < 0 && (b == null || Labels.compareStrings(cut, b) < 0), a + " < " + cut + " < " + b);
       String k = randomKey(r, true);
-      assertEquals(Integer.signum(Keys.compareUtf8(k, cut)), Integer.signum(k.compareTo(cut)), k + " vs cut " + cut);
+      assertEquals(Integer.signum(Labels.compareStrings(k, cut)), Integer.signum(k.compareTo(cut)), k + " vs cut " + cut);
     }
     assertTrue(cuts > pairs * 3 / 4, "most pairs have room for a cut: " + cuts + " of " + pairs);
   }

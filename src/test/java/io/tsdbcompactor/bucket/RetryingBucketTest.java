@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.bucket.FaultInjectingBucket.Op;
+import io.tsdbcompactor.labels.Labels;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -147,7 +148,7 @@ class RetryingBucketTest {
       @Override
       public void list(String prefix, boolean recursive, ListVisitor visitor) throws java.io.IOException {
         List<ListEntry> all = new ArrayList<>(mem.list(prefix, recursive));
-        all.sort((x, y) -> Keys.compareUtf8(x.key(), y.key()));
+        all.sort((x, y) -> Labels.compareStrings(x.key(), y.key()));
         int handed = 0;
         for (ListEntry e : all) {
           if (attempts[0] == 0 && handed == 3) {
@@ -164,7 +165,7 @@ class RetryingBucketTest {
 
       @Override
       public java.util.Comparator<String> keyOrder() {
-        return Keys::compareUtf8;
+        return Labels::compareStrings;
       }
     };
     RetryingBucket retrying = new RetryingBucket(utf8Ordered,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.labels.Labels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ class S3SplitListingTest {
       out.add(ulid + "/chunks/000001");
     }
     out.addAll(List.of("debug/metas/x.json", "zz-top", "\u00fcber/a", "\u00fcber/b", "\ud83d\ude00/c"));
-    out.sort(Keys::compareUtf8);
+    out.sort(Labels::compareStrings);
     return out;
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.Ulid;
+import io.tsdbcompactor.labels.Labels;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ class SplitListingTest {
     public SplitListing.Page after(String startAfter) {
       int i = 0;
       if (startAfter != null && !ignoreStart) {
-        while (i < keys.size() && Keys.compareUtf8(keys.get(i), startAfter) <= 0) {
+        while (i < keys.size() && Labels.compareStrings(keys.get(i), startAfter) <= 0) {
           i++;
         }
       }
@@ -52,7 +53,7 @@ class SplitListingTest {
 
   /** Block folders of 1 to 40 objects, their ULIDs bunched in time or spread, with other keys beside them. */
   static List<String> keySpace(Random r) {
-    TreeSet<String> keys = new TreeSet<>(Keys::compareUtf8);
+    TreeSet<String> keys = new TreeSet<>(Labels::compareStrings);
     long now = 1_795_000_000_000L;
     int blocks = 1 + r.nextInt(300);
     long spread = r.nextBoolean() ? 3 * 86_400_000L : 400 * 86_400_000L;
@@ -124,7 +125,7 @@ class SplitListingTest {
           1 << r.nextInt(Integer.numberOfTrailingZeros(SplitListing.MAX_LEAP_PAGES) + 1));
       if (cut != null) {
         leaps++;
-        assertTrue(Keys.compareUtf8(cut, last) > 0, cut + " past " + last);
+        assertTrue(Labels.compareStrings(cut, last) > 0, cut + " past " + last);
         assertTrue(cut.chars().skip(Math.max(0, cut.length() - 3)).allMatch(c -> c >= ' ' && c < 0x80), cut);
       }
     }
