@@ -77,16 +77,26 @@ JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICom
 # flags, records the classes a run loads into an archive, made again whenever the jar is newer; CDS=0 runs
 # without it. The flags matter: a C1-only run with an archive trained under the default JIT downsampled 2.5
 # times slower (benchmarks/README.md, "Class data sharing").
+# JAVA=/path/to/bin/java measures another JVM. From JDK 25 on (JEP 514, 515) the training run makes an AOT cache
+# instead: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot loops earlier.
+JAVA=${JAVA:-java}
+JAVA_FEATURE=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 if [ "${CDS:-1}" = 1 ]; then
-  CDS_ARCHIVE=$CACHE/tsdb-compactor-$(echo "$JAVA_OPTS" | cksum | cut -d' ' -f1).jsa
+  key=$(echo "$JAVA $JAVA_OPTS" | cksum | cut -d' ' -f1)
+  if [ "${JAVA_FEATURE%%.*}" -ge 25 ]; then
+    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key.aot; record="-XX:AOTCacheOutput=$CDS_ARCHIVE"; use="-XX:AOTCache=$CDS_ARCHIVE"
+  else
+    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key.jsa; record="-XX:ArchiveClassesAtExit=$CDS_ARCHIVE"
+    use="-XX:SharedArchiveFile=$CDS_ARCHIVE"
+  fi
   if [ ! -f "$CDS_ARCHIVE" ] || [ "$JAR" -nt "$CDS_ARCHIVE" ]; then
     rm -f "$CDS_ARCHIVE"; training=$(mktemp -d)
     # shellcheck disable=SC2086
-    java -Xmx256m $JAVA_OPTS -XX:ArchiveClassesAtExit="$CDS_ARCHIVE" -jar "$JAR" compact --demo \
+    "$JAVA" -Xmx256m $JAVA_OPTS $record -jar "$JAR" compact --demo \
       --data-dir="$training/data" > "$training/log" 2>&1 || { cat "$training/log" >&2; exit 1; }
     rm -rf "$training"
   fi
-  JAVA_OPTS="$JAVA_OPTS -XX:SharedArchiveFile=$CDS_ARCHIVE"
+  JAVA_OPTS="$JAVA_OPTS $use"
 fi
 rm -rf "$WORK"; mkdir -p "$WORK"
 echo "blocks: $SET ($(du -sh "$SET" | cut -f1)); work dir: $WORK; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -130,7 +140,7 @@ if [ "${DOWNSAMPLE:-0}" = 1 ]; then
 fi
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
-java -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc.log" \
+"$JAVA" -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc.log" \
   -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" --data-dir="$WORK/data" \
   --consistency-delay=0s --deduplication.replica-label=replica --delete-delay=0s ${COMPACT_ARGS:-} \
   > "$WORK/ours.log" 2>&1 &
