@@ -117,7 +117,9 @@ public final class AggrChunk {
         sink.writeBytes(a.data());
       }
     }
-    return new Chunk(ChunkEncoding.AGGR, sink.toByteArray());
+    // The sink was sized exactly (unless below its 16-byte minimum) and is not used again: no copy needed.
+    byte[] data = sink.length() == sink.array().length ? sink.array() : sink.toByteArray();
+    return new Chunk(ChunkEncoding.AGGR, data);
   }
 
   /** True when the aggregate has an entry (length &gt; 0). */
