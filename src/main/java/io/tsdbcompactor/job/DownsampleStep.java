@@ -147,7 +147,10 @@ final class DownsampleStep implements Step {
         ctx.transfer.download(in.ulid, src);
       }
       Files.createDirectories(dst);
-      BlockDownsampler.Result r = BlockDownsampler.downsample(new FsDirectory(src), new FsDirectory(dst), to, newUlid);
+      // Not fsynced locally, as a compaction's output is not (FsDirectory.scratch): the upload makes the block
+      // durable in the bucket before meta.json, and dst is deleted whatever happens.
+      BlockDownsampler.Result r = BlockDownsampler.downsample(new FsDirectory(src), FsDirectory.scratch(dst), to,
+          newUlid);
       verify(dst, r.meta());
       try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
         return ctx.transfer.upload(dst);
