@@ -83,6 +83,15 @@ public interface Bucket extends Closeable {
   }
 
   /**
+   * Stores a local file that the caller deletes afterwards without changing it, such as a file of a block the
+   * compactor has just written; can be retried by {@link RetryingBucket}. A {@link FilesystemBucket} on the
+   * file's own file system hard-links it instead of copying it; other stores {@link #upload(String, Path)} it.
+   */
+  default void uploadDisposable(String key, Path file) throws IOException {
+    upload(key, file);
+  }
+
+  /**
    * Copies an object into a local file, replacing it; can be retried by {@link RetryingBucket}. Returns the
    * number of bytes written. {@link FilesystemBucket} copies the file without streaming it through the heap.
    */

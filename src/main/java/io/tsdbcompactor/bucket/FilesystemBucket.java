@@ -8,7 +8,9 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -226,6 +228,32 @@ public final class FilesystemBucket implements Bucket {
     Files.createDirectories(target.getParent());
     FileTree.writeAtomically(tempSibling(target), target, tmp -> Files.copy(file, tmp),
         FileTime.from(clock.instant()), true);
+  }
+
+  /**
+   * As {@link #upload(String, Path)}, but on the bucket's own file system the temporary name is a hard link to
+   * the file, synced and renamed into place: the bytes are neither copied nor written to disk a second time (a
+   * compaction's output is as big as its inputs; see benchmarks/README.md, "Uploads by hard link"). The object
+   * shares its data with the file only until the caller deletes the file, which it does without changing it.
+   * On another file system, or one without hard links, the file is copied.
+   */
+  @Override
+  public void uploadDisposable(String key, Path file) throws IOException {
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      upload(key, file); // a symbolic link would be linked itself, not its target; a missing file fails there
+      return;
+    }
+    Path target = path(key);
+    Files.createDirectories(target.getParent());
+    FileTree.writeAtomically(tempSibling(target), target, tmp -> {
+      try {
+        Files.createLink(tmp, file);
+      } catch (UnsupportedOperationException | FileSystemException e) {
+        // Another file system (EXDEV), no hard links there, or linking refused (fs.protected_hardlinks): copy.
+        Files.deleteIfExists(tmp);
+        Files.copy(file, tmp);
+      }
+    }, FileTime.from(clock.instant()), true);
   }
 
   /** The hidden temporary name an upload is written under (listings skip {@link #TEMP_PREFIX}). */

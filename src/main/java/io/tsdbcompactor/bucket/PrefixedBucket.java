@@ -61,6 +61,11 @@ public final class PrefixedBucket implements Bucket {
   }
 
   @Override
+  public void uploadDisposable(String key, Path file) throws IOException {
+    delegate.uploadDisposable(prefix + key, file);
+  }
+
+  @Override
   public long download(String key, Path target) throws IOException {
     return delegate.download(prefix + key, target);
   }

@@ -173,6 +173,14 @@ public final class RetryingBucket implements Bucket {
   }
 
   @Override
+  public void uploadDisposable(String key, Path file) throws IOException {
+    retry("upload " + key, () -> {
+      delegate.uploadDisposable(key, file);
+      return null;
+    });
+  }
+
+  @Override
   public void delete(String key) throws IOException {
     retry("delete " + key, () -> {
       delegate.delete(key);

@@ -67,7 +67,7 @@ public final class BucketPort implements CompactionBucket {
   @Override
   public void upload(Path blockDir) throws IOException {
     try (Span s = Tracing.span("upload").attribute("block", blockDir.getFileName().toString())) {
-      BlockMeta m = transfer.upload(blockDir);
+      BlockMeta m = transfer.uploadDisposable(blockDir);
       known.put(m.ulid, m);
     }
   }

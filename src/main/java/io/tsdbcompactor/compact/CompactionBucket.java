@@ -14,7 +14,9 @@ public interface CompactionBucket {
 
   /**
    * Uploads a local block: chunks, then index, then meta.json last (with {@code thanos.files} and
-   * {@code upload_time} filled in), so a half-uploaded block is never taken for a whole one.
+   * {@code upload_time} filled in), so a half-uploaded block is never taken for a whole one. The directory is
+   * the compaction's own output, deleted afterwards without being changed, so its files may be linked into a
+   * FILESYSTEM bucket rather than copied ({@code Bucket.uploadDisposable}).
    */
   void upload(Path blockDir) throws IOException;
 

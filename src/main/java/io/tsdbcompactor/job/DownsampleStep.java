@@ -153,7 +153,7 @@ final class DownsampleStep implements Step {
           newUlid);
       verify(dst, r.meta());
       try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
-        return ctx.transfer.upload(dst);
+        return ctx.transfer.uploadDisposable(dst);
       }
     } finally {
       FileTree.delete(src);

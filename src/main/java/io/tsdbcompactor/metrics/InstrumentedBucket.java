@@ -120,6 +120,14 @@ public final class InstrumentedBucket implements Bucket {
   }
 
   @Override
+  public void uploadDisposable(String key, Path file) throws IOException {
+    upload(() -> {
+      delegate.uploadDisposable(key, file);
+      return Files.size(file);
+    });
+  }
+
+  @Override
   public long download(String key, Path target) throws IOException {
     OpMeters m = begin(Operation.GET);
     Timer.Sample t = Timer.start(registry);

@@ -90,6 +90,19 @@ public final class BlockTransfer {
   // ------------------------------------------------------------------ upload
 
   public BlockMeta upload(Path blockDir) throws IOException {
+    return upload(blockDir, false);
+  }
+
+  /**
+   * Uploads a block directory that the caller deletes afterwards without changing it (a compaction's or a
+   * downsampling's output): its files go through {@link Bucket#uploadDisposable}, which a FILESYSTEM bucket on
+   * the same file system makes a hard link instead of a copy.
+   */
+  public BlockMeta uploadDisposable(Path blockDir) throws IOException {
+    return upload(blockDir, true);
+  }
+
+  private BlockMeta upload(Path blockDir, boolean disposable) throws IOException {
     String ulid = blockDir.getFileName().toString();
     if (!Ulid.isValid(ulid)) {
       throw new IllegalArgumentException("block directory " + blockDir + " is not named by a ULID");
@@ -130,7 +143,13 @@ public final class BlockTransfer {
     // (not on the caller's thread after them); only meta.json must wait for all of them.
     List<String> dataFiles = new ArrayList<>(chunkFiles);
     dataFiles.add("index");
-    transferFiles(dataFiles, rel -> bucket.upload(ulid + "/" + rel, blockDir.resolve(rel)));
+    transferFiles(dataFiles, rel -> {
+      if (disposable) {
+        bucket.uploadDisposable(ulid + "/" + rel, blockDir.resolve(rel));
+      } else {
+        bucket.upload(ulid + "/" + rel, blockDir.resolve(rel));
+      }
+    });
     t.uploadTime = GoJson.rfc3339Nano(options.clock.instant());
     bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, up.toJsonBytes());
     LOG.info("uploaded block {} ({} chunk files) to bucket {}", ulid, chunkFiles.size(), bucket.name());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -39,6 +40,53 @@ class FilesystemBucketTest extends BucketContractTest {
     bucket.upload("01X/meta.json", new ByteArrayInputStream(random(10, 2)), 10);
     assertEquals(NOW, bucket.attributes("01X/index").lastModified());
     assertEquals(List.of(NOW, NOW), bucket.list("01X/", true).stream().map(ListEntry::lastModified).toList());
+  }
+
+  /**
+   * A file the caller is done with is linked into the bucket on its file system, not copied: the same file,
+   * dated by the bucket's clock, and the object keeps its bytes when the caller deletes the file.
+   */
+  @Test
+  void aDisposableFileOnTheBucketsFileSystemIsLinkedAndOutlivesTheFile() throws Exception {
+    bucket.upload("01X/index", random(10, 1));
+    Path local = Files.write(dir.resolve("work-index"), random(5000, 3));
+    bucket.uploadDisposable("01X/index", local);
+    Path object = dir.resolve("bkt/01X/index");
+    assertTrue(Files.isSameFile(local, object), "linked, not copied");
+    assertEquals(NOW, bucket.attributes("01X/index").lastModified());
+    Files.delete(local);
+    assertArrayEquals(random(5000, 3), bucket.getBytes("01X/index"));
+    assertEquals(1, Files.getAttribute(object, "unix:nlink"));
+    try (Stream<Path> files = Files.walk(dir)) {
+      assertEquals(List.of(object), files.filter(Files::isRegularFile).toList(), "no temporary file left");
+    }
+  }
+
+  /** A plain upload of a file copies it: the caller may go on changing its file. */
+  @Test
+  void aFileUploadedPlainlyIsCopied() throws Exception {
+    Path local = Files.write(dir.resolve("mine"), random(300, 4));
+    bucket.upload("01X/index", local);
+    assertFalse(Files.isSameFile(local, dir.resolve("bkt/01X/index")));
+    Files.write(local, random(300, 5));
+    assertArrayEquals(random(300, 4), bucket.getBytes("01X/index"));
+  }
+
+  /** On another file system (here the tmpfs at /dev/shm, where there is one) a disposable file is copied. */
+  @Test
+  void aDisposableFileOnAnotherFileSystemIsCopied() throws Exception {
+    Path shm = Path.of("/dev/shm");
+    assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm)
+        && !Files.getFileStore(shm).equals(Files.getFileStore(dir)), "no second file system at /dev/shm");
+    Path local = Files.createTempFile(shm, "tsdbc-test-", "");
+    try {
+      Files.write(local, random(3000, 6));
+      bucket.uploadDisposable("01X/chunks/000001", local);
+      assertFalse(Files.isSameFile(local, dir.resolve("bkt/01X/chunks/000001")));
+      assertArrayEquals(random(3000, 6), bucket.getBytes("01X/chunks/000001"));
+    } finally {
+      Files.deleteIfExists(local);
+    }
   }
 
   @Test

@@ -102,6 +102,13 @@ class CompactionRunEndToEndTest {
 
       assertEquals(Set.of(Resolution.RAW, Resolution.FIVE_MINUTES, Resolution.ONE_HOUR),
           assertTargetState(bucket, tmp.resolve("check"), gen, input, r.startMillis));
+      // The new blocks were linked from the work directory (same file system); once the run is over no object
+      // shares its data with a file outside the bucket.
+      try (Stream<Path> files = Files.walk(bucketDir)) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          assertEquals(1, Files.getAttribute(f, "unix:nlink"), f + " still shares its data");
+        }
+      }
     }
   }
 
