@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FaultInjectingBucket;
+import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.bucket.MemoryBucket;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
+import io.tsdbcompactor.bucket.PrefixedBucket;
 import io.tsdbcompactor.bucket.RetryPolicy;
 import io.tsdbcompactor.bucket.RetryingBucket;
 import java.io.IOException;
@@ -18,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
@@ -119,6 +122,23 @@ class InstrumentedBucketTest {
     for (String op : OPERATIONS) {
       assertEquals(0.0, value("thanos_objstore_bucket_operation_failures_total", op), op);
     }
+  }
+
+  /**
+   * A disposable upload is counted as an upload, and passes through the wrappers a FILESYSTEM objstore config gets
+   * (metrics, retries, a prefix) down to the bucket, which links the file instead of copying it.
+   */
+  @Test
+  void aDisposableUploadIsCountedAndReachesTheFilesystemBucketAsALink(@TempDir Path tmp) throws IOException {
+    Bucket fs = new FilesystemBucket(tmp.resolve("bkt"), Clock.fixed(NOW, ZoneOffset.UTC));
+    Bucket wrapped = new InstrumentedBucket(
+        new RetryingBucket(new PrefixedBucket(fs, "tenant/"), new RetryPolicy(3, Duration.ZERO, Duration.ZERO, d -> {})),
+        metrics.objstore("metrics"), Clock.fixed(NOW, ZoneOffset.UTC));
+    Path file = Files.write(tmp.resolve("index"), "0123456789".getBytes(StandardCharsets.UTF_8));
+    wrapped.uploadDisposable("01X/index", file);
+    assertTrue(Files.isSameFile(file, tmp.resolve("bkt/tenant/01X/index")), "linked through every wrapper");
+    assertEquals(1.0, value("thanos_objstore_bucket_operations_total", "upload"));
+    assertEquals(10.0, value("thanos_objstore_bucket_operation_transferred_bytes_sum", "upload"));
   }
 
   @Test
