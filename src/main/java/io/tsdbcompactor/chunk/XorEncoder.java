@@ -65,20 +65,23 @@ public final class XorEncoder {
     } else {
       long delta = ts - t;
       long dod = delta - tDelta;
-      if (dod == 0) {
-        out.writeBit(false);
-      } else if (dod >= -8191 && dod <= 8192) {
-        out.writeBits(0b10, 2, dod, 14);
-      } else if (dod >= -65535 && dod <= 65536) {
-        out.writeBits(0b110, 3, dod, 17);
-      } else if (dod >= -524287 && dod <= 524288) {
-        out.writeBits(0b1110, 4, dod, 20);
-      } else {
-        out.writeBits(0b1111, 4);
-        out.writeBits(dod, 64);
-      }
       tDelta = delta;
-      value.write(out, bits);
+      if (dod == 0) {
+        // The '0' of an unchanged delta goes out with the value, in one write (regular scrapes: most samples).
+        value.write(out, 1, bits);
+      } else {
+        if (dod >= -8191 && dod <= 8192) {
+          out.writeBits(0b10, 2, dod, 14);
+        } else if (dod >= -65535 && dod <= 65536) {
+          out.writeBits(0b110, 3, dod, 17);
+        } else if (dod >= -524287 && dod <= 524288) {
+          out.writeBits(0b1110, 4, dod, 20);
+        } else {
+          out.writeBits(0b1111, 4);
+          out.writeBits(dod, 64);
+        }
+        value.write(out, bits);
+      }
     }
     t = ts;
     maxTime = ts;

@@ -51,10 +51,20 @@ public final class XorValueCoder {
 
   /** Writes {@code bits} XOR-coded against the previous value. */
   public void write(BitWriter out, long bits) {
+    write(out, 0, bits);
+  }
+
+  /**
+   * Writes {@code zeros} (0 or 1) zero bits, then {@code bits} XOR-coded against the previous value, in one
+   * write where they fit: the XOR chunk's '0' for an unchanged timestamp delta goes out with the value that
+   * follows it. Leading zeros only widen the control bits' field, so the bits and the length ({@link BitWriter}'s
+   * trailing-byte rule looks at the last field only) are those of the separate writes.
+   */
+  public void write(BitWriter out, int zeros, long bits) {
     long x = bits ^ prev;
     prev = bits;
     if (x == 0) {
-      out.writeBit(false);
+      out.writeBits(0, 1 + zeros);
       return;
     }
     int lead = Long.numberOfLeadingZeros(x);
@@ -65,13 +75,13 @@ public final class XorValueCoder {
     }
     // Control bits and value go out in one write where they fit (BitWriter: the same bits and length).
     if (leading != NO_WINDOW && lead >= leading && trail >= trailing) {
-      out.writeBits(0b10, 2, x >>> trailing, 64 - leading - trailing);
+      out.writeBits(0b10, 2 + zeros, x >>> trailing, 64 - leading - trailing);
     } else {
       leading = lead;
       trailing = trail;
       int sig = 64 - lead - trail;
       // '1' '1', five bits of leading zeros, then six of sig: 1..64, 64 as 000000, which the reader maps back.
-      out.writeBits(0b11L << 11 | (long) lead << 6 | (sig & 63), 13, x >>> trail, sig);
+      out.writeBits(0b11L << 11 | (long) lead << 6 | (sig & 63), 13 + zeros, x >>> trail, sig);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.chunk;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,6 +58,41 @@ class XorValueCoderTest {
       }
       // The reader's view of the last field gives back the writer's length, trailing empty byte included.
       in.checkEnd("test", n, 0, lastWhole);
+    }
+  }
+
+  /**
+   * A zero bit written with the value (the XOR chunk's unchanged timestamp delta) gives the bits and the length of
+   * the zero bit written alone before it, at every alignment and in every case of the coding.
+   */
+  @Test
+  void aLeadingZeroBitWrittenWithTheValueEqualsItWrittenAlone() {
+    Random r = new Random(7);
+    for (int round = 0; round < 300; round++) {
+      int n = 1 + r.nextInt(120);
+      long[] v = values(r, n);
+      BitWriter apart = new BitWriter(2, 16);
+      BitWriter together = new BitWriter(2, 16);
+      int offset = r.nextInt(64);
+      if (offset > 0) {
+        long junk = r.nextLong();
+        apart.writeBits(junk, offset);
+        together.writeBits(junk, offset);
+      }
+      XorValueCoder a = new XorValueCoder();
+      XorValueCoder t = new XorValueCoder();
+      a.writeFirst(apart, v[0]);
+      t.writeFirst(together, v[0]);
+      for (int i = 1; i < n; i++) {
+        boolean zeroFirst = r.nextBoolean();
+        if (zeroFirst) {
+          apart.writeBit(false);
+        }
+        a.write(apart, v[i]);
+        t.write(together, zeroFirst ? 1 : 0, v[i]);
+        assertEquals(apart.length(), together.length(), "round " + round + ", value " + i);
+      }
+      assertArrayEquals(apart.toByteArray(), together.toByteArray(), "round " + round);
     }
   }
 
