@@ -112,10 +112,13 @@ public final class FsDirectory implements Directory {
     if (!Files.isDirectory(root)) {
       throw new NoSuchFileException(root.toString());
     }
-    try (Stream<Path> walk = Files.walk(root)) {
+    // The directory itself may be a symbolic link (a block linked into a directory of blocks); a walk from the
+    // link would stop at it and list nothing. Below it the walk is as before: links to directories not followed.
+    Path real = root.toRealPath();
+    try (Stream<Path> walk = Files.walk(real)) {
       walk.filter(Files::isRegularFile)
           .filter(p -> !p.getFileName().toString().startsWith(TEMP_PREFIX))
-          .forEach(p -> names.add(root.relativize(p).toString().replace('\\', '/')));
+          .forEach(p -> names.add(real.relativize(p).toString().replace('\\', '/')));
     }
     names.sort(null);
     return names;

@@ -36,4 +36,17 @@ class FsDirectoryTest {
       }
     }
   }
+
+  /** A block directory reached through a symbolic link (blocks linked into one directory) lists its files. */
+  @Test
+  void aDirectoryThatIsASymbolicLinkListsItsFiles() throws Exception {
+    Path real = tmp.resolve("blocks/01REAL");
+    Files.createDirectories(real.resolve("chunks"));
+    Files.write(real.resolve("chunks/000001"), new byte[] {1});
+    Files.write(real.resolve("index"), new byte[] {2});
+    Path link = Files.createSymbolicLink(tmp.resolve("01LINK"), real);
+    FsDirectory dir = new FsDirectory(link);
+    assertEquals(List.of("chunks/000001", "index"), dir.listAll());
+    assertEquals(1, dir.fileLength("chunks/000001"));
+  }
 }
