@@ -224,10 +224,7 @@ public final class FilesystemBucket implements Bucket {
   /** A file-to-file copy into a temporary file, synced, then renamed into place as the streamed upload does. */
   @Override
   public void upload(String key, Path file) throws IOException {
-    Path target = path(key);
-    Files.createDirectories(target.getParent());
-    FileTree.writeAtomically(tempSibling(target), target, tmp -> Files.copy(file, tmp),
-        FileTime.from(clock.instant()), true);
+    store(key, tmp -> Files.copy(file, tmp));
   }
 
   /**
@@ -243,9 +240,7 @@ public final class FilesystemBucket implements Bucket {
       upload(key, file); // a symbolic link would be linked itself, not its target; a missing file fails there
       return;
     }
-    Path target = path(key);
-    Files.createDirectories(target.getParent());
-    FileTree.writeAtomically(tempSibling(target), target, tmp -> {
+    store(key, tmp -> {
       try {
         Files.createLink(tmp, file);
       } catch (UnsupportedOperationException | FileSystemException e) {
@@ -253,7 +248,17 @@ public final class FilesystemBucket implements Bucket {
         Files.deleteIfExists(tmp);
         Files.copy(file, tmp);
       }
-    }, FileTime.from(clock.instant()), true);
+    });
+  }
+
+  /**
+   * Every write of an object: the content goes to a hidden temporary file in the target's folder, dated by the
+   * bucket's clock, fsynced, then renamed over the target.
+   */
+  private void store(String key, FileTree.Content content) throws IOException {
+    Path target = path(key);
+    Files.createDirectories(target.getParent());
+    FileTree.writeAtomically(tempSibling(target), target, content, FileTime.from(clock.instant()), true);
   }
 
   /** The hidden temporary name an upload is written under (listings skip {@link #TEMP_PREFIX}). */
@@ -264,9 +269,7 @@ public final class FilesystemBucket implements Bucket {
 
   @Override
   public void upload(String key, InputStream in, long length) throws IOException {
-    Path target = path(key);
-    Files.createDirectories(target.getParent());
-    FileTree.writeAtomically(tempSibling(target), target, tmp -> {
+    store(key, tmp -> {
       long copied;
       try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         copied = length < 0 ? in.transferTo(out) : copyExactly(in, out, length);
@@ -274,7 +277,7 @@ public final class FilesystemBucket implements Bucket {
       if (length >= 0 && copied != length) {
         throw UploadParts.shortStream(key, copied, length);
       }
-    }, FileTime.from(clock.instant()), true);
+    });
   }
 
   private static long copyExactly(InputStream in, OutputStream out, long length) throws IOException {
