@@ -78,6 +78,36 @@ class XorCodecTest {
     assertRoundTrip(new long[] {1000}, new long[] {Double.doubleToRawLongBits(1.5)});
   }
 
+  /**
+   * Chunks ending in repeated samples (same delta, same value: the bits '0' '0') after values whose significant
+   * bits fill whole bytes, at every bit alignment: Prometheus's stream ends with an empty byte only when its last
+   * field was a whole-byte write, and the decoder must agree, whichever of its paths reads the repeats.
+   */
+  @Test
+  void repeatedSamplesAfterWholeByteValuesEndWhereThePrometheusStreamEnds() throws CorruptDataException {
+    Random r = new Random(42);
+    for (int round = 0; round < 3000; round++) {
+      int n = 3 + r.nextInt(30);
+      long[] ts = new long[n];
+      long[] vs = new long[n];
+      vs[0] = Double.doubleToRawLongBits(r.nextDouble());
+      for (int i = 1; i < n; i++) {
+        // Regular scrapes with an occasional late one; the last samples repeat the one before them.
+        ts[i] = ts[i - 1] + 60_000 + (r.nextInt(8) == 0 ? r.nextInt(3000) : 0);
+        boolean tail = i >= n - 1 - r.nextInt(3);
+        if (tail || r.nextInt(3) == 0) {
+          vs[i] = vs[i - 1];
+        } else if (r.nextBoolean()) {
+          int bytes = 1 + r.nextInt(7);
+          vs[i] = vs[i - 1] ^ ((-1L >>> (64 - 8 * bytes)) << r.nextInt(64 - 8 * bytes + 1)); // whole-byte window
+        } else {
+          vs[i] = vs[i - 1] ^ (r.nextLong() >>> r.nextInt(64));
+        }
+      }
+      assertRoundTrip(ts, vs);
+    }
+  }
+
   @Test
   void specialFloatsSurviveBitExact() throws CorruptDataException {
     int n = SPECIALS.length * SPECIALS.length;
