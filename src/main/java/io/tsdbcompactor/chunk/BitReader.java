@@ -66,18 +66,6 @@ public final class BitReader implements Varint.Input {
     return (int) (buf >>> valid) & 1;
   }
 
-  /**
-   * Skips the next two bits if both are buffered and zero, and says whether it did; otherwise reads nothing. A
-   * fast path for callers whose commonest case is two zero fields in a row.
-   */
-  public boolean skipTwoZeroBits() {
-    if (valid >= 2 && ((buf >>> (valid - 2)) & 3) == 0) {
-      valid -= 2;
-      return true;
-    }
-    return false;
-  }
-
   /** Reads {@code nbits} (1..64) bits as the right-most bits of the result. */
   public long readBits(int nbits) throws CorruptDataException {
     if (nbits <= valid) {

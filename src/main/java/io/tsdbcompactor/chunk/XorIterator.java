@@ -93,13 +93,6 @@ public final class XorIterator implements SampleIterator {
       tDelta = in.readUvarint();
       t += tDelta;
     } else {
-      if (in.skipTwoZeroBits()) {
-        // '0' '0': the same delta and the same value again (a constant series scraped at regular intervals).
-        t += tDelta;
-        value.readRepeated();
-        read++;
-        return true;
-      }
       long dod;
       if (in.readBit() == 0) {
         dod = 0;

@@ -122,11 +122,6 @@ public final class XorValueCoder {
     return prev;
   }
 
-  /** The value is the previous one again: its '0' was read by the caller with the bits before it. */
-  public void readRepeated() {
-    lastReadWholeBytes = false;
-  }
-
   private static CorruptDataException windowTooWide(BitReader in, long at, int lead, int sig, int sample) {
     return in.corrupt(at, "XOR value window of " + lead + " leading zeros and " + sig
         + " significant bits exceeds 64 bits (sample " + sample + ")");
