@@ -54,10 +54,17 @@ public final class DuplicateBlocks {
      * index maps a source to {@code 2 × position} of the one kept block listing it, or to {@code 2 × i + 1} for
      * the list {@code shared.get(i)} of positions when several do.
      */
-    private final SourceTable keptBySource = new SourceTable();
+    private SourceTable keptBySource;
     private final List<List<Integer>> shared = new ArrayList<>();
 
     void run(List<BlockMeta> group, Map<BlockMeta, BlockMeta> out) {
+      // Sized for every source the group lists, so it never grows: rehashing tables of thousands of sources per
+      // group was a tenth of a 100,000-block bucket's planning.
+      long listed = 0;
+      for (BlockMeta m : group) {
+        listed += PartitionInfo.dataSources(m).size();
+      }
+      keptBySource = new SourceTable((int) Math.min(listed, 1 << 22));
       for (BlockMeta m : group) {
         List<String> sources = PartitionInfo.dataSources(m);
         BlockMeta holder = null;
