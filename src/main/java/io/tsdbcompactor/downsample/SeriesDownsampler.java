@@ -138,11 +138,11 @@ public final class SeriesDownsampler {
       last--;
     }
     long lastT = ts[last];
-    XorEncoder count = reset(AggrType.COUNT);
-    XorEncoder sum = reset(AggrType.SUM);
-    XorEncoder min = reset(AggrType.MIN);
-    XorEncoder max = reset(AggrType.MAX);
-    XorEncoder counter = reset(AggrType.COUNTER);
+    XorEncoder count = emptyEncoder(AggrType.COUNT);
+    XorEncoder sum = emptyEncoder(AggrType.SUM);
+    XorEncoder min = emptyEncoder(AggrType.MIN);
+    XorEncoder max = emptyEncoder(AggrType.MAX);
+    XorEncoder counter = emptyEncoder(AggrType.COUNTER);
     counter.append(ts[first], vs[first]);
 
     Aggregator a = new Aggregator();
@@ -182,7 +182,7 @@ public final class SeriesDownsampler {
    */
   private final XorEncoder[] encoders = new XorEncoder[AggrType.values().length];
 
-  private XorEncoder reset(AggrType type) {
+  private XorEncoder emptyEncoder(AggrType type) {
     XorEncoder e = encoders[type.ordinal()];
     if (e == null) {
       e = encoders[type.ordinal()] = new XorEncoder();
@@ -286,7 +286,7 @@ public final class SeriesDownsampler {
       if (n == 0) {
         continue;
       }
-      XorEncoder enc = reset(type);
+      XorEncoder enc = emptyEncoder(type);
       Aggregator a = new Aggregator();
       long lastT = ts[n - 1];
       long windowT = -1;
@@ -315,7 +315,7 @@ public final class SeriesDownsampler {
     n = 0;
     addRaw(it);
     if (n > 0) {
-      XorEncoder enc = reset(AggrType.COUNTER);
+      XorEncoder enc = emptyEncoder(AggrType.COUNTER);
       enc.append(ts[0], vs[0]);
       Aggregator a = new Aggregator();
       long lastT = ts[n - 1];

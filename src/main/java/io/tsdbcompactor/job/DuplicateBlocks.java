@@ -62,7 +62,7 @@ public final class DuplicateBlocks {
       // group was a tenth of a 100,000-block bucket's planning.
       long listed = 0;
       for (BlockMeta m : group) {
-        listed += PartitionInfo.dataSources(m).size();
+        listed += m.sourcesOrSelf().size(); // dataSources may copy; its size is at most this
       }
       keptBySource = new SourceTable((int) Math.min(listed, 1 << 22));
       for (BlockMeta m : group) {
