@@ -81,6 +81,7 @@ JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICom
 # instead: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot loops earlier.
 JAVA=${JAVA:-java}
 JAVA_FEATURE=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+JAVA_FEATURE=${JAVA_FEATURE:-0}
 if [ "${CDS:-1}" = 1 ]; then
   key=$(echo "$JAVA $JAVA_OPTS" | cksum | cut -d' ' -f1)
   if [ "${JAVA_FEATURE%%.*}" -ge 25 ]; then
