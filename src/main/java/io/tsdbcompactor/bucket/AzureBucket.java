@@ -35,8 +35,7 @@ import com.azure.storage.common.policy.RetryPolicyType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -342,9 +341,19 @@ public final class AzureBucket implements Bucket {
   @Override
   public void upload(String key, InputStream in, long length) throws IOException {
     Keys.check(key);
+    upload(key, new UploadParts(key, in, length, blockSize));
+  }
+
+  /** Stages each block from the file as it goes: no block is held on the heap. */
+  @Override
+  public void upload(String key, Path file) throws IOException {
+    Keys.check(key);
+    upload(key, UploadParts.ofFile(key, file, blockSize));
+  }
+
+  private void upload(String key, UploadParts parts) throws IOException {
     BlockBlobClient bb = blob(key).getBlockBlobClient();
-    UploadParts parts = new UploadParts(key, in, length, blockSize);
-    byte[] first = parts.next();
+    UploadParts.Part first = parts.nextPart();
     if (parts.isWhole(first)) {
       putBlob(bb, key, first);
       return;
@@ -352,35 +361,45 @@ public final class AzureBucket implements Bucket {
     stageAndCommit(bb, key, parts, first);
   }
 
-  private void putBlob(BlockBlobClient bb, String key, byte[] data) throws IOException {
+  /** A part as the SDK's body, which it may read more than once (its retries): the bytes, or the file range. */
+  private static BinaryData body(UploadParts.Part part) {
+    if (part instanceof UploadParts.FileRange f) {
+      return BinaryData.fromFile(f.file(), f.offset(), f.length());
+    }
+    return BinaryData.fromBytes(((UploadParts.Bytes) part).data());
+  }
+
+  private void putBlob(BlockBlobClient bb, String key, UploadParts.Part data) throws IOException {
+    byte[] md5 = data.md5();
     try {
-      bb.uploadWithResponse(new BlockBlobSimpleUploadOptions(BinaryData.fromBytes(data)).setContentMd5(md5(data)),
-          null, Context.NONE);
+      bb.uploadWithResponse(new BlockBlobSimpleUploadOptions(body(data)).setContentMd5(md5), null, Context.NONE);
     } catch (RuntimeException e) {
       throw translate("put", key, e);
     }
   }
 
-  private void stageAndCommit(BlockBlobClient bb, String key, UploadParts parts, byte[] first) throws IOException {
+  private void stageAndCommit(BlockBlobClient bb, String key, UploadParts parts, UploadParts.Part first)
+      throws IOException {
     // Block ids must all have one length within a blob; a fresh id prefix per upload keeps two uploads of the
     // same key from committing each other's blocks.
     String uploadId = UUID.randomUUID().toString();
     List<String> ids = new ArrayList<>();
-    byte[] block = first;
-    while (block.length > 0) {
+    UploadParts.Part block = first;
+    while (block.length() > 0) {
       if (ids.size() >= MAX_BLOCKS) {
         throw new BucketException("upload of " + key + " to " + where + " needs more than " + MAX_BLOCKS + " blocks", false);
       }
       String id = Base64.getEncoder().encodeToString(
           String.format("%s-%06d", uploadId, ids.size()).getBytes(StandardCharsets.US_ASCII));
+      byte[] md5 = block.md5();
       try {
-        bb.stageBlockWithResponse(new BlockBlobStageBlockOptions(id, BinaryData.fromBytes(block))
-            .setContentMd5(md5(block)), null, Context.NONE);
+        bb.stageBlockWithResponse(new BlockBlobStageBlockOptions(id, body(block)).setContentMd5(md5), null,
+            Context.NONE);
       } catch (RuntimeException e) {
         throw translate("stage block " + ids.size() + " of", key, e);
       }
       ids.add(id);
-      block = parts.next();
+      block = parts.nextPart();
     }
     parts.checkComplete();
     try {
@@ -400,14 +419,6 @@ public final class AzureBucket implements Bucket {
       }
     } catch (RuntimeException e) {
       throw translate("delete", key, e);
-    }
-  }
-
-  private static byte[] md5(byte[] data) {
-    try {
-      return MessageDigest.getInstance("MD5").digest(data);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

@@ -7,8 +7,6 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -88,7 +86,8 @@ import software.amazon.awssdk.utils.AttributeMap;
  *   <li>{@link #probe()} checks at start-up that the bucket answers, failing within seconds with the endpoint
  *       and the cause (connection refused, unknown host, TLS, an S3 error code such as AccessDenied).
  *   <li>Uploads stream: objects up to {@code part_size} are one PUT; larger ones are a multipart upload of
- *       {@code part_size} parts, aborted on failure, so a reader never sees a part. Memory: one part.
+ *       {@code part_size} parts, aborted on failure, so a reader never sees a part. Memory: one part for a stream;
+ *       none for a local file (a block's files), whose parts are read from the disk as they are sent.
  *   <li>Bounded: at most {@code max_conns_per_host} (else {@code max_idle_conns_per_host}) connections.
  *   <li>Listings: a recursive listing longer than one page (1000 keys) is listed in key ranges, up to 8 requests
  *       at once ({@link SplitListing}, {@link #listConcurrency}); a store that does not honour
@@ -140,7 +139,7 @@ public final class S3Bucket implements Bucket {
         throw new ConfigException("sse_config.encryption_key file must hold a 32-byte key, it holds " + key.length + " bytes");
       }
       this.sseCustomerKey = Base64.getEncoder().encodeToString(key);
-      this.sseCustomerKeyMd5 = Base64.getEncoder().encodeToString(md5(key, 0, key.length));
+      this.sseCustomerKeyMd5 = Base64.getEncoder().encodeToString(UploadParts.md5Digest().digest(key));
     } else {
       this.sseCustomerKey = null;
       this.sseCustomerKeyMd5 = null;
@@ -663,25 +662,48 @@ public final class S3Bucket implements Bucket {
   public void upload(String key, InputStream in, long length) throws IOException {
     Keys.check(key);
     // Without multipart, the whole object is one part (as large as a byte array can be).
-    UploadParts parts = new UploadParts(key, in, length, config.disableMultipart ? Long.MAX_VALUE : config.partSize);
-    byte[] first = parts.next();
+    upload(key, new UploadParts(key, in, length, config.disableMultipart ? Long.MAX_VALUE : config.partSize));
+  }
+
+  /** Sends each part from the file as it goes: no part is held on the heap, a retried part is read again. */
+  @Override
+  public void upload(String key, Path file) throws IOException {
+    Keys.check(key);
+    upload(key, UploadParts.ofFile(key, file, config.disableMultipart ? Long.MAX_VALUE : config.partSize));
+  }
+
+  private void upload(String key, UploadParts parts) throws IOException {
+    UploadParts.Part first = parts.nextPart();
     if (config.disableMultipart || parts.isWhole(first)) {
       parts.checkComplete();
-      putObject(key, first, first.length);
+      putObject(key, first);
       return;
     }
     multipart(key, parts, first);
   }
 
-  private void putObject(String key, byte[] data, int len) throws IOException {
-    PutObjectRequest.Builder r = PutObjectRequest.builder().bucket(bucket).key(key).contentLength((long) len);
+  private void putObject(String key, UploadParts.Part data) throws IOException {
+    PutObjectRequest.Builder r = PutObjectRequest.builder().bucket(bucket).key(key).contentLength(data.length());
     applyWriteOptions(r);
     if (config.sendContentMd5) {
-      r.contentMD5(Base64.getEncoder().encodeToString(md5(data, 0, len)));
+      r.contentMD5(Base64.getEncoder().encodeToString(data.md5()));
     }
     PutObjectRequest request = r.build();
-    RequestBody body = RequestBody.fromBytes(len == data.length ? data : java.util.Arrays.copyOf(data, len));
-    call("put", key, () -> s3.putObject(request, body));
+    call("put", key, () -> s3.putObject(request, body(data)));
+  }
+
+  /**
+   * A part as the SDK's request body: a fresh stream of it for every read (the signature's digest, each attempt),
+   * without the copy {@code RequestBody.fromBytes} makes. The SDK closes each stream it opened.
+   */
+  private static RequestBody body(UploadParts.Part part) {
+    return RequestBody.fromContentProvider(() -> {
+      try {
+        return part.open();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, part.length(), "application/octet-stream");
   }
 
   private void applyWriteOptions(PutObjectRequest.Builder r) {
@@ -700,7 +722,7 @@ public final class S3Bucket implements Bucket {
     }
   }
 
-  private void multipart(String key, UploadParts stream, byte[] first) throws IOException {
+  private void multipart(String key, UploadParts stream, UploadParts.Part first) throws IOException {
     CreateMultipartUploadRequest.Builder cr = CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
     if (!userMetadata.isEmpty()) {
       cr.metadata(userMetadata);
@@ -721,22 +743,22 @@ public final class S3Bucket implements Bucket {
     boolean completed = false;
     try {
       List<CompletedPart> parts = new ArrayList<>();
-      byte[] part = first;
+      UploadParts.Part part = first;
       int number = 1;
-      while (part.length > 0) {
+      while (part.length() > 0) {
         if (number > 10_000) {
           throw new BucketException("upload of " + key + " needs more than 10000 parts; raise part_size", false);
         }
         UploadPartRequest.Builder pr = UploadPartRequest.builder().bucket(bucket).key(key).uploadId(uploadId)
-            .partNumber(number).contentLength((long) part.length);
+            .partNumber(number).contentLength(part.length());
         if (sseCustomerKey != null) {
           pr.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
         }
         if (config.sendContentMd5) {
-          pr.contentMD5(Base64.getEncoder().encodeToString(md5(part, 0, part.length)));
+          pr.contentMD5(Base64.getEncoder().encodeToString(part.md5()));
         }
         UploadPartRequest upload = pr.build();
-        RequestBody body = RequestBody.fromBytes(part);
+        RequestBody body = body(part);
         String etag = call("upload part", key, () -> {
           String tag = s3.uploadPart(upload, body).eTag();
           if (tag == null || (tag.startsWith("\"") && (tag.length() < 2 || !tag.endsWith("\"")))) {
@@ -747,7 +769,7 @@ public final class S3Bucket implements Bucket {
         });
         parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
         number++;
-        part = stream.next();
+        part = stream.nextPart();
       }
       stream.checkComplete();
       CompleteMultipartUploadRequest complete = CompleteMultipartUploadRequest.builder().bucket(bucket).key(key)
@@ -821,16 +843,6 @@ public final class S3Bucket implements Bucket {
       LOG.info("s3 retries in bucket {}: {}", bucket, retried);
     }
     s3.close();
-  }
-
-  private static byte[] md5(byte[] data, int off, int len) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("MD5");
-      md.update(data, off, len);
-      return md.digest();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Override

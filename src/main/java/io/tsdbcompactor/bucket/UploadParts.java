@@ -1,19 +1,30 @@
 package io.tsdbcompactor.bucket;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 
 /**
- * The stream of one upload cut into parts, as the cloud buckets send it: the object in one request when it fits
- * one part, else part by part (S3 multipart parts, Azure staged blocks, GCS resumable chunks). A declared length
- * ({@code length >= 0}) is read exactly; a stream that ends before it is a retryable {@link BucketException},
- * and the caller then leaves the object unwritten.
+ * One upload cut into parts, as the cloud buckets send it: the object in one request when it fits one part,
+ * else part by part (S3 multipart parts, Azure staged blocks, GCS resumable chunks).
+ *
+ * <p>From a stream, each part is read onto the heap. A declared length ({@code length >= 0}) is read exactly; a
+ * stream that ends before it is a retryable {@link BucketException}, and the caller then leaves the object
+ * unwritten. From a local file ({@link #ofFile}), a part is only a range of the file, read each time the part is
+ * sent: an upload then holds no part on the heap whatever {@code part_size} is, and a retried part is read again
+ * from the disk rather than kept in memory for the retry.
  *
  * <pre>
- *   UploadParts parts = new UploadParts(key, in, length, partSize);
- *   byte[] first = parts.next();
+ *   UploadParts parts = new UploadParts(key, in, length, partSize);   // or UploadParts.ofFile(file, partSize)
+ *   Part first = parts.nextPart();
  *   if (parts.isWhole(first)) { put(first); return; }
- *   for (byte[] p = first; p.length > 0; p = parts.next()) { sendPart(p); }
+ *   for (Part p = first; p.length() > 0; p = parts.nextPart()) { sendPart(p); }
  *   parts.checkComplete();   // then complete / commit / finalize
  * </pre>
  */
@@ -21,21 +32,95 @@ final class UploadParts {
   /** The largest byte array the JVM hands out. */
   private static final int MAX_PART = Integer.MAX_VALUE - 8;
 
+  /** One part of an upload; {@link #open} may be called once per attempt to send it. */
+  sealed interface Part permits Bytes, FileRange {
+    long length();
+
+    /** The part's bytes from the first; the caller closes the stream. */
+    InputStream open() throws IOException;
+
+    /** The MD5 digest of the part, for the stores' Content-MD5 check. */
+    default byte[] md5() throws IOException {
+      MessageDigest md = md5Digest();
+      try (InputStream in = open()) {
+        byte[] buf = new byte[64 * 1024];
+        for (int n; (n = in.read(buf)) > 0; ) {
+          md.update(buf, 0, n);
+        }
+      }
+      return md.digest();
+    }
+  }
+
+  /** A part held on the heap. */
+  record Bytes(byte[] data) implements Part {
+    @Override
+    public long length() {
+      return data.length;
+    }
+
+    @Override
+    public InputStream open() {
+      return new ByteArrayInputStream(data);
+    }
+
+    @Override
+    public byte[] md5() {
+      return md5Digest().digest(data);
+    }
+  }
+
+  /**
+   * {@code length} bytes of a local file from {@code offset}. The file must not change while it is uploaded; one
+   * that has become shorter fails the part with an error naming it.
+   */
+  record FileRange(Path file, long offset, long length) implements Part {
+    @Override
+    public InputStream open() throws IOException {
+      FileChannel ch = FileChannel.open(file);
+      try {
+        ch.position(offset);
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+      return new RangeStream(this, ch);
+    }
+  }
+
   private final String key;
   private final InputStream in;
+  private final Path file;
   private final long length;
-  private final int partSize;
+  private final long partSize;
   private long read;
 
+  /** The parts of a stream of {@code length} bytes ({@code -1}: unknown), each read onto the heap. */
   UploadParts(String key, InputStream in, long length, long partSize) {
+    this(key, in, null, length, Math.min(partSize, MAX_PART));
+  }
+
+  private UploadParts(String key, InputStream in, Path file, long length, long partSize) {
     this.key = key;
     this.in = in;
+    this.file = file;
     this.length = length;
-    this.partSize = (int) Math.min(partSize, MAX_PART);
+    this.partSize = partSize;
+  }
+
+  /**
+   * The parts of a local file as ranges of it, read only while each is sent; {@code partSize} may be as large as
+   * the store allows for one request (no byte array bounds it).
+   */
+  static UploadParts ofFile(String key, Path file, long partSize) throws IOException {
+    return new UploadParts(key, null, file, Files.size(file), partSize);
   }
 
   /** The next part: {@code partSize} bytes, fewer at the end of the object, none after it. */
   byte[] next() throws IOException {
+    if (file != null) {
+      throw new IllegalStateException("the parts of a file are ranges: nextPart()");
+    }
     long want = partSize;
     if (length >= 0) {
       want = Math.min(want, length - read);
@@ -45,19 +130,39 @@ final class UploadParts {
     return part;
   }
 
+  /** The next part as {@link #next} cuts it: a range of the file, or bytes of the stream. */
+  Part nextPart() throws IOException {
+    if (file == null) {
+      return new Bytes(next());
+    }
+    long want = Math.min(partSize, length - read);
+    Part part = new FileRange(file, read, want);
+    read += want;
+    return part;
+  }
+
   /**
    * Whether {@code first} (from the first {@link #next}) is the whole object, so that one request sends it; a
    * whole object that is shorter than its declared length is refused here.
    */
   boolean isWhole(byte[] first) throws BucketException {
-    boolean whole = first.length < partSize || read == length;
+    return isWhole(first.length);
+  }
+
+  /** {@link #isWhole(byte[])} of the first {@link #nextPart}. */
+  boolean isWhole(Part first) throws BucketException {
+    return isWhole(first.length());
+  }
+
+  private boolean isWhole(long firstLength) throws BucketException {
+    boolean whole = firstLength < partSize || read == length;
     if (whole) {
       checkComplete();
     }
     return whole;
   }
 
-  /** Bytes read so far. */
+  /** Bytes cut into parts so far. */
   long bytesRead() {
     return read;
   }
@@ -72,5 +177,64 @@ final class UploadParts {
   /** The error for a stream that ended after {@code got} of the {@code want} bytes it declared. */
   static BucketException shortStream(String key, long got, long want) {
     return new BucketException("upload of " + key + ": stream ended after " + got + " of " + want + " bytes", true);
+  }
+
+  static MessageDigest md5Digest() {
+    try {
+      return MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A file range's bytes; the file ending inside the range is an error naming it, not a short part. */
+  private static final class RangeStream extends InputStream {
+    private final FileRange range;
+    private final FileChannel ch;
+    private long left;
+
+    RangeStream(FileRange range, FileChannel ch) {
+      this.range = range;
+      this.ch = ch;
+      this.left = range.length();
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left == 0) {
+        return -1;
+      }
+      if (len == 0) {
+        return 0;
+      }
+      int n = ch.read(ByteBuffer.wrap(b, off, (int) Math.min(len, left)));
+      if (n < 0) {
+        long at = range.offset() + range.length() - left;
+        throw new BucketException("upload of " + range.file() + ": the file ends at byte " + at + ", inside the part "
+            + range.offset() + "-" + (range.offset() + range.length()) + " it was cut into; it changed while uploaded",
+            false);
+      }
+      left -= n;
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long k = Math.max(0, Math.min(n, left));
+      ch.position(ch.position() + k);
+      left -= k;
+      return k;
+    }
+
+    @Override
+    public void close() throws IOException {
+      ch.close();
+    }
   }
 }

@@ -134,6 +134,43 @@ class S3FaultProxyTest {
   }
 
   @Test
+  void aFileUploadSendsEachRetriedPartFromTheFileAgainAndClosesIt(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
+      byte[] data = bytes(11 * 1024 * 1024, 5); // three parts of 5 MiB
+      Path file = Files.write(tmp.resolve("index"), data);
+      // create; part 1 throttled, then stored with its reply cut, then sent a third time; part 2 a server error;
+      // part 3 and the completion pass.
+      proxy.script(null, Fault.SLOW_DOWN, Fault.CUT, null, Fault.INTERNAL_ERROR, null, null, null);
+      b.upload("f/index", file);
+      assertArrayEquals(data, b.getBytes("f/index"));
+      assertEquals(Map.of("upload part", 3L), b.retryCounts());
+      assertEquals(List.of(), openDescriptorsOf(file), "every range of the file opened for a part was closed");
+    }
+  }
+
+  /** This process's open file descriptors on {@code file} (Linux's /proc; none elsewhere). */
+  static List<String> openDescriptorsOf(Path file) throws IOException {
+    Path fds = Path.of("/proc/self/fd");
+    List<String> open = new ArrayList<>();
+    if (!Files.isDirectory(fds)) {
+      return open;
+    }
+    Path real = file.toRealPath();
+    try (var s = Files.list(fds)) {
+      for (Path fd : (Iterable<Path>) s::iterator) {
+        try {
+          if (Files.readSymbolicLink(fd).equals(real)) {
+            open.add(fd.getFileName().toString());
+          }
+        } catch (IOException e) {
+          // closed while listed
+        }
+      }
+    }
+    return open;
+  }
+
+  @Test
   void aDownloadCutOffResumesFromTheByteItReached(@TempDir Path tmp) throws Exception {
     try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
       byte[] data = bytes(3 * 1024 * 1024, 4);
