@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tsdbcompactor.labels.Labels;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,13 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.TrustManagerFactory;
@@ -115,6 +123,12 @@ public final class S3Bucket implements Bucket {
    */
   volatile int listConcurrency = DEFAULT_LIST_CONCURRENCY;
   static final int DEFAULT_LIST_CONCURRENCY = 8;
+  /**
+   * Parts of one file uploaded at once. Thanos pins minio-go's to 4 for the same uploads; here a part in flight is a
+   * range of the file, not a buffer, so this costs connections, not heap.
+   */
+  volatile int partConcurrency = DEFAULT_PART_CONCURRENCY;
+  static final int DEFAULT_PART_CONCURRENCY = 4;
   private final RetryPolicy retries;
   private final String endpointUri;
   /** Retries per operation name since the bucket was opened. */
@@ -149,6 +163,7 @@ public final class S3Bucket implements Bucket {
         : null;
     this.s3 = buildClient(config);
     this.listConcurrency = Math.min(DEFAULT_LIST_CONCURRENCY, maxConnections(config));
+    this.partConcurrency = Math.min(DEFAULT_PART_CONCURRENCY, maxConnections(config));
     this.retries = new RetryPolicy(config.maxRetries + 1, config.minRetryBackoff, config.maxRetryBackoff,
         RetryPolicy.THREAD_SLEEP);
     this.endpointUri = (config.endpoint.startsWith("http://") || config.endpoint.startsWith("https://") ? ""
@@ -368,7 +383,7 @@ public final class S3Bucket implements Bucket {
       retries.sleeper().sleep(d);
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
-      java.io.InterruptedIOException x = new java.io.InterruptedIOException("interrupted while retrying s3 " + op);
+      InterruptedIOException x = new InterruptedIOException("interrupted while retrying s3 " + op);
       x.addSuppressed(failure);
       throw x;
     }
@@ -742,35 +757,8 @@ public final class S3Bucket implements Bucket {
     String uploadId = call("create multipart upload", key, () -> s3.createMultipartUpload(create)).uploadId();
     boolean completed = false;
     try {
-      List<CompletedPart> parts = new ArrayList<>();
-      UploadParts.Part part = first;
-      int number = 1;
-      while (part.length() > 0) {
-        if (number > 10_000) {
-          throw new BucketException("upload of " + key + " needs more than 10000 parts; raise part_size", false);
-        }
-        UploadPartRequest.Builder pr = UploadPartRequest.builder().bucket(bucket).key(key).uploadId(uploadId)
-            .partNumber(number).contentLength(part.length());
-        if (sseCustomerKey != null) {
-          pr.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
-        }
-        if (config.sendContentMd5) {
-          pr.contentMD5(Base64.getEncoder().encodeToString(part.md5()));
-        }
-        UploadPartRequest upload = pr.build();
-        RequestBody body = body(part);
-        String etag = call("upload part", key, () -> {
-          String tag = s3.uploadPart(upload, body).eTag();
-          if (tag == null || (tag.startsWith("\"") && (tag.length() < 2 || !tag.endsWith("\"")))) {
-            // The reply's headers were cut off; without its whole ETag the part cannot be named in the completion.
-            throw new BucketException("s3 upload part of " + key + " in bucket " + bucket + ": reply without ETag", true);
-          }
-          return tag;
-        });
-        parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
-        number++;
-        part = stream.nextPart();
-      }
+      List<CompletedPart> parts = stream.isFile() ? sendFileParts(key, uploadId, stream, first)
+          : sendStreamParts(key, uploadId, stream, first);
       stream.checkComplete();
       CompleteMultipartUploadRequest complete = CompleteMultipartUploadRequest.builder().bucket(bucket).key(key)
           .uploadId(uploadId).multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()).build();
@@ -811,6 +799,113 @@ public final class S3Bucket implements Bucket {
         }
       }
     }
+  }
+
+  /** A stream's parts, one after another: each is read onto the heap, so one is held at a time. */
+  private List<CompletedPart> sendStreamParts(String key, String uploadId, UploadParts stream, UploadParts.Part first)
+      throws IOException {
+    List<CompletedPart> parts = new ArrayList<>();
+    for (UploadParts.Part part = first; part.length() > 0; part = stream.nextPart()) {
+      checkPartCount(key, parts.size() + 1);
+      parts.add(sendPart(key, uploadId, parts.size() + 1, part));
+    }
+    return parts;
+  }
+
+  /**
+   * A file's parts, {@link #partConcurrency} at once: the calling thread and helpers take the next unsent range
+   * until none is left or one has failed; a failure is thrown once every part in flight has finished, so the abort
+   * that follows cannot race a part still being sent.
+   */
+  private List<CompletedPart> sendFileParts(String key, String uploadId, UploadParts stream, UploadParts.Part first)
+      throws IOException {
+    List<UploadParts.Part> ranges = new ArrayList<>();
+    for (UploadParts.Part part = first; part.length() > 0; part = stream.nextPart()) {
+      ranges.add(part);
+    }
+    checkPartCount(key, ranges.size());
+    CompletedPart[] done = new CompletedPart[ranges.size()];
+    AtomicInteger next = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Runnable worker = () -> {
+      for (int i; failure.get() == null && (i = next.getAndIncrement()) < done.length; ) {
+        try {
+          done[i] = sendPart(key, uploadId, i + 1, ranges.get(i));
+        } catch (IOException | RuntimeException | Error e) {
+          failure.compareAndSet(null, e);
+        }
+      }
+    };
+    int helpers = Math.min(partConcurrency, done.length) - 1;
+    ExecutorService pool = helpers <= 0 ? null
+        : Executors.newFixedThreadPool(helpers, r -> {
+          Thread t = new Thread(r, "s3-upload-parts");
+          t.setDaemon(true);
+          return t;
+        });
+    List<Future<?>> running = new ArrayList<>();
+    try {
+      for (int h = 0; h < helpers; h++) {
+        running.add(pool.submit(worker));
+      }
+      worker.run();
+      for (Future<?> f : running) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failure.compareAndSet(null, new InterruptedIOException("interrupted while uploading " + key));
+    } catch (ExecutionException e) {
+      failure.compareAndSet(null, e.getCause());
+    } finally {
+      if (pool != null) {
+        pool.shutdownNow();
+        try {
+          // Parts in flight end on their own (a request cannot be taken back); wait for them before the abort.
+          pool.awaitTermination(5, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    Throwable f = failure.get();
+    if (f instanceof IOException io) {
+      throw io;
+    } else if (f instanceof RuntimeException re) {
+      throw re;
+    } else if (f instanceof Error er) {
+      throw er;
+    }
+    return List.of(done);
+  }
+
+  private void checkPartCount(String key, int parts) throws BucketException {
+    if (parts > 10_000) {
+      throw new BucketException("upload of " + key + " needs more than 10000 parts; raise part_size", false);
+    }
+  }
+
+  /** Sends part {@code number}; its ETag names it in the completion. */
+  private CompletedPart sendPart(String key, String uploadId, int number, UploadParts.Part part) throws IOException {
+    UploadPartRequest.Builder pr = UploadPartRequest.builder().bucket(bucket).key(key).uploadId(uploadId)
+        .partNumber(number).contentLength(part.length());
+    if (sseCustomerKey != null) {
+      pr.sseCustomerAlgorithm("AES256").sseCustomerKey(sseCustomerKey).sseCustomerKeyMD5(sseCustomerKeyMd5);
+    }
+    if (config.sendContentMd5) {
+      pr.contentMD5(Base64.getEncoder().encodeToString(part.md5()));
+    }
+    UploadPartRequest upload = pr.build();
+    RequestBody body = body(part);
+    String etag = call("upload part", key, () -> {
+      String tag = s3.uploadPart(upload, body).eTag();
+      if (tag == null || (tag.startsWith("\"") && (tag.length() < 2 || !tag.endsWith("\"")))) {
+        // The reply's headers were cut off; without its whole ETag the part cannot be named in the completion.
+        throw new BucketException("s3 upload part of " + key + " in bucket " + bucket + ": reply without ETag", true);
+      }
+      return tag;
+    });
+    return CompletedPart.builder().partNumber(number).eTag(etag).build();
   }
 
   private boolean hasSize(String key, long size) throws IOException {

@@ -162,6 +162,11 @@ final class UploadParts {
     return whole;
   }
 
+  /** Whether the parts are ranges of a local file ({@link #ofFile}), which may be sent in any order and at once. */
+  boolean isFile() {
+    return file != null;
+  }
+
   /** Bytes cut into parts so far. */
   long bytesRead() {
     return read;

@@ -68,6 +68,11 @@ public final class S3FaultProxy implements AutoCloseable {
   private final AtomicLong listingStartsDropped = new AtomicLong();
   private int inFlight;
   private int peakInFlight;
+  private volatile String gateMarker;
+  private int gateCount;
+  private long gateMaxNanos;
+  private int gated;
+  private boolean gateOpen;
   /** Faults for the next requests, ahead of the random ones (null: a request that passes). */
   private final java.util.Deque<java.util.Optional<Fault>> script = new java.util.ArrayDeque<>();
 
@@ -115,6 +120,38 @@ public final class S3FaultProxy implements AutoCloseable {
   /** Listing requests whose {@code start-after} or {@code marker} was dropped. */
   public long listingStartsDropped() {
     return listingStartsDropped.get();
+  }
+
+  /**
+   * Holds each request whose request line contains {@code marker} until {@code n} of them are held at once (then
+   * lets them and every later one through) or until {@code max} has passed for it. A client that sends such
+   * requests one at a time is held {@code max} for each, and {@link #peakInFlight} shows one.
+   */
+  public synchronized S3FaultProxy gate(String marker, int n, Duration max) {
+    gateMarker = marker;
+    gateCount = n;
+    gateMaxNanos = max.toNanos();
+    gated = 0;
+    gateOpen = false;
+    return this;
+  }
+
+  private synchronized void passGate(Message request) throws InterruptedException {
+    String marker = gateMarker;
+    if (marker == null || gateOpen || !request.firstLine().contains(marker)) {
+      return;
+    }
+    gated++;
+    if (gated >= gateCount) {
+      gateOpen = true;
+      notifyAll();
+      return;
+    }
+    long deadline = System.nanoTime() + gateMaxNanos;
+    for (long left = gateMaxNanos; !gateOpen && left > 0; left = deadline - System.nanoTime()) {
+      java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    gated--;
   }
 
   /** The most requests this proxy was serving at one time since it started or since the last reset. */
@@ -230,6 +267,7 @@ public final class S3FaultProxy implements AutoCloseable {
       }
       inFlight(1);
       try {
+        passGate(request);
         serve(request, out);
       } finally {
         inFlight(-1);

@@ -138,13 +138,48 @@ class S3FaultProxyTest {
     try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
       byte[] data = bytes(11 * 1024 * 1024, 5); // three parts of 5 MiB
       Path file = Files.write(tmp.resolve("index"), data);
-      // create; part 1 throttled, then stored with its reply cut, then sent a third time; part 2 a server error;
-      // part 3 and the completion pass.
-      proxy.script(null, Fault.SLOW_DOWN, Fault.CUT, null, Fault.INTERNAL_ERROR, null, null, null);
+      // The creation passes; of the part requests, sent at once in whatever order, one is throttled, one stored
+      // with its reply cut, one answered with a server error; the rest and the completion pass.
+      proxy.script(null, Fault.SLOW_DOWN, Fault.CUT, Fault.INTERNAL_ERROR);
       b.upload("f/index", file);
       assertArrayEquals(data, b.getBytes("f/index"));
       assertEquals(Map.of("upload part", 3L), b.retryCounts());
       assertEquals(List.of(), openDescriptorsOf(file), "every range of the file opened for a part was closed");
+    }
+  }
+
+  @Test
+  void aFileUploadSendsFourPartsAtOnce(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket quick = bucket(proxy)) {
+      S3Config patient = quick.config(); // parts held at the gate must not time out
+      patient.responseHeaderTimeout = Duration.ofSeconds(60);
+      try (S3Bucket b = new S3Bucket(patient)) {
+        byte[] data = bytes(21 * 1024 * 1024, 6); // five parts of 5 MiB, the last of 1 MiB
+        Path file = Files.write(tmp.resolve("chunks"), data);
+        // Each part request waits until four are held at once: sent one after another, each would wait 20 s.
+        proxy.gate("partNumber=", 4, Duration.ofSeconds(20));
+        proxy.resetPeakInFlight();
+        b.upload("g/chunks/000001", file);
+        assertEquals(4, proxy.peakInFlight(), "four parts in flight at once, never more");
+        assertArrayEquals(data, b.getBytes("g/chunks/000001"));
+        assertEquals(Map.of(), b.retryCounts());
+      }
+    }
+  }
+
+  @Test
+  void aFilePartThatFailsForGoodFailsTheUploadAndLeavesNoObject(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket quick = bucket(proxy)) {
+      S3Config once = quick.config();
+      once.maxRetries = 0;
+      try (S3Bucket b = new S3Bucket(once)) {
+        Path file = Files.write(tmp.resolve("index"), bytes(16 * 1024 * 1024, 8)); // four parts
+        proxy.script(null, Fault.INTERNAL_ERROR); // the creation passes, one of the parts does not
+        BucketException e = assertThrows(BucketException.class, () -> b.upload("x/index", file));
+        assertTrue(e.getMessage().contains("x/index"), e.getMessage());
+        assertFalse(b.exists("x/index"), "no object: the upload was aborted, not completed");
+        assertEquals(List.of(), openDescriptorsOf(file));
+      }
     }
   }
 
