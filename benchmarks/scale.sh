@@ -8,6 +8,8 @@
 #   GENERATE_ONLY=1 benchmarks/scale.sh 1000000   # only build the cached blocks
 #   DOWNSAMPLE=1 benchmarks/scale.sh 20000        # raw -> 5m of one 2-day block of 20k series instead
 #   DOWNSAMPLE=1 HOURS=528 benchmarks/scale.sh 2000  # 22 days: also a 14d block, downsampled to 5m and then 1h
+#   BUCKET=s3 benchmarks/scale.sh 100000          # the bucket on S3 (S3Proxy, a local process) instead of FILESYSTEM
+#   BUCKET=s3 PART_SIZE=16777216 ...               # its objstore part_size (default: the objstore default, 64 MiB)
 #
 # Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
 # $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
@@ -71,31 +73,38 @@ WORK=${WORK:-/tmp/tsdbc-scale-$SERIES}
 XMX=${XMX:-64m}
 # Our JVM: a fixed heap plus bounded non-heap (see benchmarks/README.md, "Memory"); override with JAVA_OPTS.
 # The CronJob's JIT: C2 alone with one compiler thread. C1 alone (-XX:TieredStopAtLevel=1) uses about 12 MB less
-# beside the heap and about 40% more time on big blocks.
-JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=16m"}
-# Class data sharing, as the image does it (Dockerfile): a training run on the demo bucket, with the same JVM
-# flags, records the classes a run loads into an archive, made again whenever the jar is newer; CDS=0 runs
-# without it. The flags matter: a C1-only run with an archive trained under the default JIT downsampled 2.5
-# times slower (benchmarks/README.md, "Class data sharing").
-# JAVA=/path/to/bin/java measures another JVM. From JDK 25 on (JEP 514, 515) the training run makes an AOT cache
-# instead: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot loops earlier.
+# beside the heap and about 40% more time on big blocks. The CronJob's class data sharing archive is mapped where
+# it was dumped (ArchiveRelocationMode=0) rather than at a random address: relocating it writes to every page, which
+# turns the whole archive into anonymous memory (benchmarks/README.md, "Class data sharing for the S3 path").
+JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=16m -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"}
+# Class data sharing, as the image does it (Dockerfile, src/main/docker/cds-training.sh): training runs with the
+# same JVM flags (the demo, and an S3 client meeting a refused connection) record the classes a run loads into an
+# archive, made again whenever the jar is newer; CDS=0 runs without it. The flags matter: a C1-only run with an
+# archive trained under the default tiered JIT downsampled 2.5 times slower (benchmarks/README.md, "Class data
+# sharing"). JAVA=/path/to/bin/java measures another JVM. From JDK 25 on (JEP 514, 515) a training run of the demo
+# makes an AOT cache instead: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot
+# loops earlier.
 JAVA=${JAVA:-java}
 JAVA_FEATURE=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 JAVA_FEATURE=${JAVA_FEATURE:-0}
 if [ "${CDS:-1}" = 1 ]; then
   key=$(echo "$JAVA $JAVA_OPTS" | cksum | cut -d' ' -f1)
   if [ "${JAVA_FEATURE%%.*}" -ge 25 ]; then
-    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key.aot; record="-XX:AOTCacheOutput=$CDS_ARCHIVE"; use="-XX:AOTCache=$CDS_ARCHIVE"
+    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key.aot; use="-XX:AOTCache=$CDS_ARCHIVE"
   else
-    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key.jsa; record="-XX:ArchiveClassesAtExit=$CDS_ARCHIVE"
-    use="-XX:SharedArchiveFile=$CDS_ARCHIVE"
+    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key-s3.jsa; use="-XX:SharedArchiveFile=$CDS_ARCHIVE"
   fi
   if [ ! -f "$CDS_ARCHIVE" ] || [ "$JAR" -nt "$CDS_ARCHIVE" ]; then
-    rm -f "$CDS_ARCHIVE"; training=$(mktemp -d)
-    # shellcheck disable=SC2086
-    "$JAVA" -Xmx256m $JAVA_OPTS $record -jar "$JAR" compact --demo \
-      --data-dir="$training/data" > "$training/log" 2>&1 || { cat "$training/log" >&2; exit 1; }
-    rm -rf "$training"
+    if [ "${JAVA_FEATURE%%.*}" -ge 25 ]; then
+      rm -f "$CDS_ARCHIVE"; training=$(mktemp -d)
+      # shellcheck disable=SC2086
+      "$JAVA" -Xmx256m $JAVA_OPTS -XX:AOTCacheOutput="$CDS_ARCHIVE" -jar "$JAR" compact --demo \
+        --data-dir="$training/data" > "$training/log" 2>&1 || { cat "$training/log" >&2; exit 1; }
+      rm -rf "$training"
+    else
+      # shellcheck disable=SC2086
+      JAVA=$JAVA "$ROOT/src/main/docker/cds-training.sh" "$JAR" "$CDS_ARCHIVE" -Xmx256m $JAVA_OPTS >/dev/null
+    fi
   fi
   JAVA_OPTS="$JAVA_OPTS $use"
 fi
@@ -116,13 +125,16 @@ peak_rss_anon() {
   done
 }
 
-# ---- ours: `compact` once on a filesystem bucket holding the blocks (replica label r0, r1; dropped by
-# --deduplication.replica-label, so the blocks overlap in one group and are merged vertically)
-mkdir -p "$WORK/bucket" "$WORK/data"
+# ---- ours: `compact` once on a bucket holding the blocks (replica label r0, r1; dropped by
+# --deduplication.replica-label, so the blocks overlap in one group and are merged vertically). FILESYSTEM by
+# default; BUCKET=s3: S3Proxy in a process of its own (its CPU is printed, not counted as ours), serving the
+# directory the blocks are copied into (jclouds' filesystem store: bucket "scale" is $WORK/s3/scale).
+if [ "${BUCKET:-filesystem}" = s3 ]; then BDIR=$WORK/s3/scale; else BDIR=$WORK/bucket; fi
+mkdir -p "$BDIR" "$WORK/data"
 for ((i = 0; i < BLOCKS; i++)); do
   for b in "$SET/r$i"/*/ $([ "${DOWNSAMPLE:-0}" = 1 ] && echo "$SET"/tail/*/); do
-    u=$(basename "$b"); cp -r "$b" "$WORK/bucket/$u"
-    python3 - "$WORK/bucket/$u/meta.json" "$i" <<'PY'
+    u=$(basename "$b"); cp -r "$b" "$BDIR/$u"
+    python3 - "$BDIR/$u/meta.json" "$i" <<'PY'
 import json, sys
 p, r = sys.argv[1:3]
 m = json.load(open(p))
@@ -132,13 +144,30 @@ json.dump(m, open(p, "w"), indent="\t")
 PY
   done
 done
-printf 'type: FILESYSTEM\nconfig:\n  directory: %s\n' "$WORK/bucket" > "$WORK/objstore.yml"
+if [ "${BUCKET:-filesystem}" = s3 ]; then
+  BENCH_JAR=$ROOT/benchmarks/target/benchmarks.jar
+  [ -f "$BENCH_JAR" ] || { echo "BUCKET=s3 needs $BENCH_JAR (mvn -f benchmarks/pom.xml package)" >&2; exit 1; }
+  java -Xmx1g -cp "$BENCH_JAR" io.tsdbcompactor.benchmarks.S3ProxyMain "$WORK/s3" "$WORK/s3.port" > "$WORK/s3proxy.log" 2>&1 &
+  s3pid=$!
+  trap 'kill $s3pid 2>/dev/null || true' EXIT
+  for ((t = 0; t < 600; t++)); do [ -f "$WORK/s3.port" ] && break; kill -0 $s3pid || break; sleep 0.1; done
+  [ -f "$WORK/s3.port" ] || { echo "S3Proxy did not start:" >&2; cat "$WORK/s3proxy.log" >&2; exit 1; }
+  printf 'type: S3\nconfig:\n  bucket: scale\n  endpoint: 127.0.0.1:%s\n  region: us-east-1\n  access_key: test-access-key\n  secret_key: test-secret-Zq8uTT2mVb1x\n  insecure: true\n%s' \
+    "$(cat "$WORK/s3.port")" "$([ -n "${PART_SIZE:-}" ] && printf '  part_size: %s\n' "$PART_SIZE")" > "$WORK/objstore.yml"
+else
+  printf 'type: FILESYSTEM\nconfig:\n  directory: %s\n' "$BDIR" > "$WORK/objstore.yml"
+fi
+# s3proxy_cpu: the S3 server's CPU seconds so far (0 without one).
+s3proxy_cpu() {
+  if [ -n "${s3pid:-}" ]; then awk -v t="$(getconf CLK_TCK)" '{print ($14 + $15) / t}' "/proc/$s3pid/stat"; else echo 0; fi
+}
 if [ "${DOWNSAMPLE:-0}" = 1 ]; then
   echo "compacting the 2h blocks to a 2d block first (not measured)"
   java -Xmx256m -XX:+UseSerialGC -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" \
     --data-dir="$WORK/data" --consistency-delay=0s --delete-delay=0s --downsampling.disable > "$WORK/prepare.log" 2>&1
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
 fi
+s3cpu0=$(s3proxy_cpu)
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
 "$JAVA" -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc.log" \
@@ -153,6 +182,7 @@ t1=$(date +%s.%N)
 wait $sampler || true
 if [ $rc != 0 ]; then echo "ours FAILED (exit $rc):" >&2; tail -20 "$WORK/ours.log" >&2; exit 1; fi
 ours_s=$(echo "$t1 - $t0" | bc)
+s3proxy_s=$(echo "$(s3proxy_cpu) - $s3cpu0" | bc)
 ours_rss=$(( $(cat "$WORK/ours.rss") / 1024 ))
 ours_cpu=$(cat "$WORK/ours.rss.cpu")
 # Heap in use before each collection (SerialGC/G1 "Pause ... A->B(C)" lines): the peak the heap reached.
@@ -165,11 +195,12 @@ if [ "${DOWNSAMPLE:-0}" = 1 ]; then
   echo "series=$SERIES ${HOURS}h at ${STEP}s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   printf "tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling; %.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n" \
     "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX"
+  [ -n "${s3pid:-}" ] && printf '  on S3 (S3Proxy, its own process: %.1f s CPU meanwhile)\n' "$s3proxy_s"
   # Each downsampling step, end to end from the bucket (download, downsample, verify, upload), by the log's
   # timestamps: from its start to the start of the next step; its input from the bucket's metas. The measured run
   # downsamples every raw block of 40 h or more (the first run did not downsample), and, when HOURS covers a
   # whole 14d range (HOURS=528 from T0), the 14d 5m block to 1h.
-  python3 - "$WORK/ours.log" "$WORK/bucket" <<'PY'
+  python3 - "$WORK/ours.log" "$BDIR" <<'PY'
 import datetime, json, os, re, sys
 started = {}
 for line in open(sys.argv[1]):
@@ -235,7 +266,7 @@ fi
 if [ "${CHECK:-1}" = 1 ]; then
   mkdir -p "$WORK/check-in/wal" "$WORK/check-out/wal"
   for ((i = 0; i < BLOCKS; i++)); do cp -r "$SET/r$i"/[0-9A-Z]*/ "$WORK/check-in/"; done
-  for m in "$WORK"/bucket/*/meta.json; do
+  for m in "$BDIR"/*/meta.json; do
     d=$(dirname "$m"); [ -f "$d/deletion-mark.json" ] && continue; cp -r "$d" "$WORK/check-out/"
   done
   T0=1700006400000
@@ -259,6 +290,7 @@ echo
 echo "series=$SERIES blocks=$BLOCKS (${HOURS}h at ${STEP}s, replicas ${OFFSET_MS} ms apart); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'tsdb-compactor: %.2fs whole process (%.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s, %s collections)\n' \
   "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX" "$gcs"
+[ -n "${s3pid:-}" ] && printf '  on S3 (S3Proxy, its own process: %.1f s CPU meanwhile)\n' "$s3proxy_s"
 grep -o 'download [0-9]* ms, merge.*' "$WORK/ours.log" | sed 's/^/  /' || true
 [ "${PROM:-1}" = 1 ] || exit 0
 printf 'prometheus 2.42: %.2fs compacting (its log; %.1f s CPU for the whole process, start to stop), peak RssAnon %d MB\n' "$prom_s" "$prom_cpu" "$prom_rss"
