@@ -93,7 +93,8 @@ public interface Bucket extends Closeable {
 
   /**
    * Copies an object into a local file, replacing it; can be retried by {@link RetryingBucket}. Returns the
-   * number of bytes written. {@link FilesystemBucket} copies the file without streaming it through the heap.
+   * number of bytes written. {@link FilesystemBucket} copies the file without streaming it through the heap;
+   * {@link S3Bucket} fetches ranges of the object at once. A failed download may leave part of the file behind.
    */
   default long download(String key, Path target) throws IOException {
     try (InputStream in = get(key)) {

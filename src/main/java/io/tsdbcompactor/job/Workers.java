@@ -17,7 +17,10 @@ import io.tsdbcompactor.sync.FanOut;
  *                                                  one block deleted
  * </pre>
  *
- * A level waits only for levels below it (see {@link FanOut} on nesting), and {@code metadata} tasks wait for
+ * Within one object transfer a store may use several connections: S3 sends or fetches four parts or ranges of a
+ * block's file at once (as Thanos's S3 client sends four parts), on threads of the transfer's own.
+ *
+ * <p>A level waits only for levels below it (see {@link FanOut} on nesting), and {@code metadata} tasks wait for
  * nothing, so no level can deadlock another. A {@code --wait} process shares one set between its runs and the
  * background clean-up and progress passes, so those do not add their own threads either.
  */

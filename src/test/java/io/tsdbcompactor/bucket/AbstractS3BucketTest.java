@@ -65,6 +65,20 @@ abstract class AbstractS3BucketTest extends BucketContractTest {
   }
 
   @Test
+  void downloadsInRangesReadBackIdentical(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    ((S3Bucket) bucket).downloadRange = 1024 * 1024;
+    // Ranges of 1 MiB: three and a half, four whole, exactly one, less than one, an empty object.
+    for (int size : new int[] {3 * 1024 * 1024 + 512 * 1024 + 1, 4 * 1024 * 1024, 1024 * 1024, 1000, 0}) {
+      byte[] data = random(size, size + 1);
+      bucket.upload("01DL/chunks/" + size, data);
+      java.nio.file.Path target = java.nio.file.Files.write(tmp.resolve("f" + size), new byte[] {9, 9});
+      assertEquals(size, bucket.download("01DL/chunks/" + size, target));
+      assertArrayEquals(data, java.nio.file.Files.readAllBytes(target), size + " bytes");
+    }
+    assertThrows(ObjectNotFoundException.class, () -> bucket.download("01DL/nope", tmp.resolve("nope")));
+  }
+
+  @Test
   void failedMultipartUploadLeavesNoObject() throws Exception {
     byte[] data = random(11 * 1024 * 1024, 12);
     FaultInjectingBucket faulty = new FaultInjectingBucket(bucket).breakUploadsAfter(7L * 1024 * 1024, 1);

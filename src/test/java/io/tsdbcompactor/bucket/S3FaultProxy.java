@@ -123,9 +123,10 @@ public final class S3FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Holds each request whose request line contains {@code marker} until {@code n} of them are held at once (then
-   * lets them and every later one through) or until {@code max} has passed for it. A client that sends such
-   * requests one at a time is held {@code max} for each, and {@link #peakInFlight} shows one.
+   * Holds each request whose request line or a header line ({@code Name: value}) contains {@code marker} until
+   * {@code n} of them are held at once (then lets them and every later one through) or until {@code max} has
+   * passed for it, or until {@link #openGate}. A client that sends such requests one at a time is held {@code max}
+   * for each, and {@link #peakInFlight} shows one.
    */
   public synchronized S3FaultProxy gate(String marker, int n, Duration max) {
     gateMarker = marker;
@@ -136,12 +137,40 @@ public final class S3FaultProxy implements AutoCloseable {
     return this;
   }
 
+  /** Lets every request held at the gate, and every later one, through. */
+  public synchronized void openGate() {
+    gateOpen = true;
+    notifyAll();
+  }
+
+  /** Waits (at most {@code max}) until {@code n} requests are held at the gate; whether they are. */
+  public synchronized boolean awaitGated(int n, Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    for (long left = max.toNanos(); gated < n && left > 0; left = deadline - System.nanoTime()) {
+      java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return gated >= n;
+  }
+
+  private static boolean mentions(Message request, String marker) {
+    if (request.firstLine().contains(marker)) {
+      return true;
+    }
+    for (String[] h : request.headers()) {
+      if ((h[0] + ": " + h[1]).contains(marker)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private synchronized void passGate(Message request) throws InterruptedException {
     String marker = gateMarker;
-    if (marker == null || gateOpen || !request.firstLine().contains(marker)) {
+    if (marker == null || gateOpen || !mentions(request, marker)) {
       return;
     }
     gated++;
+    notifyAll();
     if (gated >= gateCount) {
       gateOpen = true;
       notifyAll();

@@ -183,6 +183,67 @@ class S3FaultProxyTest {
     }
   }
 
+  @Test
+  void aDownloadFetchesFourRangesAtOnce(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket quick = bucket(proxy)) {
+      S3Config patient = quick.config(); // ranges held at the gate must not time out
+      patient.responseHeaderTimeout = Duration.ofSeconds(60);
+      try (S3Bucket b = new S3Bucket(patient)) {
+        b.downloadRange = 1024 * 1024;
+        byte[] data = bytes(8 * 1024 * 1024 + 5, 9);
+        b.upload("d/chunks/000001", data);
+        // The first range tells the size and the ETag; each later one asks for that ETag, and waits at the gate
+        // until four are held at once: fetched one after another, each would wait 20 s.
+        proxy.gate("If-Match:", 4, Duration.ofSeconds(20));
+        proxy.resetPeakInFlight();
+        assertEquals(data.length, b.download("d/chunks/000001", tmp.resolve("x")));
+        assertArrayEquals(data, Files.readAllBytes(tmp.resolve("x")));
+        assertTrue(proxy.peakInFlight() >= 4, "ranges at once: " + proxy.peakInFlight());
+      }
+    }
+  }
+
+  @Test
+  void aRangeCutOffResumesWithinItsRange(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
+      b.downloadRange = 1024 * 1024;
+      byte[] data = bytes(3 * 1024 * 1024 + 17, 10);
+      b.upload("r/y", data);
+      proxy.script(Fault.CUT, Fault.CUT, Fault.CUT); // whichever ranges come first, each cut at half its body
+      assertEquals(data.length, b.download("r/y", tmp.resolve("y")));
+      assertArrayEquals(data, Files.readAllBytes(tmp.resolve("y")));
+      assertEquals(3L, b.retryCounts().get("get (resume)"));
+    }
+  }
+
+  @Test
+  void anObjectReplacedWhileDownloadedFailsInsteadOfMixingTwoVersions(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket quick = bucket(proxy)) {
+      S3Config patient = quick.config();
+      patient.responseHeaderTimeout = Duration.ofSeconds(60);
+      try (S3Bucket b = new S3Bucket(patient); S3Bucket direct = new S3Bucket(server.config(patient.bucket))) {
+        b.downloadRange = 1024 * 1024;
+        b.upload("v/index", bytes(4 * 1024 * 1024, 11));
+        proxy.gate("If-Match:", 99, Duration.ofSeconds(30)); // hold the later ranges until let through
+        java.util.concurrent.CompletableFuture<Long> download = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return b.download("v/index", tmp.resolve("v"));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+        assertTrue(proxy.awaitGated(1, Duration.ofSeconds(30)), "a later range reached the gate");
+        direct.upload("v/index", bytes(4 * 1024 * 1024, 12)); // another version, same size
+        proxy.openGate();
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+            () -> download.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        BucketException cause = (BucketException) e.getCause().getCause();
+        assertTrue(cause.getMessage().contains("v/index") && cause.getMessage().contains("replaced"), cause.getMessage());
+        assertFalse(cause.isRetryable());
+      }
+    }
+  }
+
   /** This process's open file descriptors on {@code file} (Linux's /proc; none elsewhere). */
   static List<String> openDescriptorsOf(Path file) throws IOException {
     Path fds = Path.of("/proc/self/fd");
