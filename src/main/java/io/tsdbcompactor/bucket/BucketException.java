@@ -44,6 +44,22 @@ public class BucketException extends IOException {
    * Whether {@code type} is anywhere in {@code t}'s cause chain: how the cloud SDKs' wrapped exceptions are told
    * apart (a network failure deep inside is transient; a missing credential is not).
    */
+  /**
+   * Throws {@code failure}, recorded by a worker thread, on the thread that waited for it: an IOException,
+   * unchecked exception or error as itself; nothing for null.
+   */
+  static void rethrow(Throwable failure) throws IOException {
+    if (failure instanceof IOException io) {
+      throw io;
+    } else if (failure instanceof RuntimeException re) {
+      throw re;
+    } else if (failure instanceof Error er) {
+      throw er;
+    } else if (failure != null) {
+      throw new IllegalStateException(failure);
+    }
+  }
+
   static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (type.isInstance(c)) {

@@ -995,14 +995,7 @@ public final class S3Bucket implements Bucket {
         }
       }
     }
-    Throwable f = failure.get();
-    if (f instanceof IOException io) {
-      throw io;
-    } else if (f instanceof RuntimeException re) {
-      throw re;
-    } else if (f instanceof Error er) {
-      throw er;
-    }
+    BucketException.rethrow(failure.get());
   }
 
   private void checkPartCount(String key, int parts) throws BucketException {

@@ -203,13 +203,8 @@ final class SplitListing {
     }
     if (f instanceof RuleBroken r) {
       throw r;
-    } else if (f instanceof IOException io) {
-      throw io;
-    } else if (f instanceof RuntimeException re) {
-      throw re;
-    } else if (f instanceof Error er) {
-      throw er;
     }
+    BucketException.rethrow(f);
   }
 
   private synchronized void start(Range range) {

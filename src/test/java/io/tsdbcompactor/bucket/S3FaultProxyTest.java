@@ -61,6 +61,16 @@ class S3FaultProxyTest {
     return new S3Bucket(c);
   }
 
+  /** {@link #bucket}, waiting up to a minute for a reply: requests held at the proxy's gate must not time out. */
+  static S3Bucket patientBucket(S3FaultProxy proxy) throws IOException {
+    S3Config c;
+    try (S3Bucket quick = bucket(proxy)) {
+      c = quick.config();
+    }
+    c.responseHeaderTimeout = Duration.ofSeconds(60);
+    return new S3Bucket(c);
+  }
+
   static int upstreamPort() {
     return Integer.parseInt(server.endpoint().substring(server.endpoint().indexOf(':') + 1));
   }
@@ -150,20 +160,16 @@ class S3FaultProxyTest {
 
   @Test
   void aFileUploadSendsFourPartsAtOnce(@TempDir Path tmp) throws Exception {
-    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket quick = bucket(proxy)) {
-      S3Config patient = quick.config(); // parts held at the gate must not time out
-      patient.responseHeaderTimeout = Duration.ofSeconds(60);
-      try (S3Bucket b = new S3Bucket(patient)) {
-        byte[] data = bytes(21 * 1024 * 1024, 6); // five parts of 5 MiB, the last of 1 MiB
-        Path file = Files.write(tmp.resolve("chunks"), data);
-        // Each part request waits until four are held at once: sent one after another, each would wait 20 s.
-        proxy.gate("partNumber=", 4, Duration.ofSeconds(20));
-        proxy.resetPeakInFlight();
-        b.upload("g/chunks/000001", file);
-        assertEquals(4, proxy.peakInFlight(), "four parts in flight at once, never more");
-        assertArrayEquals(data, b.getBytes("g/chunks/000001"));
-        assertEquals(Map.of(), b.retryCounts());
-      }
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy)) {
+      byte[] data = bytes(21 * 1024 * 1024, 6); // five parts of 5 MiB, the last of 1 MiB
+      Path file = Files.write(tmp.resolve("chunks"), data);
+      // Each part request waits until four are held at once: sent one after another, each would wait 20 s.
+      proxy.gate("partNumber=", 4, Duration.ofSeconds(20));
+      proxy.resetPeakInFlight();
+      b.upload("g/chunks/000001", file);
+      assertEquals(4, proxy.peakInFlight(), "four parts in flight at once, never more");
+      assertArrayEquals(data, b.getBytes("g/chunks/000001"));
+      assertEquals(Map.of(), b.retryCounts());
     }
   }
 
@@ -185,21 +191,17 @@ class S3FaultProxyTest {
 
   @Test
   void aDownloadFetchesFourRangesAtOnce(@TempDir Path tmp) throws Exception {
-    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket quick = bucket(proxy)) {
-      S3Config patient = quick.config(); // ranges held at the gate must not time out
-      patient.responseHeaderTimeout = Duration.ofSeconds(60);
-      try (S3Bucket b = new S3Bucket(patient)) {
-        b.downloadRange = 1024 * 1024;
-        byte[] data = bytes(8 * 1024 * 1024 + 5, 9);
-        b.upload("d/chunks/000001", data);
-        // The first range tells the size and the ETag; each later one asks for that ETag, and waits at the gate
-        // until four are held at once: fetched one after another, each would wait 20 s.
-        proxy.gate("If-Match:", 4, Duration.ofSeconds(20));
-        proxy.resetPeakInFlight();
-        assertEquals(data.length, b.download("d/chunks/000001", tmp.resolve("x")));
-        assertArrayEquals(data, Files.readAllBytes(tmp.resolve("x")));
-        assertTrue(proxy.peakInFlight() >= 4, "ranges at once: " + proxy.peakInFlight());
-      }
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy)) {
+      b.downloadRange = 1024 * 1024;
+      byte[] data = bytes(8 * 1024 * 1024 + 5, 9);
+      b.upload("d/chunks/000001", data);
+      // The first range tells the size and the ETag; each later one asks for that ETag, and waits at the gate
+      // until four are held at once: fetched one after another, each would wait 20 s.
+      proxy.gate("If-Match:", 4, Duration.ofSeconds(20));
+      proxy.resetPeakInFlight();
+      assertEquals(data.length, b.download("d/chunks/000001", tmp.resolve("x")));
+      assertArrayEquals(data, Files.readAllBytes(tmp.resolve("x")));
+      assertTrue(proxy.peakInFlight() >= 4, "ranges at once: " + proxy.peakInFlight());
     }
   }
 
@@ -218,10 +220,8 @@ class S3FaultProxyTest {
 
   @Test
   void anObjectReplacedWhileDownloadedFailsInsteadOfMixingTwoVersions(@TempDir Path tmp) throws Exception {
-    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket quick = bucket(proxy)) {
-      S3Config patient = quick.config();
-      patient.responseHeaderTimeout = Duration.ofSeconds(60);
-      try (S3Bucket b = new S3Bucket(patient); S3Bucket direct = new S3Bucket(server.config(patient.bucket))) {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy)) {
+      try (S3Bucket direct = new S3Bucket(server.config(b.config().bucket))) {
         b.downloadRange = 1024 * 1024;
         b.upload("v/index", bytes(4 * 1024 * 1024, 11));
         proxy.gate("If-Match:", 99, Duration.ofSeconds(30)); // hold the later ranges until let through
