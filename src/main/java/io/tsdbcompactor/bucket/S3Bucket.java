@@ -678,7 +678,8 @@ public final class S3Bucket implements Bucket {
    */
   @Override
   public long download(String key, Path target) throws IOException {
-    ResponseInputStream<GetObjectResponse> first = openGet(key, 0, downloadRange, null);
+    long rangeSize = downloadRange;
+    ResponseInputStream<GetObjectResponse> first = openGet(key, 0, rangeSize, null);
     if (first == null) {
       attributes(key); // an empty object answers 416; a missing one is ObjectNotFoundException
       Files.write(target, new byte[0]);
@@ -692,13 +693,13 @@ public final class S3Bucket implements Bucket {
         // A store that ignored the range (no Content-Range) sent the whole object: write it as it comes.
         return copyRange(key, first, first.response().contentLength(), 0, -1, null, out);
       }
-      long ranges = (size + downloadRange - 1) / downloadRange;
+      long ranges = (size + rangeSize - 1) / rangeSize;
       AtomicLong next = new AtomicLong(1);
       AtomicReference<Throwable> failure = new AtomicReference<>();
       Runnable worker = () -> {
         for (long i; failure.get() == null && (i = next.getAndIncrement()) < ranges; ) {
-          long offset = i * downloadRange;
-          long length = Math.min(downloadRange, size - offset);
+          long offset = i * rangeSize;
+          long length = Math.min(rangeSize, size - offset);
           try {
             ResponseInputStream<GetObjectResponse> in = openGet(key, offset, length, etag);
             if (in == null) {
@@ -713,7 +714,7 @@ public final class S3Bucket implements Bucket {
       };
       runConcurrently("s3-download-ranges", (int) Math.min(partConcurrency, ranges) - 1, worker, failure, () -> {
         try {
-          copyRange(key, first, first.response().contentLength(), 0, Math.min(downloadRange, size), etag, out);
+          copyRange(key, first, first.response().contentLength(), 0, Math.min(rangeSize, size), etag, out);
         } catch (IOException | RuntimeException | Error e) {
           failure.compareAndSet(null, e);
         }
