@@ -196,6 +196,7 @@ if [ "${DOWNSAMPLE:-0}" = 1 ]; then
   printf "tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling; %.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n" \
     "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX"
   [ -n "${s3pid:-}" ] && printf '  on S3 (S3Proxy, its own process: %.1f s CPU meanwhile)\n' "$s3proxy_s"
+  grep -o 'download [0-9]* ms, downsample and verify [0-9]* ms, upload [0-9]* ms' "$WORK/ours.log" | sed 's/^/  /' || true
   # Each downsampling step, end to end from the bucket (download, downsample, verify, upload), by the log's
   # timestamps: from its start to the start of the next step; its input from the bucket's metas. The measured run
   # downsamples every raw block of 40 h or more (the first run did not downsample), and, when HOURS covers a

@@ -109,15 +109,17 @@ final class DownsampleStep implements Step {
     long t0 = System.nanoTime();
     ctx.metrics.downsamples(to).increment();
     try (Span span = Tracing.span("downsample").attribute("block", in.ulid).attribute("resolution", to)) {
-      BlockMeta out = downsampleOne(in);
+      Downsampled done = downsampleOne(in);
+      BlockMeta out = done.meta();
       ctx.metrics.downsampleDuration(to).record(Duration.ofNanos(System.nanoTime() - t0));
       (to == Resolution.FIVE_MINUTES ? ctx.report.downsampled5m : ctx.report.downsampled1h).incrementAndGet();
       if (c.forRetention()) {
         ctx.report.downsampledForRetention.incrementAndGet();
       }
       ctx.report.record(ctx.action(Action.DOWNSAMPLE, out, false, reason(c)));
-      LOG.atInfo().addKeyValue("block", in.ulid).addKeyValue("new", out.ulid)
-          .addKeyValue("resolution", to).log("downsampled block");
+      LOG.atInfo().addKeyValue("block", in.ulid).addKeyValue("new", out.ulid).addKeyValue("resolution", to)
+          .log("downsampled block: download {} ms, downsample and verify {} ms, upload {} ms", done.downloadMillis(),
+              done.downsampleMillis(), done.uploadMillis());
       ctx.gauges.downsampled();
       ctx.progress.downsampled(in.ulid, to, in.sizeBytes());
     } catch (BlockGoneException e) {
@@ -134,8 +136,11 @@ final class DownsampleStep implements Step {
     }
   }
 
+  /** A downsampled block as uploaded, and how long each phase took (for the log, as a compaction's). */
+  private record Downsampled(BlockMeta meta, long downloadMillis, long downsampleMillis, long uploadMillis) {}
+
   /** Download, downsample, verify, upload (meta.json last); the work directories are removed either way. */
-  private BlockMeta downsampleOne(BlockMeta in) throws IOException {
+  private Downsampled downsampleOne(BlockMeta in) throws IOException {
     Path work = ctx.options.dataDir().resolve("downsample");
     Path src = work.resolve(in.ulid);
     Ulid newUlid = Ulid.generate(ctx.clock.millis());
@@ -143,18 +148,24 @@ final class DownsampleStep implements Step {
     FileTree.delete(src);
     FileTree.delete(dst);
     try {
+      long t0 = System.nanoTime();
       try (Span s = Tracing.span("download").attribute("block", in.ulid)) {
         ctx.transfer.download(in.ulid, src);
       }
+      long t1 = System.nanoTime();
       Files.createDirectories(dst);
       // Not fsynced locally, as a compaction's output is not (FsDirectory.scratch): the upload makes the block
       // durable in the bucket before meta.json, and dst is deleted whatever happens.
       BlockDownsampler.Result r = BlockDownsampler.downsample(new FsDirectory(src), FsDirectory.scratch(dst), to,
           newUlid);
       verify(dst, r.meta());
+      long t2 = System.nanoTime();
+      BlockMeta uploaded;
       try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
-        return ctx.transfer.uploadDisposable(dst);
+        uploaded = ctx.transfer.uploadDisposable(dst);
       }
+      long t3 = System.nanoTime();
+      return new Downsampled(uploaded, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
     } finally {
       FileTree.delete(src);
       FileTree.delete(dst);

@@ -110,6 +110,10 @@ class BucketDownsampleCommandTest {
         "--objstore.config=" + viaTool, "--data-dir", tmp.resolve("data-tool").toString());
     assertEquals(0, tool.exit(), tool.err());
     assertTrue(tool.out().contains("downsample: wrote 2 downsampled blocks (5m: 1, 1h: 1)"), tool.out());
+    // Each block's log line gives its phases, as a compaction's does.
+    assertEquals(2, java.util.regex.Pattern.compile(
+        "downsampled block: download \\d+ ms, downsample and verify \\d+ ms, upload \\d+ ms").matcher(tool.err())
+        .results().count(), tool.err());
 
     for (long resolution : new long[] {Resolution.RAW, Resolution.FIVE_MINUTES, Resolution.ONE_HOUR}) {
       List<Map<String, byte[]>> expected = blocksOf(viaCompact, resolution);
