@@ -65,6 +65,7 @@ public final class S3FaultProxy implements AutoCloseable {
   private volatile boolean closed;
   private volatile Duration latency = Duration.ZERO;
   private volatile boolean ignoreListingStart;
+  private volatile boolean ignoreRanges;
   private final AtomicLong listingStartsDropped = new AtomicLong();
   private int inFlight;
   private int peakInFlight;
@@ -114,6 +115,15 @@ public final class S3FaultProxy implements AutoCloseable {
   /** Drops {@code start-after} and {@code marker} from listing requests from now on, as a store ignoring them. */
   public S3FaultProxy ignoreListingStart() {
     this.ignoreListingStart = true;
+    return this;
+  }
+
+  /**
+   * Drops the {@code Range} header from requests from now on, as a store that ignores it and sends whole objects
+   * does (the server behind must not check signatures, which cover the header).
+   */
+  public S3FaultProxy ignoreRanges() {
+    this.ignoreRanges = true;
     return this;
   }
 
@@ -309,6 +319,9 @@ public final class S3FaultProxy implements AutoCloseable {
   }
 
   private void serve(Message request, OutputStream out) throws IOException, InterruptedException {
+    if (ignoreRanges) {
+      request = request.withoutHeader("Range");
+    }
     if (ignoreListingStart) {
       Message stripped = request.withoutQueryParameters("start-after", "marker");
       if (stripped != request) {
@@ -381,6 +394,17 @@ public final class S3FaultProxy implements AutoCloseable {
     }
 
     /** This request without the named query parameters; this same message when it has none of them. */
+    /** This message without the header of that name (any case). */
+    Message withoutHeader(String name) {
+      List<String[]> kept = new ArrayList<>();
+      for (String[] h : headers) {
+        if (!h[0].equalsIgnoreCase(name)) {
+          kept.add(h);
+        }
+      }
+      return kept.size() == headers.size() ? this : new Message(firstLine, kept, body);
+    }
+
     Message withoutQueryParameters(String... names) {
       String[] parts = firstLine.split(" ");
       int q = parts[1].indexOf('?');

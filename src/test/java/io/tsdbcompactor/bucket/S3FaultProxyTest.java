@@ -206,6 +206,26 @@ class S3FaultProxyTest {
   }
 
   @Test
+  void aStoreThatIgnoresRangesSendsTheWholeObjectWhichIsWrittenWhole(@TempDir Path tmp) throws Exception {
+    try (S3ProxyServer unsigned = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")), false);
+         S3FaultProxy proxy = new S3FaultProxy(unsigned.port(), 0, 1)) {
+      S3TestBuckets.create(unsigned.config("whole"));
+      S3Config c = unsigned.config("whole");
+      c.endpoint = proxy.endpoint();
+      try (S3Bucket b = new S3Bucket(c)) {
+        b.downloadRange = 1024 * 1024;
+        byte[] data = bytes(3 * 1024 * 1024 + 3, 13);
+        b.upload("w/chunks/000001", data);
+        proxy.ignoreRanges();
+        long before = proxy.requests();
+        assertEquals(data.length, b.download("w/chunks/000001", tmp.resolve("w")));
+        assertArrayEquals(data, Files.readAllBytes(tmp.resolve("w")));
+        assertEquals(1, proxy.requests() - before, "one GET, the whole object, and no ranges after it");
+      }
+    }
+  }
+
+  @Test
   void aRangeCutOffResumesWithinItsRange(@TempDir Path tmp) throws Exception {
     try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
       b.downloadRange = 1024 * 1024;
