@@ -609,22 +609,27 @@ public final class S3Bucket implements Bucket {
       attributes(key); // still report a missing object
       return InputStream.nullInputStream();
     }
-    ResumingInputStream.Part first = openRange(key, offset, length);
+    ResponseInputStream<GetObjectResponse> first = openGet(key, offset, length, null);
     if (first == null) {
       attributes(key);
       return InputStream.nullInputStream(); // offset at or past the end: nothing there, as for a file
     }
-    return new ResumingInputStream("s3 get " + key + " in bucket " + bucket, offset, length, retries, first,
-        (pos, remaining) -> {
-          ResumingInputStream.Part p = openRange(key, pos, remaining);
-          return p != null ? p : new ResumingInputStream.Part(InputStream.nullInputStream(), 0);
-        }, () -> countRetry("get (resume)"));
+    return resuming(key, first, offset, length, first.response().eTag());
   }
 
-  /** A GET of {@code [offset, offset + length)} (length -1: to the end) with its announced length; null on 416. */
-  private ResumingInputStream.Part openRange(String key, long offset, long length) throws IOException {
-    ResponseInputStream<GetObjectResponse> in = openGet(key, offset, length, null);
-    return in == null ? null : new ResumingInputStream.Part(in, in.response().contentLength());
+  /**
+   * {@code first}, the open reply for {@code [offset, offset + length)} (length -1: to the end), read on past broken
+   * connections: the rest is asked for again from the byte reached, of the version whose ETag is {@code etag} only
+   * (a replaced object fails the read rather than being stitched to the old one's start).
+   */
+  private InputStream resuming(String key, ResponseInputStream<GetObjectResponse> first, long offset, long length,
+      String etag) {
+    return new ResumingInputStream("s3 get " + key + " in bucket " + bucket, offset, length, retries,
+        new ResumingInputStream.Part(first, first.response().contentLength()), (pos, remaining) -> {
+          ResponseInputStream<GetObjectResponse> again = openGet(key, pos, remaining, etag);
+          return again == null ? new ResumingInputStream.Part(InputStream.nullInputStream(), 0)
+              : new ResumingInputStream.Part(again, again.response().contentLength());
+        }, () -> countRetry("get (resume)"));
   }
 
   /**
@@ -654,6 +659,12 @@ public final class S3Bucket implements Bucket {
           in.abort();
           throw new BucketException("s3 get " + key + " in bucket " + bucket + ": response without Content-Length",
               true);
+        }
+        if (offset > 0 && in.response().contentRange() == null) {
+          // The store ignored the Range and sent the object from its first byte: not the bytes asked for.
+          in.abort();
+          throw new BucketException("s3 get " + key + " in bucket " + bucket + ": the store ignored the range from byte "
+              + offset + " and sent the whole object; it cannot be read from the middle", false);
         }
         return in;
       } catch (S3Exception e) {
@@ -691,7 +702,7 @@ public final class S3Bucket implements Bucket {
         StandardOpenOption.TRUNCATE_EXISTING)) {
       if (size < 0) {
         // A store that ignored the range (no Content-Range) sent the whole object: write it as it comes.
-        return copyRange(key, first, first.response().contentLength(), 0, -1, null, out);
+        return copyRange(key, first, 0, -1, etag, out);
       }
       long ranges = (size + rangeSize - 1) / rangeSize;
       AtomicLong next = new AtomicLong(1);
@@ -706,7 +717,7 @@ public final class S3Bucket implements Bucket {
               throw new BucketException("s3 get " + key + " in bucket " + bucket + ": range at " + offset
                   + " refused; the object was replaced while it was read", false);
             }
-            copyRange(key, in, in.response().contentLength(), offset, length, etag, out);
+            copyRange(key, in, offset, length, etag, out);
           } catch (IOException | RuntimeException | Error e) {
             failure.compareAndSet(null, e);
           }
@@ -714,7 +725,7 @@ public final class S3Bucket implements Bucket {
       };
       runConcurrently("s3-download-ranges", (int) Math.min(partConcurrency, ranges) - 1, worker, failure, () -> {
         try {
-          copyRange(key, first, first.response().contentLength(), 0, Math.min(rangeSize, size), etag, out);
+          copyRange(key, first, 0, Math.min(rangeSize, size), etag, out);
         } catch (IOException | RuntimeException | Error e) {
           failure.compareAndSet(null, e);
         }
@@ -740,14 +751,9 @@ public final class S3Bucket implements Bucket {
    * Writes {@code [offset, offset + length)} (length -1: to the end) from {@code in}, the open reply for it, at
    * that place in {@code out}, resuming from the byte reached when the reply breaks. Returns the bytes written.
    */
-  private long copyRange(String key, InputStream in, long announced, long offset, long length, String etag,
-      FileChannel out) throws IOException {
-    try (InputStream range = new ResumingInputStream("s3 get " + key + " in bucket " + bucket, offset, length,
-        retries, new ResumingInputStream.Part(in, announced), (pos, remaining) -> {
-          ResponseInputStream<GetObjectResponse> again = openGet(key, pos, remaining, etag);
-          return again == null ? new ResumingInputStream.Part(InputStream.nullInputStream(), 0)
-              : new ResumingInputStream.Part(again, again.response().contentLength());
-        }, () -> countRetry("get (resume)"))) {
+  private long copyRange(String key, ResponseInputStream<GetObjectResponse> in, long offset, long length,
+      String etag, FileChannel out) throws IOException {
+    try (InputStream range = resuming(key, in, offset, length, etag)) {
       byte[] buf = new byte[64 * 1024];
       long position = offset;
       for (int n; (n = range.read(buf)) > 0; ) {

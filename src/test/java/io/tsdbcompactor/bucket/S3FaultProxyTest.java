@@ -221,7 +221,36 @@ class S3FaultProxyTest {
         assertEquals(data.length, b.download("w/chunks/000001", tmp.resolve("w")));
         assertArrayEquals(data, Files.readAllBytes(tmp.resolve("w")));
         assertEquals(1, proxy.requests() - before, "one GET, the whole object, and no ranges after it");
+        // A read from the middle gets the object's start from such a store: refused, not taken for the range.
+        BucketException e = assertThrows(BucketException.class, () -> b.getRange("w/chunks/000001", 100, 5000));
+        assertTrue(e.getMessage().contains("ignored the range from byte 100"), e.getMessage());
+        assertFalse(e.isRetryable());
       }
+    }
+  }
+
+  @Test
+  void aReadResumedAfterTheObjectWasReplacedFailsInsteadOfJoiningTwoVersions() throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy);
+         S3Bucket direct = new S3Bucket(server.config(b.config().bucket))) {
+      byte[] old = bytes(2 * 1024 * 1024, 14);
+      b.upload("j/index", old);
+      proxy.script(Fault.CUT); // the read breaks halfway; its resumption asks for the same version
+      proxy.gate("If-Match:", 99, Duration.ofSeconds(30)); // and waits here until let through
+      java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try (InputStream in = b.get("j/index")) {
+          return in.readAllBytes();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      assertTrue(proxy.awaitGated(1, Duration.ofSeconds(30)), "the resumption reached the gate");
+      direct.upload("j/index", bytes(2 * 1024 * 1024, 15)); // another version, same size
+      proxy.openGate();
+      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> read.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      BucketException cause = (BucketException) e.getCause().getCause();
+      assertTrue(cause.getMessage().contains("j/index") && cause.getMessage().contains("replaced"), cause.getMessage());
     }
   }
 
