@@ -93,8 +93,9 @@ import software.amazon.awssdk.utils.AttributeMap;
  *       failed for a transient reason: throttling (503 SlowDown, 429), 5xx, a reset or refused connection, a
  *       read that timed out ({@code http_config.response_header_timeout}), or a response cut off before its end
  *       (a listing whose XML does not parse, a body shorter than its Content-Length). Reads resume from the byte
- *       they reached. Ambiguous successes are harmless: puts and deletes are idempotent, a delete of an object
- *       already gone succeeds, a multipart completion whose reply was lost is recognised by the object it left.
+ *       they reached, of the version they began on ({@code If-Match}). Ambiguous successes are harmless: puts and
+ *       deletes are idempotent, a delete of an object already gone succeeds, a multipart completion whose reply
+ *       was lost is recognised by the object it left.
  *   <li>{@link #probe()} checks at start-up that the bucket answers, failing within seconds with the endpoint
  *       and the cause (connection refused, unknown host, TLS, an S3 error code such as AccessDenied).
  *   <li>Uploads stream: objects up to {@code part_size} are one PUT; larger ones are a multipart upload of
