@@ -233,24 +233,15 @@ class S3FaultProxyTest {
   void aReadResumedAfterTheObjectWasReplacedFailsInsteadOfJoiningTwoVersions() throws Exception {
     try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy);
          S3Bucket direct = new S3Bucket(server.config(b.config().bucket))) {
-      byte[] old = bytes(2 * 1024 * 1024, 14);
-      b.upload("j/index", old);
-      proxy.script(Fault.CUT); // the read breaks halfway; its resumption asks for the same version
-      proxy.gate("If-Match:", 99, Duration.ofSeconds(30)); // and waits here until let through
-      java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      b.upload("j/index", bytes(2 * 1024 * 1024, 14));
+      // The read breaks halfway; its resumption asks for the same version and waits at the gate while the object
+      // is replaced.
+      proxy.script(Fault.CUT);
+      assertReplacingFailsTheRead(proxy, direct, "j/index", bytes(2 * 1024 * 1024, 15), () -> {
         try (InputStream in = b.get("j/index")) {
           return in.readAllBytes();
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
         }
       });
-      assertTrue(proxy.awaitGated(1, Duration.ofSeconds(30)), "the resumption reached the gate");
-      direct.upload("j/index", bytes(2 * 1024 * 1024, 15)); // another version, same size
-      proxy.openGate();
-      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
-          () -> read.get(60, java.util.concurrent.TimeUnit.SECONDS));
-      BucketException cause = (BucketException) e.getCause().getCause();
-      assertTrue(cause.getMessage().contains("j/index") && cause.getMessage().contains("replaced"), cause.getMessage());
     }
   }
 
@@ -269,28 +260,45 @@ class S3FaultProxyTest {
 
   @Test
   void anObjectReplacedWhileDownloadedFailsInsteadOfMixingTwoVersions(@TempDir Path tmp) throws Exception {
-    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy)) {
-      try (S3Bucket direct = new S3Bucket(server.config(b.config().bucket))) {
-        b.downloadRange = 1024 * 1024;
-        b.upload("v/index", bytes(4 * 1024 * 1024, 11));
-        proxy.gate("If-Match:", 99, Duration.ofSeconds(30)); // hold the later ranges until let through
-        java.util.concurrent.CompletableFuture<Long> download = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-          try {
-            return b.download("v/index", tmp.resolve("v"));
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
-        assertTrue(proxy.awaitGated(1, Duration.ofSeconds(30)), "a later range reached the gate");
-        direct.upload("v/index", bytes(4 * 1024 * 1024, 12)); // another version, same size
-        proxy.openGate();
-        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
-            () -> download.get(60, java.util.concurrent.TimeUnit.SECONDS));
-        BucketException cause = (BucketException) e.getCause().getCause();
-        assertTrue(cause.getMessage().contains("v/index") && cause.getMessage().contains("replaced"), cause.getMessage());
-        assertFalse(cause.isRetryable());
-      }
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy);
+         S3Bucket direct = new S3Bucket(server.config(b.config().bucket))) {
+      b.downloadRange = 1024 * 1024;
+      b.upload("v/index", bytes(4 * 1024 * 1024, 11));
+      // The ranges after the first wait at the gate while the object is replaced.
+      assertReplacingFailsTheRead(proxy, direct, "v/index", bytes(4 * 1024 * 1024, 12),
+          () -> b.download("v/index", tmp.resolve("v")));
     }
+  }
+
+  /** A read of the bucket, run on another thread by {@link #assertReplacingFailsTheRead}. */
+  @FunctionalInterface
+  interface Read {
+    Object run() throws IOException;
+  }
+
+  /**
+   * Starts {@code read}, waits until one of its requests asking for a version ({@code If-Match}) is held at the
+   * proxy's gate, replaces {@code key} through {@code direct} (not through the proxy) with {@code replacement},
+   * lets the request through and asserts that the read fails, saying the object was replaced, for good.
+   */
+  static void assertReplacingFailsTheRead(S3FaultProxy proxy, S3Bucket direct, String key, byte[] replacement,
+      Read read) throws Exception {
+    proxy.gate("If-Match:", 99, Duration.ofSeconds(30));
+    java.util.concurrent.CompletableFuture<Object> running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return read.run();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    assertTrue(proxy.awaitGated(1, Duration.ofSeconds(30)), "a request asking for the version reached the gate");
+    direct.upload(key, replacement);
+    proxy.openGate();
+    java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+        () -> running.get(60, java.util.concurrent.TimeUnit.SECONDS));
+    BucketException cause = (BucketException) e.getCause().getCause();
+    assertTrue(cause.getMessage().contains(key) && cause.getMessage().contains("replaced"), cause.getMessage());
+    assertFalse(cause.isRetryable());
   }
 
   /** This process's open file descriptors on {@code file} (Linux's /proc; none elsewhere). */
