@@ -75,7 +75,8 @@ XMX=${XMX:-64m}
 # The CronJob's JIT: C2 alone with one compiler thread. C1 alone (-XX:TieredStopAtLevel=1) uses about 12 MB less
 # beside the heap and about 40% more time on big blocks. The CronJob's class data sharing archive is mapped where
 # it was dumped (ArchiveRelocationMode=0) rather than at a random address: relocating it writes to every page, which
-# turns the whole archive into anonymous memory (benchmarks/README.md, "Class data sharing for the S3 path").
+# turns the whole archive into anonymous memory (benchmarks/README.md, "On S3, and class data sharing for the S3
+# path").
 JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=16m -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"}
 # Class data sharing, as the image does it (Dockerfile, src/main/docker/cds-training.sh): training runs with the
 # same JVM flags (the demo, and an S3 client meeting a refused connection) record the classes a run loads into an

@@ -9,9 +9,9 @@
 # connection (127.0.0.1:1), which builds the AWS SDK's client, signs a listing request, sends it and handles the
 # failure. No S3 server is needed, so the image build runs it too. The two lists make one static archive
 # (-Xshare:dump) for the classpath `-jar JAR` gives, so later starts map those classes read-only instead of loading,
-# parsing and verifying them: an S3 run's start about 0.6 s shorter than with an archive of the demo alone
-# (benchmarks/README.md, "Class data sharing for the S3 path"). Runs with another JVM, or with the jar changed,
-# cannot use the archive; the JVM says so in one line and starts without it.
+# parsing and verifying them: an S3 run's start about 0.5 s shorter than with an archive of the demo alone
+# (benchmarks/README.md, "On S3, and class data sharing for the S3 path"). Runs with another JVM, or with the jar
+# changed, cannot use the archive; the JVM says so in one line and starts without it.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 JAR ARCHIVE [JVM flags...]" >&2; exit 2; }
 jar=$1
