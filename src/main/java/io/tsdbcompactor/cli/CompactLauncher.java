@@ -13,6 +13,7 @@ import io.tsdbcompactor.job.Workers;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.MetricsServer;
 import io.tsdbcompactor.metrics.Pushgateway;
+import io.tsdbcompactor.sync.MetaMemo;
 import io.tsdbcompactor.web.BlockViewer;
 import io.tsdbcompactor.web.BlocksApi;
 import io.tsdbcompactor.web.WebConfig;
@@ -208,6 +209,8 @@ final class CompactLauncher {
   private static int waitLoop(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket,
       CompactorMetrics metrics, CliEnvironment env, PrintStream err, Workers workers) {
     Clock clock = env.clock();
+    // The runs and background passes share what their syncs parsed: each block's meta.json is read once.
+    MetaMemo memo = new MetaMemo();
     ScheduledExecutorService background = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "compact-background");
       t.setDaemon(true);
@@ -226,20 +229,20 @@ final class CompactLauncher {
               : "serving /metrics, /-/healthy, /-/ready and the block viewer");
       env.listener().serving(server.address());
       scheduleBackground(background, c.cleanupInterval, "clean up", () -> {
-        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}, workers).cleanUpOnly();
+        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}, workers, memo).cleanUpOnly();
         for (String f : r.failures) {
           LOG.atWarn().addKeyValue("failure", f).log("background clean-up finished with a failure");
         }
       });
       scheduleBackground(background, c.progressInterval, "progress",
-          () -> new CompactionRun(bucket, options.withDryRun(true), metrics, clock, new RunProgress() {}, workers)
+          () -> new CompactionRun(bucket, options.withDryRun(true), metrics, clock, new RunProgress() {}, workers, memo)
               .refreshProgress());
       long interval = c.waitInterval.toMillis();
       while (!Thread.currentThread().isInterrupted()) {
         long start = clock.millis();
         boolean success = false;
         try {
-          RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress(), workers).run();
+          RunReport r = new CompactionRun(bucket, options, metrics, clock, new LogProgress(), workers, memo).run();
           if (c.reportFile != null) {
             try {
               ReportFile.write(c.reportFile, r); // the latest run's actions

@@ -7,6 +7,7 @@ import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.sync.MetaMemo;
 import io.tsdbcompactor.sync.PartialBlock;
 import io.tsdbcompactor.sync.SyncResult;
 import io.tsdbcompactor.tracing.Span;
@@ -65,6 +66,9 @@ public final class CompactionRun {
   private BucketState lastSimulated;
   private List<Action> lastPredicted = List.of();
 
+  /** What this run's syncs (and, in a {@code --wait} process, earlier runs') parsed: each step syncs again. */
+  private final MetaMemo memo;
+
   /** Closed at the end of each entry point when the run made its own pools; null when they are the caller's. */
   private final Workers ownWorkers;
 
@@ -79,7 +83,17 @@ public final class CompactionRun {
    */
   public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress,
       Workers workers) {
+    this(bucket, options, metrics, clock, progress, workers, new MetaMemo());
+  }
+
+  /**
+   * A run on the caller's worker pools and with the caller's memo of parsed metas, so that a {@code --wait}
+   * process reads each block's meta.json once, not once per run and step.
+   */
+  public CompactionRun(Bucket bucket, RunOptions options, CompactorMetrics metrics, Clock clock, RunProgress progress,
+      Workers workers, MetaMemo memo) {
     this.options = options;
+    this.memo = memo;
     this.progressGauges = new ProgressGauges(metrics);
     this.ownWorkers = workers == null ? Workers.forOptions(options) : null;
     this.ctx = new RunContext(bucket, options, metrics, clock, progress, report,
@@ -150,7 +164,7 @@ public final class CompactionRun {
       for (int i = 0; i < steps.size(); i++) {
         Step step = steps.get(i);
         if (i > 0) {
-          state = sync(); // each step sees what the previous one wrote
+          state = sync(false); // each step sees what the previous one wrote
         }
         ctx.progress.step(step.name());
         try (Span span = Tracing.span(step.name())) {
@@ -245,7 +259,7 @@ public final class CompactionRun {
       if (!options.dryRun()) {
         DataDirLeftovers.clean(options.dataDir()); // a killed run's work files
       }
-      BucketState planned = options.dryRun() ? sync() : null;
+      BucketState planned = options.dryRun() ? sync(false) : null;
       for (Step step : steps()) {
         if (!(step instanceof DownsampleStep)) {
           continue;
@@ -257,7 +271,7 @@ public final class CompactionRun {
             report.actions.addAll(p.actions());
             p.simulate(planned);
           } else {
-            step.plan(sync()).execute();
+            step.plan(sync(false)).execute();
           }
         }
       }
@@ -324,20 +338,34 @@ public final class CompactionRun {
     ctx.progress.planned(compactions, inputs, inputBytes, downsamplings, deletions);
   }
 
-  /** The bucket's state now; blocks it cannot use are reported once each (by the shard that owns ungrouped work). */
+  /** {@link #sync(boolean)} with the whole run planned again for the todo gauges. */
   private BucketState sync() throws IOException {
+    return sync(true);
+  }
+
+  /**
+   * The bucket's state now; blocks it cannot use are reported once each (by the shard that owns ungrouped work).
+   * With {@code replan}, the whole run is planned on it and the todo gauges set from that plan: at a run's first
+   * and last sync, and when a {@code --wait} process refreshes them. The syncs between steps do not: the gauges
+   * are counted down as the work completes, and planning a bucket of 100,000 blocks again before every step cost
+   * more than the sync itself.
+   */
+  private BucketState sync(boolean replan) throws IOException {
     BlockSyncer.Options o = new BlockSyncer.Options();
     o.consistencyDelay = options.consistencyDelay();
     o.deleteDelay = options.deleteDelay();
     o.clock = ctx.clock;
     o.concurrency = options.tuning().metaFetchConcurrency();
     o.metaFetch = ctx.workers.metadata;
+    o.memo = memo;
     SyncResult s = new BlockSyncer(ctx.bucket, options.dataDir(), o).sync();
     progressGauges.synced(s);
-    lastSimulated = BucketState.of(s);
-    lastPredicted = simulate(lastSimulated);
-    int[] rest = totals(lastPredicted);
-    progressGauges.planned(rest[0], rest[1], rest[3], rest[4]);
+    if (replan) {
+      lastSimulated = BucketState.of(s);
+      lastPredicted = simulate(lastSimulated);
+      int[] rest = totals(lastPredicted);
+      progressGauges.planned(rest[0], rest[1], rest[3], rest[4]);
+    }
     for (Map.Entry<String, String> f : s.failed().entrySet()) {
       LOG.debug("block {} skipped: {}", f.getKey(), f.getValue());
       // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.

@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps Thanos's progress gauges live while a run goes on, in every mode: {@code thanos_compact_todo_*} are set
- * from a fresh plan after every sync of the run and counted down as each compaction, downsampling and retention
- * mark completes, so a scrape (or the push at the end) shows what is left, not what the first plan said; and
+ * from a fresh plan at the run's first and last sync (and at each progress refresh of a {@code --wait} process)
+ * and counted down as each compaction, downsampling and retention mark completes, so a scrape (or the push at the
+ * end) shows what is left, not what the first plan said; and
  * {@code thanos_blocks_meta_synced{state}} tells what the last sync found.
  *
  * <p>{@code thanos_compact_todo_deletion_blocks} counts the blocks past their retention that are not marked yet,

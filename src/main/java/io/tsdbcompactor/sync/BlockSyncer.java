@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * exist; this costs a LIST per 1000 objects instead of a request per block and marker. Then, concurrently,
  * meta.json is read for each block (from the local cache under {@code <data-dir>/meta-syncer/<ULID>/meta.json}
  * when the object's last-modified time is unchanged, so a re-run does not fetch it again) and each existing
- * marker is read. Cache entries of blocks that left the bucket are removed.
+ * marker is read. Cache entries of blocks that left the bucket are removed. With a {@link MetaMemo} (a run
+ * syncs before every step), a meta.json or marker whose listed time and size are those an earlier sync parsed is
+ * taken from memory instead, so a repeated sync of an unchanged bucket costs its listing alone.
  *
  * <p>Time partitioning, relabel sharding, replica-label removal and deduplication are the caller's (they need
  * the compactor's flags); this class applies the consistency delay and the deletion-mark visibility delay.
@@ -63,6 +65,8 @@ public final class BlockSyncer {
     public Clock clock = Clock.systemUTC();
     /** Told about listing and reading progress (the CLI shows it on a terminal). */
     public Progress progress = Progress.NONE;
+    /** What earlier syncs parsed, shared with later ones; null: every meta.json and marker is read each sync. */
+    public MetaMemo memo;
   }
 
   /** Receives progress; calls may come from several threads. */
@@ -151,6 +155,9 @@ public final class BlockSyncer {
       metas.add(f.meta);
     }
     pruneCache(byBlock.keySet());
+    if (options.memo != null) {
+      options.memo.retainBlocks(byBlock.keySet());
+    }
     SyncResult result = new SyncResult(Collections.unmodifiableList(metas), allMetas, deletionMarks, noCompact,
         noDownsample, partial, tooFresh, hidden, failed, byBlock, now);
     LOG.atInfo().addKeyValue("usable", metas.size()).addKeyValue("too_fresh", tooFresh.size())
@@ -248,25 +255,64 @@ public final class BlockSyncer {
   private Fetched fetch(String ulid, List<ListEntry> objects, SourceList.Interner sources) throws IOException {
     Fetched f = new Fetched();
     ListEntry metaEntry = null;
-    Set<String> markers = new TreeSet<>();
+    SortedMap<String, ListEntry> markers = new TreeMap<>();
     for (ListEntry e : objects) {
       String rel = e.key().substring(ulid.length() + 1);
       if (rel.equals(BlockMeta.FILE_NAME)) {
         metaEntry = e;
       } else if (Marker.isMarkerFile(rel)) {
-        markers.add(rel);
+        markers.put(rel, e);
       }
     }
     if (metaEntry == null) {
       f.partialReason = PartialBlock.NO_META;
       return f;
     }
+    MetaMemo memo = options.memo;
+    f.meta = memo == null ? null : memo.get(metaEntry, BlockMeta.class);
+    if (f.meta == null) {
+      parseMeta(ulid, metaEntry, sources, f);
+      if (f.meta == null) {
+        if (memo != null) {
+          memo.forget(metaEntry);
+        }
+        return f;
+      }
+      if (memo != null) {
+        memo.put(metaEntry, f.meta);
+      }
+    }
+    for (Map.Entry<String, ListEntry> m : markers.entrySet()) {
+      Marker marker = memo == null ? null : memo.get(m.getValue(), Marker.class);
+      if (marker == null) {
+        try {
+          marker = Markers.read(bucket, ulid, m.getKey()).orElse(null);
+        } catch (CorruptDataException e) {
+          LOG.warn("ignoring unreadable marker: {}", e.getMessage());
+        }
+        if (marker != null && memo != null) {
+          memo.put(m.getValue(), marker);
+        }
+      }
+      if (marker instanceof Marker.DeletionMark d) {
+        f.deletion = d;
+      } else if (marker instanceof Marker.NoCompactMark n) {
+        f.noCompact = n;
+      } else if (marker instanceof Marker.NoDownsampleMark n) {
+        f.noDownsample = n;
+      }
+    }
+    return f;
+  }
+
+  /** Reads and parses {@code ulid}'s meta.json into {@code f}: its meta, or why the block is partial or failed. */
+  private void parseMeta(String ulid, ListEntry metaEntry, SourceList.Interner sources, Fetched f) throws IOException {
     byte[] json;
     try {
       json = readMeta(ulid, metaEntry);
     } catch (ObjectNotFoundException e) {
       f.partialReason = PartialBlock.META_DISAPPEARED; // being deleted right now
-      return f;
+      return;
     }
     String where = ulid + "/" + BlockMeta.FILE_NAME;
     JsonNode tree;
@@ -278,43 +324,29 @@ public final class BlockSyncer {
     if (tree == null || !tree.isObject()) {
       f.partialReason = "meta.json is not valid JSON";
       dropCache(ulid);
-      return f;
+      return;
     }
     if (tree.path("version").asLong(-1) != 1) {
       f.failure = where + ": unexpected meta file version " + tree.get("version") + ", expected 1";
       dropCache(ulid);
-      return f;
+      return;
     }
+    BlockMeta meta;
     try {
-      f.meta = BlockMeta.parseTree(where, (com.fasterxml.jackson.databind.node.ObjectNode) tree);
+      meta = BlockMeta.parseTree(where, (com.fasterxml.jackson.databind.node.ObjectNode) tree);
     } catch (CorruptDataException e) {
       f.partialReason = "meta.json does not parse: " + e.getMessage();
       dropCache(ulid);
-      return f;
+      return;
     }
-    if (f.meta.compaction.sources instanceof SourceList l) {
+    if (meta.compaction.sources instanceof SourceList l) {
       sources.intern(l);
     }
-    if (!f.meta.ulid.equals(ulid)) {
-      f.failure = where + ": meta.json names block " + f.meta.ulid + ", not its folder " + ulid;
-      f.meta = null;
-      return f;
+    if (!meta.ulid.equals(ulid)) {
+      f.failure = where + ": meta.json names block " + meta.ulid + ", not its folder " + ulid;
+      return;
     }
-    for (String m : markers) {
-      try {
-        Marker marker = Markers.read(bucket, ulid, m).orElse(null);
-        if (marker instanceof Marker.DeletionMark d) {
-          f.deletion = d;
-        } else if (marker instanceof Marker.NoCompactMark n) {
-          f.noCompact = n;
-        } else if (marker instanceof Marker.NoDownsampleMark n) {
-          f.noDownsample = n;
-        }
-      } catch (CorruptDataException e) {
-        LOG.warn("ignoring unreadable marker: {}", e.getMessage());
-      }
-    }
-    return f;
+    f.meta = meta;
   }
 
   /** meta.json bytes, from the cache when the object's time matches the cached file's time. */

@@ -5,6 +5,7 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.sync.MetaMemo;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -54,6 +55,8 @@ public final class BlockViewer implements AutoCloseable {
   private final Settings settings;
   private final ViewPlan.Source planSource;
   private final Clock clock;
+  /** The refreshes' parsed metas: a refresh of an unchanged bucket costs its listing. */
+  private final MetaMemo memo = new MetaMemo();
   private final ExecutorService syncs = Executors.newSingleThreadExecutor(r -> daemon(r, "block-viewer-sync"));
   private final AtomicBoolean syncing = new AtomicBoolean();
   private volatile Snapshot snapshot = Snapshot.EMPTY;
@@ -129,6 +132,7 @@ public final class BlockViewer implements AutoCloseable {
     o.concurrency = settings.metaFetchConcurrency;
     o.consistencyDelay = settings.consistencyDelay;
     o.deleteDelay = settings.deleteDelay;
+    o.memo = memo;
     SyncResult r = new BlockSyncer(bucket, settings.dataDir, o).sync();
     Map<String, Map<String, Marker>> marks = new TreeMap<>();
     r.deletionMarks().forEach((id, m) -> marks.computeIfAbsent(id, k -> new TreeMap<>()).put(m.fileName(), m));

@@ -2,6 +2,7 @@ package io.tsdbcompactor.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
@@ -145,6 +146,58 @@ class BlockSyncerTest {
     assertEquals(3, b.calls(FaultInjectingBucket.Op.GET), "only the changed meta.json is fetched");
     assertEquals("2", third.allMetas().get(a).thanos.labels.get("x"));
     assertFalse(Files.exists(dataDir.resolve("meta-syncer").resolve(c)));
+  }
+
+  @Test
+  void memoServesUnchangedMetasAndMarkersWithoutReadingThemAgain() throws Exception {
+    Instant old = NOW.minus(Duration.ofDays(3));
+    String a = ulidAt(old);
+    String c = ulidAt(old);
+    String d = ulidAt(old);
+    put(a, "sidecar", null, Map.of("x", "1"), 0);
+    put(c, "sidecar", null, Map.of("x", "1"), 0);
+    put(d, "sidecar", null, Map.of("x", "1"), 0);
+    Markers.markNoCompact(mem, a, Marker.REASON_MANUAL, "", clock);
+    Markers.markForDeletion(mem, c, "source of compacted block", clock);
+    FaultInjectingBucket b = new FaultInjectingBucket(mem);
+    MetaMemo memo = new MetaMemo();
+    BlockSyncer.Options o = new BlockSyncer.Options();
+    o.clock = clock;
+    o.memo = memo;
+
+    // No local cache directory: every read the memo does not save is a GET.
+    SyncResult first = new BlockSyncer(b, null, o).sync();
+    assertEquals(5, b.calls(FaultInjectingBucket.Op.GET), "three metas and two markers");
+    SyncResult second = new BlockSyncer(b, null, o).sync();
+    assertEquals(5, b.calls(FaultInjectingBucket.Op.GET), "nothing read again");
+    assertEquals(2, b.calls(FaultInjectingBucket.Op.LIST), "but the bucket is listed again");
+    for (String u : List.of(a, c, d)) {
+      assertSame(first.allMetas().get(u), second.allMetas().get(u), u);
+    }
+    assertEquals(Set.of(a), second.noCompactMarked());
+    assertEquals(Set.of(c), second.deletionMarks().keySet());
+
+    // A rewritten meta.json and a new marker are read; a block that left the bucket leaves the memo.
+    mem.setClock(Clock.offset(clock, Duration.ofMinutes(1)));
+    BlockMeta m = BlockMeta.parse("x", mem.getBytes(a + "/meta.json"));
+    m.thanos.labels.put("x", "2");
+    mem.upload(a + "/meta.json", m.toJsonBytes());
+    Markers.markNoDownsample(mem, c, Marker.REASON_MANUAL, "", clock);
+    BlocksCleaner.deleteBlock(mem, d);
+    int gets = b.calls(FaultInjectingBucket.Op.GET);
+    SyncResult third = new BlockSyncer(b, null, o).sync();
+    assertEquals(gets + 2, b.calls(FaultInjectingBucket.Op.GET), "the rewritten meta.json and the new marker");
+    assertEquals("2", third.allMetas().get(a).thanos.labels.get("x"));
+    assertEquals(Set.of(c), third.noDownsampleMarked());
+    assertEquals(Set.of(a), third.noCompactMarked());
+    assertEquals(5, memo.size(), "two metas and three markers; the deleted block's meta is gone");
+
+    // A meta.json that stops parsing is not served from the memo.
+    mem.setClock(Clock.offset(clock, Duration.ofMinutes(2)));
+    mem.upload(a + "/meta.json", "{not json".getBytes());
+    SyncResult fourth = new BlockSyncer(b, null, o).sync();
+    assertEquals(Set.of(a), fourth.partial().keySet());
+    assertFalse(fourth.allMetas().containsKey(a));
   }
 
   @Test
