@@ -160,6 +160,9 @@ public final class SourceList extends AbstractList<String> implements RandomAcce
     if (l.size != size) {
       return false;
     }
+    if (l.bits == bits && l.others == null && others == null) {
+      return true; // one array shared (Interner, sharingCopy): a change would have copied it
+    }
     for (int i = 0; i < 2 * size; i++) {
       if (bits[i] != l.bits[i]) {
         return false;

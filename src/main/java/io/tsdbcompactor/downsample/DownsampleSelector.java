@@ -5,7 +5,10 @@ import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.block.SourceCoverage;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -81,12 +84,86 @@ public final class DownsampleSelector {
     if (inputs.isEmpty()) {
       return List.of();
     }
-    SourceCoverage coverage = new SourceCoverage(targets);
     inputs.sort((a, b) -> a.ulid.compareTo(b.ulid));
-    List<Candidate> out = new ArrayList<>();
+    // Most inputs already have their own copy in the target tier: downsampling copies a block's range and sources.
+    // Only the others are checked against the tier's sources, which on a big bucket are millions.
+    Map<List<Long>, List<BlockMeta>> copiesByRange = new HashMap<>();
+    for (BlockMeta t : targets) {
+      if (!PartitionInfo.of(t).partitioned()) {
+        copiesByRange.computeIfAbsent(List.of(t.minTime, t.maxTime), k -> new ArrayList<>(1)).add(t);
+      }
+    }
+    List<BlockMeta> rest = new ArrayList<>();
     for (BlockMeta m : inputs) {
+      if (!m.compaction.sources.isEmpty() && !hasOwnCopy(m, copiesByRange.get(List.of(m.minTime, m.maxTime)))) {
+        rest.add(m);
+      }
+    }
+    if (rest.isEmpty()) {
+      return List.of();
+    }
+    SourceCoverage coverage = new SourceCoverage(overlapping(targets, rest));
+    List<Candidate> out = new ArrayList<>();
+    for (BlockMeta m : rest) {
       if (!coveredBy(m, coverage)) {
         out.add(new Candidate(m, to));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether one unpartitioned block of the target tier over {@code m}'s range lists exactly {@code m}'s sources: it
+   * holds all of {@code m}'s series for every source, so {@link #coveredBy} would say so too.
+   */
+  private static boolean hasOwnCopy(BlockMeta m, List<BlockMeta> sameRange) {
+    if (sameRange == null) {
+      return false;
+    }
+    List<String> needed = PartitionInfo.dataSources(m);
+    for (BlockMeta t : sameRange) {
+      if (t.sourcesOrSelf().equals(needed)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The blocks of {@code targets} whose time range touches that of some block of {@code inputs}. A block listing a
+   * source holds that source's samples, so its range includes the source's; a target sharing a source with an
+   * input therefore overlaps it, and the others cannot change {@link #coveredBy}. (Were some meta to list a source
+   * outside its own range, the error would be a block downsampled again, never one left out.)
+   */
+  private static List<BlockMeta> overlapping(List<BlockMeta> targets, List<BlockMeta> inputs) {
+    List<long[]> spans = new ArrayList<>();
+    List<BlockMeta> byStart = new ArrayList<>(inputs);
+    byStart.sort(Comparator.comparingLong(m -> m.minTime));
+    for (BlockMeta m : byStart) {
+      long[] last = spans.isEmpty() ? null : spans.get(spans.size() - 1);
+      if (last != null && m.minTime <= last[1]) {
+        last[1] = Math.max(last[1], m.maxTime);
+      } else {
+        spans.add(new long[] {m.minTime, m.maxTime});
+      }
+    }
+    List<BlockMeta> out = new ArrayList<>();
+    for (BlockMeta t : targets) {
+      // The last span starting at or before the target's end is the only one that can reach back to its start.
+      int lo = 0;
+      int hi = spans.size() - 1;
+      int found = -1;
+      while (lo <= hi) {
+        int mid = (lo + hi) >>> 1;
+        if (spans.get(mid)[0] <= t.maxTime) {
+          found = mid;
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      if (found >= 0 && spans.get(found)[1] >= t.minTime) {
+        out.add(t);
       }
     }
     return out;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.GoJson;
+import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.downsample.DownsampleSelector.Candidate;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +66,34 @@ class DownsampleSelectorTest {
     // Partial coverage is not coverage.
     List<BlockMeta> partial = List.of(meta(D, 0, 48 * H, "s1", "s2"), meta(B, Resolution.FIVE_MINUTES, 48 * H, "s1"));
     assertEquals(List.of(D + " -> 5m"), plan(partial, Set.of(), Set.of()));
+  }
+
+  @Test
+  void aCopyOverTheSameRangeCoversOnlyWithTheSameSourcesAndWhole() {
+    BlockMeta ownCopy = at(meta(A, Resolution.FIVE_MINUTES, 48 * H, "s1", "s2"), 0);
+    BlockMeta raw = at(meta(B, 0, 48 * H, "s1", "s2"), 0);
+    // Covered by two 5m blocks of other ranges together.
+    BlockMeta halves = at(meta(C, 0, 48 * H, "s3", "s4"), 48 * H);
+    BlockMeta firstHalf = at(meta("01EEEEEEEEEEEEEEEEEEEEEEEE", Resolution.FIVE_MINUTES, 24 * H, "s3"), 48 * H);
+    BlockMeta secondHalf = at(meta("01FFFFFFFFFFFFFFFFFFFFFFFF", Resolution.FIVE_MINUTES, 24 * H, "s4"), 72 * H);
+    // Same range, one source short: not covered.
+    BlockMeta shortOne = at(meta(D, 0, 48 * H, "s5", "s6"), 96 * H);
+    BlockMeta shortCopy = at(meta("01GGGGGGGGGGGGGGGGGGGGGGGG", Resolution.FIVE_MINUTES, 48 * H, "s5"), 96 * H);
+    assertEquals(List.of(D + " -> 5m"),
+        plan(List.of(ownCopy, raw, halves, firstHalf, secondHalf, shortOne, shortCopy), Set.of(), Set.of()));
+
+    // A partition of the copy holds only some of the series: the raw block is not covered by it.
+    ownCopy.thanos().extensions = GoJson.MAPPER.createObjectNode().set(PartitionInfo.EXTENSION,
+        GoJson.MAPPER.createObjectNode().put("partitioned_group_id", 7).put("partition_count", 2)
+            .put("partition_id", 0));
+    assertEquals(List.of(B + " -> 5m"), plan(List.of(ownCopy, raw), Set.of(), Set.of()));
+  }
+
+  private static BlockMeta at(BlockMeta m, long offset) {
+    long range = m.maxTime - m.minTime;
+    m.minTime = 1_000_000 + offset;
+    m.maxTime = m.minTime + range;
+    return m;
   }
 
   @Test
