@@ -6,9 +6,11 @@ import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.job.CompactionRun;
 import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.RunProgress;
+import io.tsdbcompactor.job.Workers;
 import io.tsdbcompactor.job.RunReport;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.sync.BlockSyncer;
+import io.tsdbcompactor.sync.MetaMemo;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -59,17 +61,20 @@ public final class BigBucketHarness {
     Path dataDir = null;
     int blocks = 100_000;
     int metaConcurrency = 32;
+    boolean resyncsOnly = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--bucket" -> bucketDir = Path.of(args[++i]);
         case "--data-dir" -> dataDir = Path.of(args[++i]);
         case "--blocks" -> blocks = Integer.parseInt(args[++i]);
         case "--meta-fetch-concurrency" -> metaConcurrency = Integer.parseInt(args[++i]);
+        case "--resyncs-only" -> resyncsOnly = true; // on the warm cache an earlier run of the harness left
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     if (bucketDir == null || dataDir == null) {
-      System.err.println("usage: BigBucketHarness --bucket DIR --data-dir DIR [--blocks N] [--meta-fetch-concurrency N]");
+      System.err.println("usage: BigBucketHarness --bucket DIR --data-dir DIR [--blocks N] [--meta-fetch-concurrency N]"
+          + " [--resyncs-only]");
       System.exit(2);
     }
     long t0 = System.nanoTime();
@@ -82,6 +87,12 @@ public final class BigBucketHarness {
     options = new RunOptions(options.dataDir(), options.consistencyDelay(), options.deleteDelay(), options.retention(),
         1, 1, true, List.of("replica"), "", null, true, options.sharding(),
         new RunOptions.Tuning(metaConcurrency, 1, 1, "", 4), options.timeWindow());
+    if (resyncsOnly) {
+      try (Bucket bucket = new FilesystemBucket(bucketDir)) {
+        resyncs(bucket, options, dataDir.resolve("dry-run"), clock);
+      }
+      return;
+    }
     if (Files.isDirectory(dataDir)) {
       try (Stream<Path> s = Files.list(dataDir)) {
         if (s.findAny().isPresent()) {
@@ -121,6 +132,45 @@ public final class BigBucketHarness {
             cache, synced, syncSeconds, syncPeak / 1048576.0, planSeconds, planPeak / 1048576.0,
             retained / 1048576.0, plan.actions.size());
         plan = null;
+      }
+      resyncs(bucket, options.withDryRun(true), dataDir.resolve("dry-run"), clock);
+    }
+  }
+
+  /**
+   * What a run pays for its syncs, on the warm cache, three ways, alternately:
+   * <ul>
+   *   <li>{@code first}: a sync with an empty {@link MetaMemo} (every meta.json read and parsed from the local
+   *       cache) and the whole run planned on it, for the todo gauges: a run's first sync; before the memo, every
+   *       sync of a run cost this;
+   *   <li>{@code last}: the same with the memo the earlier syncs filled: a run's last sync;
+   *   <li>{@code between}: a sync with the filled memo and no plan: the syncs between a run's steps.
+   * </ul>
+   */
+  static void resyncs(Bucket bucket, RunOptions base, Path dataDir, Clock clock) throws IOException {
+    RunOptions o = new RunOptions(dataDir, base.consistencyDelay(), base.deleteDelay(), base.retention(), 1, 1, true,
+        base.replicaLabels(), "", null, true, base.sharding(), base.tuning(), base.timeWindow());
+    MetaMemo shared = new MetaMemo();
+    try (Workers workers = Workers.forOptions(o)) {
+      new CompactionRun(bucket, o, new CompactorMetrics(false), clock, RunProgress.NONE, workers, shared)
+          .refreshProgress(); // fills the memo
+      for (int round = 1; round <= 3; round++) {
+        for (String kind : List.of("first", "last", "between")) {
+          long t = System.nanoTime();
+          if (kind.equals("between")) {
+            BlockSyncer.Options so = new BlockSyncer.Options();
+            so.clock = clock;
+            so.consistencyDelay = o.consistencyDelay();
+            so.deleteDelay = o.deleteDelay();
+            so.concurrency = o.tuning().metaFetchConcurrency();
+            so.memo = shared;
+            new BlockSyncer(bucket, dataDir, so).sync();
+          } else {
+            new CompactionRun(bucket, o, new CompactorMetrics(false), clock, RunProgress.NONE, workers,
+                kind.equals("first") ? new MetaMemo() : shared).refreshProgress();
+          }
+          System.out.printf(Locale.ROOT, "resync round=%d sync=%s seconds=%.2f%n", round, kind, secondsSince(t));
+        }
       }
     }
   }
