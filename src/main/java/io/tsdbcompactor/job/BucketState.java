@@ -17,10 +17,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The bucket as the steps of a run plan on it. The run syncs a fresh one from the bucket before each step; the
- * dry run starts from the first sync and, instead of executing each step, applies to it what the step would do
- * ({@link #addPlanned}, {@link #markForDeletion}, {@link #delete}, ...), so every later step plans on the blocks
- * the earlier ones would have produced. Planned blocks carry placeholder ULIDs (their real ones do not exist
+ * The bucket as the steps of a run plan on it. The run syncs a fresh one from the bucket after each step that
+ * acted; the dry run starts from the first sync and, instead of executing each step, applies to it what the step
+ * would do ({@link #addPlanned}, {@link #markForDeletion}, {@link #delete}, ...), so every later step plans on the
+ * blocks the earlier ones would have produced. Planned blocks carry placeholder ULIDs (their real ones do not exist
  * yet); {@link #isPlanned} tells them apart.
  */
 public final class BucketState {
