@@ -181,7 +181,7 @@ final class CompactStep implements Step {
     });
     GroupCompactor compactor = new GroupCompactor(port, ctx.options.dataDir(), ctx.compactorOptions,
         ctx.metrics.groupCompaction(), ctx.clock).withPartitionOwner(ctx::owns)
-        .downloadsOn(ctx.workers.blocks);
+        .downloadsOn(ctx.workers.blocks).marksOn(ctx.workers.metadata);
     // Collect-all: a group's failure is recorded by its task; one bad group must not stop the others.
     ctx.workers.groups.runUnchecked(groups, FanOut.OnFailure.FINISH_ALL, g -> {
       long t0 = System.nanoTime();

@@ -69,6 +69,37 @@ class RunWorkersTest {
   }
 
   @Test
+  void theInputsOfOneCompactionAreMarkedSeveralAtOnce(@TempDir Path tmp) throws Exception {
+    Path bucketDir = tmp.resolve("bucket");
+    new SampleBlocks(new SampleBlocks.Spec(4, 8 * H, 300_000, 1, Map.of("cluster", "eu1"), 0, 1)).write(bucketDir, NOW);
+    // One group, compacted by one worker, one compaction after another: marks in flight together are one
+    // compaction's.
+    InFlightGauge marks = new InFlightGauge(2);
+    Bucket counting = new ForwardingBucket(new FilesystemBucket(bucketDir)) {
+      @Override
+      public void upload(String key, InputStream in, long length) throws IOException {
+        if (!key.endsWith("/deletion-mark.json")) {
+          super.upload(key, in, length);
+          return;
+        }
+        marks.enter();
+        try {
+          super.upload(key, in, length);
+        } finally {
+          marks.exit();
+        }
+      }
+    };
+    try (Bucket bucket = counting) {
+      RunReport r = new CompactionRun(bucket, options(tmp.resolve("data"), 1, RunOptions.Tuning.DEFAULTS),
+          new CompactorMetrics(false), new TickingClock(NOW), RunProgress.NONE).run();
+      assertTrue(r.success(), () -> "run failed: " + r.failures);
+      assertTrue(r.compactedInputBlocks.get() >= 2, "blocks compacted: " + r.compactedInputBlocks.get());
+    }
+    assertTrue(marks.max() >= 2, "deletion marks in flight at once: " + marks.max());
+  }
+
+  @Test
   void anInterruptedRunReturnsOnlyAfterTheUploadItsWorkerStartedHasEnded(@TempDir Path tmp) throws Exception {
     Path bucketDir = tmp.resolve("bucket");
     threeGroups(bucketDir);
