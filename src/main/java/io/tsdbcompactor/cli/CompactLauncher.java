@@ -229,7 +229,8 @@ final class CompactLauncher {
               : "serving /metrics, /-/healthy, /-/ready and the block viewer");
       env.listener().serving(server.address());
       scheduleBackground(background, c.cleanupInterval, "clean up", () -> {
-        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}, workers, memo).cleanUpOnly();
+        RunReport r = new CompactionRun(bucket, options, metrics, clock, new RunProgress() {}, workers, memo)
+            .cleanUpOnly();
         for (String f : r.failures) {
           LOG.atWarn().addKeyValue("failure", f).log("background clean-up finished with a failure");
         }

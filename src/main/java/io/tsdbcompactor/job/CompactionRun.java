@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each of these is a {@link Step} with a plan and an execute side; this class only walks the list. The run
  * executes each step's plan, and syncs again before each step that follows one that did something. The dry run
  * ({@code --dry-run}) plans each step on the state the previous steps would leave ({@link BucketState}) and
- * executes nothing; the run does that same pass first, for its progress totals. Both record their {@link Action}s in the {@link RunReport}.
+ * executes nothing; the run does that same pass first, for its progress totals. Both record their
+ * {@link Action}s in the {@link RunReport}.
  *
  * <p>Errors: a bucket that cannot be listed or read fails the run ({@link IOException}). A group or block that
  * fails is recorded in the {@link RunReport} (one line each), its bad blocks are marked (no-compact or

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * meta.json is read for each block (from the local cache under {@code <data-dir>/meta-syncer/<ULID>/meta.json}
  * when the object's last-modified time is unchanged, so a re-run does not fetch it again) and each existing
  * marker is read. Cache entries of blocks that left the bucket are removed. With a {@link MetaMemo} (a run
- * syncs again after each step that acted), a meta.json or marker whose listed time and size are those an earlier sync parsed is
- * taken from memory instead, so a repeated sync of an unchanged bucket costs its listing alone.
+ * syncs again after each step that acted), a meta.json or marker whose listed time and size are those an earlier
+ * sync parsed is taken from memory instead, so a repeated sync of an unchanged bucket costs its listing alone.
  *
  * <p>Time partitioning, relabel sharding, replica-label removal and deduplication are the caller's (they need
  * the compactor's flags); this class applies the consistency delay and the deletion-mark visibility delay.

@@ -10,9 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * parsed object instead of reading and parsing the file again (Thanos's meta fetcher keeps its metas in memory
  * between syncs the same way).
  *
- * <p>Why: a run syncs again after each of its steps that acted, so that the next step sees what it wrote. On a bucket of
- * 100,000 blocks each sync otherwise reads and parses 100,000 meta.json files from the local cache; with the memo
- * only the listing and the new objects cost anything. It also hands out the same {@code BlockMeta} object for an
+ * <p>Why: a run syncs again after each of its steps that acted, so that the next step sees what it wrote. On a
+ * bucket of 100,000 blocks each sync otherwise reads and parses 100,000 meta.json files from the local cache; with
+ * the memo only the listing and the new objects cost anything. It also hands out the same {@code BlockMeta} object for an
  * unchanged block, so per-group results keyed on those objects (the duplicate filter's) carry over between syncs.
  *
  * <p>Parsed objects are shared between syncs and must not be changed (metas are read-only once synced). Entries of
