@@ -12,8 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Why: a run syncs again after each of its steps that acted, so that the next step sees what it wrote. On a
  * bucket of 100,000 blocks each sync otherwise reads and parses 100,000 meta.json files from the local cache; with
- * the memo only the listing and the new objects cost anything. It also hands out the same {@code BlockMeta} object for an
- * unchanged block, so per-group results keyed on those objects (the duplicate filter's) carry over between syncs.
+ * the memo only the listing and the new objects cost anything. It also hands out the same {@code BlockMeta} object
+ * for an unchanged block, so per-group results keyed on those objects (the duplicate filter's) carry over between
+ * syncs.
  *
  * <p>Parsed objects are shared between syncs and must not be changed (metas are read-only once synced). Entries of
  * blocks a listing no longer shows are dropped by {@link #retainBlocks}, so the memo holds what one sync holds.
