@@ -209,7 +209,8 @@ final class CompactLauncher {
   private static int waitLoop(CompactCommand c, RunOptions options, WebConfig web, Bucket bucket,
       CompactorMetrics metrics, CliEnvironment env, PrintStream err, Workers workers) {
     Clock clock = env.clock();
-    // The runs and background passes share what their syncs parsed: each block's meta.json is read once.
+    // The runs, the background passes and the block viewer share what their syncs parsed: each block's meta.json
+    // is read once, and held once.
     MetaMemo memo = new MetaMemo();
     ScheduledExecutorService background = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "compact-background");
@@ -217,7 +218,7 @@ final class CompactLauncher {
       return t;
     });
     try (MetricsServer server = MetricsServer.start(c.httpAddress, web, metrics::scrape);
-        BlockViewer viewer = c.webDisable ? null : blockViewer(c, options, bucket, clock)) {
+        BlockViewer viewer = c.webDisable ? null : blockViewer(c, options, bucket, clock, memo)) {
       if (viewer != null) {
         BlocksApi.mount(server.server(), viewer, new BlocksApi.Options(c.webRoutePrefix, c.webExternalPrefix,
             c.webPrefixHeader, c.webDisableCors));
@@ -323,14 +324,15 @@ final class CompactLauncher {
   }
 
   /** The viewer of the run's bucket, planning with the run's own options. */
-  private static BlockViewer blockViewer(CompactCommand c, RunOptions options, Bucket bucket, Clock clock) {
+  private static BlockViewer blockViewer(CompactCommand c, RunOptions options, Bucket bucket, Clock clock,
+      MetaMemo memo) {
     BlockViewer.Settings settings = new BlockViewer.Settings(c.bucketWebLabel, options.replicaLabels(),
         options.consistencyDelay(), options.deleteDelay(), options.tuning().metaFetchConcurrency(),
         options.dataDir().resolve("block-viewer"), c.disableAdminOperations);
     RunPlanSource plan = new RunPlanSource(options.tuning().maxCompactionLevel(), options.replicaLabels(),
         options.retention(), options.downsampling(), options.sharding())
         .withPartitionLimits(options.tuning().maxBlockSeries(), options.tuning().blockMaxIndexSizeBytes());
-    return new BlockViewer(bucket, settings, plan, clock);
+    return new BlockViewer(bucket, settings, plan, clock, memo);
   }
 
   /**

@@ -56,17 +56,26 @@ public final class BlockViewer implements AutoCloseable {
   private final ViewPlan.Source planSource;
   private final Clock clock;
   /** The refreshes' parsed metas: a refresh of an unchanged bucket costs its listing. */
-  private final MetaMemo memo = new MetaMemo();
+  private final MetaMemo memo;
   private final ExecutorService syncs = Executors.newSingleThreadExecutor(r -> daemon(r, "block-viewer-sync"));
   private final AtomicBoolean syncing = new AtomicBoolean();
   private volatile Snapshot snapshot = Snapshot.EMPTY;
   private ScheduledExecutorService schedule;
 
   public BlockViewer(Bucket bucket, Settings settings, ViewPlan.Source planSource, Clock clock) {
+    this(bucket, settings, planSource, clock, new MetaMemo());
+  }
+
+  /**
+   * A viewer whose refreshes share {@code memo} with the process's other syncs (a {@code compact --wait}
+   * process's runs), so that the viewer's snapshot and the runs hold one copy of each block's meta.
+   */
+  public BlockViewer(Bucket bucket, Settings settings, ViewPlan.Source planSource, Clock clock, MetaMemo memo) {
     this.bucket = bucket;
     this.settings = settings;
     this.planSource = planSource;
     this.clock = clock;
+    this.memo = memo;
   }
 
   public Settings settings() {
