@@ -14,6 +14,7 @@ import io.tsdbcompactor.tracing.Span;
 import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -362,7 +363,15 @@ public final class CompactionRun {
     o.concurrency = options.tuning().metaFetchConcurrency();
     o.metaFetch = ctx.workers.metadata;
     o.memo = memo;
-    SyncResult s = new BlockSyncer(ctx.bucket, options.dataDir(), o).sync();
+    long started = ctx.clock.millis();
+    SyncResult s;
+    try {
+      s = new BlockSyncer(ctx.bucket, options.dataDir(), o).sync();
+    } catch (IOException | RuntimeException e) {
+      ctx.metrics.metaSynced(Duration.ofMillis(ctx.clock.millis() - started), true);
+      throw e;
+    }
+    ctx.metrics.metaSynced(Duration.ofMillis(ctx.clock.millis() - started), false);
     progressGauges.synced(s);
     if (replan) {
       lastSimulated = BucketState.of(s);

@@ -29,6 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class CompactorMetrics {
   /** Thanos's downsample duration buckets, in seconds. */
   private static final double[] DOWNSAMPLE_BUCKETS = {60, 300, 900, 1800, 3600, 7200, 14400};
+  /** Thanos's meta fetcher buckets for the duration of a sync, in seconds. */
+  private static final double[] SYNC_BUCKETS = {0.01, 1, 10, 100, 300, 600, 1000};
   /** Group compaction durations: a few seconds for small groups to hours for 14d ones. */
   private static final double[] COMPACTION_BUCKETS = {1, 10, 60, 300, 900, 1800, 3600, 7200, 14400};
 
@@ -65,6 +67,9 @@ public final class CompactorMetrics {
     // Pre-create the run counters so a scrape shows them at zero before the first run.
     iterations();
     retries();
+    metaSyncs();
+    metaSyncFailures();
+    metaSyncDuration();
     // ... and the group compaction counters (the failure alert divides two of them), for every resolution.
     groupCompaction = new MicrometerCompactMetrics(registry).registerAtZero(0, 300_000, 3_600_000);
     if (jvmMetrics) {
@@ -128,6 +133,34 @@ public final class CompactorMetrics {
           .description("Number of block metadata synced").tag("state", st).register(registry);
       return holder;
     }).set(blocks);
+  }
+
+  /**
+   * One sync of the bucket's metas ended, after {@code took}: {@code thanos_blocks_meta_syncs_total},
+   * {@code thanos_blocks_meta_sync_failures_total} when it failed, {@code thanos_blocks_meta_sync_duration_seconds}
+   * (the "Sync Meta" row of Thanos's compactor dashboard).
+   */
+  public void metaSynced(Duration took, boolean failed) {
+    metaSyncs().increment();
+    if (failed) {
+      metaSyncFailures().increment();
+    }
+    metaSyncDuration().record(took);
+  }
+
+  private Counter metaSyncs() {
+    return counter("thanos_blocks_meta_syncs", "Total blocks metadata synchronization attempts");
+  }
+
+  private Counter metaSyncFailures() {
+    return counter("thanos_blocks_meta_sync_failures", "Total blocks metadata synchronization failures");
+  }
+
+  private Timer metaSyncDuration() {
+    return Timer.builder("thanos_blocks_meta_sync_duration")
+        .description("Duration of the blocks metadata synchronization in seconds")
+        .serviceLevelObjectives(seconds(SYNC_BUCKETS))
+        .register(registry);
   }
 
   /** Configuration gauges Thanos exports, so alerts comparing ages against them keep working. */

@@ -1,9 +1,11 @@
 package io.tsdbcompactor.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.FaultInjectingBucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.metrics.CompactorMetrics;
@@ -52,6 +54,11 @@ class RunSyncsTest {
 
   /** Runs once over {@code bucketDir}; returns the whole-bucket listings made before each step started, by step. */
   private static Map<String, Integer> run(Path bucketDir, Path dataDir, int[] total) throws IOException {
+    return run(bucketDir, dataDir, total, new CompactorMetrics(false));
+  }
+
+  private static Map<String, Integer> run(Path bucketDir, Path dataDir, int[] total, CompactorMetrics metrics)
+      throws IOException {
     Map<String, Integer> before = new LinkedHashMap<>();
     List<String> names = new ArrayList<>();
     try (ListingCounter bucket = new ListingCounter(new FilesystemBucket(bucketDir))) {
@@ -63,8 +70,7 @@ class RunSyncsTest {
           before.put(key, bucket.wholeBucket.get());
         }
       };
-      RunReport r = new CompactionRun(bucket, options(dataDir), new CompactorMetrics(false), new TickingClock(NOW),
-          progress).run();
+      RunReport r = new CompactionRun(bucket, options(dataDir), metrics, new TickingClock(NOW), progress).run();
       assertTrue(r.success(), () -> "run failed: " + r.failures);
       total[0] = bucket.wholeBucket.get();
     }
@@ -89,5 +95,33 @@ class RunSyncsTest {
     Map<String, Integer> second = run(bucketDir, tmp.resolve("data"), total);
     assertEquals(1, second.get("clean up (again)"), second.toString());
     assertEquals(2, total[0]);
+  }
+
+  @Test
+  void eachSyncIsCountedAndTimedAsThanosCountsItsMetaSyncs(@TempDir Path tmp) throws Exception {
+    Path bucketDir = tmp.resolve("bucket");
+    new SampleBlocks(new SampleBlocks.Spec(4, 8 * H, 300_000, 1, Map.of("cluster", "eu1"), 0, 1)).write(bucketDir, NOW);
+    CompactorMetrics metrics = new CompactorMetrics(false);
+    String before = metrics.scrape();
+    assertTrue(before.contains("thanos_blocks_meta_syncs_total 0.0"), "at zero before the first sync: " + before);
+    int[] total = {0};
+    run(bucketDir, tmp.resolve("data"), total, metrics);
+    assertEquals(total[0], counter(metrics, "thanos_blocks_meta_syncs"), "one count per sync, as listed");
+    assertEquals(0, counter(metrics, "thanos_blocks_meta_sync_failures"));
+    assertEquals(total[0], metrics.registry().get("thanos_blocks_meta_sync_duration").timer().count());
+
+    // A sync whose listing fails is counted as a failure, and the run fails.
+    try (FaultInjectingBucket failing = new FaultInjectingBucket(new FilesystemBucket(bucketDir))) {
+      failing.failNext(FaultInjectingBucket.Op.LIST, 1);
+      CompactionRun run = new CompactionRun(failing, options(tmp.resolve("data")), metrics, new TickingClock(NOW),
+          RunProgress.NONE);
+      assertThrows(IOException.class, run::run);
+    }
+    assertEquals(total[0] + 1, counter(metrics, "thanos_blocks_meta_syncs"));
+    assertEquals(1, counter(metrics, "thanos_blocks_meta_sync_failures"));
+  }
+
+  private static long counter(CompactorMetrics metrics, String name) {
+    return (long) metrics.registry().get(name).counter().count();
   }
 }
