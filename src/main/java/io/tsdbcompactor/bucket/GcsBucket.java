@@ -38,7 +38,8 @@ import java.util.Map;
  *       credentials.
  *   <li>Uploads stream: objects up to the chunk size ({@code chunk_size_bytes}, default 16 MiB) are one request;
  *       larger ones are a resumable upload sent a chunk at a time and finalized only when the whole stream has
- *       been read, so a reader never sees a part. A failed upload is abandoned unfinalized. Memory: one chunk.
+ *       been read, so a reader never sees a part. A failed upload is abandoned unfinalized. Memory: the client's
+ *       one chunk (an upload of unknown length also holds its first chunk while deciding which way it goes).
  *   <li>Reads are ranged and pinned to the object's generation: should it be replaced while being read, the read
  *       fails instead of mixing two versions. {@link RetryingBucket} resumes broken reads.
  *   <li>Retries: the client repeats idempotent requests on 429, 408, 5xx and connection errors with
@@ -54,6 +55,8 @@ public final class GcsBucket implements Bucket {
   private final String bucket;
   /** Objects up to this size are one request; larger ones go up in chunks of this size. Tests make it small. */
   int chunkSize;
+  /** What a resumable upload of known length reads from its stream at a time. */
+  private static final int PIECE = 1 << 20;
   /** Listing page size; tests make it small to exercise paging. */
   int listPageSize = 1000;
 
@@ -282,6 +285,12 @@ public final class GcsBucket implements Bucket {
   public void upload(String key, InputStream in, long length) throws IOException {
     Keys.check(key);
     BlobInfo info = BlobInfo.newBuilder(BlobId.of(bucket, key)).build();
+    if (length > chunkSize) {
+      // Known to take several chunks: the client's channel holds one chunk as it sends it, so the stream is handed
+      // to it in small pieces rather than a chunk at a time (which held a second chunk on the heap).
+      resumable(info, key, new UploadParts(key, in, length, Math.min(chunkSize, PIECE)), null);
+      return;
+    }
     UploadParts parts = new UploadParts(key, in, length, chunkSize);
     byte[] first = parts.next();
     if (parts.isWhole(first)) {
@@ -299,6 +308,7 @@ public final class GcsBucket implements Bucket {
     }
   }
 
+  /** Sends {@code first} (null: nothing read yet) and the rest of {@code parts}, then finalizes the object. */
   private void resumable(BlobInfo info, String key, UploadParts parts, byte[] first) throws IOException {
     WriteChannel w;
     try {
@@ -307,7 +317,7 @@ public final class GcsBucket implements Bucket {
     } catch (RuntimeException e) {
       throw translate("start resumable upload of", key, e);
     }
-    byte[] chunk = first;
+    byte[] chunk = first != null ? first : parts.next();
     try {
       while (chunk.length > 0) {
         ByteBuffer buf = ByteBuffer.wrap(chunk);

@@ -53,6 +53,17 @@ class GcsLocalStorageBucketTest extends BucketContractTest {
     }
   }
 
+  @Test
+  void aStreamShorterThanItsDeclaredChunksFailsAndFinalizesNothing() throws Exception {
+    byte[] data = random(3 * 256 * 1024 + 123, 12);
+    byte[] delivered = java.util.Arrays.copyOf(data, 2 * 256 * 1024 + 77);
+    BucketException e = org.junit.jupiter.api.Assertions.assertThrows(BucketException.class,
+        () -> bucket.upload("01MP/chunks/000003", new ByteArrayInputStream(delivered), data.length));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("01MP/chunks/000003")
+        && e.getMessage().contains("stream ended after " + delivered.length + " of " + data.length), e.getMessage());
+    org.junit.jupiter.api.Assertions.assertTrue(noPartialObject("01MP/chunks/000003", data));
+  }
+
   /** Whether an object of this key is absent or at least not a partial copy of {@code data}. */
   protected boolean noPartialObject(String key, byte[] data) throws IOException {
     // Google's fake registers an object's metadata when a resumable upload starts (real GCS does not), so only
