@@ -18,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Parsed objects are shared between syncs and must not be changed (metas are read-only once synced). Entries of
  * blocks a listing no longer shows are dropped by {@link #retainBlocks}, so the memo holds what one sync holds.
- * Thread-safe: the syncs of a run and a {@code --wait} process's background passes share one memo.
+ * Thread-safe: the syncs of a run, and a {@code --wait} process's background passes and block viewer, share one
+ * memo.
  */
 public final class MetaMemo {
   private record Entry(long lastModifiedMillis, long size, Object parsed) {}
