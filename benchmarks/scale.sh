@@ -79,7 +79,7 @@ XMX=${XMX:-64m}
 # path").
 JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=16m -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"}
 # Class data sharing, as the image does it (Dockerfile, src/main/docker/cds-training.sh): training runs with the
-# same JVM flags (the demo, and an S3 client meeting a refused connection) record the classes a run loads into an
+# same JVM flags (the demo, an S3 client meeting a refused connection, a compaction on S3Proxy) record the classes a run loads into an
 # archive, made again whenever the jar is newer; CDS=0 runs without it. The flags matter: a C1-only run with an
 # archive trained under the default tiered JIT downsampled 2.5 times slower (benchmarks/README.md, "Class data
 # sharing"). JAVA=/path/to/bin/java measures another JVM. From JDK 25 on (JEP 514, 515) a training run of the demo
@@ -93,7 +93,7 @@ if [ "${CDS:-1}" = 1 ]; then
   if [ "${JAVA_FEATURE%%.*}" -ge 25 ]; then
     CDS_ARCHIVE=$CACHE/tsdb-compactor-$key.aot; use="-XX:AOTCache=$CDS_ARCHIVE"
   else
-    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key-s3.jsa; use="-XX:SharedArchiveFile=$CDS_ARCHIVE"
+    CDS_ARCHIVE=$CACHE/tsdb-compactor-$key-s3real.jsa; use="-XX:SharedArchiveFile=$CDS_ARCHIVE"
   fi
   if [ ! -f "$CDS_ARCHIVE" ] || [ "$JAR" -nt "$CDS_ARCHIVE" ]; then
     if [ "${JAVA_FEATURE%%.*}" -ge 25 ]; then
@@ -104,7 +104,10 @@ if [ "${CDS:-1}" = 1 ]; then
       rm -rf "$training"
     else
       # shellcheck disable=SC2086
-      JAVA=$JAVA "$ROOT/src/main/docker/cds-training.sh" "$JAR" "$CDS_ARCHIVE" -Xmx256m $JAVA_OPTS >/dev/null
+      [ -f "$ROOT/benchmarks/target/benchmarks.jar" ] \
+        || { echo "the archive's training needs benchmarks/target/benchmarks.jar (mvn -f benchmarks/pom.xml package)" >&2; exit 1; }
+      JAVA=$JAVA S3_SERVER_JAR=$ROOT/benchmarks/target/benchmarks.jar \
+        "$ROOT/src/main/docker/cds-training.sh" "$JAR" "$CDS_ARCHIVE" -Xmx256m $JAVA_OPTS >/dev/null
     fi
   fi
   JAVA_OPTS="$JAVA_OPTS $use"
