@@ -72,12 +72,14 @@ command -v prometheus >/dev/null || { echo "prometheus is required" >&2; exit 1;
 WORK=${WORK:-/tmp/tsdbc-scale-$SERIES}
 XMX=${XMX:-64m}
 # Our JVM: a fixed heap plus bounded non-heap (see benchmarks/README.md, "Memory"); override with JAVA_OPTS.
+# The CronJob's young generation: 8 MB, with survivor spaces big enough for a compaction's working set
+# (SurvivorRatio=3; benchmarks/README.md, "Survivor spaces").
 # The CronJob's JIT: C2 alone with one compiler thread. C1 alone (-XX:TieredStopAtLevel=1) uses about 12 MB less
 # beside the heap and about 40% more time on big blocks. The CronJob's class data sharing archive is mapped where
 # it was dumped (ArchiveRelocationMode=0) rather than at a random address: relocating it writes to every page, which
 # turns the whole archive into anonymous memory (benchmarks/README.md, "On S3, and class data sharing for the S3
 # path").
-JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=16m -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"}
+JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:SurvivorRatio=3 -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=16m -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"}
 # Class data sharing, as the image does it (Dockerfile, src/main/docker/cds-training.sh): training runs with the
 # same JVM flags (the demo, an S3 client meeting a refused connection, a compaction on S3Proxy) record the classes a run loads into an
 # archive, made again whenever the jar is newer; CDS=0 runs without it. The flags matter: a C1-only run with an
