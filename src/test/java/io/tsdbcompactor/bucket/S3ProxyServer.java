@@ -9,7 +9,10 @@ import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
 
-/** An S3Proxy on 127.0.0.1 (port 0: the port it bound is read back) backed by jclouds' filesystem provider in a temporary directory. */
+/**
+ * An S3Proxy on 127.0.0.1 (port 0: the port it bound is read back) backed by jclouds' filesystem provider in a
+ * directory, or by its in-memory one ({@link #inMemory}).
+ */
 public final class S3ProxyServer implements AutoCloseable {
   public static final String ACCESS_KEY = "test-access-key";
   public static final String SECRET_KEY = "test-secret-Zq8uTT2mVb1x";
@@ -26,10 +29,32 @@ public final class S3ProxyServer implements AutoCloseable {
    *     {@link S3FaultProxy#ignoreListingStart})
    */
   public S3ProxyServer(Path dir, boolean checkSignatures) throws Exception {
+    this(filesystemStore(dir), checkSignatures);
+  }
+
+  /**
+   * An S3Proxy holding its objects in memory (jclouds' transient provider): for buckets of many small objects,
+   * which the filesystem provider lists too slowly (a listing of 100,000 blocks' objects did not finish in 3
+   * minutes).
+   */
+  public static S3ProxyServer inMemory(String... buckets) throws Exception {
+    BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("x", "y")
+        .build(BlobStoreContext.class);
+    for (String bucket : buckets) {
+      context.getBlobStore().createContainerInLocation(null, bucket);
+    }
+    return new S3ProxyServer(context, true);
+  }
+
+  private static BlobStoreContext filesystemStore(Path dir) {
     Properties props = new Properties();
     props.setProperty("jclouds.filesystem.basedir", dir.toString());
-    context = ContextBuilder.newBuilder("filesystem").overrides(props).credentials("x", "y")
+    return ContextBuilder.newBuilder("filesystem").overrides(props).credentials("x", "y")
         .build(BlobStoreContext.class);
+  }
+
+  private S3ProxyServer(BlobStoreContext context, boolean checkSignatures) throws Exception {
+    this.context = context;
     BlobStore store = context.getBlobStore();
     proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
         .awsAuthentication(checkSignatures ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY,

@@ -3,6 +3,7 @@ package io.tsdbcompactor.benchmarks;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
+import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.job.CompactionRun;
 import io.tsdbcompactor.job.RunOptions;
 import io.tsdbcompactor.job.RunProgress;
@@ -27,6 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
@@ -43,9 +47,13 @@ import java.util.stream.Stream;
  * in 2h blocks and every 5th its 2d blocks not yet downsampled, so the plan has compactions and downsamplings to
  * find. Generated once per directory and reused.
  *
+ * <p>With {@code --objstore-config FILE} (a Thanos objstore YAML, e.g. S3Proxy's) the passes run against that
+ * bucket instead: the generated blocks are copied into it first, 32 objects at a time, unless it already holds
+ * some.
+ *
  * <pre>
  * java -Xmx2g -cp tsdb-compactor.jar:HARNESS_CLASSES io.tsdbcompactor.benchmarks.BigBucketHarness \
- *     --bucket DIR --data-dir DIR [--blocks 100000] [--meta-fetch-concurrency 32]
+ *     --bucket DIR --data-dir DIR [--blocks 100000] [--meta-fetch-concurrency 32] [--objstore-config FILE]
  * </pre>
  */
 public final class BigBucketHarness {
@@ -62,6 +70,7 @@ public final class BigBucketHarness {
     int blocks = 100_000;
     int metaConcurrency = 32;
     boolean resyncsOnly = false;
+    Path objstoreConfig = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--bucket" -> bucketDir = Path.of(args[++i]);
@@ -69,12 +78,13 @@ public final class BigBucketHarness {
         case "--blocks" -> blocks = Integer.parseInt(args[++i]);
         case "--meta-fetch-concurrency" -> metaConcurrency = Integer.parseInt(args[++i]);
         case "--resyncs-only" -> resyncsOnly = true; // on the warm cache an earlier run of the harness left
+        case "--objstore-config" -> objstoreConfig = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     if (bucketDir == null || dataDir == null) {
       System.err.println("usage: BigBucketHarness --bucket DIR --data-dir DIR [--blocks N] [--meta-fetch-concurrency N]"
-          + " [--resyncs-only]");
+          + " [--resyncs-only] [--objstore-config FILE]");
       System.exit(2);
     }
     long t0 = System.nanoTime();
@@ -87,8 +97,17 @@ public final class BigBucketHarness {
     options = new RunOptions(options.dataDir(), options.consistencyDelay(), options.deleteDelay(), options.retention(),
         1, 1, true, List.of("replica"), "", null, true, options.sharding(),
         new RunOptions.Tuning(metaConcurrency, 1, 1, "", 4), options.timeWindow());
+    if (objstoreConfig != null) {
+      try (Bucket target = ObjstoreConfig.parse(Files.readString(objstoreConfig)).open()) {
+        if (target.list("", false).isEmpty()) {
+          long c0 = System.nanoTime();
+          long copied = copyBucket(bucketDir, target);
+          System.out.printf(Locale.ROOT, "copied %d objects to %s (%.1fs)%n", copied, objstoreConfig, secondsSince(c0));
+        }
+      }
+    }
     if (resyncsOnly) {
-      try (Bucket bucket = new FilesystemBucket(bucketDir)) {
+      try (Bucket bucket = open(bucketDir, objstoreConfig)) {
         resyncs(bucket, options, dataDir.resolve("dry-run"), clock);
       }
       return;
@@ -102,7 +121,7 @@ public final class BigBucketHarness {
         }
       }
     }
-    try (Bucket bucket = new FilesystemBucket(bucketDir)) {
+    try (Bucket bucket = open(bucketDir, objstoreConfig)) {
       for (String cache : List.of("cold", "warm")) {
         // The sync alone and the dry run each have their own data directory: cold on the first pass, warm on the
         // second (the cache the first pass left).
@@ -173,6 +192,37 @@ public final class BigBucketHarness {
         }
       }
     }
+  }
+
+  /** The generated FILESYSTEM bucket, or the one {@code --objstore-config} names. */
+  static Bucket open(Path bucketDir, Path objstoreConfig) throws IOException {
+    return objstoreConfig == null ? new FilesystemBucket(bucketDir)
+        : ObjstoreConfig.parse(Files.readString(objstoreConfig)).open();
+  }
+
+  /** Copies every object of the FILESYSTEM bucket in {@code dir} to {@code target}, 32 at a time. */
+  static long copyBucket(Path dir, Bucket target) throws Exception {
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(dir)) {
+      files = s.filter(Files::isRegularFile).toList();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(32);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (Path f : files) {
+        String key = dir.relativize(f).toString().replace(java.io.File.separatorChar, '/');
+        done.add(pool.submit(() -> {
+          target.upload(key, f);
+          return null;
+        }));
+      }
+      for (Future<?> d : done) {
+        d.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    return files.size();
   }
 
   /** Writes the bucket unless {@code dir} already holds blocks; returns how many were written. */
