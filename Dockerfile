@@ -34,9 +34,9 @@ COPY --from=build /src/target/tsdb-compactor.jar /opt/tsdb-compactor/tsdb-compac
 # Class data sharing: training runs (the demo bucket compacted and downsampled; an S3 client meeting a refused
 # connection; a generated bucket compacted and downsampled on S3Proxy, started on 127.0.0.1 inside this step)
 # record the classes a run loads; one archive of them lets later starts map those classes read-only instead of
-# loading and verifying them again: on S3 about 0.5 s less start-up, 15 MB less metaspace and 4-6 MB less peak
-# anonymous memory (benchmarks/README.md, "On S3, and class data sharing for the S3 path", "Training on a real S3
-# server"). It must match this image's JVM and jar (a JVM that cannot use it says so in one line and runs without
+# loading and verifying them again: on S3 about 0.5 s less start-up, 15 MB less metaspace and 2-7 MB less peak
+# anonymous memory (benchmarks/README.md, "On S3, and class data sharing for the S3 path", "Training the archive on
+# a real S3 server"). It must match this image's JVM and jar (a JVM that cannot use it says so in one line and runs without
 # it). The training uses C1 alone and the serial collector: a dynamic archive trained under the default tiered JIT
 # once made C1-only runs downsample 2.5 times slower, while one trained this way served C1-only, tiered and
 # C2-only (the CronJob's) runs at full speed (measured). The script stays in the image to retrain with other flags
