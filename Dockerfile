@@ -1,5 +1,6 @@
 # tsdb-compactor image: the shaded jar on a Temurin 17 JRE, running as a non-root user.
 # Build: docker build -t tsdb-compactor .      Run: docker run --rm tsdb-compactor compact --help
+# BuildKit is needed (RUN --mount, below): the default builder since Docker 23; before it, DOCKER_BUILDKIT=1.
 # Base images pinned to exact releases, so a rebuild of the same commit gets the same JDK; bump them on purpose.
 FROM maven:3.9.9-eclipse-temurin-17 AS build
 WORKDIR /src
