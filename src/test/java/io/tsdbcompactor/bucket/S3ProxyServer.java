@@ -66,6 +66,11 @@ public final class S3ProxyServer implements AutoCloseable {
     }
   }
 
+  /** The store behind the server, to fill a bucket without going through HTTP. */
+  public BlobStore blobStore() {
+    return context.getBlobStore();
+  }
+
   public String endpoint() {
     return "127.0.0.1:" + proxy.getPort();
   }

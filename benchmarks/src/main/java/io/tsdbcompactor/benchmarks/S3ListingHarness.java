@@ -4,18 +4,13 @@ import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.S3Bucket;
 import io.tsdbcompactor.bucket.S3Config;
 import io.tsdbcompactor.bucket.S3FaultProxy;
-import java.net.URI;
+import io.tsdbcompactor.bucket.S3ProxyServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Properties;
 import java.util.Random;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
-import org.jclouds.blobstore.BlobStoreContext;
 
 /**
  * The recursive listing of a compactor's bucket through {@link S3Bucket}, page after page and in key ranges at once,
@@ -48,25 +43,18 @@ public final class S3ListingHarness {
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("x", "y")
-        .build(BlobStoreContext.class);
-    BlobStore store = context.getBlobStore();
-    S3Proxy s3proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "bench-access", "bench-secret").build();
-    s3proxy.start();
-    try {
-      store.createContainerInLocation(null, "listing");
-      int written = fill(store, keys);
-      System.out.printf(Locale.ROOT, "bucket: %d keys; S3Proxy (in memory) on port %d%n", written, s3proxy.getPort());
+    try (S3ProxyServer s3proxy = S3ProxyServer.inMemory("listing")) {
+      int written = fill(s3proxy.blobStore(), keys);
+      System.out.printf(Locale.ROOT, "bucket: %d keys; S3Proxy (in memory) on port %d%n", written, s3proxy.port());
       for (int latency : latencies) {
-        try (S3FaultProxy proxy = new S3FaultProxy(s3proxy.getPort(), 0, 1).latency(Duration.ofMillis(latency))) {
+        try (S3FaultProxy proxy = new S3FaultProxy(s3proxy.port(), 0, 1).latency(Duration.ofMillis(latency))) {
           for (int concurrency : concurrencies) {
             S3Config c = new S3Config();
             c.bucket = "listing";
             c.endpoint = proxy.endpoint();
             c.region = "us-east-1";
-            c.accessKey = "bench-access";
-            c.secretKey = "bench-secret";
+            c.accessKey = S3ProxyServer.ACCESS_KEY;
+            c.secretKey = S3ProxyServer.SECRET_KEY;
             c.insecure = true;
             try (S3Bucket bucket = new S3Bucket(c).listConcurrency(concurrency)) {
               for (int rep = 0; rep < reps; rep++) {
@@ -85,9 +73,6 @@ public final class S3ListingHarness {
           }
         }
       }
-    } finally {
-      s3proxy.stop();
-      context.close();
     }
   }
 
