@@ -81,8 +81,8 @@ XMX=${XMX:-64m}
 # path").
 JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:SurvivorRatio=3 -XX:+UseSerialGC -XX:-TieredCompilation -XX:CICompilerCount=1 -Xss512k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=16m -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"}
 # Class data sharing, as the image does it (Dockerfile, src/main/docker/cds-training.sh): training runs with the
-# same JVM flags (the demo, an S3 client meeting a refused connection, a compaction on S3Proxy) record the classes a run loads into an
-# archive, made again whenever the jar is newer; CDS=0 runs without it. The flags matter: a C1-only run with an
+# same JVM flags (the demo, an S3 client meeting a refused connection, a compaction on S3Proxy) record the classes a
+# run loads into an archive, made again whenever the jar is newer; CDS=0 runs without it. The flags matter: a C1-only run with an
 # archive trained under the default tiered JIT downsampled 2.5 times slower (benchmarks/README.md, "Class data
 # sharing"). JAVA=/path/to/bin/java measures another JVM. From JDK 25 on (JEP 514, 515) a training run of the demo
 # makes an AOT cache instead: the classes loaded and linked, and the methods' profiles, so the JIT compiles the hot
