@@ -20,6 +20,10 @@ public final class S3ProxyMain {
   private S3ProxyMain() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length != 2) {
+      System.err.println("usage: S3ProxyMain DIR|--in-memory=BUCKET PORT_FILE");
+      System.exit(2);
+    }
     S3ProxyServer server =
         args[0].startsWith("--in-memory=") ? S3ProxyServer.inMemory(args[0].substring("--in-memory=".length()))
             : new S3ProxyServer(Path.of(args[0]));
