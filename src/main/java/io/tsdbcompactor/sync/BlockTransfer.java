@@ -10,6 +10,7 @@ import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -18,7 +19,17 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,6 +114,11 @@ public final class BlockTransfer {
   }
 
   private BlockMeta upload(Path blockDir, boolean disposable) throws IOException {
+    return upload(blockDir, disposable, Set.of());
+  }
+
+  /** Uploads the block, except the data files in {@code uploaded} (already in the bucket); meta.json last. */
+  private BlockMeta upload(Path blockDir, boolean disposable, Set<String> uploaded) throws IOException {
     String ulid = blockDir.getFileName().toString();
     if (!Ulid.isValid(ulid)) {
       throw new IllegalArgumentException("block directory " + blockDir + " is not named by a ULID");
@@ -143,17 +159,163 @@ public final class BlockTransfer {
     // (not on the caller's thread after them); only meta.json must wait for all of them.
     List<String> dataFiles = new ArrayList<>(chunkFiles);
     dataFiles.add("index");
-    transferFiles(dataFiles, rel -> {
-      if (disposable) {
-        bucket.uploadDisposable(ulid + "/" + rel, blockDir.resolve(rel));
-      } else {
-        bucket.upload(ulid + "/" + rel, blockDir.resolve(rel));
-      }
-    });
+    dataFiles.removeAll(uploaded);
+    transferFiles(dataFiles, rel -> uploadFile(blockDir, rel, disposable));
     t.uploadTime = GoJson.rfc3339Nano(options.clock.instant());
     bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, up.toJsonBytes());
     LOG.info("uploaded block {} ({} chunk files) to bucket {}", ulid, chunkFiles.size(), bucket.name());
     return up;
+  }
+
+  private void uploadFile(Path blockDir, String rel, boolean disposable) throws IOException {
+    String key = blockDir.getFileName() + "/" + rel;
+    if (disposable) {
+      bucket.uploadDisposable(key, blockDir.resolve(rel));
+    } else {
+      bucket.upload(key, blockDir.resolve(rel));
+    }
+  }
+
+  /**
+   * Starts the upload of a block that is still being written into {@code blockDir} (named by its ULID), a
+   * compaction's output that is deleted afterwards without being changed ({@link #uploadDisposable}).
+   */
+  public EarlyUpload uploadEarly(Path blockDir) {
+    String ulid = blockDir.getFileName().toString();
+    if (!Ulid.isValid(ulid)) {
+      throw new IllegalArgumentException("block directory " + blockDir + " is not named by a ULID");
+    }
+    return new EarlyUpload(blockDir);
+  }
+
+  /**
+   * The upload of a block being written: each data file ({@code chunks/*}, {@code index}) goes up as soon as the
+   * writer says it is whole ({@link #written}), while the rest of the block is still being merged and verified, on
+   * as many threads as a block's files are moved with ({@code --block-files-concurrency}, or the process's level
+   * when there is one). {@link #finish} waits for them, uploads what is left and meta.json last, exactly as
+   * {@link #uploadDisposable} does: readers never see a block before its files. A block that will not be finished
+   * (it failed verification, or it is to be written again in parts) is taken back with {@link #abandon}: its
+   * uploads stop and the objects that went up are deleted; a crash in between leaves them as a partial upload,
+   * which the clean-up step deletes, as it does any upload cut off before its meta.json.
+   */
+  public final class EarlyUpload {
+    private final Path blockDir;
+    private final String ulid;
+    private final ThreadPoolExecutor pool;
+    private final Map<String, Future<?>> started = new LinkedHashMap<>();
+    /** Set by {@link #finish}: files written later go up with the rest. */
+    private boolean closing;
+    /** Set once meta.json may be on its way: from then on nothing is deleted. */
+    private boolean finishing;
+    private boolean abandoned;
+
+    private EarlyUpload(Path blockDir) {
+      this.blockDir = blockDir;
+      this.ulid = blockDir.getFileName().toString();
+      int threads = Math.max(1, options.files != null ? options.files.workers() : options.filesConcurrency);
+      AtomicInteger n = new AtomicInteger();
+      this.pool = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "upload-" + ulid + "-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+      pool.allowCoreThreadTimeOut(true);
+    }
+
+    /** The file {@code rel} of the block is whole and will not change: chunk segments and the index go up now. */
+    public synchronized void written(String rel) {
+      if (closing || abandoned || started.containsKey(rel) || !(rel.equals("index") || rel.startsWith("chunks/"))) {
+        return;
+      }
+      started.put(rel, pool.submit(() -> {
+        transferFiles(List.of(rel), r -> uploadFile(blockDir, r, true));
+        return null;
+      }));
+    }
+
+    /**
+     * Waits for the files already on their way (the first failure is thrown), then uploads the rest and meta.json
+     * last; returns the meta.json as uploaded.
+     */
+    public BlockMeta finish() throws IOException {
+      List<Map.Entry<String, Future<?>>> inFlight;
+      synchronized (this) {
+        if (abandoned) {
+          throw new IllegalStateException("upload of block " + ulid + " was abandoned");
+        }
+        closing = true;
+        pool.shutdown();
+        inFlight = new ArrayList<>(started.entrySet());
+      }
+      for (Map.Entry<String, Future<?>> f : inFlight) {
+        await(f.getKey(), f.getValue());
+      }
+      synchronized (this) {
+        if (abandoned) {
+          throw new InterruptedIOException("upload of block " + ulid + " was abandoned");
+        }
+        finishing = true;
+      }
+      return upload(blockDir, true, started.keySet());
+    }
+
+    private void await(String rel, Future<?> f) throws IOException {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while uploading " + ulid + "/" + rel);
+      } catch (CancellationException e) {
+        throw new InterruptedIOException("upload of " + ulid + "/" + rel + " was stopped");
+      } catch (ExecutionException e) {
+        Throwable c = e.getCause();
+        if (c instanceof IOException io) {
+          throw io;
+        }
+        if (c instanceof RuntimeException re) {
+          throw re;
+        }
+        throw new IOException("upload of " + ulid + "/" + rel + " failed", c);
+      }
+    }
+
+    /**
+     * The block will not be finished: stops its uploads and deletes the objects that went up (best effort; what
+     * is left is a partial upload for the clean-up step). Does nothing once {@link #finish} got as far as
+     * meta.json, whose upload may have reached the bucket whatever its outcome.
+     */
+    public void abandon() {
+      List<String> sent;
+      synchronized (this) {
+        if (finishing || abandoned) {
+          return;
+        }
+        abandoned = true;
+        sent = new ArrayList<>(started.keySet());
+        pool.shutdownNow();
+      }
+      try {
+        if (!pool.awaitTermination(FanOut.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+          LOG.warn("uploads of abandoned block {} did not stop within {}; its objects are left for the clean-up",
+              ulid, FanOut.STOP_GRACE);
+          return;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      for (String rel : sent) {
+        try {
+          bucket.delete(ulid + "/" + rel);
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("could not delete {}/{} of abandoned block {} from bucket {}: {}; left for the clean-up", ulid, rel,
+              ulid, bucket.name(), e.getMessage());
+        }
+      }
+      if (!sent.isEmpty()) {
+        LOG.info("abandoned the upload of block {}: deleted its {} files already sent", ulid, sent.size());
+      }
+    }
   }
 
   /** Fail-fast: one file that cannot be moved spoils the block, so the others are stopped. */

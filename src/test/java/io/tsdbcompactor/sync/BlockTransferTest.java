@@ -9,10 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FaultInjectingBucket;
+import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.bucket.MemoryBucket;
 import io.tsdbcompactor.bucket.RetryPolicies;
 import io.tsdbcompactor.bucket.RetryingBucket;
 import io.tsdbcompactor.store.CorruptDataException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,6 +23,12 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -153,5 +162,108 @@ class BlockTransferTest {
     BlockTransfer.download(mem, ulid, out);
     assertArrayEquals(tombstones, Files.readAllBytes(out.resolve("tombstones")));
     assertFalse(Files.exists(out.resolve("no-compact-mark.json")));
+  }
+
+  // ------------------------------------------------------------------ early upload
+
+  /**
+   * Uploads of the keys in {@code held} wait, interruptibly, until {@link #release}; {@code arrived} counts the
+   * uploads that started, {@code landed} those that reached the bucket.
+   */
+  static final class GatedBucket extends ForwardingBucket {
+    final Set<String> held = ConcurrentHashMap.newKeySet();
+    final Semaphore arrived = new Semaphore(0);
+    final Semaphore landed = new Semaphore(0);
+    final CountDownLatch release = new CountDownLatch(1);
+    final AtomicInteger interrupted = new AtomicInteger();
+
+    GatedBucket(Bucket delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public void upload(String key, Path file) throws IOException {
+      arrived.release();
+      if (held.contains(key)) {
+        try {
+          if (!release.await(30, TimeUnit.SECONDS)) {
+            throw new IOException("held upload of " + key + " never released");
+          }
+        } catch (InterruptedException e) {
+          interrupted.incrementAndGet();
+          throw new InterruptedIOException("upload of " + key + " interrupted");
+        }
+      }
+      delegate.upload(key, file);
+      landed.release();
+    }
+  }
+
+  static void await(Semaphore s, int permits) throws InterruptedException {
+    assertTrue(s.tryAcquire(permits, 30, TimeUnit.SECONDS), "waited 30 s for " + permits + " uploads");
+  }
+
+  @Test
+  void earlyUploadSendsEachWrittenFileAtOnceAndMetaJsonOnlyOnFinish() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    FaultInjectingBucket journal = new FaultInjectingBucket(new MemoryBucket());
+    GatedBucket b = new GatedBucket(journal);
+    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
+
+    up.written("chunks/000001");
+    up.written("meta.json"); // not a data file: goes up last, on finish
+    up.written("tombstones"); // never uploaded
+    await(b.landed, 1);
+    assertTrue(journal.exists(ulid + "/chunks/000001"));
+    assertFalse(journal.exists(ulid + "/meta.json"));
+    assertFalse(journal.exists(ulid + "/index"));
+
+    BlockMeta meta = up.finish();
+    assertEquals(List.of("UPLOAD " + ulid + "/chunks/000001", "UPLOAD " + ulid + "/index", "UPLOAD " + ulid + "/meta.json"),
+        journal.journal().stream().filter(e -> e.startsWith("UPLOAD")).toList());
+    assertEquals(List.of("chunks/000001", "index", "meta.json"), meta.thanos.files.stream().map(f -> f.relPath).toList());
+    assertEquals(Files.size(dir.resolve("chunks/000001")), meta.thanos.files.get(0).sizeBytes);
+    assertArrayEquals(meta.toJsonBytes(), journal.getBytes(ulid + "/meta.json"));
+    assertFalse(journal.exists(ulid + "/tombstones"));
+    up.abandon(); // after finish: keeps the block
+    assertTrue(journal.exists(ulid + "/chunks/000001"));
+    assertTrue(journal.exists(ulid + "/meta.json"));
+  }
+
+  @Test
+  void abandonStopsAnUploadInFlightAndDeletesWhatWentUp() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    GatedBucket b = new GatedBucket(mem);
+    b.held.add(ulid + "/chunks/000001");
+    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
+
+    up.written("index");
+    await(b.landed, 1);
+    up.written("chunks/000001");
+    await(b.arrived, 2);
+    assertTrue(mem.exists(ulid + "/index"));
+
+    up.abandon(); // interrupts the held chunk upload, then deletes the index
+    assertEquals(List.of(), mem.list(ulid, true));
+    assertEquals(1, b.interrupted.get(), "the held upload was interrupted");
+    assertThrows(IllegalStateException.class, up::finish);
+  }
+
+  @Test
+  void aFailedEarlyUploadFailsFinishBeforeMetaJson() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    FaultInjectingBucket b = new FaultInjectingBucket(mem).retryable(false).failNext(FaultInjectingBucket.Op.UPLOAD, 1);
+    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
+
+    up.written("chunks/000001");
+    IOException e = assertThrows(IOException.class, up::finish);
+    assertTrue(e.getMessage().contains(ulid + "/chunks/000001"), e.getMessage());
+    assertFalse(mem.exists(ulid + "/meta.json"));
+    assertFalse(mem.exists(ulid + "/index"), "nothing after the failure");
   }
 }

@@ -3,7 +3,10 @@ package io.tsdbcompactor.store;
 import java.io.IOException;
 import java.util.List;
 
-/** A directory that passes every call to another; test decorators override only what they watch or break. */
+/**
+ * A directory that passes every call to another: decorators override only what they watch or change
+ * ({@link ClosedFileDirectory}; the tests' directories that fill up or fail).
+ */
 public class ForwardingDirectory implements Directory {
   protected final Directory delegate;
 
