@@ -72,6 +72,31 @@ public final class BucketPort implements CompactionBucket {
     }
   }
 
+  /** Chunk segments and the index go up while the rest of the block is merged and verified. */
+  @Override
+  public PendingUpload startUpload(Path blockDir) {
+    BlockTransfer.EarlyUpload up = transfer.uploadEarly(blockDir);
+    return new PendingUpload() {
+      @Override
+      public void written(String rel) {
+        up.written(rel);
+      }
+
+      @Override
+      public void finish() throws IOException {
+        try (Span s = Tracing.span("upload").attribute("block", blockDir.getFileName().toString())) {
+          BlockMeta m = up.finish();
+          known.put(m.ulid, m);
+        }
+      }
+
+      @Override
+      public void abandon() {
+        up.abandon();
+      }
+    };
+  }
+
   @Override
   public void markForDeletion(String ulid, String details) throws IOException {
     Markers.markForDeletion(bucket, ulid, details, clock);

@@ -20,6 +20,41 @@ public interface CompactionBucket {
    */
   void upload(Path blockDir) throws IOException;
 
+  /**
+   * Starts the upload of a block that is still being written into {@code blockDir}: the writer reports each file
+   * it has finished ({@link PendingUpload#written}), which may go up at once, and {@link PendingUpload#finish}
+   * completes it as {@link #upload} would, meta.json last. By default nothing moves before {@code finish}.
+   */
+  default PendingUpload startUpload(Path blockDir) {
+    return new PendingUpload() {
+      @Override
+      public void written(String rel) {}
+
+      @Override
+      public void finish() throws IOException {
+        upload(blockDir);
+      }
+
+      @Override
+      public void abandon() {}
+    };
+  }
+
+  /** A block's upload begun while it is being written ({@link #startUpload}). */
+  interface PendingUpload {
+    /** The block's file {@code rel} ('/'-separated) is whole under its name and will not change. */
+    void written(String rel);
+
+    /** Uploads the rest of the block, meta.json last; returns once the whole block is in the bucket. */
+    void finish() throws IOException;
+
+    /**
+     * The block will not be uploaded (it failed verification, or it is written again in parts): stops its
+     * uploads and deletes what went up, best effort. Does nothing once {@link #finish} may have sent meta.json.
+     */
+    void abandon();
+  }
+
   /** Writes {@code <ulid>/deletion-mark.json} unless one exists. */
   void markForDeletion(String ulid, String details) throws IOException;
 

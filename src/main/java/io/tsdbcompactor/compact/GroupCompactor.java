@@ -5,6 +5,7 @@ import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.index.IndexStats;
+import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
@@ -38,7 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>download</b> the planned blocks into {@code <data-dir>/compact/<group key>/<ULID>};</li>
  *   <li><b>merge</b> them with {@link BlockMerger} into a new block beside them;</li>
  *   <li><b>verify</b> the new block ({@link OutputVerifier}: block.BlockVerifier) and record its index stats;</li>
- *   <li><b>upload</b> it, meta.json last;</li>
+ *   <li><b>upload</b> it: each chunk segment and the index as soon as it is written, alongside the merge and the
+ *       verification (a block that is not uploaded after all has them deleted again); meta.json last, once the
+ *       block is verified;</li>
  *   <li><b>retire</b> the sources: a deletion mark each (deleted later, after the delete delay).</li>
  * </ol>
  *
@@ -270,8 +273,9 @@ public final class GroupCompactor {
 
   /**
    * Download, then merge and verify each partition to write, then upload them all (each meta.json last); returns
-   * the uploaded blocks' metas (none when the plan had no samples). Every partition is written before the first
-   * is uploaded, so readers see the set appear within moments.
+   * the uploaded blocks' metas (none when the plan had no samples). Each partition's chunk segments and index go
+   * up as they are written; every partition is merged and verified before the first meta.json goes up, so readers
+   * see the set appear within moments.
    */
   private List<BlockMeta> compactOnce(Group group, PartitionedPlanner.Compaction c, List<PartitionInfo> partitions,
       Path workDir) throws IOException {
@@ -287,14 +291,26 @@ public final class GroupCompactor {
     }
     List<BlockMerger.Input> inputs = download(toDownload, workDir);
     long t1 = System.nanoTime();
-    List<Path> dirs = new ArrayList<>();
+    List<CompactionBucket.PendingUpload> uploads = new ArrayList<>();
     List<BlockMeta> metas = new ArrayList<>();
-    for (PartitionInfo p : partitions) {
-      writePartition(group, c, p, inputs, workDir, dirs, metas);
-    }
-    long t2 = System.nanoTime();
-    for (Path dir : dirs) {
-      bucket.upload(dir);
+    long t2;
+    boolean uploaded = false;
+    try {
+      for (PartitionInfo p : partitions) {
+        writePartition(group, c, p, inputs, workDir, uploads, metas);
+      }
+      t2 = System.nanoTime();
+      for (CompactionBucket.PendingUpload up : uploads) {
+        up.finish();
+      }
+      uploaded = true;
+    } finally {
+      if (!uploaded) {
+        // Only blocks whose meta.json has not gone up are taken back (PendingUpload.abandon).
+        for (CompactionBucket.PendingUpload up : uploads) {
+          up.abandon();
+        }
+      }
     }
     long t3 = System.nanoTime();
     LOG.info("group {}: blocks {}: download {} ms, merge and verify {} ms, upload {} ms", group.key(), ulids(metas),
@@ -308,7 +324,8 @@ public final class GroupCompactor {
    * ({@link PartitionInfo#halves}), as often as needed; a partition too small to split further is kept as is.
    */
   private void writePartition(Group group, PartitionedPlanner.Compaction c, PartitionInfo p,
-      List<BlockMerger.Input> downloaded, Path workDir, List<Path> dirs, List<BlockMeta> metas) throws IOException {
+      List<BlockMerger.Input> downloaded, Path workDir, List<CompactionBucket.PendingUpload> uploads,
+      List<BlockMeta> metas) throws IOException {
     List<BlockMerger.Input> inputs = new ArrayList<>();
     for (BlockMerger.Input in : downloaded) {
       if (PartitionInfo.of(in.meta()).canShare(p)) {
@@ -318,8 +335,11 @@ public final class GroupCompactor {
     String ulid = Ulid.generate(clock.millis()).toString();
     Path outDir = workDir.resolve(ulid);
     Files.createDirectories(outDir);
+    // Each file goes up as soon as it is written, while the rest is merged and verified; meta.json only after.
+    CompactionBucket.PendingUpload upload = bucket.startUpload(outDir);
+    uploads.add(upload);
     // Not fsynced locally: the upload makes the block durable in the bucket before meta.json (FsDirectory.scratch).
-    io.tsdbcompactor.store.Directory out = outputDirectory.apply(outDir);
+    io.tsdbcompactor.store.Directory out = new ClosedFileDirectory(outputDirectory.apply(outDir), upload::written);
     BlockMeta meta;
     try (Span span = Tracing.span("merge").attribute("group", group.key()).attribute("block", ulid)
         .attribute("inputs", inputs.size())) {
@@ -328,6 +348,7 @@ public final class GroupCompactor {
           p);
     }
     if (meta == null) {
+      discard(upload, uploads);
       if (p.partitioned()) {
         LOG.warn("group {}: {} of {} has no series; no block written for it", group.key(), p, ulids(c.inputs()));
       }
@@ -356,9 +377,10 @@ public final class GroupCompactor {
       if (meta.stats.numSeries >= 2 * PartitionedPlanner.MIN_SERIES_PER_PARTITION) {
         LOG.info("group {}: {} came out with {} series and a {} byte index, over the limits; writing it as {}",
             group.key(), p, meta.stats.numSeries, indexBytes, p.halves());
+        discard(upload, uploads);
         FileTree.delete(outDir);
         for (PartitionInfo half : p.halves()) {
-          writePartition(group, c, half, downloaded, workDir, dirs, metas);
+          writePartition(group, c, half, downloaded, workDir, uploads, metas);
         }
         return;
       }
@@ -371,8 +393,13 @@ public final class GroupCompactor {
     meta.thanos().seriesMaxSize = stats.seriesMaxSize();
     meta.thanos().chunkMaxSize = stats.chunkMaxSize();
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
-    dirs.add(outDir);
     metas.add(meta);
+  }
+
+  /** A partition's output that will not be uploaded: what of it went up already is taken back. */
+  private static void discard(CompactionBucket.PendingUpload upload, List<CompactionBucket.PendingUpload> uploads) {
+    uploads.remove(upload);
+    upload.abandon();
   }
 
   /**

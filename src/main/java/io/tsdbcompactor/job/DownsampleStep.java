@@ -8,8 +8,10 @@ import io.tsdbcompactor.downsample.DownsampleSelector;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
+import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
+import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
@@ -31,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * Downsamples blocks of one resolution to the next: those Thanos's rules pick ({@link DownsampleSelector}), and
  * those retention is about to remove that no coarser block covers yet
  * ({@link io.tsdbcompactor.retention.RetentionPlanner#mustDownsampleFirst}), whatever their range. Each new block
- * is verified before it is uploaded, as compacted blocks are. A block that fails to read is marked no-downsample
- * ({@link Marker#REASON_CORRUPTED_BLOCK}) and retention keeps it.
+ * is verified before its meta.json is uploaded, as compacted blocks are. A block that fails to read is marked
+ * no-downsample ({@link Marker#REASON_CORRUPTED_BLOCK}) and retention keeps it.
  */
 final class DownsampleStep implements Step {
   private static final Logger LOG = LoggerFactory.getLogger(DownsampleStep.class);
@@ -154,15 +156,25 @@ final class DownsampleStep implements Step {
       }
       long t1 = System.nanoTime();
       Files.createDirectories(dst);
-      // Not fsynced locally, as a compaction's output is not (FsDirectory.scratch): the upload makes the block
-      // durable in the bucket before meta.json, and dst is deleted whatever happens.
-      BlockDownsampler.Result r = BlockDownsampler.downsample(new FsDirectory(src), FsDirectory.scratch(dst), to,
-          newUlid);
-      verify(dst, r.meta());
-      long t2 = System.nanoTime();
-      BlockMeta uploaded;
-      try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
-        uploaded = ctx.transfer.uploadDisposable(dst);
+      // Each chunk segment and the index go up as soon as they are written, while the rest is downsampled and
+      // verified; meta.json only after the verification, and a block that fails is taken back.
+      BlockTransfer.EarlyUpload upload = ctx.transfer.uploadEarly(dst);
+      BlockMeta uploaded = null;
+      long t2;
+      try {
+        // Not fsynced locally, as a compaction's output is not (FsDirectory.scratch): the upload makes the block
+        // durable in the bucket before meta.json, and dst is deleted whatever happens.
+        BlockDownsampler.Result r = BlockDownsampler.downsample(new FsDirectory(src),
+            new ClosedFileDirectory(FsDirectory.scratch(dst), upload::written), to, newUlid);
+        verify(dst, r.meta());
+        t2 = System.nanoTime();
+        try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
+          uploaded = upload.finish();
+        }
+      } finally {
+        if (uploaded == null) {
+          upload.abandon();
+        }
       }
       long t3 = System.nanoTime();
       return new Downsampled(uploaded, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);

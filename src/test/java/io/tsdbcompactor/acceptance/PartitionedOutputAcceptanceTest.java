@@ -342,6 +342,12 @@ class PartitionedOutputAcceptanceTest {
       }
     }
     assertEquals(want, dump(bucket, out, "dump-churn"));
+    // The whole block's files went up while it was written; thrown away, they were deleted again.
+    try (java.util.stream.Stream<Path> dirs = Files.list(bucket)) {
+      for (Path d : dirs.filter(Files::isDirectory).toList()) {
+        assertTrue(Files.exists(d.resolve("meta.json")), "a partial upload left in the bucket: " + d);
+      }
+    }
   }
 
   private static String[] concat(String[] a, String... b) {

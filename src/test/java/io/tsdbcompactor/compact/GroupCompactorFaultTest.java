@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.IndexOutput;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -114,6 +117,82 @@ class GroupCompactorFaultTest {
     assertEquals(1, metrics.failures);
     assertNothingMarkedOrUploaded();
     assertWorkDirEmpty();
+  }
+
+  @Test
+  void aNewBlockThatFailsVerificationIsTakenBackFromTheBucket() throws Exception {
+    // The real bucket and port: chunk segments and the index go up while the block is merged and verified.
+    BucketPort port = new BucketPort(new FilesystemBucket(bucketRoot));
+    GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
+    IOException e = assertThrows(IOException.class, () -> GroupCompactorTest.compactEach(new GroupCompactor(port,
+        tmp.resolve("data"), CompactorOptions.defaults(), metrics)
+        .withOutputDirectory(dir -> new BitFlippingDirectory(FsDirectory.scratch(dir), "chunks/000001", 100)),
+        new Grouper(List.of()).group(metas), new HashSet<>()));
+    assertTrue(e.getMessage().contains("failed verification, not uploaded"), e.getMessage());
+    assertEquals(1, metrics.failures);
+    for (BlockMeta m : metas) {
+      assertFalse(Files.exists(bucketRoot.resolve(m.ulid).resolve("deletion-mark.json")), m.ulid);
+    }
+    Set<String> sources = metas.stream().map(m -> m.ulid).collect(Collectors.toSet());
+    try (Stream<Path> s = Files.walk(bucketRoot)) {
+      assertEquals(List.of(), s.filter(Files::isRegularFile)
+          .filter(f -> !sources.contains(bucketRoot.relativize(f).getName(0).toString())).toList(),
+          "objects of the failed block left in the bucket");
+    }
+    assertWorkDirEmpty();
+  }
+
+  /** A directory that flips the low bit of one byte of one file as it is written. */
+  static final class BitFlippingDirectory extends ForwardingDirectory {
+    private final String file;
+    private final long at;
+
+    BitFlippingDirectory(FsDirectory delegate, String file, long at) {
+      super(delegate);
+      this.file = file;
+      this.at = at;
+    }
+
+    @Override
+    public IndexOutput createOutput(String name) throws IOException {
+      IndexOutput out = delegate.createOutput(name);
+      if (!name.equals(file)) {
+        return out;
+      }
+      return new IndexOutput() {
+        @Override
+        public void writeByte(int b) throws IOException {
+          out.writeByte(out.position() == at ? b ^ 1 : b);
+        }
+
+        @Override
+        public void writeBytes(byte[] b, int off, int len) throws IOException {
+          for (int i = 0; i < len; i++) {
+            writeByte(b[off + i]);
+          }
+        }
+
+        @Override
+        public long position() {
+          return out.position();
+        }
+
+        @Override
+        public String name() {
+          return out.name();
+        }
+
+        @Override
+        public void close() throws IOException {
+          out.close();
+        }
+
+        @Override
+        public void abort() {
+          out.abort();
+        }
+      };
+    }
   }
 
   /** A directory whose files fail with the JDK's own ENOSPC message once this many bytes were written. */
