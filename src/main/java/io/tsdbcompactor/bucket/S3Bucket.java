@@ -54,6 +54,7 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
@@ -236,6 +237,12 @@ public final class S3Bucket implements Bucket {
       case AUTO -> !aws;
     };
     b.forcePathStyle(pathStyle);
+    if (scheme.equals("http")) {
+      // Over plain HTTP SigV4 signs the payload. Chunked, the SDK copies every 128 KiB of an upload into a fresh
+      // array and signs it (as much garbage as bytes sent, which a compaction writing its next chunk segment
+      // meanwhile pays for in collections); unchunked, it hashes each part from its file, then sends it.
+      b.serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build());
+    }
     S3Config.ChecksumMode mode = c.checksumMode;
     if (mode == S3Config.ChecksumMode.AUTO) {
       boolean envSays = System.getenv("AWS_REQUEST_CHECKSUM_CALCULATION") != null
@@ -831,21 +838,50 @@ public final class S3Bucket implements Bucket {
       r.contentMD5(Base64.getEncoder().encodeToString(data.md5()));
     }
     PutObjectRequest request = r.build();
-    call("put", key, () -> s3.putObject(request, body(data)));
+    try (PartBody body = new PartBody(data)) {
+      call("put", key, () -> s3.putObject(request, body.requestBody()));
+    }
   }
 
   /**
-   * A part as the SDK's request body: a fresh stream of it for every read (the signature's digest, each attempt),
-   * without the copy {@code RequestBody.fromBytes} makes. The SDK closes each stream it opened.
+   * A part as the SDK's request body: a fresh stream of it for every read (the payload's hash, then each attempt),
+   * without the copy {@code RequestBody.fromBytes} makes. The SDK does not close every stream it opens (over plain
+   * HTTP, not the one it hashes for the signature when an attempt fails), so each new stream closes the one before
+   * it and {@link #close} the last: a retried part leaves no file open.
    */
-  private static RequestBody body(UploadParts.Part part) {
-    return RequestBody.fromContentProvider(() -> {
+  private static final class PartBody implements AutoCloseable {
+    private final UploadParts.Part part;
+    private InputStream open;
+
+    PartBody(UploadParts.Part part) {
+      this.part = part;
+    }
+
+    RequestBody requestBody() {
+      return RequestBody.fromContentProvider(this::newStream, part.length(), "application/octet-stream");
+    }
+
+    private synchronized InputStream newStream() {
+      close();
       try {
-        return part.open();
+        open = part.open();
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-    }, part.length(), "application/octet-stream");
+      return open;
+    }
+
+    @Override
+    public synchronized void close() {
+      if (open != null) {
+        try {
+          open.close();
+        } catch (IOException ignored) {
+          // A read-only file or a byte array: nothing was lost.
+        }
+        open = null;
+      }
+    }
   }
 
   private void applyWriteOptions(PutObjectRequest.Builder r) {
@@ -1023,15 +1059,17 @@ public final class S3Bucket implements Bucket {
       pr.contentMD5(Base64.getEncoder().encodeToString(part.md5()));
     }
     UploadPartRequest upload = pr.build();
-    RequestBody body = body(part);
-    String etag = call("upload part", key, () -> {
-      String tag = s3.uploadPart(upload, body).eTag();
-      if (tag == null || (tag.startsWith("\"") && (tag.length() < 2 || !tag.endsWith("\"")))) {
-        // The reply's headers were cut off; without its whole ETag the part cannot be named in the completion.
-        throw new BucketException("s3 upload part of " + key + " in bucket " + bucket + ": reply without ETag", true);
-      }
-      return tag;
-    });
+    String etag;
+    try (PartBody body = new PartBody(part)) {
+      etag = call("upload part", key, () -> {
+        String tag = s3.uploadPart(upload, body.requestBody()).eTag();
+        if (tag == null || (tag.startsWith("\"") && (tag.length() < 2 || !tag.endsWith("\"")))) {
+          // The reply's headers were cut off; without its whole ETag the part cannot be named in the completion.
+          throw new BucketException("s3 upload part of " + key + " in bucket " + bucket + ": reply without ETag", true);
+        }
+        return tag;
+      });
+    }
     return CompletedPart.builder().partNumber(number).eTag(etag).build();
   }
 

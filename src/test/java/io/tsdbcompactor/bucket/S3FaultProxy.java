@@ -67,6 +67,8 @@ public final class S3FaultProxy implements AutoCloseable {
   private volatile boolean ignoreListingStart;
   private volatile boolean ignoreRanges;
   private final AtomicLong listingStartsDropped = new AtomicLong();
+  /** Each request's method and {@code x-amz-content-sha256} (how its payload was signed), in arrival order. */
+  private final List<String> payloadSignatures = java.util.Collections.synchronizedList(new ArrayList<>());
   private int inFlight;
   private int peakInFlight;
   private volatile String gateMarker;
@@ -217,6 +219,13 @@ public final class S3FaultProxy implements AutoCloseable {
   }
 
   /** Requests seen so far. */
+  /** Each request's method and its {@code x-amz-content-sha256} header ("" if none), in arrival order. */
+  public List<String> payloadSignatures() {
+    synchronized (payloadSignatures) {
+      return new ArrayList<>(payloadSignatures);
+    }
+  }
+
   public long requests() {
     return requests.get();
   }
@@ -304,6 +313,13 @@ public final class S3FaultProxy implements AutoCloseable {
       if (request == null) {
         return;
       }
+      String sha = "";
+      for (String[] h : request.headers()) {
+        if (h[0].equalsIgnoreCase("x-amz-content-sha256")) {
+          sha = h[1];
+        }
+      }
+      payloadSignatures.add(request.firstLine().split(" ")[0] + " " + sha);
       inFlight(1);
       try {
         passGate(request);

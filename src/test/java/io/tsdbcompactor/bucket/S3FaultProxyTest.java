@@ -143,6 +143,25 @@ class S3FaultProxyTest {
     }
   }
 
+  /**
+   * Over plain HTTP the SDK signs the payload; chunked (aws-chunked, STREAMING-AWS4-HMAC-SHA256-PAYLOAD) it copies
+   * every 128 KiB into a fresh array. Ours hashes each part whole from its file: a hex SHA-256 in the header.
+   */
+  @Test
+  void uploadsOverPlainHttpSignThePayloadWholeNotInChunks(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
+      byte[] data = bytes(11 * 1024 * 1024, 6); // three parts of 5 MiB
+      b.upload("s/index", Files.write(tmp.resolve("index"), data));
+      b.upload("s/small", bytes(300 * 1024, 7));
+      assertArrayEquals(data, b.getBytes("s/index"));
+      List<String> puts = proxy.payloadSignatures().stream().filter(r -> r.startsWith("PUT ")).toList();
+      assertEquals(4, puts.size(), proxy.payloadSignatures().toString()); // three parts and the small object
+      for (String put : puts) {
+        assertTrue(put.matches("PUT [0-9a-f]{64}"), put);
+      }
+    }
+  }
+
   @Test
   void aFileUploadSendsEachRetriedPartFromTheFileAgainAndClosesIt(@TempDir Path tmp) throws Exception {
     try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
