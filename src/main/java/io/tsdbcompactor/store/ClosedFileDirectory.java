@@ -20,32 +20,12 @@ public final class ClosedFileDirectory extends ForwardingDirectory {
   @Override
   public IndexOutput createOutput(String name) throws IOException {
     IndexOutput out = delegate.createOutput(name);
-    return new IndexOutput() {
+    return new ForwardingIndexOutput(out) {
       private boolean closed;
 
       @Override
-      public String name() {
-        return out.name();
-      }
-
-      @Override
-      public long position() {
-        return out.position();
-      }
-
-      @Override
-      public void writeByte(int b) throws IOException {
-        out.writeByte(b);
-      }
-
-      @Override
-      public void writeBytes(byte[] b, int off, int len) throws IOException {
-        out.writeBytes(b, off, len);
-      }
-
-      @Override
       public void close() throws IOException {
-        out.close();
+        super.close();
         if (!closed) {
           closed = true;
           onClosed.accept(name);
@@ -55,7 +35,7 @@ public final class ClosedFileDirectory extends ForwardingDirectory {
       @Override
       public void abort() {
         closed = true;
-        out.abort();
+        super.abort();
       }
     };
   }

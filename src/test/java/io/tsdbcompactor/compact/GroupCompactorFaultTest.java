@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.store.ForwardingDirectory;
+import io.tsdbcompactor.store.ForwardingIndexOutput;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.sync.BlockGoneException;
@@ -159,10 +160,10 @@ class GroupCompactorFaultTest {
       if (!name.equals(file)) {
         return out;
       }
-      return new IndexOutput() {
+      return new ForwardingIndexOutput(out) {
         @Override
         public void writeByte(int b) throws IOException {
-          out.writeByte(out.position() == at ? b ^ 1 : b);
+          super.writeByte(position() == at ? b ^ 1 : b);
         }
 
         @Override
@@ -170,26 +171,6 @@ class GroupCompactorFaultTest {
           for (int i = 0; i < len; i++) {
             writeByte(b[off + i]);
           }
-        }
-
-        @Override
-        public long position() {
-          return out.position();
-        }
-
-        @Override
-        public String name() {
-          return out.name();
-        }
-
-        @Override
-        public void close() throws IOException {
-          out.close();
-        }
-
-        @Override
-        public void abort() {
-          out.abort();
         }
       };
     }
@@ -207,7 +188,7 @@ class GroupCompactorFaultTest {
     @Override
     public IndexOutput createOutput(String name) throws IOException {
       IndexOutput out = delegate.createOutput(name);
-      return new IndexOutput() {
+      return new ForwardingIndexOutput(out) {
         private void use(long n) throws IOException {
           room -= n;
           if (room < 0) {
@@ -218,33 +199,13 @@ class GroupCompactorFaultTest {
         @Override
         public void writeByte(int b) throws IOException {
           use(1);
-          out.writeByte(b);
+          super.writeByte(b);
         }
 
         @Override
         public void writeBytes(byte[] b, int off, int len) throws IOException {
           use(len);
-          out.writeBytes(b, off, len);
-        }
-
-        @Override
-        public long position() {
-          return out.position();
-        }
-
-        @Override
-        public String name() {
-          return out.name();
-        }
-
-        @Override
-        public void close() throws IOException {
-          out.close();
-        }
-
-        @Override
-        public void abort() {
-          out.abort();
+          super.writeBytes(b, off, len);
         }
       };
     }

@@ -1,0 +1,45 @@
+package io.tsdbcompactor.store;
+
+import java.io.IOException;
+
+/**
+ * An output that passes every call to another: decorators override only what they watch or change
+ * ({@link ClosedFileDirectory}'s outputs; the tests' outputs that fill up or flip a bit).
+ */
+public class ForwardingIndexOutput implements IndexOutput {
+  protected final IndexOutput delegate;
+
+  public ForwardingIndexOutput(IndexOutput delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public String name() {
+    return delegate.name();
+  }
+
+  @Override
+  public long position() {
+    return delegate.position();
+  }
+
+  @Override
+  public void writeByte(int b) throws IOException {
+    delegate.writeByte(b);
+  }
+
+  @Override
+  public void writeBytes(byte[] b, int off, int len) throws IOException {
+    delegate.writeBytes(b, off, len);
+  }
+
+  @Override
+  public void close() throws IOException {
+    delegate.close();
+  }
+
+  @Override
+  public void abort() {
+    delegate.abort();
+  }
+}
