@@ -18,6 +18,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -203,6 +204,7 @@ public final class BlockTransfer {
     private final String ulid;
     private final ThreadPoolExecutor pool;
     private final Map<String, Future<?>> started = new LinkedHashMap<>();
+    private final Set<String> rewritten = new HashSet<>();
     /** Set by {@link #finish}: files written later go up with the rest. */
     private boolean closing;
     /** Set once meta.json may be on its way: from then on nothing is deleted. */
@@ -224,7 +226,12 @@ public final class BlockTransfer {
 
     /** The file {@code rel} of the block is whole and will not change: chunk segments and the index go up now. */
     public synchronized void written(String rel) {
-      if (closing || abandoned || started.containsKey(rel) || !(rel.equals("index") || rel.startsWith("chunks/"))) {
+      if (closing || abandoned || !(rel.equals("index") || rel.startsWith("chunks/"))) {
+        return;
+      }
+      if (started.containsKey(rel)) {
+        // Written again after it went up: finish sends it again, after the first upload has ended.
+        rewritten.add(rel);
         return;
       }
       started.put(rel, pool.submit(() -> {
@@ -256,7 +263,9 @@ public final class BlockTransfer {
         }
         finishing = true;
       }
-      return upload(blockDir, true, started.keySet());
+      Set<String> current = new HashSet<>(started.keySet());
+      current.removeAll(rewritten);
+      return upload(blockDir, true, current);
     }
 
     private void await(String rel, Future<?> f) throws IOException {

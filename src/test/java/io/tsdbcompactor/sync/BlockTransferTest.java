@@ -232,6 +232,24 @@ class BlockTransferTest {
   }
 
   @Test
+  void aFileWrittenAgainAfterItWentUpIsSentAgainOnFinish() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    GatedBucket b = new GatedBucket(mem);
+    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
+    up.written("index");
+    await(b.landed, 1);
+    byte[] second = Files.readAllBytes(dir.resolve("index"));
+    second[second.length - 1] ^= 1; // any change will do: the bucket must end with these bytes
+    Files.write(dir.resolve("index"), second);
+    up.written("index");
+    BlockMeta meta = up.finish();
+    assertArrayEquals(second, mem.getBytes(ulid + "/index"));
+    assertEquals(second.length, meta.thanos.files.get(1).sizeBytes);
+  }
+
+  @Test
   void abandonStopsAnUploadInFlightAndDeletesWhatWentUp() throws Exception {
     String ulid = TestBlocks.basicUlids().get(0);
     Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
