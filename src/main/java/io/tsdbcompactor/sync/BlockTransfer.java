@@ -224,7 +224,10 @@ public final class BlockTransfer {
       pool.allowCoreThreadTimeOut(true);
     }
 
-    /** The file {@code rel} of the block is whole and will not change: chunk segments and the index go up now. */
+    /**
+     * The file {@code rel} of the block is whole under its name: chunk segments and the index go up now (one
+     * reported again is sent again by {@link #finish}).
+     */
     public synchronized void written(String rel) {
       if (closing || abandoned || !(rel.equals("index") || rel.startsWith("chunks/"))) {
         return;
