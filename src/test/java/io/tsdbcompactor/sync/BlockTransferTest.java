@@ -275,10 +275,12 @@ class BlockTransferTest {
     String ulid = TestBlocks.basicUlids().get(0);
     Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
     MemoryBucket mem = new MemoryBucket();
-    FaultInjectingBucket b = new FaultInjectingBucket(mem).retryable(false).failNext(FaultInjectingBucket.Op.UPLOAD, 1);
+    GatedBucket b = new GatedBucket(
+        new FaultInjectingBucket(mem).retryable(false).failNext(FaultInjectingBucket.Op.UPLOAD, 1));
     BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
 
     up.written("chunks/000001");
+    await(b.arrived, 1); // the early attempt, which fails
     IOException e = assertThrows(IOException.class, up::finish);
     assertTrue(e.getMessage().contains(ulid + "/chunks/000001"), e.getMessage());
     assertFalse(mem.exists(ulid + "/meta.json"));
