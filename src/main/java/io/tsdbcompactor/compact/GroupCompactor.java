@@ -313,6 +313,8 @@ public final class GroupCompactor {
       }
     }
     long t3 = System.nanoTime();
+    // "upload" is what is left after the verification (the files went up meanwhile); the words stay as they
+    // were, for the scripts that read this line (benchmarks/scale.sh).
     LOG.info("group {}: blocks {}: download {} ms, merge and verify {} ms, upload {} ms", group.key(), ulids(metas),
         (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
     return metas;

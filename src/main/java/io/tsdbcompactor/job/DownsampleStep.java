@@ -120,6 +120,7 @@ final class DownsampleStep implements Step {
       }
       ctx.report.record(ctx.action(Action.DOWNSAMPLE, out, false, reason(c)));
       LOG.atInfo().addKeyValue("block", in.ulid).addKeyValue("new", out.ulid).addKeyValue("resolution", to)
+          // As GroupCompactor's line: "upload" is what is left after the verification.
           .log("downsampled block: download {} ms, downsample and verify {} ms, upload {} ms", done.downloadMillis(),
               done.downsampleMillis(), done.uploadMillis());
       ctx.gauges.downsampled();
