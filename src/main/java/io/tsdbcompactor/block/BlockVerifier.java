@@ -222,9 +222,7 @@ public final class BlockVerifier {
             problem(where(index, s, i, m) + ": " + e.getMessage());
             continue;
           }
-          int n = ChunkEncoding.hasSampleCountHeader(encoding)
-              ? (length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff))
-              : (encoding == ChunkEncoding.AGGR ? new Chunk(encoding, Arrays.copyOf(data, length)).numSamples() : -1);
+          int n = Chunk.numSamples(encoding, data, length);
           if (n < 0) {
             problem(where(index, s, i, m) + ": cannot tell the sample count of a " + ChunkEncoding.name(encoding)
                 + " chunk");

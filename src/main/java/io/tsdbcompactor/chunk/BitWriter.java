@@ -1,5 +1,6 @@
 package io.tsdbcompactor.chunk;
 
+import io.tsdbcompactor.store.ByteSink;
 import io.tsdbcompactor.store.Varint;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -118,10 +119,26 @@ public final class BitWriter implements Varint.Output {
   /** A copy of the stream: header bytes (as set by {@link #setHeaderByte}), bits, zero padding. */
   public byte[] toByteArray() {
     byte[] out = Arrays.copyOf(buf, length());
-    for (int i = full, shift = 56; i < out.length && shift > 56 - accBits - 8; i++, shift -= 8) {
-      out[i] = (byte) (acc >>> shift);
+    for (int i = full, shift = 56; i < out.length; i++, shift -= 8) {
+      out[i] = tailByte(shift);
     }
     return out;
+  }
+
+  /** Appends the stream, as {@link #toByteArray} has it, to {@code sink}: without the copy in between. */
+  public void writeTo(ByteSink sink) {
+    sink.writeBytes(buf, 0, full);
+    for (int i = full, n = length(), shift = 56; i < n; i++, shift -= 8) {
+      sink.writeByte(tailByte(shift));
+    }
+  }
+
+  /**
+   * A byte of the pending bits, most significant first ({@code shift} 56, 48, ...). Past the last pending bit the
+   * bits are zero: the padding, and the empty byte a whole-byte write leaves.
+   */
+  private byte tailByte(int shift) {
+    return (byte) (acc >>> shift);
   }
 
   public void setHeaderByte(int index, int value) {

@@ -38,19 +38,24 @@ public final class Chunk {
    * Thanos AggrChunks, -1 where the encoding is unknown or the data too short to tell.
    */
   public int numSamples() {
+    return numSamples(encoding, data, data.length);
+  }
+
+  /** {@link #numSamples()} of a chunk of {@code encoding} whose data are the first {@code length} bytes of {@code data}. */
+  public static int numSamples(int encoding, byte[] data, int length) {
     if (ChunkEncoding.hasSampleCountHeader(encoding)) {
-      return data.length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff);
+      return length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff);
     }
     if (encoding == ChunkEncoding.AGGR) {
       // The count aggregate comes first: uvarint length, encoding byte, XOR chunk bytes.
       try {
-        Decoder d = new Decoder(new ByteArrayInput("chunk", data), 0, data.length);
+        Decoder d = new Decoder(new ByteArrayInput("chunk", data), 0, length);
         long len = d.readUvarint();
         if (len == 0) {
           return 0;
         }
         int i = (int) d.position();
-        return i + 3 <= data.length ? ((data[i + 1] & 0xff) << 8) | (data[i + 2] & 0xff) : -1;
+        return i + 3 <= length ? ((data[i + 1] & 0xff) << 8) | (data[i + 2] & 0xff) : -1;
       } catch (CorruptDataException e) {
         return -1;
       }

@@ -1,5 +1,7 @@
 package io.tsdbcompactor.chunk;
 
+import io.tsdbcompactor.store.ByteSink;
+
 /**
  * Encodes float samples into an XOR chunk (encoding 1) byte-for-byte as Prometheus 2.42's {@code xorAppender}
  * ({@code tsdb/chunkenc/xor.go}) does when samples are appended to a fresh chunk.
@@ -110,9 +112,22 @@ public final class XorEncoder {
 
   /** A chunk holding a copy of the bytes written so far; the encoder can keep appending or be reset. */
   public Chunk toChunk() {
+    setCount();
+    return new Chunk(ChunkEncoding.XOR, out.toByteArray());
+  }
+
+  /**
+   * Appends the chunk's data bytes, the {@link #sizeBytes()} that {@link #toChunk()} would hold, to {@code sink}:
+   * for a caller that puts the chunk inside a bigger record (Thanos's aggregate chunk) without a copy in between.
+   */
+  public void writeTo(ByteSink sink) {
+    setCount();
+    out.writeTo(sink);
+  }
+
+  private void setCount() {
     out.setHeaderByte(0, num >>> 8);
     out.setHeaderByte(1, num);
-    return new Chunk(ChunkEncoding.XOR, out.toByteArray());
   }
 
   /** {@link #toChunk()} with its time range, ref 0 (set by the segment writer). */

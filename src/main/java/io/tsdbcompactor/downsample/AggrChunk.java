@@ -4,6 +4,7 @@ import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
+import io.tsdbcompactor.chunk.XorEncoder;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.store.ByteArrayInput;
 import io.tsdbcompactor.store.ByteSink;
@@ -117,6 +118,36 @@ public final class AggrChunk {
         sink.writeBytes(a.data());
       }
     }
+    return aggrChunk(sink);
+  }
+
+  /**
+   * {@link #encode(Chunk[])} for float aggregates still in their encoders (null = absent), written straight into
+   * the AggrChunk: the downsampling's output would otherwise be copied twice, once per sub-chunk and once into
+   * the AggrChunk (a third of its allocations).
+   */
+  public static Chunk encode(XorEncoder[] aggregates) {
+    if (aggregates.length != N) {
+      throw new IllegalArgumentException("expected " + N + " aggregates, got " + aggregates.length);
+    }
+    int size = 0;
+    for (XorEncoder a : aggregates) {
+      size += a == null ? 1 : Varint.uvarintSize(a.sizeBytes()) + 1 + a.sizeBytes();
+    }
+    ByteSink sink = new ByteSink(size);
+    for (XorEncoder a : aggregates) {
+      if (a == null) {
+        sink.writeUvarint(0);
+      } else {
+        sink.writeUvarint(a.sizeBytes());
+        sink.writeByte(ChunkEncoding.XOR);
+        a.writeTo(sink);
+      }
+    }
+    return aggrChunk(sink);
+  }
+
+  private static Chunk aggrChunk(ByteSink sink) {
     // The sink was sized exactly (unless below its 16-byte minimum) and is not used again: no copy needed.
     byte[] data = sink.length() == sink.array().length ? sink.array() : sink.toByteArray();
     return new Chunk(ChunkEncoding.AGGR, data);

@@ -259,27 +259,33 @@ public final class BlockDownsampler {
       boolean histogramRun = false;
       for (int i = 0; i < job.chunks.length; i++) {
         Chunk c = job.chunks[i];
-        String where = chunkNames.of(metas.get(i).ref);
-        if (c.encoding() == ChunkEncoding.XOR) {
-          if (histogramRun) {
-            // Thanos flushes on every switch between float and histogram chunks.
-            series.flushRawHistograms(resolution, result);
-            histogramRun = false;
+        long ref = metas.get(i).ref;
+        // The decoders name the segment file; the chunk's full name is built only for an error (see ChunkNames).
+        String file = chunkNames.file(ref);
+        try {
+          if (c.encoding() == ChunkEncoding.XOR) {
+            if (histogramRun) {
+              // Thanos flushes on every switch between float and histogram chunks.
+              series.flushRawHistograms(resolution, result);
+              histogramRun = false;
+            }
+            xor.reset(file, c.data());
+            series.addRaw(xor);
+          } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
+            if (!histogramRun) {
+              series.flushRaw(resolution, result);
+              histogramRun = true;
+            }
+            hist.reset(file, c.encoding(), c.data());
+            if (!series.addRawHistograms(hist)) {
+              job.skippedHistograms++;
+            }
+          } else {
+            throw new CorruptDataException(file, 0, "a raw block holds a chunk of encoding "
+                + ChunkEncoding.name(c.encoding()) + " in series " + job.series.labels());
           }
-          xor.reset(where, c.data());
-          series.addRaw(xor);
-        } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
-          if (!histogramRun) {
-            series.flushRaw(resolution, result);
-            histogramRun = true;
-          }
-          hist.reset(where, c.encoding(), c.data());
-          if (!series.addRawHistograms(hist)) {
-            job.skippedHistograms++;
-          }
-        } else {
-          throw new CorruptDataException(where, 0, "a raw block holds a chunk of encoding "
-              + ChunkEncoding.name(c.encoding()) + " in series " + job.series.labels());
+        } catch (CorruptDataException e) {
+          throw file.equals(e.file()) ? e.in(chunkNames.of(ref)) : e;
         }
       }
       series.flushRaw(resolution, result);
@@ -372,32 +378,36 @@ public final class BlockDownsampler {
   }
 
   /**
-   * Where a chunk is, for error messages ({@code <dir>/chunks/000001 ref chunks/000001@<offset>}). Built for every
-   * chunk read, so the per-segment part is made once: formatting it each time cost more than decoding a chunk.
+   * Where a chunk is, for error messages: {@link #of} names the chunk ({@code <dir>/chunks/000001 ref
+   * chunks/000001@<offset>}), {@link #file} only its segment file, made once per segment. Raw chunks are decoded
+   * under the file's name and get the chunk's name only when they fail: building it for every chunk cost more than
+   * decoding the chunk, and half the downsampling's allocations.
    */
   private static final class ChunkNames {
     private final Directory dir;
-    private String[] prefixes = new String[1];
+    private String[] files = new String[1];
 
     ChunkNames(Directory dir) {
       this.dir = dir;
     }
 
     String of(long ref) {
+      return file(ref) + " ref " + ChunkRef.toString(ref);
+    }
+
+    String file(long ref) {
       int seg = ChunkRef.segmentIndex(ref);
       if (seg < 0 || seg > 1 << 20) {
-        return dir.describe() + "/" + ChunkRef.segmentFileName(seg) + " ref " + ChunkRef.toString(ref);
+        return dir.describe() + "/" + ChunkRef.segmentFileName(seg);
       }
-      if (seg >= prefixes.length) {
-        prefixes = java.util.Arrays.copyOf(prefixes, Math.max(seg + 1, 2 * prefixes.length));
+      if (seg >= files.length) {
+        files = java.util.Arrays.copyOf(files, Math.max(seg + 1, 2 * files.length));
       }
-      String prefix = prefixes[seg];
-      if (prefix == null) {
-        String file = ChunkRef.segmentFileName(seg);
-        prefix = dir.describe() + "/" + file + " ref " + file + "@";
-        prefixes[seg] = prefix;
+      String file = files[seg];
+      if (file == null) {
+        file = files[seg] = dir.describe() + "/" + ChunkRef.segmentFileName(seg);
       }
-      return prefix + ChunkRef.offset(ref);
+      return file;
     }
   }
 

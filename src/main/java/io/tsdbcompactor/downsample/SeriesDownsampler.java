@@ -1,6 +1,5 @@
 package io.tsdbcompactor.downsample;
 
-import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
@@ -171,8 +170,7 @@ public final class SeriesDownsampler {
     maxT = Math.max(maxT, windowT);
     counter.append(windowT, vs[last]);
 
-    Chunk[] aggr = {count.toChunk(), sum.toChunk(), min.toChunk(), max.toChunk(), counter.toChunk()};
-    return new ChunkMeta(minT, maxT, 0, AggrChunk.encode(aggr));
+    return new ChunkMeta(minT, maxT, 0, AggrChunk.encode(new XorEncoder[] {count, sum, min, max, counter}));
   }
 
   /**
@@ -277,7 +275,8 @@ public final class SeriesDownsampler {
   private ChunkMeta aggrBatch(List<AggrChunk> part, long resolution) throws CorruptDataException {
     batchMinT = Long.MAX_VALUE;
     batchMaxT = Long.MIN_VALUE;
-    Chunk[] aggr = new Chunk[AggrType.values().length];
+    // Each aggregate has its own encoder, untouched until the next batch: the AggrChunk is encoded from them.
+    XorEncoder[] aggr = new XorEncoder[AggrType.values().length];
     for (AggrType type : new AggrType[] {AggrType.COUNT, AggrType.SUM, AggrType.MIN, AggrType.MAX}) {
       n = 0;
       for (AggrChunk c : part) {
@@ -302,7 +301,7 @@ public final class SeriesDownsampler {
         a.add(vs[i]);
       }
       emitOne(type, windowT, a, enc);
-      aggr[type.ordinal()] = enc.toChunk();
+      aggr[type.ordinal()] = enc;
     }
 
     List<SampleIterator> counters = new ArrayList<>(part.size());
@@ -333,7 +332,7 @@ public final class SeriesDownsampler {
       }
       emitOne(AggrType.COUNTER, windowT, a, enc);
       enc.append(windowT, it.lastRawValue());
-      aggr[AggrType.COUNTER.ordinal()] = enc.toChunk();
+      aggr[AggrType.COUNTER.ordinal()] = enc;
     }
     n = 0;
     if (batchMinT == Long.MAX_VALUE) {

@@ -297,6 +297,50 @@ class BlockDownsamplerTest {
     }
   }
 
+  /** A raw chunk that does not decode fails the downsampling with an error naming block, file and chunk. */
+  @Test
+  void aChunkThatDoesNotDecodeIsNamedByFileAndReference() throws Exception {
+    Labels labels = Labels.of("__name__", "up", "job", "a");
+    MemoryDirectory raw = new MemoryDirectory("raw-block");
+    long ref;
+    try (ChunkSegmentWriter cw = new ChunkSegmentWriter(raw); IndexWriter iw = new IndexWriter(raw, "index")) {
+      for (String sym : new TreeSet<>(List.of("__name__", "up", "job", "a"))) {
+        iw.addSymbol(sym);
+      }
+      List<ChunkMeta> metas = new ArrayList<>();
+      for (int c = 0; c < 3; c++) {
+        XorEncoder enc = new XorEncoder();
+        for (int i = 0; i < 120; i++) {
+          enc.append(c * 7_200_000L + i * 60_000L, i * 1.5);
+        }
+        ChunkMeta m = enc.toChunkMeta();
+        if (c == 2) {
+          // Cut short behind its header: the record's CRC is right, the bits run out before the 120th sample.
+          byte[] data = m.chunk.data();
+          m = new ChunkMeta(m.minTime, m.maxTime, 0,
+              new Chunk(ChunkEncoding.XOR, java.util.Arrays.copyOf(data, data.length / 2)));
+        }
+        m.ref = cw.write(m.chunk);
+        metas.add(m);
+      }
+      ref = metas.get(2).ref;
+      iw.addSeries(labels, metas);
+    }
+    BlockMeta meta = new BlockMeta();
+    meta.ulid = SOURCE;
+    meta.minTime = 0;
+    meta.maxTime = 3 * 7_200_000L;
+    meta.thanos().resolution = Resolution.RAW;
+    raw.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+    MemoryDirectory out = new MemoryDirectory("out");
+    CorruptDataException e = assertThrows(CorruptDataException.class,
+        () -> BlockDownsampler.downsample(raw, out, Resolution.FIVE_MINUTES, TestUlids.next()));
+    String chunk = raw.describe() + "/chunks/000001 ref " + io.tsdbcompactor.chunkfile.ChunkRef.toString(ref);
+    assertEquals(chunk, e.file());
+    assertTrue(e.getMessage().startsWith(chunk + " at offset "), e.getMessage());
+    assertTrue(out.listAll().isEmpty(), "partial output removed: " + out.listAll());
+  }
+
   private static List<String> symbols(Directory dir) throws IOException {
     List<String> out = new ArrayList<>();
     try (IndexReader index = IndexReader.open(dir, "index")) {
