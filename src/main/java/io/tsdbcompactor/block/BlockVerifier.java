@@ -1,5 +1,6 @@
 package io.tsdbcompactor.block;
 
+import io.tsdbcompactor.chunk.AggrChunkLayout;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
@@ -11,6 +12,7 @@ import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.index.IndexReader;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
+import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.ScratchInts;
 import io.tsdbcompactor.tombstones.Tombstones;
@@ -30,7 +32,9 @@ import java.util.List;
  *   <li>per series: each chunk reference points at a readable record in a segment, chunk time ranges lie in
  *       the block's [minTime, maxTime) (maxTime is exclusive), a chunk starts after the previous one ends,
  *       XOR, histogram and float-histogram chunks decode with the sample count of their header and timestamps
- *       ascending inside the chunk's range;
+ *       ascending inside the chunk's range; Thanos's aggregate chunks have their five entries inside the data,
+ *       with encodings their aggregates can have and one window count ({@link AggrChunkLayout#check}), their
+ *       samples not decoded;
  *   <li>the tombstones file (magic, version, CRC);
  *   <li>meta.json's stats equal what the data holds (numSeries, numChunks, numSamples; numFloatSamples and
  *       numHistogramSamples when the meta has either and the block is not downsampled; numTombstones).
@@ -222,7 +226,18 @@ public final class BlockVerifier {
             problem(where(index, s, i, m) + ": " + e.getMessage());
             continue;
           }
-          int n = Chunk.numSamples(encoding, data, length);
+          int n;
+          if (encoding == ChunkEncoding.AGGR) {
+            // Entries, encodings and window counts; the samples are not decoded (CompactorOptions.Verification).
+            try {
+              n = AggrChunkLayout.check("chunk", data, length);
+            } catch (CorruptDataException e) {
+              problem(where(index, s, i, m) + ": " + e.getMessage());
+              n = 0;
+            }
+          } else {
+            n = Chunk.numSamples(encoding, data, length);
+          }
           if (n < 0) {
             problem(where(index, s, i, m) + ": cannot tell the sample count of a " + ChunkEncoding.name(encoding)
                 + " chunk");

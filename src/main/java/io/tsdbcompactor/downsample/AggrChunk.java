@@ -1,15 +1,14 @@
 package io.tsdbcompactor.downsample;
 
+import io.tsdbcompactor.chunk.AggrChunkLayout;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.HistogramIterator;
 import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.XorEncoder;
 import io.tsdbcompactor.chunk.XorIterator;
-import io.tsdbcompactor.store.ByteArrayInput;
 import io.tsdbcompactor.store.ByteSink;
 import io.tsdbcompactor.store.CorruptDataException;
-import io.tsdbcompactor.store.Decoder;
 import io.tsdbcompactor.store.Varint;
 import java.util.Arrays;
 
@@ -37,7 +36,7 @@ import java.util.Arrays;
  * of a bad entry; it copies nothing until a sub-chunk is asked for.
  */
 public final class AggrChunk {
-  private static final int N = AggrType.values().length;
+  private static final int N = AggrChunkLayout.ENTRIES;
 
   private final String where;
   private final byte[] data;
@@ -68,31 +67,7 @@ public final class AggrChunk {
   /** Parses the data bytes of an AggrChunk (the part after the 0xFF encoding byte). */
   public static AggrChunk parse(String where, byte[] data) throws CorruptDataException {
     AggrChunk c = new AggrChunk(where, data);
-    Decoder d = new Decoder(new ByteArrayInput(where, data), 0, data.length);
-    for (int i = 0; i < N; i++) {
-      int at = (int) d.position();
-      long len;
-      try {
-        len = d.readUvarint();
-      } catch (CorruptDataException e) {
-        throw new CorruptDataException(where, at, d.remaining() == 0
-            ? "aggregate chunk ends inside the length of the " + AggrType.of(i).label() + " entry (invalid size)"
-            : "uvarint overflows 64 bits in the " + AggrType.of(i).label() + " entry");
-      }
-      int pos = (int) d.position();
-      if (len == 0) {
-        c.offset[i] = -1;
-        continue;
-      }
-      if (len < 0 || len + 1 > data.length - pos) {
-        throw new CorruptDataException(where, at, "the " + AggrType.of(i).label() + " entry needs "
-            + Long.toUnsignedString(len) + "+1 bytes but only " + (data.length - pos) + " remain (invalid size)");
-      }
-      c.encoding[i] = data[pos] & 0xff;
-      c.offset[i] = pos + 1;
-      c.length[i] = (int) len;
-      d.skip(1 + len);
-    }
+    AggrChunkLayout.parse(where, data, data.length, c.offset, c.length, c.encoding);
     return c;
   }
 
@@ -248,13 +223,7 @@ public final class AggrChunk {
         continue;
       }
       int enc = a.encoding[i];
-      if (enc != ChunkEncoding.XOR) {
-        if (type == AggrType.COUNT || type == AggrType.MIN || type == AggrType.MAX
-            || (enc != ChunkEncoding.HISTOGRAM && enc != ChunkEncoding.FLOAT_HISTOGRAM)) {
-          throw new CorruptDataException(where, a.offset[i] - 1, "the " + type.label()
-              + " aggregate has encoding " + ChunkEncoding.name(enc));
-        }
-      }
+      AggrChunkLayout.checkEncoding(where, i, enc, a.offset[i] - 1);
       SampleIterator it = enc == ChunkEncoding.XOR ? a.iterator(type) : a.histogramIterator(type);
       int n = 0;
       long prev = Long.MIN_VALUE;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.chunk.AggrChunkLayout;
 import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
@@ -109,4 +110,34 @@ class AggrChunkTest {
     assertTrue(a.isHistogram());
     assertThrows(CorruptDataException.class, () -> a.iterator(AggrType.SUM));
   }
+  /** What the block verifier checks of an aggregate chunk without decoding it ({@link AggrChunkLayout#check}). */
+  @Test
+  void layoutCheckCountsWindowsAndRefusesWhatCannotBe() throws Exception {
+    ChunkMeta good = aggr("100:3 200:5", "100:13 200:50", "100:1 200:2", "100:7 200:20", "90:1 100:5 200:60 200:4");
+    byte[] data = good.chunk.data();
+    assertEquals(2, AggrChunkLayout.check("c", data, data.length));
+    // A buffer longer than the chunk: only the given length is the chunk.
+    byte[] padded = Arrays.copyOf(data, data.length + 40);
+    assertEquals(2, AggrChunkLayout.check("c", padded, data.length));
+    ChunkMeta noCount = aggr(null, "100:13 200:50", null, null, null);
+    assertEquals(0, AggrChunkLayout.check("c", noCount.chunk.data(), noCount.chunk.data().length));
+
+    ChunkMeta sumShort = aggr("100:3 200:5", "100:13", "100:1 200:2", "100:7 200:20", "100:5 200:60");
+    CorruptDataException e = assertThrows(CorruptDataException.class,
+        () -> AggrChunkLayout.check("blk/chunks/000001 ref 0x8", sumShort.chunk.data(), sumShort.chunk.data().length));
+    assertTrue(e.getMessage().startsWith("blk/chunks/000001 ref 0x8 at offset "), e.getMessage());
+    assertTrue(e.getMessage().contains("the sum aggregate holds 1 samples, the aggregates before it 2"), e.getMessage());
+
+    // A min that is a histogram chunk.
+    Chunk[] subs = {TestSeries.xor("100:3"), TestSeries.xor("100:13"),
+        new Chunk(ChunkEncoding.FLOAT_HISTOGRAM, TestSeries.xor("100:1").data()), null, null};
+    byte[] badMin = AggrChunk.encode(subs).data();
+    e = assertThrows(CorruptDataException.class, () -> AggrChunkLayout.check("c", badMin, badMin.length));
+    assertTrue(e.getMessage().contains("the min aggregate has encoding floathistogram"), e.getMessage());
+
+    // An entry cut short by the length given.
+    e = assertThrows(CorruptDataException.class, () -> AggrChunkLayout.check("c", data, data.length - 3));
+    assertTrue(e.getMessage().contains("(invalid size)"), e.getMessage());
+  }
 }
+
