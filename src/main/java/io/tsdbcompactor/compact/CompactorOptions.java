@@ -62,9 +62,10 @@ public record CompactorOptions(
   public enum Verification {
     /**
      * {@code block.BlockVerifier}: every file and CRC, the index, every XOR and histogram chunk decoded,
-     * meta.json's stats. Costs about as much as the merge itself. The aggregate chunks of a downsampled block are
-     * not decoded (the verifier reads their window count): decoding the five aggregates of every window would add
-     * about a quarter to a downsampling's CPU. Compactions copy them byte for byte, never re-encode them.
+     * meta.json's stats. Costs about as much as the merge itself. The aggregate chunks of a downsampled block have
+     * their entries checked ({@code chunk.AggrChunkLayout#check}), their samples not decoded: decoding the five
+     * aggregates of every window would add about a quarter to a downsampling's CPU. Compactions copy them byte for
+     * byte, never re-encode them.
      */
     FULL,
     /**
