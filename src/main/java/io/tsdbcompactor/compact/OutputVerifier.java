@@ -15,8 +15,8 @@ import java.util.List;
 
 /**
  * Checks a block written by {@link BlockMerger} before it is uploaded ({@link BlockVerifier}: every file, CRC,
- * order, range, decodable XOR and histogram chunk, aggregate chunk entries and meta.json stat), and computes the {@code index_stats} Thanos records
- * (GatherIndexHealthStats, docs/thanos-compactor.md §2.6).
+ * order, range, decodable XOR and histogram chunk, aggregate chunk entries and meta.json stat), and computes the
+ * {@code index_stats} Thanos records (GatherIndexHealthStats, docs/thanos-compactor.md §2.6).
  */
 public final class OutputVerifier {
   private OutputVerifier() {}
