@@ -41,7 +41,7 @@ public final class Chunk {
     return numSamples(encoding, data, data.length);
   }
 
-  /** {@link #numSamples()} of a chunk of {@code encoding} whose data are the first {@code length} bytes of {@code data}. */
+  /** {@link #numSamples()} of a chunk of {@code encoding} whose data are {@code data[0, length)}. */
   public static int numSamples(int encoding, byte[] data, int length) {
     if (ChunkEncoding.hasSampleCountHeader(encoding)) {
       return length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff);

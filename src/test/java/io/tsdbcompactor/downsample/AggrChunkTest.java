@@ -126,7 +126,8 @@ class AggrChunkTest {
     CorruptDataException e = assertThrows(CorruptDataException.class,
         () -> AggrChunkLayout.check("blk/chunks/000001 ref 0x8", sumShort.chunk.data(), sumShort.chunk.data().length));
     assertTrue(e.getMessage().startsWith("blk/chunks/000001 ref 0x8 at offset "), e.getMessage());
-    assertTrue(e.getMessage().contains("the sum aggregate holds 1 samples, the aggregates before it 2"), e.getMessage());
+    assertTrue(e.getMessage().contains("the sum aggregate holds 1 samples, the aggregates before it 2"),
+        e.getMessage());
 
     // A min that is a histogram chunk.
     Chunk[] subs = {TestSeries.xor("100:3"), TestSeries.xor("100:13"),
