@@ -1,35 +1,31 @@
 package io.tsdbcompactor.downsample;
 
+import io.tsdbcompactor.chunk.AggrChunkLayout;
+
 /**
  * The five aggregates of a Thanos AggrChunk, in their on-disk order; {@link #ordinal()} is Thanos's
  * {@code AggrType} value.
  */
 public enum AggrType {
   /** Number of raw samples in the window. */
-  COUNT("count"),
+  COUNT,
   /** Sum of the raw values in the window. */
-  SUM("sum"),
+  SUM,
   /** Smallest raw value in the window. */
-  MIN("min"),
+  MIN,
   /** Largest raw value in the window. */
-  MAX("max"),
+  MAX,
   /**
    * Reset-corrected running counter at the window's end, preceded by the first raw value of the chunk and
    * followed by its last raw value at a repeated timestamp, so rate() stays exact across chunks.
    */
-  COUNTER("counter");
+  COUNTER;
 
   private static final AggrType[] VALUES = values();
 
-  private final String label;
-
-  AggrType(String label) {
-    this.label = label;
-  }
-
-  /** The lower-case name used in dumps and messages. */
+  /** The lower-case name used in dumps and messages ({@link AggrChunkLayout#name}). */
   public String label() {
-    return label;
+    return AggrChunkLayout.name(ordinal());
   }
 
   static AggrType of(int ordinal) {
