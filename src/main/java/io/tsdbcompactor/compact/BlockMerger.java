@@ -114,9 +114,11 @@ public final class BlockMerger {
 
   /**
    * This merger without the decode of each re-encoded chunk before it is written. Only for callers that fully
-   * verify the output afterwards ({@code BlockVerifier} decodes every chunk: sample count, strict order, every
-   * sample inside the chunk's range); that check does not require the first and last samples to be exactly the
-   * chunk's minTime and maxTime, which the check skipped here does.
+   * verify the output afterwards ({@code BlockVerifier} decodes every XOR and histogram chunk: sample count, strict
+   * order, every sample inside the chunk's range); that check does not require the first and last samples to be
+   * exactly the chunk's minTime and maxTime, which the check skipped here does. It does not decode aggregate
+   * chunks, so a merger {@link #withAggregateMerging() merging aggregates} should keep this check (compactions do
+   * not merge aggregates; rewrites keep the check).
    */
   public BlockMerger withoutReencodedCheck() {
     return new BlockMerger(dedup, maxSegmentBytes, false, mergeAggregates);
