@@ -66,6 +66,24 @@ public final class AggrChunkLayout {
   }
 
   /**
+   * The count aggregate's sample count (Thanos's NumSamples), read from the first entry alone, without the checks
+   * of {@link #check}: 0 when the count is absent, -1 when its entry cannot be read.
+   */
+  public static int windows(byte[] data, int length) {
+    try {
+      Decoder d = new Decoder(new ByteArrayInput("chunk", data), 0, length);
+      if (d.readUvarint() == 0) {
+        return 0;
+      }
+      // The entry's encoding byte, then the XOR chunk's 2-byte sample count.
+      int at = (int) d.position() + 1;
+      return at + 2 <= length ? ((data[at] & 0xff) << 8) | (data[at + 1] & 0xff) : -1;
+    } catch (CorruptDataException e) {
+      return -1;
+    }
+  }
+
+  /**
    * Throws unless {@code encoding} is one the aggregate of {@code entry} can have: count, min and max are XOR
    * chunks; sum and counter XOR chunks, or histogram chunks in Thanos's native-histogram aggregates. {@code at} is
    * the offset of the entry's encoding byte.

@@ -1,8 +1,5 @@
 package io.tsdbcompactor.chunk;
 
-import io.tsdbcompactor.store.ByteArrayInput;
-import io.tsdbcompactor.store.CorruptDataException;
-import io.tsdbcompactor.store.Decoder;
 import java.util.Arrays;
 
 /**
@@ -47,18 +44,7 @@ public final class Chunk {
       return length < 2 ? -1 : ((data[0] & 0xff) << 8) | (data[1] & 0xff);
     }
     if (encoding == ChunkEncoding.AGGR) {
-      // The count aggregate comes first: uvarint length, encoding byte, XOR chunk bytes.
-      try {
-        Decoder d = new Decoder(new ByteArrayInput("chunk", data), 0, length);
-        long len = d.readUvarint();
-        if (len == 0) {
-          return 0;
-        }
-        int i = (int) d.position();
-        return i + 3 <= length ? ((data[i + 1] & 0xff) << 8) | (data[i + 2] & 0xff) : -1;
-      } catch (CorruptDataException e) {
-        return -1;
-      }
+      return AggrChunkLayout.windows(data, length);
     }
     return -1;
   }

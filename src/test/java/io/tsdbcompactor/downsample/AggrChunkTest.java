@@ -116,11 +116,14 @@ class AggrChunkTest {
     ChunkMeta good = aggr("100:3 200:5", "100:13 200:50", "100:1 200:2", "100:7 200:20", "90:1 100:5 200:60 200:4");
     byte[] data = good.chunk.data();
     assertEquals(2, AggrChunkLayout.check("c", data, data.length));
+    assertEquals(2, AggrChunkLayout.windows(data, data.length));
+    assertEquals(-1, AggrChunkLayout.windows(data, 2), "the count's header cut off");
     // A buffer longer than the chunk: only the given length is the chunk.
     byte[] padded = Arrays.copyOf(data, data.length + 40);
     assertEquals(2, AggrChunkLayout.check("c", padded, data.length));
     ChunkMeta noCount = aggr(null, "100:13 200:50", null, null, null);
     assertEquals(0, AggrChunkLayout.check("c", noCount.chunk.data(), noCount.chunk.data().length));
+    assertEquals(0, AggrChunkLayout.windows(noCount.chunk.data(), noCount.chunk.data().length));
 
     ChunkMeta sumShort = aggr("100:3 200:5", "100:13", "100:1 200:2", "100:7 200:20", "100:5 200:60");
     CorruptDataException e = assertThrows(CorruptDataException.class,
