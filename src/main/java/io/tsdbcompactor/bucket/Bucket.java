@@ -102,6 +102,42 @@ public interface Bucket extends Closeable {
     }
   }
 
+  /** Told about each range of the file that {@link #downloadInto} has written. */
+  @FunctionalInterface
+  interface WrittenRanges {
+    void written(long offset, long count);
+  }
+
+  /**
+   * Copies an object into {@code target}, an existing file already {@code size} bytes long, in place: the file is
+   * never truncated, replaced or grown, so a reader that mapped it can read each range once {@code written} has
+   * been told about it. Returns the object's length; when that is not {@code size}, what the file holds is
+   * undefined (at most {@code size} bytes are written) and the caller fails the download. A failed download may
+   * leave part of the file written. By default streamed through {@link #get} (so a {@link RetryingBucket}
+   * resumes it); {@link S3Bucket} fetches ranges of the object at once.
+   */
+  default long downloadInto(String key, Path target, long size, WrittenRanges written) throws IOException {
+    try (InputStream in = get(key);
+        java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(target,
+            java.nio.file.StandardOpenOption.WRITE)) {
+      byte[] buf = new byte[64 * 1024];
+      long position = 0;
+      for (int n; (n = in.read(buf)) > 0; ) {
+        int keep = (int) Math.max(0, Math.min(n, size - position));
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, 0, keep);
+        long at = position;
+        while (b.hasRemaining()) {
+          at += out.write(b, at);
+        }
+        if (keep > 0) {
+          written.written(position, keep);
+        }
+        position += n;
+      }
+      return position;
+    }
+  }
+
   /**
    * True when the objects are files of the local file system ({@link FilesystemBucket}): {@link #download} then
    * copies file to file, several times faster than a stream, and a failed copy is simply repeated. Wrappers that

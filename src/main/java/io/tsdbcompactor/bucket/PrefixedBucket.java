@@ -71,6 +71,11 @@ public final class PrefixedBucket implements Bucket {
   }
 
   @Override
+  public long downloadInto(String key, Path target, long size, WrittenRanges written) throws IOException {
+    return delegate.downloadInto(prefix + key, target, size, written);
+  }
+
+  @Override
   public boolean isLocalFileSystem() {
     return delegate.isLocalFileSystem();
   }

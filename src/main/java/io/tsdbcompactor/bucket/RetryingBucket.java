@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  *       ranged read from the byte where it broke, so a block download survives a reset connection without
  *       starting over and without duplicating or losing a byte.
  *   <li>Listings resume after the last key already delivered, in the store's key order ({@link Bucket#keyOrder}).
- *   <li>{@link #download} streams through {@link #get}, resuming the same way; a local file system's file-to-file
- *       copy is repeated whole.
+ *   <li>{@link #download} and {@link #downloadInto} stream through {@link #get}, resuming the same way; a local
+ *       file system's file-to-file copy is repeated whole.
  *   <li>Uploads of byte arrays and files are repeated whole; the bucket's own atomicity (S3 PUT, rename in a
  *       filesystem) means a failed attempt leaves nothing. A plain stream cannot be replayed: it is tried once.
  * </ul>

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -697,20 +698,42 @@ public final class S3Bucket implements Bucket {
    */
   @Override
   public long download(String key, Path target) throws IOException {
+    return rangedDownload(key, target, -1, (offset, count) -> { });
+  }
+
+  /** {@link #download}'s ranges, written in place into the file of the listed size. */
+  @Override
+  public long downloadInto(String key, Path target, long size, WrittenRanges written) throws IOException {
+    return rangedDownload(key, target, size, written);
+  }
+
+  /**
+   * Downloads {@code key} into {@code target}: a new file ({@code expected} -1), or the existing file of
+   * {@code expected} bytes, written in place and left alone when the object has another size.
+   */
+  private long rangedDownload(String key, Path target, long expected, WrittenRanges written) throws IOException {
     long rangeSize = downloadRange;
     ResponseInputStream<GetObjectResponse> first = openGet(key, 0, rangeSize, null);
     if (first == null) {
       attributes(key); // an empty object answers 416; a missing one is ObjectNotFoundException
-      Files.write(target, new byte[0]);
+      if (expected < 0) {
+        Files.write(target, new byte[0]);
+      }
       return 0;
     }
     long size = totalSize(first.response());
     String etag = first.response().eTag();
-    try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    if (expected >= 0 && size >= 0 && size != expected) {
+      first.close();
+      return size;
+    }
+    OpenOption[] mode = expected < 0
+        ? new OpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING}
+        : new OpenOption[] {StandardOpenOption.WRITE};
+    try (FileChannel out = FileChannel.open(target, mode)) {
       if (size < 0) {
         // A store that ignored the range (no Content-Range) sent the whole object: write it as it comes.
-        return copyRange(key, first, 0, -1, etag, out);
+        return copyRange(key, first, 0, -1, etag, out, written);
       }
       long ranges = (size + rangeSize - 1) / rangeSize;
       AtomicLong next = new AtomicLong(1);
@@ -725,7 +748,7 @@ public final class S3Bucket implements Bucket {
               throw new BucketException("s3 get " + key + " in bucket " + bucket + ": range at " + offset
                   + " refused; the object was replaced while it was read", false);
             }
-            copyRange(key, in, offset, length, etag, out);
+            copyRange(key, in, offset, length, etag, out, written);
           } catch (IOException | RuntimeException | Error e) {
             failure.compareAndSet(null, e);
           }
@@ -733,7 +756,7 @@ public final class S3Bucket implements Bucket {
       };
       runConcurrently("s3-download-ranges", (int) Math.min(partConcurrency, ranges) - 1, worker, failure, () -> {
         try {
-          copyRange(key, first, 0, Math.min(rangeSize, size), etag, out);
+          copyRange(key, first, 0, Math.min(rangeSize, size), etag, out, written);
         } catch (IOException | RuntimeException | Error e) {
           failure.compareAndSet(null, e);
         }
@@ -760,15 +783,17 @@ public final class S3Bucket implements Bucket {
    * that place in {@code out}, resuming from the byte reached when the reply breaks. Returns the bytes written.
    */
   private long copyRange(String key, ResponseInputStream<GetObjectResponse> in, long offset, long length,
-      String etag, FileChannel out) throws IOException {
+      String etag, FileChannel out, WrittenRanges written) throws IOException {
     try (InputStream range = resuming(key, in, offset, length, etag)) {
       byte[] buf = new byte[64 * 1024];
       long position = offset;
       for (int n; (n = range.read(buf)) > 0; ) {
         ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+        long at = position;
         while (b.hasRemaining()) {
           position += out.write(b, position);
         }
+        written.written(at, n);
       }
       if (length >= 0 && position - offset != length) {
         throw new BucketException("s3 get " + key + " in bucket " + bucket + ": range at " + offset + " ended after "

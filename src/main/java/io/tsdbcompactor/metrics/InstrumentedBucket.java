@@ -139,6 +139,17 @@ public final class InstrumentedBucket implements Bucket {
   }
 
   @Override
+  public long downloadInto(String key, Path target, long size, WrittenRanges written) throws IOException {
+    OpMeters m = begin(Operation.GET);
+    Timer.Sample t = Timer.start(registry);
+    long bytes = rethrowCounted(m, () -> delegate.downloadInto(key, target, size, written));
+    m.fetched.increment(bytes);
+    m.transferred.record(bytes);
+    t.stop(m.duration);
+    return bytes;
+  }
+
+  @Override
   public boolean isLocalFileSystem() {
     return delegate.isLocalFileSystem();
   }
