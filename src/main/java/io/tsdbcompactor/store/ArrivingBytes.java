@@ -1,0 +1,106 @@
+package io.tsdbcompactor.store;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Which bytes of a file being downloaded have been written: the writer reports each range as it lands
+ * ({@link #arrived}, in any order: a download fetches several ranges at once), a reader waits for the prefix it
+ * needs ({@link #await}). A failed or abandoned download ({@link #fail}) wakes every waiting reader with its
+ * error, so nobody waits for bytes that will not come.
+ */
+public final class ArrivingBytes {
+  private final String name;
+  private final long length;
+  /** Every byte before it has arrived; read without the lock by {@link #prefix()}. */
+  private volatile long prefix;
+  /** Ranges past the prefix that have arrived, start to end, not touching each other or the prefix. */
+  private final TreeMap<Long, Long> ahead = new TreeMap<>();
+  private IOException failure;
+
+  /** Tracks the {@code length}-byte file {@code name} (for messages), none of it arrived yet. */
+  public ArrivingBytes(String name, long length) {
+    this.name = name;
+    this.length = length;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long length() {
+    return length;
+  }
+
+  /** The bytes from 0 that have all arrived. */
+  public long prefix() {
+    return prefix;
+  }
+
+  /** {@code [offset, offset + count)} has been written. */
+  public synchronized void arrived(long offset, long count) {
+    if (count <= 0) {
+      return;
+    }
+    long start = offset;
+    long end = offset + count;
+    // Swallow every known range that touches or overlaps [start, end).
+    Map.Entry<Long, Long> before = ahead.floorEntry(start);
+    if (before != null && before.getValue() >= start) {
+      start = before.getKey();
+      end = Math.max(end, before.getValue());
+      ahead.remove(before.getKey());
+    }
+    for (Map.Entry<Long, Long> e; (e = ahead.ceilingEntry(start)) != null && e.getKey() <= end; ) {
+      end = Math.max(end, e.getValue());
+      ahead.remove(e.getKey());
+    }
+    if (start <= prefix) {
+      prefix = Math.max(prefix, end);
+      notifyAll();
+    } else {
+      ahead.put(start, end);
+    }
+  }
+
+  /** The download will not complete: readers waiting now or later get {@code cause}. The first cause stays. */
+  public synchronized void fail(IOException cause) {
+    if (failure == null) {
+      failure = cause;
+    }
+    notifyAll();
+  }
+
+  /**
+   * Waits until {@code [0, end)} has arrived and returns the prefix then known (at least {@code end}). Throws the
+   * download's failure, wrapped so the file is named, if it failed first; an interrupted wait throws
+   * {@link InterruptedIOException} with the thread's interrupt status kept.
+   */
+  public long await(long end) throws IOException {
+    long p = prefix;
+    if (end <= p) {
+      return p;
+    }
+    synchronized (this) {
+      while (prefix < end) {
+        if (failure != null) {
+          throw new IOException("download of " + name + " did not complete: " + failure.getMessage(), failure);
+        }
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted waiting for " + name + " to download");
+        }
+      }
+      return prefix;
+    }
+  }
+
+  /** Whether the whole file has arrived. */
+  public boolean complete() {
+    return prefix >= length;
+  }
+}
