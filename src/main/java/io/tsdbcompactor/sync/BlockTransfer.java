@@ -6,14 +6,24 @@ import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
+import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.ArrivingBytes;
+import io.tsdbcompactor.store.ArrivingDirectory;
+import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.FileTree;
+import io.tsdbcompactor.store.FsDirectory;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -44,9 +54,11 @@ import org.slf4j.LoggerFactory;
  * and {@code thanos.upload_time} set to now. A reader never sees a meta.json before the files it describes. The
  * local meta.json is not changed; {@code tombstones} and any other file are not uploaded.
  *
- * <p>Download: meta.json, index, chunks and (if the bucket has one) tombstones are fetched (several at once, through whatever retrying the bucket
- * does), each written to a temporary file and renamed, sizes checked against the listing and against
- * {@code thanos.files}; meta.json is written last, so an interrupted download has no meta.json.
+ * <p>Download: meta.json, index, chunks and (if the bucket has one) tombstones are fetched (several at once, through
+ * whatever retrying the bucket does), each written to a temporary file and renamed, sizes checked against the listing
+ * and against {@code thanos.files} before anything is fetched; meta.json is written last, so an interrupted download
+ * has no meta.json. {@link #downloadWhileRead} lets a reader start once the index is there, the chunk segments still
+ * coming down.
  */
 public final class BlockTransfer {
   private static final Logger LOG = LoggerFactory.getLogger(BlockTransfer.class);
@@ -369,12 +381,230 @@ public final class BlockTransfer {
   // ------------------------------------------------------------------ download
 
   public BlockMeta download(String ulid, Path blockDir) throws IOException {
+    Listed block = list(ulid);
+    Files.createDirectories(blockDir.resolve("chunks"));
+    try {
+      transferFiles(block.files(), e -> fetchFile(e.key(), blockDir.resolve(block.rel(e)), e.size()));
+    } catch (ObjectNotFoundException e) {
+      throw gone(ulid, e);
+    }
+    FileTree.writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), DOWNLOAD_SUFFIX, block.metaBytes());
+    LOG.info("downloaded block {} ({} files) to {}", ulid, block.files().size() + 1, blockDir);
+    return block.meta();
+  }
+
+  /**
+   * Starts downloading block {@code ulid} into {@code blockDir} so that it can be read before it is all there: the
+   * index and tombstones come down first, then, in the background, the chunk segments, each written in place into
+   * a file of its final size ({@link Bucket#downloadInto}) and read through {@link ArrivingBlock#directory()},
+   * whose reads wait for their bytes. A merge or a downsampling reads the segments front to back, series by
+   * series, so it works while the rest comes down instead of after. The checks are the full download's: sizes
+   * against the listing and {@code thanos.files}; meta.json is written once everything has arrived
+   * ({@link ArrivingBlock#finish()}).
+   *
+   * <p>The segments come down on the block's own thread, one after another (each in the bucket's own way: S3 in
+   * ranges, several at once), outside the {@link Options#files} pool: a merge reads all its inputs at once, so all
+   * of them come down at once. Every segment's header is fetched before the first segment's body, as a reader
+   * opens every segment at the start.
+   */
+  public ArrivingBlock downloadWhileRead(String ulid, Path blockDir) throws IOException {
+    Listed block = list(ulid);
+    Files.createDirectories(blockDir.resolve("chunks"));
+    List<ListEntry> first = new ArrayList<>();
+    List<ListEntry> segments = new ArrayList<>();
+    for (ListEntry e : block.files()) {
+      (block.rel(e).startsWith("chunks/") ? segments : first).add(e);
+    }
+    try {
+      transferFiles(first, e -> fetchFile(e.key(), blockDir.resolve(block.rel(e)), e.size()));
+    } catch (ObjectNotFoundException e) {
+      throw gone(ulid, e);
+    }
+    Map<String, ArrivingBytes> arriving = new LinkedHashMap<>();
+    for (ListEntry e : segments) {
+      String rel = block.rel(e);
+      try (RandomAccessFile f = new RandomAccessFile(blockDir.resolve(rel).toFile(), "rw")) {
+        f.setLength(e.size());
+      }
+      arriving.put(rel, new ArrivingBytes(e.key(), e.size()));
+    }
+    ArrivingBlock b = new ArrivingBlock(block, blockDir, segments, arriving);
+    b.thread.start();
+    return b;
+  }
+
+  /**
+   * A block whose chunk segments are still coming down ({@link #downloadWhileRead}). One thread fetches them in
+   * order; {@link #finish()} waits for it and fails as it failed; {@link #close()} stops it.
+   */
+  public final class ArrivingBlock implements Closeable {
+    private final Listed block;
+    private final Path blockDir;
+    private final List<ListEntry> segments;
+    private final Map<String, ArrivingBytes> arriving;
+    private final Thread thread;
+    private volatile boolean abandoned;
+    /** The download's own failure (not its abandonment); set by the thread before it ends. */
+    private volatile IOException failure;
+    private boolean finished;
+
+    private ArrivingBlock(Listed block, Path blockDir, List<ListEntry> segments, Map<String, ArrivingBytes> arriving) {
+      this.block = block;
+      this.blockDir = blockDir;
+      this.segments = segments;
+      this.arriving = arriving;
+      this.thread = new Thread(this::fetchSegments, "block-download-" + block.meta().ulid);
+      thread.setDaemon(true);
+    }
+
+    public BlockMeta meta() {
+      return block.meta();
+    }
+
+    /** The block's directory, whose chunk segments' reads wait until their bytes have arrived. */
+    public Directory directory() {
+      return new ArrivingDirectory(new FsDirectory(blockDir), arriving);
+    }
+
+    private void fetchSegments() {
+      IOException error = null;
+      String key = null;
+      try {
+        if (segments.size() > 1) {
+          // A reader opens every segment at once and checks its header, so each header comes before the first
+          // segment's body: a block of many 512 MiB segments is read from its first chunk on.
+          for (ListEntry e : segments) {
+            key = e.key();
+            fetchHead(e, arriving.get(block.rel(e)));
+          }
+        }
+        for (ListEntry e : segments) {
+          key = e.key();
+          ArrivingBytes a = arriving.get(block.rel(e));
+          long n = bucket.downloadInto(e.key(), blockDir.resolve(block.rel(e)), e.size(), (offset, count) -> {
+            if (abandoned) {
+              throw new CancellationException("download of block " + block.meta().ulid + " abandoned");
+            }
+            a.arrived(offset, count);
+          });
+          if (n != e.size()) {
+            throw new CorruptDataException(e.key(), n, "downloaded " + n + " bytes but the listing says " + e.size());
+          }
+          if (!a.complete()) {
+            throw new IOException("download of " + e.key() + " ended at byte " + a.prefix() + " of " + e.size());
+          }
+        }
+      } catch (ObjectNotFoundException e) {
+        error = gone(block.meta().ulid, e);
+      } catch (CorruptDataException e) {
+        error = e;
+      } catch (IOException | RuntimeException | Error e) {
+        error = new IOException("download of " + key + " from bucket " + bucket.name() + " failed: " + e.getMessage(), e);
+      }
+      if (error != null) {
+        if (!abandoned) {
+          failure = error;
+        }
+        for (ArrivingBytes a : arriving.values()) {
+          a.fail(error);
+        }
+      }
+    }
+
+    private void fetchHead(ListEntry e, ArrivingBytes a) throws IOException {
+      int n = (int) Math.min(ChunkSegmentWriter.HEADER_SIZE, e.size());
+      byte[] head;
+      try (InputStream in = bucket.getRange(e.key(), 0, n)) {
+        head = in.readNBytes(n);
+      }
+      if (head.length != n) {
+        throw new CorruptDataException(e.key(), head.length, "the first " + n + " bytes ended after " + head.length);
+      }
+      try (FileChannel out = FileChannel.open(blockDir.resolve(block.rel(e)), StandardOpenOption.WRITE)) {
+        ByteBuffer b = ByteBuffer.wrap(head);
+        while (b.hasRemaining()) {
+          out.write(b, b.position());
+        }
+      }
+      a.arrived(0, n);
+    }
+
+    /**
+     * Waits for the rest of the block and writes its meta.json: the block is then whole, as {@link #download}
+     * leaves it. Throws the download's failure (a {@link CorruptDataException} when the bucket's objects contradict
+     * the listing, {@link BlockGoneException} when they went away, else the bucket's error).
+     */
+    public void finish() throws IOException {
+      if (finished) {
+        return;
+      }
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted waiting for block " + block.meta().ulid + " to download");
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      if (abandoned) {
+        throw new IOException("download of block " + block.meta().ulid + " was abandoned");
+      }
+      FileTree.writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), DOWNLOAD_SUFFIX, block.metaBytes());
+      finished = true;
+      LOG.info("downloaded block {} ({} files) to {}, read while it came down", block.meta().ulid,
+          block.files().size() + 1, blockDir);
+    }
+
+    /** The download's own failure so far, or null (an abandoned download has none). */
+    public IOException failure() {
+      return failure;
+    }
+
+    /** Stops fetching what has not arrived and waits for the thread; the files stay for the caller to delete. */
+    @Override
+    public void close() {
+      if (!thread.isAlive()) {
+        return;
+      }
+      abandoned = true;
+      IOException stop = new IOException("download of block " + block.meta().ulid + " abandoned");
+      for (ArrivingBytes a : arriving.values()) {
+        a.fail(stop);
+      }
+      boolean interrupted = false;
+      while (true) {
+        try {
+          thread.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** A block's meta.json as listed and read, and the objects to fetch with it. */
+  private record Listed(String ulid, BlockMeta meta, byte[] metaBytes, List<ListEntry> files) {
+    String rel(ListEntry e) {
+      return e.key().substring(ulid.length() + 1);
+    }
+  }
+
+  /**
+   * Lists block {@code ulid}, reads its meta.json and checks the listed sizes against {@code thanos.files}, before
+   * anything is fetched: the objects to fetch are the index, the chunk segments and tombstones.
+   */
+  private Listed list(String ulid) throws IOException {
     if (!Ulid.isValid(ulid)) {
       throw new IllegalArgumentException("not a block ULID: " + ulid);
     }
     List<ListEntry> objects = bucket.list(ulid, true);
     ListEntry metaEntry = null;
-    List<ListEntry> files = new ArrayList<>();
+    Map<String, ListEntry> files = new LinkedHashMap<>();
     for (ListEntry e : objects) {
       String rel = e.key().substring(ulid.length() + 1);
       if (rel.equals(BlockMeta.FILE_NAME)) {
@@ -385,7 +615,7 @@ public final class BlockTransfer {
       } else if (rel.equals("index") || rel.startsWith("chunks/") || rel.equals("tombstones")) {
         // tombstones too: Thanos's block.Download fetches every object of the block, so deletions made in
         // Prometheus before the block was copied into the bucket are honoured when it is compacted.
-        files.add(e);
+        files.put(rel, e);
       }
     }
     if (metaEntry == null) {
@@ -400,33 +630,22 @@ public final class BlockTransfer {
       throw gone(ulid, e);
     }
     BlockMeta meta = BlockMeta.parse(metaKey, metaBytes);
-    Files.createDirectories(blockDir.resolve("chunks"));
-    try {
-      transferFiles(files, e -> {
-        String rel = e.key().substring(ulid.length() + 1);
-        fetchFile(e.key(), blockDir.resolve(rel), e.size());
-      });
-    } catch (ObjectNotFoundException e) {
-      throw gone(ulid, e);
-    }
     if (meta.thanos != null) {
       for (BlockMeta.FileEntry fe : meta.thanos.files) {
         if (fe.relPath.equals(BlockMeta.FILE_NAME)) {
           continue;
         }
-        Path p = blockDir.resolve(fe.relPath);
-        if (!Files.isRegularFile(p)) {
+        ListEntry e = files.get(fe.relPath);
+        if (e == null) {
           throw new CorruptDataException(metaKey, 0, "thanos.files lists " + fe.relPath + " but the bucket has no such object");
         }
-        if (fe.sizeBytes != 0 && Files.size(p) != fe.sizeBytes) {
-          throw new CorruptDataException(ulid + "/" + fe.relPath, Files.size(p), "size is " + Files.size(p)
+        if (fe.sizeBytes != 0 && e.size() != fe.sizeBytes) {
+          throw new CorruptDataException(ulid + "/" + fe.relPath, e.size(), "size is " + e.size()
               + " bytes but meta.json thanos.files says " + fe.sizeBytes);
         }
       }
     }
-    FileTree.writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), DOWNLOAD_SUFFIX, metaBytes);
-    LOG.info("downloaded block {} ({} files) to {}", ulid, files.size() + 1, blockDir);
-    return meta;
+    return new Listed(ulid, meta, metaBytes, new ArrayList<>(files.values()));
   }
 
   private BlockGoneException gone(String ulid, ObjectNotFoundException e) {

@@ -13,17 +13,24 @@ import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.bucket.MemoryBucket;
 import io.tsdbcompactor.bucket.RetryPolicies;
 import io.tsdbcompactor.bucket.RetryingBucket;
+import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
+import io.tsdbcompactor.store.ArrivingInput;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.RandomAccessInput;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -285,5 +292,175 @@ class BlockTransferTest {
     assertTrue(e.getMessage().contains(ulid + "/chunks/000001"), e.getMessage());
     assertFalse(mem.exists(ulid + "/meta.json"));
     assertFalse(mem.exists(ulid + "/index"), "nothing after the failure");
+  }
+
+  // ------------------------------------------------------------------ download while read
+
+  /**
+   * A bucket whose chunk segment reads stop after {@code limit} bytes: until {@code release} opens (held), or for
+   * good with {@code failure} (broken), or at a clean end of stream (cut short).
+   */
+  static final class SegmentStopBucket extends ForwardingBucket {
+    final long limit;
+    final CountDownLatch release;
+    final IOException failure;
+
+    SegmentStopBucket(Bucket delegate, long limit, CountDownLatch release, IOException failure) {
+      super(delegate);
+      this.limit = limit;
+      this.release = release;
+      this.failure = failure;
+    }
+
+    @Override
+    public InputStream get(String key) throws IOException {
+      InputStream in = super.get(key);
+      if (!key.endsWith("/chunks/000001")) {
+        return in;
+      }
+      return new FilterInputStream(in) {
+        long delivered;
+
+        @Override
+        public int read() throws IOException {
+          byte[] one = new byte[1];
+          return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+          if (delivered == limit) {
+            if (failure != null) {
+              throw failure;
+            }
+            if (release == null) {
+              return -1;
+            }
+            try {
+              assertTrue(release.await(30, TimeUnit.SECONDS), "released within 30 s");
+            } catch (InterruptedException e) {
+              throw new InterruptedIOException();
+            }
+          }
+          int n = super.read(b, off, delivered < limit ? (int) Math.min(len, limit - delivered) : len);
+          if (n > 0) {
+            delivered += n;
+          }
+          return n;
+        }
+      };
+    }
+  }
+
+  private record Uploaded(String ulid, Path local, MemoryBucket bucket, byte[] segment) {}
+
+  private Uploaded uploadedBlock() throws IOException {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path local = TestBlocks.copyWithLabels(ulid, tmp.resolve("local"), Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    new BlockTransfer(mem, opts()).upload(local);
+    return new Uploaded(ulid, local, mem, Files.readAllBytes(local.resolve("chunks/000001")));
+  }
+
+  @Test
+  void aBlockIsReadWhileItsChunkSegmentStillComesDown() throws Exception {
+    Uploaded u = uploadedBlock();
+    int half = u.segment().length / 2;
+    CountDownLatch release = new CountDownLatch(1);
+    Path dir = tmp.resolve("down");
+    try (BlockTransfer.ArrivingBlock b = new BlockTransfer(new SegmentStopBucket(u.bucket(), half, release, null),
+        opts()).downloadWhileRead(u.ulid(), dir)) {
+      assertEquals(u.ulid(), b.meta().ulid);
+      assertArrayEquals(Files.readAllBytes(u.local().resolve("index")), Files.readAllBytes(dir.resolve("index")),
+          "the index is whole before anything is read");
+      RandomAccessInput in = b.directory().openInput("chunks/000001");
+      assertArrayEquals(Arrays.copyOf(u.segment(), half), in.readBytes(0, half),
+          "the first half is read while the second is held back");
+
+      CompletableFuture<byte[]> tail = new CompletableFuture<>();
+      Thread reader = new Thread(() -> {
+        try {
+          tail.complete(in.readBytes(half, u.segment().length - half));
+        } catch (Throwable t) {
+          tail.completeExceptionally(t);
+        }
+      });
+      reader.start();
+      // Bounded wait for the signal that the reader blocked (or, were it not to wait, finished early).
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (reader.getState() != Thread.State.WAITING && !tail.isDone() && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertFalse(tail.isDone(), "a read past what has arrived waits for it");
+      assertFalse(Files.exists(dir.resolve("meta.json")), "no meta.json while the block is not whole");
+
+      release.countDown();
+      assertArrayEquals(Arrays.copyOfRange(u.segment(), half, u.segment().length), tail.get(30, TimeUnit.SECONDS));
+      b.finish();
+      assertArrayEquals(u.segment(), Files.readAllBytes(dir.resolve("chunks/000001")));
+      assertArrayEquals(u.bucket().getBytes(u.ulid() + "/meta.json"), Files.readAllBytes(dir.resolve("meta.json")));
+    }
+  }
+
+  @Test
+  void aSegmentDownloadThatBreaksFailsTheReadsPastTheBreakAndTheFinish() throws Exception {
+    Uploaded u = uploadedBlock();
+    int half = u.segment().length / 2;
+    Path dir = tmp.resolve("down");
+    IOException reset = new IOException("connection reset (injected)");
+    try (BlockTransfer.ArrivingBlock b = new BlockTransfer(new SegmentStopBucket(u.bucket(), half, null, reset),
+        opts()).downloadWhileRead(u.ulid(), dir)) {
+      RandomAccessInput in = b.directory().openInput("chunks/000001");
+      assertArrayEquals(Arrays.copyOf(u.segment(), half), in.readBytes(0, half), "what came before the break");
+      ArrivingInput.DownloadFailedException e = assertThrows(ArrivingInput.DownloadFailedException.class,
+          () -> in.readBytes(half, 8));
+      assertTrue(e.getMessage().contains(u.ulid() + "/chunks/000001") && e.getMessage().contains("connection reset"),
+          e.getMessage());
+      IOException f = assertThrows(IOException.class, b::finish);
+      assertTrue(f.getMessage().contains("connection reset"), f.getMessage());
+      assertFalse(f instanceof CorruptDataException, "a broken connection is no fault of the block");
+      assertFalse(Files.exists(dir.resolve("meta.json")));
+    }
+  }
+
+  @Test
+  void aSegmentShorterThanItsListingIsCorruptData() throws Exception {
+    Uploaded u = uploadedBlock();
+    int half = u.segment().length / 2;
+    Path dir = tmp.resolve("down");
+    try (BlockTransfer.ArrivingBlock b = new BlockTransfer(new SegmentStopBucket(u.bucket(), half, null, null),
+        opts()).downloadWhileRead(u.ulid(), dir)) {
+      CorruptDataException e = assertThrows(CorruptDataException.class, b::finish);
+      assertTrue(e.getMessage().contains(u.ulid() + "/chunks/000001") && e.getMessage().contains("listing says "
+          + u.segment().length), e.getMessage());
+      assertFalse(Files.exists(dir.resolve("meta.json")));
+    }
+  }
+
+  @Test
+  void everySegmentHeaderComesFirstSoABlockOfSeveralSegmentsOpensWhileTheFirstStillComesDown() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path local = TestBlocks.copyWithLabels(ulid, tmp.resolve("local"), Map.of("cluster", "eu1"));
+    // A second segment: the reader opens every segment and checks its header (its records are not read here).
+    Files.copy(local.resolve("chunks/000001"), local.resolve("chunks/000002"));
+    MemoryBucket mem = new MemoryBucket();
+    new BlockTransfer(mem, opts()).upload(local);
+    CountDownLatch release = new CountDownLatch(1);
+    int half = (int) Files.size(local.resolve("chunks/000001")) / 2;
+    try (BlockTransfer.ArrivingBlock b = new BlockTransfer(new SegmentStopBucket(mem, half, release, null), opts())
+        .downloadWhileRead(ulid, tmp.resolve("down"))) {
+      CompletableFuture<Integer> opened = CompletableFuture.supplyAsync(() -> {
+        try (ChunkSegmentReader r = new ChunkSegmentReader(b.directory())) {
+          return r.segmentCount();
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      });
+      assertEquals(2, opened.get(30, TimeUnit.SECONDS), "opened while the first segment is held at half");
+      release.countDown();
+      b.finish();
+      assertArrayEquals(Files.readAllBytes(local.resolve("chunks/000002")),
+          Files.readAllBytes(tmp.resolve("down").resolve("chunks/000002")));
+    }
   }
 }
