@@ -4,6 +4,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
+import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.tracing.Span;
 import io.tsdbcompactor.tracing.Tracing;
 import java.io.IOException;
@@ -62,6 +63,42 @@ public final class BucketPort implements CompactionBucket {
     try (Span s = Tracing.span("download").attribute("block", ulid)) {
       transfer.download(ulid, dir);
     }
+  }
+
+  /**
+   * From a remote store, the chunk segments come down while the block is read
+   * ({@link BlockTransfer#downloadWhileRead}); a local file system's copies are quick enough to wait for.
+   */
+  @Override
+  public StartedDownload startDownload(String ulid, Path dir) throws IOException {
+    if (bucket.isLocalFileSystem()) {
+      return CompactionBucket.super.startDownload(ulid, dir);
+    }
+    BlockTransfer.ArrivingBlock b;
+    try (Span s = Tracing.span("download").attribute("block", ulid)) {
+      b = transfer.downloadWhileRead(ulid, dir);
+    }
+    return new StartedDownload() {
+      @Override
+      public Directory directory() {
+        return b.directory();
+      }
+
+      @Override
+      public void finish() throws IOException {
+        b.finish();
+      }
+
+      @Override
+      public IOException failure() {
+        return b.failure();
+      }
+
+      @Override
+      public void close() {
+        b.close();
+      }
+    };
   }
 
   @Override

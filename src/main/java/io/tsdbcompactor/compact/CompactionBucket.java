@@ -1,5 +1,7 @@
 package io.tsdbcompactor.compact;
 
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.FsDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -11,6 +13,49 @@ public interface CompactionBucket {
 
   /** Downloads the block's {@code meta.json}, {@code index} and {@code chunks/} into {@code dir} (created). */
   void download(String ulid, Path dir) throws IOException;
+
+  /**
+   * Starts the download of a block to be read while it may still be coming down: its chunk segments' reads
+   * ({@link StartedDownload#directory()}) wait for their bytes; {@link StartedDownload#finish} waits for the rest
+   * and fails as the download failed. By default the whole block is downloaded first.
+   */
+  default StartedDownload startDownload(String ulid, Path dir) throws IOException {
+    download(ulid, dir);
+    Directory d = new FsDirectory(dir);
+    return new StartedDownload() {
+      @Override
+      public Directory directory() {
+        return d;
+      }
+
+      @Override
+      public void finish() {}
+
+      @Override
+      public IOException failure() {
+        return null;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  /** A block's download begun for a reader ({@link #startDownload}). */
+  interface StartedDownload extends java.io.Closeable {
+    /** The block's directory; reads of what has not arrived yet wait for it. */
+    Directory directory();
+
+    /** Waits for the rest of the block; throws what the download failed with (corrupt objects, a gone block). */
+    void finish() throws IOException;
+
+    /** What the download failed with by itself so far, else null. */
+    IOException failure();
+
+    /** Stops what is still coming down and waits for it to stop; the files stay for the caller to delete. */
+    @Override
+    void close();
+  }
 
   /**
    * Uploads a local block: chunks, then index, then meta.json last (with {@code thanos.files} and

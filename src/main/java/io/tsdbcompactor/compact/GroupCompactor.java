@@ -5,6 +5,7 @@ import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.index.IndexStats;
+import io.tsdbcompactor.store.ArrivingInput;
 import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
@@ -289,7 +290,19 @@ public final class GroupCompactor {
         }
       }
     }
-    List<BlockMerger.Input> inputs = download(toDownload, workDir);
+    Downloads downloads = new Downloads();
+    try {
+      return compactDownloaded(group, c, partitions, workDir, toDownload, downloads, t0);
+    } catch (IOException | RuntimeException e) {
+      throw downloads.failureBefore(e);
+    } finally {
+      downloads.close();
+    }
+  }
+
+  private List<BlockMeta> compactDownloaded(Group group, PartitionedPlanner.Compaction c, List<PartitionInfo> partitions,
+      Path workDir, List<BlockMeta> toDownload, Downloads downloads, long t0) throws IOException {
+    List<BlockMerger.Input> inputs = download(toDownload, workDir, downloads);
     long t1 = System.nanoTime();
     List<CompactionBucket.PendingUpload> uploads = new ArrayList<>();
     List<BlockMeta> metas = new ArrayList<>();
@@ -297,7 +310,7 @@ public final class GroupCompactor {
     boolean uploaded = false;
     try {
       for (PartitionInfo p : partitions) {
-        writePartition(group, c, p, inputs, workDir, uploads, metas);
+        writePartition(group, c, p, inputs, workDir, uploads, metas, downloads);
       }
       t2 = System.nanoTime();
       for (CompactionBucket.PendingUpload up : uploads) {
@@ -313,11 +326,64 @@ public final class GroupCompactor {
       }
     }
     long t3 = System.nanoTime();
-    // "upload" is what is left after the verification (the files went up meanwhile); the words stay as they
-    // were, for the scripts that read this line (benchmarks/scale.sh).
+    // "download" is until the merge could start (a remote bucket's chunk segments come down during the merge);
+    // "upload" is what is left after the verification (the files went up meanwhile). The words stay as they were,
+    // for the scripts that read this line (benchmarks/scale.sh).
     LOG.info("group {}: blocks {}: download {} ms, merge and verify {} ms, upload {} ms", group.key(), ulids(metas),
         (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
     return metas;
+  }
+
+  /**
+   * The downloads of one compaction's inputs, which may still be coming down while the merge reads them. A download
+   * that failed is the failure to report, whatever the merge made of the bytes that never came: the merge's
+   * error is then its consequence.
+   */
+  private static final class Downloads {
+    private final Map<String, CompactionBucket.StartedDownload> started =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    void add(String ulid, CompactionBucket.StartedDownload d) {
+      started.put(ulid, d);
+    }
+
+    CompactionBucket.StartedDownload of(String ulid) {
+      return started.get(ulid);
+    }
+
+    /**
+     * Waits for every input to be whole (a merge has read them through); a block whose objects turned out bad is
+     * set aside.
+     */
+    void finish() throws IOException {
+      for (Map.Entry<String, CompactionBucket.StartedDownload> e : started.entrySet()) {
+        try {
+          e.getValue().finish();
+        } catch (CorruptDataException x) {
+          throw corruptDownload(e.getKey(), x);
+        }
+      }
+    }
+
+    /** What to throw for {@code e}, met while the inputs were read: a download's own failure if one failed. */
+    IOException failureBefore(Exception e) {
+      IOException failed = null;
+      for (Map.Entry<String, CompactionBucket.StartedDownload> d : started.entrySet()) {
+        d.getValue().close();
+        IOException f = d.getValue().failure();
+        if (f != null && failed == null) {
+          boolean reported = f == e || f == e.getCause();
+          failed = f instanceof CorruptDataException x && !reported ? corruptDownload(d.getKey(), x) : f;
+        }
+      }
+      return ArrivingInput.failureToReport(e, failed);
+    }
+
+    void close() {
+      for (CompactionBucket.StartedDownload d : started.values()) {
+        d.close();
+      }
+    }
   }
 
   /**
@@ -327,7 +393,7 @@ public final class GroupCompactor {
    */
   private void writePartition(Group group, PartitionedPlanner.Compaction c, PartitionInfo p,
       List<BlockMerger.Input> downloaded, Path workDir, List<CompactionBucket.PendingUpload> uploads,
-      List<BlockMeta> metas) throws IOException {
+      List<BlockMeta> metas, Downloads downloads) throws IOException {
     List<BlockMerger.Input> inputs = new ArrayList<>();
     for (BlockMerger.Input in : downloaded) {
       if (PartitionInfo.of(in.meta()).canShare(p)) {
@@ -349,6 +415,8 @@ public final class GroupCompactor {
           new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), p.extensions(group.extensions())),
           p);
     }
+    // The merge has read its inputs; the rest of them is there before anything reads them again.
+    downloads.finish();
     if (meta == null) {
       discard(upload, uploads);
       if (p.partitioned()) {
@@ -382,7 +450,7 @@ public final class GroupCompactor {
         discard(upload, uploads);
         FileTree.delete(outDir);
         for (PartitionInfo half : p.halves()) {
-          writePartition(group, c, half, downloaded, workDir, uploads, metas);
+          writePartition(group, c, half, downloaded, workDir, uploads, metas, downloads);
         }
         return;
       }
@@ -461,17 +529,18 @@ public final class GroupCompactor {
     return bad;
   }
 
-  private List<BlockMerger.Input> download(List<BlockMeta> plan, Path workDir) throws IOException {
-    List<BlockMerger.Input> inputs = new ArrayList<>(plan.size());
-    for (BlockMeta m : plan) {
-      inputs.add(new BlockMerger.Input(m, new FsDirectory(workDir.resolve(m.ulid))));
-    }
+  private List<BlockMerger.Input> download(List<BlockMeta> plan, Path workDir, Downloads downloads)
+      throws IOException {
     // Fail-fast: the compaction needs every block, and the first bad one is marked and the group planned again.
-    if (downloads != null) {
-      downloads.run(plan, FanOut.OnFailure.STOP, m -> downloadOne(m, workDir));
+    if (this.downloads != null) {
+      this.downloads.run(plan, FanOut.OnFailure.STOP, m -> downloadOne(m, workDir, downloads));
     } else {
       FanOut.once("block-download", options.blocksFetchConcurrency(), plan, FanOut.OnFailure.STOP,
-          m -> downloadOne(m, workDir));
+          m -> downloadOne(m, workDir, downloads));
+    }
+    List<BlockMerger.Input> inputs = new ArrayList<>(plan.size());
+    for (BlockMeta m : plan) {
+      inputs.add(new BlockMerger.Input(m, downloads.of(m.ulid).directory()));
     }
     return inputs;
   }
@@ -499,13 +568,16 @@ public final class GroupCompactor {
    * A block whose objects contradict its meta.json (truncated, missing, wrong size) is as bad as one that fails
    * to read: it is named and set aside, so the rest of its group is still compacted.
    */
-  private void downloadOne(BlockMeta m, Path workDir) throws IOException {
+  private void downloadOne(BlockMeta m, Path workDir, Downloads downloads) throws IOException {
     try {
-      bucket.download(m.ulid, workDir.resolve(m.ulid));
+      downloads.add(m.ulid, bucket.startDownload(m.ulid, workDir.resolve(m.ulid)));
     } catch (CorruptDataException e) {
-      throw new BadBlockException(List.of(m.ulid), Marker.REASON_CORRUPTED_BLOCK,
-          "block " + m.ulid + ": " + e.getMessage(), e);
+      throw corruptDownload(m.ulid, e);
     }
+  }
+
+  private static BadBlockException corruptDownload(String ulid, CorruptDataException e) {
+    return new BadBlockException(List.of(ulid), Marker.REASON_CORRUPTED_BLOCK, "block " + ulid + ": " + e.getMessage(), e);
   }
 
   /**

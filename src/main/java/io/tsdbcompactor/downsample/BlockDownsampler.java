@@ -93,7 +93,15 @@ public final class BlockDownsampler {
    */
   public static Result downsample(Directory in, Directory out, long resolution, Ulid ulid) throws IOException {
     String metaName = in.describe() + "/" + BlockMeta.FILE_NAME;
-    BlockMeta source = BlockMeta.parse(metaName, in.readAll(BlockMeta.FILE_NAME));
+    return downsample(in, BlockMeta.parse(metaName, in.readAll(BlockMeta.FILE_NAME)), out, resolution, ulid);
+  }
+
+  /**
+   * As {@link #downsample(Directory, Directory, long, Ulid)}, for a block whose meta.json the caller has already
+   * read: one still being downloaded has none in its directory yet.
+   */
+  public static Result downsample(Directory in, BlockMeta source, Directory out, long resolution, Ulid ulid)
+      throws IOException {
     if (source.resolution() >= resolution) {
       throw new IllegalArgumentException("block " + source.ulid + ": target resolution " + resolution
           + " not lower than existing one (" + source.resolution() + ")");

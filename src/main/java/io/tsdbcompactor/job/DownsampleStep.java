@@ -6,8 +6,10 @@ import io.tsdbcompactor.compact.OutputVerifier;
 import io.tsdbcompactor.downsample.BlockDownsampler;
 import io.tsdbcompactor.downsample.DownsampleSelector;
 import io.tsdbcompactor.downsample.Resolution;
+import io.tsdbcompactor.store.ArrivingInput;
 import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
@@ -150,10 +152,22 @@ final class DownsampleStep implements Step {
     Path dst = work.resolve("out").resolve(newUlid.toString());
     FileTree.delete(src);
     FileTree.delete(dst);
+    BlockTransfer.ArrivingBlock arriving = null;
     try {
       long t0 = System.nanoTime();
+      // From a remote store the chunk segments come down while the block is downsampled; a local file system's
+      // copies are quick enough to wait for.
+      Directory source;
+      BlockMeta sourceMeta;
       try (Span s = Tracing.span("download").attribute("block", in.ulid)) {
-        ctx.transfer.download(in.ulid, src);
+        if (ctx.bucket.isLocalFileSystem()) {
+          sourceMeta = ctx.transfer.download(in.ulid, src);
+          source = new FsDirectory(src);
+        } else {
+          arriving = ctx.transfer.downloadWhileRead(in.ulid, src);
+          sourceMeta = arriving.meta();
+          source = arriving.directory();
+        }
       }
       long t1 = System.nanoTime();
       Files.createDirectories(dst);
@@ -165,8 +179,20 @@ final class DownsampleStep implements Step {
       try {
         // Not fsynced locally, as a compaction's output is not (FsDirectory.scratch): the upload makes the block
         // durable in the bucket before meta.json, and dst is deleted whatever happens.
-        BlockDownsampler.Result r = BlockDownsampler.downsample(new FsDirectory(src),
-            new ClosedFileDirectory(FsDirectory.scratch(dst), upload::written), to, newUlid);
+        BlockDownsampler.Result r;
+        try {
+          r = BlockDownsampler.downsample(source, sourceMeta,
+              new ClosedFileDirectory(FsDirectory.scratch(dst), upload::written), to, newUlid);
+          if (arriving != null) {
+            arriving.finish();
+          }
+        } catch (IOException | RuntimeException e) {
+          if (arriving == null) {
+            throw e;
+          }
+          arriving.close();
+          throw ArrivingInput.failureToReport(e, arriving.failure());
+        }
         verify(dst, r.meta());
         t2 = System.nanoTime();
         try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
@@ -180,6 +206,9 @@ final class DownsampleStep implements Step {
       long t3 = System.nanoTime();
       return new Downsampled(uploaded, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
     } finally {
+      if (arriving != null) {
+        arriving.close();
+      }
       FileTree.delete(src);
       FileTree.delete(dst);
     }

@@ -2,19 +2,24 @@ package io.tsdbcompactor.compact;
 
 import static io.tsdbcompactor.compact.GroupCompactorTest.importBlocks;
 import static io.tsdbcompactor.compact.GroupCompactorTest.openMetrics;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
+import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.ForwardingIndexOutput;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.sync.BlockGoneException;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -139,6 +144,80 @@ class GroupCompactorFaultTest {
       assertEquals(List.of(), s.filter(Files::isRegularFile)
           .filter(f -> !sources.contains(bucketRoot.relativize(f).getName(0).toString())).toList(),
           "objects of the failed block left in the bucket");
+    }
+    assertWorkDirEmpty();
+  }
+
+  /** The bucket as a remote store (not a local file system), whose reads of one object break after some bytes. */
+  private static Bucket remote(Path root, String breakingKey, long after) throws IOException {
+    return new ForwardingBucket(new FilesystemBucket(root)) {
+      @Override
+      public InputStream get(String key) throws IOException {
+        InputStream in = super.get(key);
+        if (!key.equals(breakingKey)) {
+          return in;
+        }
+        return new FilterInputStream(in) {
+          long read;
+
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            if (read >= after) {
+              throw new IOException("connection reset by peer (injected)");
+            }
+            int n = super.read(b, off, (int) Math.min(len, after - read));
+            read += Math.max(n, 0);
+            return n;
+          }
+        };
+      }
+    };
+  }
+
+  @Test
+  void aRemoteBucketsBlocksAreMergedWhileTheyComeDownIntoTheSameBytes() throws Exception {
+    Path copy = tmp.resolve("bucket-copy");
+    Promtool.copyTree(bucketRoot, copy);
+    List<GroupCompactor.Result> local = GroupCompactorTest.compactEach(new GroupCompactor(new BucketPort(
+        new FilesystemBucket(bucketRoot)), tmp.resolve("data"), CompactorOptions.defaults(),
+        new GroupCompactorTest.CountingMetrics()), new Grouper(List.of()).group(metas), new HashSet<>());
+    List<GroupCompactor.Result> streamed = GroupCompactorTest.compactEach(new GroupCompactor(new BucketPort(
+        remote(copy, "", 0)), tmp.resolve("data2"), CompactorOptions.defaults(),
+        new GroupCompactorTest.CountingMetrics()), new Grouper(List.of()).group(metas), new HashSet<>());
+    List<BlockMeta> a = local.get(0).created();
+    List<BlockMeta> b = streamed.get(0).created();
+    assertEquals(a.size(), b.size());
+    assertFalse(a.isEmpty());
+    for (int i = 0; i < a.size(); i++) {
+      for (String f : List.of("index", "chunks/000001")) {
+        assertArrayEquals(Files.readAllBytes(bucketRoot.resolve(a.get(i).ulid).resolve(f)),
+            Files.readAllBytes(copy.resolve(b.get(i).ulid).resolve(f)), f + " of compaction " + i);
+      }
+    }
+    assertEquals(local.get(0).markedForDeletion(), streamed.get(0).markedForDeletion());
+  }
+
+  @Test
+  void aDownloadThatBreaksWhileTheMergeReadsFailsTheGroupAndMarksNothing() throws Exception {
+    String broken = metas.get(2).ulid;
+    BucketPort port = new BucketPort(remote(bucketRoot, broken + "/chunks/000001", 100));
+    GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
+    IOException e = assertThrows(IOException.class, () -> GroupCompactorTest.compactEach(new GroupCompactor(port,
+        tmp.resolve("data"), CompactorOptions.defaults(), metrics), new Grouper(List.of()).group(metas),
+        new HashSet<>()));
+    assertTrue(e.getMessage().contains(broken + "/chunks/000001") && e.getMessage().contains("connection reset"),
+        e.getMessage());
+    assertFalse(e instanceof BadBlockException, "a broken connection is no fault of the block");
+    assertEquals(1, metrics.failures);
+    for (BlockMeta m : metas) {
+      assertFalse(Files.exists(bucketRoot.resolve(m.ulid).resolve("deletion-mark.json")), m.ulid);
+      assertFalse(Files.exists(bucketRoot.resolve(m.ulid).resolve("no-compact-mark.json")), m.ulid);
+    }
+    Set<String> sources = metas.stream().map(m -> m.ulid).collect(Collectors.toSet());
+    try (Stream<Path> s = Files.walk(bucketRoot)) {
+      assertEquals(List.of(), s.filter(Files::isRegularFile)
+          .filter(f -> !sources.contains(bucketRoot.relativize(f).getName(0).toString())).toList(),
+          "objects of the unfinished block left in the bucket");
     }
     assertWorkDirEmpty();
   }
