@@ -19,6 +19,8 @@ public final class ArrivingBytes {
   /** Ranges past the prefix that have arrived, start to end, not touching each other or the prefix. */
   private final TreeMap<Long, Long> ahead = new TreeMap<>();
   private IOException failure;
+  /** The least end a reader waits for (Long.MAX_VALUE: none waits): arrivals short of it wake nobody. */
+  private long awaited = Long.MAX_VALUE;
 
   /** Tracks the {@code length}-byte file {@code name} (for messages), none of it arrived yet. */
   public ArrivingBytes(String name, long length) {
@@ -59,7 +61,10 @@ public final class ArrivingBytes {
     }
     if (start <= prefix) {
       prefix = Math.max(prefix, end);
-      notifyAll();
+      if (prefix >= awaited) {
+        awaited = Long.MAX_VALUE; // the readers woken set it again if they still wait
+        notifyAll();
+      }
     } else {
       ahead.put(start, end);
     }
@@ -88,6 +93,7 @@ public final class ArrivingBytes {
         if (failure != null) {
           throw new IOException("download of " + name + " did not complete: " + failure.getMessage(), failure);
         }
+        awaited = Math.min(awaited, end);
         try {
           wait();
         } catch (InterruptedException e) {
