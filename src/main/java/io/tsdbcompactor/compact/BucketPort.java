@@ -65,18 +65,12 @@ public final class BucketPort implements CompactionBucket {
     }
   }
 
-  /**
-   * From a remote store, the chunk segments come down while the block is read
-   * ({@link BlockTransfer#downloadWhileRead}); a local file system's copies are quick enough to wait for.
-   */
+  /** {@link BlockTransfer#downloadForReading}: from a remote store, the chunk segments come down during the merge. */
   @Override
   public StartedDownload startDownload(String ulid, Path dir) throws IOException {
-    if (bucket.isLocalFileSystem()) {
-      return CompactionBucket.super.startDownload(ulid, dir);
-    }
     BlockTransfer.ArrivingBlock b;
     try (Span s = Tracing.span("download").attribute("block", ulid)) {
-      b = transfer.downloadWhileRead(ulid, dir);
+      b = transfer.downloadForReading(ulid, dir);
     }
     return new StartedDownload() {
       @Override

@@ -9,7 +9,6 @@ import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.store.ArrivingInput;
 import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
-import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
@@ -155,19 +154,9 @@ final class DownsampleStep implements Step {
     BlockTransfer.ArrivingBlock arriving = null;
     try {
       long t0 = System.nanoTime();
-      // From a remote store the chunk segments come down while the block is downsampled; a local file system's
-      // copies are quick enough to wait for.
-      Directory source;
-      BlockMeta sourceMeta;
+      // From a remote store the chunk segments come down while the block is downsampled.
       try (Span s = Tracing.span("download").attribute("block", in.ulid)) {
-        if (ctx.bucket.isLocalFileSystem()) {
-          sourceMeta = ctx.transfer.download(in.ulid, src);
-          source = new FsDirectory(src);
-        } else {
-          arriving = ctx.transfer.downloadWhileRead(in.ulid, src);
-          sourceMeta = arriving.meta();
-          source = arriving.directory();
-        }
+        arriving = ctx.transfer.downloadForReading(in.ulid, src);
       }
       long t1 = System.nanoTime();
       Files.createDirectories(dst);
@@ -181,15 +170,10 @@ final class DownsampleStep implements Step {
         // durable in the bucket before meta.json, and dst is deleted whatever happens.
         BlockDownsampler.Result r;
         try {
-          r = BlockDownsampler.downsample(source, sourceMeta,
+          r = BlockDownsampler.downsample(arriving.directory(), arriving.meta(),
               new ClosedFileDirectory(FsDirectory.scratch(dst), upload::written), to, newUlid);
-          if (arriving != null) {
-            arriving.finish();
-          }
+          arriving.finish();
         } catch (IOException | RuntimeException e) {
-          if (arriving == null) {
-            throw e;
-          }
           arriving.close();
           throw ArrivingInput.failureToReport(e, arriving.failure());
         }

@@ -382,15 +382,35 @@ public final class BlockTransfer {
 
   public BlockMeta download(String ulid, Path blockDir) throws IOException {
     Listed block = list(ulid);
+    fetchWhole(block, blockDir);
+    return block.meta();
+  }
+
+  private void fetchWhole(Listed block, Path blockDir) throws IOException {
     Files.createDirectories(blockDir.resolve("chunks"));
     try {
       transferFiles(block.files(), e -> fetchFile(e.key(), blockDir.resolve(block.rel(e)), e.size()));
     } catch (ObjectNotFoundException e) {
-      throw gone(ulid, e);
+      throw gone(block.ulid(), e);
     }
     FileTree.writeAtomically(blockDir.resolve(BlockMeta.FILE_NAME), DOWNLOAD_SUFFIX, block.metaBytes());
-    LOG.info("downloaded block {} ({} files) to {}", ulid, block.files().size() + 1, blockDir);
-    return block.meta();
+    LOG.info("downloaded block {} ({} files) to {}", block.ulid(), block.files().size() + 1, blockDir);
+  }
+
+  /**
+   * Downloads block {@code ulid} into {@code blockDir} to be read: from a remote store while it is read
+   * ({@link #downloadWhileRead}); from a local file system ({@link Bucket#isLocalFileSystem}) whole before, its
+   * file-to-file copies being quick. What a compaction and a downsampling read their sources through.
+   */
+  public ArrivingBlock downloadForReading(String ulid, Path blockDir) throws IOException {
+    if (!bucket.isLocalFileSystem()) {
+      return downloadWhileRead(ulid, blockDir);
+    }
+    Listed block = list(ulid);
+    fetchWhole(block, blockDir);
+    ArrivingBlock whole = new ArrivingBlock(block, blockDir, List.of(), Map.of());
+    whole.finished = true;
+    return whole;
   }
 
   /**
