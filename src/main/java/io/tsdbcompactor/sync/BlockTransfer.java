@@ -454,8 +454,9 @@ public final class BlockTransfer {
   }
 
   /**
-   * A block whose chunk segments are still coming down ({@link #downloadWhileRead}). One thread fetches them in
-   * order; {@link #finish()} waits for it and fails as it failed; {@link #close()} stops it.
+   * A block whose chunk segments are still coming down ({@link #downloadWhileRead}), or one already whole
+   * ({@link #downloadForReading} from a local file system). One thread fetches the segments in order;
+   * {@link #finish()} waits for it and fails as it failed; {@link #close()} stops it.
    */
   public final class ArrivingBlock implements Closeable {
     private final Listed block;
