@@ -29,6 +29,8 @@ public final class FaultInjectingBucket implements Bucket {
   private final AtomicInteger uploadBreaks = new AtomicInteger();
   private final AtomicLong uploadBreakAfter = new AtomicLong();
   private final java.util.List<String> journal = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+  private volatile String breakingKey;
+  private volatile long breakingKeyAfter = -1;
   private volatile int shortReadMax;
   private volatile boolean retryable = true;
   private volatile java.time.Duration readDelay = java.time.Duration.ZERO;
@@ -52,6 +54,13 @@ public final class FaultInjectingBucket implements Bucket {
   public FaultInjectingBucket breakReadsAfter(long bytes, int times) {
     readBreakAfter.set(bytes);
     readBreaks.set(times);
+    return this;
+  }
+
+  /** Every read stream of {@code key} throws a "connection reset" after {@code bytes} bytes (-1: none does). */
+  public FaultInjectingBucket breakReadsOf(String key, long bytes) {
+    this.breakingKey = key;
+    this.breakingKeyAfter = bytes;
     return this;
   }
 
@@ -131,7 +140,8 @@ public final class FaultInjectingBucket implements Bucket {
   }
 
   private InputStream wrapRead(String key, InputStream in) {
-    long breakAfter = readBreaks.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0 ? readBreakAfter.get() : -1;
+    long breakAfter = readBreaks.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0 ? readBreakAfter.get()
+        : key.equals(breakingKey) ? breakingKeyAfter : -1;
     return new FaultyStream(in, key, breakAfter, shortReadMax);
   }
 

@@ -9,17 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
-import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.FaultInjectingBucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
-import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.ForwardingIndexOutput;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.sync.BlockGoneException;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -148,32 +145,6 @@ class GroupCompactorFaultTest {
     assertWorkDirEmpty();
   }
 
-  /** The bucket as a remote store (not a local file system), whose reads of one object break after some bytes. */
-  private static Bucket remote(Path root, String breakingKey, long after) throws IOException {
-    return new ForwardingBucket(new FilesystemBucket(root)) {
-      @Override
-      public InputStream get(String key) throws IOException {
-        InputStream in = super.get(key);
-        if (!key.equals(breakingKey)) {
-          return in;
-        }
-        return new FilterInputStream(in) {
-          long read;
-
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            if (read >= after) {
-              throw new IOException("connection reset by peer (injected)");
-            }
-            int n = super.read(b, off, (int) Math.min(len, after - read));
-            read += Math.max(n, 0);
-            return n;
-          }
-        };
-      }
-    };
-  }
-
   @Test
   void aRemoteBucketsBlocksAreMergedWhileTheyComeDownIntoTheSameBytes() throws Exception {
     Path copy = tmp.resolve("bucket-copy");
@@ -182,7 +153,7 @@ class GroupCompactorFaultTest {
         new FilesystemBucket(bucketRoot)), tmp.resolve("data"), CompactorOptions.defaults(),
         new GroupCompactorTest.CountingMetrics()), new Grouper(List.of()).group(metas), new HashSet<>());
     List<GroupCompactor.Result> streamed = GroupCompactorTest.compactEach(new GroupCompactor(new BucketPort(
-        remote(copy, "", 0)), tmp.resolve("data2"), CompactorOptions.defaults(),
+        new FaultInjectingBucket(new FilesystemBucket(copy))), tmp.resolve("data2"), CompactorOptions.defaults(),
         new GroupCompactorTest.CountingMetrics()), new Grouper(List.of()).group(metas), new HashSet<>());
     List<BlockMeta> a = local.get(0).created();
     List<BlockMeta> b = streamed.get(0).created();
@@ -200,7 +171,9 @@ class GroupCompactorFaultTest {
   @Test
   void aDownloadThatBreaksWhileTheMergeReadsFailsTheGroupAndMarksNothing() throws Exception {
     String broken = metas.get(2).ulid;
-    BucketPort port = new BucketPort(remote(bucketRoot, broken + "/chunks/000001", 100));
+    // Seen as a remote store (the fault injector is no local file system), its reads of one segment breaking.
+    BucketPort port = new BucketPort(new FaultInjectingBucket(new FilesystemBucket(bucketRoot)).retryable(false)
+        .breakReadsOf(broken + "/chunks/000001", 100));
     GroupCompactorTest.CountingMetrics metrics = new GroupCompactorTest.CountingMetrics();
     IOException e = assertThrows(IOException.class, () -> GroupCompactorTest.compactEach(new GroupCompactor(port,
         tmp.resolve("data"), CompactorOptions.defaults(), metrics), new Grouper(List.of()).group(metas),

@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.FaultInjectingBucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
-import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import io.tsdbcompactor.sync.Markers;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,35 +32,10 @@ class RemoteDownloadRunTest {
   private static final long H = 3_600_000L;
   @TempDir Path tmp;
 
-  /** Two-day blocks, old enough to be downsampled; the bucket seen as a remote store. */
+  /** Two-day blocks, old enough to be downsampled. */
   private List<BlockMeta> blocks(Path bucketDir) throws IOException {
     return new SampleBlocks(new SampleBlocks.Spec(7, 48 * H, 60_000, 20, Map.of("cluster", "r"), 0, 8))
         .write(bucketDir, CompactionRunEndToEndTest.NOW);
-  }
-
-  private static Bucket remote(Bucket local, String breakingKey, long after) {
-    return new ForwardingBucket(local) {
-      @Override
-      public InputStream get(String key) throws IOException {
-        InputStream in = super.get(key);
-        if (!key.equals(breakingKey)) {
-          return in;
-        }
-        return new FilterInputStream(in) {
-          long read;
-
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            if (read >= after) {
-              throw new IOException("connection reset by peer (injected)");
-            }
-            int n = super.read(b, off, (int) Math.min(len, after - read));
-            read += Math.max(n, 0);
-            return n;
-          }
-        };
-      }
-    };
   }
 
   private RunReport run(Bucket bucket) throws IOException {
@@ -84,7 +57,7 @@ class RemoteDownloadRunTest {
       f.write(b ^ 0x5A);
     }
     try (Bucket local = new FilesystemBucket(bucketDir)) {
-      Bucket bucket = remote(local, "", 0);
+      Bucket bucket = new FaultInjectingBucket(local); // a remote store to the run: no local file system
       RunReport r = run(bucket);
       assertTrue(r.failures.stream().anyMatch(f -> f.contains(bad.ulid) && f.contains("chunks/000001")),
           r.failures.toString());
@@ -102,7 +75,7 @@ class RemoteDownloadRunTest {
     String key = broken.ulid + "/chunks/000001";
     assertTrue(Files.size(bucketDir.resolve(key)) > 4096, "the break falls inside the segment");
     try (Bucket local = new FilesystemBucket(bucketDir)) {
-      Bucket bucket = remote(local, key, 4096);
+      Bucket bucket = new FaultInjectingBucket(local).retryable(false).breakReadsOf(key, 4096);
       RunReport r = run(bucket);
       assertTrue(r.failures.stream().anyMatch(f -> f.contains(key) && f.contains("connection reset")),
           r.failures.toString());
