@@ -582,7 +582,10 @@ public final class BlockTransfer {
       return failure;
     }
 
-    /** Stops fetching what has not arrived and waits for the thread; the files stay for the caller to delete. */
+    /**
+     * Stops fetching what has not arrived (the thread is told, and interrupted) and waits for the thread; the files
+     * stay for the caller to delete.
+     */
     @Override
     public void close() {
       if (!thread.isAlive()) {
@@ -593,6 +596,7 @@ public final class BlockTransfer {
       for (ArrivingBytes a : arriving.values()) {
         a.fail(stop);
       }
+      thread.interrupt(); // a transfer waiting on the network stops at its next step instead of its timeout
       boolean interrupted = false;
       while (true) {
         try {

@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -462,5 +463,31 @@ class BlockTransferTest {
       assertArrayEquals(Files.readAllBytes(local.resolve("chunks/000002")),
           Files.readAllBytes(tmp.resolve("down").resolve("chunks/000002")));
     }
+  }
+
+  @Test
+  void anAbandonedDownloadWakesItsReadersAndIsNoFailureOfTheBlock() throws Exception {
+    Uploaded u = uploadedBlock();
+    int half = u.segment().length / 2;
+    CountDownLatch release = new CountDownLatch(1);
+    BlockTransfer.ArrivingBlock b = new BlockTransfer(new SegmentStopBucket(u.bucket(), half, release, null), opts())
+        .downloadWhileRead(u.ulid(), tmp.resolve("down"));
+    RandomAccessInput in = b.directory().openInput("chunks/000001");
+    CompletableFuture<byte[]> tail = CompletableFuture.supplyAsync(() -> {
+      try {
+        return in.readBytes(half, 8);
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+    b.close(); // the merge failed: what is still coming down is abandoned
+    ExecutionException e = assertThrows(ExecutionException.class, () -> tail.get(30, TimeUnit.SECONDS));
+    assertTrue(e.getCause() instanceof ArrivingInput.DownloadFailedException
+        && e.getCause().getMessage().contains("abandoned"), String.valueOf(e.getCause()));
+    assertEquals(1, release.getCount(), "the held transfer was stopped, not let through");
+    assertEquals(null, b.failure(), "abandoning is not the download failing");
+    IOException f = assertThrows(IOException.class, b::finish);
+    assertTrue(f.getMessage().contains("abandoned"), f.getMessage());
+    assertFalse(Files.exists(tmp.resolve("down").resolve("meta.json")));
   }
 }
