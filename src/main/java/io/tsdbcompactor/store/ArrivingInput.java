@@ -15,8 +15,11 @@ import java.io.UncheckedIOException;
 public final class ArrivingInput implements RandomAccessInput {
   private final RandomAccessInput delegate;
   private final ArrivingBytes arrival;
-  /** The prefix known to have arrived, a plain copy of the arrival's, renewed only when a read passes it. */
-  private long known;
+  /**
+   * The prefix known to have arrived, a copy of the arrival's renewed only when a read passes it (volatile: reads may
+   * come from several threads, and a long must not be seen half written).
+   */
+  private volatile long known;
 
   public ArrivingInput(RandomAccessInput delegate, ArrivingBytes arrival) {
     this.delegate = delegate;
