@@ -723,9 +723,11 @@ public final class S3Bucket implements Bucket {
     }
     long size = totalSize(first.response());
     String etag = first.response().eTag();
-    if (expected >= 0 && size >= 0 && size != expected) {
+    if (expected >= 0 && (size < 0 || size != expected)) {
       first.close();
-      return size;
+      // Another size: nothing is written. No size at all (a store that ignored the range): streamed whole, which
+      // writes no more than the file holds.
+      return size >= 0 ? size : Bucket.super.downloadInto(key, target, expected, written);
     }
     OpenOption[] mode = expected < 0
         ? new OpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING}

@@ -249,6 +249,57 @@ class S3FaultProxyTest {
   }
 
   @Test
+  void aDownloadInPlaceWritesEveryRangeOnceIntoTheFileAndReportsIt(@TempDir Path tmp) throws Exception {
+    try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = bucket(proxy)) {
+      b.downloadRange = 1024 * 1024;
+      byte[] data = bytes(3 * 1024 * 1024 + 17, 16);
+      b.upload("p/chunks/000001", data);
+      Path file = tmp.resolve("p");
+      try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+        f.setLength(data.length);
+      }
+      proxy.script(Fault.CUT, Fault.CUT); // two ranges cut at half their body, resumed
+      io.tsdbcompactor.store.ArrivingBytes arrived = new io.tsdbcompactor.store.ArrivingBytes("p", data.length);
+      java.util.concurrent.atomic.AtomicLong reported = new java.util.concurrent.atomic.AtomicLong();
+      assertEquals(data.length, b.downloadInto("p/chunks/000001", file, data.length, (offset, count) -> {
+        reported.addAndGet(count);
+        arrived.arrived(offset, count);
+      }));
+      assertArrayEquals(data, Files.readAllBytes(file));
+      assertTrue(arrived.complete(), "the reported ranges cover the file");
+      assertEquals(data.length, reported.get(), "each byte reported once, resumed ranges included");
+    }
+  }
+
+  @Test
+  void aDownloadInPlaceFromAStoreThatIgnoresRangesNeverGrowsTheFile(@TempDir Path tmp) throws Exception {
+    try (S3ProxyServer unsigned = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")), false);
+         S3FaultProxy proxy = new S3FaultProxy(unsigned.port(), 0, 1)) {
+      S3TestBuckets.create(unsigned.config("whole"));
+      S3Config c = unsigned.config("whole");
+      c.endpoint = proxy.endpoint();
+      try (S3Bucket b = new S3Bucket(c)) {
+        b.downloadRange = 1024 * 1024;
+        byte[] data = bytes(3 * 1024 * 1024 + 3, 17);
+        b.upload("w/chunks/000001", data);
+        proxy.ignoreRanges();
+        Path right = tmp.resolve("right");
+        Path shorter = tmp.resolve("shorter");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(right.toFile(), "rw");
+             java.io.RandomAccessFile g = new java.io.RandomAccessFile(shorter.toFile(), "rw")) {
+          f.setLength(data.length);
+          g.setLength(data.length - 10);
+        }
+        assertEquals(data.length, b.downloadInto("w/chunks/000001", right, data.length, (offset, count) -> { }));
+        assertArrayEquals(data, Files.readAllBytes(right));
+        // The listing said 10 bytes fewer: the object's length comes back, and the mapped file is not grown.
+        assertEquals(data.length, b.downloadInto("w/chunks/000001", shorter, data.length - 10, (offset, count) -> { }));
+        assertEquals(data.length - 10, Files.size(shorter));
+      }
+    }
+  }
+
+  @Test
   void aReadResumedAfterTheObjectWasReplacedFailsInsteadOfJoiningTwoVersions() throws Exception {
     try (S3FaultProxy proxy = new S3FaultProxy(upstreamPort(), 0, 1); S3Bucket b = patientBucket(proxy);
          S3Bucket direct = new S3Bucket(server.config(b.config().bucket))) {
