@@ -5,7 +5,7 @@ import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.index.IndexStats;
-import io.tsdbcompactor.store.ArrivingInput;
+import io.tsdbcompactor.store.ArrivingBytes;
 import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
@@ -376,7 +376,7 @@ public final class GroupCompactor {
           failed = f instanceof CorruptDataException x && !reported ? corruptDownload(d.getKey(), x) : f;
         }
       }
-      return ArrivingInput.failureToReport(e, failed);
+      return ArrivingBytes.failureToReport(e, failed);
     }
 
     void close() {

@@ -6,7 +6,7 @@ import io.tsdbcompactor.compact.OutputVerifier;
 import io.tsdbcompactor.downsample.BlockDownsampler;
 import io.tsdbcompactor.downsample.DownsampleSelector;
 import io.tsdbcompactor.downsample.Resolution;
-import io.tsdbcompactor.store.ArrivingInput;
+import io.tsdbcompactor.store.ArrivingBytes;
 import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
@@ -175,7 +175,7 @@ final class DownsampleStep implements Step {
           arriving.finish();
         } catch (IOException | RuntimeException e) {
           arriving.close();
-          throw ArrivingInput.failureToReport(e, arriving.failure());
+          throw ArrivingBytes.failureToReport(e, arriving.failure());
         }
         verify(dst, r.meta());
         t2 = System.nanoTime();

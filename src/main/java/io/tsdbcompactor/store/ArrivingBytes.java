@@ -2,13 +2,15 @@ package io.tsdbcompactor.store;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Which bytes of a file being downloaded have been written: the writer reports each range as it lands
  * ({@link #arrived}, in any order: a download fetches several ranges at once), a reader waits for the prefix it
- * needs ({@link #await}). A failed or abandoned download ({@link #fail}) wakes every waiting reader with its
+ * needs ({@link #await}; {@link MappedFileInput} does it before each read of a file opened through an
+ * {@link ArrivingDirectory}). A failed or abandoned download ({@link #fail}) wakes every waiting reader with its
  * error, so nobody waits for bytes that will not come.
  */
 public final class ArrivingBytes {
@@ -108,5 +110,32 @@ public final class ArrivingBytes {
   /** Whether the whole file has arrived. */
   public boolean complete() {
     return prefix >= length;
+  }
+
+  /** The download a read waited for failed (or was abandoned, or the wait interrupted). */
+  public static final class DownloadFailedException extends UncheckedIOException {
+    public DownloadFailedException(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
+  /**
+   * What to report when reading a block that was still downloading failed with {@code readError}: the download's own
+   * failure if it had one ({@code downloadFailure}, else null), of which the read error is a consequence (it is kept
+   * as suppressed); otherwise the read error, a {@link DownloadFailedException} unwrapped to its cause. A runtime
+   * error that is neither is thrown as it is.
+   */
+  public static IOException failureToReport(Exception readError, IOException downloadFailure) {
+    if (downloadFailure != null && downloadFailure != readError && downloadFailure != readError.getCause()) {
+      downloadFailure.addSuppressed(readError);
+      return downloadFailure;
+    }
+    if (readError instanceof DownloadFailedException d) {
+      return d.getCause();
+    }
+    if (readError instanceof IOException e) {
+      return e;
+    }
+    throw (RuntimeException) readError;
   }
 }

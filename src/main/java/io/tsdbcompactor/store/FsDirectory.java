@@ -70,6 +70,11 @@ public final class FsDirectory implements Directory {
     return new MappedFileInput(resolve(name), root.getFileName() + "/" + name);
   }
 
+  /** A file being downloaded into in place ({@link ArrivingDirectory}): its reads wait for their bytes. */
+  RandomAccessInput openArriving(String name, ArrivingBytes arrival) throws IOException {
+    return new MappedFileInput(resolve(name), root.getFileName() + "/" + name, arrival);
+  }
+
   @Override
   public IndexOutput createOutput(String name) throws IOException {
     Path target = resolve(name);

@@ -7,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ArrivingBytesTest {
 
@@ -61,21 +66,25 @@ class ArrivingBytesTest {
   }
 
   @Test
-  void anArrivingInputReadsWhatHasArrivedAndFailsPastItOnceTheDownloadFailed() throws Exception {
+  void aFileStillArrivingReadsWhatHasArrivedAndFailsPastItOnceTheDownloadFailed(@TempDir Path tmp) throws Exception {
     byte[] data = new byte[64];
     for (int i = 0; i < data.length; i++) {
       data[i] = (byte) i;
     }
-    MemoryDirectory dir = new MemoryDirectory();
-    dir.writeAll("chunks/000001", data);
+    Files.createDirectories(tmp.resolve("chunks"));
+    Files.write(tmp.resolve("chunks/000001"), data);
     ArrivingBytes a = new ArrivingBytes("b/chunks/000001", data.length);
     a.arrived(0, 16);
-    RandomAccessInput in = new ArrivingDirectory(dir, java.util.Map.of("chunks/000001", a)).openInput("chunks/000001");
-    assertArrayEquals(java.util.Arrays.copyOf(data, 16), in.readBytes(0, 16));
+    RandomAccessInput in = new ArrivingDirectory(new FsDirectory(tmp), Map.of("chunks/000001", a))
+        .openInput("chunks/000001");
+    assertArrayEquals(Arrays.copyOf(data, 16), in.readBytes(0, 16));
+    assertEquals(0x00010203, in.readIntBE(0));
     a.fail(new IOException("connection reset"));
-    ArrivingInput.DownloadFailedException e = assertThrows(ArrivingInput.DownloadFailedException.class,
+    ArrivingBytes.DownloadFailedException e = assertThrows(ArrivingBytes.DownloadFailedException.class,
         () -> in.readByte(16));
     assertTrue(e.getMessage().contains("connection reset"), e.getMessage());
+    assertThrows(ArrivingBytes.DownloadFailedException.class, () -> in.readIntBE(14), "a read that crosses the prefix");
+    assertThrows(ArrivingBytes.DownloadFailedException.class, () -> in.crc32c(0, 17));
     // A position outside the file is the file's own error, not a wait.
     assertThrows(CorruptDataException.class, () -> in.readByte(64));
   }

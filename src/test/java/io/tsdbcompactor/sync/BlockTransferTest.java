@@ -14,7 +14,7 @@ import io.tsdbcompactor.bucket.MemoryBucket;
 import io.tsdbcompactor.bucket.RetryPolicies;
 import io.tsdbcompactor.bucket.RetryingBucket;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
-import io.tsdbcompactor.store.ArrivingInput;
+import io.tsdbcompactor.store.ArrivingBytes;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.RandomAccessInput;
 import java.io.FilterInputStream;
@@ -413,7 +413,7 @@ class BlockTransferTest {
         opts()).downloadWhileRead(u.ulid(), dir)) {
       RandomAccessInput in = b.directory().openInput("chunks/000001");
       assertArrayEquals(Arrays.copyOf(u.segment(), half), in.readBytes(0, half), "what came before the break");
-      ArrivingInput.DownloadFailedException e = assertThrows(ArrivingInput.DownloadFailedException.class,
+      ArrivingBytes.DownloadFailedException e = assertThrows(ArrivingBytes.DownloadFailedException.class,
           () -> in.readBytes(half, 8));
       assertTrue(e.getMessage().contains(u.ulid() + "/chunks/000001") && e.getMessage().contains("connection reset"),
           e.getMessage());
@@ -482,7 +482,7 @@ class BlockTransferTest {
     });
     b.close(); // the merge failed: what is still coming down is abandoned
     ExecutionException e = assertThrows(ExecutionException.class, () -> tail.get(30, TimeUnit.SECONDS));
-    assertTrue(e.getCause() instanceof ArrivingInput.DownloadFailedException
+    assertTrue(e.getCause() instanceof ArrivingBytes.DownloadFailedException
         && e.getCause().getMessage().contains("abandoned"), String.valueOf(e.getCause()));
     assertEquals(1, release.getCount(), "the held transfer was stopped, not let through");
     assertEquals(null, b.failure(), "abandoning is not the download failing");
