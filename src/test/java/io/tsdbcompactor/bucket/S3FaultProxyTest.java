@@ -224,6 +224,10 @@ class S3FaultProxyTest {
     }
   }
 
+  /**
+   * Such a store's reply is written whole by a download, and by a download in place no further than the file the
+   * caller made for it (a reader may have mapped it).
+   */
   @Test
   void aStoreThatIgnoresRangesSendsTheWholeObjectWhichIsWrittenWhole(@TempDir Path tmp) throws Exception {
     try (S3ProxyServer unsigned = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")), false);
@@ -244,6 +248,19 @@ class S3FaultProxyTest {
         BucketException e = assertThrows(BucketException.class, () -> b.getRange("w/chunks/000001", 100, 5000));
         assertTrue(e.getMessage().contains("ignored the range from byte 100"), e.getMessage());
         assertFalse(e.isRetryable());
+
+        Path right = tmp.resolve("right");
+        Path shorter = tmp.resolve("shorter");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(right.toFile(), "rw");
+             java.io.RandomAccessFile g = new java.io.RandomAccessFile(shorter.toFile(), "rw")) {
+          f.setLength(data.length);
+          g.setLength(data.length - 10);
+        }
+        assertEquals(data.length, b.downloadInto("w/chunks/000001", right, data.length, (offset, count) -> { }));
+        assertArrayEquals(data, Files.readAllBytes(right));
+        // The listing said 10 bytes fewer: the object's length comes back, and the file is not grown.
+        assertEquals(data.length, b.downloadInto("w/chunks/000001", shorter, data.length - 10, (offset, count) -> { }));
+        assertEquals(data.length - 10, Files.size(shorter));
       }
     }
   }
@@ -268,34 +285,6 @@ class S3FaultProxyTest {
       assertArrayEquals(data, Files.readAllBytes(file));
       assertTrue(arrived.complete(), "the reported ranges cover the file");
       assertEquals(data.length, reported.get(), "each byte reported once, resumed ranges included");
-    }
-  }
-
-  @Test
-  void aDownloadInPlaceFromAStoreThatIgnoresRangesNeverGrowsTheFile(@TempDir Path tmp) throws Exception {
-    try (S3ProxyServer unsigned = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")), false);
-         S3FaultProxy proxy = new S3FaultProxy(unsigned.port(), 0, 1)) {
-      S3TestBuckets.create(unsigned.config("whole"));
-      S3Config c = unsigned.config("whole");
-      c.endpoint = proxy.endpoint();
-      try (S3Bucket b = new S3Bucket(c)) {
-        b.downloadRange = 1024 * 1024;
-        byte[] data = bytes(3 * 1024 * 1024 + 3, 17);
-        b.upload("w/chunks/000001", data);
-        proxy.ignoreRanges();
-        Path right = tmp.resolve("right");
-        Path shorter = tmp.resolve("shorter");
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(right.toFile(), "rw");
-             java.io.RandomAccessFile g = new java.io.RandomAccessFile(shorter.toFile(), "rw")) {
-          f.setLength(data.length);
-          g.setLength(data.length - 10);
-        }
-        assertEquals(data.length, b.downloadInto("w/chunks/000001", right, data.length, (offset, count) -> { }));
-        assertArrayEquals(data, Files.readAllBytes(right));
-        // The listing said 10 bytes fewer: the object's length comes back, and the mapped file is not grown.
-        assertEquals(data.length, b.downloadInto("w/chunks/000001", shorter, data.length - 10, (offset, count) -> { }));
-        assertEquals(data.length - 10, Files.size(shorter));
-      }
     }
   }
 
