@@ -7,6 +7,7 @@ import io.tsdbcompactor.chunk.Chunk;
 import io.tsdbcompactor.chunk.ChunkEncoding;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.HistogramIterator;
+import io.tsdbcompactor.chunk.SampleIterator;
 import io.tsdbcompactor.chunk.XorIterator;
 import io.tsdbcompactor.chunkfile.ChunkRef;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
@@ -244,6 +245,7 @@ public final class BlockDownsampler {
     private final List<AggrChunk> run = new ArrayList<>();
     private final XorIterator xor = new XorIterator();
     private final HistogramIterator hist = new HistogramIterator();
+    private final ChunkRun rawRun = new ChunkRun();
 
     SeriesWork(Directory in, long inRes, long resolution) {
       this.chunkNames = new ChunkNames(in);
@@ -260,44 +262,96 @@ public final class BlockDownsampler {
       }
     }
 
+    /**
+     * Downsamples the series' raw chunks run by run: Thanos cuts a series at every switch between float and histogram
+     * chunks and downsamples each run on its own.
+     */
     private void raw(SeriesJob job) throws IOException {
-      List<ChunkMeta> metas = job.series.chunks();
-      List<ChunkMeta> result = job.result;
-      series.resetRaw();
-      boolean histogramRun = false;
-      for (int i = 0; i < job.chunks.length; i++) {
-        Chunk c = job.chunks[i];
-        long ref = metas.get(i).ref;
-        // The decoders name the segment file; the chunk's full name is built only for an error (see ChunkNames).
-        String file = chunkNames.file(ref);
+      Chunk[] chunks = job.chunks;
+      for (int from = 0, to; from < chunks.length; from = to) {
+        boolean histograms = isHistogram(job, from);
+        to = from + 1;
+        while (to < chunks.length && isHistogram(job, to) == histograms) {
+          to++;
+        }
+        rawRun.set(job, from, to);
         try {
-          if (c.encoding() == ChunkEncoding.XOR) {
-            if (histogramRun) {
-              // Thanos flushes on every switch between float and histogram chunks.
-              series.flushRawHistograms(resolution, result);
-              histogramRun = false;
-            }
-            xor.reset(file, c.data());
-            series.addRaw(xor);
-          } else if (c.encoding() == ChunkEncoding.HISTOGRAM || c.encoding() == ChunkEncoding.FLOAT_HISTOGRAM) {
-            if (!histogramRun) {
-              series.flushRaw(resolution, result);
-              histogramRun = true;
-            }
-            hist.reset(file, c.encoding(), c.data());
-            if (!series.addRawHistograms(hist)) {
-              job.skippedHistograms++;
-            }
+          if (histograms) {
+            job.skippedHistograms += series.downsampleRawHistograms(rawRun, resolution, job.result);
           } else {
-            throw new CorruptDataException(file, 0, "a raw block holds a chunk of encoding "
-                + ChunkEncoding.name(c.encoding()) + " in series " + job.series.labels());
+            series.downsampleRaw(rawRun, resolution, job.result);
           }
         } catch (CorruptDataException e) {
-          throw file.equals(e.file()) ? e.in(chunkNames.of(ref)) : e;
+          // The decoders name the segment file; the chunk's full name is built only for an error (see ChunkNames).
+          long ref = rawRun.openedRef();
+          throw chunkNames.file(ref).equals(e.file()) ? e.in(chunkNames.of(ref)) : e;
         }
       }
-      series.flushRaw(resolution, result);
-      series.flushRawHistograms(resolution, result);
+    }
+
+    /** Whether raw chunk {@code i} of the series is a histogram chunk rather than an XOR chunk; else an error. */
+    private boolean isHistogram(SeriesJob job, int i) throws CorruptDataException {
+      int encoding = job.chunks[i].encoding();
+      if (encoding == ChunkEncoding.XOR) {
+        return false;
+      }
+      if (encoding == ChunkEncoding.HISTOGRAM || encoding == ChunkEncoding.FLOAT_HISTOGRAM) {
+        return true;
+      }
+      throw new CorruptDataException(chunkNames.of(job.series.chunks().get(i).ref), 0, "a raw block holds a chunk of"
+          + " encoding " + ChunkEncoding.name(encoding) + " in series " + job.series.labels());
+    }
+
+    /**
+     * One run of a series' raw chunks as the downsampler reads it, perhaps twice; each chunk is decoded under its
+     * segment file's name.
+     */
+    private final class ChunkRun implements SeriesDownsampler.RawRun {
+      private SeriesJob job;
+      private int from;
+      private int size;
+      /** The chunk opened last: the one a decoding error comes from. */
+      private int opened;
+
+      void set(SeriesJob job, int from, int to) {
+        this.job = job;
+        this.from = from;
+        this.size = to - from;
+        this.opened = from;
+      }
+
+      long openedRef() {
+        return job.series.chunks().get(opened).ref;
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public int numSamples(int i) {
+        return job.chunks[from + i].numSamples();
+      }
+
+      @Override
+      public SampleIterator floats(int i) {
+        Chunk c = open(i);
+        xor.reset(chunkNames.file(openedRef()), c.data());
+        return xor;
+      }
+
+      @Override
+      public HistogramIterator histograms(int i) {
+        Chunk c = open(i);
+        hist.reset(chunkNames.file(openedRef()), c.encoding(), c.data());
+        return hist;
+      }
+
+      private Chunk open(int i) {
+        opened = from + i;
+        return job.chunks[opened];
+      }
     }
 
     private void aggregated(SeriesJob job) throws IOException {

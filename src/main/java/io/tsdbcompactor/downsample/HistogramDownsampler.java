@@ -38,6 +38,12 @@ import java.util.List;
  * a chunk holding one, and the caller leaves that chunk out.
  */
 final class HistogramDownsampler {
+  /**
+   * The most raw histograms of one run held at once (each holds its spans and buckets: a few MiB in all); a longer
+   * run is read twice ({@link #downsampleRaw}).
+   */
+  static final int MAX_BUFFERED_HISTOGRAMS = 1 << 12;
+
   private final HistogramMath math = new HistogramMath();
 
   // Input buffer: one series run (raw) or the samples of one aggregate of one output chunk.
@@ -72,27 +78,123 @@ final class HistogramDownsampler {
   }
 
   /**
+   * Downsamples a run of raw histogram chunks of one series and returns how many of them were left out for holding
+   * custom-bucket histograms. A run that fits the buffer ({@code buffered}) is added chunk by chunk and flushed; a
+   * longer one is read twice, as {@code SeriesDownsampler.downsampleRaw} reads a long float run: first to count the
+   * histograms kept, their first and last time and the chunks left out, then to aggregate one output chunk's batch
+   * at a time.
+   */
+  int downsampleRaw(SeriesDownsampler.RawRun run, boolean buffered, long resolution, List<ChunkMeta> out)
+      throws CorruptDataException {
+    n = 0;
+    int leftOut = 0;
+    if (buffered) {
+      for (int i = 0; i < run.size(); i++) {
+        if (!addRaw(run.histograms(i))) {
+          leftOut++;
+        }
+      }
+      flushRaw(resolution, out);
+      return leftOut;
+    }
+    boolean[] customBuckets = new boolean[run.size()];
+    long count = 0;
+    long first = 0;
+    long last = 0;
+    for (int i = 0; i < run.size(); i++) {
+      HistogramIterator it = run.histograms(i);
+      long chunkCount = 0;
+      long chunkFirst = 0;
+      chunkLastT = 0;
+      while (it.next()) {
+        int kept = expand(it.timestamp(), it.histogram());
+        if (kept == CUSTOM_BUCKETS) {
+          customBuckets[i] = true;
+          leftOut++;
+          break;
+        }
+        if (kept == KEEP && chunkCount++ == 0) {
+          chunkFirst = chunkLastT;
+        }
+      }
+      if (!customBuckets[i] && chunkCount > 0) {
+        if (count == 0) {
+          first = chunkFirst;
+        }
+        count += chunkCount;
+        last = chunkLastT;
+      }
+    }
+    if (count == 0) {
+      return leftOut;
+    }
+    int numChunks = Resolution.targetChunkCount(first, last, Resolution.ASSUMED_RAW_INTERVAL, resolution, count);
+    Resolution.RawBatchCut cut = new Resolution.RawBatchCut(Resolution.batchSize(count, numChunks), resolution);
+    for (int i = 0; i < run.size(); i++) {
+      if (customBuckets[i]) {
+        continue;
+      }
+      HistogramIterator it = run.histograms(i);
+      chunkLastT = 0;
+      while (it.next()) {
+        long t = it.timestamp();
+        if (expand(t, it.histogram()) != KEEP) {
+          continue;
+        }
+        if (cut.startsBatch(t)) {
+          addBatch(0, n, resolution, out);
+          n = 0;
+        }
+        push(t, it.histogram());
+      }
+    }
+    addBatch(0, n, resolution, out);
+    n = 0;
+    return leftOut;
+  }
+
+  /**
    * Adds one raw histogram chunk: stale markers dropped, samples going back in time within the chunk dropped,
    * integer histograms converted to float. Returns false (and adds nothing) when the chunk holds a
    * custom-bucket histogram.
    */
   boolean addRaw(HistogramIterator it) throws CorruptDataException {
     int start = n;
-    long lastT = 0;
+    chunkLastT = 0;
     while (it.next()) {
-      Histogram h = it.histogram();
       long t = it.timestamp();
-      if (h.isStale() || t < lastT) {
-        continue;
-      }
-      if (h.schema == Histogram.CUSTOM_BUCKETS_SCHEMA) {
+      int kept = expand(t, it.histogram());
+      if (kept == CUSTOM_BUCKETS) {
         n = start;
         return false;
       }
-      lastT = t;
-      push(t, h);
+      if (kept == KEEP) {
+        push(t, it.histogram());
+      }
     }
     return true;
+  }
+
+  private static final int DROP = 0;
+  private static final int KEEP = 1;
+  private static final int CUSTOM_BUCKETS = 2;
+  /** Per-input-chunk time tracker of the raw expansion, as for float chunks. */
+  private long chunkLastT;
+
+  /**
+   * What the raw expansion does with the chunk's next histogram (see {@link #addRaw}): {@link #DROP} a stale marker
+   * or one going back in time, refuse the chunk for a custom-bucket one ({@link #CUSTOM_BUCKETS}), else
+   * {@link #KEEP} it and move the chunk's time on.
+   */
+  private int expand(long t, Histogram h) {
+    if (h.isStale() || t < chunkLastT) {
+      return DROP;
+    }
+    if (h.schema == Histogram.CUSTOM_BUCKETS_SCHEMA) {
+      return CUSTOM_BUCKETS;
+    }
+    chunkLastT = t;
+    return KEEP;
   }
 
   private void push(long t, Histogram h) {
@@ -114,17 +216,24 @@ final class HistogramDownsampler {
       return;
     }
     int numChunks = Resolution.targetChunkCount(ts[0], ts[n - 1], Resolution.ASSUMED_RAW_INTERVAL, resolution, n);
-    int batchSize = n / numChunks + 1;
+    Resolution.RawBatchCut cut = new Resolution.RawBatchCut(Resolution.batchSize(n, numChunks), resolution);
     int from = 0;
-    while (from < n) {
-      int j = Resolution.rawBatchEnd(ts, from, n, batchSize, resolution);
-      ChunkMeta c = rawBatch(from, j, resolution);
-      if (c != null) {
-        out.add(c);
+    for (int i = 0; i < n; i++) {
+      if (cut.startsBatch(ts[i])) {
+        addBatch(from, i, resolution, out);
+        from = i;
       }
-      from = j;
     }
+    addBatch(from, n, resolution, out);
     n = 0;
+  }
+
+  /** The output chunk of buffered histograms [from, to), if any of them has a sum that is not NaN. */
+  private void addBatch(int from, int to, long resolution, List<ChunkMeta> out) {
+    ChunkMeta c = rawBatch(from, to, resolution);
+    if (c != null) {
+      out.add(c);
+    }
   }
 
   private ChunkMeta rawBatch(int from, int to, long resolution) {
@@ -306,18 +415,16 @@ final class HistogramDownsampler {
               + " aggregate chunk has encoding " + ChunkEncoding.name(sub.encoding()));
         }
         iterator.reset(c.where() + " (" + type.label() + " aggregate)", sub.encoding(), sub.data());
-        long lastT = 0;
+        chunkLastT = 0;
         while (iterator.next()) {
-          Histogram h = iterator.histogram();
           long t = iterator.timestamp();
-          if (h.isStale() || t < lastT) {
-            continue;
-          }
-          if (h.schema == Histogram.CUSTOM_BUCKETS_SCHEMA) {
+          int kept = expand(t, iterator.histogram());
+          if (kept == CUSTOM_BUCKETS) {
             throw new CorruptDataException(c.where(), 0, "custom-bucket histograms cannot be downsampled");
           }
-          lastT = t;
-          push(t, h);
+          if (kept == KEEP) {
+            push(t, iterator.histogram());
+          }
         }
       }
       int windows = aggregate(0, n, resolution);

@@ -55,17 +55,41 @@ public final class Resolution {
   }
 
   /**
-   * Where the batch of raw samples starting at {@code from} ends (exclusive) in Thanos's
-   * {@code downsampleRawLoop}: {@code batchSize} samples, then on to the end of the {@code resolution} window
-   * the last of them falls in, so that no window is split between two output chunks.
+   * Thanos's cut of a raw run into output chunks ({@code downsampleRawLoop}), one sample at a time: a batch takes
+   * {@code batchSize} samples, then every later sample up to the end of the {@code resolution} window the last of
+   * them falls in, so that no window is split between two output chunks. Fed a run's timestamps in order,
+   * {@link #startsBatch} tells which sample opens the next batch: the same cut for a run held in memory and for one
+   * read as a stream.
    */
-  static int rawBatchEnd(long[] ts, int from, int n, int batchSize, long resolution) {
-    int j = Math.min(from + batchSize, n);
-    long end = windowEnd(ts[j - 1], resolution);
-    while (j < n && ts[j] <= end) {
-      j++;
+  static final class RawBatchCut {
+    private final int batchSize;
+    private final long resolution;
+    /** Samples in the current batch so far. */
+    private int taken;
+    /** The end of the window of the batch's {@code batchSize}-th sample, once it has that many. */
+    private long end;
+
+    RawBatchCut(int batchSize, long resolution) {
+      this.batchSize = batchSize;
+      this.resolution = resolution;
     }
-    return j;
+
+    /** Whether the sample at {@code t}, the run's next, opens a new batch (and so ends the current one). */
+    boolean startsBatch(long t) {
+      boolean starts = taken >= batchSize && t > end;
+      if (starts) {
+        taken = 0;
+      }
+      if (++taken == batchSize) {
+        end = windowEnd(t, resolution);
+      }
+      return starts;
+    }
+  }
+
+  /** The samples per batch of a run of {@code count} samples cut into {@code numChunks} output chunks. */
+  static int batchSize(long count, int numChunks) {
+    return (int) Math.min(Integer.MAX_VALUE, count / numChunks + 1);
   }
 
   /** A short name for messages: "raw", "5m", "1h", or the milliseconds. */

@@ -41,18 +41,130 @@ import java.util.List;
  * {@code HistogramDownsampler}. Float and histogram runs of one series are downsampled separately.
  */
 public final class SeriesDownsampler {
+  /**
+   * The most raw float samples of one run held at once: 2 MiB of timestamps and values per downsampler, a 14-day
+   * series scraped every 10 s. A longer run is read twice ({@link #downsampleRaw}), so a series scraped every second
+   * fits the same heap as one scraped every minute.
+   */
+  static final int MAX_BUFFERED_SAMPLES = 1 << 17;
+
+  private final int maxBufferedSamples;
+  private final int maxBufferedHistograms;
   private long[] ts = new long[1024];
   private double[] vs = new double[1024];
   private int n;
   /** Per-input-chunk time tracker of the raw expansion (Thanos starts it at 0 for each chunk). */
   private long chunkLastT;
 
+  /** A downsampler holding at most {@link #MAX_BUFFERED_SAMPLES} raw samples of a run at once. */
+  public SeriesDownsampler() {
+    this(MAX_BUFFERED_SAMPLES, HistogramDownsampler.MAX_BUFFERED_HISTOGRAMS);
+  }
+
+  /** With other bounds on the raw samples and histograms held at once (tests: runs read twice). */
+  SeriesDownsampler(int maxBufferedSamples, int maxBufferedHistograms) {
+    this.maxBufferedSamples = maxBufferedSamples;
+    this.maxBufferedHistograms = maxBufferedHistograms;
+  }
+
   /** True for Prometheus's stale marker ({@link StaleNaN}). */
   public static boolean isStaleNaN(double v) {
     return StaleNaN.is(v);
   }
 
+  /**
+   * The chunks of one run of a raw series, all float or all histogram chunks, which the downsampler may read twice:
+   * a run too long to hold in memory is first read to count what it holds, then again to downsample it.
+   */
+  public interface RawRun {
+    /** The number of chunks in the run. */
+    int size();
+
+    /** The sample count in chunk {@code i}'s header: all the chunk can add. */
+    int numSamples(int i);
+
+    /** Chunk {@code i} of a float run, from its first sample. */
+    SampleIterator floats(int i) throws CorruptDataException;
+
+    /** Chunk {@code i} of a histogram run, from its first sample. */
+    HistogramIterator histograms(int i) throws CorruptDataException;
+  }
+
   // ------------------------------------------------------------------ raw input
+
+  /**
+   * Downsamples a run of raw float chunks of one series to {@code resolution} and appends the AggrChunks to
+   * {@code out}: as {@link #addRaw} for every chunk, then {@link #flushRaw}, when the run's samples fit
+   * {@link #MAX_BUFFERED_SAMPLES}. A longer run is read twice, first counting the samples kept and the first and
+   * last time (which decide Thanos's cut), then cutting and aggregating one output chunk's batch at a time; the
+   * chunks are the same.
+   */
+  public void downsampleRaw(RawRun run, long resolution, List<ChunkMeta> out) throws CorruptDataException {
+    n = 0;
+    if (bound(run) <= maxBufferedSamples) {
+      for (int i = 0; i < run.size(); i++) {
+        addRaw(run.floats(i));
+      }
+      flushRaw(resolution, out);
+      return;
+    }
+    long count = 0;
+    long first = 0;
+    long last = 0;
+    for (int i = 0; i < run.size(); i++) {
+      SampleIterator chunk = run.floats(i);
+      chunkLastT = 0;
+      while (chunk.next()) {
+        long t = chunk.timestamp();
+        if (keeps(t, chunk.value())) {
+          if (count++ == 0) {
+            first = t;
+          }
+          last = t;
+        }
+      }
+    }
+    if (count == 0) {
+      return;
+    }
+    int numChunks = Resolution.targetChunkCount(first, last, Resolution.ASSUMED_RAW_INTERVAL, resolution, count);
+    Resolution.RawBatchCut cut = new Resolution.RawBatchCut(Resolution.batchSize(count, numChunks), resolution);
+    for (int i = 0; i < run.size(); i++) {
+      SampleIterator chunk = run.floats(i);
+      chunkLastT = 0;
+      while (chunk.next()) {
+        long t = chunk.timestamp();
+        double v = chunk.value();
+        if (!keeps(t, v)) {
+          continue;
+        }
+        if (cut.startsBatch(t)) {
+          addBatch(0, n, resolution, out);
+          n = 0;
+        }
+        push(t, v);
+      }
+    }
+    addBatch(0, n, resolution, out);
+    n = 0;
+  }
+
+  /**
+   * As {@link #downsampleRaw} for a run of raw histogram chunks; returns the number of chunks left out because they
+   * hold custom-bucket histograms ({@code HistogramDownsampler}).
+   */
+  public int downsampleRawHistograms(RawRun run, long resolution, List<ChunkMeta> out) throws CorruptDataException {
+    return histograms().downsampleRaw(run, bound(run) <= maxBufferedHistograms, resolution, out);
+  }
+
+  /** The run's sample count by its chunks' headers: at least what it holds once stale markers are dropped. */
+  private static long bound(RawRun run) {
+    long bound = 0;
+    for (int i = 0; i < run.size(); i++) {
+      bound += Math.max(0, run.numSamples(i));
+    }
+    return bound;
+  }
 
   /** Starts a new series (or a new run of float chunks after histogram chunks). */
   public void resetRaw() {
@@ -75,10 +187,21 @@ public final class SeriesDownsampler {
   }
 
   private void addRawSample(long t, double v) {
+    if (keeps(t, v)) {
+      push(t, v);
+    }
+  }
+
+  /** Whether the raw expansion keeps the chunk's next sample (see {@link #addRaw}); tracks the chunk's time. */
+  private boolean keeps(long t, double v) {
     if (isStaleNaN(v) || t < chunkLastT) {
-      return;
+      return false;
     }
     chunkLastT = t;
+    return true;
+  }
+
+  private void push(long t, double v) {
     if (n == ts.length) {
       ts = Arrays.copyOf(ts, n * 2);
       vs = Arrays.copyOf(vs, n * 2);
@@ -111,15 +234,22 @@ public final class SeriesDownsampler {
 
   /** Thanos's {@code downsampleRawLoop} with a given chunk count (exposed for the boundary-reset test vector). */
   void rawLoop(long resolution, int numChunks, List<ChunkMeta> out) {
-    int batchSize = n / numChunks + 1;
+    Resolution.RawBatchCut cut = new Resolution.RawBatchCut(Resolution.batchSize(n, numChunks), resolution);
     int from = 0;
-    while (from < n) {
-      int j = Resolution.rawBatchEnd(ts, from, n, batchSize, resolution);
-      ChunkMeta c = rawBatch(from, j, resolution);
-      if (c != null) {
-        out.add(c);
+    for (int i = 0; i < n; i++) {
+      if (cut.startsBatch(ts[i])) {
+        addBatch(from, i, resolution, out);
+        from = i;
       }
-      from = j;
+    }
+    addBatch(from, n, resolution, out);
+  }
+
+  /** The output chunk of buffered raw samples [from, to), if any of them is not NaN. */
+  private void addBatch(int from, int to, long resolution, List<ChunkMeta> out) {
+    ChunkMeta c = rawBatch(from, to, resolution);
+    if (c != null) {
+      out.add(c);
     }
   }
 

@@ -255,4 +255,19 @@ class ThanosVectorsTest {
     assertEquals("100:30 200:8 300:2.5 400:-1",
         render(new AverageIterator(AggrChunk.parse("test", c.chunk))));
   }
+
+  /**
+   * Thanos's cut of a raw run ({@code downsampleRawLoop}): a batch takes {@code batchSize} samples, then every later
+   * one up to and including the last millisecond of the window its {@code batchSize}-th sample is in.
+   */
+  @Test
+  void theCutTakesBatchSizeSamplesThenTheRestOfTheLastOnesWindow() {
+    long[] ts = {1, 2, 9, 9, 19, 20, 21, 29, 35, 36};
+    Resolution.RawBatchCut cut = new Resolution.RawBatchCut(2, 10);
+    StringBuilder batches = new StringBuilder();
+    for (long t : ts) {
+      batches.append(cut.startsBatch(t) ? " | " : batches.length() == 0 ? "" : " ").append(t);
+    }
+    assertEquals("1 2 9 9 | 19 20 21 29 | 35 36", batches.toString());
+  }
 }
