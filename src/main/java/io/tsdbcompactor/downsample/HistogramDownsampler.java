@@ -217,14 +217,10 @@ final class HistogramDownsampler {
     }
     int numChunks = Resolution.targetChunkCount(ts[0], ts[n - 1], Resolution.ASSUMED_RAW_INTERVAL, resolution, n);
     Resolution.RawBatchCut cut = new Resolution.RawBatchCut(Resolution.batchSize(n, numChunks), resolution);
-    int from = 0;
-    for (int i = 0; i < n; i++) {
-      if (cut.startsBatch(ts[i])) {
-        addBatch(from, i, resolution, out);
-        from = i;
-      }
+    for (int from = 0, to; from < n; from = to) {
+      to = cut.batchEnd(ts, from, n);
+      addBatch(from, to, resolution, out);
     }
-    addBatch(from, n, resolution, out);
     n = 0;
   }
 

@@ -57,9 +57,9 @@ public final class Resolution {
   /**
    * Thanos's cut of a raw run into output chunks ({@code downsampleRawLoop}), one sample at a time: a batch takes
    * {@code batchSize} samples, then every later sample up to the end of the {@code resolution} window the last of
-   * them falls in, so that no window is split between two output chunks. Fed a run's timestamps in order,
-   * {@link #startsBatch} tells which sample opens the next batch: the same cut for a run held in memory and for one
-   * read as a stream.
+   * them falls in, so that no window is split between two output chunks. {@link #batchEnd} cuts a run held in memory;
+   * fed a run's timestamps in order, {@link #startsBatch} tells which sample opens the next batch of a run read as a
+   * stream. One instance per run, used one way.
    */
   static final class RawBatchCut {
     private final int batchSize;
@@ -72,6 +72,19 @@ public final class Resolution {
     RawBatchCut(int batchSize, long resolution) {
       this.batchSize = batchSize;
       this.resolution = resolution;
+    }
+
+    /**
+     * Where the batch starting at {@code ts[from]} of a run held in {@code ts[0, n)} ends (exclusive): the same cut
+     * without a call per sample, for the run held whole.
+     */
+    int batchEnd(long[] ts, int from, int n) {
+      int j = Math.min(from + batchSize, n);
+      long batchEnd = windowEnd(ts[j - 1], resolution);
+      while (j < n && ts[j] <= batchEnd) {
+        j++;
+      }
+      return j;
     }
 
     /** Whether the sample at {@code t}, the run's next, opens a new batch (and so ends the current one). */

@@ -235,14 +235,10 @@ public final class SeriesDownsampler {
   /** Thanos's {@code downsampleRawLoop} with a given chunk count (exposed for the boundary-reset test vector). */
   void rawLoop(long resolution, int numChunks, List<ChunkMeta> out) {
     Resolution.RawBatchCut cut = new Resolution.RawBatchCut(Resolution.batchSize(n, numChunks), resolution);
-    int from = 0;
-    for (int i = 0; i < n; i++) {
-      if (cut.startsBatch(ts[i])) {
-        addBatch(from, i, resolution, out);
-        from = i;
-      }
+    for (int from = 0, to; from < n; from = to) {
+      to = cut.batchEnd(ts, from, n);
+      addBatch(from, to, resolution, out);
     }
-    addBatch(from, n, resolution, out);
   }
 
   /** The output chunk of buffered raw samples [from, to), if any of them is not NaN. */

@@ -258,7 +258,8 @@ class ThanosVectorsTest {
 
   /**
    * Thanos's cut of a raw run ({@code downsampleRawLoop}): a batch takes {@code batchSize} samples, then every later
-   * one up to and including the last millisecond of the window its {@code batchSize}-th sample is in.
+   * one up to and including the last millisecond of the window its {@code batchSize}-th sample is in; the same for
+   * a run read as a stream and for one held whole.
    */
   @Test
   void theCutTakesBatchSizeSamplesThenTheRestOfTheLastOnesWindow() {
@@ -269,5 +270,15 @@ class ThanosVectorsTest {
       batches.append(cut.startsBatch(t) ? " | " : batches.length() == 0 ? "" : " ").append(t);
     }
     assertEquals("1 2 9 9 | 19 20 21 29 | 35 36", batches.toString());
+
+    StringBuilder held = new StringBuilder();
+    Resolution.RawBatchCut whole = new Resolution.RawBatchCut(2, 10);
+    for (int from = 0, to; from < ts.length; from = to) {
+      to = whole.batchEnd(ts, from, ts.length);
+      for (int i = from; i < to; i++) {
+        held.append(i == 0 ? "" : i == from ? " | " : " ").append(ts[i]);
+      }
+    }
+    assertEquals(batches.toString(), held.toString(), "the cut of the run held whole");
   }
 }
