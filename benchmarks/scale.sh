@@ -8,6 +8,7 @@
 #   GENERATE_ONLY=1 benchmarks/scale.sh 1000000   # only build the cached blocks
 #   DOWNSAMPLE=1 benchmarks/scale.sh 20000        # raw -> 5m of one 2-day block of 20k series instead
 #   DOWNSAMPLE=1 HOURS=528 benchmarks/scale.sh 2000  # 22 days: also a 14d block, downsampled to 5m and then 1h
+#   DOWNSAMPLE=1 HOURS=528 STEP=1 benchmarks/scale.sh 20  # the same, 20 series scraped every second (long series)
 #   BUCKET=s3 benchmarks/scale.sh 100000          # the bucket on S3 (S3Proxy, a local process) instead of FILESYSTEM
 #   BUCKET=s3 PART_SIZE=16777216 ...               # its objstore part_size (default: the objstore default, 64 MiB)
 #
