@@ -38,6 +38,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class BlockDownsamplerTest {
   private static final String SOURCE = "01HAAAAAAAAAAAAAAAAAAAAAAA";
@@ -297,9 +299,13 @@ class BlockDownsamplerTest {
     }
   }
 
-  /** A raw chunk that does not decode fails the downsampling with an error naming block, file and chunk. */
-  @Test
-  void aChunkThatDoesNotDecodeIsNamedByFileAndReference() throws Exception {
+  /**
+   * A raw chunk that does not decode fails the downsampling with an error naming block, file and chunk: in a series
+   * held whole, and in one long enough to be read twice.
+   */
+  @ParameterizedTest
+  @CsvSource({"3, 2", "1200, 700"})
+  void aChunkThatDoesNotDecodeIsNamedByFileAndReference(int chunks, int corrupt) throws Exception {
     Labels labels = Labels.of("__name__", "up", "job", "a");
     MemoryDirectory raw = new MemoryDirectory("raw-block");
     long ref;
@@ -308,13 +314,13 @@ class BlockDownsamplerTest {
         iw.addSymbol(sym);
       }
       List<ChunkMeta> metas = new ArrayList<>();
-      for (int c = 0; c < 3; c++) {
+      for (int c = 0; c < chunks; c++) {
         XorEncoder enc = new XorEncoder();
         for (int i = 0; i < 120; i++) {
           enc.append(c * 7_200_000L + i * 60_000L, i * 1.5);
         }
         ChunkMeta m = enc.toChunkMeta();
-        if (c == 2) {
+        if (c == corrupt) {
           // Cut short behind its header: the record's CRC is right, the bits run out before the 120th sample.
           byte[] data = m.chunk.data();
           m = new ChunkMeta(m.minTime, m.maxTime, 0,
@@ -323,13 +329,13 @@ class BlockDownsamplerTest {
         m.ref = cw.write(m.chunk);
         metas.add(m);
       }
-      ref = metas.get(2).ref;
+      ref = metas.get(corrupt).ref;
       iw.addSeries(labels, metas);
     }
     BlockMeta meta = new BlockMeta();
     meta.ulid = SOURCE;
     meta.minTime = 0;
-    meta.maxTime = 3 * 7_200_000L;
+    meta.maxTime = chunks * 7_200_000L;
     meta.thanos().resolution = Resolution.RAW;
     raw.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
     MemoryDirectory out = new MemoryDirectory("out");
