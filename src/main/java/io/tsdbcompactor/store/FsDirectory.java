@@ -178,9 +178,19 @@ public final class FsDirectory implements Directory {
       position++;
     }
 
+    /**
+     * Writes in slices of at most the buffer's size: a larger write would go to the channel whole, and the JDK
+     * copies a heap array into a temporary direct buffer of the write's size, so one big write (an index's symbol
+     * table of many distinct label values, a long postings list) would fail against the CronJob's
+     * {@code -XX:MaxDirectMemorySize=16m} however large the heap.
+     */
     @Override
     public void writeBytes(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
+      for (int done = 0; done < len; ) {
+        int n = Math.min(len - done, WRITE_BUFFER);
+        out.write(b, off + done, n);
+        done += n;
+      }
       position += len;
     }
 

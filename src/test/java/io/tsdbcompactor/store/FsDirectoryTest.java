@@ -49,4 +49,34 @@ class FsDirectoryTest {
     assertEquals(List.of("chunks/000001", "index"), dir.listAll());
     assertEquals(1, dir.fileLength("chunks/000001"));
   }
+
+  /** The child: writes {@code args[1]} bytes in one call to a file of a directory at {@code args[0]}. */
+  public static final class BigWriteChild {
+    public static void main(String[] args) throws Exception {
+      byte[] data = new byte[Integer.parseInt(args[1])];
+      java.util.Arrays.fill(data, (byte) 7);
+      IndexOutput out = FsDirectory.scratch(Path.of(args[0])).createOutput("index");
+      out.writeBytes(data, 0, data.length);
+      out.close();
+    }
+  }
+
+  /**
+   * One write far larger than the JVM's direct memory (an index's symbol table of a million distinct label values
+   * is 33 MB, against the CronJob's {@code -XX:MaxDirectMemorySize=16m}) goes to the file in slices: the JDK copies
+   * a heap array through a temporary direct buffer of the size of each channel write.
+   */
+  @Test
+  void aWriteBiggerThanTheDirectMemoryLimitGoesThrough() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("big"));
+    Path log = tmp.resolve("child.log");
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:MaxDirectMemorySize=2m", "-Xmx64m", "-cp", cp, BigWriteChild.class.getName(), dir.toString(),
+        String.valueOf(12 << 20));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    org.junit.jupiter.api.Assertions.assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), "the child ended");
+    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log));
+    assertEquals(12 << 20, Files.size(dir.resolve("index")));
+  }
 }
