@@ -11,6 +11,7 @@
 #   DOWNSAMPLE=1 HOURS=528 STEP=1 benchmarks/scale.sh 20  # the same, 20 series scraped every second (long series)
 #   BUCKET=s3 benchmarks/scale.sh 100000          # the bucket on S3 (S3Proxy, a local process) instead of FILESYSTEM
 #   BUCKET=s3 PART_SIZE=16777216 ...               # its objstore part_size (default: the objstore default, 64 MiB)
+#   LABELS=unique STEP=600 benchmarks/scale.sh 1000000  # a distinct label value per series (gen_unique_openmetrics.py)
 #
 # Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
 # $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
@@ -30,6 +31,7 @@ STEP=${STEP:-60}                 # scrape interval, seconds
 OFFSET_MS=${OFFSET_MS:-15000}    # replica i scrapes i*OFFSET_MS later: the merge keeps every replica's samples
 HOURS=${HOURS:-2}
 CACHE=${CACHE:-$ROOT/benchmarks/.cache}
+LABELS=${LABELS:-node}           # node: node-exporter-like series; unique: a distinct label value per series
 
 command -v promtool >/dev/null || { echo "promtool is required" >&2; exit 1; }
 
@@ -40,7 +42,7 @@ generate() {
   mkdir -p "$dir.tmp"
   for ((h = from; h < to; h += 8)); do
     om="$dir.tmp/in.om"
-    python3 "$ROOT/benchmarks/gen_node_openmetrics.py" "$n" "$h" "$(( h + 8 < to ? h + 8 : to ))" "$STEP" "$off" 1 > "$om"
+    python3 "$ROOT/benchmarks/gen_${LABELS}_openmetrics.py" "$n" "$h" "$(( h + 8 < to ? h + 8 : to ))" "$STEP" "$off" 1 > "$om"
     promtool tsdb create-blocks-from openmetrics -q "$om" "$dir.tmp" >/dev/null
     rm -f "$om"
   done
@@ -48,7 +50,7 @@ generate() {
 }
 
 set_of_blocks() {
-  local set="$CACHE/node-$SERIES-b$BLOCKS-h$HOURS-s$STEP-o$OFFSET_MS" i t0
+  local set="$CACHE/$LABELS-$SERIES-b$BLOCKS-h$HOURS-s$STEP-o$OFFSET_MS" i t0
   if [ ! -d "$set/done" ]; then
     for ((i = 0; i < BLOCKS; i++)); do
       [ -d "$set/r$i" ] && continue
