@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * Downsamples one series at a time, as Thanos does ({@code DownsampleRaw}, {@code downsampleAggr}; docs/thanos-compactor.md
- * §5.4-5.6). One instance is reused for every series of a block: its sample buffers grow to the largest series
- * and are never reallocated per series or per sample. Not thread-safe.
+ * §5.4-5.6). One instance is reused for every series of a block: its sample buffers grow to the longest run it
+ * holds and are never reallocated per series or per sample. Through {@link #downsampleRaw} it holds at most
+ * {@link #MAX_BUFFERED_SAMPLES} raw samples of a series; a longer one is read twice. Not thread-safe.
  *
  * <h2>Windows</h2>
  * Samples are aggregated into windows aligned to the resolution since the epoch
