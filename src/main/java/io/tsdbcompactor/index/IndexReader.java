@@ -23,22 +23,32 @@ import java.util.List;
  * used, so damaged files end in a {@link CorruptDataException} naming the file and offset, never in an
  * unchecked exception or an allocation sized by garbage.
  *
- * <p>Memory: one int per symbol and one long per postings table entry, plus the label names. Safe for
- * concurrent use once open.
+ * <p>Memory: one int per postings table entry, plus the label names, and one int per symbol up to
+ * {@value #ALL_SYMBOL_OFFSETS_UP_TO} symbols; a longer symbol table keeps the offset of every 32nd symbol, as
+ * Prometheus's reader does, and a look-up skips at most 31 entries. So a block whose series each have a label value of
+ * their own costs about 4 bytes per series. Safe for concurrent use once open.
  */
 public final class IndexReader implements Closeable {
   private final RandomAccessInput in;
   private final Toc toc;
   private final long tocStart;
 
+  /** Tables up to this many symbols keep every symbol's offset; longer ones every 32nd. */
+  static final int ALL_SYMBOL_OFFSETS_UP_TO = 1 << 16;
+
   private final long symBase;
   private final long symEnd;
+  private final int symbolCount;
+  /** 0 when {@link #symbolOffsets} holds every symbol's offset, else 5: the offset of every 32nd. */
+  private final int symbolOffsetShift;
   private final int[] symbolOffsets;
 
+  private final long tableStart;
   private final long tableEnd;
   private final String[] names;
   private final int[] nameFirst;
-  private final long[] entryValuePos;
+  /** Where each postings table entry's value is, from {@link #tableStart} (the table is at most 4 GiB). */
+  private final int[] entryValuePos;
 
   private final int[] nameSymbolIds;
   private final String[] nameSymbols;
@@ -96,9 +106,14 @@ public final class IndexReader implements Closeable {
       throw corrupt(toc.symbols() + 4, "symbol count " + count + " cannot fit a " + s.remaining()
           + "-byte table");
     }
-    symbolOffsets = new int[(int) count];
+    symbolCount = (int) count;
+    symbolOffsetShift = count <= ALL_SYMBOL_OFFSETS_UP_TO ? 0 : 5;
+    int mask = (1 << symbolOffsetShift) - 1;
+    symbolOffsets = new int[(int) ((count + mask) >>> symbolOffsetShift)];
     for (int i = 0; i < count; i++) {
-      symbolOffsets[i] = (int) (s.position() - symBase);
+      if ((i & mask) == 0) {
+        symbolOffsets[i >>> symbolOffsetShift] = (int) (s.position() - symBase);
+      }
       s.skip(s.readUvarint32());
     }
     if (s.remaining() != 0) {
@@ -111,6 +126,7 @@ public final class IndexReader implements Closeable {
 
     // Postings offset table: label names and values, and where each postings list starts.
     Decoder p = section(toc.postingsTable(), tocStart, "postings offset table");
+    tableStart = p.start();
     tableEnd = p.end();
     if (p.end() + 4 != tocStart) {
       throw corrupt(p.end() + 4, "expected the table of contents right after the postings offset table");
@@ -120,7 +136,7 @@ public final class IndexReader implements Closeable {
       throw corrupt(toc.postingsTable() + 4, "postings offset table count " + entries + " cannot fit "
           + p.remaining() + " bytes");
     }
-    entryValuePos = new long[(int) entries];
+    entryValuePos = new int[(int) entries];
     List<String> nameList = new ArrayList<>();
     int[] firsts = new int[16];
     byte[] prevName = null;
@@ -142,7 +158,7 @@ public final class IndexReader implements Closeable {
         nameList.add(new String(name, StandardCharsets.UTF_8));
         prevName = name;
       }
-      entryValuePos[i] = p.position();
+      entryValuePos[i] = (int) (p.position() - tableStart);
       p.skip(p.readUvarint32());
       long offAt = p.position();
       long off = p.readUvarint();
@@ -203,7 +219,7 @@ public final class IndexReader implements Closeable {
 
   /** Number of symbols in the symbol table: valid indexes for {@link #symbol(int)} are 0 to this minus one. Published reading API (docs/library.md); the compactor itself does not call it. */
   public int symbolCount() {
-    return symbolOffsets.length;
+    return symbolCount;
   }
 
   /** The symbol with the given index (its position in the sorted symbol table). */
@@ -216,23 +232,37 @@ public final class IndexReader implements Closeable {
     if (k >= 0) {
       return nameSymbols[k];
     }
-    if (index < 0 || index >= symbolOffsets.length) {
+    if (index < 0 || index >= symbolCount) {
       throw corrupt(referencedAt, "symbol index " + Integer.toUnsignedString(index) + " out of range ("
-          + symbolOffsets.length + " symbols)");
+          + symbolCount + " symbols)");
     }
-    return new Decoder(in, symBase + (symbolOffsets[index] & 0xffffffffL), symEnd).readUvarintString();
+    return symbolAt(index).readUvarintString();
   }
 
   private byte[] symbolBytes(int index) throws CorruptDataException {
-    Decoder d = new Decoder(in, symBase + (symbolOffsets[index] & 0xffffffffL), symEnd);
+    Decoder d = symbolAt(index);
     return d.readBytes(d.readUvarint32());
+  }
+
+  /** A decoder at symbol {@code index} (in range): from the nearest kept offset, the entries before it skipped. */
+  private Decoder symbolAt(int index) throws CorruptDataException {
+    Decoder d = new Decoder(in, symBase + (symbolOffsets[index >>> symbolOffsetShift] & 0xffffffffL), symEnd);
+    for (int k = index & ((1 << symbolOffsetShift) - 1); k > 0; k--) {
+      d.skip(d.readUvarint32());
+    }
+    return d;
+  }
+
+  /** A decoder at the first symbol, to read the table in order. */
+  private Decoder symbolTable() throws CorruptDataException {
+    return new Decoder(in, symBase + (symbolCount == 0 ? symEnd - symBase : symbolOffsets[0] & 0xffffffffL), symEnd);
   }
 
   /** Index of a symbol, or -1: binary search over the sorted table. */
   public int findSymbol(String symbol) throws CorruptDataException {
     byte[] target = symbol.getBytes(StandardCharsets.UTF_8);
     int lo = 0;
-    int hi = symbolOffsets.length - 1;
+    int hi = symbolCount - 1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
       int c = Arrays.compareUnsigned(symbolBytes(mid), target);
@@ -250,15 +280,20 @@ public final class IndexReader implements Closeable {
   /** All symbols in table order (ascending bytewise). */
   public StringCursor symbols() {
     return new StringCursor() {
+      private Decoder table;
       private int next;
       private String value;
 
       @Override
       public boolean next() throws CorruptDataException {
-        if (next >= symbolOffsets.length) {
+        if (next >= symbolCount) {
           return false;
         }
-        value = symbol(next++);
+        if (table == null) {
+          table = symbolTable();
+        }
+        next++;
+        value = table.readUvarintString();
         return true;
       }
 
@@ -294,13 +329,18 @@ public final class IndexReader implements Closeable {
     }
     List<String> out = new ArrayList<>(nameFirst[k + 1] - nameFirst[k]);
     for (int i = nameFirst[k]; i < nameFirst[k + 1]; i++) {
-      out.add(new Decoder(in, entryValuePos[i], tableEnd).readUvarintString());
+      out.add(entry(i).readUvarintString());
     }
     return out;
   }
 
   private int nameIndex(String name) {
     return Arrays.binarySearch(names, name, Labels::compareStrings);
+  }
+
+  /** A decoder at postings table entry {@code i}'s value. */
+  private Decoder entry(int i) throws CorruptDataException {
+    return new Decoder(in, tableStart + (entryValuePos[i] & 0xffffffffL), tableEnd);
   }
 
   /** The series having label {@code name="value"}; empty if there are none. */
@@ -314,7 +354,7 @@ public final class IndexReader implements Closeable {
     int hi = nameFirst[k + 1] - 1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
-      Decoder d = new Decoder(in, entryValuePos[mid], tableEnd);
+      Decoder d = entry(mid);
       int c = Arrays.compareUnsigned(d.readBytes(d.readUvarint32()), target);
       if (c < 0) {
         lo = mid + 1;
@@ -484,10 +524,12 @@ public final class IndexReader implements Closeable {
    */
   public long verify() throws CorruptDataException {
     byte[] prev = null;
-    for (int i = 0; i < symbolOffsets.length; i++) {
-      byte[] b = symbolBytes(i);
+    Decoder table = symbolTable();
+    for (int i = 0; i < symbolCount; i++) {
+      long at = table.position();
+      byte[] b = table.readBytes(table.readUvarint32());
       if (prev != null && Arrays.compareUnsigned(prev, b) >= 0) {
-        throw corrupt(symBase + (symbolOffsets[i] & 0xffffffffL), "symbols not in strictly ascending order");
+        throw corrupt(at, "symbols not in strictly ascending order");
       }
       prev = b;
     }
@@ -536,7 +578,7 @@ public final class IndexReader implements Closeable {
       }
       for (long i = 0; i < cnt; i++) {
         long id = d.readIntBE() & 0xffffffffL;
-        if (id >= symbolOffsets.length) {
+        if (id >= symbolCount) {
           throw corrupt(d.position() - 4, "label index value symbol " + id + " out of range");
         }
       }
@@ -568,16 +610,18 @@ public final class IndexReader implements Closeable {
     for (int k = 0; k < names.length; k++) {
       byte[] prevValue = null;
       for (int i = nameFirst[k]; i < nameFirst[k + 1]; i++) {
-        Decoder e = new Decoder(in, entryValuePos[i], tableEnd);
+        Decoder e = entry(i);
         byte[] value = e.readBytes(e.readUvarint32());
         if (prevValue != null && Arrays.compareUnsigned(prevValue, value) >= 0) {
-          throw corrupt(entryValuePos[i], "label values of " + names[k] + " not in strictly ascending order");
+          throw corrupt(tableStart + (entryValuePos[i] & 0xffffffffL), "label values of " + names[k]
+              + " not in strictly ascending order");
         }
         prevValue = value;
         long off = e.readUvarint();
         long aligned = (pos + 3) & ~3L;
         if (off != aligned) {
-          throw corrupt(entryValuePos[i], "postings list expected at " + aligned + ", table says " + off);
+          throw corrupt(tableStart + (entryValuePos[i] & 0xffffffffL), "postings list expected at " + aligned
+              + ", table says " + off);
         }
         checkZeros(pos, aligned, "postings padding");
         Postings p = postingsAt(off);

@@ -90,53 +90,84 @@ class IndexWriterReaderTest {
   void randomIndexesRoundTrip() throws IOException {
     for (int seed = 0; seed < 20; seed++) {
       for (boolean labelIndices : new boolean[] {true, false}) {
-        Data d = randomData(seed, 1 + seed * 37);
-        byte[] file = write(d, labelIndices);
-        try (IndexReader r = open(file)) {
-          assertEquals(labelIndices, r.toc().hasLabelIndices());
-          assertEquals(d.series().size(), r.verify());
-          List<String> syms = new ArrayList<>();
-          StringCursor sc = r.symbols();
-          while (sc.next()) {
-            syms.add(sc.value());
-          }
-          assertEquals(d.symbols(), syms);
-          for (int i = 0; i < syms.size(); i++) {
-            assertEquals(i, r.findSymbol(syms.get(i)));
-            assertEquals(syms.get(i), r.symbol(i));
-          }
-          assertEquals(-1, r.findSymbol("not-a-symbol"));
-
-          // Expected postings from the data itself.
-          Map<String, Map<String, List<Long>>> expected = new TreeMap<>(Labels::compareStrings);
-          SeriesCursor c = r.series();
-          List<Long> refs = new ArrayList<>();
-          for (int i = 0; i < d.series().size(); i++) {
-            assertTrue(c.next());
-            IndexSeries s = c.at();
-            assertEquals(d.series().get(i), s.labels());
-            assertMetas(d.chunks().get(i), s.chunks());
-            assertEquals(s.labels(), r.readSeries(s.ref()).labels());
-            refs.add(s.ref());
-            for (int k = 0; k < s.labels().size(); k++) {
-              expected.computeIfAbsent(s.labels().name(k), x -> new TreeMap<>(Labels::compareStrings))
-                  .computeIfAbsent(s.labels().value(k), x -> new ArrayList<>()).add(s.ref());
-            }
-          }
-          assertFalse(c.next());
-          assertEquals(refs, drain(r.allPostings()));
-          assertEquals(new ArrayList<>(expected.keySet()), r.labelNames());
-          for (var e : expected.entrySet()) {
-            assertEquals(new ArrayList<>(e.getValue().keySet()), r.labelValues(e.getKey()));
-            for (var v : e.getValue().entrySet()) {
-              assertEquals(v.getValue(), drain(r.postings(e.getKey(), v.getKey())));
-            }
-          }
-        }
-        // Writing what we read gives the same bytes again.
-        assertArrayEquals(file, write(d, labelIndices));
+        assertRoundTrips(randomData(seed, 1 + seed * 37), labelIndices);
       }
     }
+  }
+
+  /**
+   * A symbol table longer than {@link IndexReader#ALL_SYMBOL_OFFSETS_UP_TO}, whose reader keeps the offset of every
+   * 32nd symbol only: series with label values of their own, as request or pod UIDs make them. Every symbol, look-up,
+   * label value and postings list reads as with a short table.
+   */
+  @Test
+  void aSymbolTableOfDistinctValuesPerSeriesRoundTrips() throws IOException {
+    Random rnd = new Random(3);
+    TreeSet<Labels> set = new TreeSet<>();
+    for (int i = 0; set.size() < IndexReader.ALL_SYMBOL_OFFSETS_UP_TO / 2 + 1000; i++) {
+      set.add(Labels.of("__name__", "requests_total", "id", Long.toHexString(rnd.nextLong()), "pod",
+          "pod-" + rnd.nextInt(1 << 20), "shard", String.valueOf(i % 7)));
+    }
+    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
+    List<Labels> series = new ArrayList<>(set);
+    List<List<ChunkMeta>> chunks = new ArrayList<>();
+    for (Labels l : series) {
+      for (int i = 0; i < l.size(); i++) {
+        symbols.add(l.name(i));
+        symbols.add(l.value(i));
+      }
+      chunks.add(List.of(new ChunkMeta(1000, 2000, 8 + chunks.size() * 100L, null)));
+    }
+    assertTrue(symbols.size() > IndexReader.ALL_SYMBOL_OFFSETS_UP_TO, "symbols: " + symbols.size());
+    assertRoundTrips(new Data(new ArrayList<>(symbols), series, chunks), true);
+  }
+
+  private static void assertRoundTrips(Data d, boolean labelIndices) throws IOException {
+    byte[] file = write(d, labelIndices);
+    try (IndexReader r = open(file)) {
+      assertEquals(labelIndices, r.toc().hasLabelIndices());
+      assertEquals(d.series().size(), r.verify());
+      assertEquals(d.symbols().size(), r.symbolCount());
+      List<String> syms = new ArrayList<>();
+      StringCursor sc = r.symbols();
+      while (sc.next()) {
+        syms.add(sc.value());
+      }
+      assertEquals(d.symbols(), syms);
+      for (int i = 0; i < syms.size(); i++) {
+        assertEquals(i, r.findSymbol(syms.get(i)));
+        assertEquals(syms.get(i), r.symbol(i));
+      }
+      assertEquals(-1, r.findSymbol("not-a-symbol"));
+
+      // Expected postings from the data itself.
+      Map<String, Map<String, List<Long>>> expected = new TreeMap<>(Labels::compareStrings);
+      SeriesCursor c = r.series();
+      List<Long> refs = new ArrayList<>();
+      for (int i = 0; i < d.series().size(); i++) {
+        assertTrue(c.next());
+        IndexSeries s = c.at();
+        assertEquals(d.series().get(i), s.labels());
+        assertMetas(d.chunks().get(i), s.chunks());
+        assertEquals(s.labels(), r.readSeries(s.ref()).labels());
+        refs.add(s.ref());
+        for (int k = 0; k < s.labels().size(); k++) {
+          expected.computeIfAbsent(s.labels().name(k), x -> new TreeMap<>(Labels::compareStrings))
+              .computeIfAbsent(s.labels().value(k), x -> new ArrayList<>()).add(s.ref());
+        }
+      }
+      assertFalse(c.next());
+      assertEquals(refs, drain(r.allPostings()));
+      assertEquals(new ArrayList<>(expected.keySet()), r.labelNames());
+      for (var e : expected.entrySet()) {
+        assertEquals(new ArrayList<>(e.getValue().keySet()), r.labelValues(e.getKey()));
+        for (var v : e.getValue().entrySet()) {
+          assertEquals(v.getValue(), drain(r.postings(e.getKey(), v.getKey())));
+        }
+      }
+    }
+    // Writing what we read gives the same bytes again.
+    assertArrayEquals(file, write(d, labelIndices));
   }
 
   private static void assertMetas(List<ChunkMeta> want, List<ChunkMeta> got) {
