@@ -42,14 +42,9 @@ class IndexWriterReaderTest {
       }
       set.add(b.build());
     }
-    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
     List<Labels> series = new ArrayList<>(set);
     List<List<ChunkMeta>> chunks = new ArrayList<>();
     for (Labels l : series) {
-      for (int i = 0; i < l.size(); i++) {
-        symbols.add(l.name(i));
-        symbols.add(l.value(i));
-      }
       List<ChunkMeta> metas = new ArrayList<>();
       long t = rnd.nextInt(2) == 0 ? -rnd.nextInt(1_000_000) : rnd.nextLong() >>> 20;
       int n = rnd.nextInt(6);
@@ -63,7 +58,19 @@ class IndexWriterReaderTest {
       }
       chunks.add(metas);
     }
-    return new Data(new ArrayList<>(symbols), series, chunks);
+    return new Data(symbolsOf(series), series, chunks);
+  }
+
+  /** Every label name and value of the series, in the symbol table's order. */
+  static List<String> symbolsOf(List<Labels> series) {
+    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
+    for (Labels l : series) {
+      for (int i = 0; i < l.size(); i++) {
+        symbols.add(l.name(i));
+        symbols.add(l.value(i));
+      }
+    }
+    return new ArrayList<>(symbols);
   }
 
   static byte[] write(Data d, boolean labelIndices) throws IOException {
@@ -108,18 +115,14 @@ class IndexWriterReaderTest {
       set.add(Labels.of("__name__", "requests_total", "id", Long.toHexString(rnd.nextLong()), "pod",
           "pod-" + rnd.nextInt(1 << 20), "shard", String.valueOf(i % 7)));
     }
-    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
     List<Labels> series = new ArrayList<>(set);
     List<List<ChunkMeta>> chunks = new ArrayList<>();
     for (Labels l : series) {
-      for (int i = 0; i < l.size(); i++) {
-        symbols.add(l.name(i));
-        symbols.add(l.value(i));
-      }
       chunks.add(List.of(new ChunkMeta(1000, 2000, 8 + chunks.size() * 100L, null)));
     }
+    List<String> symbols = symbolsOf(series);
     assertTrue(symbols.size() > IndexReader.ALL_SYMBOL_OFFSETS_UP_TO, "symbols: " + symbols.size());
-    assertRoundTrips(new Data(new ArrayList<>(symbols), series, chunks), true);
+    assertRoundTrips(new Data(symbols, series, chunks), true);
   }
 
   private static void assertRoundTrips(Data d, boolean labelIndices) throws IOException {
