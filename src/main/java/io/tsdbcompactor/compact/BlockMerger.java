@@ -449,7 +449,8 @@ public final class BlockMerger {
             continue;
           }
           for (Part p : parts) {
-            bytes += readChunks(p);
+            // Each entry holds its own copy of the labels, which can outweigh the chunks.
+            bytes += readChunks(p) + p.series.labels().textLength();
           }
           next = new SeriesMerge(labels, parts);
         } catch (IOException | RuntimeException e) {

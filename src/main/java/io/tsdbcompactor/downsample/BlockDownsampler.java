@@ -175,6 +175,8 @@ public final class BlockDownsampler {
               read[i] = chunks.read(metas.get(i).ref);
               bytes += read[i].data().length;
             }
+            // The labels weigh too: a label value can outweigh the chunks.
+            bytes += s.labels().textLength();
             next = new SeriesJob(s, read);
           } catch (IOException | RuntimeException e) {
             // A series read before this one may have failed its downsampling: that is the failure to report.

@@ -53,6 +53,18 @@ public final class Labels implements Comparable<Labels> {
     return names.length;
   }
 
+  /**
+   * The characters of all names and values: about what holding the set costs, for work that bounds the series it
+   * holds at once by size (a label value may be megabytes long).
+   */
+  public long textLength() {
+    long n = 0;
+    for (int i = 0; i < names.length; i++) {
+      n += names[i].length() + values[i].length();
+    }
+    return n;
+  }
+
   /** The name of the {@code i}th label in name order. */
   public String name(int i) {
     return names[i];

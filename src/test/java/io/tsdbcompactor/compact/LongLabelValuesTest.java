@@ -1,0 +1,122 @@
+package io.tsdbcompactor.compact;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.block.TestUlids;
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.chunk.XorEncoder;
+import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
+import io.tsdbcompactor.index.IndexReader;
+import io.tsdbcompactor.index.IndexWriter;
+import io.tsdbcompactor.index.SeriesCursor;
+import io.tsdbcompactor.labels.Labels;
+import io.tsdbcompactor.store.FsDirectory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Label values of a megabyte (a query or a stack trace put into a label) count toward how many series a merge holds
+ * at once, not only their chunks: a child JVM with a 48 MiB heap merges two blocks of 24 series, half of them with a
+ * 1 MiB value, which held all 24 at once (three copies of each value: one per input and the merged series) when only
+ * chunk bytes were weighed.
+ */
+class LongLabelValuesTest {
+  @TempDir Path tmp;
+
+  /** The child: merges the blocks in {@code args[0]} into the new block directory {@code args[1]}. */
+  public static final class Child {
+    public static void main(String[] args) throws Exception {
+      String ulid = Path.of(args[1]).getFileName().toString();
+      new BlockMerger(CompactorOptions.DedupFunc.NONE).merge(BlockMergerTest.inputs(Path.of(args[0])),
+          new FsDirectory(Path.of(args[1])), new BlockMerger.Output(ulid, Map.of("cluster", "eu"), 0, null));
+    }
+  }
+
+  private static void writeBlock(Path dir, List<Labels> series, long t0) throws Exception {
+    String ulid = dir.getFileName().toString();
+    Files.createDirectories(dir);
+    FsDirectory d = new FsDirectory(dir);
+    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
+    for (Labels l : series) {
+      for (int i = 0; i < l.size(); i++) {
+        symbols.add(l.name(i));
+        symbols.add(l.value(i));
+      }
+    }
+    try (ChunkSegmentWriter cw = new ChunkSegmentWriter(d); IndexWriter iw = new IndexWriter(d, "index")) {
+      for (String s : symbols) {
+        iw.addSymbol(s);
+      }
+      for (Labels l : series) {
+        XorEncoder enc = new XorEncoder();
+        for (int i = 0; i < 120; i++) {
+          enc.append(t0 + i * 60_000L, i);
+        }
+        ChunkMeta m = enc.toChunkMeta();
+        m.ref = cw.write(m.chunk);
+        iw.addSeries(l, List.of(m));
+      }
+    }
+    BlockMeta meta = new BlockMeta();
+    meta.ulid = ulid;
+    meta.minTime = t0;
+    meta.maxTime = t0 + 120 * 60_000L;
+    meta.stats.numSeries = series.size();
+    meta.stats.numChunks = series.size();
+    meta.stats.numSamples = 120L * series.size();
+    meta.compaction.level = 1;
+    meta.compaction.sources = new ArrayList<>(List.of(ulid));
+    meta.thanos().labels = new TreeMap<>(Map.of("cluster", "eu"));
+    meta.thanos().source = "sidecar";
+    d.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
+  }
+
+  @Test
+  void seriesWithMegabyteLabelValuesMergeInA48MiBHeap() throws Exception {
+    Random r = new Random(9);
+    List<Labels> series = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      StringBuilder query = new StringBuilder("select ");
+      while (i % 2 == 0 && query.length() < 1 << 20) {
+        query.append((char) ('a' + r.nextInt(26)));
+      }
+      series.add(Labels.of("__name__", "slow_queries", "i", String.format("%02d", i), "query", query.toString()));
+    }
+    series.sort(null);
+    Path blocks = Files.createDirectories(tmp.resolve("blocks"));
+    writeBlock(blocks.resolve(TestUlids.next().toString()), series, 0);
+    writeBlock(blocks.resolve(TestUlids.next().toString()), series, 30_000);
+    Path out = Files.createDirectories(tmp.resolve("out").resolve(TestUlids.next().toString()));
+
+    Path log = tmp.resolve("child.log");
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx48m",
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2", "-cp", cp,
+        Child.class.getName(), blocks.toString(), out.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the merge finished");
+    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
+
+    try (IndexReader index = IndexReader.open(new FsDirectory(out), "index")) {
+      SeriesCursor c = index.series();
+      List<Labels> got = new ArrayList<>();
+      while (c.next()) {
+        got.add(c.at().labels());
+        assertEquals(2, c.at().chunks().size(), "both inputs' chunks of " + c.at().labels().name(0));
+      }
+      assertEquals(series, got);
+    }
+  }
+}
