@@ -5,6 +5,7 @@ import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.ByteSink;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.ScratchBytes;
 import io.tsdbcompactor.store.ScratchInts;
 import io.tsdbcompactor.store.Varint;
 import java.io.Closeable;
@@ -53,9 +54,10 @@ import java.util.zip.CRC32C;
  * number of series stays off the heap: each label of each series is recorded as (pair slot, series reference)
  * in the directory's scratch ints ({@link Directory#createScratch}: a mapped temporary file for a directory on
  * disk), and on close a counting sort by pair scatters the references into a second scratch array from which
- * the postings lists are written in order. The heap holds the symbols (their table bytes, buffered until the
- * table's length is known and used for look-ups, plus three ints each) and about 40 bytes per distinct
- * (name, value) pair, so it grows with the number of distinct label values, not with the number of series.
+ * the postings lists are written in order. The symbols' table bytes, buffered until the table's length is known
+ * and used for look-ups, are the directory's scratch bytes ({@link Directory#createScratchBytes}: a mapped file
+ * past a few MiB on disk). The heap holds three ints per symbol and about 40 bytes per distinct (name, value) pair,
+ * so it grows with the number of distinct label values, not with the number of series.
  */
 public final class IndexWriter implements Closeable {
   public static final int MAGIC = 0xBAAAD700;
@@ -75,8 +77,14 @@ public final class IndexWriter implements Closeable {
 
   private Stage stage = Stage.SYMBOLS;
 
-  // Symbols: the table's bytes (uvarint length + UTF-8 each) double as the look-up store.
-  private final ByteSink symbolTable = new ByteSink(4096);
+  // Symbols: the table's bytes (uvarint length + UTF-8 each) double as the look-up store. They are scratch bytes
+  // of the directory (a mapped file past a few MiB on disk): a table grows with the block's distinct label values.
+  private final ScratchBytes symbolTable;
+  private final ByteSink symbolPrefix = new ByteSink(8);
+  /** The last symbol added, to check the order. */
+  private byte[] lastSymbol;
+  /** A symbol's bytes read back from a table that is no longer on the heap. */
+  private byte[] symbolScratch = new byte[64];
   private int[] symbolStart = new int[64];
   private int[] symbolLength = new int[64];
   private int numSymbols;
@@ -115,6 +123,7 @@ public final class IndexWriter implements Closeable {
   public IndexWriter(Directory dir, String fileName) throws IOException {
     this.dir = dir;
     out = dir.createOutput(fileName);
+    symbolTable = dir.createScratchBytes("index-symbols");
     buf.writeIntBE(MAGIC);
     buf.writeByte(VERSION);
     out.write(buf);
@@ -126,24 +135,23 @@ public final class IndexWriter implements Closeable {
       throw new IllegalStateException("symbols must all be added before the first series");
     }
     byte[] b = symbol.getBytes(StandardCharsets.UTF_8);
-    if (numSymbols > 0) {
-      int last = numSymbols - 1;
-      if (Arrays.compareUnsigned(b, 0, b.length, symbolTable.array(), symbolStart[last],
-          symbolStart[last] + symbolLength[last]) <= 0) {
-        throw new IllegalArgumentException("symbol \"" + symbol + "\" out of order or duplicate");
-      }
+    if (lastSymbol != null && Arrays.compareUnsigned(b, lastSymbol) <= 0) {
+      throw new IllegalArgumentException("symbol \"" + symbol + "\" out of order or duplicate");
     }
-    if (symbolTable.length() + 10L + b.length > Integer.MAX_VALUE - 64) {
+    if (symbolTable.size() + 10L + b.length > Integer.MAX_VALUE - 64) {
       throw new IOException(out.name() + ": symbol table passes the 2 GiB this writer holds in memory");
     }
     if (numSymbols == symbolStart.length) {
       symbolStart = Arrays.copyOf(symbolStart, numSymbols * 2);
       symbolLength = Arrays.copyOf(symbolLength, numSymbols * 2);
     }
-    symbolTable.writeUvarint(b.length);
-    symbolStart[numSymbols] = symbolTable.length();
+    symbolPrefix.reset();
+    symbolPrefix.writeUvarint(b.length);
+    symbolTable.append(symbolPrefix.array(), 0, symbolPrefix.length());
+    symbolStart[numSymbols] = (int) symbolTable.size();
     symbolLength[numSymbols] = b.length;
-    symbolTable.writeBytes(b);
+    symbolTable.append(b, 0, b.length);
+    lastSymbol = b;
     numSymbols++;
     if (numSymbols * 2 > symbolHash.length) {
       symbolHash = new int[symbolHash.length * 2];
@@ -157,7 +165,8 @@ public final class IndexWriter implements Closeable {
 
   private void finishSymbols() throws IOException {
     tocSymbols = out.position();
-    long len = 4L + symbolTable.length();
+    long size = symbolTable.size();
+    long len = 4L + size;
     if (len > MAX_SECTION) {
       throw new IOException(out.name() + ": symbol table of " + len + " bytes passes the 4 GiB limit");
     }
@@ -165,10 +174,16 @@ public final class IndexWriter implements Closeable {
     head.writeIntBE((int) len);
     head.writeIntBE(numSymbols);
     out.write(head);
-    out.write(symbolTable);
     crc.reset();
     crc.update(head.array(), 4, 4);
-    crc.update(symbolTable.array(), 0, symbolTable.length());
+    byte[] piece = new byte[(int) Math.min(size, 1 << 16)];
+    for (long at = 0; at < size; ) {
+      int n = (int) Math.min(size - at, piece.length);
+      symbolTable.read(at, piece, 0, n);
+      out.writeBytes(piece, 0, n);
+      crc.update(piece, 0, n);
+      at += n;
+    }
     out.writeIntBE((int) crc.getValue());
     tocSeries = out.position();
     stage = Stage.SERIES;
@@ -262,7 +277,9 @@ public final class IndexWriter implements Closeable {
 
   private void hashInsert(int id) {
     int mask = symbolHash.length - 1;
-    int i = hash(symbolTable.array(), symbolStart[id], symbolLength[id]) & mask;
+    byte[] table = symbolTable.heapArray();
+    int i = (table != null ? hash(table, symbolStart[id], symbolLength[id]) : hash(readSymbol(id), 0, symbolLength[id]))
+        & mask;
     while (symbolHash[i] != 0) {
       i = (i + 1) & mask;
     }
@@ -271,11 +288,13 @@ public final class IndexWriter implements Closeable {
 
   private int symbolIndex(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    byte[] table = symbolTable.array();
+    if (symbolScratch.length < b.length) {
+      symbolScratch = new byte[Math.max(b.length, 2 * symbolScratch.length)];
+    }
     int mask = symbolHash.length - 1;
     for (int i = hash(b, 0, b.length) & mask; symbolHash[i] != 0; i = (i + 1) & mask) {
       int id = symbolHash[i] - 1;
-      if (Arrays.equals(b, 0, b.length, table, symbolStart[id], symbolStart[id] + symbolLength[id])) {
+      if (symbolLength[id] == b.length && symbolTable.equalsAt(symbolStart[id], b, symbolScratch)) {
         return id;
       }
     }
@@ -284,7 +303,21 @@ public final class IndexWriter implements Closeable {
 
   private void writeSymbol(ByteSink sink, int id) {
     sink.writeUvarint(symbolLength[id]);
-    sink.writeBytes(symbolTable.array(), symbolStart[id], symbolLength[id]);
+    byte[] table = symbolTable.heapArray();
+    if (table != null) {
+      sink.writeBytes(table, symbolStart[id], symbolLength[id]);
+    } else {
+      sink.writeBytes(readSymbol(id), 0, symbolLength[id]);
+    }
+  }
+
+  /** Symbol {@code id}'s bytes, read from the table into {@link #symbolScratch} (from its start). */
+  private byte[] readSymbol(int id) {
+    if (symbolScratch.length < symbolLength[id]) {
+      symbolScratch = new byte[Math.max(symbolLength[id], 2 * symbolScratch.length)];
+    }
+    symbolTable.read(symbolStart[id], symbolScratch, 0, symbolLength[id]);
+    return symbolScratch;
   }
 
   /** Writes label indices, postings, both offset tables and the TOC, and makes the file visible. */
@@ -304,6 +337,7 @@ public final class IndexWriter implements Closeable {
       out.abort();
       throw e;
     } finally {
+      symbolTable.close();
       releaseEntries();
     }
   }
@@ -312,6 +346,7 @@ public final class IndexWriter implements Closeable {
   public void abort() {
     stage = Stage.DONE;
     out.abort();
+    symbolTable.close();
     try {
       releaseEntries();
     } catch (IOException ignored) {

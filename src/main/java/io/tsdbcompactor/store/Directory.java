@@ -40,6 +40,11 @@ public interface Directory {
     return ScratchInts.onHeap();
   }
 
+  /** Scratch bytes as {@link #createScratch} makes scratch ints: on the heap unless the directory is on disk. */
+  default ScratchBytes createScratchBytes(String prefix) {
+    return ScratchBytes.onHeap();
+  }
+
   /** Reads a whole (small) file: meta.json, markers. */
   default byte[] readAll(String name) throws IOException {
     try (RandomAccessInput in = openInput(name)) {

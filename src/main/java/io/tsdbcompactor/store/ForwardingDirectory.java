@@ -53,4 +53,9 @@ public class ForwardingDirectory implements Directory {
   public ScratchInts createScratch(String prefix) throws IOException {
     return delegate.createScratch(prefix);
   }
+
+  @Override
+  public ScratchBytes createScratchBytes(String prefix) {
+    return delegate.createScratchBytes(prefix);
+  }
 }

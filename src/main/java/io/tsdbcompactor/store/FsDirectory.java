@@ -102,6 +102,14 @@ public final class FsDirectory implements Directory {
   static final int SCRATCH_HEAP_INTS = 1 << 18;
 
   @Override
+  public ScratchBytes createScratchBytes(String prefix) {
+    return ScratchBytes.spilling(root, TEMP_PREFIX + prefix + "-", SCRATCH_HEAP_BYTES);
+  }
+
+  /** 4 MiB of scratch bytes on the heap: an index's symbol table of up to about 100,000 values never touches a file. */
+  static final int SCRATCH_HEAP_BYTES = 4 << 20;
+
+  @Override
   public boolean exists(String name) throws IOException {
     return Files.isRegularFile(resolve(name));
   }

@@ -7,6 +7,8 @@ import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.store.MemoryDirectory;
+import io.tsdbcompactor.store.ScratchBytes;
+import io.tsdbcompactor.store.ScratchBytesAccess;
 import io.tsdbcompactor.store.ScratchInts;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,8 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The index writer builds postings in the directory's scratch ints: spilled to a mapped file for a directory on disk,
- * on the heap for one in memory. Both must give the same bytes, and the scratch files must be gone afterwards.
+ * The index writer builds postings in the directory's scratch ints and keeps its symbol table in the directory's
+ * scratch bytes: spilled to mapped files for a directory on disk, on the heap for one in memory. Both must give the
+ * same bytes, and the scratch files must be gone afterwards.
  */
 class IndexWriterScratchTest {
   @TempDir
@@ -34,14 +37,20 @@ class IndexWriterScratchTest {
   }
 
   /**
-   * A directory on disk whose scratch arrays spill to their mapped file after 100 ints (FsDirectory's own
-   * threshold is 1 MiB, more than a test block needs), so the mapped path is the one written through.
+   * A directory on disk whose scratch arrays spill to their mapped file after 100 ints, and whose scratch bytes after
+   * 100 bytes in slices of 256 (FsDirectory's own thresholds are MiBs, more than a test block needs), so the mapped
+   * paths are the ones written through, symbols spanning slices.
    */
   private static Directory spillingEarly(FsDirectory fs) {
     return new ForwardingDirectory(fs) {
       @Override
       public ScratchInts createScratch(String prefix) {
         return ScratchInts.spilling(fs.root(), ".tmp-" + prefix + "-", 100);
+      }
+
+      @Override
+      public ScratchBytes createScratchBytes(String prefix) {
+        return ScratchBytesAccess.spilling(fs.root(), ".tmp-" + prefix + "-", 100, 8);
       }
     };
   }
