@@ -7,7 +7,10 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.chunk.XorEncoder;
+import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
+import io.tsdbcompactor.downsample.BlockDownsampler;
+import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.index.IndexReader;
 import io.tsdbcompactor.index.IndexWriter;
 import io.tsdbcompactor.index.SeriesCursor;
@@ -27,10 +30,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Label values of a megabyte (a query or a stack trace put into a label) count toward how many series a merge holds
- * at once, not only their chunks: a child JVM with a 48 MiB heap merges two blocks of 24 series, half of them with a
- * 1 MiB value, which held all 24 at once (three copies of each value: one per input and the merged series) when only
- * chunk bytes were weighed.
+ * Label values of a megabyte (a query or a stack trace put into a label) count toward how many series a merge or a
+ * downsampling holds at once, not only their chunks. A child JVM with a 48 MiB heap merges two blocks of 24 series,
+ * half of them with a 1 MiB value, which held all 24 at once (three copies of each value: one per input and the
+ * merged series) when only chunk bytes were weighed; another downsamples a block of 64 such series, which it held
+ * all at once.
  */
 class LongLabelValuesTest {
   @TempDir Path tmp;
@@ -42,6 +46,39 @@ class LongLabelValuesTest {
       new BlockMerger(CompactorOptions.DedupFunc.NONE).merge(BlockMergerTest.inputs(Path.of(args[0])),
           new FsDirectory(Path.of(args[1])), new BlockMerger.Output(ulid, Map.of("cluster", "eu"), 0, null));
     }
+  }
+
+  /** The child: downsamples the raw block {@code args[0]} to 5m into the new block directory {@code args[1]}. */
+  public static final class DownsampleChild {
+    public static void main(String[] args) throws Exception {
+      BlockDownsampler.downsample(new FsDirectory(Path.of(args[0])), new FsDirectory(Path.of(args[1])),
+          Resolution.FIVE_MINUTES, Ulid.parse(Path.of(args[1]).getFileName().toString()));
+    }
+  }
+
+  private static List<Labels> slowQueries(int n, int everyNth) {
+    Random r = new Random(9);
+    List<Labels> series = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      StringBuilder query = new StringBuilder("select ");
+      while (i % everyNth == 0 && query.length() < 1 << 20) {
+        query.append((char) ('a' + r.nextInt(26)));
+      }
+      series.add(Labels.of("__name__", "slow_queries", "i", String.format("%02d", i), "query", query.toString()));
+    }
+    series.sort(null);
+    return series;
+  }
+
+  private static void runChild(Path tmp, Class<?> child, Path in, Path out) throws Exception {
+    Path log = tmp.resolve(child.getSimpleName() + ".log");
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx48m",
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2", "-cp", cp,
+        child.getName(), in.toString(), out.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the child finished");
+    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
   }
 
   private static void writeBlock(Path dir, List<Labels> series, long t0) throws Exception {
@@ -85,29 +122,12 @@ class LongLabelValuesTest {
 
   @Test
   void seriesWithMegabyteLabelValuesMergeInA48MiBHeap() throws Exception {
-    Random r = new Random(9);
-    List<Labels> series = new ArrayList<>();
-    for (int i = 0; i < 24; i++) {
-      StringBuilder query = new StringBuilder("select ");
-      while (i % 2 == 0 && query.length() < 1 << 20) {
-        query.append((char) ('a' + r.nextInt(26)));
-      }
-      series.add(Labels.of("__name__", "slow_queries", "i", String.format("%02d", i), "query", query.toString()));
-    }
-    series.sort(null);
+    List<Labels> series = slowQueries(24, 2);
     Path blocks = Files.createDirectories(tmp.resolve("blocks"));
     writeBlock(blocks.resolve(TestUlids.next().toString()), series, 0);
     writeBlock(blocks.resolve(TestUlids.next().toString()), series, 30_000);
     Path out = Files.createDirectories(tmp.resolve("out").resolve(TestUlids.next().toString()));
-
-    Path log = tmp.resolve("child.log");
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx48m",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2", "-cp", cp,
-        Child.class.getName(), blocks.toString(), out.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the merge finished");
-    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
+    runChild(tmp, Child.class, blocks, out);
 
     try (IndexReader index = IndexReader.open(new FsDirectory(out), "index")) {
       SeriesCursor c = index.series();
@@ -115,6 +135,24 @@ class LongLabelValuesTest {
       while (c.next()) {
         got.add(c.at().labels());
         assertEquals(2, c.at().chunks().size(), "both inputs' chunks of " + c.at().labels().name(0));
+      }
+      assertEquals(series, got);
+    }
+  }
+
+  @Test
+  void seriesWithMegabyteLabelValuesDownsampleInA48MiBHeap() throws Exception {
+    List<Labels> series = slowQueries(64, 1);
+    Path raw = tmp.resolve(TestUlids.next().toString());
+    writeBlock(raw, series, 0);
+    Path out = Files.createDirectories(tmp.resolve("5m").resolve(TestUlids.next().toString()));
+    runChild(tmp, DownsampleChild.class, raw, out);
+
+    try (IndexReader index = IndexReader.open(new FsDirectory(out), "index")) {
+      SeriesCursor c = index.series();
+      List<Labels> got = new ArrayList<>();
+      while (c.next()) {
+        got.add(c.at().labels());
       }
       assertEquals(series, got);
     }
