@@ -9,7 +9,9 @@ import java.io.InputStream;
 /**
  * A bucket that counts its object reads in flight (from {@code get} until the stream is closed): meta.json and
  * marker reads on one gauge, every other object (index, chunks) on another. Writes, lists and deletes pass
- * through.
+ * through, and so does {@link #isLocalFileSystem}: seen as remote, a filesystem bucket's chunk segments would come
+ * down on threads of their own while the merge reads them, outside {@code --block-files-concurrency} by design, and
+ * the file gauge would count them only when they happened to overlap.
  */
 public final class InFlightBucket extends ForwardingBucket {
   private final InFlightGauge metaReads;
@@ -44,5 +46,10 @@ public final class InFlightBucket extends ForwardingBucket {
         super.close();
       }
     };
+  }
+
+  @Override
+  public boolean isLocalFileSystem() {
+    return delegate.isLocalFileSystem();
   }
 }
