@@ -56,8 +56,11 @@ import java.util.zip.CRC32C;
  * disk), and on close a counting sort by pair scatters the references into a second scratch array from which
  * the postings lists are written in order. The symbols' table bytes, buffered until the table's length is known
  * and used for look-ups, are the directory's scratch bytes ({@link Directory#createScratchBytes}: a mapped file
- * past a few MiB on disk). The heap holds three ints per symbol and about 40 bytes per distinct (name, value) pair,
- * so it grows with the number of distinct label values, not with the number of series.
+ * past a few MiB on disk). So are the look-ups that grow with the block's distinct label values: each symbol's place
+ * in the table, the hash of the symbols, the map of (name, value) pairs with their series counts, and the arrays in
+ * which {@link #close()} orders the pairs (two stable counting sorts, by value and then by name, over the symbol
+ * indices). The heap holds a bounded part of each and the label names, whatever the number of series or of
+ * distinct values.
  */
 public final class IndexWriter implements Closeable {
   public static final int MAGIC = 0xBAAAD700;
@@ -85,21 +88,24 @@ public final class IndexWriter implements Closeable {
   private byte[] lastSymbol;
   /** A symbol's bytes read back from a table that is no longer on the heap. */
   private byte[] symbolScratch = new byte[64];
-  private int[] symbolStart = new int[64];
-  private int[] symbolLength = new int[64];
+  /** Per symbol, at twice its index: where its bytes start in the table, and their length. */
+  private final ScratchInts symbolSpans;
   private int numSymbols;
-  /** Open-addressing hash of symbol index + 1 by the symbol's bytes: O(1) look-ups for one int per slot. */
-  private int[] symbolHash = new int[128];
+  /**
+   * Open-addressing hash of symbol index + 1 by the symbol's bytes, at most half full: O(1) look-ups for one int per
+   * position. Released when the series are done.
+   */
+  private ScratchInts symbolHash;
+  private int symbolHashCapacity;
   private final Map<String, NameCache> nameCache = new HashMap<>();
 
-  // Series and postings: per label of each series, (pair slot, series reference) in entries; per pair slot
-  // its number of series.
+  // Series and postings: per label of each series, (pair slot, series reference) in entries; per pair its slot
+  // and its number of series in the pair map.
   private final Directory dir;
   private Labels lastSeries;
   private long numSeries;
   private ScratchInts entries;
-  private final IntList slotCounts = new IntList();
-  private final PairMap pairs = new PairMap();
+  private final PairMap pairs;
 
   private long tocSymbols;
   private long tocSeries;
@@ -124,6 +130,10 @@ public final class IndexWriter implements Closeable {
     this.dir = dir;
     out = dir.createOutput(fileName);
     symbolTable = dir.createScratchBytes("index-symbols");
+    symbolSpans = dir.createScratch("index-symbol-spans");
+    symbolHashCapacity = 128;
+    symbolHash = zeroed(dir, "index-symbol-hash", symbolHashCapacity);
+    pairs = new PairMap(dir);
     buf.writeIntBE(MAGIC);
     buf.writeByte(VERSION);
     out.write(buf);
@@ -141,26 +151,45 @@ public final class IndexWriter implements Closeable {
     if (symbolTable.size() + 10L + b.length > Integer.MAX_VALUE - 64) {
       throw new IOException(out.name() + ": symbol table passes the 2 GiB this writer holds in memory");
     }
-    if (numSymbols == symbolStart.length) {
-      symbolStart = Arrays.copyOf(symbolStart, numSymbols * 2);
-      symbolLength = Arrays.copyOf(symbolLength, numSymbols * 2);
-    }
     symbolPrefix.reset();
     symbolPrefix.writeUvarint(b.length);
     symbolTable.append(symbolPrefix.array(), 0, symbolPrefix.length());
-    symbolStart[numSymbols] = (int) symbolTable.size();
-    symbolLength[numSymbols] = b.length;
+    symbolSpans.add((int) symbolTable.size());
+    symbolSpans.add(b.length);
     symbolTable.append(b, 0, b.length);
     lastSymbol = b;
     numSymbols++;
-    if (numSymbols * 2 > symbolHash.length) {
-      symbolHash = new int[symbolHash.length * 2];
+    if (numSymbols * 2L > symbolHashCapacity) {
+      ScratchInts old = symbolHash;
+      symbolHashCapacity *= 2;
+      symbolHash = zeroed(dir, "index-symbol-hash", symbolHashCapacity);
+      old.close();
       for (int i = 0; i < numSymbols; i++) {
         hashInsert(i);
       }
     } else {
       hashInsert(numSymbols - 1);
     }
+  }
+
+  /** {@code n} zero ints of the directory's scratch. */
+  private static ScratchInts zeroed(Directory dir, String prefix, long n) throws IOException {
+    ScratchInts s = dir.createScratch(prefix);
+    try {
+      s.ensureSize(n);
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private int symbolStart(int id) {
+    return symbolSpans.get(2L * id);
+  }
+
+  private int symbolLength(int id) {
+    return symbolSpans.get(2L * id + 1);
   }
 
   private void finishSymbols() throws IOException {
@@ -230,12 +259,7 @@ public final class IndexWriter implements Closeable {
       }
       buf.writeUvarint(c.nameId);
       buf.writeUvarint(c.lastValueId);
-      int slot = pairs.getOrAdd(((long) c.nameId << 32) | c.lastValueId);
-      if (slot == slotCounts.size) {
-        slotCounts.add(0);
-      }
-      slotCounts.values[slot]++;
-      entries.add(slot);
+      entries.add(pairs.countSeries(c.nameId, c.lastValueId));
       entries.add(ref);
     }
     buf.writeUvarint(chunks.size());
@@ -276,14 +300,14 @@ public final class IndexWriter implements Closeable {
   }
 
   private void hashInsert(int id) {
-    int mask = symbolHash.length - 1;
+    int mask = symbolHashCapacity - 1;
     byte[] table = symbolTable.heapArray();
-    int i = (table != null ? hash(table, symbolStart[id], symbolLength[id]) : hash(readSymbol(id), 0, symbolLength[id]))
-        & mask;
-    while (symbolHash[i] != 0) {
+    int length = symbolLength(id);
+    int i = (table != null ? hash(table, symbolStart(id), length) : hash(readSymbol(id), 0, length)) & mask;
+    while (symbolHash.get(i) != 0) {
       i = (i + 1) & mask;
     }
-    symbolHash[i] = id + 1;
+    symbolHash.set(i, id + 1);
   }
 
   private int symbolIndex(String s) {
@@ -291,10 +315,10 @@ public final class IndexWriter implements Closeable {
     if (symbolScratch.length < b.length) {
       symbolScratch = new byte[Math.max(b.length, 2 * symbolScratch.length)];
     }
-    int mask = symbolHash.length - 1;
-    for (int i = hash(b, 0, b.length) & mask; symbolHash[i] != 0; i = (i + 1) & mask) {
-      int id = symbolHash[i] - 1;
-      if (symbolLength[id] == b.length && symbolTable.equalsAt(symbolStart[id], b, symbolScratch)) {
+    int mask = symbolHashCapacity - 1;
+    for (int i = hash(b, 0, b.length) & mask; symbolHash.get(i) != 0; i = (i + 1) & mask) {
+      int id = symbolHash.get(i) - 1;
+      if (symbolLength(id) == b.length && symbolTable.equalsAt(symbolStart(id), b, symbolScratch)) {
         return id;
       }
     }
@@ -302,21 +326,23 @@ public final class IndexWriter implements Closeable {
   }
 
   private void writeSymbol(ByteSink sink, int id) {
-    sink.writeUvarint(symbolLength[id]);
+    int length = symbolLength(id);
+    sink.writeUvarint(length);
     byte[] table = symbolTable.heapArray();
     if (table != null) {
-      sink.writeBytes(table, symbolStart[id], symbolLength[id]);
+      sink.writeBytes(table, symbolStart(id), length);
     } else {
-      sink.writeBytes(readSymbol(id), 0, symbolLength[id]);
+      sink.writeBytes(readSymbol(id), 0, length);
     }
   }
 
   /** Symbol {@code id}'s bytes, read from the table into {@link #symbolScratch} (from its start). */
   private byte[] readSymbol(int id) {
-    if (symbolScratch.length < symbolLength[id]) {
-      symbolScratch = new byte[Math.max(symbolLength[id], 2 * symbolScratch.length)];
+    int length = symbolLength(id);
+    if (symbolScratch.length < length) {
+      symbolScratch = new byte[Math.max(length, 2 * symbolScratch.length)];
     }
-    symbolTable.read(symbolStart[id], symbolScratch, 0, symbolLength[id]);
+    symbolTable.read(symbolStart(id), symbolScratch, 0, length);
     return symbolScratch;
   }
 
@@ -337,8 +363,7 @@ public final class IndexWriter implements Closeable {
       out.abort();
       throw e;
     } finally {
-      symbolTable.close();
-      releaseEntries();
+      releaseScratch();
     }
   }
 
@@ -346,11 +371,33 @@ public final class IndexWriter implements Closeable {
   public void abort() {
     stage = Stage.DONE;
     out.abort();
-    symbolTable.close();
     try {
-      releaseEntries();
+      releaseScratch();
     } catch (IOException ignored) {
       // A stray scratch file is hidden and removed with the work directory.
+    }
+  }
+
+  /** Closes every scratch array (closing one twice is harmless); the first failure is thrown after the rest. */
+  private void releaseScratch() throws IOException {
+    symbolTable.close();
+    IOException failure = null;
+    for (Closeable c : new Closeable[] {symbolSpans, symbolHash, pairs, entries}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    entries = null;
+    if (failure != null) {
+      throw failure;
     }
   }
 
@@ -363,54 +410,67 @@ public final class IndexWriter implements Closeable {
   }
 
   private void finish() throws IOException {
-    // Order the (name, value) pairs: symbol indices follow byte order, so sorting the packed keys sorts the
-    // pairs by name, then value, as Prometheus does.
-    int n = pairs.size();
-    long[] keys = pairs.keysBySlot();
-    Arrays.sort(keys);
-    int[] slotRank = new int[n];
-    for (int i = 0; i < n; i++) {
-      slotRank[pairs.get(keys[i])] = i;
-    }
-    pairs.clear();
-
-    // Postings of pair i are refs[first[i], first[i+1]): a counting sort of the label entries by pair into
-    // scratch ints, which keeps each list in series order.
-    long[] first = new long[n + 1];
-    for (int slot = 0; slot < n; slot++) {
-      first[slotRank[slot] + 1] = slotCounts.values[slot];
-    }
-    slotCounts.release();
-    for (int i = 0; i < n; i++) {
-      first[i + 1] += first[i];
-    }
-    long numEntries = entries == null ? 0 : entries.size() / 2;
-    ScratchInts refs = numEntries == 0 ? ScratchInts.onHeap() : dir.createScratch("index-postings-sorted");
+    symbolHash.close(); // no look-ups from here on
+    // Order the (name, value) pairs: symbol indices follow byte order, so ordering by name index, then value index,
+    // orders the pairs by name, then value, as Prometheus does.
+    ScratchInts order = pairs.positionsInOrder(numSymbols);
+    ScratchInts fill = null;
+    ScratchInts refs = null;
     try {
-      refs.ensureSize(numEntries);
-      long[] fill = Arrays.copyOf(first, n);
-      for (long e = 0; e < numEntries; e++) {
-        refs.set(fill[slotRank[entries.get(2 * e)]]++, entries.get(2 * e + 1));
+      // The postings of a pair are a run of refs, the runs in pair order: a counting sort of the label entries by
+      // pair into scratch ints, which keeps each list in series order. fill holds, per slot, where its pair's next
+      // reference goes (a long as two ints: a block may hold more than 2^31 label entries).
+      int n = pairs.size();
+      fill = zeroed(dir, "index-postings-fill", 2L * n);
+      long at = 0;
+      for (int i = 0; i < n; i++) {
+        int p = order.get(i);
+        setLong(fill, pairs.slot(p), at);
+        at += pairs.count(p);
       }
-      fill = null;
-      slotRank = null;
-      finish(keys, first, refs);
+      long numEntries = entries == null ? 0 : entries.size() / 2;
+      refs = numEntries == 0 ? ScratchInts.onHeap() : dir.createScratch("index-postings-sorted");
+      refs.ensureSize(numEntries);
+      for (long e = 0; e < numEntries; e++) {
+        int slot = entries.get(2 * e);
+        long to = getLong(fill, slot);
+        setLong(fill, slot, to + 1);
+        refs.set(to, entries.get(2 * e + 1));
+      }
+      fill.close();
+      finish(order, refs);
     } finally {
-      refs.close();
+      order.close();
+      if (fill != null) {
+        fill.close();
+      }
+      if (refs != null) {
+        refs.close();
+      }
     }
   }
 
-  private void finish(long[] keys, long[] first, ScratchInts refs) throws IOException {
-    int n = keys.length;
+  private static long getLong(ScratchInts s, int i) {
+    return ((long) s.get(2L * i) << 32) | (s.get(2L * i + 1) & 0xffffffffL);
+  }
+
+  private static void setLong(ScratchInts s, int i, long v) {
+    s.set(2L * i, (int) (v >>> 32));
+    s.set(2L * i + 1, (int) v);
+  }
+
+  /** Writes the sections after the series; {@code order} lists the pair map's positions in pair order. */
+  private void finish(ScratchInts order, ScratchInts refs) throws IOException {
+    int n = pairs.size();
     // Label indices: one per name, listing its values' symbol indices.
     long tocLabelIndices = out.position();
     int numNames = 0;
     int[] nameIds = new int[16];
     long[] nameOffsets = new long[16];
     for (int i = 0; i < n && writeLabelIndices; ) {
-      int nameId = (int) (keys[i] >>> 32);
+      int nameId = pairs.name(order.get(i));
       int j = i;
-      while (j < n && (int) (keys[j] >>> 32) == nameId) {
+      while (j < n && pairs.name(order.get(j)) == nameId) {
         j++;
       }
       out.alignTo(4);
@@ -432,7 +492,7 @@ public final class IndexWriter implements Closeable {
       out.write(head);
       for (int k = i; k < j; k++) {
         head.reset();
-        head.writeIntBE((int) keys[k]);
+        head.writeIntBE(pairs.value(order.get(k)));
         crc.update(head.array(), 0, 4);
         out.write(head);
       }
@@ -448,9 +508,12 @@ public final class IndexWriter implements Closeable {
     releaseEntries();
     // Each list starts 4-aligned and takes 12 bytes plus 4 per series: its offset follows from the counts.
     long postingsStart = out.position();
+    long from = 0;
     for (int i = 0; i < n; i++) {
       out.alignTo(4);
-      writePostings(refs, first[i], first[i + 1]);
+      long to = from + pairs.count(order.get(i));
+      writePostings(refs, from, to);
+      from = to;
     }
 
     // Label indices table.
@@ -473,9 +536,12 @@ public final class IndexWriter implements Closeable {
     // Postings offset table, streamed: its length is computed first from the symbol lengths.
     long tocPostingsTable = out.position();
     long len = 4 + entrySize(0, 0, allOffset);
+    long before = 0;
     for (int i = 0; i < n; i++) {
-      len += entrySize(symbolLength[(int) (keys[i] >>> 32)], symbolLength[(int) keys[i]],
-          postingsOffset(postingsStart, first, i));
+      int p = order.get(i);
+      len += entrySize(symbolLength(pairs.name(p)), symbolLength(pairs.value(p)),
+          postingsOffset(postingsStart, i, before));
+      before += pairs.count(p);
     }
     checkSection(len, "postings offset table");
     out.writeIntBE((int) len);
@@ -483,8 +549,11 @@ public final class IndexWriter implements Closeable {
     buf.reset();
     buf.writeIntBE(n + 1);
     writeEntry(-1, -1, allOffset);
+    before = 0;
     for (int i = 0; i < n; i++) {
-      writeEntry((int) (keys[i] >>> 32), (int) keys[i], postingsOffset(postingsStart, first, i));
+      int p = order.get(i);
+      writeEntry(pairs.name(p), pairs.value(p), postingsOffset(postingsStart, i, before));
+      before += pairs.count(p);
     }
     flushCrc();
     out.writeIntBE((int) crc.getValue());
@@ -534,10 +603,13 @@ public final class IndexWriter implements Closeable {
     buf.reset();
   }
 
-  /** Where the postings list of pair {@code i} starts, the lists before it being written from {@code start}. */
-  private static long postingsOffset(long start, long[] first, int i) {
+  /**
+   * Where the postings list of the {@code i}-th pair starts, the lists before it, of {@code before} references in
+   * all, being written from {@code start}.
+   */
+  private static long postingsOffset(long start, int i, long before) {
     // start is 4-aligned (the all-postings list before it is too), and so is each list's length.
-    return start + 12L * i + 4L * first[i];
+    return start + 12L * i + 4L * before;
   }
 
   private void writePostings(ScratchInts refs, long from, long to) throws IOException {
@@ -589,100 +661,153 @@ public final class IndexWriter implements Closeable {
     }
   }
 
-  /** A growable int array. */
-  private static final class IntList {
-    int[] values = new int[4];
-    int size;
-
-    void add(int v) {
-      if (size == values.length) {
-        values = Arrays.copyOf(values, size * 2);
-      }
-      values[size++] = v;
-    }
-
-    void release() {
-      values = new int[0];
-      size = 0;
-    }
-  }
-
-  /** Open-addressing map from a packed (name, value) symbol pair to a dense slot number; load up to 3/4. */
-  private static final class PairMap {
-    private long[] keys = new long[64];
-    private int[] slots = new int[64];
+  /**
+   * Open-addressing map from a (name, value) pair of symbol indices to its slot (pairs numbered in order of first
+   * use) and its number of series, in the directory's scratch ints: per position the name, the value, the slot + 1
+   * and the count; at most 3/4 full.
+   */
+  private static final class PairMap implements Closeable {
+    private static final int WIDTH = 4;
+    private final Directory dir;
+    private ScratchInts table;
+    private int capacity = 64;
     private int size;
+
+    PairMap(Directory dir) throws IOException {
+      this.dir = dir;
+      table = zeroed(dir, "index-pairs", (long) WIDTH * capacity);
+    }
 
     int size() {
       return size;
     }
 
-    /** The key's slot, or -1. */
-    int get(long key) {
-      int mask = keys.length - 1;
-      for (int i = hash(key) & mask; ; i = (i + 1) & mask) {
-        if (slots[i] == 0) {
-          return -1;
-        }
-        if (keys[i] == key) {
-          return slots[i] - 1;
-        }
-      }
-    }
-
-    int getOrAdd(long key) {
-      int mask = keys.length - 1;
-      for (int i = hash(key) & mask; ; i = (i + 1) & mask) {
-        if (slots[i] == 0) {
-          keys[i] = key;
-          slots[i] = ++size;
-          if (size * 4L > keys.length * 3L) {
+    /** Counts one more series with the pair; returns the pair's slot. */
+    int countSeries(int name, int value) throws IOException {
+      int mask = capacity - 1;
+      for (int i = hash(name, value) & mask; ; i = (i + 1) & mask) {
+        long at = (long) WIDTH * i;
+        int slot = table.get(at + 2);
+        if (slot == 0) {
+          table.set(at, name);
+          table.set(at + 1, value);
+          table.set(at + 2, ++size);
+          table.set(at + 3, 1);
+          if (size * 4L > capacity * 3L) {
             grow();
           }
           return size - 1;
         }
-        if (keys[i] == key) {
-          return slots[i] - 1;
+        if (table.get(at) == name && table.get(at + 1) == value) {
+          table.set(at + 3, table.get(at + 3) + 1);
+          return slot - 1;
         }
       }
     }
 
-    /** Every key, at the index of its slot. */
-    long[] keysBySlot() {
-      long[] out = new long[size];
-      for (int i = 0; i < keys.length; i++) {
-        if (slots[i] != 0) {
-          out[slots[i] - 1] = keys[i];
+    int name(int position) {
+      return table.get((long) WIDTH * position);
+    }
+
+    int value(int position) {
+      return table.get((long) WIDTH * position + 1);
+    }
+
+    int slot(int position) {
+      return table.get((long) WIDTH * position + 2) - 1;
+    }
+
+    /** The pair's number of series (unsigned: a block may hold up to 2^32 series). */
+    long count(int position) {
+      return table.get((long) WIDTH * position + 3) & 0xffffffffL;
+    }
+
+    /**
+     * The positions of the pairs, ordered by name index, then value index: two stable counting sorts, by value
+     * and then by name, over symbol indices below {@code numSymbols}. Linear in pairs and symbols, and all in
+     * scratch ints.
+     */
+    ScratchInts positionsInOrder(int numSymbols) throws IOException {
+      ScratchInts positions = dir.createScratch("index-pairs-order");
+      ScratchInts byValue = null;
+      try {
+        for (int i = 0; i < capacity; i++) {
+          if (table.get((long) WIDTH * i + 2) != 0) {
+            positions.add(i);
+          }
+        }
+        byValue = sortBy(positions, 1, numSymbols);
+        positions.close();
+        return sortBy(byValue, 0, numSymbols);
+      } finally {
+        positions.close();
+        if (byValue != null) {
+          byValue.close();
         }
       }
-      return out;
     }
 
-    void clear() {
-      keys = new long[0];
-      slots = new int[0];
+    /** The positions in {@code in}, stably ordered by their pair's name ({@code field} 0) or value (1). */
+    private ScratchInts sortBy(ScratchInts in, int field, int numSymbols) throws IOException {
+      // start[k], once summed, is where the first position whose key is k goes.
+      ScratchInts start = zeroed(dir, "index-pairs-start", numSymbols + 1L);
+      ScratchInts sorted = null;
+      try {
+        long n = in.size();
+        for (long i = 0; i < n; i++) {
+          long key = table.get((long) WIDTH * in.get(i) + field) + 1L;
+          start.set(key, start.get(key) + 1);
+        }
+        for (long k = 1; k <= numSymbols; k++) {
+          start.set(k, start.get(k) + start.get(k - 1));
+        }
+        sorted = zeroed(dir, "index-pairs-sorted", n);
+        for (long i = 0; i < n; i++) {
+          int position = in.get(i);
+          int key = table.get((long) WIDTH * position + field);
+          int at = start.get(key);
+          start.set(key, at + 1);
+          sorted.set(at, position);
+        }
+        return sorted;
+      } catch (IOException | RuntimeException e) {
+        if (sorted != null) {
+          sorted.close();
+        }
+        throw e;
+      } finally {
+        start.close();
+      }
     }
 
-    private void grow() {
-      long[] oldKeys = keys;
-      int[] oldSlots = slots;
-      keys = new long[oldKeys.length * 2];
-      slots = new int[oldKeys.length * 2];
-      int mask = keys.length - 1;
-      for (int j = 0; j < oldKeys.length; j++) {
-        if (oldSlots[j] != 0) {
-          int i = hash(oldKeys[j]) & mask;
-          while (slots[i] != 0) {
+    @Override
+    public void close() throws IOException {
+      table.close();
+    }
+
+    private void grow() throws IOException {
+      ScratchInts old = table;
+      int oldCapacity = capacity;
+      table = zeroed(dir, "index-pairs", 2L * WIDTH * capacity);
+      capacity *= 2;
+      int mask = capacity - 1;
+      for (int j = 0; j < oldCapacity; j++) {
+        long from = (long) WIDTH * j;
+        if (old.get(from + 2) != 0) {
+          int i = hash(old.get(from), old.get(from + 1)) & mask;
+          while (table.get((long) WIDTH * i + 2) != 0) {
             i = (i + 1) & mask;
           }
-          keys[i] = oldKeys[j];
-          slots[i] = oldSlots[j];
+          for (int k = 0; k < WIDTH; k++) {
+            table.set((long) WIDTH * i + k, old.get(from + k));
+          }
         }
       }
+      old.close();
     }
 
-    private static int hash(long key) {
-      long h = key * 0x9E3779B97F4A7C15L;
+    private static int hash(int name, int value) {
+      long h = (((long) name << 32) | (value & 0xffffffffL)) * 0x9E3779B97F4A7C15L;
       return (int) (h ^ (h >>> 32));
     }
   }

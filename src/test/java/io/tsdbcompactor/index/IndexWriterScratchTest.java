@@ -2,6 +2,7 @@ package io.tsdbcompactor.index;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.ForwardingDirectory;
@@ -10,10 +11,14 @@ import io.tsdbcompactor.store.MemoryDirectory;
 import io.tsdbcompactor.store.ScratchBytes;
 import io.tsdbcompactor.store.ScratchBytesAccess;
 import io.tsdbcompactor.store.ScratchInts;
+import io.tsdbcompactor.chunk.ChunkMeta;
+import io.tsdbcompactor.labels.Labels;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,5 +99,63 @@ class IndexWriterScratchTest {
     b.addSymbol("a");
     b.close();
     assertArrayEquals(mem.readAll("index"), Files.readAllBytes(blockDir.resolve("index")));
+  }
+
+  /**
+   * What grows with the distinct label values (each symbol's place, the symbols' hash, the (name, value) pairs and
+   * their order) lives in the directory's scratch, so a writer on disk holds a bounded heap however many there are:
+   * 600,000 series with a value each, written in a child JVM of 24 MiB of heap (the look-ups on the heap took about
+   * 40 MiB for them).
+   */
+  @Test
+  void seriesWithADistinctValueEachAreIndexedInA24MiBHeap() throws Exception {
+    int n = 600_000;
+    Path blockDir = tmp.resolve("distinct");
+    Path log = tmp.resolve("child.log");
+    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx24m",
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, DistinctValuesChild.class.getName(),
+        blockDir.toString(), Integer.toString(n));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the child finished");
+    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
+
+    try (IndexReader r = IndexReader.open(new FsDirectory(blockDir), "index")) {
+      assertEquals(n, r.verify());
+      assertEquals(n + 3, r.symbolCount());
+      assertEquals(n, r.postings("job", "node").size());
+      assertEquals(n, r.labelValues("id").size());
+      for (int i : new int[] {0, 1, n / 2, n - 1}) {
+        Postings one = r.postings("id", DistinctValuesChild.id(i));
+        assertEquals(1, one.size());
+        assertTrue(one.next());
+        assertEquals(Labels.of("id", DistinctValuesChild.id(i), "job", "node"), r.readSeries(one.at()).labels());
+      }
+    }
+    try (Stream<Path> files = Files.list(blockDir)) {
+      assertEquals(List.of("index"), files.map(f -> f.getFileName().toString()).toList());
+    }
+  }
+
+  /** Writes an index of {@code args[1]} series, each with its own {@code id}, into directory {@code args[0]}. */
+  public static final class DistinctValuesChild {
+    static String id(int i) {
+      return String.format("%08x", i);
+    }
+
+    public static void main(String[] args) throws IOException {
+      int n = Integer.parseInt(args[1]);
+      try (IndexWriter w = new IndexWriter(new FsDirectory(Path.of(args[0])), "index")) {
+        for (int i = 0; i < n; i++) {
+          w.addSymbol(id(i)); // hex digits sort before the letters of the names
+        }
+        for (String s : new String[] {"id", "job", "node"}) {
+          w.addSymbol(s);
+        }
+        for (int i = 0; i < n; i++) {
+          w.addSeries(Labels.of("id", id(i), "job", "node"), List.of(new ChunkMeta(i, i + 1L, 8L * (i + 1), null)));
+        }
+      }
+    }
   }
 }
