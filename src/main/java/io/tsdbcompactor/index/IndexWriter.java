@@ -92,8 +92,9 @@ public final class IndexWriter implements Closeable {
   private final ScratchInts symbolSpans;
   private int numSymbols;
   /**
-   * Open-addressing hash of symbol index + 1 by the symbol's bytes, at most half full: O(1) look-ups for one int per
-   * position. Released when the series are done.
+   * Open-addressing hash of the symbols, at most half full: per position the symbol's index + 1 and its hash, so that
+   * a look-up reads a candidate's bytes only when the whole hash matches, and growing reads no symbol again.
+   * Released when the series are done.
    */
   private ScratchInts symbolHash;
   private int symbolHashCapacity;
@@ -132,7 +133,7 @@ public final class IndexWriter implements Closeable {
     symbolTable = dir.createScratchBytes("index-symbols");
     symbolSpans = dir.createScratch("index-symbol-spans");
     symbolHashCapacity = 128;
-    symbolHash = zeroed(dir, "index-symbol-hash", symbolHashCapacity);
+    symbolHash = zeroed(dir, "index-symbol-hash", 2L * symbolHashCapacity);
     pairs = new PairMap(dir);
     buf.writeIntBE(MAGIC);
     buf.writeByte(VERSION);
@@ -159,16 +160,19 @@ public final class IndexWriter implements Closeable {
     symbolTable.append(b, 0, b.length);
     lastSymbol = b;
     numSymbols++;
+    hashInsert(numSymbols, hash(b, 0, b.length));
     if (numSymbols * 2L > symbolHashCapacity) {
       ScratchInts old = symbolHash;
+      int oldCapacity = symbolHashCapacity;
       symbolHashCapacity *= 2;
-      symbolHash = zeroed(dir, "index-symbol-hash", symbolHashCapacity);
-      old.close();
-      for (int i = 0; i < numSymbols; i++) {
-        hashInsert(i);
+      symbolHash = zeroed(dir, "index-symbol-hash", 2L * symbolHashCapacity);
+      for (long i = 0; i < 2L * oldCapacity; i += 2) {
+        int entry = old.get(i);
+        if (entry != 0) {
+          hashInsert(entry, old.get(i + 1));
+        }
       }
-    } else {
-      hashInsert(numSymbols - 1);
+      old.close();
     }
   }
 
@@ -299,15 +303,15 @@ public final class IndexWriter implements Closeable {
     return h ^ (h >>> 16);
   }
 
-  private void hashInsert(int id) {
+  /** Puts symbol index + 1 ({@code entry}) with its hash {@code h} in the first free position from the hash's. */
+  private void hashInsert(int entry, int h) {
     int mask = symbolHashCapacity - 1;
-    byte[] table = symbolTable.heapArray();
-    int length = symbolLength(id);
-    int i = (table != null ? hash(table, symbolStart(id), length) : hash(readSymbol(id), 0, length)) & mask;
-    while (symbolHash.get(i) != 0) {
+    int i = h & mask;
+    while (symbolHash.get(2L * i) != 0) {
       i = (i + 1) & mask;
     }
-    symbolHash.set(i, id + 1);
+    symbolHash.set(2L * i, entry);
+    symbolHash.set(2L * i + 1, h);
   }
 
   private int symbolIndex(String s) {
@@ -316,9 +320,11 @@ public final class IndexWriter implements Closeable {
       symbolScratch = new byte[Math.max(b.length, 2 * symbolScratch.length)];
     }
     int mask = symbolHashCapacity - 1;
-    for (int i = hash(b, 0, b.length) & mask; symbolHash.get(i) != 0; i = (i + 1) & mask) {
-      int id = symbolHash.get(i) - 1;
-      if (symbolLength(id) == b.length && symbolTable.equalsAt(symbolStart(id), b, symbolScratch)) {
+    int h = hash(b, 0, b.length);
+    for (int i = h & mask, entry; (entry = symbolHash.get(2L * i)) != 0; i = (i + 1) & mask) {
+      int id = entry - 1;
+      if (symbolHash.get(2L * i + 1) == h && symbolLength(id) == b.length
+          && symbolTable.equalsAt(symbolStart(id), b, symbolScratch)) {
         return id;
       }
     }
@@ -413,20 +419,19 @@ public final class IndexWriter implements Closeable {
     symbolHash.close(); // no look-ups from here on
     // Order the (name, value) pairs: symbol indices follow byte order, so ordering by name index, then value index,
     // orders the pairs by name, then value, as Prometheus does.
-    ScratchInts order = pairs.positionsInOrder(numSymbols);
+    PairList order = pairs.inOrder(numSymbols);
     ScratchInts fill = null;
     ScratchInts refs = null;
     try {
       // The postings of a pair are a run of refs, the runs in pair order: a counting sort of the label entries by
       // pair into scratch ints, which keeps each list in series order. fill holds, per slot, where its pair's next
       // reference goes (a long as two ints: a block may hold more than 2^31 label entries).
-      int n = pairs.size();
+      int n = order.size();
       fill = zeroed(dir, "index-postings-fill", 2L * n);
       long at = 0;
       for (int i = 0; i < n; i++) {
-        int p = order.get(i);
-        setLong(fill, pairs.slot(p), at);
-        at += pairs.count(p);
+        setLong(fill, order.slot(i), at);
+        at += order.count(i);
       }
       long numEntries = entries == null ? 0 : entries.size() / 2;
       refs = numEntries == 0 ? ScratchInts.onHeap() : dir.createScratch("index-postings-sorted");
@@ -459,18 +464,18 @@ public final class IndexWriter implements Closeable {
     s.set(2L * i + 1, (int) v);
   }
 
-  /** Writes the sections after the series; {@code order} lists the pair map's positions in pair order. */
-  private void finish(ScratchInts order, ScratchInts refs) throws IOException {
-    int n = pairs.size();
+  /** Writes the sections after the series: {@code order} holds the pairs in order, {@code refs} their postings. */
+  private void finish(PairList order, ScratchInts refs) throws IOException {
+    int n = order.size();
     // Label indices: one per name, listing its values' symbol indices.
     long tocLabelIndices = out.position();
     int numNames = 0;
     int[] nameIds = new int[16];
     long[] nameOffsets = new long[16];
     for (int i = 0; i < n && writeLabelIndices; ) {
-      int nameId = pairs.name(order.get(i));
+      int nameId = order.name(i);
       int j = i;
-      while (j < n && pairs.name(order.get(j)) == nameId) {
+      while (j < n && order.name(j) == nameId) {
         j++;
       }
       out.alignTo(4);
@@ -492,7 +497,7 @@ public final class IndexWriter implements Closeable {
       out.write(head);
       for (int k = i; k < j; k++) {
         head.reset();
-        head.writeIntBE(pairs.value(order.get(k)));
+        head.writeIntBE(order.value(k));
         crc.update(head.array(), 0, 4);
         out.write(head);
       }
@@ -511,7 +516,7 @@ public final class IndexWriter implements Closeable {
     long from = 0;
     for (int i = 0; i < n; i++) {
       out.alignTo(4);
-      long to = from + pairs.count(order.get(i));
+      long to = from + order.count(i);
       writePostings(refs, from, to);
       from = to;
     }
@@ -538,10 +543,9 @@ public final class IndexWriter implements Closeable {
     long len = 4 + entrySize(0, 0, allOffset);
     long before = 0;
     for (int i = 0; i < n; i++) {
-      int p = order.get(i);
-      len += entrySize(symbolLength(pairs.name(p)), symbolLength(pairs.value(p)),
+      len += entrySize(symbolLength(order.name(i)), symbolLength(order.value(i)),
           postingsOffset(postingsStart, i, before));
-      before += pairs.count(p);
+      before += order.count(i);
     }
     checkSection(len, "postings offset table");
     out.writeIntBE((int) len);
@@ -551,9 +555,8 @@ public final class IndexWriter implements Closeable {
     writeEntry(-1, -1, allOffset);
     before = 0;
     for (int i = 0; i < n; i++) {
-      int p = order.get(i);
-      writeEntry(pairs.name(p), pairs.value(p), postingsOffset(postingsStart, i, before));
-      before += pairs.count(p);
+      writeEntry(order.name(i), order.value(i), postingsOffset(postingsStart, i, before));
+      before += order.count(i);
     }
     flushCrc();
     out.writeIntBE((int) crc.getValue());
@@ -661,13 +664,50 @@ public final class IndexWriter implements Closeable {
     }
   }
 
+  /** The (name, value) pairs in order, each with its slot and series count: {@link PairMap}'s records, sorted. */
+  private static final class PairList implements Closeable {
+    private final ScratchInts records;
+    private final int size;
+
+    PairList(ScratchInts records, int size) {
+      this.records = records;
+      this.size = size;
+    }
+
+    int size() {
+      return size;
+    }
+
+    int name(int i) {
+      return records.get((long) PairMap.WIDTH * i);
+    }
+
+    int value(int i) {
+      return records.get((long) PairMap.WIDTH * i + 1);
+    }
+
+    int slot(int i) {
+      return records.get((long) PairMap.WIDTH * i + 2) - 1;
+    }
+
+    /** The pair's number of series (unsigned: a block may hold up to 2^32 series). */
+    long count(int i) {
+      return records.get((long) PairMap.WIDTH * i + 3) & 0xffffffffL;
+    }
+
+    @Override
+    public void close() throws IOException {
+      records.close();
+    }
+  }
+
   /**
    * Open-addressing map from a (name, value) pair of symbol indices to its slot (pairs numbered in order of first
-   * use) and its number of series, in the directory's scratch ints: per position the name, the value, the slot + 1
-   * and the count; at most 3/4 full.
+   * use) and its number of series, in the directory's scratch ints: per position a record of the name, the value,
+   * the slot + 1 and the count; at most 3/4 full.
    */
   private static final class PairMap implements Closeable {
-    private static final int WIDTH = 4;
+    static final int WIDTH = 4;
     private final Directory dir;
     private ScratchInts table;
     private int capacity = 64;
@@ -705,69 +745,56 @@ public final class IndexWriter implements Closeable {
       }
     }
 
-    int name(int position) {
-      return table.get((long) WIDTH * position);
-    }
-
-    int value(int position) {
-      return table.get((long) WIDTH * position + 1);
-    }
-
-    int slot(int position) {
-      return table.get((long) WIDTH * position + 2) - 1;
-    }
-
-    /** The pair's number of series (unsigned: a block may hold up to 2^32 series). */
-    long count(int position) {
-      return table.get((long) WIDTH * position + 3) & 0xffffffffL;
-    }
-
     /**
-     * The positions of the pairs, ordered by name index, then value index: two stable counting sorts, by value
-     * and then by name, over symbol indices below {@code numSymbols}. Linear in pairs and symbols, and all in
-     * scratch ints.
+     * The pairs ordered by name index, then value index, which releases the map: two stable counting sorts of the
+     * pairs' records, by value and then by name, over symbol indices below {@code numSymbols}. Linear in pairs and
+     * symbols, in scratch ints, and each pass reads its input in order.
      */
-    ScratchInts positionsInOrder(int numSymbols) throws IOException {
-      ScratchInts positions = dir.createScratch("index-pairs-order");
+    PairList inOrder(int numSymbols) throws IOException {
+      ScratchInts records = zeroed(dir, "index-pairs-list", (long) WIDTH * size);
       ScratchInts byValue = null;
       try {
-        for (int i = 0; i < capacity; i++) {
-          if (table.get((long) WIDTH * i + 2) != 0) {
-            positions.add(i);
+        long at = 0;
+        for (long i = 0; i < (long) WIDTH * capacity; i += WIDTH) {
+          if (table.get(i + 2) != 0) {
+            for (int k = 0; k < WIDTH; k++) {
+              records.set(at++, table.get(i + k));
+            }
           }
         }
-        byValue = sortBy(positions, 1, numSymbols);
-        positions.close();
-        return sortBy(byValue, 0, numSymbols);
+        table.close();
+        byValue = sortBy(records, 1, numSymbols);
+        records.close();
+        return new PairList(sortBy(byValue, 0, numSymbols), size);
       } finally {
-        positions.close();
+        records.close();
         if (byValue != null) {
           byValue.close();
         }
       }
     }
 
-    /** The positions in {@code in}, stably ordered by their pair's name ({@code field} 0) or value (1). */
+    /** The records in {@code in}, stably ordered by their name ({@code field} 0) or value (1). */
     private ScratchInts sortBy(ScratchInts in, int field, int numSymbols) throws IOException {
-      // start[k], once summed, is where the first position whose key is k goes.
+      // start[k], once summed, is where the first record whose key is k goes.
       ScratchInts start = zeroed(dir, "index-pairs-start", numSymbols + 1L);
       ScratchInts sorted = null;
       try {
-        long n = in.size();
-        for (long i = 0; i < n; i++) {
-          long key = table.get((long) WIDTH * in.get(i) + field) + 1L;
+        for (long i = field; i < (long) WIDTH * size; i += WIDTH) {
+          long key = in.get(i) + 1L;
           start.set(key, start.get(key) + 1);
         }
         for (long k = 1; k <= numSymbols; k++) {
           start.set(k, start.get(k) + start.get(k - 1));
         }
-        sorted = zeroed(dir, "index-pairs-sorted", n);
-        for (long i = 0; i < n; i++) {
-          int position = in.get(i);
-          int key = table.get((long) WIDTH * position + field);
-          int at = start.get(key);
-          start.set(key, at + 1);
-          sorted.set(at, position);
+        sorted = zeroed(dir, "index-pairs-sorted", (long) WIDTH * size);
+        for (long i = 0; i < (long) WIDTH * size; i += WIDTH) {
+          int key = in.get(i + field);
+          long to = (long) WIDTH * start.get(key);
+          start.set(key, start.get(key) + 1);
+          for (int k = 0; k < WIDTH; k++) {
+            sorted.set(to + k, in.get(i + k));
+          }
         }
         return sorted;
       } catch (IOException | RuntimeException e) {
