@@ -23,10 +23,11 @@ import java.util.List;
  * used, so damaged files end in a {@link CorruptDataException} naming the file and offset, never in an
  * unchecked exception or an allocation sized by garbage.
  *
- * <p>Memory: one int per postings table entry, plus the label names, and one int per symbol up to
- * {@value #ALL_SYMBOL_OFFSETS_UP_TO} symbols; a longer symbol table keeps the offset of every 32nd symbol, as
- * Prometheus's reader does, and a look-up skips at most 31 entries. So a block whose series each have a label value of
- * their own costs about 4 bytes per series. Safe for concurrent use once open.
+ * <p>Memory: the label names, one int per symbol up to {@value #ALL_SYMBOL_OFFSETS_UP_TO} symbols and one int per
+ * postings table entry up to {@value #ALL_ENTRY_POSITIONS_UP_TO} entries. Past that a table keeps the place of every
+ * 32nd symbol or entry, as Prometheus's reader does, and a look-up skips at most 31 of them. So a block whose series
+ * each have a label value of their own costs about a quarter of a byte per series. Safe for concurrent use once
+ * open.
  */
 public final class IndexReader implements Closeable {
   private final RandomAccessInput in;
@@ -35,6 +36,8 @@ public final class IndexReader implements Closeable {
 
   /** Tables up to this many symbols keep every symbol's offset; longer ones every 32nd. */
   static final int ALL_SYMBOL_OFFSETS_UP_TO = 1 << 16;
+  /** Postings offset tables up to this many entries keep every entry's position; longer ones every 32nd. */
+  static final int ALL_ENTRY_POSITIONS_UP_TO = 1 << 16;
 
   private final long symBase;
   private final long symEnd;
@@ -47,8 +50,10 @@ public final class IndexReader implements Closeable {
   private final long tableEnd;
   private final String[] names;
   private final int[] nameFirst;
-  /** Where each postings table entry's value is, from {@link #tableStart} (the table is at most 4 GiB). */
-  private final int[] entryValuePos;
+  /** 0 when {@link #entryPositions} holds every postings table entry's position, else 5: every 32nd. */
+  private final int entryShift;
+  /** Where postings table entries start, from {@link #tableStart} (the table is at most 4 GiB). */
+  private final int[] entryPositions;
 
   private final int[] nameSymbolIds;
   private final String[] nameSymbols;
@@ -136,12 +141,17 @@ public final class IndexReader implements Closeable {
       throw corrupt(toc.postingsTable() + 4, "postings offset table count " + entries + " cannot fit "
           + p.remaining() + " bytes");
     }
-    entryValuePos = new int[(int) entries];
+    entryShift = entries <= ALL_ENTRY_POSITIONS_UP_TO ? 0 : 5;
+    int entryMask = (1 << entryShift) - 1;
+    entryPositions = new int[(int) ((entries + entryMask) >>> entryShift)];
     List<String> nameList = new ArrayList<>();
     int[] firsts = new int[16];
     byte[] prevName = null;
     for (int i = 0; i < entries; i++) {
       long at = p.position();
+      if ((i & entryMask) == 0) {
+        entryPositions[i >>> entryShift] = (int) (at - tableStart);
+      }
       long keys = p.readUvarint();
       if (keys != 2) {
         throw corrupt(at, "expected 2 keys (name, value) in a postings offset table entry, found " + keys);
@@ -158,7 +168,6 @@ public final class IndexReader implements Closeable {
         nameList.add(new String(name, StandardCharsets.UTF_8));
         prevName = name;
       }
-      entryValuePos[i] = (int) (p.position() - tableStart);
       p.skip(p.readUvarint32());
       long offAt = p.position();
       long off = p.readUvarint();
@@ -328,8 +337,10 @@ public final class IndexReader implements Closeable {
       return List.of();
     }
     List<String> out = new ArrayList<>(nameFirst[k + 1] - nameFirst[k]);
+    Decoder d = entryStart(nameFirst[k]);
     for (int i = nameFirst[k]; i < nameFirst[k + 1]; i++) {
-      out.add(entry(i).readUvarintString());
+      out.add(toValue(d).readUvarintString());
+      d.readUvarint();
     }
     return out;
   }
@@ -340,7 +351,25 @@ public final class IndexReader implements Closeable {
 
   /** A decoder at postings table entry {@code i}'s value. */
   private Decoder entry(int i) throws CorruptDataException {
-    return new Decoder(in, tableStart + (entryValuePos[i] & 0xffffffffL), tableEnd);
+    return toValue(entryStart(i));
+  }
+
+  /** A decoder at the start of postings table entry {@code i}, the entries after it following in order. */
+  private Decoder entryStart(int i) throws CorruptDataException {
+    Decoder d = new Decoder(in, tableStart + (entryPositions[i >>> entryShift] & 0xffffffffL), tableEnd);
+    for (int skip = i & ((1 << entryShift) - 1); skip > 0; skip--) {
+      toValue(d);
+      d.skip(d.readUvarint32());
+      d.readUvarint();
+    }
+    return d;
+  }
+
+  /** Moves a decoder from an entry's start (checked when the reader opened) past its key count and name. */
+  private static Decoder toValue(Decoder d) throws CorruptDataException {
+    d.readUvarint();
+    d.skip(d.readUvarint32());
+    return d;
   }
 
   /** The series having label {@code name="value"}; empty if there are none. */
@@ -607,21 +636,20 @@ public final class IndexReader implements Closeable {
 
     // Postings lists, in the order of the offset table; offset table values ascending per name.
     pos = toc.postings();
+    Decoder e = names.length == 0 ? null : entryStart(0);
     for (int k = 0; k < names.length; k++) {
       byte[] prevValue = null;
       for (int i = nameFirst[k]; i < nameFirst[k + 1]; i++) {
-        Decoder e = entry(i);
+        long valueAt = toValue(e).position();
         byte[] value = e.readBytes(e.readUvarint32());
         if (prevValue != null && Arrays.compareUnsigned(prevValue, value) >= 0) {
-          throw corrupt(tableStart + (entryValuePos[i] & 0xffffffffL), "label values of " + names[k]
-              + " not in strictly ascending order");
+          throw corrupt(valueAt, "label values of " + names[k] + " not in strictly ascending order");
         }
         prevValue = value;
         long off = e.readUvarint();
         long aligned = (pos + 3) & ~3L;
         if (off != aligned) {
-          throw corrupt(tableStart + (entryValuePos[i] & 0xffffffffL), "postings list expected at " + aligned
-              + ", table says " + off);
+          throw corrupt(valueAt, "postings list expected at " + aligned + ", table says " + off);
         }
         checkZeros(pos, aligned, "postings padding");
         Postings p = postingsAt(off);

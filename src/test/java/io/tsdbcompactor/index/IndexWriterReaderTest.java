@@ -14,9 +14,11 @@ import io.tsdbcompactor.store.MemoryDirectory;
 import io.tsdbcompactor.store.RandomAccessInput;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -108,7 +110,7 @@ class IndexWriterReaderTest {
    * label value and postings list reads as with a short table.
    */
   @Test
-  void aSymbolTableOfDistinctValuesPerSeriesRoundTrips() throws IOException {
+  void symbolAndPostingsTablesOfDistinctValuesPerSeriesRoundTrip() throws IOException {
     Random rnd = new Random(3);
     TreeSet<Labels> set = new TreeSet<>();
     for (int i = 0; set.size() < IndexReader.ALL_SYMBOL_OFFSETS_UP_TO / 2 + 1000; i++) {
@@ -122,6 +124,13 @@ class IndexWriterReaderTest {
     }
     List<String> symbols = symbolsOf(series);
     assertTrue(symbols.size() > IndexReader.ALL_SYMBOL_OFFSETS_UP_TO, "symbols: " + symbols.size());
+    Set<String> pairs = new HashSet<>();
+    for (Labels l : series) {
+      for (int k = 0; k < l.size(); k++) {
+        pairs.add(l.name(k) + "=" + l.value(k));
+      }
+    }
+    assertTrue(pairs.size() + 1 > IndexReader.ALL_ENTRY_POSITIONS_UP_TO, "postings table entries: " + pairs.size());
     assertRoundTrips(new Data(symbols, series, chunks), true);
   }
 
@@ -166,6 +175,15 @@ class IndexWriterReaderTest {
         assertEquals(new ArrayList<>(e.getValue().keySet()), r.labelValues(e.getKey()));
         for (var v : e.getValue().entrySet()) {
           assertEquals(v.getValue(), drain(r.postings(e.getKey(), v.getKey())));
+          String absent = v.getKey() + "\u0000"; // just after a value there is
+          if (!e.getValue().containsKey(absent)) {
+            assertEquals(0, r.postings(e.getKey(), absent).size(), absent);
+          }
+        }
+        for (String absent : new String[] {"", "\uffff"}) {
+          if (!e.getValue().containsKey(absent)) {
+            assertEquals(0, r.postings(e.getKey(), absent).size(), absent);
+          }
         }
       }
     }
