@@ -27,6 +27,8 @@ public final class MergingSampleIterator implements SampleIterator {
   /** Timestamp each source currently sits at (valid while it is in the heap). */
   private long[] at = new long[0];
   private int[] heap = new int[0];
+  /** The timestamp of the source at each heap position: the sift compares these without an indirection. */
+  private long[] heapAt = new long[0];
   private int size;
   private int cur = -1;
   private boolean started;
@@ -47,6 +49,7 @@ public final class MergingSampleIterator implements SampleIterator {
       src = new SampleIterator[count];
       at = new long[count];
       heap = new int[count];
+      heapAt = new long[count];
     }
     System.arraycopy(sources, 0, src, 0, count);
     for (int i = count; i < src.length; i++) {
@@ -80,7 +83,7 @@ public final class MergingSampleIterator implements SampleIterator {
         if (haveLast && ct == lastT) {
           continue;
         }
-        if (size == 0 || ct < at[heap[0]]) {
+        if (size == 0 || ct < heapAt[0]) {
           break;
         }
         at[cur] = ct;
@@ -117,14 +120,15 @@ public final class MergingSampleIterator implements SampleIterator {
     return v;
   }
 
-  // Go's container/heap, with Less(i, j) = at[heap[i]] < at[heap[j]]: same sift steps, same tie outcomes.
+  // Go's container/heap, with Less(i, j) = heapAt[i] < heapAt[j]: same sift steps, same tie outcomes.
 
   private void push(int s) {
     heap[size] = s;
+    heapAt[size] = at[s];
     int j = size++;
     while (j > 0) {
       int i = (j - 1) / 2;
-      if (!(at[heap[j]] < at[heap[i]])) {
+      if (!(heapAt[j] < heapAt[i])) {
         break;
       }
       swap(i, j);
@@ -149,10 +153,10 @@ public final class MergingSampleIterator implements SampleIterator {
       }
       int j = j1;
       int j2 = j1 + 1;
-      if (j2 < len && at[heap[j2]] < at[heap[j1]]) {
+      if (j2 < len && heapAt[j2] < heapAt[j1]) {
         j = j2;
       }
-      if (!(at[heap[j]] < at[heap[i]])) {
+      if (!(heapAt[j] < heapAt[i])) {
         break;
       }
       swap(i, j);
@@ -164,5 +168,8 @@ public final class MergingSampleIterator implements SampleIterator {
     int x = heap[i];
     heap[i] = heap[j];
     heap[j] = x;
+    long t = heapAt[i];
+    heapAt[i] = heapAt[j];
+    heapAt[j] = t;
   }
 }
