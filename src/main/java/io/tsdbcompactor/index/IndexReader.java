@@ -8,6 +8,8 @@ import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.RandomAccessInput;
 import java.io.Closeable;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,6 +47,15 @@ public final class IndexReader implements Closeable {
   /** 0 when {@link #symbolOffsets} holds every symbol's offset, else 5: the offset of every 32nd. */
   private final int symbolOffsetShift;
   private final int[] symbolOffsets;
+  /**
+   * In a table that keeps every 32nd offset, the place of the symbol last read in each of {@value #RECENT_RUNS}
+   * runs of 32 (by run number modulo that), as {@code index << 32 | offset}: a series cursor reads each label's
+   * values in ascending order, so a look-up mostly starts from the one before it instead of its run's first
+   * symbol. Opaque access keeps each long whole; threads that race only lose a head start.
+   */
+  private final long[] recentSymbols;
+  private static final int RECENT_RUNS = 8;
+  private static final VarHandle RECENT = MethodHandles.arrayElementVarHandle(long[].class);
 
   private final long tableStart;
   private final long tableEnd;
@@ -115,6 +126,8 @@ public final class IndexReader implements Closeable {
     symbolOffsetShift = count <= ALL_SYMBOL_OFFSETS_UP_TO ? 0 : 5;
     int mask = (1 << symbolOffsetShift) - 1;
     symbolOffsets = new int[(int) ((count + mask) >>> symbolOffsetShift)];
+    recentSymbols = new long[symbolOffsetShift == 0 ? 0 : RECENT_RUNS];
+    Arrays.fill(recentSymbols, -1L);
     for (int i = 0; i < count; i++) {
       if ((i & mask) == 0) {
         symbolOffsets[i >>> symbolOffsetShift] = (int) (s.position() - symBase);
@@ -253,12 +266,29 @@ public final class IndexReader implements Closeable {
     return d.readBytes(d.readUvarint32());
   }
 
-  /** A decoder at symbol {@code index} (in range): from the nearest kept offset, the entries before it skipped. */
+  /**
+   * A decoder at symbol {@code index} (in range): from the nearest kept offset, or the place of a symbol read
+   * before it in the same run, the entries in between skipped.
+   */
   private Decoder symbolAt(int index) throws CorruptDataException {
-    Decoder d = new Decoder(in, symBase + (symbolOffsets[index >>> symbolOffsetShift] & 0xffffffffL), symEnd);
-    for (int k = index & ((1 << symbolOffsetShift) - 1); k > 0; k--) {
+    int run = index >>> symbolOffsetShift;
+    int skip = index & ((1 << symbolOffsetShift) - 1);
+    long start = symbolOffsets[run] & 0xffffffffL;
+    if (skip == 0) {
+      return new Decoder(in, symBase + start, symEnd);
+    }
+    int slot = run & (RECENT_RUNS - 1);
+    long recent = (long) RECENT.getOpaque(recentSymbols, slot);
+    int recentIndex = (int) (recent >> 32);
+    if (recentIndex <= index && recentIndex >>> symbolOffsetShift == run) {
+      start = recent & 0xffffffffL;
+      skip = index - recentIndex;
+    }
+    Decoder d = new Decoder(in, symBase + start, symEnd);
+    for (; skip > 0; skip--) {
       d.skip(d.readUvarint32());
     }
+    RECENT.setOpaque(recentSymbols, slot, (long) index << 32 | (d.position() - symBase));
     return d;
   }
 

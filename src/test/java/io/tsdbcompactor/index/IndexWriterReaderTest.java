@@ -14,6 +14,7 @@ import io.tsdbcompactor.store.MemoryDirectory;
 import io.tsdbcompactor.store.RandomAccessInput;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class IndexWriterReaderTest {
@@ -111,6 +116,63 @@ class IndexWriterReaderTest {
    */
   @Test
   void symbolAndPostingsTablesOfDistinctValuesPerSeriesRoundTrip() throws IOException {
+    assertRoundTrips(distinctValuesPerSeries(), true);
+  }
+
+  /**
+   * In a long symbol table a look-up may start from the symbol read last in the same run of 32: look-ups in every
+   * order (descending, shuffled, several ascending sequences interleaved, from threads at once) read every symbol
+   * right.
+   */
+  @Test
+  void longSymbolTableLookUpsInAnyOrder() throws Exception {
+    Data d = distinctValuesPerSeries();
+    List<String> symbols = d.symbols();
+    try (IndexReader r = open(write(d, true))) {
+      for (int i = symbols.size() - 1; i >= 0; i--) {
+        assertEquals(symbols.get(i), r.symbol(i));
+      }
+      List<Integer> shuffled = new ArrayList<>();
+      for (int i = 0; i < symbols.size(); i++) {
+        shuffled.add(i);
+      }
+      Collections.shuffle(shuffled, new Random(5));
+      for (int i : shuffled) {
+        assertEquals(symbols.get(i), r.symbol(i));
+      }
+      int third = symbols.size() / 3;
+      for (int i = 0; i < third; i++) {
+        for (int from : new int[] {0, third, 2 * third}) {
+          assertEquals(symbols.get(from + i), r.symbol(from + i));
+        }
+      }
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          int seed = t;
+          done.add(pool.submit(() -> {
+            Random rnd = new Random(seed);
+            for (int k = 0; k < 20_000; k++) {
+              int i = rnd.nextInt(symbols.size());
+              for (int j = i; j < Math.min(i + 40, symbols.size()); j++) {
+                assertEquals(symbols.get(j), r.symbol(j));
+              }
+            }
+            return null;
+          }));
+        }
+        for (var f : done) {
+          f.get(2, TimeUnit.MINUTES);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  /** Series with label values of their own: more symbols and postings table entries than either table keeps all of. */
+  private static Data distinctValuesPerSeries() {
     Random rnd = new Random(3);
     TreeSet<Labels> set = new TreeSet<>();
     for (int i = 0; set.size() < IndexReader.ALL_SYMBOL_OFFSETS_UP_TO / 2 + 1000; i++) {
@@ -131,7 +193,7 @@ class IndexWriterReaderTest {
       }
     }
     assertTrue(pairs.size() + 1 > IndexReader.ALL_ENTRY_POSITIONS_UP_TO, "postings table entries: " + pairs.size());
-    assertRoundTrips(new Data(symbols, series, chunks), true);
+    return new Data(symbols, series, chunks);
   }
 
   private static void assertRoundTrips(Data d, boolean labelIndices) throws IOException {
