@@ -254,11 +254,13 @@ public final class IndexWriter implements Closeable {
       String value = labels.value(i);
       NameCache c = nameCache.get(name);
       if (c == null) {
-        c = new NameCache(symbolIndex(name));
+        c = new NameCache(symbolIndex(name, -1));
         nameCache.put(name, c);
       }
       if (c.lastValue == null || !c.lastValue.equals(value)) {
-        c.lastValueId = symbolIndex(value);
+        // Series come in label order, so a name's next value is often the next symbol (always, for values of
+        // their own per series): that is checked before the hash.
+        c.lastValueId = symbolIndex(value, c.lastValue == null ? -1 : c.lastValueId + 1);
         c.lastValue = value;
       }
       buf.writeUvarint(c.nameId);
@@ -314,10 +316,15 @@ public final class IndexWriter implements Closeable {
     symbolHash.set(2L * i + 1, h);
   }
 
-  private int symbolIndex(String s) {
+  /** The index of symbol {@code s}, checked first against symbol {@code guess} (-1: no guess). */
+  private int symbolIndex(String s, int guess) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     if (symbolScratch.length < b.length) {
       symbolScratch = new byte[Math.max(b.length, 2 * symbolScratch.length)];
+    }
+    if (guess >= 0 && guess < numSymbols && symbolLength(guess) == b.length
+        && symbolTable.equalsAt(symbolStart(guess), b, symbolScratch)) {
+      return guess;
     }
     int mask = symbolHashCapacity - 1;
     int h = hash(b, 0, b.length);
