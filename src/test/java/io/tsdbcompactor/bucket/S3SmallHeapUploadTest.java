@@ -2,16 +2,13 @@ package io.tsdbcompactor.bucket;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.store.ChildJvm;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,15 +37,8 @@ class S3SmallHeapUploadTest {
     try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")))) {
       S3TestBuckets.create(server.config("smallheap"));
       Path yaml = Files.writeString(tmp.resolve("objstore.yaml"), server.yaml("smallheap", partSize));
-      Path log = tmp.resolve("child.log");
-      String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-      List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx24m",
-          "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, Child.class.getName(), yaml.toString(),
+      String output = ChildJvm.run(tmp, ChildJvm.smallHeap("24m"), Child.class, yaml.toString(),
           "01SMALLHEAP/chunks/000001", file.toString());
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the upload finished");
-      String output = Files.readString(log, StandardCharsets.UTF_8);
-      assertEquals(0, p.exitValue(), "the child failed:\n" + output);
 
       try (S3Bucket bucket = new S3Bucket(server.config("smallheap"))) {
         assertEquals(data.length, bucket.attributes("01SMALLHEAP/chunks/000001").size());

@@ -1,8 +1,8 @@
 package io.tsdbcompactor.compact;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.store.ChildJvm;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.chunk.ChunkMeta;
@@ -16,7 +16,6 @@ import io.tsdbcompactor.index.IndexWriter;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.FsDirectory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +25,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,14 +70,9 @@ class LongLabelValuesTest {
   }
 
   private static void runChild(Path tmp, Class<?> child, Path in, Path out) throws Exception {
-    Path log = tmp.resolve(child.getSimpleName() + ".log");
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx48m",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:ActiveProcessorCount=2", "-cp", cp,
-        child.getName(), in.toString(), out.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the child finished");
-    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
+    List<String> options = new ArrayList<>(ChildJvm.smallHeap("48m"));
+    options.add("-XX:ActiveProcessorCount=2");
+    ChildJvm.run(tmp, options, child, in.toString(), out.toString());
   }
 
   private static void writeBlock(Path dir, List<Labels> series, long t0) throws Exception {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.store.ChildJvm;
 import io.tsdbcompactor.block.TestUlids;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.chunk.Chunk;
@@ -20,7 +21,6 @@ import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.FsDirectory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -246,14 +245,8 @@ class LongRunDownsampleTest {
     BlockDownsamplerTest.writeRawBlock(new FsDirectory(raw), series, Resolution.RAW);
     Path five = Files.createDirectories(tmp.resolve("5m"));
 
-    Path log = tmp.resolve("child.log");
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx40m",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, Child.class.getName(), raw.toString(),
-        five.toString(), TestUlids.next().toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the downsampling finished");
-    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
+    ChildJvm.run(tmp, ChildJvm.smallHeap("40m"), Child.class, raw.toString(), five.toString(),
+        TestUlids.next().toString());
 
     FsDirectory out = new FsDirectory(five);
     try (IndexReader index = IndexReader.open(out, "index"); ChunkSegmentReader cr = new ChunkSegmentReader(out)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.store.ChildJvm;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.FsDirectory;
@@ -14,11 +15,9 @@ import io.tsdbcompactor.store.ScratchInts;
 import io.tsdbcompactor.chunk.ChunkMeta;
 import io.tsdbcompactor.labels.Labels;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,14 +110,8 @@ class IndexWriterScratchTest {
   void seriesWithADistinctValueEachAreIndexedInA24MiBHeap() throws Exception {
     int n = 600_000;
     Path blockDir = tmp.resolve("distinct");
-    Path log = tmp.resolve("child.log");
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx24m",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, DistinctValuesChild.class.getName(),
-        blockDir.toString(), Integer.toString(n));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the child finished");
-    assertEquals(0, p.exitValue(), "the child failed:\n" + Files.readString(log, StandardCharsets.UTF_8));
+    ChildJvm.run(tmp, ChildJvm.smallHeap("24m"), DistinctValuesChild.class, blockDir.toString(),
+        Integer.toString(n));
 
     try (IndexReader r = IndexReader.open(new FsDirectory(blockDir), "index")) {
       assertEquals(n, r.verify());
