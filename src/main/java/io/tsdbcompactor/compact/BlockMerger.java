@@ -25,6 +25,7 @@ import io.tsdbcompactor.index.StringCursor;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.ScratchInts;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tombstones.Interval;
 import io.tsdbcompactor.tombstones.Tombstones;
@@ -145,13 +146,18 @@ public final class BlockMerger {
   /**
    * As {@link #merge(List, Directory, Output)}, writing only the series of one partition (docs/partitioned-output.md).
    * Its symbol table holds only the symbols of those series, as Cortex's partitions do: a table shared by every
-   * partition would keep each one's index from shrinking with the split. The symbols are gathered by a first
-   * pass over the inputs' series labels (no chunk is read).
+   * partition would keep each one's index from shrinking with the split. A first pass over the inputs' series
+   * entries marks the symbols the partition's series use (no chunk is read). Inputs must not be relabelled.
    */
   public BlockMeta mergePartition(List<Input> inputs, Directory out, Output spec, PartitionInfo partition)
       throws IOException {
     if (!partition.partitioned()) {
       return merge(inputs, out, spec);
+    }
+    for (Input in : inputs) {
+      if (in.relabel() != null) {
+        throw new IllegalArgumentException("a partition of relabelled input " + in.meta().ulid);
+      }
     }
     return merge(inputs, out, spec, labels -> !partition.holds(Group.labelsHash(labels)), true);
   }
@@ -163,7 +169,7 @@ public final class BlockMerger {
       for (int i = 0; i < inputs.size(); i++) {
         sources.add(open(i, inputs.get(i)));
       }
-      return write(sources, inputs, out, spec, drop, keptSymbolsOnly ? keptSymbols(sources, drop) : null);
+      return write(sources, inputs, out, spec, drop, keptSymbolsOnly);
     } finally {
       for (Source s : sources) {
         s.close();
@@ -307,42 +313,21 @@ public final class BlockMerger {
 
   // ------------------------------------------------------------------------------------------ output
 
-  /** The sorted symbols of the series {@code drop} keeps, in every input. */
-  private static java.util.SortedSet<String> keptSymbols(List<Source> sources, Predicate<Labels> drop)
-      throws IOException {
-    java.util.SortedSet<String> symbols = new java.util.TreeSet<>(Labels::compareStrings);
-    for (Source s : sources) {
-      SeriesCursor c = s.index.series();
-      try {
-        while (c.next()) {
-          Labels l = c.at().labels();
-          if (!drop.test(l)) {
-            for (int i = 0; i < l.size(); i++) {
-              symbols.add(l.name(i));
-              symbols.add(l.value(i));
-            }
-          }
-        }
-      } catch (CorruptDataException e) {
-        throw corrupt(s, e);
-      }
-    }
-    return symbols;
-  }
-
   private BlockMeta write(List<Source> sources, List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop,
-      java.util.SortedSet<String> symbols) throws IOException {
+      boolean keptSymbolsOnly) throws IOException {
     ChunkSegmentWriter chunkWriter = new ChunkSegmentWriter(out, maxSegmentBytes);
     IndexWriter indexWriter = new IndexWriter(out, "index");
     BlockMeta.Stats stats = new BlockMeta.Stats();
     boolean ok = false;
     try {
-      if (symbols == null) {
-        writeSymbols(sources, indexWriter);
+      if (keptSymbolsOnly) {
+        writeKeptSymbols(sources, drop, out, indexWriter);
       } else {
-        for (String sym : symbols) {
-          indexWriter.addSymbol(sym);
+        List<StringCursor> all = new ArrayList<>(sources.size());
+        for (Source s : sources) {
+          all.add(s.symbols);
         }
+        writeSymbols(sources, all, indexWriter);
       }
       writeSeries(sources, chunkWriter, indexWriter, stats, drop);
       chunkWriter.close();
@@ -366,12 +351,81 @@ public final class BlockMerger {
     return meta;
   }
 
-  /** The sorted union of the inputs' symbol tables, by a k-way merge of their (sorted) symbol cursors. */
-  private static void writeSymbols(List<Source> sources, IndexWriter w) throws IOException {
+  /**
+   * Writes the symbols that the series {@code drop} keeps use. For each input, one pass over its series entries
+   * marks the indexes of their symbols in a bit set (scratch ints of the output directory, one bit per symbol of
+   * the input's table: the heap stays flat whatever the number of distinct values); then its symbol table is read
+   * in order, skipping what is not marked.
+   */
+  private static void writeKeptSymbols(List<Source> sources, Predicate<Labels> drop, Directory out, IndexWriter w)
+      throws IOException {
+    List<ScratchInts> marks = new ArrayList<>(sources.size());
+    try {
+      List<StringCursor> kept = new ArrayList<>(sources.size());
+      for (Source s : sources) {
+        ScratchInts used = out.createScratch("kept-symbols");
+        marks.add(used);
+        try {
+          markSymbols(s.index, drop, used);
+        } catch (CorruptDataException e) {
+          throw corrupt(s, e);
+        }
+        kept.add(marked(s.symbols, used));
+      }
+      writeSymbols(sources, kept, w);
+    } finally {
+      for (ScratchInts m : marks) {
+        m.close();
+      }
+    }
+  }
+
+  /** Sets bit {@code i} of {@code used} for every symbol index {@code i} of the series {@code drop} keeps. */
+  private static void markSymbols(IndexReader index, Predicate<Labels> drop, ScratchInts used) throws IOException {
+    used.ensureSize((index.symbolCount() + 31L) >>> 5);
+    SeriesCursor c = index.series();
+    while (c.next()) {
+      if (!drop.test(c.at().labels())) {
+        for (int id : index.seriesSymbols(c.at().ref())) {
+          used.set(id >>> 5, used.get(id >>> 5) | 1 << (id & 31));
+        }
+      }
+    }
+  }
+
+  /** The symbols of {@code table}, read in order, whose index is marked in {@code used}. */
+  private static StringCursor marked(StringCursor table, ScratchInts used) {
+    return new StringCursor() {
+      private int index = -1;
+
+      @Override
+      public boolean next() throws CorruptDataException {
+        while (table.next()) {
+          index++;
+          if ((used.get(index >>> 5) & 1 << (index & 31)) != 0) {
+            return true;
+          }
+        }
+        return false;
+      }
+
+      @Override
+      public String value() {
+        return table.value();
+      }
+    };
+  }
+
+  /**
+   * The sorted union of the inputs' symbols, by a k-way merge of their sorted symbol cursors ({@code cursors}, one
+   * per source, in the same order).
+   */
+  private static void writeSymbols(List<Source> sources, List<StringCursor> cursors, IndexWriter w) throws IOException {
     record Head(String value, StringCursor cursor, Source source) {}
     PriorityQueue<Head> heap = new PriorityQueue<>((a, b) -> Labels.compareStrings(a.value, b.value));
-    for (Source s : sources) {
-      StringCursor c = s.symbols;
+    for (int i = 0; i < sources.size(); i++) {
+      Source s = sources.get(i);
+      StringCursor c = cursors.get(i);
       try {
         if (c.next()) {
           heap.add(new Head(c.value(), c, s));

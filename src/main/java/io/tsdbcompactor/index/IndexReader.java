@@ -239,7 +239,7 @@ public final class IndexReader implements Closeable {
     return toc;
   }
 
-  /** Number of symbols in the symbol table: valid indexes for {@link #symbol(int)} are 0 to this minus one. Published reading API (docs/library.md); the compactor itself does not call it. */
+  /** Number of symbols in the symbol table: valid indexes for {@link #symbol(int)} are 0 to this minus one. */
   public int symbolCount() {
     return symbolCount;
   }
@@ -443,34 +443,17 @@ public final class IndexReader implements Closeable {
 
   /** Reads the series entry with the given reference (its offset / 16). */
   public IndexSeries readSeries(long ref) throws CorruptDataException {
-    long off = ref * 16;
-    if (ref < 0 || ref > 0xffffffffL || off < toc.series() || off >= toc.labelIndices()) {
-      throw corrupt(off, "series reference " + ref + " points outside the series section ["
-          + toc.series() + ", " + toc.labelIndices() + ")");
-    }
-    Decoder d = new Decoder(in, off, toc.labelIndices());
-    int len = d.readUvarint32();
-    long start = d.position();
-    if (len > d.remaining() - 4) {
-      throw corrupt(off, "series entry of " + len + " bytes runs past the series section end at "
-          + toc.labelIndices());
-    }
-    d.skip(len);
-    d.readAndCheckCrc32c(start, "series entry");
-    Decoder e = new Decoder(in, start, start + len);
-
-    long at = e.position();
-    int numLabels = e.readUvarint32();
-    if (numLabels > e.remaining() / 2) {
-      throw corrupt(at, "label count " + numLabels + " cannot fit a " + len + "-byte series entry");
-    }
+    Decoder e = seriesEntry(ref);
+    long start = e.position();
+    long len = e.remaining();
+    int numLabels = readLabelCount(e);
     String[] ln = new String[numLabels];
     String[] lv = new String[numLabels];
     int[] nameIds = sortUnorderedLabels ? new int[numLabels] : null;
     boolean unordered = false;
     int prevName = -1;
     for (int i = 0; i < numLabels; i++) {
-      at = e.position();
+      long at = e.position();
       int nameId = e.readUvarint32();
       int valueId = e.readUvarint32();
       if (nameId <= prevName) {
@@ -490,7 +473,7 @@ public final class IndexReader implements Closeable {
       sortByName(start, nameIds, ln, lv);
       unorderedLabelSeries++;
     }
-    at = e.position();
+    long at = e.position();
     int numChunks = e.readUvarint32();
     if (numChunks > e.remaining() / 3) {
       throw corrupt(at, "chunk count " + numChunks + " cannot fit a " + len + "-byte series entry");
@@ -511,6 +494,55 @@ public final class IndexReader implements Closeable {
           + e.remaining() + " bytes are left");
     }
     return new IndexSeries(ref, Labels.ofSorted(ln, lv), chunks);
+  }
+
+  /**
+   * The symbol table indexes of series {@code ref}'s labels, each label's name and then its value, in the entry's
+   * order: which symbols a series uses, without decoding them (a partition's writer keeps only its series'
+   * symbols). Checked as {@link #readSeries} checks them: the entry's CRC, and every index inside the table.
+   */
+  public int[] seriesSymbols(long ref) throws CorruptDataException {
+    Decoder e = seriesEntry(ref);
+    int[] ids = new int[2 * readLabelCount(e)];
+    for (int i = 0; i < ids.length; i++) {
+      long at = e.position();
+      ids[i] = e.readUvarint32();
+      if (ids[i] < 0 || ids[i] >= symbolCount) {
+        throw corrupt(at, "symbol index " + Integer.toUnsignedString(ids[i]) + " out of range ("
+            + symbolCount + " symbols)");
+      }
+    }
+    return ids;
+  }
+
+  /** A decoder over the content of series entry {@code ref}, once its place, length and CRC are checked. */
+  private Decoder seriesEntry(long ref) throws CorruptDataException {
+    long off = ref * 16;
+    if (ref < 0 || ref > 0xffffffffL || off < toc.series() || off >= toc.labelIndices()) {
+      throw corrupt(off, "series reference " + ref + " points outside the series section ["
+          + toc.series() + ", " + toc.labelIndices() + ")");
+    }
+    Decoder d = new Decoder(in, off, toc.labelIndices());
+    int len = d.readUvarint32();
+    long start = d.position();
+    if (len > d.remaining() - 4) {
+      throw corrupt(off, "series entry of " + len + " bytes runs past the series section end at "
+          + toc.labelIndices());
+    }
+    d.skip(len);
+    d.readAndCheckCrc32c(start, "series entry");
+    return new Decoder(in, start, start + len);
+  }
+
+  /** Reads a series entry's label count, which must leave room for two bytes per label. */
+  private int readLabelCount(Decoder e) throws CorruptDataException {
+    long len = e.remaining();
+    long at = e.position();
+    int numLabels = e.readUvarint32();
+    if (numLabels > e.remaining() / 2) {
+      throw corrupt(at, "label count " + numLabels + " cannot fit a " + len + "-byte series entry");
+    }
+    return numLabels;
   }
 
   /**

@@ -243,6 +243,67 @@ class BlockMergerTest {
     OutputVerifier.verify(new FsDirectory(db.resolve(meta.ulid)));
   }
 
+  /**
+   * Each partition of a merge holds the series whose labels hash to it, and its symbol table exactly their names
+   * and values (every series here has an instance value of its own). The partitions' scratch (the marks of the
+   * symbols in use) is made to spill to mapped files after two ints, and none is left behind.
+   */
+  @Test
+  void partitionsHoldTheirSeriesAndOnlyTheirSymbols() throws Exception {
+    Path src = tmp.resolve("src");
+    for (long offset : new long[] {0, 15_000}) {
+      Path om = tmp.resolve("in-" + offset + ".om");
+      GroupCompactorTest.openMetrics(om, 300, 0, 2, offset);
+      GroupCompactorTest.importBlocks(om, src, Map.of("replica", Long.toString(offset)));
+    }
+    List<BlockMerger.Input> in = inputs(src);
+    Path db = tmp.resolve("db");
+    java.util.Set<Labels> all = new java.util.HashSet<>();
+    int count = 3;
+    for (int id = 0; id < count; id++) {
+      io.tsdbcompactor.block.PartitionInfo p = new io.tsdbcompactor.block.PartitionInfo(42, count, id);
+      String ulid = TestUlids.next().toString();
+      Path out = db.resolve(ulid);
+      Files.createDirectories(out);
+      FsDirectory fs = new FsDirectory(out);
+      io.tsdbcompactor.store.Directory spillingEarly = new io.tsdbcompactor.store.ForwardingDirectory(fs) {
+        @Override
+        public io.tsdbcompactor.store.ScratchInts createScratch(String prefix) {
+          return io.tsdbcompactor.store.ScratchInts.spilling(out, ".tmp-" + prefix + "-", 2);
+        }
+      };
+      BlockMeta meta = new BlockMerger(CompactorOptions.DedupFunc.NONE).mergePartition(in, spillingEarly,
+          new BlockMerger.Output(ulid, Map.of("cluster", "eu"), 0, null), p);
+      try (Stream<Path> files = Files.list(out)) {
+        assertEquals(List.of("chunks", "index", "meta.json"),
+            files.map(f -> f.getFileName().toString()).sorted().toList());
+      }
+      java.util.TreeSet<String> used = new java.util.TreeSet<>(Labels::compareStrings);
+      List<String> symbols = new ArrayList<>();
+      try (IndexReader ir = IndexReader.open(fs, "index")) {
+        SeriesCursor c = ir.series();
+        while (c.next()) {
+          Labels l = c.at().labels();
+          assertTrue(p.holds(Group.labelsHash(l)), l + " in " + p);
+          assertTrue(all.add(l), l + " in two partitions");
+          for (int i = 0; i < l.size(); i++) {
+            used.add(l.name(i));
+            used.add(l.value(i));
+          }
+        }
+        io.tsdbcompactor.index.StringCursor sc = ir.symbols();
+        while (sc.next()) {
+          symbols.add(sc.value());
+        }
+      }
+      assertTrue(meta.stats.numSeries > 50, p + " holds " + meta.stats.numSeries + " series");
+      assertEquals(new ArrayList<>(used), symbols, p + "'s symbol table");
+    }
+    assertEquals(300, all.size());
+    Files.createDirectories(src.resolve("wal"));
+    assertEquals(Promtool.dump(src), Promtool.dump(db));
+  }
+
   @Test
   void penaltyDedupMergesReplicasIntoValidBlock() throws Exception {
     List<BlockMerger.Input> in = inputs(Path.of("testdata/blocks/overlap"));

@@ -224,6 +224,12 @@ class IndexWriterReaderTest {
         assertEquals(d.series().get(i), s.labels());
         assertMetas(d.chunks().get(i), s.chunks());
         assertEquals(s.labels(), r.readSeries(s.ref()).labels());
+        int[] ids = r.seriesSymbols(s.ref());
+        assertEquals(2 * s.labels().size(), ids.length);
+        for (int k = 0; k < s.labels().size(); k++) {
+          assertEquals(s.labels().name(k), syms.get(ids[2 * k]));
+          assertEquals(s.labels().value(k), syms.get(ids[2 * k + 1]));
+        }
         refs.add(s.ref());
         for (int k = 0; k < s.labels().size(); k++) {
           expected.computeIfAbsent(s.labels().name(k), x -> new TreeMap<>(Labels::compareStrings))
