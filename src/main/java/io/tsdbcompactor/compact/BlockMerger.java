@@ -20,6 +20,7 @@ import io.tsdbcompactor.downsample.AggrChunkMerger;
 import io.tsdbcompactor.index.IndexReader;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.IndexWriter;
+import io.tsdbcompactor.index.Postings;
 import io.tsdbcompactor.index.SeriesCursor;
 import io.tsdbcompactor.index.StringCursor;
 import io.tsdbcompactor.labels.Labels;
@@ -32,6 +33,7 @@ import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,7 +142,7 @@ public final class BlockMerger {
    * are read): how a rewrite deletes whole series.
    */
   public BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop) throws IOException {
-    return merge(inputs, out, spec, drop, false);
+    return merge(inputs, out, spec, drop, null);
   }
 
   /**
@@ -151,6 +153,18 @@ public final class BlockMerger {
    */
   public BlockMeta mergePartition(List<Input> inputs, Directory out, Output spec, PartitionInfo partition)
       throws IOException {
+    try (SeriesHashes hashes = new SeriesHashes(out)) {
+      return mergePartition(inputs, out, spec, partition, hashes);
+    }
+  }
+
+  /**
+   * As {@link #mergePartition(List, Directory, Output, PartitionInfo)}, picking each input's series by the labels
+   * hashes in {@code hashes}: the partitions of one compaction share them, so only the first one merged from an
+   * input decodes the labels of all its series.
+   */
+  public BlockMeta mergePartition(List<Input> inputs, Directory out, Output spec, PartitionInfo partition,
+      SeriesHashes hashes) throws IOException {
     if (!partition.partitioned()) {
       return merge(inputs, out, spec);
     }
@@ -159,17 +173,100 @@ public final class BlockMerger {
         throw new IllegalArgumentException("a partition of relabelled input " + in.meta().ulid);
       }
     }
-    return merge(inputs, out, spec, labels -> !partition.holds(Group.labelsHash(labels)), true);
+    return merge(inputs, out, spec, null, new Partition(partition, hashes));
+  }
+
+  /**
+   * The labels hash ({@link Group#labelsHash}, which decides a series' partition) of every series of the inputs it
+   * is asked about, in each input's series order: two scratch ints per series, computed on the first request for
+   * an input (the block's ULID) and kept until closed.
+   */
+  public static final class SeriesHashes implements Closeable {
+    private final Directory scratch;
+    private final Map<String, ScratchInts> byBlock = new HashMap<>();
+
+    /** Hashes kept in {@code scratch}'s scratch ints. */
+    public SeriesHashes(Directory scratch) {
+      this.scratch = scratch;
+    }
+
+    ScratchInts of(String ulid, IndexReader index) throws IOException {
+      ScratchInts hashes = byBlock.get(ulid);
+      if (hashes == null) {
+        hashes = scratch.createScratch("series-hashes");
+        boolean ok = false;
+        try {
+          Postings all = index.allPostings();
+          while (all.next()) {
+            long h = Group.labelsHash(index.readSeries(all.at()).labels());
+            hashes.add((int) (h >>> 32));
+            hashes.add((int) h);
+          }
+          ok = true;
+        } finally {
+          if (!ok) {
+            hashes.close();
+          }
+        }
+        byBlock.put(ulid, hashes);
+      }
+      return hashes;
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (ScratchInts h : byBlock.values()) {
+        h.close();
+      }
+      byBlock.clear();
+    }
+  }
+
+  /** The partition a merge writes, and where its inputs' series hashes are. */
+  private record Partition(PartitionInfo info, SeriesHashes hashes) {
+    /** The references of {@code index}'s series in this partition, in series order. */
+    PartitionRefs refs(String ulid, IndexReader index) throws IOException {
+      return new PartitionRefs(index.allPostings(), hashes.of(ulid, index), info);
+    }
+  }
+
+  /** Walks an input's series references, stopping at those whose stored hash falls in the partition. */
+  private static final class PartitionRefs {
+    private final Postings all;
+    private final ScratchInts hashes;
+    private final PartitionInfo partition;
+    private long ordinal = -1;
+
+    PartitionRefs(Postings all, ScratchInts hashes, PartitionInfo partition) {
+      this.all = all;
+      this.hashes = hashes;
+      this.partition = partition;
+    }
+
+    boolean next() throws CorruptDataException {
+      while (all.next()) {
+        ordinal++;
+        long h = (long) hashes.get(2 * ordinal) << 32 | hashes.get(2 * ordinal + 1) & 0xffffffffL;
+        if (partition.holds(h)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    long at() {
+      return all.at();
+    }
   }
 
   private BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop,
-      boolean keptSymbolsOnly) throws IOException {
+      Partition partition) throws IOException {
     List<Source> sources = new ArrayList<>(inputs.size());
     try {
       for (int i = 0; i < inputs.size(); i++) {
-        sources.add(open(i, inputs.get(i)));
+        sources.add(open(i, inputs.get(i), partition));
       }
-      return write(sources, inputs, out, spec, drop, keptSymbolsOnly);
+      return write(sources, inputs, out, spec, drop, partition);
     } finally {
       for (Source s : sources) {
         s.close();
@@ -228,12 +325,17 @@ public final class BlockMerger {
         "block " + s.ulid + ": " + e.getMessage(), e);
   }
 
-  private static Source open(int ordinal, Input in) throws IOException {
+  /** Opens an input: all its series, or with {@code partition} those of the partition. */
+  private static Source open(int ordinal, Input in, Partition partition) throws IOException {
     IndexReader index = null;
     try {
       index = IndexReader.open(in.dir(), "index");
       ChunkSegmentReader chunks = new ChunkSegmentReader(in.dir());
       Tombstones tombstones = Tombstones.read(in.dir(), Tombstones.FILE_NAME);
+      if (partition != null) {
+        SeriesCursor series = partitionSeries(index, partition.refs(in.meta().ulid, index));
+        return new Source(ordinal, in.meta(), index, chunks, tombstones, series, index.symbols());
+      }
       if (in.relabel() == null) {
         return new Source(ordinal, in.meta(), index, chunks, tombstones, index.series(), index.symbols());
       }
@@ -246,6 +348,24 @@ public final class BlockMerger {
       throw new BadBlockException(List.of(in.meta().ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + in.meta().ulid + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The series {@code refs} stops at, read as the cursor reaches them. */
+  private static SeriesCursor partitionSeries(IndexReader index, PartitionRefs refs) {
+    return new SeriesCursor() {
+      private IndexSeries current;
+
+      @Override
+      public boolean next() throws CorruptDataException {
+        current = refs.next() ? index.readSeries(refs.at()) : null;
+        return current != null;
+      }
+
+      @Override
+      public IndexSeries at() {
+        return current;
+      }
+    };
   }
 
   private record Relabelled(SeriesCursor cursor, StringCursor symbols) {}
@@ -314,14 +434,14 @@ public final class BlockMerger {
   // ------------------------------------------------------------------------------------------ output
 
   private BlockMeta write(List<Source> sources, List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop,
-      boolean keptSymbolsOnly) throws IOException {
+      Partition partition) throws IOException {
     ChunkSegmentWriter chunkWriter = new ChunkSegmentWriter(out, maxSegmentBytes);
     IndexWriter indexWriter = new IndexWriter(out, "index");
     BlockMeta.Stats stats = new BlockMeta.Stats();
     boolean ok = false;
     try {
-      if (keptSymbolsOnly) {
-        writeKeptSymbols(sources, drop, out, indexWriter);
+      if (partition != null) {
+        writeKeptSymbols(sources, partition, out, indexWriter);
       } else {
         List<StringCursor> all = new ArrayList<>(sources.size());
         for (Source s : sources) {
@@ -352,12 +472,12 @@ public final class BlockMerger {
   }
 
   /**
-   * Writes the symbols that the series {@code drop} keeps use. For each input, one pass over its series entries
-   * marks the indexes of their symbols in a bit set (scratch ints of the output directory, one bit per symbol of
-   * the input's table: the heap stays flat whatever the number of distinct values); then its symbol table is read
-   * in order, skipping what is not marked.
+   * Writes the symbols that the partition's series use. For each input, a pass over those series' entries marks
+   * the indexes of their symbols in a bit set (scratch ints of the output directory, one bit per symbol of the
+   * input's table: the heap stays flat whatever the number of distinct values); then its symbol table is read in
+   * order, skipping what is not marked.
    */
-  private static void writeKeptSymbols(List<Source> sources, Predicate<Labels> drop, Directory out, IndexWriter w)
+  private static void writeKeptSymbols(List<Source> sources, Partition partition, Directory out, IndexWriter w)
       throws IOException {
     List<ScratchInts> marks = new ArrayList<>(sources.size());
     try {
@@ -366,7 +486,13 @@ public final class BlockMerger {
         ScratchInts used = out.createScratch("kept-symbols");
         marks.add(used);
         try {
-          markSymbols(s.index, drop, used);
+          used.ensureSize((s.index.symbolCount() + 31L) >>> 5);
+          PartitionRefs refs = partition.refs(s.ulid, s.index);
+          while (refs.next()) {
+            for (int id : s.index.seriesSymbols(refs.at())) {
+              used.set(id >>> 5, used.get(id >>> 5) | 1 << (id & 31));
+            }
+          }
         } catch (CorruptDataException e) {
           throw corrupt(s, e);
         }
@@ -376,19 +502,6 @@ public final class BlockMerger {
     } finally {
       for (ScratchInts m : marks) {
         m.close();
-      }
-    }
-  }
-
-  /** Sets bit {@code i} of {@code used} for every symbol index {@code i} of the series {@code drop} keeps. */
-  private static void markSymbols(IndexReader index, Predicate<Labels> drop, ScratchInts used) throws IOException {
-    used.ensureSize((index.symbolCount() + 31L) >>> 5);
-    SeriesCursor c = index.series();
-    while (c.next()) {
-      if (!drop.test(c.at().labels())) {
-        for (int id : index.seriesSymbols(c.at().ref())) {
-          used.set(id >>> 5, used.get(id >>> 5) | 1 << (id & 31));
-        }
       }
     }
   }

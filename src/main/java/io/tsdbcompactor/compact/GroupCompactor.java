@@ -309,8 +309,10 @@ public final class GroupCompactor {
     long t2;
     boolean uploaded = false;
     try {
-      for (PartitionInfo p : partitions) {
-        writePartition(group, c, p, inputs, workDir, uploads, metas, downloads);
+      try (BlockMerger.SeriesHashes hashes = new BlockMerger.SeriesHashes(FsDirectory.scratch(workDir))) {
+        for (PartitionInfo p : partitions) {
+          writePartition(group, c, p, inputs, workDir, uploads, metas, downloads, hashes);
+        }
       }
       t2 = System.nanoTime();
       for (CompactionBucket.PendingUpload up : uploads) {
@@ -393,7 +395,7 @@ public final class GroupCompactor {
    */
   private void writePartition(Group group, PartitionedPlanner.Compaction c, PartitionInfo p,
       List<BlockMerger.Input> downloaded, Path workDir, List<CompactionBucket.PendingUpload> uploads,
-      List<BlockMeta> metas, Downloads downloads) throws IOException {
+      List<BlockMeta> metas, Downloads downloads, BlockMerger.SeriesHashes hashes) throws IOException {
     List<BlockMerger.Input> inputs = new ArrayList<>();
     for (BlockMerger.Input in : downloaded) {
       if (PartitionInfo.of(in.meta()).canShare(p)) {
@@ -413,7 +415,7 @@ public final class GroupCompactor {
         .attribute("inputs", inputs.size())) {
       meta = merger.mergePartition(inputs, out,
           new BlockMerger.Output(ulid, group.labels().toMap(), group.resolution(), p.extensions(group.extensions())),
-          p);
+          p, hashes);
     }
     // The merge has read its inputs; the rest of them is there before anything reads them again.
     downloads.finish();
@@ -450,7 +452,7 @@ public final class GroupCompactor {
         discard(upload, uploads);
         FileTree.delete(outDir);
         for (PartitionInfo half : p.halves()) {
-          writePartition(group, c, half, downloaded, workDir, uploads, metas, downloads);
+          writePartition(group, c, half, downloaded, workDir, uploads, metas, downloads, hashes);
         }
         return;
       }

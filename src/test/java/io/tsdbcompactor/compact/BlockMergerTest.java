@@ -245,8 +245,9 @@ class BlockMergerTest {
 
   /**
    * Each partition of a merge holds the series whose labels hash to it, and its symbol table exactly their names
-   * and values (every series here has an instance value of its own). The partitions' scratch (the marks of the
-   * symbols in use) is made to spill to mapped files after two ints, and none is left behind.
+   * and values (every series here has an instance value of its own). The partitions share their inputs' series
+   * hashes, as a compaction's do. All scratch (the hashes, the marks of the symbols in use) is made to spill to
+   * mapped files after two ints, and none is left behind.
    */
   @Test
   void partitionsHoldTheirSeriesAndOnlyTheirSymbols() throws Exception {
@@ -260,6 +261,14 @@ class BlockMergerTest {
     Path db = tmp.resolve("db");
     java.util.Set<Labels> all = new java.util.HashSet<>();
     int count = 3;
+    Path hashDir = Files.createDirectories(tmp.resolve("hashes"));
+    BlockMerger.SeriesHashes hashes = new BlockMerger.SeriesHashes(new io.tsdbcompactor.store.ForwardingDirectory(
+        new FsDirectory(hashDir)) {
+      @Override
+      public io.tsdbcompactor.store.ScratchInts createScratch(String prefix) {
+        return io.tsdbcompactor.store.ScratchInts.spilling(hashDir, ".tmp-" + prefix + "-", 2);
+      }
+    });
     for (int id = 0; id < count; id++) {
       io.tsdbcompactor.block.PartitionInfo p = new io.tsdbcompactor.block.PartitionInfo(42, count, id);
       String ulid = TestUlids.next().toString();
@@ -273,7 +282,7 @@ class BlockMergerTest {
         }
       };
       BlockMeta meta = new BlockMerger(CompactorOptions.DedupFunc.NONE).mergePartition(in, spillingEarly,
-          new BlockMerger.Output(ulid, Map.of("cluster", "eu"), 0, null), p);
+          new BlockMerger.Output(ulid, Map.of("cluster", "eu"), 0, null), p, hashes);
       try (Stream<Path> files = Files.list(out)) {
         assertEquals(List.of("chunks", "index", "meta.json"),
             files.map(f -> f.getFileName().toString()).sorted().toList());
@@ -300,6 +309,13 @@ class BlockMergerTest {
       assertEquals(new ArrayList<>(used), symbols, p + "'s symbol table");
     }
     assertEquals(300, all.size());
+    try (Stream<Path> files = Files.list(hashDir)) {
+      assertEquals(in.size(), files.count(), "one file of hashes per input");
+    }
+    hashes.close();
+    try (Stream<Path> files = Files.list(hashDir)) {
+      assertEquals(List.of(), files.toList());
+    }
     Files.createDirectories(src.resolve("wal"));
     assertEquals(Promtool.dump(src), Promtool.dump(db));
   }
