@@ -53,11 +53,13 @@ public final class PartitionedPlanner {
     }
 
     /**
-     * The fewest partitions whose expected size meets both limits, for the output of these blocks, before any of
-     * them is read. The series and index size of the output are estimated per time range: blocks of the same
-     * range that are different partitions hold different series and add up; blocks of the same range that are
-     * the same partition (replicas, a vertical overlap) hold the same series and count once (the biggest); blocks
-     * of different ranges mostly hold the same series, so the estimate is the biggest range's. An output that
+     * The fewest partitions whose biggest one is expected to meet both limits, for the output of these blocks,
+     * before any of them is read. The series and index size of the output are estimated per time range: blocks of
+     * the same range that are different partitions hold different series and add up; blocks of the same range that
+     * are the same partition (replicas, a vertical overlap) hold the same series and count once (the biggest);
+     * blocks of different ranges mostly hold the same series, so the estimate is the biggest range's. The hash
+     * deals the series out unevenly ({@link #biggestPartition}), so a count whose mean partition just fits would
+     * mostly write one partition over the limit, throw it away and write it again as two halves. An output that
      * still breaks a limit once written is split further ({@link GroupCompactor}).
      */
     public int partitions(List<BlockMeta> inputs, GuardedPlanner.IndexSizeLookup sizes) throws IOException {
@@ -67,6 +69,7 @@ public final class PartitionedPlanner {
       long[] est = estimate(inputs, sizes);
       long series = est[0];
       long index = est[1];
+      long most = Math.min(1 << 16, Math.max(1, series / MIN_SERIES_PER_PARTITION));
       long n = 1;
       if (maxSeries > 0) {
         n = Math.max(n, ceilDiv(series, maxSeries));
@@ -74,8 +77,58 @@ public final class PartitionedPlanner {
       if (maxIndexBytes > 0) {
         n = Math.max(n, ceilDiv(index, maxIndexBytes));
       }
-      n = Math.min(n, Math.max(1, series / MIN_SERIES_PER_PARTITION));
-      return (int) Math.min(n, 1 << 16);
+      // Index bytes grow with the series a partition holds, so they take the same margin over their mean.
+      while (n < most && series > 0) {
+        double biggest = biggestPartition(series, n);
+        double share = biggest * n / series;
+        boolean fits = (maxSeries <= 0 || biggest <= maxSeries)
+            && (maxIndexBytes <= 0 || share * index / n <= maxIndexBytes);
+        if (fits) {
+          break;
+        }
+        n++;
+      }
+      n = Math.min(n, most);
+      int kept = fittingCount(inputs, sizes);
+      return (int) (kept > 0 && kept < n ? kept : n);
+    }
+
+    /**
+     * The inputs' partition count when they all have the same one and each of its partitions, as the inputs hold it
+     * (the biggest range's), meets both limits: the hash has already dealt those series out, so the margin of a new
+     * count is not needed to keep it. 0 otherwise.
+     */
+    private int fittingCount(List<BlockMeta> inputs, GuardedPlanner.IndexSizeLookup sizes) throws IOException {
+      int count = inputs.isEmpty() ? 0 : PartitionInfo.of(inputs.get(0)).count();
+      if (count < 2) {
+        return 0;
+      }
+      Map<Integer, long[]> byId = new HashMap<>();
+      for (BlockMeta m : inputs) {
+        PartitionInfo p = PartitionInfo.of(m);
+        if (p.count() != count) {
+          return 0;
+        }
+        long[] est = byId.computeIfAbsent(p.id(), k -> new long[2]);
+        est[0] = Math.max(est[0], m.stats.numSeries);
+        est[1] = Math.max(est[1], indexSize(m, sizes));
+      }
+      for (long[] est : byId.values()) {
+        if (exceeded(est[0], est[1])) {
+          return 0;
+        }
+      }
+      return count;
+    }
+
+    /**
+     * The series the biggest of {@code n} partitions of {@code series} is planned for: the mean plus four standard
+     * deviations of the binomial count a uniform hash gives each partition. Any of the {@code n} exceeds it with
+     * probability about {@code n * 3e-5}.
+     */
+    static double biggestPartition(long series, long n) {
+      double mean = (double) series / n;
+      return mean + 4 * Math.sqrt(mean * (1 - 1.0 / n));
     }
 
     private static long ceilDiv(long a, long b) {

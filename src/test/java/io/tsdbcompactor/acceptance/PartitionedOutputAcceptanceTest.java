@@ -264,7 +264,7 @@ class PartitionedOutputAcceptanceTest {
     assertEquals(0, compact(bucket, concat(flags, "--dry-run", "--report-file=" + planned)));
     assertEquals(0, compact(bucket, concat(flags, "--report-file=" + done)));
     List<String> want = actions(planned);
-    assertTrue(want.stream().anyMatch(a -> a.contains("partition 2 of 3")), String.join("\n", want));
+    assertTrue(want.stream().anyMatch(a -> a.contains("partition 3 of 4")), String.join("\n", want));
     assertEquals(want, actions(done));
   }
 

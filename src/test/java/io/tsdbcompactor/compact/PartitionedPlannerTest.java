@@ -55,6 +55,41 @@ class PartitionedPlannerTest {
         none)), NO_SIZES));
   }
 
+  /**
+   * A new count leaves room for the hash's uneven split: the biggest of the partitions is planned at its mean plus
+   * four standard deviations. Inputs already split into a count whose partitions meet the limits keep it.
+   */
+  @Test
+  void aNewCountLeavesRoomForTheUnevenSplitAnExistingOneThatFitsIsKept() throws Exception {
+    List<String> none = List.of();
+    List<BlockMeta> million = List.of(block(0, 2, 1_000_000, PartitionInfo.WHOLE, none));
+    // Two halves of a million series at a limit of 500,000: one of them is over it about half of the time.
+    assertEquals(3, new PartitionedPlanner.Limits(500_000, 0).partitions(million, NO_SIZES));
+    // Four at 300,000: 250,000 and a spread of about 430 series.
+    assertEquals(4, new PartitionedPlanner.Limits(300_000, 0).partitions(million, NO_SIZES));
+    assertEquals(4, new PartitionedPlanner.Limits(251_800, 0).partitions(million, NO_SIZES));
+    assertEquals(5, new PartitionedPlanner.Limits(251_600, 0).partitions(million, NO_SIZES));
+    assertEquals(500_000 + 4 * Math.sqrt(250_000), PartitionedPlanner.Limits.biggestPartition(1_000_000, 2), 1e-6);
+    assertEquals(1_000_000, PartitionedPlanner.Limits.biggestPartition(1_000_000, 1), 1e-6);
+    // The index size takes the same margin (relative to its mean share).
+    long indexBytes = 1_000_000_000L;
+    GuardedPlanner.IndexSizeLookup sizes = m -> indexBytes;
+    assertEquals(3, new PartitionedPlanner.Limits(0, indexBytes / 2).partitions(million, sizes));
+    assertEquals(2, new PartitionedPlanner.Limits(0, indexBytes / 2 + indexBytes / 100).partitions(million, sizes));
+
+    // Three partitions of 119 series each, at a limit of 120: kept, where a new count would take 5.
+    List<BlockMeta> three = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      three.add(block(0, 8, 119, new PartitionInfo(9, 3, i), List.of("S" + i)));
+    }
+    PartitionedPlanner.Limits limit120 = new PartitionedPlanner.Limits(120, 0);
+    assertEquals(3, limit120.partitions(three, NO_SIZES));
+    assertEquals(5, limit120.partitions(List.of(block(0, 8, 357, PartitionInfo.WHOLE, none)), NO_SIZES));
+    // One of them over the limit: a new count.
+    three.set(1, block(0, 8, 121, new PartitionInfo(9, 3, 1), List.of("S1")));
+    assertEquals(5, limit120.partitions(three, NO_SIZES));
+  }
+
   /** Two complete 8h sets of 3 partitions and two newer 2h blocks: the 2d window is planned over the sets. */
   @Test
   void completeSetsArePlannedAsOneBlockAndPartitionIGoesIntoPartitionI() throws Exception {
