@@ -13,6 +13,7 @@
 #   BUCKET=s3 PART_SIZE=16777216 ...               # its objstore part_size (default: the objstore default, 64 MiB)
 #   LABELS=unique STEP=600 benchmarks/scale.sh 1000000  # a distinct label value per series (gen_unique_openmetrics.py)
 #   BLOCKS=64 OFFSET_MS=900 benchmarks/scale.sh 2000     # 64 overlapping replicas (default 2), 0.9 s apart
+#   COMPACT_ARGS="--compact.max-block-series=300000" benchmarks/scale.sh 1000000  # more compact flags: partitions
 #
 # Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
 # $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
