@@ -14,6 +14,7 @@
 #   LABELS=unique STEP=600 benchmarks/scale.sh 1000000  # a distinct label value per series (gen_unique_openmetrics.py)
 #   BLOCKS=64 OFFSET_MS=900 benchmarks/scale.sh 2000     # 64 overlapping replicas (default 2), 0.9 s apart
 #   COMPACT_ARGS="--compact.max-block-series=300000" benchmarks/scale.sh 1000000  # more compact flags: partitions
+#   SHARDS=2 COMPACT_ARGS=... benchmarks/scale.sh 1000000  # two processes at once, one per shard (--shard.*)
 #
 # Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
 # $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
@@ -179,18 +180,31 @@ if [ "${DOWNSAMPLE:-0}" = 1 ]; then
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
 fi
 s3cpu0=$(s3proxy_cpu)
+# SHARDS=N: N processes at once, one per shard (--shard.total/--shard.index, as the Indexed Job's pods), each with
+# its own data dir: time is the last one's end, RssAnon and heap the biggest process's, CPU their sum.
+SHARDS=${SHARDS:-1}
 t0=$(date +%s.%N)
-# shellcheck disable=SC2086
-"$JAVA" -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc.log" \
-  -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" --data-dir="$WORK/data" \
-  --consistency-delay=0s --deduplication.replica-label=replica --delete-delay=0s ${COMPACT_ARGS:-} \
-  > "$WORK/ours.log" 2>&1 &
-pid=$!
-peak_rss_anon $pid "$WORK/ours.rss" &
-sampler=$!
-rc=0; wait $pid || rc=$?
+pids=(); samplers=()
+for ((i = 0; i < SHARDS; i++)); do
+  if [ "$SHARDS" = 1 ]; then sfx=""; shard_args=""; else sfx="-$i"; shard_args="--shard.total=$SHARDS --shard.index=$i"; fi
+  mkdir -p "$WORK/data$sfx"
+  # shellcheck disable=SC2086
+  "$JAVA" -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc$sfx.log" \
+    -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" --data-dir="$WORK/data$sfx" \
+    --consistency-delay=0s --deduplication.replica-label=replica --delete-delay=0s $shard_args ${COMPACT_ARGS:-} \
+    > "$WORK/ours$sfx.log" 2>&1 &
+  pids+=($!)
+  peak_rss_anon $! "$WORK/ours$sfx.rss" &
+  samplers+=($!)
+done
+rc=0; for p in "${pids[@]}"; do wait "$p" || rc=$?; done
 t1=$(date +%s.%N)
-wait $sampler || true
+for p in "${samplers[@]}"; do wait "$p" || true; done
+if [ "$SHARDS" != 1 ]; then
+  cat "$WORK"/ours-*.log > "$WORK/ours.log"; cat "$WORK"/gc-*.log > "$WORK/gc.log"
+  sort -n "$WORK"/ours-*.rss | tail -1 > "$WORK/ours.rss"
+  cat "$WORK"/ours-*.rss.cpu | paste -sd+ | bc > "$WORK/ours.rss.cpu"
+fi
 if [ $rc != 0 ]; then echo "ours FAILED (exit $rc):" >&2; tail -20 "$WORK/ours.log" >&2; exit 1; fi
 ours_s=$(echo "$t1 - $t0" | bc)
 s3proxy_s=$(echo "$(s3proxy_cpu) - $s3cpu0" | bc)
@@ -199,6 +213,13 @@ ours_cpu=$(cat "$WORK/ours.rss.cpu")
 # Heap in use before each collection (SerialGC/G1 "Pause ... A->B(C)" lines): the peak the heap reached.
 ours_heap=$(sed -n 's/.* \([0-9]*\)M->[0-9]*M([0-9]*M).*/\1/p' "$WORK/gc.log" | sort -n | tail -1)
 gcs=$(grep -c 'Pause' "$WORK/gc.log" || true)
+if [ "$SHARDS" != 1 ]; then
+  # A sharded compaction's inputs are retired by the next run once every partition is in the bucket.
+  java -Xmx256m -XX:+UseSerialGC -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" \
+    --data-dir="$WORK/data-finish" --consistency-delay=0s --deduplication.replica-label=replica --delete-delay=0s \
+    ${COMPACT_ARGS:-} > "$WORK/finish.log" 2>&1 || { echo "the finishing run failed:" >&2; tail -20 "$WORK/finish.log" >&2; exit 1; }
+  grep -o 'msg="[^"]*\(compacted\|deleted\|marked\)[^"]*"' "$WORK/finish.log" | head -5 | sed 's/^/  finishing run: /' || true
+fi
 grep -E 'level=(warn|error)' "$WORK/ours.log" || true
 
 if [ "${DOWNSAMPLE:-0}" = 1 ]; then
