@@ -176,7 +176,8 @@ s3proxy_cpu() {
 if [ "${DOWNSAMPLE:-0}" = 1 ]; then
   echo "compacting the 2h blocks to a 2d block first (not measured)"
   java -Xmx256m -XX:+UseSerialGC -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" \
-    --data-dir="$WORK/data" --consistency-delay=0s --delete-delay=0s --downsampling.disable > "$WORK/prepare.log" 2>&1
+    --data-dir="$WORK/data" --consistency-delay=0s --delete-delay=0s --downsampling.disable ${COMPACT_ARGS:-} \
+    > "$WORK/prepare.log" 2>&1
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
 fi
 s3cpu0=$(s3proxy_cpu)
