@@ -219,18 +219,34 @@ class BlockMergerTest {
     assertFalse(Files.exists(out.resolve("meta.json")));
   }
 
+  /** Two promtool blocks of the same {@code series} series, scraped 15 s apart (replica labels 0 and 15000). */
+  private Path twoReplicas(int series) throws Exception {
+    Path src = tmp.resolve("src");
+    for (long offset : new long[] {0, 15_000}) {
+      Path om = tmp.resolve("in-" + offset + ".om");
+      GroupCompactorTest.openMetrics(om, series, 0, 2, offset);
+      GroupCompactorTest.importBlocks(om, src, Map.of("replica", Long.toString(offset)));
+    }
+    return src;
+  }
+
+  /** {@code dir} as a directory whose scratch ints spill to a mapped file after two ints. */
+  private static io.tsdbcompactor.store.Directory spillingAfterTwoInts(Path dir) {
+    return new io.tsdbcompactor.store.ForwardingDirectory(new FsDirectory(dir)) {
+      @Override
+      public io.tsdbcompactor.store.ScratchInts createScratch(String prefix) {
+        return io.tsdbcompactor.store.ScratchInts.spilling(dir, ".tmp-" + prefix + "-", 2);
+      }
+    };
+  }
+
   /**
    * Enough overlapping series that the merge runs on both threads (batches of at most 64 series): the output,
    * written in series order whichever thread merged a series, dumps as the inputs do.
    */
   @Test
   void manyOverlappingSeriesMergedOnTwoThreadsDumpAsTheirInputs() throws Exception {
-    Path src = tmp.resolve("src");
-    for (long offset : new long[] {0, 15_000}) {
-      Path om = tmp.resolve("in-" + offset + ".om");
-      GroupCompactorTest.openMetrics(om, 3_000, 0, 2, offset);
-      GroupCompactorTest.importBlocks(om, src, Map.of("replica", Long.toString(offset)));
-    }
+    Path src = twoReplicas(3_000);
     List<BlockMerger.Input> in = inputs(src);
     assertEquals(2, in.size());
     Path db = tmp.resolve("db");
@@ -251,37 +267,20 @@ class BlockMergerTest {
    */
   @Test
   void partitionsHoldTheirSeriesAndOnlyTheirSymbols() throws Exception {
-    Path src = tmp.resolve("src");
-    for (long offset : new long[] {0, 15_000}) {
-      Path om = tmp.resolve("in-" + offset + ".om");
-      GroupCompactorTest.openMetrics(om, 300, 0, 2, offset);
-      GroupCompactorTest.importBlocks(om, src, Map.of("replica", Long.toString(offset)));
-    }
+    Path src = twoReplicas(300);
     List<BlockMerger.Input> in = inputs(src);
     Path db = tmp.resolve("db");
     java.util.Set<Labels> all = new java.util.HashSet<>();
     int count = 3;
     Path hashDir = Files.createDirectories(tmp.resolve("hashes"));
-    BlockMerger.SeriesHashes hashes = new BlockMerger.SeriesHashes(new io.tsdbcompactor.store.ForwardingDirectory(
-        new FsDirectory(hashDir)) {
-      @Override
-      public io.tsdbcompactor.store.ScratchInts createScratch(String prefix) {
-        return io.tsdbcompactor.store.ScratchInts.spilling(hashDir, ".tmp-" + prefix + "-", 2);
-      }
-    });
+    BlockMerger.SeriesHashes hashes = new BlockMerger.SeriesHashes(spillingAfterTwoInts(hashDir));
     for (int id = 0; id < count; id++) {
       io.tsdbcompactor.block.PartitionInfo p = new io.tsdbcompactor.block.PartitionInfo(42, count, id);
       String ulid = TestUlids.next().toString();
       Path out = db.resolve(ulid);
       Files.createDirectories(out);
       FsDirectory fs = new FsDirectory(out);
-      io.tsdbcompactor.store.Directory spillingEarly = new io.tsdbcompactor.store.ForwardingDirectory(fs) {
-        @Override
-        public io.tsdbcompactor.store.ScratchInts createScratch(String prefix) {
-          return io.tsdbcompactor.store.ScratchInts.spilling(out, ".tmp-" + prefix + "-", 2);
-        }
-      };
-      BlockMeta meta = new BlockMerger(CompactorOptions.DedupFunc.NONE).mergePartition(in, spillingEarly,
+      BlockMeta meta = new BlockMerger(CompactorOptions.DedupFunc.NONE).mergePartition(in, spillingAfterTwoInts(out),
           new BlockMerger.Output(ulid, Map.of("cluster", "eu"), 0, null), p, hashes);
       try (Stream<Path> files = Files.list(out)) {
         assertEquals(List.of("chunks", "index", "meta.json"),
