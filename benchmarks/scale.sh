@@ -4,7 +4,7 @@
 #
 #   benchmarks/scale.sh 20000          # two overlapping 2h blocks of 20k series each (generated once, cached)
 #   benchmarks/scale.sh 500000         # the same at 500k series
-#   XMX=64m benchmarks/scale.sh 100000 # our heap (default 64m)
+#   XMX=64m benchmarks/scale.sh 100000 # our heap (default 64m); XMS= its initial size (default 16m, as the CronJob)
 #   GENERATE_ONLY=1 benchmarks/scale.sh 1000000   # only build the cached blocks
 #   DOWNSAMPLE=1 benchmarks/scale.sh 20000        # raw -> 5m of one 2-day block of 20k series instead
 #   DOWNSAMPLE=1 HOURS=528 benchmarks/scale.sh 2000  # 22 days: also a 14d block, downsampled to 5m and then 1h
@@ -77,6 +77,8 @@ JAR=$ROOT/target/tsdb-compactor.jar
 command -v prometheus >/dev/null || { echo "prometheus is required" >&2; exit 1; }
 WORK=${WORK:-/tmp/tsdbc-scale-$SERIES}
 XMX=${XMX:-64m}
+# The CronJob's initial heap (-Xms16m): the old generation grows only when a full collection cannot make room.
+XMS=${XMS:-16m}
 # Our JVM: a fixed heap plus bounded non-heap (see benchmarks/README.md, "Memory"); override with JAVA_OPTS.
 # The CronJob's young generation: 8 MB, with survivor spaces big enough for a compaction's working set
 # (SurvivorRatio=3; benchmarks/README.md, "Survivor spaces").
@@ -190,7 +192,7 @@ for ((i = 0; i < SHARDS; i++)); do
   if [ "$SHARDS" = 1 ]; then sfx=""; shard_args=""; else sfx="-$i"; shard_args="--shard.total=$SHARDS --shard.index=$i"; fi
   mkdir -p "$WORK/data$sfx"
   # shellcheck disable=SC2086
-  "$JAVA" -Xmx"$XMX" -Xms"$XMX" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc$sfx.log" \
+  "$JAVA" -Xmx"$XMX" -Xms"$XMS" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc$sfx.log" \
     -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" --data-dir="$WORK/data$sfx" \
     --consistency-delay=0s --deduplication.replica-label=replica --delete-delay=0s $shard_args ${COMPACT_ARGS:-} \
     > "$WORK/ours$sfx.log" 2>&1 &
