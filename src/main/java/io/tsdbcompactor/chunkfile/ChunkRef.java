@@ -20,9 +20,18 @@ public final class ChunkRef {
     return ref & 0xffffffffL;
   }
 
-  /** The file name of a segment: {@code chunks/} plus the 1-based sequence number padded to 6 digits. */
+  /**
+   * The file name of a segment: {@code chunks/} plus the 1-based sequence number padded to 6 digits. Padded by
+   * hand: chunks are named for their errors as they are read, and {@code String.format} cost more than some of the
+   * chunks' decoding.
+   */
   public static String segmentFileName(int segmentIndex) {
-    return String.format("chunks/%06d", segmentIndex + 1);
+    int number = segmentIndex + 1;
+    if (number < 0) {
+      return String.format("chunks/%06d", number); // only a corrupt reference; as Go's %06d prints it
+    }
+    String digits = Integer.toString(number);
+    return digits.length() >= 6 ? "chunks/" + digits : "chunks/" + "000000".substring(digits.length()) + digits;
   }
 
   public static String toString(long ref) {
