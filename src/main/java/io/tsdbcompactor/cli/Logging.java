@@ -21,6 +21,11 @@ public final class Logging {
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx)) {
       return; // another SLF4J backend (e.g. in tests of an embedding application): leave it alone
     }
+    apply(ctx, level, format);
+  }
+
+  /** Logs at {@code level} in {@code format} to stderr, through {@code ctx}'s root logger alone. */
+  static void apply(LoggerContext ctx, LogLevel level, LogFormat format) {
     Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
     root.detachAndStopAllAppenders();
     ConsoleAppender<ILoggingEvent> app = new ConsoleAppender<>();
