@@ -240,6 +240,31 @@ class BlockMergerTest {
     };
   }
 
+  /** A series entry that fails its CRC, met while a partition's hashes are computed, names its block. */
+  @Test
+  void aCorruptSeriesEntryNamesTheBlockWhenPartitioning() throws Exception {
+    Path src = tmp.resolve("src");
+    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    List<BlockMerger.Input> in = inputs(src);
+    Path index = src.resolve(in.get(1).meta().ulid).resolve("index");
+    long seriesAt;
+    try (IndexReader ir = IndexReader.open(in.get(1).dir(), "index")) {
+      seriesAt = ir.toc().series();
+    }
+    byte[] b = Files.readAllBytes(index);
+    b[(int) seriesAt + 3] ^= 0x55;
+    Files.write(index, b);
+    Path out = tmp.resolve("out");
+    Files.createDirectories(out);
+    BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
+        .mergePartition(in, new FsDirectory(out), new BlockMerger.Output(TestUlids.next().toString(), Map.of(), 0,
+            null), new io.tsdbcompactor.block.PartitionInfo(1, 2, 0)));
+    assertEquals(List.of(in.get(1).meta().ulid), e.ulids());
+    assertEquals(Marker.REASON_CORRUPTED_BLOCK, e.reason());
+    assertTrue(e.getMessage().contains(in.get(1).meta().ulid) && e.getMessage().contains("index"), e.getMessage());
+    assertFalse(Files.exists(out.resolve("meta.json")));
+  }
+
   /**
    * Enough overlapping series that the merge runs on both threads (batches of at most 64 series): the output,
    * written in series order whichever thread merged a series, dumps as the inputs do.
