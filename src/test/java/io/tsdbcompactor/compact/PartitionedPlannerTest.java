@@ -63,7 +63,7 @@ class PartitionedPlannerTest {
   void aNewCountLeavesRoomForTheUnevenSplitAnExistingOneThatFitsIsKept() throws Exception {
     List<String> none = List.of();
     List<BlockMeta> million = List.of(block(0, 2, 1_000_000, PartitionInfo.WHOLE, none));
-    // Two halves of a million series at a limit of 500,000: one of them is over it about half of the time.
+    // Two halves of a million series at a limit of 500,000: one of the two is almost always over it.
     assertEquals(3, new PartitionedPlanner.Limits(500_000, 0).partitions(million, NO_SIZES));
     // Four at 300,000: 250,000 and a spread of about 430 series.
     assertEquals(4, new PartitionedPlanner.Limits(300_000, 0).partitions(million, NO_SIZES));
