@@ -148,8 +148,7 @@ class BlockMergerTest {
 
   @Test
   void tombstonedSamplesDoNotReachTheOutput() throws Exception {
-    Path src = tmp.resolve("src");
-    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    Path src = copyOfBasic();
     List<BlockMerger.Input> in = inputs(src);
     // Delete everything of the first series of the first block, and a middle range of the second series.
     BlockMerger.Input first = in.get(0);
@@ -182,8 +181,7 @@ class BlockMergerTest {
 
   @Test
   void nothingLeftWritesNoBlock() throws Exception {
-    Path src = tmp.resolve("src");
-    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    Path src = copyOfBasic();
     List<BlockMerger.Input> in = inputs(src).subList(0, 1);
     Tombstones.Builder b = new Tombstones.Builder();
     try (IndexReader ir = IndexReader.open(in.get(0).dir(), "index")) {
@@ -202,21 +200,35 @@ class BlockMergerTest {
 
   @Test
   void corruptChunkNamesTheBlock() throws Exception {
-    Path src = tmp.resolve("src");
-    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    Path src = copyOfBasic();
     List<BlockMerger.Input> in = inputs(src);
     Path seg = src.resolve(in.get(1).meta().ulid).resolve("chunks/000001");
-    byte[] b = Files.readAllBytes(seg);
-    b[b.length / 2] ^= 0x55;
-    Files.write(seg, b);
-    Path out = tmp.resolve("out");
-    Files.createDirectories(out);
+    flipByte(seg, Files.size(seg) / 2);
+    Path out = Files.createDirectories(tmp.resolve("out"));
     BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
         .merge(in, new FsDirectory(out), new BlockMerger.Output(TestUlids.next().toString(), Map.of(), 0, null)));
-    assertEquals(List.of(in.get(1).meta().ulid), e.ulids());
+    assertNamesTheBlock(e, in.get(1).meta().ulid, "chunks", out);
+  }
+
+  private static void flipByte(Path file, long at) throws IOException {
+    byte[] b = Files.readAllBytes(file);
+    b[(int) at] ^= 0x55;
+    Files.write(file, b);
+  }
+
+  /** {@code e} names block {@code ulid} and the {@code file} in it, as corrupted, and no block was written. */
+  private static void assertNamesTheBlock(BadBlockException e, String ulid, String file, Path out) {
+    assertEquals(List.of(ulid), e.ulids());
     assertEquals(Marker.REASON_CORRUPTED_BLOCK, e.reason());
-    assertTrue(e.getMessage().contains(in.get(1).meta().ulid), e.getMessage());
+    assertTrue(e.getMessage().contains(ulid) && e.getMessage().contains(file), e.getMessage());
     assertFalse(Files.exists(out.resolve("meta.json")));
+  }
+
+  /** A copy of testdata/blocks/basic to change, in {@code tmp/src}. */
+  private Path copyOfBasic() throws Exception {
+    Path src = tmp.resolve("src");
+    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    return src;
   }
 
   /** Two promtool blocks of the same {@code series} series, scraped 15 s apart (replica labels 0 and 15000). */
@@ -243,26 +255,19 @@ class BlockMergerTest {
   /** A series entry that fails its CRC, met while a partition's hashes are computed, names its block. */
   @Test
   void aCorruptSeriesEntryNamesTheBlockWhenPartitioning() throws Exception {
-    Path src = tmp.resolve("src");
-    Promtool.copyTree(Path.of("testdata/blocks/basic"), src);
+    Path src = copyOfBasic();
     List<BlockMerger.Input> in = inputs(src);
     Path index = src.resolve(in.get(1).meta().ulid).resolve("index");
     long seriesAt;
     try (IndexReader ir = IndexReader.open(in.get(1).dir(), "index")) {
       seriesAt = ir.toc().series();
     }
-    byte[] b = Files.readAllBytes(index);
-    b[(int) seriesAt + 3] ^= 0x55;
-    Files.write(index, b);
-    Path out = tmp.resolve("out");
-    Files.createDirectories(out);
+    flipByte(index, seriesAt + 3);
+    Path out = Files.createDirectories(tmp.resolve("out"));
     BadBlockException e = assertThrows(BadBlockException.class, () -> new BlockMerger(CompactorOptions.DedupFunc.NONE)
         .mergePartition(in, new FsDirectory(out), new BlockMerger.Output(TestUlids.next().toString(), Map.of(), 0,
             null), new io.tsdbcompactor.block.PartitionInfo(1, 2, 0)));
-    assertEquals(List.of(in.get(1).meta().ulid), e.ulids());
-    assertEquals(Marker.REASON_CORRUPTED_BLOCK, e.reason());
-    assertTrue(e.getMessage().contains(in.get(1).meta().ulid) && e.getMessage().contains("index"), e.getMessage());
-    assertFalse(Files.exists(out.resolve("meta.json")));
+    assertNamesTheBlock(e, in.get(1).meta().ulid, "index", out);
   }
 
   /**
