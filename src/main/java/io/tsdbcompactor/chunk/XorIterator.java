@@ -92,6 +92,44 @@ public final class XorIterator implements SampleIterator {
     if (read == 1) {
       tDelta = in.readUvarint();
       t += tDelta;
+    } else if (in.canPeek()) {
+      // The control bits, the delta-of-delta and, where it fits the rest of the 57 bits peeked, the value in one look.
+      long w = in.peek();
+      long dod;
+      int used;
+      switch (Long.numberOfLeadingZeros(~w)) {
+        case 0:
+          dod = 0;
+          used = 1;
+          break;
+        case 1:
+          dod = signed(w << 2 >>> 50, 14);
+          used = 16;
+          break;
+        case 2:
+          dod = signed(w << 3 >>> 47, 17);
+          used = 20;
+          break;
+        case 3:
+          dod = signed(w << 4 >>> 44, 20);
+          used = 24;
+          break;
+        default:
+          in.skip(4);
+          dod = in.readBits(64);
+          used = 0;
+      }
+      tDelta += dod;
+      t += tDelta;
+      if (used > 0) {
+        int v = value.readPeeked(w << used, BitReader.PEEK_BITS - used);
+        if (v > 0) {
+          in.skip(used + v);
+          read++;
+          return true;
+        }
+        in.skip(used);
+      }
     } else {
       long dod;
       if (in.readBit() == 0) {

@@ -95,10 +95,48 @@ public final class XorValueCoder {
   }
 
   /**
+   * Decodes the next value from {@code w}, the next bits of the stream left-aligned of which {@code avail} are the
+   * stream's, and returns how many bits it took; 0, taking nothing, when the value does not fit in them or its
+   * window is too wide to be read (then {@link #read} reads it bit by bit, and reports the damage).
+   */
+  int readPeeked(long w, int avail) {
+    if (w >= 0) {
+      lastReadWholeBytes = false;
+      return 1;
+    }
+    if (w << 1 >= 0) {
+      int sig = 64 - leading - trailing;
+      if (2 + sig > avail) {
+        return 0;
+      }
+      prev ^= (w << 2 >>> -sig) << trailing;
+      lastReadWholeBytes = (sig & 7) == 0;
+      return 2 + sig;
+    }
+    int lead = (int) (w << 2 >>> 59);
+    int sig = (int) (w << 7 >>> 58);
+    if (sig == 0 || lead + sig > 64 || 13 + sig > avail) {
+      return 0;
+    }
+    leading = lead;
+    trailing = 64 - lead - sig;
+    prev ^= (w << 13 >>> -sig) << trailing;
+    lastReadWholeBytes = (sig & 7) == 0;
+    return 13 + sig;
+  }
+
+  /**
    * Reads the next value and returns its bits. {@code sample} only names the sample in the error for a window
    * wider than 64 bits.
    */
   public long read(BitReader in, int sample) throws CorruptDataException {
+    if (in.canPeek()) {
+      int used = readPeeked(in.peek(), BitReader.PEEK_BITS);
+      if (used > 0) {
+        in.skip(used);
+        return prev;
+      }
+    }
     if (in.readBit() == 0) {
       lastReadWholeBytes = false;
       return prev;
