@@ -77,7 +77,7 @@ public final class BitWriter implements Varint.Output {
   public void writeBits(long prefix, int prefixBits, long u, int nbits) {
     int total = prefixBits + nbits;
     if (total <= 64) {
-      put((prefix << nbits) | (u & (-1L >>> (64 - nbits))), total);
+      putMasked((prefix & (-1L >>> -prefixBits)) << nbits | (u & (-1L >>> -nbits)), total);
     } else {
       put(prefix, prefixBits);
       put(u, nbits);
@@ -93,7 +93,11 @@ public final class BitWriter implements Varint.Output {
 
   /** Appends the {@code n} (1..64) right-most bits of {@code u} to the pending bits, storing eight bytes when full. */
   private void put(long u, int n) {
-    long bits = u & (-1L >>> (64 - n));
+    putMasked(u & (-1L >>> -n), n);
+  }
+
+  /** {@link #put} of bits that are zero left of the {@code n} right-most. */
+  private void putMasked(long bits, int n) {
     int free = 64 - accBits;
     if (n < free) {
       acc |= bits << (free - n);
