@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
@@ -74,7 +73,7 @@ public final class CompactorMetrics {
     groupCompaction = new MicrometerCompactMetrics(registry).registerAtZero(0, 300_000, 3_600_000);
     if (jvmMetrics) {
       new JvmMemoryMetrics().bindTo(registry);
-      new JvmGcMetrics().bindTo(registry);
+      new JvmGcTotals().bindTo(registry);
       new JvmThreadMetrics().bindTo(registry);
       new ClassLoaderMetrics().bindTo(registry);
       new ProcessorMetrics().bindTo(registry);

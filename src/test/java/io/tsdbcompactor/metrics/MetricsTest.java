@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
@@ -47,6 +51,30 @@ class MetricsTest {
     assertTrue(text.contains("thanos_compact_blocks_marked_total{marker=\"deletion-mark.json\",reason=\"retention\"} 1.0"), text);
     assertTrue(text.contains("thanos_delete_delay_seconds 172800.0"), text);
     assertTrue(text.contains("jvm_memory_used_bytes"), text);
+  }
+
+  /**
+   * Each collector's count and time come from its MXBean when scraped (no listener per collection): the count a
+   * scrape shows lies between the MXBean's counts just before and just after it, and a collection is counted.
+   */
+  @Test
+  void gcMetersReadEachCollectorsTotalsWhenScraped() {
+    CompactorMetrics m = new CompactorMetrics(true);
+    System.gc();
+    long total = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      long before = gc.getCollectionCount();
+      String text = m.scrape();
+      long after = gc.getCollectionCount();
+      Matcher count = Pattern.compile("(?m)^jvm_gc_collection_seconds_count\\{gc=\"" + Pattern.quote(gc.getName())
+          + "\",?\\} ([0-9.]+)$").matcher(text);
+      assertTrue(count.find(), text);
+      long scraped = (long) Double.parseDouble(count.group(1));
+      assertTrue(before <= scraped && scraped <= after, gc.getName() + ": " + before + " <= " + scraped + " <= " + after);
+      assertTrue(text.contains("jvm_gc_collection_seconds_sum{gc=\"" + gc.getName() + "\""), text);
+      total += scraped;
+    }
+    assertTrue(total >= 1, "System.gc() was counted");
   }
 
   @Test
