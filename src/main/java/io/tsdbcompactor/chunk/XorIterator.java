@@ -97,6 +97,8 @@ public final class XorIterator implements SampleIterator {
       long w = in.peek();
       long dod;
       int used;
+      // One case per width, constants only: the width computed from the count of ones (11 + 3 * ones) made
+      // XorBenchmark.decode 0.59 times as fast.
       switch (Long.numberOfLeadingZeros(~w)) {
         case 0:
           dod = 0;
