@@ -28,6 +28,8 @@ import org.openjdk.jmh.annotations.State;
 public class DownsampleBenchmark {
   private SeriesData data;
   private List<ChunkMeta> rawChunks;
+  /** The same number of samples scraped every 60 s: five per 5m window, so one aggregate append per raw sample. */
+  private List<ChunkMeta> rawChunksEveryMinute;
   private List<AggrChunk> fiveMinChunks;
   private long fiveMinMin;
   private long fiveMinMax;
@@ -40,6 +42,7 @@ public class DownsampleBenchmark {
   public void setup() throws CorruptDataException {
     data = new SeriesData(1, 0);
     rawChunks = data.chunks();
+    rawChunksEveryMinute = new SeriesData(1, 0, 60_000).chunks();
     List<ChunkMeta> five = new ArrayList<>();
     downsampler.resetRaw();
     downsampler.addRaw(data.ts, data.vs, data.ts.length);
@@ -64,6 +67,23 @@ public class DownsampleBenchmark {
     downsampler.resetRaw();
     for (int c = 0; c < rawChunks.size(); c++) {
       it.reset("bench", rawChunks.get(c).chunk.data());
+      downsampler.addRaw(it);
+    }
+    downsampler.flushRaw(Resolution.FIVE_MINUTES, out);
+    return out;
+  }
+
+  /**
+   * As {@link #rawTo5mFromChunks} for a series scraped every minute (node exporter's common interval, and
+   * {@code scale.sh}'s): four times the aggregate encoding per raw sample.
+   */
+  @Benchmark
+  @OperationsPerInvocation(SeriesData.SAMPLES)
+  public List<ChunkMeta> rawTo5mFromChunksEveryMinute() throws CorruptDataException {
+    out.clear();
+    downsampler.resetRaw();
+    for (int c = 0; c < rawChunksEveryMinute.size(); c++) {
+      it.reset("bench", rawChunksEveryMinute.get(c).chunk.data());
       downsampler.addRaw(it);
     }
     downsampler.flushRaw(Resolution.FIVE_MINUTES, out);

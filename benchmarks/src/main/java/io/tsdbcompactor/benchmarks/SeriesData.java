@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Synthetic scrape-like series: 15 s interval with millisecond jitter, half counters (integers growing by small
- * steps) and half gauges (fractional values). Deterministic per seed.
+ * Synthetic scrape-like series: 15 s interval (or another) with millisecond jitter, half counters (integers growing
+ * by small steps) and half gauges (fractional values). Deterministic per seed.
  */
 final class SeriesData {
   static final int SAMPLES = 12_000; // 100 chunks of 120
@@ -17,11 +17,15 @@ final class SeriesData {
   final double[] vs = new double[SAMPLES];
 
   SeriesData(int seed, long offsetMillis) {
+    this(seed, offsetMillis, 15_000);
+  }
+
+  SeriesData(int seed, long offsetMillis, int intervalMillis) {
     Random r = new Random(seed);
     long t = 1_700_000_000_000L + offsetMillis;
     double counter = 0;
     for (int i = 0; i < SAMPLES; i++) {
-      t += 15_000 + r.nextInt(41) - 20;
+      t += intervalMillis + r.nextInt(41) - 20;
       ts[i] = t;
       if ((i / 1200) % 2 == 0) {
         counter += r.nextInt(50);
