@@ -63,14 +63,7 @@ public class DownsampleBenchmark {
   @Benchmark
   @OperationsPerInvocation(SeriesData.SAMPLES)
   public List<ChunkMeta> rawTo5mFromChunks() throws CorruptDataException {
-    out.clear();
-    downsampler.resetRaw();
-    for (int c = 0; c < rawChunks.size(); c++) {
-      it.reset("bench", rawChunks.get(c).chunk.data());
-      downsampler.addRaw(it);
-    }
-    downsampler.flushRaw(Resolution.FIVE_MINUTES, out);
-    return out;
+    return rawTo5m(rawChunks);
   }
 
   /**
@@ -80,10 +73,14 @@ public class DownsampleBenchmark {
   @Benchmark
   @OperationsPerInvocation(SeriesData.SAMPLES)
   public List<ChunkMeta> rawTo5mFromChunksEveryMinute() throws CorruptDataException {
+    return rawTo5m(rawChunksEveryMinute);
+  }
+
+  private List<ChunkMeta> rawTo5m(List<ChunkMeta> chunks) throws CorruptDataException {
     out.clear();
     downsampler.resetRaw();
-    for (int c = 0; c < rawChunksEveryMinute.size(); c++) {
-      it.reset("bench", rawChunksEveryMinute.get(c).chunk.data());
+    for (int c = 0; c < chunks.size(); c++) {
+      it.reset("bench", chunks.get(c).chunk.data());
       downsampler.addRaw(it);
     }
     downsampler.flushRaw(Resolution.FIVE_MINUTES, out);
