@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Micrometer's {@code JvmGcMetrics} was bound here before. It listens to the JVM's notification of every
  * collection, and each notification builds JMX open data (names, composite data of every memory pool) on a thread
  * of its own: about 0.75 ms of CPU per young collection, 3-4% of a downsampling run that collects 600 times in a
- * 64 MiB heap (benchmarks/README.md, "GC notifications"). A one-shot run needs the totals, not each pause.
+ * 64 MiB heap (benchmarks/GcNotifications.java; benchmarks/README.md, "GC notifications"). A one-shot run needs
+ * the totals, not each pause.
  */
 final class JvmGcTotals implements MeterBinder {
   @Override
