@@ -10,8 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tsdbcompactor.compact.Group;
 import io.tsdbcompactor.labels.Labels;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Cortex's partition_info layout, the hash split, and the rules that pick and complete partitions. */
@@ -99,5 +101,21 @@ class PartitionInfoTest {
     }
     assertEquals(h, PartitionInfo.groupId("0@123", 0, 7_200_000));
     assertTrue(PartitionInfo.groupId("0@123", 0, 7_200_000) != PartitionInfo.groupId("0@123", 7_200_000, 14_400_000));
+  }
+
+  @Test
+  void equalExactlyWhenGroupCountAndIdAreEqual() {
+    PartitionInfo p = new PartitionInfo(7, 4, 1);
+    assertEquals(p, new PartitionInfo(7, 4, 1));
+    assertEquals(p.hashCode(), new PartitionInfo(7, 4, 1).hashCode());
+    assertFalse(p.equals(new PartitionInfo(8, 4, 1)));
+    assertFalse(p.equals(new PartitionInfo(7, 5, 1)));
+    assertFalse(p.equals(new PartitionInfo(7, 4, 2)));
+    assertFalse(p.equals(null));
+    assertFalse(p.equals("partition 1 of 4"));
+    assertEquals(PartitionInfo.WHOLE, new PartitionInfo(0, 1, 0));
+    Set<PartitionInfo> distinct = new HashSet<>(List.of(p, new PartitionInfo(7, 4, 1), new PartitionInfo(7, 4, 3),
+        new PartitionInfo(0, 1, 0), PartitionInfo.WHOLE));
+    assertEquals(Set.of(p, new PartitionInfo(7, 4, 3), PartitionInfo.WHOLE), distinct);
   }
 }
