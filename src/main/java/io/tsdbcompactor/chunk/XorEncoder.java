@@ -72,22 +72,64 @@ public final class XorEncoder {
         // The '0' of an unchanged delta goes out with the value, in one write (regular scrapes: most samples).
         value.write(out, 1, bits);
       } else {
-        if (dod >= -8191 && dod <= 8192) {
-          out.writeBits(0b10, 2, dod, 14);
-        } else if (dod >= -65535 && dod <= 65536) {
-          out.writeBits(0b110, 3, dod, 17);
-        } else if (dod >= -524287 && dod <= 524288) {
-          out.writeBits(0b1110, 4, dod, 20);
-        } else {
-          out.writeBits(0b1111, 4);
-          out.writeBits(dod, 64);
-        }
+        writeDeltaOfDelta(dod);
         value.write(out, bits);
       }
     }
     t = ts;
     maxTime = ts;
     num++;
+  }
+
+  /**
+   * Appends samples {@code [0, n)} of two columns, as {@link #append(long, double)} does each, or none when they
+   * do not all fit. For a caller holding its samples in arrays (the downsampler's aggregates): one loop, with the
+   * timestamps' state in local variables.
+   */
+  public void append(long[] ts, double[] vs, int n) {
+    if (n > MAX_SAMPLES - num) {
+      throw new IllegalStateException("an XOR chunk holds at most " + MAX_SAMPLES + " samples");
+    }
+    int i = 0;
+    for (; i < n && num < 2; i++) {
+      append(ts[i], vs[i]);
+    }
+    if (i == n) {
+      return;
+    }
+    num += n - i;
+    long prevT = t;
+    long prevDelta = tDelta;
+    for (; i < n; i++) {
+      long delta = ts[i] - prevT;
+      long dod = delta - prevDelta;
+      prevT = ts[i];
+      prevDelta = delta;
+      long bits = Double.doubleToRawLongBits(vs[i]);
+      if (dod == 0) {
+        value.write(out, 1, bits);
+      } else {
+        writeDeltaOfDelta(dod);
+        value.write(out, bits);
+      }
+    }
+    t = prevT;
+    tDelta = prevDelta;
+    maxTime = prevT;
+  }
+
+  /** A timestamp's nonzero delta-of-delta: its control bits and bits (the format's table). */
+  private void writeDeltaOfDelta(long dod) {
+    if (dod >= -8191 && dod <= 8192) {
+      out.writeBits(0b10, 2, dod, 14);
+    } else if (dod >= -65535 && dod <= 65536) {
+      out.writeBits(0b110, 3, dod, 17);
+    } else if (dod >= -524287 && dod <= 524288) {
+      out.writeBits(0b1110, 4, dod, 20);
+    } else {
+      out.writeBits(0b1111, 4);
+      out.writeBits(dod, 64);
+    }
   }
 
   /** The number of samples appended since the last reset. */

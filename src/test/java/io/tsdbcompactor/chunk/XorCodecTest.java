@@ -10,6 +10,7 @@ import io.tsdbcompactor.store.CorruptDataException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
@@ -193,6 +194,48 @@ class XorCodecTest {
   }
 
   @Test
+  void columnAppendsWriteTheBytesOfSampleBySampleAppends() {
+    for (int seed = 0; seed < 300; seed++) {
+      Random r = new Random(seed);
+      int n = r.nextInt(seed % 10 == 0 ? 1000 : 40);
+      long[] ts = new long[n];
+      double[] vs = new double[n];
+      long t = r.nextLong();
+      for (int i = 0; i < n; i++) {
+        switch (r.nextInt(6)) {
+          case 0 -> t = r.nextLong();
+          case 1 -> t += r.nextInt(2_000_000) - 1_000_000;
+          default -> t += 300_000 + r.nextInt(3) - 1;
+        }
+        ts[i] = t;
+        vs[i] = r.nextInt(5) == 0 ? SPECIALS[r.nextInt(SPECIALS.length)] : Math.rint(r.nextGaussian() * 50) / 4;
+      }
+      XorEncoder one = new XorEncoder();
+      for (int i = 0; i < n; i++) {
+        one.append(ts[i], vs[i]);
+      }
+      // The same samples in up to three column appends, the first of any length (the first two samples of a
+      // chunk are coded apart from the rest), after a reset that leaves earlier state behind.
+      XorEncoder columns = new XorEncoder();
+      columns.append(-5, 7.0);
+      columns.append(20, 8.0);
+      columns.append(21, 9.0);
+      columns.reset();
+      int cut1 = n == 0 ? 0 : r.nextInt(n + 1);
+      int cut2 = cut1 + (n == cut1 ? 0 : r.nextInt(n - cut1 + 1));
+      columns.append(ts, vs, cut1);
+      columns.append(Arrays.copyOfRange(ts, cut1, cut2), Arrays.copyOfRange(vs, cut1, cut2), cut2 - cut1);
+      columns.append(Arrays.copyOfRange(ts, cut2, n), Arrays.copyOfRange(vs, cut2, n), n - cut2);
+      assertEquals(n, columns.numSamples(), "seed " + seed);
+      assertArrayEquals(one.toChunk().data(), columns.toChunk().data(), "seed " + seed + ", cuts " + cut1 + ", " + cut2);
+      if (n > 0) {
+        assertEquals(one.minTime(), columns.minTime());
+        assertEquals(one.maxTime(), columns.maxTime());
+      }
+    }
+  }
+
+  @Test
   void iteratesAWindowOfALargerArray() throws CorruptDataException {
     XorEncoder e = new XorEncoder();
     e.append(10, 1.25);
@@ -223,6 +266,15 @@ class XorCodecTest {
       e.append(i, i);
     }
     assertThrows(IllegalStateException.class, () -> e.append(1L << 20, 0));
+
+    XorEncoder columns = new XorEncoder();
+    columns.append(new long[] {1, 2, 3}, new double[] {1, 2, 3}, 3);
+    long[] ts = new long[XorEncoder.MAX_SAMPLES - 2];
+    assertThrows(IllegalStateException.class, () -> columns.append(ts, new double[ts.length], ts.length),
+        "one sample too many for the count");
+    assertEquals(3, columns.numSamples(), "a column that does not fit appends nothing");
+    columns.append(ts, new double[ts.length], ts.length - 1);
+    assertEquals(XorEncoder.MAX_SAMPLES, columns.numSamples());
   }
 
   @Test
