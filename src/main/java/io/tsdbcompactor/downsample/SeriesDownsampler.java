@@ -284,17 +284,17 @@ public final class SeriesDownsampler {
     }
     windows = addWindow(windows, windowT, a);
 
-    XorEncoder[] out = new XorEncoder[AggrType.values().length];
-    for (int type = 0; type < out.length; type++) {
-      out[type] = emptyEncoder(AggrType.of(type));
+    XorEncoder[] aggregates = new XorEncoder[AggrType.values().length];
+    for (int type = 0; type < aggregates.length; type++) {
+      aggregates[type] = emptyEncoder(AggrType.of(type));
     }
-    out[AggrType.COUNTER.ordinal()].append(ts[first], vs[first]);
+    aggregates[AggrType.COUNTER.ordinal()].append(ts[first], vs[first]);
     // One call site for all five: C2 compiles the encoding loop once, not five copies of it into this method.
-    for (int type = 0; type < out.length; type++) {
-      out[type].append(windowTimes, windowValues[type], windows);
+    for (int type = 0; type < aggregates.length; type++) {
+      aggregates[type].append(windowTimes, windowValues[type], windows);
     }
-    out[AggrType.COUNTER.ordinal()].append(windowT, vs[last]);
-    return new ChunkMeta(windowTimes[0], windowTimes[windows - 1], 0, AggrChunk.encode(out));
+    aggregates[AggrType.COUNTER.ordinal()].append(windowT, vs[last]);
+    return new ChunkMeta(windowTimes[0], windowTimes[windows - 1], 0, AggrChunk.encode(aggregates));
   }
 
   /**
