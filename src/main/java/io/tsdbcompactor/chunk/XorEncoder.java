@@ -66,15 +66,8 @@ public final class XorEncoder {
       value.write(out, bits);
     } else {
       long delta = ts - t;
-      long dod = delta - tDelta;
+      writeLater(delta - tDelta, bits);
       tDelta = delta;
-      if (dod == 0) {
-        // The '0' of an unchanged delta goes out with the value, in one write (regular scrapes: most samples).
-        value.write(out, 1, bits);
-      } else {
-        writeDeltaOfDelta(dod);
-        value.write(out, bits);
-      }
     }
     t = ts;
     maxTime = ts;
@@ -102,24 +95,22 @@ public final class XorEncoder {
     long prevDelta = tDelta;
     for (; i < n; i++) {
       long delta = ts[i] - prevT;
-      long dod = delta - prevDelta;
+      writeLater(delta - prevDelta, Double.doubleToRawLongBits(vs[i]));
       prevT = ts[i];
       prevDelta = delta;
-      long bits = Double.doubleToRawLongBits(vs[i]);
-      if (dod == 0) {
-        value.write(out, 1, bits);
-      } else {
-        writeDeltaOfDelta(dod);
-        value.write(out, bits);
-      }
     }
     t = prevT;
     tDelta = prevDelta;
     maxTime = prevT;
   }
 
-  /** A timestamp's nonzero delta-of-delta: its control bits and bits (the format's table). */
-  private void writeDeltaOfDelta(long dod) {
+  /** A sample from the third on: its timestamp's delta-of-delta {@code dod}, then its value XOR-coded. */
+  private void writeLater(long dod, long bits) {
+    if (dod == 0) {
+      // The '0' of an unchanged delta goes out with the value, in one write (regular scrapes: most samples).
+      value.write(out, 1, bits);
+      return;
+    }
     if (dod >= -8191 && dod <= 8192) {
       out.writeBits(0b10, 2, dod, 14);
     } else if (dod >= -65535 && dod <= 65536) {
@@ -130,6 +121,7 @@ public final class XorEncoder {
       out.writeBits(0b1111, 4);
       out.writeBits(dod, 64);
     }
+    value.write(out, bits);
   }
 
   /** The number of samples appended since the last reset. */
