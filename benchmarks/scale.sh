@@ -127,16 +127,32 @@ echo "blocks: $SET ($(du -sh "$SET" | cut -f1)); work dir: $WORK; load average $
 
 # peak_rss_anon PID OUT: samples RssAnon (kB) of PID every 50 ms until it exits; writes the peak to OUT, and
 # the CPU seconds (user + system, all threads) last seen to OUT.cpu. CPU time is what to compare on a busy
-# machine, where wall time mostly measures the wait for a core.
+# machine, where wall time mostly measures the wait for a core. Every sample also appends each thread's
+# /proc stat line to OUT.threads, for thread_cpu.
 peak_rss_anon() {
   local pid=$1 out=$2 peak=0 v c tck
   tck=$(getconf CLK_TCK)
   while v=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$v" ]; do
     [ "$v" -gt "$peak" ] && peak=$v
     c=$(awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$pid/stat" 2>/dev/null) && [ -n "$c" ] && echo "$c" > "$out.cpu"
+    cat /proc/"$pid"/task/*/stat >> "$out.threads" 2>/dev/null || true
     echo "$peak" > "$out"
     sleep 0.05
   done
+}
+
+# thread_cpu OUT.threads: the CPU seconds of the busiest threads, user + system, each thread as last sampled,
+# threads of one pool (a name ending in its number) summed. User and system apart tell the code's cost from the
+# kernel's: on this machine the same write(2)s cost 0.4 s or 1.6 s of system time depending on the work directory
+# (benchmarks/README.md, "A column kernel, inlining, and the work directory").
+thread_cpu() {
+  [ -s "$1" ] || return 0
+  awk -v t="$(getconf CLK_TCK)" '
+    { p = index($0, "("); q = length($0); while (substr($0, q, 1) != ")") q--
+      name[$1] = substr($0, p + 1, q - p - 1); split(substr($0, q + 2), f, " "); u[$1] = f[12]; s[$1] = f[13] }
+    END { for (id in name) { n = name[id]; sub(/[0-9]+$/, "#", n); U[n] += u[id] / t; S[n] += s[id] / t }
+          for (n in U) printf "%.2f\t%s %.2f + %.2f\n", U[n] + S[n], n, U[n], S[n] }' "$1" |
+    sort -rn | head -5 | cut -f2 | paste -sd';' | sed 's/;/; /g; s/^/  threads, CPU s user + system: /'
 }
 
 # ---- ours: `compact` once on a bucket holding the blocks (replica label r0, r1; dropped by
@@ -232,6 +248,7 @@ if [ "${DOWNSAMPLE:-0}" = 1 ]; then
     "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX"
   [ -n "${s3pid:-}" ] && printf '  on S3 (S3Proxy, its own process: %.1f s CPU meanwhile)\n' "$s3proxy_s"
   grep -o 'download [0-9]* ms, downsample and verify [0-9]* ms, upload [0-9]* ms' "$WORK/ours.log" | sed 's/^/  /' || true
+  [ "$SHARDS" = 1 ] && thread_cpu "$WORK/ours.rss.threads"
   # Each downsampling step, end to end from the bucket (download, downsample, verify, upload), by the log's
   # timestamps: from its start to the start of the next step; its input from the bucket's metas. The measured run
   # downsamples every raw block of 40 h or more (the first run did not downsample), and, when HOURS covers a
@@ -328,6 +345,7 @@ printf 'tsdb-compactor: %.2fs whole process (%.1f s CPU), peak RssAnon %d MB, pe
   "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX" "$gcs"
 [ -n "${s3pid:-}" ] && printf '  on S3 (S3Proxy, its own process: %.1f s CPU meanwhile)\n' "$s3proxy_s"
 grep -o 'download [0-9]* ms, merge.*' "$WORK/ours.log" | sed 's/^/  /' || true
+[ "$SHARDS" = 1 ] && thread_cpu "$WORK/ours.rss.threads"
 [ "${PROM:-1}" = 1 ] || exit 0
 printf 'prometheus 2.42: %.2fs compacting (its log; %.1f s CPU for the whole process, start to stop), peak RssAnon %d MB\n' "$prom_s" "$prom_cpu" "$prom_rss"
 printf 'ratios ours/prometheus: time %.2f (ours whole process / its compaction), CPU %.2f, RssAnon %.2f\n' \
