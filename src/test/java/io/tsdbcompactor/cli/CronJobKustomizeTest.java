@@ -97,21 +97,30 @@ class CronJobKustomizeTest {
 
   /** The container's arguments as the kubelet passes them: {@code $(VAR)} replaced from the container's env. */
   private static List<String> args(JsonNode container) {
+    return expanded(container, "args");
+  }
+
+  /** The container's command, expanded as {@link #args} are. */
+  private static List<String> command(JsonNode container) {
+    return expanded(container, "command");
+  }
+
+  private static List<String> expanded(JsonNode container, String field) {
     Map<String, String> env = new HashMap<>();
     container.path("env").forEach(e -> env.put(e.get("name").asText(), e.path("value").asText()));
     Pattern ref = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
-    List<String> args = new ArrayList<>();
-    for (JsonNode a : container.path("args")) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode a : container.path(field)) {
       Matcher m = ref.matcher(a.asText());
       StringBuilder sb = new StringBuilder();
       while (m.find()) {
-        assertTrue(env.containsKey(m.group(1)), "argument " + a + " refers to an undefined variable");
+        assertTrue(env.containsKey(m.group(1)), field + " item " + a + " refers to an undefined variable");
         m.appendReplacement(sb, Matcher.quoteReplacement(env.get(m.group(1))));
       }
       m.appendTail(sb);
-      args.add(sb.toString());
+      out.add(sb.toString());
     }
-    return args;
+    return out;
   }
 
   private static String env(JsonNode container, String name) {
@@ -240,7 +249,8 @@ class CronJobKustomizeTest {
         .replace("retention-1h: 90d", "retention-1h: 1y")
         .replace("pushgateway-url: \"\"", "pushgateway-url: http://pushgateway.monitoring:9091")
         .replace("objstore-secret: thanos-objstore", "objstore-secret: bucket-config")
-        .replace("objstore-secret-key: objstore.yml", "objstore-secret-key: thanos.yaml");
+        .replace("objstore-secret-key: objstore.yml", "objstore-secret-key: thanos.yaml")
+        .replace("jit: -XX:-TieredCompilation", "jit: -XX:TieredStopAtLevel=1");
     assertFalse(s.equals(Files.readString(settings)));
     Files.writeString(settings, s);
 
@@ -248,9 +258,42 @@ class CronJobKustomizeTest {
       JsonNode cj = byKind(render(tree.resolve(variant))).get("CronJob");
       assertEquals("5 */2 * * *", cj.at("/spec/schedule").asText(), variant);
       assertWorkloadSettings(cronPod(cj), variant);
+      List<String> jvm = command(container(cronPod(cj)));
+      assertTrue(jvm.contains("-XX:TieredStopAtLevel=1") && !jvm.contains("-XX:-TieredCompilation"), variant + ": " + jvm);
     }
     assertWorkloadSettings(byKind(render(tree.resolve("overlays/service"))).get("Deployment").at("/spec/template/spec"),
         "service");
+  }
+
+  /**
+   * The CronJob's JVM command line, with either JIT settings.yaml offers, starts this test's JVM: a misspelt flag
+   * would fail every run at once.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"-XX:-TieredCompilation", "-XX:TieredStopAtLevel=1"})
+  void theCronJobsJvmFlagsStartAJvmWithEitherJit(String jit, @TempDir Path tmp) throws Exception {
+    Path tree = tmp.resolve("cronjob");
+    copyTree(Path.of("cronjob"), tree);
+    Path settings = tree.resolve("settings/settings.yaml");
+    String s = Files.readString(settings);
+    assertTrue(s.contains("\n  jit: -XX:-TieredCompilation\n"), "the default JIT is C2 alone");
+    Files.writeString(settings, s.replace("\n  jit: -XX:-TieredCompilation\n", "\n  jit: " + jit + "\n"));
+
+    List<String> command = command(container(cronPod(byKind(render(tree)).get("CronJob"))));
+    assertEquals("java", command.get(0));
+    assertTrue(command.contains(jit), command.toString());
+    List<String> jvm = new ArrayList<>();
+    jvm.add(ProcessHandle.current().info().command().orElseThrow());
+    jvm.addAll(command.subList(1, command.indexOf("-jar")));
+    // The image's archive is not here; the JVM then runs without it, as it says on stderr.
+    jvm.add("-version");
+    Path output = tmp.resolve("java.out");
+    Process p = new ProcessBuilder(jvm).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "java -version timed out");
+    String out = Files.readString(output);
+    assertEquals(0, p.exitValue(), jvm + "\n" + out);
+    // HotSpot names a C1-only VM "emulated-client" in its version line.
+    assertEquals(jit.equals("-XX:TieredStopAtLevel=1"), out.contains("emulated-client"), out);
   }
 
   private static void assertWorkloadSettings(JsonNode pod, String variant) {
