@@ -144,7 +144,7 @@ peak_rss_anon() {
 # thread_cpu OUT.threads: the CPU seconds of the busiest threads, user + system, each thread as last sampled,
 # threads of one pool (a name ending in its number) summed. User and system apart tell the code's cost from the
 # kernel's: on this machine the same write(2)s cost 0.4 s or 1.6 s of system time depending on the work directory
-# (benchmarks/README.md, "A column kernel, inlining, and the work directory").
+# (benchmarks/README.md, "The JIT at each size, again; a column kernel; inlining; the work directory").
 thread_cpu() {
   [ -s "$1" ] || return 0
   awk -v t="$(getconf CLK_TCK)" '
