@@ -152,7 +152,7 @@ thread_cpu() {
       name[$1] = substr($0, p + 1, q - p - 1); split(substr($0, q + 2), f, " "); u[$1] = f[12]; s[$1] = f[13] }
     END { for (id in name) { n = name[id]; sub(/[0-9]+$/, "#", n); U[n] += u[id] / t; S[n] += s[id] / t }
           for (n in U) printf "%.2f\t%s %.2f + %.2f\n", U[n] + S[n], n, U[n], S[n] }' "$1" |
-    sort -rn | head -5 | cut -f2 | paste -sd';' | sed 's/;/; /g; s/^/  threads, CPU s user + system: /'
+    sort -rn | head -5 | cut -f2 | paste -sd';' | sed 's/;/; /g; s/^/  threads, CPU s user + system: /' || true
 }
 
 # ---- ours: `compact` once on a bucket holding the blocks (replica label r0, r1; dropped by
