@@ -92,6 +92,24 @@ public interface Bucket extends Closeable {
   }
 
   /**
+   * Stores a local file that is still being written and that the caller deletes afterwards, as
+   * {@link #uploadDisposable} does once it is whole; the object appears only then. A store that takes an object in
+   * parts ({@link #uploadsWhileWritten}) sends each part as soon as the writer has got past it, so that little is
+   * left to send when the file is whole. By default waits for the file to be whole, then {@link #uploadDisposable}.
+   * Can be retried by {@link RetryingBucket}: an attempt sends the file again from its first byte. Fails, and
+   * leaves no object, when the writer throws the file away ({@link GrowingFile#abandoned}).
+   */
+  default void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+    file.await(Long.MAX_VALUE, () -> false);
+    uploadDisposable(key, file.path());
+  }
+
+  /** Whether {@link #uploadWhileWritten} sends a file before it is whole (the default waits for it). */
+  default boolean uploadsWhileWritten() {
+    return false;
+  }
+
+  /**
    * Copies an object into a local file, replacing it; can be retried by {@link RetryingBucket}. Returns the
    * number of bytes written. {@link FilesystemBucket} copies the file without streaming it through the heap;
    * {@link S3Bucket} fetches ranges of the object at once. A failed download may leave part of the file behind.

@@ -66,6 +66,16 @@ public final class PrefixedBucket implements Bucket {
   }
 
   @Override
+  public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+    delegate.uploadWhileWritten(prefix + key, file);
+  }
+
+  @Override
+  public boolean uploadsWhileWritten() {
+    return delegate.uploadsWhileWritten();
+  }
+
+  @Override
   public long download(String key, Path target) throws IOException {
     return delegate.download(prefix + key, target);
   }

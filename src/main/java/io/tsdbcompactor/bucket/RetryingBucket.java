@@ -181,6 +181,19 @@ public final class RetryingBucket implements Bucket {
   }
 
   @Override
+  public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+    retry("upload " + key, () -> {
+      delegate.uploadWhileWritten(key, file);
+      return null;
+    });
+  }
+
+  @Override
+  public boolean uploadsWhileWritten() {
+    return delegate.uploadsWhileWritten();
+  }
+
+  @Override
   public void delete(String key) throws IOException {
     retry("delete " + key, () -> {
       delegate.delete(key);

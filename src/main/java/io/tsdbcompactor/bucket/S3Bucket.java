@@ -848,6 +848,26 @@ public final class S3Bucket implements Bucket {
     upload(key, UploadParts.ofFile(key, file, config.disableMultipart ? Long.MAX_VALUE : config.partSize));
   }
 
+  /**
+   * Sends the file's parts as the writer gets past each of them, in one multipart upload completed once the file is
+   * whole (a file that ends within its first part goes up in one request then). Without multipart, the whole file
+   * once it is whole.
+   */
+  @Override
+  public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+    Keys.check(key);
+    if (config.disableMultipart) {
+      Bucket.super.uploadWhileWritten(key, file);
+      return;
+    }
+    upload(key, UploadParts.ofGrowingFile(key, file, config.partSize));
+  }
+
+  @Override
+  public boolean uploadsWhileWritten() {
+    return !config.disableMultipart;
+  }
+
   private void upload(String key, UploadParts parts) throws IOException {
     UploadParts.Part first = parts.nextPart();
     if (config.disableMultipart || parts.isWhole(first)) {
@@ -973,6 +993,9 @@ public final class S3Bucket implements Bucket {
       if (!completed) {
         AbortMultipartUploadRequest abort = AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
             .uploadId(uploadId).build();
+        // An upload stopped by an interrupt (a block abandoned, SIGTERM) still asks S3 to drop its parts: one quick
+        // request, made with the interrupt set aside (the SDK would not send it) and then restored.
+        boolean interrupted = Thread.interrupted();
         try {
           call("abort multipart upload", key, () -> {
             try {
@@ -986,6 +1009,10 @@ public final class S3Bucket implements Bucket {
           });
         } catch (IOException e) {
           LOG.warn("could not abort multipart upload of {} in bucket {}: {}", key, bucket, e.getMessage());
+        } finally {
+          if (interrupted) {
+            Thread.currentThread().interrupt();
+          }
         }
       }
     }
@@ -1005,29 +1032,56 @@ public final class S3Bucket implements Bucket {
   /**
    * A file's parts, {@link #partConcurrency} at once: the calling thread and helpers take the next unsent range
    * until none is left or one has failed; a failure is thrown once every part in flight has finished, so the abort
-   * that follows cannot race a part still being sent.
+   * that follows cannot race a part still being sent. The ranges are cut one at a time as they are taken: a file
+   * still being written has its next one only once the writer has got past it.
    */
   private List<CompletedPart> sendFileParts(String key, String uploadId, UploadParts stream, UploadParts.Part first)
       throws IOException {
-    List<UploadParts.Part> ranges = new ArrayList<>();
-    for (UploadParts.Part part = first; part.length() > 0; part = stream.nextPart()) {
-      ranges.add(part);
-    }
-    checkPartCount(key, ranges.size());
-    CompletedPart[] done = new CompletedPart[ranges.size()];
-    AtomicInteger next = new AtomicInteger();
+    List<CompletedPart> done = new ArrayList<>();
+    int[] cut = {0};
+    // Taken interruptibly: the thread holding it may wait long for a growing file's next part.
+    java.util.concurrent.locks.ReentrantLock cutting = new java.util.concurrent.locks.ReentrantLock();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Runnable worker = () -> {
-      for (int i; failure.get() == null && (i = next.getAndIncrement()) < done.length; ) {
+      while (failure.get() == null) {
         try {
-          done[i] = sendPart(key, uploadId, i + 1, ranges.get(i));
+          UploadParts.Part part;
+          int number;
+          try {
+            cutting.lockInterruptibly();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while uploading " + key);
+          }
+          try {
+            // Checked again under the lock: a thread that waited here for a part must not send it after a failure.
+            if (failure.get() != null) {
+              return;
+            }
+            part = cut[0] == 0 ? first : stream.nextPart();
+            if (part.length() == 0) {
+              return;
+            }
+            number = ++cut[0];
+          } finally {
+            cutting.unlock();
+          }
+          checkPartCount(key, number);
+          CompletedPart sent = sendPart(key, uploadId, number, part);
+          synchronized (done) {
+            done.add(sent);
+          }
         } catch (IOException | RuntimeException | Error e) {
           failure.compareAndSet(null, e);
+          stream.stop();
         }
       }
     };
-    runConcurrently("s3-upload-parts", Math.min(partConcurrency, done.length) - 1, worker, failure, worker);
-    return List.of(done);
+    // A file whose size is known needs no more helpers than it has parts.
+    long parts = stream.isGrowing() ? partConcurrency : (stream.length() + first.length() - 1) / first.length();
+    runConcurrently("s3-upload-parts", (int) Math.min(partConcurrency, parts) - 1, worker, failure, worker);
+    done.sort(java.util.Comparator.comparingInt(CompletedPart::partNumber));
+    return done;
   }
 
   /**

@@ -18,10 +18,11 @@ import java.security.NoSuchAlgorithmException;
  * stream that ends before it is a retryable {@link BucketException}, and the caller then leaves the object
  * unwritten. From a local file ({@link #ofFile}), a part is only a range of the file, read each time the part is
  * sent: an upload then holds no part on the heap whatever {@code part_size} is, and a retried part is read again
- * from the disk rather than kept in memory for the retry.
+ * from the disk rather than kept in memory for the retry. From a file still being written ({@link #ofGrowingFile}),
+ * likewise, each part once the writer has got past its end.
  *
  * <pre>
- *   UploadParts parts = new UploadParts(key, in, length, partSize);   // or UploadParts.ofFile(file, partSize)
+ *   UploadParts parts = new UploadParts(key, in, length, partSize);   // or ofFile, ofGrowingFile
  *   Part first = parts.nextPart();
  *   if (parts.isWhole(first)) { put(first); return; }
  *   for (Part p = first; p.length() > 0; p = parts.nextPart()) { sendPart(p); }
@@ -33,7 +34,7 @@ final class UploadParts {
   private static final int MAX_PART = Integer.MAX_VALUE - 8;
 
   /** One part of an upload; {@link #open} may be called once per attempt to send it. */
-  sealed interface Part permits Bytes, FileRange {
+  sealed interface Part permits Bytes, FileRange, GrowingRange {
     long length();
 
     /** The part's bytes from the first; the caller closes the stream. */
@@ -88,22 +89,33 @@ final class UploadParts {
     }
   }
 
+  /** {@code length} bytes of a file being written from {@code offset}, all of them written already. */
+  record GrowingRange(GrowingFile file, long offset, long length) implements Part {
+    @Override
+    public InputStream open() {
+      return file.open(offset, length);
+    }
+  }
+
   private final String key;
   private final InputStream in;
   private final Path file;
+  private final GrowingFile growing;
   private final long length;
   private final long partSize;
   private long read;
+  private volatile boolean stopped;
 
   /** The parts of a stream of {@code length} bytes ({@code -1}: unknown), each read onto the heap. */
   UploadParts(String key, InputStream in, long length, long partSize) {
-    this(key, in, null, length, Math.min(partSize, MAX_PART));
+    this(key, in, null, null, length, Math.min(partSize, MAX_PART));
   }
 
-  private UploadParts(String key, InputStream in, Path file, long length, long partSize) {
+  private UploadParts(String key, InputStream in, Path file, GrowingFile growing, long length, long partSize) {
     this.key = key;
     this.in = in;
     this.file = file;
+    this.growing = growing;
     this.length = length;
     this.partSize = partSize;
   }
@@ -113,12 +125,31 @@ final class UploadParts {
    * the store allows for one request (no byte array bounds it).
    */
   static UploadParts ofFile(String key, Path file, long partSize) throws IOException {
-    return new UploadParts(key, null, file, Files.size(file), partSize);
+    return new UploadParts(key, null, file, null, Files.size(file), partSize);
+  }
+
+  /**
+   * The parts of a file still being written, as ranges of it: {@link #nextPart} waits until the writer has written
+   * a whole part, or the file's end. Its length is known once it is whole.
+   */
+  static UploadParts ofGrowingFile(String key, GrowingFile file, long partSize) {
+    return new UploadParts(key, null, null, file, -1, partSize);
+  }
+
+  /**
+   * Makes a {@link #nextPart} that waits for a growing file's next part give up, now or when it next looks: the
+   * upload has failed elsewhere.
+   */
+  void stop() {
+    stopped = true;
+    if (growing != null) {
+      growing.wakeReaders();
+    }
   }
 
   /** The next part: {@code partSize} bytes, fewer at the end of the object, none after it. */
   byte[] next() throws IOException {
-    if (file != null) {
+    if (isFile()) {
       throw new IllegalStateException("the parts of a file are ranges: nextPart()");
     }
     long want = partSize;
@@ -132,6 +163,14 @@ final class UploadParts {
 
   /** The next part as {@link #next} cuts it: a range of the file, or bytes of the stream. */
   Part nextPart() throws IOException {
+    if (growing != null) {
+      growing.await(partSize > Long.MAX_VALUE - read ? Long.MAX_VALUE : read + partSize, () -> stopped);
+      // Once whole, the length is final; until then the wait saw a whole part written.
+      long want = growing.isWhole() ? Math.min(partSize, growing.length() - read) : partSize;
+      Part part = new GrowingRange(growing, read, want);
+      read += want;
+      return part;
+    }
     if (file == null) {
       return new Bytes(next());
     }
@@ -155,16 +194,37 @@ final class UploadParts {
   }
 
   private boolean isWhole(long firstLength) throws BucketException {
-    boolean whole = firstLength < partSize || read == length;
+    boolean whole = firstLength < partSize || read == knownLength();
     if (whole) {
       checkComplete();
     }
     return whole;
   }
 
-  /** Whether the parts are ranges of a local file ({@link #ofFile}), which may be sent in any order and at once. */
+  /**
+   * Whether the parts are ranges of a local file ({@link #ofFile}, {@link #ofGrowingFile}), which may be sent in any
+   * order and at once.
+   */
   boolean isFile() {
-    return file != null;
+    return file != null || growing != null;
+  }
+
+  /** The object's length as far as it is known: a growing file's once it is whole; -1 where it is not. */
+  private long knownLength() {
+    if (growing != null) {
+      return growing.isWhole() ? growing.length() : -1;
+    }
+    return length;
+  }
+
+  /** Whether the parts are those of a file still being written ({@link #ofGrowingFile}). */
+  boolean isGrowing() {
+    return growing != null;
+  }
+
+  /** The declared length: a file's size, a stream's length ({@code -1}: unknown, or a file still being written). */
+  long length() {
+    return length;
   }
 
   /** Bytes cut into parts so far. */
@@ -174,6 +234,10 @@ final class UploadParts {
 
   /** After the last part: the stream must have delivered the declared length. */
   void checkComplete() throws BucketException {
+    if (growing != null && !growing.isWhole()) {
+      throw new IllegalStateException("upload of " + key + ": the file is still being written");
+    }
+    long length = knownLength();
     if (length >= 0 && read != length) {
       throw shortStream(key, read, length);
     }

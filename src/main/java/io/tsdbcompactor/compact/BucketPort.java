@@ -109,8 +109,8 @@ public final class BucketPort implements CompactionBucket {
     BlockTransfer.EarlyUpload up = transfer.uploadEarly(blockDir);
     return new PendingUpload() {
       @Override
-      public void written(String rel) {
-        up.written(rel);
+      public io.tsdbcompactor.store.Directory watch(io.tsdbcompactor.store.Directory blockFiles) {
+        return up.watch(blockFiles);
       }
 
       @Override

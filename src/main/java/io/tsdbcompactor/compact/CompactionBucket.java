@@ -66,14 +66,17 @@ public interface CompactionBucket {
   void upload(Path blockDir) throws IOException;
 
   /**
-   * Starts the upload of a block that is still being written into {@code blockDir}: the writer reports each file
-   * it has finished ({@link PendingUpload#written}), which may go up at once, and {@link PendingUpload#finish}
-   * completes it as {@link #upload} would, meta.json last. By default nothing moves before {@code finish}.
+   * Starts the upload of a block that is still being written into {@code blockDir}: the writer writes its files
+   * through {@link PendingUpload#watch}, which tells the upload of each as it grows and once it is whole, so that
+   * they may go up at once, and {@link PendingUpload#finish} completes it as {@link #upload} would, meta.json last.
+   * By default nothing moves before {@code finish}.
    */
   default PendingUpload startUpload(Path blockDir) {
     return new PendingUpload() {
       @Override
-      public void written(String rel) {}
+      public Directory watch(Directory blockFiles) {
+        return blockFiles;
+      }
 
       @Override
       public void finish() throws IOException {
@@ -87,8 +90,11 @@ public interface CompactionBucket {
 
   /** A block's upload begun while it is being written ({@link #startUpload}). */
   interface PendingUpload {
-    /** The block's file {@code rel} ('/'-separated) is whole under its name and will not change. */
-    void written(String rel);
+    /**
+     * The directory to write the block's files through (its files under {@code blockDir}): it tells this upload of
+     * each file as it is written.
+     */
+    Directory watch(Directory blockFiles);
 
     /** Uploads the rest of the block, meta.json last; returns once the whole block is in the bucket. */
     void finish() throws IOException;

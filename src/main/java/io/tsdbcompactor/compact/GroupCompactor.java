@@ -6,7 +6,6 @@ import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.index.IndexStats;
 import io.tsdbcompactor.store.ArrivingBytes;
-import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
@@ -409,7 +408,7 @@ public final class GroupCompactor {
     CompactionBucket.PendingUpload upload = bucket.startUpload(outDir);
     uploads.add(upload);
     // Not fsynced locally: the upload makes the block durable in the bucket before meta.json (FsDirectory.scratch).
-    io.tsdbcompactor.store.Directory out = new ClosedFileDirectory(outputDirectory.apply(outDir), upload::written);
+    io.tsdbcompactor.store.Directory out = upload.watch(outputDirectory.apply(outDir));
     BlockMeta meta;
     try (Span span = Tracing.span("merge").attribute("group", group.key()).attribute("block", ulid)
         .attribute("inputs", inputs.size())) {

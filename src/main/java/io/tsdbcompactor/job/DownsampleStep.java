@@ -7,7 +7,6 @@ import io.tsdbcompactor.downsample.BlockDownsampler;
 import io.tsdbcompactor.downsample.DownsampleSelector;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.store.ArrivingBytes;
-import io.tsdbcompactor.store.ClosedFileDirectory;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
@@ -171,7 +170,7 @@ final class DownsampleStep implements Step {
         BlockDownsampler.Result r;
         try {
           r = BlockDownsampler.downsample(arriving.directory(), arriving.meta(),
-              new ClosedFileDirectory(FsDirectory.scratch(dst), upload::written), to, newUlid);
+              upload.watch(FsDirectory.scratch(dst)), to, newUlid);
           arriving.finish();
         } catch (IOException | RuntimeException e) {
           arriving.close();

@@ -3,6 +3,7 @@ package io.tsdbcompactor.metrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.GrowingFile;
 import io.tsdbcompactor.bucket.ObjectAttributes;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.metrics.ObjstoreMetrics.OpMeters;
@@ -128,6 +129,21 @@ public final class InstrumentedBucket implements Bucket {
   }
 
   @Override
+  public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+    // The call lasts as long as the writer takes: its duration leaves out the time it waited for the file.
+    long waitedBefore = file.waitedNanos();
+    upload(() -> {
+      delegate.uploadWhileWritten(key, file);
+      return file.length();
+    }, () -> file.waitedNanos() - waitedBefore);
+  }
+
+  @Override
+  public boolean uploadsWhileWritten() {
+    return delegate.uploadsWhileWritten();
+  }
+
+  @Override
   public long download(String key, Path target) throws IOException {
     OpMeters m = begin(Operation.GET);
     Timer.Sample t = Timer.start(registry);
@@ -210,12 +226,18 @@ public final class InstrumentedBucket implements Bucket {
   }
 
   private void upload(IoCall<Number> c) throws IOException {
+    upload(c, () -> 0);
+  }
+
+  /** An upload whose duration leaves out {@code notCounted} nanoseconds, asked once it has ended. */
+  private void upload(IoCall<Number> c, java.util.function.LongSupplier notCounted) throws IOException {
     OpMeters m = begin(Operation.UPLOAD);
-    Timer.Sample t = Timer.start(registry);
+    long start = registry.config().clock().monotonicTime();
     long bytes = rethrowCounted(m, c).longValue();
     // Uploads finish on several threads: the gauge keeps the latest time, whatever order they report in.
     metrics.lastUpload.accumulateAndGet(clock.instant().getEpochSecond(), Math::max);
-    t.stop(m.duration);
+    long took = registry.config().clock().monotonicTime() - start - notCounted.getAsLong();
+    m.duration.record(Math.max(0, took), java.util.concurrent.TimeUnit.NANOSECONDS);
     m.transferred.record(bytes);
   }
 

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A directory that passes every call to another: decorators override only what they watch or change
- * ({@link ClosedFileDirectory}; the tests' directories that fill up or fail).
+ * ({@link WatchedDirectory}; the tests' directories that fill up or fail).
  */
 public class ForwardingDirectory implements Directory {
   protected final Directory delegate;

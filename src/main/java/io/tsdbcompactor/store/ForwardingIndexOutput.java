@@ -1,10 +1,11 @@
 package io.tsdbcompactor.store;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 
 /**
  * An output that passes every call to another: decorators override only what they watch or change
- * ({@link ClosedFileDirectory}'s outputs; the tests' outputs that fill up or flip a bit).
+ * ({@link WatchedDirectory}'s outputs; the tests' outputs that fill up or flip a bit).
  */
 public class ForwardingIndexOutput implements IndexOutput {
   protected final IndexOutput delegate;
@@ -31,6 +32,16 @@ public class ForwardingIndexOutput implements IndexOutput {
   @Override
   public void writeBytes(byte[] b, int off, int len) throws IOException {
     delegate.writeBytes(b, off, len);
+  }
+
+  @Override
+  public FileChannel openReader() throws IOException {
+    return delegate.openReader();
+  }
+
+  @Override
+  public void flush() throws IOException {
+    delegate.flush();
   }
 
   @Override

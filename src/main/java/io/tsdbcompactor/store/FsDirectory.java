@@ -202,6 +202,20 @@ public final class FsDirectory implements Directory {
       position += len;
     }
 
+    /** Reads the temporary file, which the move into place on {@link #close} does not take from it. */
+    @Override
+    public FileChannel openReader() throws IOException {
+      if (done) {
+        throw new IllegalStateException(name + " is no longer being written");
+      }
+      return FileChannel.open(temp, StandardOpenOption.READ);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      out.flush();
+    }
+
     @Override
     public void close() throws IOException {
       if (done) {

@@ -2,6 +2,7 @@ package io.tsdbcompactor.store;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 
 /**
  * A file being written front to back. It knows its position, so format writers can record offsets
@@ -47,6 +48,19 @@ public interface IndexOutput extends Closeable {
       }
     }
   }
+
+  /**
+   * Opens a channel that reads this file while it is still being written, for a copy that starts before the file
+   * is whole (a block's upload, {@link WatchedDirectory}): it reads every byte written before the last
+   * {@link #flush}, and keeps reading them once {@link #close} has moved the file into place. The caller closes
+   * it. Null (the default) where there is no such file: the file can then only be read once it is closed.
+   */
+  default FileChannel openReader() throws IOException {
+    return null;
+  }
+
+  /** Hands what is buffered to the file that {@link #openReader} reads (no sync to the disk). */
+  default void flush() throws IOException {}
 
   /** Flushes, makes the file durable and visible under its name. */
   @Override

@@ -4,6 +4,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.GoJson;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.GrowingFile;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.chunkfile.ChunkSegmentWriter;
@@ -13,6 +14,8 @@ import io.tsdbcompactor.store.ArrivingDirectory;
 import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.store.IndexOutput;
+import io.tsdbcompactor.store.WatchedDirectory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +31,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -36,6 +40,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -202,19 +208,34 @@ public final class BlockTransfer {
   }
 
   /**
-   * The upload of a block being written: each data file ({@code chunks/*}, {@code index}) goes up as soon as the
-   * writer says it is whole ({@link #written}), while the rest of the block is still being merged and verified, on
-   * as many threads as a block's files are moved with ({@code --block-files-concurrency}, or the process's level
-   * when there is one). {@link #finish} waits for them, uploads what is left and meta.json last, exactly as
-   * {@link #uploadDisposable} does: readers never see a block before its files. A block that will not be finished
-   * (it failed verification, or it is to be written again in parts) is taken back with {@link #abandon}: its
-   * uploads stop and the objects that went up are deleted; a crash in between leaves them as a partial upload,
-   * which the clean-up step deletes, as it does any upload cut off before its meta.json.
+   * How often a file being written tells its upload how far it has got: small beside a part (S3's 5 MiB at least,
+   * 64 MiB by default), so that a part goes up soon after the writer has got past it.
    */
-  public final class EarlyUpload {
+  static final long GROWTH_STEP = 4 << 20;
+
+  /**
+   * The upload of a block being written, through the directory {@link #watch} returns. Where the bucket takes an
+   * object in parts ({@link Bucket#uploadsWhileWritten}, S3), each data file ({@code chunks/*}, {@code index}) goes up
+   * part by part while the writer writes it, on a thread of its own (it mostly waits for the writer, so it is not
+   * counted in {@code --block-files-concurrency}), and is complete soon after the file is: what is left to send
+   * when the merge ends is the last part of each file, not the last chunk segment (up to 512 MiB) and the whole
+   * index. Elsewhere each data file goes up as soon as it is whole ({@link #written}), on as many threads as a
+   * block's files are moved with ({@code --block-files-concurrency}, or the process's level when there is one).
+   * Either way it happens while the rest of the block is still being merged and verified. {@link #finish} waits for
+   * them, uploads what is left and meta.json last, exactly as {@link #uploadDisposable} does: readers never see a
+   * block before its files. A block that will not be finished (it failed verification, or it is to be written
+   * again in parts) is taken back with {@link #abandon}: its uploads stop and the objects that went up are
+   * deleted; a crash in between leaves them as a partial upload (and a multipart upload never completed, which
+   * the store's lifecycle rules remove), which the clean-up step deletes, as it does any upload cut off before its
+   * meta.json.
+   */
+  public final class EarlyUpload implements WatchedDirectory.Watcher {
     private final Path blockDir;
     private final String ulid;
     private final ThreadPoolExecutor pool;
+    /** The uploads of files still being written: one thread each, while their writers go on. */
+    private final ExecutorService growingPool;
+    private final Map<String, GrowingFile> growing = new HashMap<>();
     private final Map<String, Future<?>> started = new LinkedHashMap<>();
     private final Set<String> rewritten = new HashSet<>();
     /** Set by {@link #finish}: files written later go up with the rest. */
@@ -234,6 +255,86 @@ public final class BlockTransfer {
         return t;
       });
       pool.allowCoreThreadTimeOut(true);
+      AtomicInteger g = new AtomicInteger();
+      this.growingPool = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "upload-" + ulid + "-growing-" + g.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    }
+
+    /** The directory to write the block's files through: it tells this upload of each as it grows and ends. */
+    public Directory watch(Directory blockFiles) {
+      return new WatchedDirectory(blockFiles, GROWTH_STEP, this);
+    }
+
+    private boolean isDataFile(String rel) {
+      return rel.equals("index") || rel.startsWith("chunks/");
+    }
+
+    /** A data file being written starts going up now where the bucket takes its parts as they are written. */
+    @Override
+    public synchronized boolean opened(String rel, IndexOutput out) throws IOException {
+      if (closing || abandoned || !isDataFile(rel) || !bucket.uploadsWhileWritten()) {
+        return false;
+      }
+      if (started.containsKey(rel)) {
+        // Written again after it went up: finish sends it again, after the first upload has ended.
+        rewritten.add(rel);
+        return false;
+      }
+      java.nio.channels.FileChannel reader = out.openReader();
+      if (reader == null) {
+        return false;
+      }
+      GrowingFile file = new GrowingFile(blockDir.resolve(rel), reader);
+      growing.put(rel, file);
+      started.put(rel, growingPool.submit(() -> {
+        try (file) {
+          bucket.uploadWhileWritten(ulid + "/" + rel, file);
+        }
+        return null;
+      }));
+      return true;
+    }
+
+    @Override
+    public void grew(String rel, long length) {
+      GrowingFile file;
+      synchronized (this) {
+        file = growing.get(rel);
+      }
+      if (file != null) {
+        file.grew(length);
+      }
+    }
+
+    @Override
+    public void closed(String rel, long length) {
+      GrowingFile file;
+      synchronized (this) {
+        file = growing.remove(rel);
+      }
+      if (file != null) {
+        file.whole(length);
+      } else {
+        written(rel);
+      }
+    }
+
+    /** A file thrown away before it was whole: its upload fails by itself, and nothing waits for it. */
+    @Override
+    public void aborted(String rel) {
+      GrowingFile file;
+      synchronized (this) {
+        file = growing.remove(rel);
+        if (file != null) {
+          started.remove(rel);
+        }
+      }
+      if (file != null) {
+        file.abandoned();
+      }
     }
 
     /**
@@ -241,7 +342,7 @@ public final class BlockTransfer {
      * reported again is sent again by {@link #finish}).
      */
     public synchronized void written(String rel) {
-      if (closing || abandoned || !(rel.equals("index") || rel.startsWith("chunks/"))) {
+      if (closing || abandoned || !isDataFile(rel)) {
         return;
       }
       if (started.containsKey(rel)) {
@@ -261,13 +362,21 @@ public final class BlockTransfer {
      */
     public BlockMeta finish() throws IOException {
       List<Map.Entry<String, Future<?>>> inFlight;
+      List<GrowingFile> unclosed;
       synchronized (this) {
         if (abandoned) {
           throw new IllegalStateException("upload of block " + ulid + " was abandoned");
         }
         closing = true;
         pool.shutdown();
+        growingPool.shutdown();
         inFlight = new ArrayList<>(started.entrySet());
+        unclosed = new ArrayList<>(growing.values());
+        growing.clear();
+      }
+      // Every file of a block is closed before it is finished; one that was not would be waited for forever.
+      for (GrowingFile file : unclosed) {
+        file.abandoned();
       }
       for (Map.Entry<String, Future<?>> f : inFlight) {
         await(f.getKey(), f.getValue());
@@ -310,16 +419,25 @@ public final class BlockTransfer {
      */
     public void abandon() {
       List<String> sent;
+      List<GrowingFile> unfinished;
       synchronized (this) {
         if (finishing || abandoned) {
           return;
         }
         abandoned = true;
         sent = new ArrayList<>(started.keySet());
+        unfinished = new ArrayList<>(growing.values());
+        growing.clear();
         pool.shutdownNow();
+        growingPool.shutdownNow();
+      }
+      for (GrowingFile file : unfinished) {
+        file.abandoned();
       }
       try {
-        if (!pool.awaitTermination(FanOut.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        long grace = System.nanoTime() + FanOut.STOP_GRACE.toNanos();
+        if (!pool.awaitTermination(FanOut.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)
+            || !growingPool.awaitTermination(Math.max(0, grace - System.nanoTime()), TimeUnit.NANOSECONDS)) {
           LOG.warn("uploads of abandoned block {} did not stop within {}; its objects are left for the clean-up",
               ulid, FanOut.STOP_GRACE);
           return;
@@ -327,6 +445,15 @@ public final class BlockTransfer {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } finally {
+        // An upload stopped before it started never closed the reader of its file.
+        for (GrowingFile file : unfinished) {
+          try {
+            file.close();
+          } catch (IOException ignored) {
+            // A reader of a local file: nothing was lost.
+          }
+        }
       }
       for (String rel : sent) {
         try {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FaultInjectingBucket;
+import io.tsdbcompactor.bucket.GrowingFile;
 import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.bucket.MemoryBucket;
 import io.tsdbcompactor.bucket.RetryPolicies;
@@ -16,6 +17,9 @@ import io.tsdbcompactor.bucket.RetryingBucket;
 import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.store.ArrivingBytes;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.store.RandomAccessInput;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -293,6 +297,121 @@ class BlockTransferTest {
     assertTrue(e.getMessage().contains(ulid + "/chunks/000001"), e.getMessage());
     assertFalse(mem.exists(ulid + "/meta.json"));
     assertFalse(mem.exists(ulid + "/index"), "nothing after the failure");
+  }
+
+  /**
+   * A bucket that takes files while they are written (as S3 does): each upload notes how much of its file it saw
+   * before the file was whole, then sends the whole file.
+   */
+  static final class GrowingBucket extends ForwardingBucket {
+    final Map<String, Long> seenBeforeWhole = new ConcurrentHashMap<>();
+    final Set<String> failed = ConcurrentHashMap.newKeySet();
+    final Semaphore sawGrowth = new Semaphore(0);
+
+    GrowingBucket(Bucket delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public boolean uploadsWhileWritten() {
+      return true;
+    }
+
+    @Override
+    public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+      try {
+        long seen = file.await(1, () -> false);
+        if (!file.isWhole()) {
+          seenBeforeWhole.put(key, seen);
+          sawGrowth.release();
+        }
+        file.await(Long.MAX_VALUE, () -> false);
+      } catch (IOException e) {
+        failed.add(key);
+        throw e;
+      }
+      delegate.uploadDisposable(key, file.path());
+    }
+  }
+
+  @Test
+  void aFileWrittenThroughTheWatchedDirectoryGoesUpWhileItIsWritten() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    GrowingBucket b = new GrowingBucket(mem);
+    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
+    Directory files = up.watch(new FsDirectory(dir));
+
+    byte[] data = new byte[(int) (2.5 * BlockTransfer.GROWTH_STEP)];
+    new java.util.Random(4).nextBytes(data);
+    int first = (int) BlockTransfer.GROWTH_STEP + 1;
+    try (IndexOutput out = files.createOutput("chunks/000002")) {
+      out.writeBytes(data, 0, first);
+      // The writer goes on only once the upload has seen the first step: what it saw is then known.
+      assertTrue(b.sawGrowth.tryAcquire(30, TimeUnit.SECONDS), "the upload saw the file before it was whole");
+      out.writeBytes(data, first, data.length - first);
+    }
+    try (IndexOutput out = files.createOutput("tombstones")) { // not a data file: never uploaded
+      out.writeBytes(new byte[] {1});
+    }
+    BlockMeta meta = up.finish();
+
+    assertEquals(first, b.seenBeforeWhole.get(ulid + "/chunks/000002"));
+    assertArrayEquals(data, mem.getBytes(ulid + "/chunks/000002"));
+    assertEquals(List.of("chunks/000001", "chunks/000002", "index", "meta.json"),
+        meta.thanos.files.stream().map(f -> f.relPath).toList());
+    assertFalse(mem.exists(ulid + "/tombstones"));
+  }
+
+  @Test
+  void aWatchedFileThrownAwayIsNotUploadedAndTheBlockStillFinishes() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    GrowingBucket b = new GrowingBucket(mem);
+    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
+    Directory files = up.watch(new FsDirectory(dir));
+
+    IndexOutput out = files.createOutput("chunks/000002");
+    out.writeBytes(new byte[(int) BlockTransfer.GROWTH_STEP + 1]);
+    out.abort();
+    up.finish();
+
+    assertFalse(mem.exists(ulid + "/chunks/000002"));
+    assertTrue(mem.exists(ulid + "/meta.json"));
+    assertTrue(b.failed.contains(ulid + "/chunks/000002"), "its upload stopped: " + b.failed);
+  }
+
+  @Test
+  void aWatchedFileNeverClosedFailsFinishInsteadOfHangingIt() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    BlockTransfer.EarlyUpload up = new BlockTransfer(new GrowingBucket(mem), opts()).uploadEarly(dir);
+    IndexOutput out = up.watch(new FsDirectory(dir)).createOutput("index");
+    out.writeBytes(new byte[10]);
+
+    IOException e = assertThrows(IOException.class, up::finish);
+    assertTrue(e.getMessage().contains("thrown away"), e.getMessage());
+    assertFalse(mem.exists(ulid + "/meta.json"));
+    out.abort();
+  }
+
+  @Test
+  void abandonStopsAnUploadWaitingForItsFile() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    GrowingBucket b = new GrowingBucket(mem);
+    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
+    IndexOutput out = up.watch(new FsDirectory(dir)).createOutput("chunks/000002");
+    out.writeBytes(new byte[(int) BlockTransfer.GROWTH_STEP]);
+
+    up.abandon();
+    assertTrue(b.failed.contains(ulid + "/chunks/000002"), "the waiting upload gave up: " + b.failed);
+    assertEquals(List.of(), mem.list(ulid, true));
+    out.abort();
   }
 
   // ------------------------------------------------------------------ download while read

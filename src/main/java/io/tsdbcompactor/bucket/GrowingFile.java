@@ -1,0 +1,156 @@
+package io.tsdbcompactor.bucket;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A local file that is still being written front to back, read as it grows: what
+ * {@link Bucket#uploadWhileWritten} sends. The writer reports how far it has got ({@link #grew}) and the end
+ * ({@link #whole}, or {@link #abandoned}); readers wait for the bytes they need ({@link #await}) and read them
+ * through one channel opened on the file while it was written ({@link #open}), so that moving the file into
+ * place at its end does not take it from them. Bytes once reported never change.
+ */
+public final class GrowingFile implements Closeable {
+  private final Path path;
+  private final FileChannel reader;
+  private long length;
+  private boolean whole;
+  private boolean abandoned;
+  private long waitedNanos;
+
+  /** {@code path}: where the file is once whole; {@code reader}: reads it while it is written, closed by {@link #close}. */
+  public GrowingFile(Path path, FileChannel reader) {
+    this.path = path;
+    this.reader = reader;
+  }
+
+  /** Where the file is once {@link #whole}. */
+  public Path path() {
+    return path;
+  }
+
+  /** The first {@code length} bytes are written and can be read. */
+  public synchronized void grew(long length) {
+    if (length > this.length) {
+      this.length = length;
+      notifyAll();
+    }
+  }
+
+  /** The file is whole under {@link #path}, {@code length} bytes. */
+  public synchronized void whole(long length) {
+    this.length = length;
+    this.whole = true;
+    notifyAll();
+  }
+
+  /** The writer threw the file away: whoever waits for more of it fails. */
+  public synchronized void abandoned() {
+    abandoned = true;
+    notifyAll();
+  }
+
+  /** Wakes the readers waiting in {@link #await}, so that they look at their {@code stop} condition again. */
+  public synchronized void wakeReaders() {
+    notifyAll();
+  }
+
+  /**
+   * Waits until at least {@code atLeast} bytes can be read or the file is whole, and returns how many can be read;
+   * fails when the file was thrown away, the thread is interrupted or {@code stop} says so.
+   */
+  public synchronized long await(long atLeast, BooleanSupplier stop) throws IOException {
+    while (!whole && length < atLeast) {
+      if (abandoned) {
+        throw new BucketException("upload of " + path + ": the file was thrown away while it was being written",
+            false);
+      }
+      if (stop.getAsBoolean()) {
+        throw new InterruptedIOException("upload of " + path + " was stopped");
+      }
+      long from = System.nanoTime();
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while waiting for " + path + " to be written");
+      } finally {
+        waitedNanos += System.nanoTime() - from;
+      }
+    }
+    return length;
+  }
+
+  /**
+   * Nanoseconds readers have spent in {@link #await} so far: an upload's own duration is its time less this (its
+   * parts wait one at a time).
+   */
+  public synchronized long waitedNanos() {
+    return waitedNanos;
+  }
+
+  /** Whether the file is whole: then {@link #length} is its size. */
+  public synchronized boolean isWhole() {
+    return whole;
+  }
+
+  /** Bytes that can be read now. */
+  public synchronized long length() {
+    return length;
+  }
+
+  /** {@code length} bytes from {@code offset}, which must have been written; the caller closes the stream. */
+  InputStream open(long offset, long length) {
+    return new InputStream() {
+      private long at = offset;
+      private final long end = offset + length;
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (at >= end) {
+          return -1;
+        }
+        if (len == 0) {
+          return 0;
+        }
+        // A read at a position: the channel is shared by every part of the file, each stream keeps its own place.
+        int n = reader.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - at)), at);
+        if (n < 0) {
+          throw new BucketException("upload of " + path + ": the file ends at byte " + at + ", inside the part "
+              + offset + "-" + end + " written before", false);
+        }
+        at += n;
+        return n;
+      }
+
+      @Override
+      public long skip(long n) {
+        long k = Math.max(0, Math.min(n, end - at));
+        at += k;
+        return k;
+      }
+    };
+  }
+
+  @Override
+  public void close() throws IOException {
+    reader.close();
+  }
+
+  @Override
+  public String toString() {
+    return "GrowingFile[" + path + "]";
+  }
+}
