@@ -2,9 +2,7 @@ package io.tsdbcompactor.bucket;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
@@ -13,7 +11,7 @@ import java.util.function.BooleanSupplier;
  * A local file that is still being written front to back, read as it grows: what
  * {@link Bucket#uploadWhileWritten} sends. The writer reports how far it has got ({@link #grew}) and the end
  * ({@link #whole}, or {@link #abandoned}); readers wait for the bytes they need ({@link #await}) and read them
- * through one channel opened on the file while it was written ({@link #open}), so that moving the file into
+ * through one channel opened on the file while it was written, so that moving the file into
  * place at its end does not take it from them. Bytes once reported never change.
  */
 public final class GrowingFile implements Closeable {
@@ -105,43 +103,9 @@ public final class GrowingFile implements Closeable {
     return length;
   }
 
-  /** {@code length} bytes from {@code offset}, which must have been written; the caller closes the stream. */
-  InputStream open(long offset, long length) {
-    return new InputStream() {
-      private long at = offset;
-      private final long end = offset + length;
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        if (at >= end) {
-          return -1;
-        }
-        if (len == 0) {
-          return 0;
-        }
-        // A read at a position: the channel is shared by every part of the file, each stream keeps its own place.
-        int n = reader.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - at)), at);
-        if (n < 0) {
-          throw new BucketException("upload of " + path + ": the file ends at byte " + at + ", inside the part "
-              + offset + "-" + end + " written before", false);
-        }
-        at += n;
-        return n;
-      }
-
-      @Override
-      public long skip(long n) {
-        long k = Math.max(0, Math.min(n, end - at));
-        at += k;
-        return k;
-      }
-    };
+  /** Reads the file at any position written so far; shared by every part of an upload, closed by {@link #close}. */
+  FileChannel reader() {
+    return reader;
   }
 
   @Override

@@ -1077,8 +1077,11 @@ public final class S3Bucket implements Bucket {
         }
       }
     };
-    // A file whose size is known needs no more helpers than it has parts.
+    // A file whose size is known is checked before anything is sent, and needs no more helpers than it has parts.
     long parts = stream.isGrowing() ? partConcurrency : (stream.length() + first.length() - 1) / first.length();
+    if (!stream.isGrowing()) {
+      checkPartCount(key, (int) Math.min(parts, Integer.MAX_VALUE));
+    }
     runConcurrently("s3-upload-parts", (int) Math.min(partConcurrency, parts) - 1, worker, failure, worker);
     done.sort(java.util.Comparator.comparingInt(CompletedPart::partNumber));
     return done;

@@ -78,14 +78,7 @@ final class UploadParts {
   record FileRange(Path file, long offset, long length) implements Part {
     @Override
     public InputStream open() throws IOException {
-      FileChannel ch = FileChannel.open(file);
-      try {
-        ch.position(offset);
-      } catch (IOException | RuntimeException e) {
-        ch.close();
-        throw e;
-      }
-      return new RangeStream(this, ch);
+      return new RangeStream(FileChannel.open(file), true, file, offset, length);
     }
   }
 
@@ -93,7 +86,7 @@ final class UploadParts {
   record GrowingRange(GrowingFile file, long offset, long length) implements Part {
     @Override
     public InputStream open() {
-      return file.open(offset, length);
+      return new RangeStream(file.reader(), false, file.path(), offset, length);
     }
   }
 
@@ -256,16 +249,26 @@ final class UploadParts {
     }
   }
 
-  /** A file range's bytes; the file ending inside the range is an error naming it, not a short part. */
-  private static final class RangeStream extends InputStream {
-    private final FileRange range;
+  /**
+   * A file range's bytes, read at their positions, so that streams of several ranges can share one channel (a
+   * growing file's); the file ending inside the range is an error naming it, not a short part. Closes the channel
+   * only if it owns it.
+   */
+  static final class RangeStream extends InputStream {
     private final FileChannel ch;
-    private long left;
+    private final boolean ownsChannel;
+    private final Path file;
+    private final long offset;
+    private final long end;
+    private long at;
 
-    RangeStream(FileRange range, FileChannel ch) {
-      this.range = range;
+    RangeStream(FileChannel ch, boolean ownsChannel, Path file, long offset, long length) {
       this.ch = ch;
-      this.left = range.length();
+      this.ownsChannel = ownsChannel;
+      this.file = file;
+      this.offset = offset;
+      this.end = offset + length;
+      this.at = offset;
     }
 
     @Override
@@ -276,34 +279,33 @@ final class UploadParts {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      if (left == 0) {
+      if (at >= end) {
         return -1;
       }
       if (len == 0) {
         return 0;
       }
-      int n = ch.read(ByteBuffer.wrap(b, off, (int) Math.min(len, left)));
+      int n = ch.read(ByteBuffer.wrap(b, off, (int) Math.min(len, end - at)), at);
       if (n < 0) {
-        long at = range.offset() + range.length() - left;
-        throw new BucketException("upload of " + range.file() + ": the file ends at byte " + at + ", inside the part "
-            + range.offset() + "-" + (range.offset() + range.length()) + " it was cut into; it changed while uploaded",
-            false);
+        throw new BucketException("upload of " + file + ": the file ends at byte " + at + ", inside the part " + offset
+            + "-" + end + " it was cut into; it changed while uploaded", false);
       }
-      left -= n;
+      at += n;
       return n;
     }
 
     @Override
-    public long skip(long n) throws IOException {
-      long k = Math.max(0, Math.min(n, left));
-      ch.position(ch.position() + k);
-      left -= k;
+    public long skip(long n) {
+      long k = Math.max(0, Math.min(n, end - at));
+      at += k;
       return k;
     }
 
     @Override
     public void close() throws IOException {
-      ch.close();
+      if (ownsChannel) {
+        ch.close();
+      }
     }
   }
 }

@@ -237,6 +237,8 @@ public final class BlockTransfer {
     private final ExecutorService growingPool;
     private final Map<String, GrowingFile> growing = new HashMap<>();
     private final Map<String, Future<?>> started = new LinkedHashMap<>();
+    /** Uploads of files thrown away while they were written, failing by themselves. */
+    private final List<Future<?>> stopping = new ArrayList<>();
     private final Set<String> rewritten = new HashSet<>();
     /** Set by {@link #finish}: files written later go up with the rest. */
     private boolean closing;
@@ -322,14 +324,17 @@ public final class BlockTransfer {
       }
     }
 
-    /** A file thrown away before it was whole: its upload fails by itself, and nothing waits for it. */
+    /**
+     * A file thrown away before it was whole: its upload fails by itself, and {@link #finish} waits for it to end
+     * without taking its failure for the block's.
+     */
     @Override
     public void aborted(String rel) {
       GrowingFile file;
       synchronized (this) {
         file = growing.remove(rel);
         if (file != null) {
-          started.remove(rel);
+          stopping.add(started.remove(rel));
         }
       }
       if (file != null) {
@@ -380,6 +385,21 @@ public final class BlockTransfer {
       }
       for (Map.Entry<String, Future<?>> f : inFlight) {
         await(f.getKey(), f.getValue());
+      }
+      List<Future<?>> ending;
+      synchronized (this) {
+        ending = new ArrayList<>(stopping);
+      }
+      for (Future<?> f : ending) {
+        // No upload outlives the block's finish; what a thrown-away file's upload failed with is no failure.
+        try {
+          f.get();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while finishing the upload of " + ulid);
+        } catch (ExecutionException | CancellationException expected) {
+          // Its file was thrown away: the upload could only fail.
+        }
       }
       synchronized (this) {
         if (abandoned) {
