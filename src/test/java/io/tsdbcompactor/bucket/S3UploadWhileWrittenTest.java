@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@link S3Bucket#uploadWhileWritten} against S3Proxy, through {@link S3FaultProxy} to see the requests: the parts of
@@ -149,6 +151,37 @@ class S3UploadWhileWrittenTest {
       assertEquals(1, proxy.injected(Fault.INTERNAL_ERROR));
       assertArrayEquals(data, b.getBytes("blk/chunks/000002"));
       w.file.close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fault.class)
+  void aGrowingFileRidesOutTheFaultOnEachOfItsRequests(Fault fault, @TempDir Path tmp) throws Exception {
+    byte[] data = S3FaultProxyTest.bytes(17 * MIB, 10); // the creation, four parts, the completion
+    try (S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1).stall(Duration.ofMillis(100),
+        Duration.ofMillis(300)); S3Bucket s3 = bucket(proxy, "growing-" + fault.name().toLowerCase().replace('_', '-'))) {
+      S3Config patient = s3.config();
+      patient.responseHeaderTimeout = Duration.ofSeconds(10); // stalls slow it down; they do not time it out
+      patient.maxRetries = 20;
+      try (S3Bucket b = new S3Bucket(patient)) {
+        // Every other request fails: each of the six, as it first arrives, when they come one after another.
+        proxy.script(fault, null, fault, null, fault, null, fault, null, fault, null, fault, null);
+        Writer w = new Writer(tmp, "000004");
+        CompletableFuture<Void> upload = uploadInBackground(b, "blk/chunks/000004", w.file);
+        for (int at = 0; at < data.length; at += MIB) {
+          w.append(data, at, Math.min(data.length, at + MIB));
+        }
+        w.finish();
+        upload.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertArrayEquals(data, b.getBytes("blk/chunks/000004"));
+        if (fault == Fault.STALL) {
+          // A stalled request still succeeds, so the script's passes go to the next requests: every other one.
+          assertTrue(proxy.injected(fault) >= 3, proxy.injectedSummary());
+        } else {
+          assertEquals(6, proxy.injected(fault), "each request failed once: " + proxy.injectedSummary());
+        }
+        w.file.close();
+      }
     }
   }
 
