@@ -193,7 +193,8 @@ public final class AzureBucket implements Bucket {
     return config.container;
   }
 
-  private BlobClient blob(String key) {
+  /** The blob of {@code key}, for the tests that look at what a bucket call leaves (its uncommitted blocks). */
+  BlobClient blob(String key) {
     return container.getBlobClient(key);
   }
 
@@ -351,6 +352,18 @@ public final class AzureBucket implements Bucket {
     upload(key, UploadParts.ofFile(key, file, blockSize));
   }
 
+  /** Stages each block as soon as the writer has got past it; commits the list once the file is whole. */
+  @Override
+  public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+    Keys.check(key);
+    upload(key, UploadParts.ofGrowingFile(key, file, blockSize));
+  }
+
+  @Override
+  public boolean uploadsWhileWritten() {
+    return true;
+  }
+
   private void upload(String key, UploadParts parts) throws IOException {
     BlockBlobClient bb = blob(key).getBlockBlobClient();
     UploadParts.Part first = parts.nextPart();
@@ -361,10 +374,16 @@ public final class AzureBucket implements Bucket {
     stageAndCommit(bb, key, parts, first);
   }
 
-  /** A part as the SDK's body, which it may read more than once (its retries): the bytes, or the file range. */
-  private static BinaryData body(UploadParts.Part part) {
+  /**
+   * A part as the SDK's body, which it may read more than once (its retries): the bytes, the file range, or a
+   * growing file's range mapped (its file is renamed once whole, so it is not read by name).
+   */
+  private static BinaryData body(UploadParts.Part part) throws IOException {
     if (part instanceof UploadParts.FileRange f) {
       return BinaryData.fromFile(f.file(), f.offset(), f.length());
+    }
+    if (part instanceof UploadParts.GrowingRange g) {
+      return BinaryData.fromByteBuffer(g.file().map(g.offset(), g.length()));
     }
     return BinaryData.fromBytes(((UploadParts.Bytes) part).data());
   }

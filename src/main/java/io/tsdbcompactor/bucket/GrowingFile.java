@@ -3,6 +3,7 @@ package io.tsdbcompactor.bucket;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
@@ -101,6 +102,14 @@ public final class GrowingFile implements Closeable {
   /** Bytes that can be read now. */
   public synchronized long length() {
     return length;
+  }
+
+  /**
+   * The range's bytes mapped from the file (read-only, off the heap), for stores whose client reads a part more than
+   * once and takes it as a buffer (Azure's staged blocks).
+   */
+  ByteBuffer map(long offset, long length) throws IOException {
+    return reader.map(FileChannel.MapMode.READ_ONLY, offset, length);
   }
 
   /** Reads the file at any position written so far; shared by every part of an upload, closed by {@link #close}. */

@@ -63,6 +63,47 @@ class AzuriteBucketTest extends BucketContractTest {
   }
 
   @Test
+  void aFileBeingWrittenHasItsBlocksStagedBeforeItIsWhole(@TempDir java.nio.file.Path tmp) throws Exception {
+    byte[] data = random(5 * 64 * 1024 + 17, 12);
+    java.nio.file.Path temp = tmp.resolve("000001.tmp");
+    java.nio.file.Files.write(temp, java.util.Arrays.copyOf(data, 3 * 64 * 1024));
+    try (GrowingFile file = new GrowingFile(tmp.resolve("000001"), java.nio.channels.FileChannel.open(temp))) {
+      file.grew(3 * 64 * 1024);
+      java.util.concurrent.CompletableFuture<Void> upload = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          bucket.uploadWhileWritten("01GROW/chunks/000001", file);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      // The three blocks written go up as uncommitted blocks while the writer has not finished (bounded wait).
+      var blocks = azure().blob("01GROW/chunks/000001").getBlockBlobClient();
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      int staged = 0;
+      while (staged < 3 && System.nanoTime() < deadline) {
+        try {
+          staged = blocks.listBlocks(com.azure.storage.blob.models.BlockListType.UNCOMMITTED).getUncommittedBlocks()
+              .size();
+        } catch (com.azure.storage.blob.models.BlobStorageException e) {
+          staged = 0; // no block yet: the blob does not exist at all
+        }
+        if (staged < 3) {
+          Thread.onSpinWait();
+        }
+      }
+      assertEquals(3, staged, "blocks staged before the file is whole");
+      assertFalse(bucket.exists("01GROW/chunks/000001"));
+
+      java.nio.file.Files.write(temp, java.util.Arrays.copyOfRange(data, 3 * 64 * 1024, data.length),
+          java.nio.file.StandardOpenOption.APPEND);
+      java.nio.file.Files.move(temp, tmp.resolve("000001"));
+      file.whole(data.length);
+      upload.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertArrayEquals(data, bucket.getBytes("01GROW/chunks/000001"));
+    }
+  }
+
+  @Test
   void stagedUploadOfManyBlocksReadsBackIdentical() throws Exception {
     byte[] data = random(10 * 64 * 1024 + 123, 11);
     bucket.upload("01MP/chunks/000001", new ByteArrayInputStream(data), data.length);

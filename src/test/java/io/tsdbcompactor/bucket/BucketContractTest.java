@@ -86,6 +86,53 @@ abstract class BucketContractTest {
     }
   }
 
+  /**
+   * A file written while it goes up: the object is the whole file, and appears only once it is whole; a file thrown
+   * away leaves no object. (Whether parts went up before the end is each store's own test.)
+   */
+  @Test
+  void aFileStillBeingWrittenIsStoredOnceWholeAndNotAtAllIfThrownAway() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bucket-growing");
+    byte[] data = random(700_000, 12);
+    for (boolean thrownAway : new boolean[] {false, true}) {
+      String key = "01G/chunks/00000" + (thrownAway ? 2 : 1);
+      java.nio.file.Path temp = dir.resolve(thrownAway + ".tmp");
+      java.nio.file.Path whole = dir.resolve(thrownAway + "-whole");
+      java.nio.file.Files.write(temp, java.util.Arrays.copyOf(data, 300_000));
+      try (GrowingFile file = new GrowingFile(whole, java.nio.channels.FileChannel.open(temp))) {
+        file.grew(300_000);
+        java.util.concurrent.CompletableFuture<Void> upload = java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            bucket.uploadWhileWritten(key, file);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+        assertFalse(bucket.exists(key), "no object before the file is whole");
+        if (thrownAway) {
+          file.abandoned();
+          java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+              () -> upload.get(60, java.util.concurrent.TimeUnit.SECONDS));
+          assertTrue(e.getCause().getMessage().contains("thrown away"), e.getCause().getMessage());
+          assertFalse(bucket.exists(key), "no object for a file thrown away");
+        } else {
+          java.nio.file.Files.write(temp, java.util.Arrays.copyOfRange(data, 300_000, data.length),
+              java.nio.file.StandardOpenOption.APPEND);
+          file.grew(600_000);
+          java.nio.file.Files.move(temp, whole); // as a finished output is moved into place
+          file.whole(data.length);
+          upload.get(60, java.util.concurrent.TimeUnit.SECONDS);
+          assertArrayEquals(data, bucket.getBytes(key));
+        }
+      }
+    }
+    try (var s = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path p : (Iterable<java.nio.file.Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        java.nio.file.Files.delete(p);
+      }
+    }
+  }
+
   @Test
   void missingObjectIsObjectNotFound() {
     assertThrows(ObjectNotFoundException.class, () -> bucket.getBytes("nope/meta.json"));
