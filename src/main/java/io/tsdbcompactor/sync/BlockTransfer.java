@@ -208,14 +208,14 @@ public final class BlockTransfer {
   }
 
   /**
-   * How often a file being written tells its upload how far it has got: small beside a part (S3's 5 MiB at least,
-   * 64 MiB by default), so that a part goes up soon after the writer has got past it.
+   * How often a file being written tells its upload how far it has got: small beside a part (S3's: 5 MiB at least,
+   * 64 MiB by default; Azure's blocks: 8 MiB), so that a part goes up soon after the writer has got past it.
    */
   static final long GROWTH_STEP = 4 << 20;
 
   /**
    * The upload of a block being written, through the directory {@link #watch} returns. Where the bucket takes an
-   * object in parts ({@link Bucket#uploadsWhileWritten}, S3), each data file ({@code chunks/*}, {@code index}) goes up
+   * object in parts ({@link Bucket#uploadsWhileWritten}: S3, Azure), each data file ({@code chunks/*}, {@code index}) goes up
    * part by part while the writer writes it, on a thread of its own (it mostly waits for the writer, so it is not
    * counted in {@code --block-files-concurrency}), and is complete soon after the file is: what is left to send
    * when the merge ends is the last part of each file, not the last chunk segment (up to 512 MiB) and the whole
@@ -225,9 +225,9 @@ public final class BlockTransfer {
    * them, uploads what is left and meta.json last, exactly as {@link #uploadDisposable} does: readers never see a
    * block before its files. A block that will not be finished (it failed verification, or it is to be written
    * again in parts) is taken back with {@link #abandon}: its uploads stop and the objects that went up are
-   * deleted; a crash in between leaves them as a partial upload (and a multipart upload never completed, which
-   * the store's lifecycle rules remove), which the clean-up step deletes, as it does any upload cut off before its
-   * meta.json.
+   * deleted; a crash in between leaves them as a partial upload, which the clean-up step deletes, as it does any
+   * upload cut off before its meta.json (and a file's upload never completed, which is no object: S3's lifecycle
+   * rules remove its parts, Azure its uncommitted blocks).
    */
   public final class EarlyUpload implements WatchedDirectory.Watcher {
     private final Path blockDir;
