@@ -1,6 +1,5 @@
 package io.tsdbcompactor.cli;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,19 +9,11 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.job.SampleBlocks;
-import io.tsdbcompactor.job.TickingClock;
-import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
-import io.tsdbcompactor.sync.SyncResult;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,55 +28,10 @@ class AzureCompactEndToEndTest {
   private static final long D = 24 * H;
   private static final long NOW = java.time.Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
 
-  private record Result(int code, String out, String err) {}
-
-  private static synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      // Each run on its own clock from the same instant, so both buckets see the same times.
-      int code = Main.run(new CliEnvironment(new TickingClock(NOW), CliEnvironment.SYSTEM.listener()), args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
-  private static Result compact(Path objstoreFile, Path dataDir) {
-    return run("compact", "--objstore.config-file=" + objstoreFile, "--data-dir", dataDir.toString(),
+  private static SameBlocks.Result compact(Path objstoreFile, Path dataDir) {
+    return SameBlocks.run(NOW, "compact", "--objstore.config-file=" + objstoreFile, "--data-dir", dataDir.toString(),
         "--retention.resolution-raw=3d", "--retention.resolution-5m=15d", "--retention.resolution-1h=90d",
         "--delete-delay=0s", "--consistency-delay=0s");
-  }
-
-  /** The surviving blocks, keyed by what they hold (ULIDs of outputs differ between runs), with their files. */
-  private static Map<String, Map<String, byte[]>> survivors(Bucket bucket, Path work) throws Exception {
-    BlockSyncer.Options o = new BlockSyncer.Options();
-    o.consistencyDelay = Duration.ZERO;
-    o.deleteDelay = Duration.ZERO;
-    SyncResult s = new BlockSyncer(bucket, null, o).sync();
-    assertTrue(s.partial().isEmpty(), "no partial blocks: " + s.partial());
-    Map<String, Map<String, byte[]>> out = new TreeMap<>();
-    for (BlockMeta m : s.allMetas().values()) {
-      Path dir = work.resolve(m.ulid);
-      BlockTransfer.download(bucket, m.ulid, dir);
-      Map<String, byte[]> files = new TreeMap<>();
-      try (var walk = Files.walk(dir)) {
-        for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
-          String rel = dir.relativize(p).toString();
-          if (!rel.equals("meta.json")) {
-            files.put(rel, Files.readAllBytes(p));
-          }
-        }
-      }
-      out.put(m.resolution() + " " + m.minTime + "-" + m.maxTime + " level " + m.compaction.level + " sources "
-          + new java.util.TreeSet<>(m.compaction.sources), files);
-    }
-    return out;
   }
 
   @Test
@@ -103,7 +49,7 @@ class AzureCompactEndToEndTest {
       }
     }
     Path fsYaml = Files.writeString(tmp.resolve("fs.yaml"), "type: FILESYSTEM\nconfig:\n  directory: " + fsDir + "\n");
-    Result fsRun = compact(fsYaml, tmp.resolve("data-fs"));
+    SameBlocks.Result fsRun = compact(fsYaml, tmp.resolve("data-fs"));
     assertEquals(0, fsRun.code(), fsRun.err());
 
     Files.createDirectories(tmp.resolve("azurite"));
@@ -114,27 +60,21 @@ class AzureCompactEndToEndTest {
           BlockTransfer.upload(az, staging.resolve(m.ulid));
         }
       }
-      Result azRun = compact(azYaml, tmp.resolve("data-az"));
+      SameBlocks.Result azRun = compact(azYaml, tmp.resolve("data-az"));
       assertEquals(0, azRun.code(), azRun.err());
 
       Map<String, Map<String, byte[]>> want;
       try (Bucket fs = new FilesystemBucket(fsDir)) {
-        want = survivors(fs, tmp.resolve("check-fs"));
+        want = SameBlocks.survivors(fs, tmp.resolve("check-fs"));
       }
       Map<String, Map<String, byte[]>> got;
       try (Bucket az = ObjstoreConfig.parse(Files.readString(azYaml)).open()) {
-        got = survivors(az, tmp.resolve("check-az"));
+        got = SameBlocks.survivors(az, tmp.resolve("check-az"));
       }
       assertTrue(want.size() < input.size(), "the run compacted, downsampled and deleted: " + want.keySet());
       assertTrue(want.keySet().stream().anyMatch(k -> k.startsWith("300000 ")), "5m blocks: " + want.keySet());
       assertTrue(want.keySet().stream().anyMatch(k -> k.startsWith("3600000 ")), "1h blocks: " + want.keySet());
-      assertEquals(want.keySet(), got.keySet());
-      for (String block : want.keySet()) {
-        assertEquals(want.get(block).keySet(), got.get(block).keySet(), block);
-        for (String file : want.get(block).keySet()) {
-          assertArrayEquals(want.get(block).get(file), got.get(block).get(file), block + " " + file);
-        }
-      }
+      SameBlocks.assertSame(want, got);
     }
   }
 }
