@@ -6,14 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tsdbcompactor.bucket.AzuriteServer;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FaultInjectingBucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
+import io.tsdbcompactor.bucket.GrowingFile;
 import io.tsdbcompactor.bucket.MemoryBucket;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
+import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.bucket.PrefixedBucket;
 import io.tsdbcompactor.bucket.RetryPolicy;
 import io.tsdbcompactor.bucket.RetryingBucket;
+import io.tsdbcompactor.bucket.S3ProxyServer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -128,6 +133,44 @@ class InstrumentedBucketTest {
    * A disposable upload is counted as an upload, and passes through the wrappers a FILESYSTEM objstore config gets
    * (metrics, retries, a prefix) down to the bucket, which links the file instead of copying it.
    */
+  /**
+   * A file uploaded while it is written is one upload of the file's bytes, and the buckets the CLI opens tell whether
+   * they send such a file before it is whole through every wrapper (metrics, retries, a prefix): S3 and Azure do,
+   * S3 without multipart and FILESYSTEM do not.
+   */
+  @Test
+  void anUploadWhileWrittenIsCountedAndTheWrappersTellWhetherTheStoreTakesParts(@TempDir Path tmp) throws Exception {
+    Path file = Files.write(tmp.resolve("index"), "0123456789".getBytes(StandardCharsets.UTF_8));
+    try (GrowingFile growing = new GrowingFile(file, java.nio.channels.FileChannel.open(file))) {
+      growing.whole(10);
+      bucket.uploadWhileWritten("01X/index", growing);
+    }
+    assertArrayEquals("0123456789".getBytes(StandardCharsets.UTF_8), store.getBytes("01X/index"));
+    assertEquals(1.0, value("thanos_objstore_bucket_operations_total", "upload"));
+    assertEquals(10.0, value("thanos_objstore_bucket_operation_transferred_bytes_sum", "upload"));
+
+    // Opening a cloud bucket checks that it is there: S3 on S3Proxy, Azure on Azurite where it is installed.
+    try (S3ProxyServer s3Server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")));
+         AzuriteServer azurite = AzuriteServer.executable() == null ? null
+             : new AzuriteServer(Files.createDirectories(tmp.resolve("azurite")))) {
+      S3TestBuckets.create(s3Server.config("wiring"));
+      String s3 = s3Server.yaml("wiring", 5L * 1024 * 1024);
+      Map<String, Boolean> want = new LinkedHashMap<>();
+      want.put(s3 + "prefix: tenant\n", true);
+      want.put(s3.replace("config:\n", "config:\n  disable_multipart: true\n"), false);
+      want.put("type: FILESYSTEM\nconfig:\n  directory: " + tmp.resolve("fs") + "\n", false);
+      if (azurite != null) {
+        want.put(azurite.yaml("wiring") + "prefix: tenant\n", true);
+      }
+      for (Map.Entry<String, Boolean> w : want.entrySet()) {
+        try (Bucket opened = new InstrumentedBucket(ObjstoreConfig.parse(w.getKey(), Map.of()).open(),
+            metrics.objstore("wiring"), Clock.fixed(NOW, ZoneOffset.UTC))) {
+          assertEquals(w.getValue(), opened.uploadsWhileWritten(), w.getKey());
+        }
+      }
+    }
+  }
+
   @Test
   void aDisposableUploadIsCountedAndReachesTheFilesystemBucketAsALink(@TempDir Path tmp) throws IOException {
     Bucket fs = new FilesystemBucket(tmp.resolve("bkt"), Clock.fixed(NOW, ZoneOffset.UTC));
