@@ -9,7 +9,6 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.job.SampleBlocks;
-import io.tsdbcompactor.sync.BlockTransfer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,12 +42,7 @@ class AzureCompactEndToEndTest {
     List<BlockMeta> input = gen.write(staging, now);
 
     Path fsDir = tmp.resolve("fs-bucket");
-    try (Bucket fs = new FilesystemBucket(fsDir)) {
-      for (BlockMeta m : input) {
-        BlockTransfer.upload(fs, staging.resolve(m.ulid));
-      }
-    }
-    Path fsYaml = Files.writeString(tmp.resolve("fs.yaml"), "type: FILESYSTEM\nconfig:\n  directory: " + fsDir + "\n");
+    Path fsYaml = SameBlocks.filesystemBucket(fsDir, staging, input);
     SameBlocks.Result fsRun = compact(fsYaml, tmp.resolve("data-fs"));
     assertEquals(0, fsRun.code(), fsRun.err());
 
@@ -56,9 +50,7 @@ class AzureCompactEndToEndTest {
     try (AzuriteServer azurite = new AzuriteServer(tmp.resolve("azurite"))) {
       Path azYaml = Files.writeString(tmp.resolve("azure.yaml"), azurite.yaml("thanos") + "prefix: tenant-a\n");
       try (Bucket az = ObjstoreConfig.parse(Files.readString(azYaml)).open()) { // creates the container, as Thanos does
-        for (BlockMeta m : input) {
-          BlockTransfer.upload(az, staging.resolve(m.ulid));
-        }
+        SameBlocks.upload(az, staging, input);
       }
       SameBlocks.Result azRun = compact(azYaml, tmp.resolve("data-az"));
       assertEquals(0, azRun.code(), azRun.err());

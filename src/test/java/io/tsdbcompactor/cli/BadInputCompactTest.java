@@ -11,11 +11,8 @@ import io.tsdbcompactor.job.TickingClock;
 import io.tsdbcompactor.job.PromtoolBucket;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.SyncResult;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,20 +63,8 @@ class BadInputCompactTest {
   static final long NOW = java.time.Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
   static final TickingClock CLOCK = new TickingClock(NOW);
 
-  static synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(new CliEnvironment(CLOCK, CliEnvironment.SYSTEM.listener()), args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static Result run(String... args) {
+    return CliRun.run(CLOCK, Result::new, args);
   }
 
   /** Group cluster=x holds the victim among the six overlap blocks, cluster=y a copy, cluster=basic the rest. */

@@ -12,9 +12,6 @@ import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
 import io.tsdbcompactor.sync.TestBlocks;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -74,20 +71,8 @@ abstract class BucketToolsCommandTest {
     bucket.close();
   }
 
-  static synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = Main.run(new CliEnvironment(CLOCK, CliEnvironment.SYSTEM.listener()), args);
-      return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static Result run(String... args) {
+    return CliRun.run(CLOCK, Result::new, args);
   }
 
   Result tool(String... args) {

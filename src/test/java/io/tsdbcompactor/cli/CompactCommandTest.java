@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.job.TickingClock;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,20 +29,8 @@ class CompactCommandTest {
   private static final long NOW = java.time.Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
   private static final TickingClock CLOCK = new TickingClock(NOW);
 
-  private static synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(new CliEnvironment(CLOCK, CliEnvironment.SYSTEM.listener()), args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static Result run(String... args) {
+    return CliRun.run(CLOCK, Result::new, args);
   }
 
   @Test

@@ -11,7 +11,6 @@ import io.tsdbcompactor.bucket.S3FaultProxy;
 import io.tsdbcompactor.bucket.S3ProxyServer;
 import io.tsdbcompactor.bucket.S3TestBuckets;
 import io.tsdbcompactor.job.SampleBlocks;
-import io.tsdbcompactor.sync.BlockTransfer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,12 +41,7 @@ class S3CompactPartByPartEndToEndTest {
     List<BlockMeta> input = gen.write(staging, NOW);
 
     Path fsDir = tmp.resolve("fs-bucket");
-    try (Bucket fs = new FilesystemBucket(fsDir)) {
-      for (BlockMeta m : input) {
-        BlockTransfer.upload(fs, staging.resolve(m.ulid));
-      }
-    }
-    Path fsYaml = Files.writeString(tmp.resolve("fs.yaml"), "type: FILESYSTEM\nconfig:\n  directory: " + fsDir + "\n");
+    Path fsYaml = SameBlocks.filesystemBucket(fsDir, staging, input);
     SameBlocks.Result fsRun = compact(fsYaml, tmp.resolve("data-fs"));
     assertEquals(0, fsRun.code(), fsRun.err());
 
@@ -57,9 +51,7 @@ class S3CompactPartByPartEndToEndTest {
       String yaml = server.yaml("thanos", PART).replace(server.endpoint(), proxy.endpoint());
       Path s3Yaml = Files.writeString(tmp.resolve("s3.yaml"), yaml);
       try (Bucket s3 = ObjstoreConfig.parse(yaml).open()) {
-        for (BlockMeta m : input) {
-          BlockTransfer.upload(s3, staging.resolve(m.ulid));
-        }
+        SameBlocks.upload(s3, staging, input);
       }
       int postsBefore = posts(proxy);
       SameBlocks.Result s3Run = compact(s3Yaml, tmp.resolve("data-s3"));

@@ -6,16 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.job.TickingClock;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.SyncResult;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -30,20 +29,27 @@ final class SameBlocks {
   record Result(int code, String out, String err) {}
 
   /** The CLI, its output captured, on a clock ticking from {@code now}: both runs see the same times. */
-  static synchronized Result run(long now, String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(new CliEnvironment(new TickingClock(now), CliEnvironment.SYSTEM.listener()), args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
+  static Result run(long now, String... args) {
+    return CliRun.run(new TickingClock(now), Result::new, args);
+  }
+
+  /** Uploads the blocks written under {@code staging} into {@code bucket}, each block's meta.json last. */
+  static void upload(Bucket bucket, Path staging, List<BlockMeta> input) throws java.io.IOException {
+    for (BlockMeta m : input) {
+      BlockTransfer.upload(bucket, staging.resolve(m.ulid));
     }
+  }
+
+  /**
+   * Fills a FILESYSTEM bucket in {@code dir} with the input and writes its objstore YAML next to it: the bucket the
+   * other store's run is judged against.
+   */
+  static Path filesystemBucket(Path dir, Path staging, List<BlockMeta> input) throws java.io.IOException {
+    try (Bucket fs = new FilesystemBucket(dir)) {
+      upload(fs, staging, input);
+    }
+    return Files.writeString(dir.resolveSibling(dir.getFileName() + ".yaml"),
+        "type: FILESYSTEM\nconfig:\n  directory: " + dir + "\n");
   }
 
   /** The surviving blocks, keyed by resolution, range, level and sources, with their files (meta.json aside). */

@@ -12,9 +12,7 @@ import io.tsdbcompactor.bucket.FilesystemBucket;
 import io.tsdbcompactor.job.SampleBlocks;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.SyncResult;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -48,20 +46,8 @@ class ThanosDropInTest {
     }
   }
 
-  static synchronized Result run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.run(args);
-      return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  static Result run(String... args) {
+    return CliRun.run(null, Result::new, args);
   }
 
   static String objstore(Path dir) {

@@ -334,14 +334,21 @@ class BlockTransferTest {
     }
   }
 
-  @Test
-  void aFileWrittenThroughTheWatchedDirectoryGoesUpWhileItIsWritten() throws Exception {
+  /** An early upload of a copy of the basic block to a {@link GrowingBucket} in memory. */
+  private record Growing(String ulid, Path dir, MemoryBucket mem, GrowingBucket bucket, BlockTransfer.EarlyUpload up) {}
+
+  private Growing growingUpload() throws IOException {
     String ulid = TestBlocks.basicUlids().get(0);
     Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
     MemoryBucket mem = new MemoryBucket();
-    GrowingBucket b = new GrowingBucket(mem);
-    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
-    Directory files = up.watch(new FsDirectory(dir));
+    GrowingBucket bucket = new GrowingBucket(mem);
+    return new Growing(ulid, dir, mem, bucket, new BlockTransfer(bucket, opts()).uploadEarly(dir));
+  }
+
+  @Test
+  void aFileWrittenThroughTheWatchedDirectoryGoesUpWhileItIsWritten() throws Exception {
+    Growing g = growingUpload();
+    Directory files = g.up().watch(new FsDirectory(g.dir()));
 
     byte[] data = new byte[(int) (2.5 * BlockTransfer.GROWTH_STEP)];
     new java.util.Random(4).nextBytes(data);
@@ -349,68 +356,58 @@ class BlockTransferTest {
     try (IndexOutput out = files.createOutput("chunks/000002")) {
       out.writeBytes(data, 0, first);
       // The writer goes on only once the upload has seen the first step: what it saw is then known.
-      assertTrue(b.sawGrowth.tryAcquire(30, TimeUnit.SECONDS), "the upload saw the file before it was whole");
+      assertTrue(g.bucket().sawGrowth.tryAcquire(30, TimeUnit.SECONDS), "the upload saw the file before it was whole");
       out.writeBytes(data, first, data.length - first);
     }
     try (IndexOutput out = files.createOutput("tombstones")) { // not a data file: never uploaded
       out.writeBytes(new byte[] {1});
     }
-    BlockMeta meta = up.finish();
+    BlockMeta meta = g.up().finish();
 
-    assertEquals(first, b.seenBeforeWhole.get(ulid + "/chunks/000002"));
-    assertArrayEquals(data, mem.getBytes(ulid + "/chunks/000002"));
+    assertEquals(first, g.bucket().seenBeforeWhole.get(g.ulid() + "/chunks/000002"));
+    assertArrayEquals(data, g.mem().getBytes(g.ulid() + "/chunks/000002"));
     assertEquals(List.of("chunks/000001", "chunks/000002", "index", "meta.json"),
         meta.thanos.files.stream().map(f -> f.relPath).toList());
-    assertFalse(mem.exists(ulid + "/tombstones"));
+    assertFalse(g.mem().exists(g.ulid() + "/tombstones"));
   }
 
   @Test
   void aWatchedFileThrownAwayIsNotUploadedAndTheBlockStillFinishes() throws Exception {
-    String ulid = TestBlocks.basicUlids().get(0);
-    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
-    MemoryBucket mem = new MemoryBucket();
-    GrowingBucket b = new GrowingBucket(mem);
-    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
-    Directory files = up.watch(new FsDirectory(dir));
+    Growing g = growingUpload();
+    Directory files = g.up().watch(new FsDirectory(g.dir()));
 
     IndexOutput out = files.createOutput("chunks/000002");
     out.writeBytes(new byte[(int) BlockTransfer.GROWTH_STEP + 1]);
     out.abort();
-    up.finish();
+    g.up().finish();
 
-    assertFalse(mem.exists(ulid + "/chunks/000002"));
-    assertTrue(mem.exists(ulid + "/meta.json"));
-    assertTrue(b.failed.contains(ulid + "/chunks/000002"), "its upload stopped: " + b.failed);
+    assertFalse(g.mem().exists(g.ulid() + "/chunks/000002"));
+    assertTrue(g.mem().exists(g.ulid() + "/meta.json"));
+    assertTrue(g.bucket().failed.contains(g.ulid() + "/chunks/000002"), "its upload stopped: " + g.bucket().failed);
   }
 
   @Test
   void aWatchedFileNeverClosedFailsFinishInsteadOfHangingIt() throws Exception {
-    String ulid = TestBlocks.basicUlids().get(0);
-    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
-    MemoryBucket mem = new MemoryBucket();
-    BlockTransfer.EarlyUpload up = new BlockTransfer(new GrowingBucket(mem), opts()).uploadEarly(dir);
-    IndexOutput out = up.watch(new FsDirectory(dir)).createOutput("index");
+    Growing g = growingUpload();
+    IndexOutput out = g.up().watch(new FsDirectory(g.dir())).createOutput("index");
     out.writeBytes(new byte[10]);
 
-    IOException e = assertThrows(IOException.class, up::finish);
+    IOException e = assertThrows(IOException.class, g.up()::finish);
     assertTrue(e.getMessage().contains("thrown away"), e.getMessage());
-    assertFalse(mem.exists(ulid + "/meta.json"));
+    assertFalse(g.mem().exists(g.ulid() + "/meta.json"));
     out.abort();
   }
 
   @Test
   void abandonStopsAnUploadWaitingForItsFile() throws Exception {
-    String ulid = TestBlocks.basicUlids().get(0);
-    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
-    MemoryBucket mem = new MemoryBucket();
-    GrowingBucket b = new GrowingBucket(mem);
-    BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir);
-    IndexOutput out = up.watch(new FsDirectory(dir)).createOutput("chunks/000002");
+    Growing g = growingUpload();
+    IndexOutput out = g.up().watch(new FsDirectory(g.dir())).createOutput("chunks/000002");
     out.writeBytes(new byte[(int) BlockTransfer.GROWTH_STEP]);
 
-    up.abandon();
-    assertTrue(b.failed.contains(ulid + "/chunks/000002"), "the waiting upload gave up: " + b.failed);
-    assertEquals(List.of(), mem.list(ulid, true));
+    g.up().abandon();
+    assertTrue(g.bucket().failed.contains(g.ulid() + "/chunks/000002"),
+        "the waiting upload gave up: " + g.bucket().failed);
+    assertEquals(List.of(), g.mem().list(g.ulid(), true));
     out.abort();
   }
 
