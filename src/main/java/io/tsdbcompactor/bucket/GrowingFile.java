@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * A local file that is still being written front to back, read as it grows: what
@@ -22,11 +23,18 @@ public final class GrowingFile implements Closeable {
   private boolean whole;
   private boolean abandoned;
   private long waitedNanos;
+  private final LongSupplier nanoTime;
 
   /** {@code path}: where the file is once whole; {@code reader}: reads it while it is written, closed by {@link #close}. */
   public GrowingFile(Path path, FileChannel reader) {
+    this(path, reader, System::nanoTime);
+  }
+
+  /** As {@link #GrowingFile(Path, FileChannel)}, timing {@link #waitedNanos} by {@code nanoTime} (tests: a clock they move). */
+  public GrowingFile(Path path, FileChannel reader, LongSupplier nanoTime) {
     this.path = path;
     this.reader = reader;
+    this.nanoTime = nanoTime;
   }
 
   /** Where the file is once {@link #whole}. */
@@ -73,14 +81,14 @@ public final class GrowingFile implements Closeable {
       if (stop.getAsBoolean()) {
         throw new InterruptedIOException("upload of " + path + " was stopped");
       }
-      long from = System.nanoTime();
+      long from = nanoTime.getAsLong();
       try {
         wait();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while waiting for " + path + " to be written");
       } finally {
-        waitedNanos += System.nanoTime() - from;
+        waitedNanos += nanoTime.getAsLong() - from;
       }
     }
     return length;

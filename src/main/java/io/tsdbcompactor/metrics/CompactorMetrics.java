@@ -1,5 +1,6 @@
 package io.tsdbcompactor.metrics;
 
+import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tsdbcompactor.compact.CompactMetrics;
 import io.tsdbcompactor.compact.MicrometerCompactMetrics;
 import java.time.Duration;
@@ -45,7 +47,13 @@ public final class CompactorMetrics {
   private final MicrometerCompactMetrics groupCompaction;
 
   public CompactorMetrics(boolean jvmMetrics) {
-    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this(jvmMetrics, Clock.SYSTEM);
+  }
+
+  /** With the clock the meters time operations by (tests: one they move by hand). */
+  public CompactorMetrics(boolean jvmMetrics, Clock clock) {
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT,
+        new PrometheusRegistry(), clock);
     // Always 0: nothing here halts as Thanos does. A bad block is marked and skipped, and any other error ends the
     // run (exit 1), or in --wait mode is counted in thanos_compact_retries_total and retried at the next interval.
     // Registered so that dashboards and the ThanosCompactHalted alert find the series.

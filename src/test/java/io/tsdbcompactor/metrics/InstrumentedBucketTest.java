@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.MockClock;
 import io.tsdbcompactor.bucket.AzuriteServer;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FaultInjectingBucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
+import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.bucket.GrowingFile;
 import io.tsdbcompactor.bucket.MemoryBucket;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
@@ -31,6 +33,12 @@ import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -130,10 +138,6 @@ class InstrumentedBucketTest {
   }
 
   /**
-   * A disposable upload is counted as an upload, and passes through the wrappers a FILESYSTEM objstore config gets
-   * (metrics, retries, a prefix) down to the bucket, which links the file instead of copying it.
-   */
-  /**
    * A file uploaded while it is written is one upload of the file's bytes, and the buckets the CLI opens tell whether
    * they send such a file before it is whole through every wrapper (metrics, retries, a prefix): S3 and Azure do,
    * S3 without multipart and FILESYSTEM do not.
@@ -171,6 +175,54 @@ class InstrumentedBucketTest {
     }
   }
 
+  /**
+   * An upload while written lasts as long as its writer: the duration it records is what it spent sending, not what it
+   * waited for the file. On a clock the test moves: the upload waits 10 s for the writer and sends for 2 s.
+   */
+  @Test
+  void anUploadWhileWrittenRecordsTheTimeSpentSendingNotWaitingForTheWriter(@TempDir Path tmp) throws Exception {
+    MockClock clock = new MockClock();
+    CompactorMetrics timed = new CompactorMetrics(false, clock);
+    Bucket sendsForTwoSeconds = new ForwardingBucket(new MemoryBucket()) {
+      @Override
+      public void uploadDisposable(String key, Path file) throws IOException {
+        clock.add(Duration.ofSeconds(2));
+        delegate.uploadDisposable(key, file);
+      }
+    };
+    Bucket instrumented = new InstrumentedBucket(sendsForTwoSeconds, timed.objstore("metrics"),
+        Clock.fixed(NOW, ZoneOffset.UTC));
+    Path file = Files.write(tmp.resolve("index"), "0123456789".getBytes(StandardCharsets.UTF_8));
+    CountDownLatch waiting = new CountDownLatch(1);
+    // The file reads this clock as the upload starts waiting for it, and again when the wait ends.
+    LongSupplier nanoTime = () -> {
+      long now = clock.monotonicTime();
+      waiting.countDown(); // after reading: the test moves the clock once the wait has begun
+      return now;
+    };
+    ExecutorService uploader = Executors.newSingleThreadExecutor();
+    try (GrowingFile growing = new GrowingFile(file, java.nio.channels.FileChannel.open(file), nanoTime)) {
+      Future<?> upload = uploader.submit(() -> {
+        instrumented.uploadWhileWritten("01X/index", growing);
+        return null;
+      });
+      assertTrue(waiting.await(30, TimeUnit.SECONDS), "the upload never waited for the file");
+      clock.add(Duration.ofSeconds(10));
+      growing.whole(10);
+      upload.get(30, TimeUnit.SECONDS);
+    } finally {
+      uploader.shutdownNow();
+    }
+    Map<String, Double> s = series(timed.scrape());
+    String upload = "{bucket=\"metrics\",operation=\"upload\"}";
+    assertEquals(1.0, s.get("thanos_objstore_bucket_operation_duration_seconds_count" + upload));
+    assertEquals(2.0, s.get("thanos_objstore_bucket_operation_duration_seconds_sum" + upload), 1e-9);
+  }
+
+  /**
+   * A disposable upload is counted as an upload, and passes through the wrappers a FILESYSTEM objstore config gets
+   * (metrics, retries, a prefix) down to the bucket, which links the file instead of copying it.
+   */
   @Test
   void aDisposableUploadIsCountedAndReachesTheFilesystemBucketAsALink(@TempDir Path tmp) throws IOException {
     Bucket fs = new FilesystemBucket(tmp.resolve("bkt"), Clock.fixed(NOW, ZoneOffset.UTC));
