@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,6 +119,8 @@ public final class S3Bucket implements Bucket {
 
   private final S3Config config;
   private final S3Client s3;
+  /** The JVM's trust, read at the first HTTPS handshake; null when {@code ca_file} names the CA. */
+  private final LazyDefaultTrustManager defaultTrust;
   private final String bucket;
   private final String storageClass;
   private final Map<String, String> userMetadata;
@@ -172,7 +175,8 @@ public final class S3Bucket implements Bucket {
     this.kmsContext = config.sseType.equals("SSE-KMS") && !config.kmsEncryptionContext.isEmpty()
         ? Base64.getEncoder().encodeToString(new ObjectMapper().writeValueAsBytes(config.kmsEncryptionContext))
         : null;
-    this.s3 = buildClient(config);
+    this.defaultTrust = config.caFile.isEmpty() ? new LazyDefaultTrustManager() : null;
+    this.s3 = buildClient(config, defaultTrust);
     this.listConcurrency = Math.min(DEFAULT_LIST_CONCURRENCY, maxConnections(config));
     this.partConcurrency = Math.min(DEFAULT_PART_CONCURRENCY, maxConnections(config));
     this.retries = new RetryPolicy(config.maxRetries + 1, config.minRetryBackoff, config.maxRetryBackoff,
@@ -185,7 +189,16 @@ public final class S3Bucket implements Bucket {
     return c.maxConnsPerHost > 0 ? c.maxConnsPerHost : Math.max(1, c.maxIdleConnsPerHost);
   }
 
-  private static S3Client buildClient(S3Config c) throws IOException {
+  /**
+   * Whether the client has read the JVM's trust store, which it does only for the first HTTPS connection to an
+   * endpoint that {@code ca_file} does not name a CA for (tests).
+   */
+  boolean readDefaultTrustStore() {
+    return defaultTrust != null && defaultTrust.isLoaded();
+  }
+
+  /** @param defaultTrust the JVM's trust, read when first needed; null when {@code ca_file} names the CA */
+  private static S3Client buildClient(S3Config c, LazyDefaultTrustManager defaultTrust) throws IOException {
     ApacheHttpClient.Builder http = ApacheHttpClient.builder()
         .maxConnections(maxConnections(c))
         // A stalled connect or read is abandoned and the request retried (see call()): an unreachable endpoint
@@ -197,9 +210,11 @@ public final class S3Bucket implements Bucket {
         .connectionAcquisitionTimeout(Duration.ofMinutes(10))
         .expectContinueEnabled(!c.expectContinueTimeout.isZero())
         .tcpKeepAlive(true);
-    if (!c.caFile.isEmpty()) {
+    if (defaultTrust == null) {
       TrustManagerFactory tmf = trustFrom(c.caFile);
       http.tlsTrustManagersProvider(tmf::getTrustManagers);
+    } else {
+      http.tlsTrustManagersProvider(() -> new TrustManager[] {defaultTrust});
     }
     AttributeMap httpAttrs = c.insecureSkipVerify
         ? AttributeMap.builder().put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true).build()

@@ -19,6 +19,7 @@ public final class S3ProxyServer implements AutoCloseable {
 
   private final S3Proxy proxy;
   private final BlobStoreContext context;
+  private final boolean secure;
 
   public S3ProxyServer(Path dir) throws Exception {
     this(dir, true);
@@ -29,7 +30,15 @@ public final class S3ProxyServer implements AutoCloseable {
    *     {@link S3FaultProxy#ignoreListingStart})
    */
   public S3ProxyServer(Path dir, boolean checkSignatures) throws Exception {
-    this(filesystemStore(dir), checkSignatures);
+    this(filesystemStore(dir), checkSignatures, null);
+  }
+
+  /**
+   * An S3Proxy serving HTTPS alone, with the key and certificate of {@code keystore} (PKCS#12, password
+   * {@code TestCerts.PASS}), on jclouds' filesystem provider in {@code dir}.
+   */
+  public static S3ProxyServer https(Path dir, Path keystore) throws Exception {
+    return new S3ProxyServer(filesystemStore(dir), true, keystore);
   }
 
   /**
@@ -43,7 +52,7 @@ public final class S3ProxyServer implements AutoCloseable {
     for (String bucket : buckets) {
       context.getBlobStore().createContainerInLocation(null, bucket);
     }
-    return new S3ProxyServer(context, true);
+    return new S3ProxyServer(context, true, null);
   }
 
   private static BlobStoreContext filesystemStore(Path dir) {
@@ -53,12 +62,20 @@ public final class S3ProxyServer implements AutoCloseable {
         .build(BlobStoreContext.class);
   }
 
-  private S3ProxyServer(BlobStoreContext context, boolean checkSignatures) throws Exception {
+  private S3ProxyServer(BlobStoreContext context, boolean checkSignatures, Path keystore) throws Exception {
     this.context = context;
+    this.secure = keystore != null;
     BlobStore store = context.getBlobStore();
-    proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
+    S3Proxy.Builder builder = S3Proxy.builder().blobStore(store)
         .awsAuthentication(checkSignatures ? AuthenticationType.AWS_V2_OR_V4 : AuthenticationType.NONE, ACCESS_KEY,
-            SECRET_KEY).build();
+            SECRET_KEY);
+    if (secure) {
+      builder.secureEndpoint(URI.create("https://127.0.0.1:0"))
+          .keyStore(keystore.toString(), new String(io.tsdbcompactor.web.TestCerts.PASS));
+    } else {
+      builder.endpoint(URI.create("http://127.0.0.1:0"));
+    }
+    proxy = builder.build();
     // Jetty's start() returns once the connector is bound and the server started, or throws.
     proxy.start();
     if (!"STARTED".equals(proxy.getState())) {
@@ -72,17 +89,17 @@ public final class S3ProxyServer implements AutoCloseable {
   }
 
   public String endpoint() {
-    return "127.0.0.1:" + proxy.getPort();
+    return "127.0.0.1:" + port();
   }
 
   public int port() {
-    return proxy.getPort();
+    return secure ? proxy.getSecurePort() : proxy.getPort();
   }
 
   /** A Thanos objstore YAML for this server. */
   public String yaml(String bucket, long partSize) {
     return "type: S3\nconfig:\n  bucket: " + bucket + "\n  endpoint: " + endpoint() + "\n  region: us-east-1\n"
-        + "  access_key: " + ACCESS_KEY + "\n  secret_key: " + SECRET_KEY + "\n  insecure: true\n"
+        + "  access_key: " + ACCESS_KEY + "\n  secret_key: " + SECRET_KEY + "\n  insecure: " + !secure + "\n"
         + "  part_size: " + partSize + "\n";
   }
 
@@ -93,7 +110,7 @@ public final class S3ProxyServer implements AutoCloseable {
     c.region = "us-east-1";
     c.accessKey = ACCESS_KEY;
     c.secretKey = SECRET_KEY;
-    c.insecure = true;
+    c.insecure = !secure;
     c.maxRetries = 2;
     return c;
   }

@@ -20,11 +20,11 @@ import javax.net.ssl.TrustManagerFactory;
  * A key pair and self-signed certificate made by the JDK's keytool, written as the PEM files a web config names
  * ({@code cert.pem}, {@code key.pem} in PKCS#8), plus client-side SSL contexts that trust it and present it.
  */
-final class TestCerts {
-  static final char[] PASS = "changeit".toCharArray();
-  final Path keystore;
-  final Path certPem;
-  final Path keyPem;
+public final class TestCerts {
+  public static final char[] PASS = "changeit".toCharArray();
+  public final Path keystore;
+  public final Path certPem;
+  public final Path keyPem;
   final KeyStore ks;
 
   private TestCerts(Path keystore, Path certPem, Path keyPem, KeyStore ks) {
@@ -35,7 +35,7 @@ final class TestCerts {
   }
 
   /** Generates {@code name}.p12, {@code name}-cert.pem and {@code name}-key.pem in {@code dir}. */
-  static TestCerts generate(Path dir, String name, String keyAlg) throws Exception {
+  public static TestCerts generate(Path dir, String name, String keyAlg) throws Exception {
     Path p12 = dir.resolve(name + ".p12");
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
     List<String> cmd = new java.util.ArrayList<>(List.of(keytool.toString(), "-genkeypair", "-alias", name,
