@@ -13,6 +13,7 @@ import io.tsdbcompactor.bucket.S3TestBuckets;
 import io.tsdbcompactor.job.SampleBlocks;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,24 @@ class S3CompactPartByPartEndToEndTest {
 
   @Test
   void compactOnS3WithFilesLargerThanAPartLeavesWhatFilesystemLeaves(@TempDir Path tmp) throws Exception {
+    assertEquals(0, compareWithFilesystem(tmp, 0));
+  }
+
+  /**
+   * The same with a fifth of the requests failing while the blocks go up part by part (503s, 500s after the work was
+   * done, bodies cut off, replies stalled past {@code response_header_timeout}): every request is retried, the run
+   * exits 0 and leaves the same blocks.
+   */
+  @Test
+  void underFaultsACompactionSentPartByPartStillLeavesWhatFilesystemLeaves(@TempDir Path tmp) throws Exception {
+    assertTrue(compareWithFilesystem(tmp, 0.2) > 0, "no fault was injected");
+  }
+
+  /**
+   * Compacts the same input on FILESYSTEM and, with {@code faultRate} of the compaction's requests failing, on S3;
+   * asserts the same blocks survive on both and returns the number of faults injected.
+   */
+  private static long compareWithFilesystem(Path tmp, double faultRate) throws Exception {
     // 5,600 series scraped every 15 s in 2h blocks, one day: the 8h blocks' chunk segment is several parts long.
     SampleBlocks gen = new SampleBlocks(new SampleBlocks.Spec(1, 2 * H, 15_000L, 800, Map.of("cluster", "s3"), 3, 5));
     Path staging = tmp.resolve("staging");
@@ -47,15 +66,20 @@ class S3CompactPartByPartEndToEndTest {
 
     try (S3ProxyServer server = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3")));
          S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1)) {
+      proxy.stall(Duration.ofMillis(600), Duration.ofMillis(900));
       S3TestBuckets.create(server.config("thanos"));
-      String yaml = server.yaml("thanos", PART).replace(server.endpoint(), proxy.endpoint());
+      String yaml = server.yaml("thanos", PART).replace(server.endpoint(), proxy.endpoint())
+          + "  max_retries: 10\n  http_config:\n    response_header_timeout: 500ms\n";
       Path s3Yaml = Files.writeString(tmp.resolve("s3.yaml"), yaml);
       try (Bucket s3 = ObjstoreConfig.parse(yaml).open()) {
         SameBlocks.upload(s3, staging, input);
       }
       int postsBefore = posts(proxy);
+      proxy.rate(faultRate);
       SameBlocks.Result s3Run = compact(s3Yaml, tmp.resolve("data-s3"));
-      assertEquals(0, s3Run.code(), s3Run.err());
+      proxy.rate(0);
+      long faults = proxy.injectedTotal();
+      assertEquals(0, s3Run.code(), s3Run.err() + "\nfaults: " + proxy.injectedSummary());
       // Multipart uploads were made (each a creation and a completion, both POSTs): the new files were big enough.
       assertTrue(posts(proxy) - postsBefore >= 2, "multipart uploads: " + (posts(proxy) - postsBefore) + " POSTs");
 
@@ -71,6 +95,7 @@ class S3CompactPartByPartEndToEndTest {
       assertTrue(want.values().stream().anyMatch(files -> files.get("chunks/000001").length > 2 * PART),
           "a chunk segment of more than two parts");
       SameBlocks.assertSame(want, got);
+      return faults;
     }
   }
 
