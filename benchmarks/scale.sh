@@ -11,6 +11,7 @@
 #   DOWNSAMPLE=1 HOURS=528 STEP=1 benchmarks/scale.sh 20  # the same, 20 series scraped every second (long series)
 #   BUCKET=s3 benchmarks/scale.sh 100000          # the bucket on S3 (S3Proxy, a local process) instead of FILESYSTEM
 #   BUCKET=s3 PART_SIZE=16777216 ...               # its objstore part_size (default: the objstore default, 64 MiB)
+#   BUCKET=s3 S3_CONFIG='send_content_md5: false' ... # more lines of its objstore config, one per line
 #   LABELS=unique STEP=600 benchmarks/scale.sh 1000000  # a distinct label value per series (gen_unique_openmetrics.py)
 #   BLOCKS=64 OFFSET_MS=900 benchmarks/scale.sh 2000     # 64 overlapping replicas (default 2), 0.9 s apart
 #   COMPACT_ARGS="--compact.max-block-series=300000" benchmarks/scale.sh 1000000  # more compact flags: partitions
@@ -184,6 +185,7 @@ if [ "${BUCKET:-filesystem}" = s3 ]; then
   [ -f "$WORK/s3.port" ] || { echo "S3Proxy did not start:" >&2; cat "$WORK/s3proxy.log" >&2; exit 1; }
   printf 'type: S3\nconfig:\n  bucket: scale\n  endpoint: 127.0.0.1:%s\n  region: us-east-1\n  access_key: test-access-key\n  secret_key: test-secret-Zq8uTT2mVb1x\n  insecure: true\n%s' \
     "$(cat "$WORK/s3.port")" "$([ -n "${PART_SIZE:-}" ] && printf '  part_size: %s\n' "$PART_SIZE")" > "$WORK/objstore.yml"
+  if [ -n "${S3_CONFIG:-}" ]; then printf '%s\n' "$S3_CONFIG" | sed 's/^/  /' >> "$WORK/objstore.yml"; fi
 else
   printf 'type: FILESYSTEM\nconfig:\n  directory: %s\n' "$BDIR" > "$WORK/objstore.yml"
 fi
