@@ -449,15 +449,21 @@ public final class BlockTransfer {
         unfinished = new ArrayList<>(growing.values());
         growing.clear();
         pool.shutdownNow();
-        growingPool.shutdownNow();
+        // Not interrupted: an upload of a file being written stops by itself once its file is thrown away (below),
+        // after the part it is sending. Interrupted, that part's request would be cut off mid-way, and the store
+        // may still take the part after the multipart upload is aborted (S3 says an abort can miss parts in
+        // flight), where no listing and no lifecycle rule for incomplete uploads finds it.
+        growingPool.shutdown();
       }
       for (GrowingFile file : unfinished) {
         file.abandoned();
       }
       try {
         long grace = System.nanoTime() + FanOut.STOP_GRACE.toNanos();
-        if (!pool.awaitTermination(FanOut.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)
-            || !growingPool.awaitTermination(Math.max(0, grace - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        boolean stopped = pool.awaitTermination(FanOut.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)
+            && growingPool.awaitTermination(Math.max(0, grace - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (!stopped) {
+          growingPool.shutdownNow();
           LOG.warn("uploads of abandoned block {} did not stop within {}; its objects are left for the clean-up",
               ulid, FanOut.STOP_GRACE);
           return;

@@ -69,6 +69,8 @@ public final class S3FaultProxy implements AutoCloseable {
   private final AtomicLong listingStartsDropped = new AtomicLong();
   /** Each request's method and {@code x-amz-content-sha256} (how its payload was signed), in arrival order. */
   private final List<String> payloadSignatures = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** Each request's method and target (path and query), in arrival order. */
+  private final List<String> requestLines = java.util.Collections.synchronizedList(new ArrayList<>());
   private int inFlight;
   private int peakInFlight;
   private volatile String gateMarker;
@@ -218,7 +220,6 @@ public final class S3FaultProxy implements AutoCloseable {
     return "127.0.0.1:" + port();
   }
 
-  /** Requests seen so far. */
   /** Each request's method and its {@code x-amz-content-sha256} header ("" if none), in arrival order. */
   public List<String> payloadSignatures() {
     synchronized (payloadSignatures) {
@@ -226,6 +227,14 @@ public final class S3FaultProxy implements AutoCloseable {
     }
   }
 
+  /** Each request's method and target ({@code PUT /bucket/key?partNumber=2&uploadId=...}), in arrival order. */
+  public List<String> requestLines() {
+    synchronized (requestLines) {
+      return new ArrayList<>(requestLines);
+    }
+  }
+
+  /** Requests seen so far. */
   public long requests() {
     return requests.get();
   }
@@ -319,7 +328,9 @@ public final class S3FaultProxy implements AutoCloseable {
           sha = h[1];
         }
       }
-      payloadSignatures.add(request.firstLine().split(" ")[0] + " " + sha);
+      String[] line = request.firstLine().split(" ");
+      payloadSignatures.add(line[0] + " " + sha);
+      requestLines.add(line[0] + " " + line[1]);
       inFlight(1);
       try {
         passGate(request);
