@@ -25,10 +25,14 @@ public class BucketException extends IOException {
 
   /**
    * Whether an error from any bucket may go away on retry: a {@link BucketException} says so itself, a
-   * missing object never does, other I/O errors (resets, truncated reads) are assumed transient.
+   * missing object never does, nor does an interrupt (a read timeout does), other I/O errors (resets, truncated
+   * reads) are assumed transient.
    */
   public static boolean isRetryable(Throwable t) {
     if (t instanceof ObjectNotFoundException) {
+      return false;
+    }
+    if (t instanceof java.io.InterruptedIOException && !(t instanceof java.net.SocketTimeoutException)) {
       return false;
     }
     if (t instanceof BucketException) {
@@ -40,10 +44,6 @@ public class BucketException extends IOException {
     return t instanceof IOException || t instanceof java.io.UncheckedIOException;
   }
 
-  /**
-   * Whether {@code type} is anywhere in {@code t}'s cause chain: how the cloud SDKs' wrapped exceptions are told
-   * apart (a network failure deep inside is transient; a missing credential is not).
-   */
   /**
    * Throws {@code failure}, recorded by a worker thread, on the thread that waited for it: an IOException,
    * unchecked exception or error as itself; nothing for null.
@@ -60,6 +60,10 @@ public class BucketException extends IOException {
     }
   }
 
+  /**
+   * Whether {@code type} is anywhere in {@code t}'s cause chain: how the cloud SDKs' wrapped exceptions are told
+   * apart (a network failure deep inside is transient; a missing credential is not).
+   */
   static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (type.isInstance(c)) {

@@ -45,6 +45,7 @@ import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.interceptor.Context;
@@ -119,7 +120,7 @@ public final class S3Bucket implements Bucket {
 
   private final S3Config config;
   private final S3Client s3;
-  /** The JVM's trust, read at the first HTTPS handshake; null when {@code ca_file} names the CA. */
+  /** The JVM's trust, read at the first HTTPS handshake; null when {@code ca_file} names the CA or none is checked. */
   private final LazyDefaultTrustManager defaultTrust;
   private final String bucket;
   private final String storageClass;
@@ -175,7 +176,7 @@ public final class S3Bucket implements Bucket {
     this.kmsContext = config.sseType.equals("SSE-KMS") && !config.kmsEncryptionContext.isEmpty()
         ? Base64.getEncoder().encodeToString(new ObjectMapper().writeValueAsBytes(config.kmsEncryptionContext))
         : null;
-    this.defaultTrust = config.caFile.isEmpty() ? new LazyDefaultTrustManager() : null;
+    this.defaultTrust = config.caFile.isEmpty() && !config.insecureSkipVerify ? new LazyDefaultTrustManager() : null;
     this.s3 = buildClient(config, defaultTrust);
     this.listConcurrency = Math.min(DEFAULT_LIST_CONCURRENCY, maxConnections(config));
     this.partConcurrency = Math.min(DEFAULT_PART_CONCURRENCY, maxConnections(config));
@@ -197,7 +198,10 @@ public final class S3Bucket implements Bucket {
     return defaultTrust != null && defaultTrust.isLoaded();
   }
 
-  /** @param defaultTrust the JVM's trust, read when first needed; null when {@code ca_file} names the CA */
+  /**
+   * @param defaultTrust the JVM's trust, read when first needed; null when {@code ca_file} names the CA or
+   *     {@code insecure_skip_verify} checks none
+   */
   private static S3Client buildClient(S3Config c, LazyDefaultTrustManager defaultTrust) throws IOException {
     ApacheHttpClient.Builder http = ApacheHttpClient.builder()
         .maxConnections(maxConnections(c))
@@ -210,11 +214,11 @@ public final class S3Bucket implements Bucket {
         .connectionAcquisitionTimeout(Duration.ofMinutes(10))
         .expectContinueEnabled(!c.expectContinueTimeout.isZero())
         .tcpKeepAlive(true);
-    if (defaultTrust == null) {
+    if (defaultTrust != null) {
+      http.tlsTrustManagersProvider(() -> new TrustManager[] {defaultTrust});
+    } else if (!c.caFile.isEmpty()) {
       TrustManagerFactory tmf = trustFrom(c.caFile);
       http.tlsTrustManagersProvider(tmf::getTrustManagers);
-    } else {
-      http.tlsTrustManagersProvider(() -> new TrustManager[] {defaultTrust});
     }
     AttributeMap httpAttrs = c.insecureSkipVerify
         ? AttributeMap.builder().put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true).build()
@@ -336,6 +340,15 @@ public final class S3Bucket implements Bucket {
   // ------------------------------------------------------------------ errors
 
   private IOException translate(String op, String key, SdkException e) {
+    if (e instanceof AbortedException) {
+      // The SDK stops a request when its thread is interrupted: an interrupt, not a failure of the bucket, and
+      // kept for the caller (the SDK may have cleared it).
+      Thread.currentThread().interrupt();
+      InterruptedIOException x = new InterruptedIOException("s3 " + op + " " + (key == null ? "" : key + " ")
+          + "in bucket " + bucket + " was interrupted");
+      x.initCause(e);
+      return x;
+    }
     if (e instanceof NoSuchKeyException) {
       return new ObjectNotFoundException(bucket, key);
     }
