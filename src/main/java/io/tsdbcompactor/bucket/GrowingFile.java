@@ -30,7 +30,10 @@ public final class GrowingFile implements Closeable {
     this(path, reader, System::nanoTime);
   }
 
-  /** As {@link #GrowingFile(Path, FileChannel)}, timing {@link #waitedNanos} by {@code nanoTime} (tests: a clock they move). */
+  /**
+   * As {@link #GrowingFile(Path, FileChannel)}, timing {@link #waitedNanos} by {@code nanoTime} (tests: a clock they
+   * move).
+   */
   public GrowingFile(Path path, FileChannel reader, LongSupplier nanoTime) {
     this.path = path;
     this.reader = reader;
