@@ -1118,9 +1118,12 @@ public final class S3Bucket implements Bucket {
   /**
    * Runs {@code helpers} copies of {@code worker} on threads of their own and {@code own} on this one, and waits for
    * all of them: work in flight ends on its own (a request cannot be taken back), so whatever follows a failure
-   * (an abort, a delete) cannot race it. Then throws the first failure the workers recorded, if any.
+   * (an abort, a delete) cannot race it. Then throws the first failure the workers recorded, if any. Interrupted,
+   * it interrupts the helpers and still waits for them (up to five minutes), the interrupt kept for the caller: a
+   * part still on its way when the multipart upload is aborted may be stored after the abort, where nothing lists
+   * it.
    */
-  private static void runConcurrently(String name, int helpers, Runnable worker, AtomicReference<Throwable> failure,
+  static void runConcurrently(String name, int helpers, Runnable worker, AtomicReference<Throwable> failure,
       Runnable own) throws IOException {
     ExecutorService pool = helpers <= 0 ? null : Executors.newFixedThreadPool(helpers, r -> {
       Thread t = new Thread(r, name);
@@ -1144,14 +1147,33 @@ public final class S3Bucket implements Bucket {
     } finally {
       if (pool != null) {
         pool.shutdownNow();
-        try {
-          pool.awaitTermination(5, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        awaitEnd(pool, TimeUnit.MINUTES.toNanos(5));
       }
     }
     BucketException.rethrow(failure.get());
+  }
+
+  /**
+   * Waits up to {@code nanos} for the pool's threads to end, whether or not this thread is or gets interrupted;
+   * its interrupt is kept.
+   */
+  private static void awaitEnd(ExecutorService pool, long nanos) {
+    boolean interrupted = Thread.interrupted();
+    long deadline = System.nanoTime() + nanos;
+    try {
+      while (true) {
+        try {
+          pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private void checkPartCount(String key, int parts) throws BucketException {
