@@ -450,9 +450,8 @@ public final class BlockTransfer {
         growing.clear();
         pool.shutdownNow();
         // Not interrupted: an upload of a file being written stops by itself once its file is thrown away (below),
-        // after the part it is sending. Interrupted, that part's request would be cut off mid-way, and the store
-        // may still take the part after the multipart upload is aborted (S3 says an abort can miss parts in
-        // flight), where no listing and no lifecycle rule for incomplete uploads finds it.
+        // after the parts it is sending, and then aborts its multipart upload. An interrupt would cut off a part
+        // being read from the file, and close the file's reader, which all its parts share.
         growingPool.shutdown();
       }
       for (GrowingFile file : unfinished) {
