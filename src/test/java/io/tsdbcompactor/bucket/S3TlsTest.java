@@ -52,7 +52,6 @@ class S3TlsTest {
       try (InputStream in = bucket.get("01X/meta.json")) {
         assertArrayEquals(CONTENT, in.readAllBytes());
       }
-      assertFalse(bucket.readDefaultTrustStore());
     }
   }
 

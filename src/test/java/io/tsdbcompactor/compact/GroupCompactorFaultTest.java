@@ -60,7 +60,12 @@ class GroupCompactorFaultTest {
   }
 
   private void assertWorkDirEmpty() throws IOException {
-    Path work = tmp.resolve("data").resolve("compact");
+    assertWorkDirEmpty(tmp.resolve("data"));
+  }
+
+  /** No file is left under the compactions' work directory in {@code dataDir}. */
+  static void assertWorkDirEmpty(Path dataDir) throws IOException {
+    Path work = dataDir.resolve("compact");
     if (Files.exists(work)) {
       try (Stream<Path> s = Files.walk(work)) {
         assertEquals(List.of(), s.filter(Files::isRegularFile).toList(), "left in the work directory");

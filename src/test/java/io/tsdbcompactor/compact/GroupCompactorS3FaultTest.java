@@ -26,7 +26,6 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -89,12 +88,7 @@ class GroupCompactorS3FaultTest {
         }
       }
     }
-    Path work = tmp.resolve("data").resolve("compact");
-    if (Files.exists(work)) {
-      try (Stream<Path> s = Files.walk(work)) {
-        assertEquals(List.of(), s.filter(Files::isRegularFile).toList(), "left in the work directory");
-      }
-    }
+    GroupCompactorFaultTest.assertWorkDirEmpty(tmp.resolve("data"));
   }
 
   private static Set<String> uploadIds(List<String> lines, java.util.function.Predicate<String> which) {
