@@ -60,7 +60,10 @@ public final class GrowingFile implements Closeable {
     notifyAll();
   }
 
-  /** The writer threw the file away: whoever waits for more of it fails. */
+  /**
+   * The writer threw the file away, or its block was given up: whoever waits for more of it fails, and so does
+   * whoever asks for more of it, even once it is whole.
+   */
   public synchronized void abandoned() {
     abandoned = true;
     notifyAll();
@@ -73,13 +76,16 @@ public final class GrowingFile implements Closeable {
 
   /**
    * Waits until at least {@code atLeast} bytes can be read or the file is whole, and returns how many can be read;
-   * fails when the file was thrown away, the thread is interrupted or {@code stop} says so.
+   * fails when the file was thrown away (then even a whole file's bytes are not handed out: its upload is to stop
+   * after the parts it is sending), the thread is interrupted or {@code stop} says so.
    */
   public synchronized long await(long atLeast, BooleanSupplier stop) throws IOException {
+    if (abandoned) {
+      throw thrownAway();
+    }
     while (!whole && length < atLeast) {
       if (abandoned) {
-        throw new BucketException("upload of " + path + ": the file was thrown away while it was being written",
-            false);
+        throw thrownAway();
       }
       if (stop.getAsBoolean()) {
         throw new InterruptedIOException("upload of " + path + " was stopped");
@@ -95,6 +101,10 @@ public final class GrowingFile implements Closeable {
       }
     }
     return length;
+  }
+
+  private BucketException thrownAway() {
+    return new BucketException("upload of " + path + ": the file was thrown away while it was being written", false);
   }
 
   /**

@@ -236,6 +236,8 @@ public final class BlockTransfer {
     /** The uploads of files still being written: one thread each, while their writers go on. */
     private final ExecutorService growingPool;
     private final Map<String, GrowingFile> growing = new HashMap<>();
+    /** Every file that went up while it was written, whole or not: a block given up stops all their uploads. */
+    private final List<GrowingFile> sentWhileWritten = new ArrayList<>();
     private final Map<String, Future<?>> started = new LinkedHashMap<>();
     /** Uploads of files thrown away while they were written, failing by themselves. */
     private final List<Future<?>> stopping = new ArrayList<>();
@@ -291,6 +293,7 @@ public final class BlockTransfer {
       }
       GrowingFile file = new GrowingFile(blockDir.resolve(rel), reader);
       growing.put(rel, file);
+      sentWhileWritten.add(file);
       started.put(rel, growingPool.submit(() -> {
         try (file) {
           bucket.uploadWhileWritten(ulid + "/" + rel, file);
@@ -439,22 +442,23 @@ public final class BlockTransfer {
      */
     public void abandon() {
       List<String> sent;
-      List<GrowingFile> unfinished;
+      List<GrowingFile> uploading;
       synchronized (this) {
         if (finishing || abandoned) {
           return;
         }
         abandoned = true;
         sent = new ArrayList<>(started.keySet());
-        unfinished = new ArrayList<>(growing.values());
+        uploading = new ArrayList<>(sentWhileWritten);
         growing.clear();
         pool.shutdownNow();
-        // Not interrupted: an upload of a file being written stops by itself once its file is thrown away (below),
-        // after the parts it is sending, and then aborts its multipart upload. An interrupt would cut off a part
-        // being read from the file, and close the file's reader, which all its parts share.
+        // Not interrupted: an upload of a file written through watch() stops by itself once its file is thrown
+        // away (below), whole or not, after the parts it is sending, and then aborts its multipart upload. An
+        // interrupt would cut off a part being read from the file, and close the file's reader, which all its parts
+        // share.
         growingPool.shutdown();
       }
-      for (GrowingFile file : unfinished) {
+      for (GrowingFile file : uploading) {
         file.abandoned();
       }
       try {
@@ -472,7 +476,7 @@ public final class BlockTransfer {
         return;
       } finally {
         // An upload stopped before it started never closed the reader of its file.
-        for (GrowingFile file : unfinished) {
+        for (GrowingFile file : uploading) {
           try {
             file.close();
           } catch (IOException ignored) {

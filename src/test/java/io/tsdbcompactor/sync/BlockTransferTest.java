@@ -411,6 +411,83 @@ class BlockTransferTest {
     out.abort();
   }
 
+  /**
+   * A bucket that sends a file written while it goes up in parts of {@link #PART} bytes, asking the file for each;
+   * the first part stays in flight until {@link #reply} opens, whatever interrupts its thread (as a socket write
+   * would).
+   */
+  static final class PartByPartBucket extends ForwardingBucket {
+    static final long PART = 1 << 20;
+    final AtomicInteger partsSent = new AtomicInteger();
+    final Semaphore firstPartInFlight = new Semaphore(0);
+    final CountDownLatch reply = new CountDownLatch(1);
+    final Set<String> failed = ConcurrentHashMap.newKeySet();
+
+    PartByPartBucket(Bucket delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public boolean uploadsWhileWritten() {
+      return true;
+    }
+
+    @Override
+    public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+      try {
+        for (long end = PART; ; end += PART) {
+          long readable = file.await(end, () -> false);
+          if (partsSent.incrementAndGet() == 1) {
+            firstPartInFlight.release();
+            for (boolean replied = false; !replied; ) {
+              try {
+                replied = reply.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException ignored) {
+                // a request on its way goes on
+              }
+            }
+          }
+          if (file.isWhole() && end >= readable) {
+            break;
+          }
+        }
+      } catch (IOException e) {
+        failed.add(key);
+        throw e;
+      }
+      delegate.uploadDisposable(key, file.path());
+    }
+  }
+
+  @Test
+  void abandonStopsTheUploadOfAWholeFileAfterThePartInFlight() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    PartByPartBucket bucket = new PartByPartBucket(mem);
+    BlockTransfer.EarlyUpload up = new BlockTransfer(bucket, opts()).uploadEarly(dir);
+    try (IndexOutput out = up.watch(new FsDirectory(dir)).createOutput("chunks/000002")) {
+      out.writeBytes(new byte[(int) (4 * PartByPartBucket.PART)]);
+    }
+    await(bucket.firstPartInFlight, 1); // the file is whole: three more parts to go
+
+    Thread abandoning = new Thread(up::abandon);
+    abandoning.start();
+    // Until the block is given up: abandon() then waits for the part in flight.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (abandoning.isAlive() && abandoning.getState() != Thread.State.TIMED_WAITING
+        && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
+    bucket.reply.countDown();
+    abandoning.join(30_000);
+    assertFalse(abandoning.isAlive());
+
+    assertEquals(1, bucket.partsSent.get(), "parts sent after the block was given up");
+    assertTrue(bucket.failed.contains(ulid + "/chunks/000002"), "the upload stopped: " + bucket.failed);
+    assertEquals(List.of(), mem.list(ulid, true));
+  }
+
   // ------------------------------------------------------------------ download while read
 
   /**
