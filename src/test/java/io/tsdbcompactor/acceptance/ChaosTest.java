@@ -14,6 +14,7 @@ import io.tsdbcompactor.bucket.S3FaultProxy;
 import io.tsdbcompactor.bucket.S3ProxyServer;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.bucket.S3TestBuckets;
+import io.tsdbcompactor.store.ChildJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -69,11 +70,9 @@ class ChaosTest {
 
   /** The compactor in a child JVM with the test's classpath. */
   static Process start(String yaml, Path dataDir, Path log) throws IOException {
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, "io.tsdbcompactor.cli.Main", "compact",
-        "--objstore.config=" + yaml, "--data-dir=" + dataDir, "--consistency-delay=0s", "--delete-delay=0s");
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return ChildJvm.start(log, List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+        io.tsdbcompactor.cli.Main.class, "compact", "--objstore.config=" + yaml, "--data-dir=" + dataDir,
+        "--consistency-delay=0s", "--delete-delay=0s");
   }
 
   /**
