@@ -303,12 +303,14 @@ class BlockTransferTest {
    * A bucket that takes files while they are written (as S3 does): each upload notes how much of its file it saw
    * before the file was whole, then sends the whole file.
    */
-  static final class GrowingBucket extends ForwardingBucket {
-    final Map<String, Long> seenBeforeWhole = new ConcurrentHashMap<>();
+  /**
+   * A bucket that takes files while they are written (as S3 and Azure do): {@link #read} goes through the file as
+   * it grows; the whole file is then stored, unless reading it failed (noted in {@link #failed}).
+   */
+  abstract static class WhileWrittenBucket extends ForwardingBucket {
     final Set<String> failed = ConcurrentHashMap.newKeySet();
-    final Semaphore sawGrowth = new Semaphore(0);
 
-    GrowingBucket(Bucket delegate) {
+    WhileWrittenBucket(Bucket delegate) {
       super(delegate);
     }
 
@@ -320,34 +322,58 @@ class BlockTransferTest {
     @Override
     public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
       try {
-        long seen = file.await(1, () -> false);
-        if (!file.isWhole()) {
-          seenBeforeWhole.put(key, seen);
-          sawGrowth.release();
-        }
-        file.await(Long.MAX_VALUE, () -> false);
+        read(key, file);
       } catch (IOException e) {
         failed.add(key);
         throw e;
       }
       delegate.uploadDisposable(key, file.path());
     }
+
+    /** Reads {@code file} as the upload of {@code key} would, until it is whole. */
+    abstract void read(String key, GrowingFile file) throws IOException;
   }
 
-  /** An early upload of a copy of the basic block to a {@link GrowingBucket} in memory. */
-  private record Growing(String ulid, Path dir, MemoryBucket mem, GrowingBucket bucket, BlockTransfer.EarlyUpload up) {}
+  /** Each upload notes how much of its file it saw before the file was whole. */
+  static final class GrowingBucket extends WhileWrittenBucket {
+    final Map<String, Long> seenBeforeWhole = new ConcurrentHashMap<>();
+    final Semaphore sawGrowth = new Semaphore(0);
 
-  private Growing growingUpload() throws IOException {
+    GrowingBucket(Bucket delegate) {
+      super(delegate);
+    }
+
+    @Override
+    void read(String key, GrowingFile file) throws IOException {
+      long seen = file.await(1, () -> false);
+      if (!file.isWhole()) {
+        seenBeforeWhole.put(key, seen);
+        sawGrowth.release();
+      }
+      file.await(Long.MAX_VALUE, () -> false);
+    }
+  }
+
+  /** An early upload of a copy of the basic block to {@code bucket}, over a bucket in memory. */
+  private record Growing<B extends WhileWrittenBucket>(String ulid, Path dir, MemoryBucket mem, B bucket,
+      BlockTransfer.EarlyUpload up) {}
+
+  private Growing<GrowingBucket> growingUpload() throws IOException {
+    return growingUpload(GrowingBucket::new);
+  }
+
+  private <B extends WhileWrittenBucket> Growing<B> growingUpload(java.util.function.Function<Bucket, B> over)
+      throws IOException {
     String ulid = TestBlocks.basicUlids().get(0);
     Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
     MemoryBucket mem = new MemoryBucket();
-    GrowingBucket bucket = new GrowingBucket(mem);
-    return new Growing(ulid, dir, mem, bucket, new BlockTransfer(bucket, opts()).uploadEarly(dir));
+    B bucket = over.apply(mem);
+    return new Growing<>(ulid, dir, mem, bucket, new BlockTransfer(bucket, opts()).uploadEarly(dir));
   }
 
   @Test
   void aFileWrittenThroughTheWatchedDirectoryGoesUpWhileItIsWritten() throws Exception {
-    Growing g = growingUpload();
+    Growing<GrowingBucket> g = growingUpload();
     Directory files = g.up().watch(new FsDirectory(g.dir()));
 
     byte[] data = new byte[(int) (2.5 * BlockTransfer.GROWTH_STEP)];
@@ -373,7 +399,7 @@ class BlockTransferTest {
 
   @Test
   void aWatchedFileThrownAwayIsNotUploadedAndTheBlockStillFinishes() throws Exception {
-    Growing g = growingUpload();
+    Growing<GrowingBucket> g = growingUpload();
     Directory files = g.up().watch(new FsDirectory(g.dir()));
 
     IndexOutput out = files.createOutput("chunks/000002");
@@ -388,7 +414,7 @@ class BlockTransferTest {
 
   @Test
   void aWatchedFileNeverClosedFailsFinishInsteadOfHangingIt() throws Exception {
-    Growing g = growingUpload();
+    Growing<GrowingBucket> g = growingUpload();
     IndexOutput out = g.up().watch(new FsDirectory(g.dir())).createOutput("index");
     out.writeBytes(new byte[10]);
 
@@ -400,7 +426,7 @@ class BlockTransferTest {
 
   @Test
   void abandonStopsAnUploadWaitingForItsFile() throws Exception {
-    Growing g = growingUpload();
+    Growing<GrowingBucket> g = growingUpload();
     IndexOutput out = g.up().watch(new FsDirectory(g.dir())).createOutput("chunks/000002");
     out.writeBytes(new byte[(int) BlockTransfer.GROWTH_STEP]);
 
@@ -412,61 +438,46 @@ class BlockTransferTest {
   }
 
   /**
-   * A bucket that sends a file written while it goes up in parts of {@link #PART} bytes, asking the file for each;
-   * the first part stays in flight until {@link #reply} opens, whatever interrupts its thread (as a socket write
-   * would).
+   * Each upload goes through its file in parts of {@link #PART} bytes, asking the file for each; the first part
+   * stays in flight until {@link #reply} opens, whatever interrupts its thread (as a socket write would).
    */
-  static final class PartByPartBucket extends ForwardingBucket {
+  static final class PartByPartBucket extends WhileWrittenBucket {
     static final long PART = 1 << 20;
     final AtomicInteger partsSent = new AtomicInteger();
     final Semaphore firstPartInFlight = new Semaphore(0);
     final CountDownLatch reply = new CountDownLatch(1);
-    final Set<String> failed = ConcurrentHashMap.newKeySet();
 
     PartByPartBucket(Bucket delegate) {
       super(delegate);
     }
 
     @Override
-    public boolean uploadsWhileWritten() {
-      return true;
-    }
-
-    @Override
-    public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
-      try {
-        for (long end = PART; ; end += PART) {
-          long readable = file.await(end, () -> false);
-          if (partsSent.incrementAndGet() == 1) {
-            firstPartInFlight.release();
-            for (boolean replied = false; !replied; ) {
-              try {
-                replied = reply.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException ignored) {
-                // a request on its way goes on
-              }
+    void read(String key, GrowingFile file) throws IOException {
+      for (long end = PART; ; end += PART) {
+        long readable = file.await(end, () -> false);
+        if (partsSent.incrementAndGet() == 1) {
+          firstPartInFlight.release();
+          for (boolean replied = false; !replied; ) {
+            try {
+              replied = reply.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException ignored) {
+              // a request on its way goes on
             }
           }
-          if (file.isWhole() && end >= readable) {
-            break;
-          }
         }
-      } catch (IOException e) {
-        failed.add(key);
-        throw e;
+        if (file.isWhole() && end >= readable) {
+          return;
+        }
       }
-      delegate.uploadDisposable(key, file.path());
     }
   }
 
   @Test
   void abandonStopsTheUploadOfAWholeFileAfterThePartInFlight() throws Exception {
-    String ulid = TestBlocks.basicUlids().get(0);
-    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
-    MemoryBucket mem = new MemoryBucket();
-    PartByPartBucket bucket = new PartByPartBucket(mem);
-    BlockTransfer.EarlyUpload up = new BlockTransfer(bucket, opts()).uploadEarly(dir);
-    try (IndexOutput out = up.watch(new FsDirectory(dir)).createOutput("chunks/000002")) {
+    Growing<PartByPartBucket> g = growingUpload(PartByPartBucket::new);
+    PartByPartBucket bucket = g.bucket();
+    BlockTransfer.EarlyUpload up = g.up();
+    try (IndexOutput out = up.watch(new FsDirectory(g.dir())).createOutput("chunks/000002")) {
       out.writeBytes(new byte[(int) (4 * PartByPartBucket.PART)]);
     }
     await(bucket.firstPartInFlight, 1); // the file is whole: three more parts to go
@@ -484,8 +495,8 @@ class BlockTransferTest {
     assertFalse(abandoning.isAlive());
 
     assertEquals(1, bucket.partsSent.get(), "parts sent after the block was given up");
-    assertTrue(bucket.failed.contains(ulid + "/chunks/000002"), "the upload stopped: " + bucket.failed);
-    assertEquals(List.of(), mem.list(ulid, true));
+    assertTrue(bucket.failed.contains(g.ulid() + "/chunks/000002"), "the upload stopped: " + bucket.failed);
+    assertEquals(List.of(), g.mem().list(g.ulid(), true));
   }
 
   // ------------------------------------------------------------------ download while read
