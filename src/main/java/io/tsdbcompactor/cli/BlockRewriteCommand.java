@@ -90,7 +90,8 @@ final class BlockRewriteCommand implements Callable<Integer> {
       System.err.println("tools block rewrite: " + e.getMessage());
       return 1;
     } finally {
-      if (!ok && !rewrite.dryRun) {
+      // A dry run leaves nothing either: its relabelling may have made the directory for its scratch files.
+      if (!ok) {
         try {
           FileTree.delete(out);
         } catch (IOException ignored) {

@@ -38,7 +38,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -84,6 +83,8 @@ public final class BlockMerger {
   private final long maxSegmentBytes;
   private final boolean checkReencoded;
   private final boolean mergeAggregates;
+  /** Heap bytes a relabelled input's series are sorted in before runs go to scratch ({@link RelabelledSeries}). */
+  private final long relabelSortHeapBytes;
 
   /**
    * A merger writing chunk segment files of Prometheus's default size (512 MiB); {@code dedup} decides how overlapping
@@ -95,15 +96,16 @@ public final class BlockMerger {
 
   /** A merger starting a new chunk segment file once one reaches {@code maxSegmentBytes}. */
   public BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes) {
-    this(dedup, maxSegmentBytes, true, false);
+    this(dedup, maxSegmentBytes, true, false, RelabelledSeries.DEFAULT_SERIES_HEAP_BYTES);
   }
 
   private BlockMerger(CompactorOptions.DedupFunc dedup, long maxSegmentBytes, boolean checkReencoded,
-      boolean mergeAggregates) {
+      boolean mergeAggregates, long relabelSortHeapBytes) {
     this.dedup = dedup;
     this.maxSegmentBytes = maxSegmentBytes;
     this.checkReencoded = checkReencoded;
     this.mergeAggregates = mergeAggregates;
+    this.relabelSortHeapBytes = relabelSortHeapBytes;
   }
 
   /**
@@ -112,7 +114,7 @@ public final class BlockMerger {
    * not, so overlapping downsampled blocks still fail as unmergeable there.
    */
   public BlockMerger withAggregateMerging() {
-    return new BlockMerger(dedup, maxSegmentBytes, checkReencoded, true);
+    return new BlockMerger(dedup, maxSegmentBytes, checkReencoded, true, relabelSortHeapBytes);
   }
 
   /**
@@ -124,7 +126,15 @@ public final class BlockMerger {
    * not merge aggregates; rewrites keep the check).
    */
   public BlockMerger withoutReencodedCheck() {
-    return new BlockMerger(dedup, maxSegmentBytes, false, mergeAggregates);
+    return new BlockMerger(dedup, maxSegmentBytes, false, mergeAggregates, relabelSortHeapBytes);
+  }
+
+  /**
+   * This merger sorting a relabelled input's series in {@code heapBytes} of heap (its symbols in half that) before
+   * sorted runs go to scratch: tests make it small, so that runs are written and merged.
+   */
+  BlockMerger withRelabelSortHeapBytes(long heapBytes) {
+    return new BlockMerger(dedup, maxSegmentBytes, checkReencoded, mergeAggregates, heapBytes);
   }
 
   /**
@@ -264,7 +274,7 @@ public final class BlockMerger {
     List<Source> sources = new ArrayList<>(inputs.size());
     try {
       for (int i = 0; i < inputs.size(); i++) {
-        sources.add(open(i, inputs.get(i), partition));
+        sources.add(open(i, inputs.get(i), partition, out));
       }
       return write(sources, inputs, out, spec, drop, partition);
     } finally {
@@ -287,10 +297,18 @@ public final class BlockMerger {
     final SeriesCursor cursor;
     /** The symbols of the series as they reach the output: the index's own, or those of the relabelled series. */
     final StringCursor symbols;
+    /** A relabelled input's sorted series and symbols, released with the input; else null. */
+    final RelabelledSeries relabelled;
     IndexSeries current;
 
     Source(int ordinal, BlockMeta meta, IndexReader index, ChunkSegmentReader chunks, Tombstones tombstones,
         SeriesCursor cursor, StringCursor symbols) {
+      this(ordinal, meta, index, chunks, tombstones, cursor, symbols, null);
+    }
+
+    Source(int ordinal, BlockMeta meta, IndexReader index, ChunkSegmentReader chunks, Tombstones tombstones,
+        SeriesCursor cursor, StringCursor symbols, RelabelledSeries relabelled) {
+      this.relabelled = relabelled;
       this.ordinal = ordinal;
       this.ulid = meta.ulid;
       this.meta = meta;
@@ -315,7 +333,13 @@ public final class BlockMerger {
       try {
         index.close();
       } finally {
-        chunks.close();
+        try {
+          chunks.close();
+        } finally {
+          if (relabelled != null) {
+            relabelled.close();
+          }
+        }
       }
     }
   }
@@ -325,8 +349,11 @@ public final class BlockMerger {
         "block " + s.ulid + ": " + e.getMessage(), e);
   }
 
-  /** Opens an input: all its series, or with {@code partition} those of the partition. */
-  private static Source open(int ordinal, Input in, Partition partition) throws IOException {
+  /**
+   * Opens an input: all its series, or with {@code partition} those of the partition. A relabelled input's series are
+   * sorted by their new labels first, in runs kept in {@code scratch} (the output's directory).
+   */
+  private Source open(int ordinal, Input in, Partition partition, Directory scratch) throws IOException {
     IndexReader index = null;
     try {
       index = IndexReader.open(in.dir(), "index");
@@ -339,8 +366,14 @@ public final class BlockMerger {
       if (in.relabel() == null) {
         return new Source(ordinal, in.meta(), index, chunks, tombstones, index.series(), index.symbols());
       }
-      Relabelled r = relabelled(index, in.relabel());
-      return new Source(ordinal, in.meta(), index, chunks, tombstones, r.cursor(), r.symbols());
+      RelabelledSeries r = RelabelledSeries.sort(index, in.relabel(), scratch, relabelSortHeapBytes,
+          relabelSortHeapBytes / 2);
+      try {
+        return new Source(ordinal, in.meta(), index, chunks, tombstones, r.series(), r.symbols(), r);
+      } catch (IOException | RuntimeException e) {
+        r.close();
+        throw e;
+      }
     } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
       if (index != null) {
         index.close();
@@ -366,69 +399,6 @@ public final class BlockMerger {
         return current;
       }
     };
-  }
-
-  private record Relabelled(SeriesCursor cursor, StringCursor symbols) {}
-
-  /**
-   * An input's series under their new labels, in the order of the new labels (series that become equal follow each
-   * other, in their index order), and the symbols of the new labels. Reads the index's series once for their
-   * labels and keeps one label set and reference per series; chunks are read as the cursor reaches them.
-   */
-  private static Relabelled relabelled(IndexReader index, Function<Labels, Labels> relabel) throws IOException {
-    record Entry(Labels labels, long ref) {}
-    List<Entry> entries = new ArrayList<>();
-    TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
-    SeriesCursor all = index.series();
-    while (all.next()) {
-      IndexSeries s = all.at();
-      Labels to = relabel.apply(s.labels());
-      if (to == null) {
-        continue;
-      }
-      entries.add(new Entry(to, s.ref()));
-      for (int i = 0; i < to.size(); i++) {
-        symbols.add(to.name(i));
-        symbols.add(to.value(i));
-      }
-    }
-    entries.sort((a, b) -> a.labels().compareTo(b.labels())); // stable: index order among equals
-    SeriesCursor cursor = new SeriesCursor() {
-      private int next;
-      private IndexSeries current;
-
-      @Override
-      public boolean next() throws CorruptDataException {
-        if (next >= entries.size()) {
-          current = null;
-          return false;
-        }
-        Entry e = entries.get(next++);
-        current = new IndexSeries(e.ref(), e.labels(), index.readSeries(e.ref()).chunks());
-        return true;
-      }
-
-      @Override
-      public IndexSeries at() {
-        return current;
-      }
-    };
-    java.util.Iterator<String> it = symbols.iterator();
-    StringCursor symbolCursor = new StringCursor() {
-      private String value;
-
-      @Override
-      public boolean next() {
-        value = it.hasNext() ? it.next() : null;
-        return value != null;
-      }
-
-      @Override
-      public String value() {
-        return value;
-      }
-    };
-    return new Relabelled(cursor, symbolCursor);
   }
 
   // ------------------------------------------------------------------------------------------ output

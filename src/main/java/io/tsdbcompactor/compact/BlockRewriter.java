@@ -21,9 +21,7 @@ import io.tsdbcompactor.tombstones.Interval;
 import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -66,6 +64,8 @@ public final class BlockRewriter {
 
   private final List<Deletion> deletions;
   private final Relabeler relabeler;
+  /** Heap bytes the relabelled series are sorted in before sorted runs go to scratch files ({@link RelabelledSeries}). */
+  private final long sortHeapBytes;
 
   /** A rewriter applying the deletions only. */
   public BlockRewriter(List<Deletion> deletions) {
@@ -74,55 +74,52 @@ public final class BlockRewriter {
 
   /** A rewriter applying the deletions, then the relabelling (as Thanos applies both). */
   public BlockRewriter(List<Deletion> deletions, Relabeler relabeler) {
+    this(deletions, relabeler, RelabelledSeries.DEFAULT_SERIES_HEAP_BYTES);
+  }
+
+  private BlockRewriter(List<Deletion> deletions, Relabeler relabeler, long sortHeapBytes) {
     this.deletions = List.copyOf(deletions);
     this.relabeler = relabeler;
+    this.sortHeapBytes = sortHeapBytes;
+  }
+
+  /** This rewriter sorting relabelled series in {@code heapBytes} of heap: tests make it small, so runs are written. */
+  BlockRewriter withSortHeapBytes(long heapBytes) {
+    return new BlockRewriter(deletions, relabeler, heapBytes);
   }
 
   /**
    * Rewrites the block in {@code source} (described by {@code meta}) into {@code out} as block {@code newUlid}, or
-   * with {@code dryRun} only reports. {@code changes} hears one line per series deleted or changed.
+   * with {@code dryRun} only reports. {@code changes} hears one line per series deleted or changed. With relabelling,
+   * {@code out} also holds the sorted runs of the relabelled series while they are needed (hidden scratch files, gone
+   * when the rewrite returns), in a dry run too.
    *
    * @throws BadBlockException when the source is corrupt, naming it
    * @throws IOException when the written block does not verify (nothing of it should be uploaded)
    */
   public Result rewrite(BlockMeta meta, Directory source, Directory out, String newUlid, boolean dryRun,
       Consumer<String> changes) throws IOException {
-    Set<Labels> dropped = new HashSet<>();
     Tombstones.Builder tombstones = new Tombstones.Builder();
-    Tombstones existing;
     long total = 0;
+    long deleted = 0;
     long modified = 0;
     long relabelled = 0;
-    Set<Labels> outputSeries = new HashSet<>();
-    try (IndexReader index = IndexReader.open(source, "index")) {
-      existing = Tombstones.read(source, Tombstones.FILE_NAME);
+    long merged = 0;
+    try (IndexReader index = IndexReader.open(source, "index");
+        RelabelledSeries outputSeries = relabeler.isEmpty() ? null
+            : RelabelledSeries.create(index, out, false, sortHeapBytes, 0)) {
+      Tombstones existing = Tombstones.read(source, Tombstones.FILE_NAME);
       SeriesCursor c = index.series();
+      List<Interval> selected = new ArrayList<>();
       while (c.next()) {
         IndexSeries s = c.at();
         total++;
         for (Interval iv : existing.intervals(s.ref())) {
           tombstones.add(s.ref(), iv);
         }
-        List<Interval> selected = new ArrayList<>();
-        boolean whole = false;
-        for (Deletion d : deletions) {
-          if (!d.matchers().matches(s.labels())) {
-            continue;
-          }
-          if (d.intervals().isEmpty()) {
-            whole = true;
-            break;
-          }
-          for (Interval iv : d.intervals()) {
-            if (iv.minT() <= meta.minTime && iv.maxT() >= meta.maxTime - 1) {
-              whole = true;
-            } else if (iv.maxT() >= meta.minTime && iv.minT() < meta.maxTime) {
-              selected.add(iv);
-            }
-          }
-        }
-        if (whole) {
-          dropped.add(s.labels());
+        selected.clear();
+        if (deletesWhole(meta, s.labels(), selected)) {
+          deleted++;
           changes.accept("deleted series " + s.labels());
           continue;
         }
@@ -135,7 +132,7 @@ public final class BlockRewriter {
         }
         Labels to = relabeler.apply(s.labels());
         if (to == null) {
-          dropped.add(s.labels());
+          deleted++;
           changes.accept("deleted series " + s.labels() + " (dropped by relabelling)");
           continue;
         }
@@ -143,17 +140,19 @@ public final class BlockRewriter {
           relabelled++;
           changes.accept("relabelled series " + s.labels() + " -> " + to);
         }
-        if (!relabeler.isEmpty()) {
-          outputSeries.add(to);
+        if (outputSeries != null) {
+          outputSeries.add(to, s.ref());
         }
+      }
+      if (outputSeries != null) {
+        merged = outputSeries.countRepeated();
       }
     } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
       throw new BadBlockException(List.of(meta.ulid), Marker.REASON_CORRUPTED_BLOCK,
           "block " + meta.ulid + ": " + e.getMessage(), e);
     }
-    long merged = relabeler.isEmpty() ? 0 : total - dropped.size() - outputSeries.size();
     if (dryRun) {
-      return new Result(null, dropped.size(), modified, relabelled, merged, total);
+      return new Result(null, deleted, modified, relabelled, merged, total);
     }
     MemoryDirectory withDeletions = new MemoryDirectory("tombstones of the rewrite");
     tombstones.build().write(withDeletions, Tombstones.FILE_NAME);
@@ -162,14 +161,17 @@ public final class BlockRewriter {
     BlockMerger.Output spec = new BlockMerger.Output(newUlid, t.labels == null ? java.util.Map.of() : t.labels,
         t.resolution, t.extensions);
     // Relabelling reorders the series (and may make some equal): the merger reads them in their new order.
+    // Whole-series deletions are decided again from the labels, rather than remembered: a set of them would grow
+    // with the block.
     BlockMerger.Input in = relabeler.isEmpty() ? new BlockMerger.Input(meta, input)
-        : new BlockMerger.Input(meta, input, l -> dropped.contains(l) ? null : relabeler.apply(l));
+        : new BlockMerger.Input(meta, input, l -> deletesWhole(meta, l, null) ? null : relabeler.apply(l));
     // With relabelling the deleted series are left out by the relabel function, under their old labels: a new label
     // set may equal a deleted series' old one.
     BlockMeta written = new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging()
-        .merge(List.of(in), out, spec, relabeler.isEmpty() ? dropped::contains : null);
+        .withRelabelSortHeapBytes(sortHeapBytes)
+        .merge(List.of(in), out, spec, relabeler.isEmpty() ? l -> deletesWhole(meta, l, null) : null);
     if (written == null) {
-      return new Result(null, dropped.size(), modified, relabelled, merged, total);
+      return new Result(null, deleted, modified, relabelled, merged, total);
     }
     BlockMeta rewritten = rewrittenMeta(meta, written);
     out.writeAll(BlockMeta.FILE_NAME, rewritten.toJsonBytes());
@@ -178,7 +180,32 @@ public final class BlockRewriter {
       throw new IOException("rewritten block " + newUlid + " of " + meta.ulid + " does not verify: "
           + String.join("; ", problems));
     }
-    return new Result(rewritten, dropped.size(), modified, relabelled, merged, total);
+    return new Result(rewritten, deleted, modified, relabelled, merged, total);
+  }
+
+  /**
+   * Whether the deletions take the whole of a series with these labels: a matching request without intervals, or
+   * with an interval covering the block. The intervals of matching requests that only cut into the block go to
+   * {@code cut} (when not null).
+   */
+  private boolean deletesWhole(BlockMeta meta, Labels labels, List<Interval> cut) {
+    boolean whole = false;
+    for (Deletion d : deletions) {
+      if (!d.matchers().matches(labels)) {
+        continue;
+      }
+      if (d.intervals().isEmpty()) {
+        return true;
+      }
+      for (Interval iv : d.intervals()) {
+        if (iv.minT() <= meta.minTime && iv.maxT() >= meta.maxTime - 1) {
+          whole = true;
+        } else if (cut != null && iv.maxT() >= meta.minTime && iv.minT() < meta.maxTime) {
+          cut.add(iv);
+        }
+      }
+    }
+    return whole;
   }
 
   private static boolean overlapsChunks(IndexSeries s, List<Interval> intervals) {
