@@ -13,6 +13,7 @@ import io.tsdbcompactor.chunkfile.ChunkSegmentReader;
 import io.tsdbcompactor.index.IndexReader;
 import io.tsdbcompactor.index.IndexSeries;
 import io.tsdbcompactor.index.SeriesCursor;
+import io.tsdbcompactor.index.StringCursor;
 import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
@@ -21,7 +22,6 @@ import io.tsdbcompactor.tombstones.Tombstones;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
  * Writes a repaired copy of a raw block with index issues, what {@code thanos tools bucket verify --repair
@@ -46,8 +46,9 @@ import java.util.TreeSet;
  * that fails its CRC or does not decode, an unreadable index entry, a downsampled block) is an
  * {@link IOException} naming the block, and whatever was written must be thrown away.
  *
- * <p>Memory: the label sets and chunk references of every series (sorting them needs them all), and the chunks of
- * one series at a time.
+ * <p>Memory: the chunks of one series at a time. The series are sorted by their labels in runs on disk beside the
+ * new block ({@link RelabelledSeries}), each series' chunk references read again from the index when its turn
+ * comes, so the heap does not grow with the block.
  */
 public final class BlockRepairer {
   public static final String SOURCE = "bucket.repair";
@@ -96,11 +97,12 @@ public final class BlockRepairer {
       throw new IOException(block + ": cannot repair a downsampled block (resolution " + meta.resolution()
           + "ms), as Thanos cannot");
     }
-    List<IndexSeries> entries = new ArrayList<>();
     long outOfOrder = 0;
     Labels previous = null;
     try (IndexReader index = IndexReader.open(source, "index").sortingUnorderedLabels();
-        ChunkSegmentReader chunks = new ChunkSegmentReader(source)) {
+        ChunkSegmentReader chunks = new ChunkSegmentReader(source);
+        RelabelledSeries sorted = RelabelledSeries.create(index, out, true,
+            RelabelledSeries.DEFAULT_SERIES_HEAP_BYTES, RelabelledSeries.DEFAULT_SERIES_HEAP_BYTES / 2)) {
       Tombstones tombstones = Tombstones.read(source, Tombstones.FILE_NAME);
       SeriesCursor cursor = index.series();
       while (cursor.next()) {
@@ -109,34 +111,37 @@ public final class BlockRepairer {
           outOfOrder++;
         }
         previous = s.labels();
-        entries.add(s);
+        sorted.add(s.labels(), s.ref()); // stable: file order breaks ties
       }
-      entries.sort((a, b) -> a.labels().compareTo(b.labels())); // stable: file order breaks ties
+      // Counted once per entry read: the entries are read again below for their chunks.
+      long unorderedLabels = index.unorderedLabelSeries();
       Counts counts = new Counts();
       BlockWriter writer = new BlockWriter(out);
       boolean done = false;
       try {
-        TreeSet<String> symbols = new TreeSet<>(Labels::compareStrings);
-        for (IndexSeries s : entries) {
-          for (int i = 0; i < s.labels().size(); i++) {
-            symbols.add(s.labels().name(i));
-            symbols.add(s.labels().value(i));
-          }
-        }
-        for (String sym : symbols) {
-          writer.addSymbol(sym);
+        StringCursor symbols = sorted.symbols();
+        while (symbols.next()) {
+          writer.addSymbol(symbols.value());
         }
         ChunkMerger merger = new ChunkMerger();
-        int i = 0;
-        while (i < entries.size()) {
-          int j = i + 1;
-          while (j < entries.size() && entries.get(j).labels().equals(entries.get(i).labels())) {
-            j++;
+        SeriesCursor inOrder = sorted.series();
+        List<IndexSeries> same = new ArrayList<>();
+        IndexSeries next = inOrder.next() ? inOrder.at() : null;
+        while (next != null) {
+          same.clear();
+          same.add(next);
+          next = null;
+          while (inOrder.next()) {
+            if (!inOrder.at().labels().equals(same.get(0).labels())) {
+              next = inOrder.at();
+              break;
+            }
+            same.add(inOrder.at());
           }
-          counts.duplicateSeries += j - i - 1;
-          writeSeries(meta, entries.subList(i, j), chunks, tombstones, merger, writer, counts);
-          i = j;
+          counts.duplicateSeries += same.size() - 1;
+          writeSeries(meta, same, chunks, tombstones, merger, writer, counts);
         }
+        sorted.close(); // the runs' scratch files go before the block is verified
         if (writer.numSeries() == 0) {
           throw new IOException(block + ": cannot repair: no series would be left");
         }
@@ -155,7 +160,7 @@ public final class BlockRepairer {
         t.rewrites = rewrites;
         BlockMeta written = writer.finish(template);
         done = true;
-        Findings findings = new Findings(index.unorderedLabelSeries(), outOfOrder, counts.duplicateSeries, counts.outOfOrderChunks,
+        Findings findings = new Findings(unorderedLabels, outOfOrder, counts.duplicateSeries, counts.outOfOrderChunks,
             counts.duplicateChunks, counts.outsideChunks, counts.seriesWithoutChunks);
         List<String> problems = BlockVerifier.verify(out);
         if (!problems.isEmpty()) {
@@ -236,7 +241,7 @@ public final class BlockRepairer {
     }
     writer.addSeries(labels, fixed);
     for (ChunkMeta c : loaded) {
-      c.chunk = null; // the entries stay listed until the end: only their references, not their data
+      c.chunk = null; // released as soon as written
     }
   }
 }

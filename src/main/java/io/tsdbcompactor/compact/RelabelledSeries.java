@@ -17,12 +17,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
 /**
- * An index's series under new labels (a rewrite's relabelling), in the order of the new labels, with the distinct
- * strings of those labels (the output's symbols). Relabelling reorders the series and may make some equal, so both
- * are sorted, outside the heap where the scratch directory is on disk ({@link ExternalSorter}): a block of millions of
- * series rewrites in the compactor's fixed heap. Series that become equal follow each other in their index order.
- * Only labels and series references are sorted; a series' chunk entries are read from the index as the cursor
- * reaches it.
+ * An index's series under new labels, in the order of the new labels, with the distinct strings of those labels (the
+ * output's symbols): a rewrite's relabelling, which reorders the series and may make some equal, or a repair's
+ * labels, put in order. Both are sorted outside the heap where the scratch directory is on disk
+ * ({@link ExternalSorter}), so a block of millions of series is rewritten in the compactor's fixed heap. Series that
+ * become equal follow each other in their index order. Only labels and series references are sorted; a series'
+ * chunk entries are read from the index as the cursor reaches it.
  */
 final class RelabelledSeries implements Closeable {
   /**
