@@ -297,7 +297,35 @@ public final class GcsBucket implements Bucket {
       create(info, key, first);
       return;
     }
+    resumable(info, key, parts, new UploadParts.Bytes(first));
+  }
+
+  /**
+   * Hands each chunk of the file to a resumable upload as soon as the writer has got past it, so the client sends
+   * it while the rest is written; the object is finalized once the file is whole. A file of at most one chunk goes
+   * up in one request once whole, as {@link #upload} sends it. A file thrown away while it goes up stops at its
+   * next chunk, and its upload is never finalized: no object appears (the store forgets the session after a week).
+   */
+  @Override
+  public void uploadWhileWritten(String key, GrowingFile file) throws IOException {
+    Keys.check(key);
+    BlobInfo info = BlobInfo.newBuilder(BlobId.of(bucket, key)).build();
+    UploadParts parts = UploadParts.ofGrowingFile(key, file, chunkSize);
+    UploadParts.Part first = parts.nextPart();
+    if (parts.isWhole(first)) {
+      byte[] data;
+      try (InputStream in = first.open()) {
+        data = in.readAllBytes();
+      }
+      create(info, key, data);
+      return;
+    }
     resumable(info, key, parts, first);
+  }
+
+  @Override
+  public boolean uploadsWhileWritten() {
+    return true;
   }
 
   private void create(BlobInfo info, String key, byte[] data) throws IOException {
@@ -308,8 +336,11 @@ public final class GcsBucket implements Bucket {
     }
   }
 
-  /** Sends {@code first} (null: nothing read yet) and the rest of {@code parts}, then finalizes the object. */
-  private void resumable(BlobInfo info, String key, UploadParts parts, byte[] first) throws IOException {
+  /**
+   * Sends {@code first} (null: nothing cut yet) and the rest of {@code parts}, each copied to the client's channel a
+   * piece at a time (the channel holds one chunk as it sends it), then finalizes the object.
+   */
+  private void resumable(BlobInfo info, String key, UploadParts parts, UploadParts.Part first) throws IOException {
     WriteChannel w;
     try {
       w = storage.writer(info);
@@ -317,14 +348,19 @@ public final class GcsBucket implements Bucket {
     } catch (RuntimeException e) {
       throw translate("start resumable upload of", key, e);
     }
-    byte[] chunk = first != null ? first : parts.next();
+    byte[] piece = new byte[Math.min(chunkSize, PIECE)];
     try {
-      while (chunk.length > 0) {
-        ByteBuffer buf = ByteBuffer.wrap(chunk);
-        while (buf.hasRemaining()) {
-          w.write(buf);
+      UploadParts.Part part = first != null ? first : parts.nextPart();
+      while (part.length() > 0) {
+        try (InputStream in = part.open()) {
+          for (int n; (n = in.readNBytes(piece, 0, piece.length)) > 0; ) {
+            ByteBuffer buf = ByteBuffer.wrap(piece, 0, n);
+            while (buf.hasRemaining()) {
+              w.write(buf);
+            }
+          }
         }
-        chunk = parts.next();
+        part = parts.nextPart();
       }
       // A short stream throws here, and not closing the channel leaves the upload unfinalized: no object appears.
       parts.checkComplete();

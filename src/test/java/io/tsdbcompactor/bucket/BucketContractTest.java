@@ -90,6 +90,11 @@ abstract class BucketContractTest {
    * A file written while it goes up: the object is the whole file, and appears only once it is whole; a file thrown
    * away leaves no object. (Whether parts went up before the end is each store's own test.)
    */
+  /** That an upload of a file while it is written has made no object at {@code key} (yet, or at all). */
+  protected void assertNoObject(String key, String message) throws Exception {
+    assertFalse(bucket.exists(key), message);
+  }
+
   @Test
   void aFileStillBeingWrittenIsStoredOnceWholeAndNotAtAllIfThrownAway() throws Exception {
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("bucket-growing");
@@ -108,13 +113,13 @@ abstract class BucketContractTest {
             throw new java.io.UncheckedIOException(e);
           }
         });
-        assertFalse(bucket.exists(key), "no object before the file is whole");
+        assertNoObject(key, "no object before the file is whole");
         if (thrownAway) {
           file.abandoned();
           java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
               () -> upload.get(60, java.util.concurrent.TimeUnit.SECONDS));
           assertTrue(e.getCause().getMessage().contains("thrown away"), e.getCause().getMessage());
-          assertFalse(bucket.exists(key), "no object for a file thrown away");
+          assertNoObject(key, "no object for a file thrown away");
         } else {
           java.nio.file.Files.write(temp, java.util.Arrays.copyOfRange(data, 300_000, data.length),
               java.nio.file.StandardOpenOption.APPEND);
