@@ -22,7 +22,9 @@ public final class CountingGcsStorage {
   private final Storage storage;
 
   public CountingGcsStorage() {
-    Storage real = LocalStorageHelper.getOptions().getService();
+    // A store of its own: getOptions() shares one store across the test JVM, which keeps every object (and every
+    // resumable upload's bytes) of the last test to use it until the next one resets it.
+    Storage real = LocalStorageHelper.customOptions(true).getService();
     storage = (Storage) Proxy.newProxyInstance(Storage.class.getClassLoader(), new Class<?>[] {Storage.class},
         (proxy, method, args) -> {
           Object result = invoke(real, method, args);

@@ -44,10 +44,10 @@ class GroupCompactorGcsTest {
   private static List<BlockMeta> input;
   private static Set<String> inputs;
 
-  /** 5,600 series scraped every 15 s in 2h blocks over a day: an 8h block's chunk segment is many chunks long. */
+  /** 2,800 series scraped every 15 s in 2h blocks over a day: an 8h block's chunk segment is many chunks long. */
   @BeforeAll
   static void generate() throws IOException {
-    input = new SampleBlocks(new SampleBlocks.Spec(1, 2 * H, 15_000L, 800, Map.of("cluster", "gcs"), 3, 5))
+    input = new SampleBlocks(new SampleBlocks.Spec(1, 2 * H, 15_000L, 400, Map.of("cluster", "gcs"), 3, 5))
         .write(staging, NOW);
     inputs = input.stream().map(m -> m.ulid).collect(Collectors.toSet());
   }
