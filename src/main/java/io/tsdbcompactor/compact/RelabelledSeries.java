@@ -27,9 +27,11 @@ import java.util.function.Function;
 final class RelabelledSeries implements Closeable {
   /**
    * Heap bytes of series (new labels and references) held before a sorted run goes to scratch; the merger gives the
-   * symbols half as much.
+   * symbols half as much. Less than the CronJob's survivor spaces (1.6 MB): a larger batch outlives young
+   * collections, and every series then passes through the old generation (4 MiB took 41 full collections to
+   * relabel 1M series, 1 MiB 3; benchmarks/README.md, "Rewrites in a fixed heap").
    */
-  static final long DEFAULT_SERIES_HEAP_BYTES = 4 << 20;
+  static final long DEFAULT_SERIES_HEAP_BYTES = 1 << 20;
 
   /** A series under its new labels. */
   record Entry(Labels labels, long ref) {}
