@@ -152,7 +152,7 @@ public final class BlockMerger {
    * are read): how a rewrite deletes whole series.
    */
   public BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop) throws IOException {
-    return merge(inputs, out, spec, drop, null);
+    return merge(inputs, out, spec, drop, null, null);
   }
 
   /**
@@ -183,7 +183,7 @@ public final class BlockMerger {
         throw new IllegalArgumentException("a partition of relabelled input " + in.meta().ulid);
       }
     }
-    return merge(inputs, out, spec, null, new Partition(partition, hashes));
+    return merge(inputs, out, spec, null, new Partition(partition, hashes), null);
   }
 
   /**
@@ -269,12 +269,21 @@ public final class BlockMerger {
     }
   }
 
+  /**
+   * As {@link #merge(List, Directory, Output)} for one input whose series the caller has already sorted under their
+   * new labels ({@link RelabelledSeries}): a rewrite sorts them as it reads the block for its deletions, so they are
+   * not read and sorted a second time. {@code sorted} stays the caller's to close.
+   */
+  BlockMeta mergeSorted(Input in, RelabelledSeries sorted, Directory out, Output spec) throws IOException {
+    return merge(List.of(in), out, spec, null, null, sorted);
+  }
+
   private BlockMeta merge(List<Input> inputs, Directory out, Output spec, Predicate<Labels> drop,
-      Partition partition) throws IOException {
+      Partition partition, RelabelledSeries sorted) throws IOException {
     List<Source> sources = new ArrayList<>(inputs.size());
     try {
       for (int i = 0; i < inputs.size(); i++) {
-        sources.add(open(i, inputs.get(i), partition, out));
+        sources.add(open(i, inputs.get(i), partition, sorted, out));
       }
       return write(sources, inputs, out, spec, drop, partition);
     } finally {
@@ -350,10 +359,12 @@ public final class BlockMerger {
   }
 
   /**
-   * Opens an input: all its series, or with {@code partition} those of the partition. A relabelled input's series are
-   * sorted by their new labels first, in runs kept in {@code scratch} (the output's directory).
+   * Opens an input: all its series, with {@code partition} those of the partition, or with {@code sorted} those the
+   * caller sorted under their new labels. A relabelled input's series are sorted by their new labels first, in runs
+   * kept in {@code scratch} (the output's directory).
    */
-  private Source open(int ordinal, Input in, Partition partition, Directory scratch) throws IOException {
+  private Source open(int ordinal, Input in, Partition partition, RelabelledSeries sorted, Directory scratch)
+      throws IOException {
     IndexReader index = null;
     try {
       index = IndexReader.open(in.dir(), "index");
@@ -362,6 +373,9 @@ public final class BlockMerger {
       if (partition != null) {
         SeriesCursor series = partitionSeries(index, partition.refs(in.meta().ulid, index));
         return new Source(ordinal, in.meta(), index, chunks, tombstones, series, index.symbols());
+      }
+      if (sorted != null) {
+        return new Source(ordinal, in.meta(), index, chunks, tombstones, sorted.series(), sorted.symbols());
       }
       if (in.relabel() == null) {
         return new Source(ordinal, in.meta(), index, chunks, tombstones, index.series(), index.symbols());

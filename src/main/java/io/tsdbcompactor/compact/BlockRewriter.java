@@ -104,83 +104,86 @@ public final class BlockRewriter {
     long deleted = 0;
     long modified = 0;
     long relabelled = 0;
-    long merged = 0;
+    // With relabelling, the series kept are sorted under their new labels as they are read here (the deleted ones
+    // are never added), and the merge reads them from that sort: the block is read and sorted once.
     try (IndexReader index = IndexReader.open(source, "index");
-        RelabelledSeries outputSeries = relabeler.isEmpty() ? null
-            : RelabelledSeries.create(index, out, false, sortHeapBytes, 0)) {
-      Tombstones existing = Tombstones.read(source, Tombstones.FILE_NAME);
-      SeriesCursor c = index.series();
-      List<Interval> selected = new ArrayList<>();
-      while (c.next()) {
-        IndexSeries s = c.at();
-        total++;
-        for (Interval iv : existing.intervals(s.ref())) {
-          tombstones.add(s.ref(), iv);
-        }
-        selected.clear();
-        if (deletesWhole(meta, s.labels(), selected)) {
-          deleted++;
-          changes.accept("deleted series " + s.labels());
-          continue;
-        }
-        if (!selected.isEmpty() && overlapsChunks(s, selected)) {
-          modified++;
-          for (Interval iv : selected) {
+        RelabelledSeries kept = relabeler.isEmpty() ? null
+            : RelabelledSeries.create(index, out, !dryRun, sortHeapBytes, sortHeapBytes / 2)) {
+      try {
+        Tombstones existing = Tombstones.read(source, Tombstones.FILE_NAME);
+        SeriesCursor c = index.series();
+        List<Interval> selected = new ArrayList<>();
+        while (c.next()) {
+          IndexSeries s = c.at();
+          total++;
+          for (Interval iv : existing.intervals(s.ref())) {
             tombstones.add(s.ref(), iv);
-            changes.accept("deleted samples [" + iv.minT() + ", " + iv.maxT() + "] of series " + s.labels());
+          }
+          selected.clear();
+          if (deletesWhole(meta, s.labels(), selected)) {
+            deleted++;
+            changes.accept("deleted series " + s.labels());
+            continue;
+          }
+          if (!selected.isEmpty() && overlapsChunks(s, selected)) {
+            modified++;
+            for (Interval iv : selected) {
+              tombstones.add(s.ref(), iv);
+              changes.accept("deleted samples [" + iv.minT() + ", " + iv.maxT() + "] of series " + s.labels());
+            }
+          }
+          Labels to = relabeler.apply(s.labels());
+          if (to == null) {
+            deleted++;
+            changes.accept("deleted series " + s.labels() + " (dropped by relabelling)");
+            continue;
+          }
+          if (!to.equals(s.labels())) {
+            relabelled++;
+            changes.accept("relabelled series " + s.labels() + " -> " + to);
+          }
+          if (kept != null) {
+            kept.add(to, s.ref());
           }
         }
-        Labels to = relabeler.apply(s.labels());
-        if (to == null) {
-          deleted++;
-          changes.accept("deleted series " + s.labels() + " (dropped by relabelling)");
-          continue;
-        }
-        if (!to.equals(s.labels())) {
-          relabelled++;
-          changes.accept("relabelled series " + s.labels() + " -> " + to);
-        }
-        if (outputSeries != null) {
-          outputSeries.add(to, s.ref());
-        }
+      } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
+        throw new BadBlockException(List.of(meta.ulid), Marker.REASON_CORRUPTED_BLOCK,
+            "block " + meta.ulid + ": " + e.getMessage(), e);
       }
-      if (outputSeries != null) {
-        merged = outputSeries.countRepeated();
+      if (dryRun) {
+        long merged = kept == null ? 0 : kept.countRepeated();
+        return new Result(null, deleted, modified, relabelled, merged, total);
       }
-    } catch (CorruptDataException | java.nio.file.NoSuchFileException e) {
-      throw new BadBlockException(List.of(meta.ulid), Marker.REASON_CORRUPTED_BLOCK,
-          "block " + meta.ulid + ": " + e.getMessage(), e);
+      MemoryDirectory withDeletions = new MemoryDirectory("tombstones of the rewrite");
+      tombstones.build().write(withDeletions, Tombstones.FILE_NAME);
+      BlockMerger.Input in = new BlockMerger.Input(meta, new TombstonesOverlay(source, withDeletions));
+      BlockMeta.Thanos t = meta.thanos();
+      BlockMerger.Output spec = new BlockMerger.Output(newUlid, t.labels == null ? java.util.Map.of() : t.labels,
+          t.resolution, t.extensions);
+      BlockMerger merger = new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging();
+      BlockMeta written;
+      long merged = 0;
+      if (kept == null) {
+        // Whole-series deletions are decided again from the labels, rather than remembered: a set of them would
+        // grow with the block.
+        written = merger.merge(List.of(in), out, spec, l -> deletesWhole(meta, l, null));
+      } else {
+        written = merger.mergeSorted(in, kept, out, spec);
+        merged = kept.repeated();
+        kept.close(); // its runs' scratch files go before the block is verified
+      }
+      if (written == null) {
+        return new Result(null, deleted, modified, relabelled, merged, total);
+      }
+      BlockMeta rewritten = rewrittenMeta(meta, written);
+      out.writeAll(BlockMeta.FILE_NAME, rewritten.toJsonBytes());
+      List<String> problems = BlockVerifier.verify(out);
+      if (!problems.isEmpty()) {
+        throw new IOException("rewritten block " + newUlid + " of " + meta.ulid + " does not verify: "
+            + String.join("; ", problems));
+      }
+      return new Result(rewritten, deleted, modified, relabelled, merged, total);
     }
-    if (dryRun) {
-      return new Result(null, deleted, modified, relabelled, merged, total);
-    }
-    MemoryDirectory withDeletions = new MemoryDirectory("tombstones of the rewrite");
-    tombstones.build().write(withDeletions, Tombstones.FILE_NAME);
-    Directory input = new TombstonesOverlay(source, withDeletions);
-    BlockMeta.Thanos t = meta.thanos();
-    BlockMerger.Output spec = new BlockMerger.Output(newUlid, t.labels == null ? java.util.Map.of() : t.labels,
-        t.resolution, t.extensions);
-    // Relabelling reorders the series (and may make some equal): the merger reads them in their new order.
-    // Whole-series deletions are decided again from the labels, rather than remembered: a set of them would grow
-    // with the block.
-    BlockMerger.Input in = relabeler.isEmpty() ? new BlockMerger.Input(meta, input)
-        : new BlockMerger.Input(meta, input, l -> deletesWhole(meta, l, null) ? null : relabeler.apply(l));
-    // With relabelling the deleted series are left out by the relabel function, under their old labels: a new label
-    // set may equal a deleted series' old one.
-    BlockMeta written = new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging()
-        .withRelabelSortHeapBytes(sortHeapBytes)
-        .merge(List.of(in), out, spec, relabeler.isEmpty() ? l -> deletesWhole(meta, l, null) : null);
-    if (written == null) {
-      return new Result(null, deleted, modified, relabelled, merged, total);
-    }
-    BlockMeta rewritten = rewrittenMeta(meta, written);
-    out.writeAll(BlockMeta.FILE_NAME, rewritten.toJsonBytes());
-    List<String> problems = BlockVerifier.verify(out);
-    if (!problems.isEmpty()) {
-      throw new IOException("rewritten block " + newUlid + " of " + meta.ulid + " does not verify: "
-          + String.join("; ", problems));
-    }
-    return new Result(rewritten, deleted, modified, relabelled, merged, total);
   }
 
   /**

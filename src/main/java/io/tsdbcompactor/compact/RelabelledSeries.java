@@ -39,6 +39,9 @@ final class RelabelledSeries implements Closeable {
   private final IndexReader index;
   private final ExternalSorter<Entry> series;
   private final ExternalSorter<String> symbols;
+  /** Series read so far whose new labels equal those of the series read before them. */
+  private long repeated;
+  private Labels previous;
 
   private RelabelledSeries(IndexReader index, ExternalSorter<Entry> series, ExternalSorter<String> symbols) {
     this.index = index;
@@ -97,19 +100,31 @@ final class RelabelledSeries implements Closeable {
     }
   }
 
-  /** How many of the series added have the new labels of a series added before them (to be merged into it). */
+  /**
+   * Reads the sorted series through (without their chunk entries) and returns {@link #repeated()}: what a dry run
+   * reports. Uses up the sort, as {@link #series()} does.
+   */
   long countRepeated() throws IOException {
     ExternalSorter.Cursor<Entry> entries = series.sorted();
-    long repeated = 0;
-    Labels previous = null;
     while (entries.next()) {
-      Labels l = entries.at().labels();
-      if (l.equals(previous)) {
-        repeated++;
-      }
-      previous = l;
+      noteRead(entries.at().labels());
     }
     return repeated;
+  }
+
+  /**
+   * How many of the series read so far have the new labels of the series read before them, that is, how many are
+   * merged into another: once all are read, the series added less the distinct new label sets.
+   */
+  long repeated() {
+    return repeated;
+  }
+
+  private void noteRead(Labels l) {
+    if (l.equals(previous)) {
+      repeated++;
+    }
+    previous = l;
   }
 
   /** The series under their new labels, in their new order; their chunk entries read as reached. Once only. */
@@ -125,6 +140,7 @@ final class RelabelledSeries implements Closeable {
           return false;
         }
         Entry e = entries.at();
+        noteRead(e.labels());
         current = new IndexSeries(e.ref(), e.labels(), index.readSeries(e.ref()).chunks());
         return true;
       }

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A rewrite's relabelling sorts the relabelled series and their symbols outside the heap ({@link RelabelledSeries}):
  * sorted in runs of a single series, a promtool-made block is rewritten to the same bytes, with the same counts, as
- * sorted on the heap in one piece, and no scratch file is left.
+ * sorted on the heap in one piece, and no scratch file is left; the merger's own sort of a relabelled input (the
+ * library's way) writes the same index and chunks.
  */
 class BlockRewriterSortTest {
   /**
@@ -73,6 +74,21 @@ class BlockRewriterSortTest {
       assertEquals(files(a.dir()), files(b.dir()));
       for (String f : files(a.dir())) {
         assertArrayEquals(Files.readAllBytes(a.dir().resolve(f)), Files.readAllBytes(b.dir().resolve(f)), f);
+      }
+
+      // The library's way to relabel an input (BlockMerger.Input's relabel function, sorted by the merger itself,
+      // here in runs of one series) writes the same index and chunks as the rewrite's single sort.
+      Path src = TestBlocks.BASIC.resolve(ulid);
+      BlockMeta meta = BlockMeta.parse("meta.json", Files.readAllBytes(src.resolve("meta.json")));
+      LabelMatchers deleted = deletions.get(0).matchers();
+      Path direct = tmp.resolve(ulid + "-merger");
+      new BlockMerger(CompactorOptions.DedupFunc.NONE).withAggregateMerging().withRelabelSortHeapBytes(1).merge(
+          List.of(new BlockMerger.Input(meta, new FsDirectory(src), l -> deleted.matches(l) ? null : relabeler.apply(l))),
+          new FsDirectory(direct), new BlockMerger.Output("01M8ZZZZZZZZZZZZZZZZZZZZZZ", java.util.Map.of(),
+              meta.thanos().resolution, meta.thanos().extensions));
+      for (String f : List.of("index", "chunks/000001")) {
+        assertArrayEquals(Files.readAllBytes(a.dir().resolve(f)), Files.readAllBytes(direct.resolve(f)),
+            "merger's own sort: " + f);
       }
 
       Rewritten dry = rewrite(inRuns, ulid, ulid + "-dry", true);
