@@ -4,6 +4,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.compact.BlockRewriter;
+import io.tsdbcompactor.store.ArrivingBytes;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -27,9 +28,10 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code tools bucket rewrite}: rewrites blocks without the series the deletion requests select
- * ({@link BlockRewriter}), with Thanos's flags. A dry run (the default) prints what would be deleted, with counts;
- * {@code --no-dry-run} uploads the new block (verified first, meta.json last) and, with {@code --delete-blocks},
- * marks the source for deletion only after that upload.
+ * ({@link BlockRewriter}), with Thanos's flags. A dry run (the default) prints what would be deleted, with counts,
+ * from the block's index alone; {@code --no-dry-run} rewrites the block while it comes down and uploads the new one
+ * while it is written (verified before its meta.json, which goes last) and, with {@code --delete-blocks}, marks the
+ * source for deletion only after that upload.
  */
 @Command(name = "rewrite", mixinStandardHelpOptions = true,
     description = "Rewrite chosen blocks in the bucket, deleting and/or relabelling series. The new block keeps the time range, "
@@ -91,13 +93,13 @@ final class BucketRewriteCommand implements Callable<Integer> {
       BlockTransfer.Options o = new BlockTransfer.Options();
       o.clock = clock;
       o.requireExternalLabels = !promBlocks;
+      BlockTransfer transfer = new BlockTransfer(bucket, o);
       for (String id : ids) {
         Path src = work.resolve(id);
         FileTree.delete(src);
         String newId = Ulid.now(clock).toString();
         Path out = work.resolve(newId);
         try {
-          BlockMeta meta = new BlockTransfer(bucket, o).download(id, src);
           Files.createDirectories(out);
           Path logFile = out.resolve("change.log");
           try (BufferedWriter log = rewrite.changeLog && !rewrite.dryRun ? Files.newBufferedWriter(logFile, StandardCharsets.UTF_8) : null) {
@@ -114,17 +116,18 @@ final class BucketRewriteCommand implements Callable<Integer> {
                 }
               }
             };
-            BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, rewrite.dryRun, changes);
-            String counts = r.counts();
             if (rewrite.dryRun) {
-              System.out.println("dry run: block " + id + ": " + counts + "; nothing written (pass --no-dry-run)");
+              // The counts come from the index alone: the chunk segments, most of a block, are not fetched.
+              BlockMeta meta = transfer.downloadIndex(id, src);
+              BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, true, changes);
+              System.out.println("dry run: block " + id + ": " + r.counts() + "; nothing written (pass --no-dry-run)");
               continue;
             }
+            BlockRewriter.Result r = rewriteWhileTransferred(transfer, rewriter, id, src, out, newId, changes);
             if (r.meta() == null) {
               System.out.println("block " + id + ": every series deleted; no block written");
             } else {
-              new BlockTransfer(bucket, o).upload(out);
-              System.out.println("block " + id + " rewritten as " + newId + ": " + counts);
+              System.out.println("block " + id + " rewritten as " + newId + ": " + r.counts());
             }
           }
           if (deleteBlocks) {
@@ -142,6 +145,39 @@ final class BucketRewriteCommand implements Callable<Integer> {
       return 0;
     } catch (IOException | RuntimeException e) {
       return BucketToolsCommand.fail("rewrite", e);
+    }
+  }
+
+  /**
+   * Rewrites block {@code id} into {@code out} while the source comes down into {@code src}, and sends the new
+   * block's files up while they are written, as a compaction does ({@link BlockTransfer#downloadForReading},
+   * {@link BlockTransfer#uploadEarly}); meta.json goes up last, once the new block has verified. A rewrite that
+   * fails, or that deletes every series, takes back whatever of the new block went up.
+   */
+  private static BlockRewriter.Result rewriteWhileTransferred(BlockTransfer transfer, BlockRewriter rewriter, String id,
+      Path src, Path out, String newId, Consumer<String> changes) throws IOException {
+    BlockTransfer.EarlyUpload upload = transfer.uploadEarly(out);
+    boolean uploaded = false;
+    try (BlockTransfer.ArrivingBlock arriving = transfer.downloadForReading(id, src)) {
+      BlockRewriter.Result r;
+      try {
+        // Not fsynced locally: the upload makes the block durable in the bucket before its meta.json.
+        r = rewriter.rewrite(arriving.meta(), arriving.directory(), upload.watch(FsDirectory.scratch(out)), newId,
+            false, changes);
+        arriving.finish();
+      } catch (IOException | RuntimeException e) {
+        arriving.close();
+        throw ArrivingBytes.failureToReport(e, arriving.failure());
+      }
+      if (r.meta() != null) {
+        upload.finish();
+        uploaded = true;
+      }
+      return r;
+    } finally {
+      if (!uploaded) {
+        upload.abandon();
+      }
     }
   }
 

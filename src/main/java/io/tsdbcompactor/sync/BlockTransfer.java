@@ -585,17 +585,7 @@ public final class BlockTransfer {
    */
   public ArrivingBlock downloadWhileRead(String ulid, Path blockDir) throws IOException {
     Listed block = list(ulid);
-    Files.createDirectories(blockDir.resolve("chunks"));
-    List<ListEntry> first = new ArrayList<>();
-    List<ListEntry> segments = new ArrayList<>();
-    for (ListEntry e : block.files()) {
-      (block.rel(e).startsWith("chunks/") ? segments : first).add(e);
-    }
-    try {
-      transferFiles(first, e -> fetchFile(e.key(), blockDir.resolve(block.rel(e)), e.size()));
-    } catch (ObjectNotFoundException e) {
-      throw gone(ulid, e);
-    }
+    List<ListEntry> segments = fetchAllButSegments(block, blockDir);
     Map<String, ArrivingBytes> arriving = new LinkedHashMap<>();
     for (ListEntry e : segments) {
       String rel = block.rel(e);
@@ -607,6 +597,34 @@ public final class BlockTransfer {
     ArrivingBlock b = new ArrivingBlock(block, blockDir, segments, arriving);
     b.thread.start();
     return b;
+  }
+
+  /**
+   * Downloads what a reader of block {@code ulid}'s series and their chunk references needs, the index and the
+   * tombstones, into {@code blockDir}, after the listing's checks; the chunk segments are not fetched. Returns the
+   * block's meta.json, which is not written there: the directory is not a whole block. What a dry run that only
+   * counts series reads, however big the block.
+   */
+  public BlockMeta downloadIndex(String ulid, Path blockDir) throws IOException {
+    Listed block = list(ulid);
+    fetchAllButSegments(block, blockDir);
+    return block.meta();
+  }
+
+  /** Fetches the block's files other than its chunk segments (created empty: {@code chunks/}); returns the segments. */
+  private List<ListEntry> fetchAllButSegments(Listed block, Path blockDir) throws IOException {
+    Files.createDirectories(blockDir.resolve("chunks"));
+    List<ListEntry> first = new ArrayList<>();
+    List<ListEntry> segments = new ArrayList<>();
+    for (ListEntry e : block.files()) {
+      (block.rel(e).startsWith("chunks/") ? segments : first).add(e);
+    }
+    try {
+      transferFiles(first, e -> fetchFile(e.key(), blockDir.resolve(block.rel(e)), e.size()));
+    } catch (ObjectNotFoundException e) {
+      throw gone(block.ulid(), e);
+    }
+    return segments;
   }
 
   /**

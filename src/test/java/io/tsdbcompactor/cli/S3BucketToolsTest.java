@@ -1,5 +1,6 @@
 package io.tsdbcompactor.cli;
 
+import io.tsdbcompactor.bucket.S3FaultProxy;
 import io.tsdbcompactor.bucket.S3ProxyServer;
 import io.tsdbcompactor.bucket.S3TestBuckets;
 import java.nio.file.Path;
@@ -106,5 +107,55 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
   @org.junit.jupiter.api.Test
   void uploadBlocksToS3() throws Exception {
     UploadBlocksScenario.uploadsDumpEqualBlocksOnce(tmp, newBucketYaml());
+  }
+
+  /**
+   * A dry run of {@code rewrite} counts from the index alone: the block's index is fetched, its chunk segments are
+   * not (the proxy sees every request).
+   */
+  @org.junit.jupiter.api.Test
+  void rewriteDryRunFetchesTheIndexAndNoChunkSegment() throws Exception {
+    String id = ulids.get(0);
+    try (S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1)) {
+      String proxied = yaml.replace(server.endpoint(), proxy.endpoint());
+      Result r = run("tools", "bucket", "rewrite", "--id", id, "--rewrite.to-delete-config", DELETE_POD_UP,
+          "--tmp.dir", tmp.resolve("work").toString(), "--objstore.config=" + proxied);
+      org.junit.jupiter.api.Assertions.assertEquals(0, r.exit(), r.err());
+      org.junit.jupiter.api.Assertions.assertTrue(r.out().contains("dry run: block " + id + ": "), r.out());
+      java.util.List<String> reads = proxy.requestLines().stream()
+          .filter(l -> l.startsWith("GET ") && l.contains("/" + id + "/")).toList();
+      org.junit.jupiter.api.Assertions.assertTrue(reads.stream().anyMatch(l -> l.contains(id + "/index")), reads.toString());
+      org.junit.jupiter.api.Assertions.assertTrue(reads.stream().noneMatch(l -> l.contains(id + "/chunks/")), reads.toString());
+    }
+  }
+
+  /**
+   * The source's chunk segment goes away while a rewrite (with {@code --delete-blocks}) reads the block as it comes
+   * down: the request for it is held at the proxy until the rewrite has read the index and waits for chunk bytes,
+   * then the object is deleted and the request let through. The rewrite fails naming the block, leaves no object
+   * of a new block, and marks nothing.
+   */
+  @org.junit.jupiter.api.Test
+  void rewriteWhoseSourceGoesAwayWhileItIsReadWritesAndMarksNothing() throws Exception {
+    String id = ulids.get(0);
+    String segment = id + "/chunks/000001";
+    try (S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1)) {
+      String proxied = yaml.replace(server.endpoint(), proxy.endpoint());
+      proxy.gate(segment, Integer.MAX_VALUE, Duration.ofMinutes(2));
+      java.util.concurrent.CompletableFuture<Result> rewriting = java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> run("tools", "bucket", "rewrite", "--id", id, "--no-dry-run", "--delete-blocks",
+              "--rewrite.to-delete-config", DELETE_POD_UP, "--tmp.dir", tmp.resolve("work").toString(),
+              "--objstore.config=" + proxied));
+      org.junit.jupiter.api.Assertions.assertTrue(proxy.awaitGated(1, Duration.ofMinutes(2)), "the segment was never asked for");
+      bucket.delete(segment);
+      java.util.List<String> left = new java.util.ArrayList<>(keys());
+      proxy.openGate();
+      Result r = rewriting.get(2, java.util.concurrent.TimeUnit.MINUTES);
+      org.junit.jupiter.api.Assertions.assertEquals(1, r.exit(), r.out());
+      org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("block " + id), r.err());
+      org.junit.jupiter.api.Assertions.assertEquals(left, keys(), "no new object, no marker");
+      org.junit.jupiter.api.Assertions.assertFalse(
+          io.tsdbcompactor.sync.Markers.exists(bucket, id, io.tsdbcompactor.sync.Marker.DELETION_MARK));
+    }
   }
 }
