@@ -5,10 +5,7 @@ import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.compact.BlockRewriter;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -61,29 +58,18 @@ final class BlockRewriteCommand implements Callable<Integer> {
       if (!rewrite.dryRun) {
         Files.createDirectories(out);
       }
-      try (BufferedWriter log = rewrite.changeLog && !rewrite.dryRun ? Files.newBufferedWriter(logFile, StandardCharsets.UTF_8) : null) {
-        BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, rewrite.dryRun, line -> {
-          if (rewrite.dryRun) {
-            System.out.println(line);
-          }
-          if (log != null) {
-            try {
-              log.write(line);
-              log.newLine();
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          }
-        });
-        String counts = r.counts();
-        if (rewrite.dryRun) {
-          System.out.println("dry run: block " + meta.ulid + ": " + counts + "; nothing written (pass --no-dry-run)");
-        } else if (r.meta() == null) {
-          System.out.println("block " + meta.ulid + ": every series deleted; no block written");
-        } else {
-          System.out.println("block " + meta.ulid + " rewritten as " + out + ": " + counts);
-          ok = true;
-        }
+      BlockRewriter.Result r;
+      try (RewriteOptions.ChangeLines changes = rewrite.changeLines(logFile)) {
+        r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, rewrite.dryRun, changes);
+      }
+      String counts = r.counts();
+      if (rewrite.dryRun) {
+        System.out.println("dry run: block " + meta.ulid + ": " + counts + "; nothing written (pass --no-dry-run)");
+      } else if (r.meta() == null) {
+        System.out.println("block " + meta.ulid + ": every series deleted; no block written");
+      } else {
+        System.out.println("block " + meta.ulid + " rewritten as " + out + ": " + counts);
+        ok = true;
       }
       return 0;
     } catch (IOException | RuntimeException e) {

@@ -9,10 +9,7 @@ import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -101,34 +98,24 @@ final class BucketRewriteCommand implements Callable<Integer> {
         Path out = work.resolve(newId);
         try {
           Files.createDirectories(out);
-          Path logFile = out.resolve("change.log");
-          try (BufferedWriter log = rewrite.changeLog && !rewrite.dryRun ? Files.newBufferedWriter(logFile, StandardCharsets.UTF_8) : null) {
-            Consumer<String> changes = line -> {
-              if (rewrite.dryRun) {
-                System.out.println(line);
-              }
-              if (log != null) {
-                try {
-                  log.write(line);
-                  log.newLine();
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              }
-            };
+          BlockRewriter.Result r;
+          try (RewriteOptions.ChangeLines changes = rewrite.changeLines(out.resolve("change.log"))) {
             if (rewrite.dryRun) {
               // The counts come from the index alone: the chunk segments, most of a block, are not fetched.
               BlockMeta meta = transfer.downloadIndex(id, src);
-              BlockRewriter.Result r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, true, changes);
-              System.out.println("dry run: block " + id + ": " + r.counts() + "; nothing written (pass --no-dry-run)");
-              continue;
-            }
-            BlockRewriter.Result r = rewriteWhileTransferred(transfer, rewriter, id, src, out, newId, changes);
-            if (r.meta() == null) {
-              System.out.println("block " + id + ": every series deleted; no block written");
+              r = rewriter.rewrite(meta, new FsDirectory(src), new FsDirectory(out), newId, true, changes);
             } else {
-              System.out.println("block " + id + " rewritten as " + newId + ": " + r.counts());
+              r = rewriteWhileTransferred(transfer, rewriter, id, src, out, newId, changes);
             }
+          }
+          if (rewrite.dryRun) {
+            System.out.println("dry run: block " + id + ": " + r.counts() + "; nothing written (pass --no-dry-run)");
+            continue;
+          }
+          if (r.meta() == null) {
+            System.out.println("block " + id + ": every series deleted; no block written");
+          } else {
+            System.out.println("block " + id + " rewritten as " + newId + ": " + r.counts());
           }
           if (deleteBlocks) {
             Markers.markForDeletion(bucket, id, "rewritten by tools bucket rewrite as " + newId, clock);

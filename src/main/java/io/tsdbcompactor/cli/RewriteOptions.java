@@ -6,12 +6,17 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.tsdbcompactor.compact.BlockRewriter;
 import io.tsdbcompactor.labels.LabelMatchers;
 import io.tsdbcompactor.labels.Relabeler;
+import java.io.BufferedWriter;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /** The options {@code tools bucket rewrite} and {@code tools block rewrite} share, with Thanos's names. */
@@ -118,5 +123,63 @@ final class RewriteOptions {
       }
     }
     return content;
+  }
+
+  /**
+   * Where a rewrite's series changes go: printed on a dry run, written to {@code logFile} when the run is not dry
+   * and a change log is asked for. Close it before printing anything after them.
+   */
+  ChangeLines changeLines(Path logFile) throws IOException {
+    return new ChangeLines(dryRun, changeLog && !dryRun ? Files.newBufferedWriter(logFile, StandardCharsets.UTF_8) : null);
+  }
+
+  /**
+   * One line per series deleted or changed. The printed lines go to standard output some 32 KiB at a time, in one
+   * write each: printed one by one, a dry run over a million series made a million writes, a sixth of its time.
+   */
+  static final class ChangeLines implements Consumer<String>, Closeable {
+    private static final int PRINT_BYTES = 32 << 10;
+    private final StringBuilder printing;
+    private final BufferedWriter log;
+
+    private ChangeLines(boolean print, BufferedWriter log) {
+      this.printing = print ? new StringBuilder(PRINT_BYTES + 256) : null;
+      this.log = log;
+    }
+
+    @Override
+    public void accept(String line) {
+      if (printing != null) {
+        printing.append(line).append(System.lineSeparator());
+        if (printing.length() >= PRINT_BYTES) {
+          printPending();
+        }
+      }
+      if (log != null) {
+        try {
+          log.write(line);
+          log.newLine();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+
+    private void printPending() {
+      System.out.print(printing);
+      printing.setLength(0);
+    }
+
+    /** Prints what is left and closes the change log. */
+    @Override
+    public void close() throws IOException {
+      if (printing != null) {
+        printPending();
+        System.out.flush();
+      }
+      if (log != null) {
+        log.close();
+      }
+    }
   }
 }
