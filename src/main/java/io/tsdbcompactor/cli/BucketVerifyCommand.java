@@ -271,18 +271,31 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
       this.clock = clock;
     }
 
-    /** Writes, verifies and uploads the repaired block, then retires the broken one. Returns the report line. */
+    /**
+     * Writes and verifies the repaired block, its files going up while they are written (meta.json last, after
+     * the verification; a repair that fails takes back what went up), then retires the broken one. Returns the
+     * report line.
+     */
     String repair(BlockMeta broken, Path brokenDir, Path work) throws IOException {
       String newUlid = Ulid.now(clock).toString();
       Path out = Files.createDirectories(work.resolve(newUlid));
       try {
-        BlockRepairer.Result result =
-            BlockRepairer.repair(broken, new FsDirectory(brokenDir), new FsDirectory(out), newUlid);
-        Files.deleteIfExists(out.resolve("tombstones")); // empty; Thanos uploads none
         BlockTransfer.Options o = new BlockTransfer.Options();
         o.clock = clock;
         o.requireExternalLabels = false; // the broken block's labels, whatever they are
-        BlockMeta uploaded = new BlockTransfer(bucket, o).upload(out);
+        BlockTransfer.EarlyUpload upload = new BlockTransfer(bucket, o).uploadEarly(out);
+        BlockRepairer.Result result;
+        BlockMeta uploaded = null;
+        try {
+          result = BlockRepairer.repair(broken, new FsDirectory(brokenDir), upload.watch(FsDirectory.scratch(out)),
+              newUlid);
+          Files.deleteIfExists(out.resolve("tombstones")); // empty; Thanos uploads none
+          uploaded = upload.finish();
+        } finally {
+          if (uploaded == null) {
+            upload.abandon();
+          }
+        }
         List<String> missing = fileProblems(uploaded, bucket.list(newUlid, true));
         if (!missing.isEmpty()) {
           throw new IOException("repaired block " + newUlid + " is not complete in the bucket after its upload: "
