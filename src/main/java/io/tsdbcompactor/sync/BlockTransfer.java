@@ -451,6 +451,8 @@ public final class BlockTransfer {
         sent = new ArrayList<>(started.keySet());
         uploading = new ArrayList<>(sentWhileWritten);
         growing.clear();
+        // Interrupts uploads of whole files, which only a store that takes no file while it is written (FILESYSTEM:
+        // a local copy) has; on S3, Azure and GCS every data file goes up through watch().
         pool.shutdownNow();
         // Not interrupted: an upload of a file written through watch() stops by itself once its file is thrown
         // away (below), whole or not, after the parts it is sending, and then aborts its multipart upload. An
