@@ -48,7 +48,15 @@ class RewriteChangeLinesTest {
     } finally {
       System.setOut(stdout);
     }
-    assertEquals(lines, printed.toString(StandardCharsets.UTF_8).lines().toList());
+    assertSameLines(lines, printed.toString(StandardCharsets.UTF_8).lines().toList());
+  }
+
+  /** Equal lists of lines; on failure, the first line that differs rather than both lists (megabytes). */
+  private static void assertSameLines(List<String> want, List<String> got) {
+    for (int i = 0; i < Math.min(want.size(), got.size()); i++) {
+      assertEquals(want.get(i), got.get(i), "line " + i);
+    }
+    assertEquals(want.size(), got.size(), "lines");
   }
 
   @Test
