@@ -10,8 +10,6 @@ import io.tsdbcompactor.compact.BlockRepairer;
 import io.tsdbcompactor.job.DuplicateBlocks;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
-import io.tsdbcompactor.store.MemoryDirectory;
-import io.tsdbcompactor.store.OverlayDirectory;
 import io.tsdbcompactor.sync.BlockReplicator;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
@@ -212,21 +210,15 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
     }
     if (chosen.contains(INDEX_KNOWN_ISSUES)) {
       Path tmp = Files.createTempDirectory("tsdb-compactor-verify");
-      BlockTransfer transfer = new BlockTransfer(bucket);
       try {
         for (BlockMeta m : metas) {
           if (markedNow.contains(m.ulid)) {
             continue;
           }
           Path dir = tmp.resolve(m.ulid);
-          try (BlockTransfer.ArrivingBlock arriving = transfer.downloadForReading(m.ulid, dir)) {
-            // Verified while it comes down; the meta.json that the download writes last is read from memory.
-            MemoryDirectory meta = new MemoryDirectory("meta.json of " + m.ulid);
-            meta.writeAll(BlockMeta.FILE_NAME, arriving.metaBytes());
-            List<String> found = BlockVerifier.verify(new OverlayDirectory(arriving.directory(), meta));
-            // A download that failed fails here, and what the verifier made of the missing bytes is dropped.
-            arriving.finish();
-            BlockMeta downloaded = arriving.meta();
+          try {
+            BlockMeta downloaded = BlockTransfer.download(bucket, m.ulid, dir);
+            List<String> found = BlockVerifier.verify(new FsDirectory(dir));
             if (found.isEmpty()) {
               continue;
             }

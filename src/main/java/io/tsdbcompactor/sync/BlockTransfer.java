@@ -658,11 +658,6 @@ public final class BlockTransfer {
       return block.meta();
     }
 
-    /** The block's meta.json as read from the bucket, which {@link #finish()} writes into the block's directory. */
-    public byte[] metaBytes() {
-      return block.metaBytes().clone();
-    }
-
     /** The block's directory, whose chunk segments' reads wait until their bytes have arrived. */
     public Directory directory() {
       return new ArrivingDirectory(new FsDirectory(blockDir), arriving);
