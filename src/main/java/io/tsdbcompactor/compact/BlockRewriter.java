@@ -13,8 +13,9 @@ import io.tsdbcompactor.labels.Labels;
 import io.tsdbcompactor.labels.Relabeler;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.IndexOutput;
 import io.tsdbcompactor.store.MemoryDirectory;
-import io.tsdbcompactor.store.OverlayDirectory;
+import io.tsdbcompactor.store.RandomAccessInput;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.tombstones.Interval;
 import io.tsdbcompactor.tombstones.Tombstones;
@@ -155,7 +156,7 @@ public final class BlockRewriter {
       }
       MemoryDirectory withDeletions = new MemoryDirectory("tombstones of the rewrite");
       tombstones.build().write(withDeletions, Tombstones.FILE_NAME);
-      BlockMerger.Input in = new BlockMerger.Input(meta, new OverlayDirectory(source, withDeletions));
+      BlockMerger.Input in = new BlockMerger.Input(meta, new TombstonesOverlay(source, withDeletions));
       BlockMeta.Thanos t = meta.thanos();
       BlockMerger.Output spec = new BlockMerger.Output(newUlid, t.labels == null ? java.util.Map.of() : t.labels,
           t.resolution, t.extensions);
@@ -272,5 +273,43 @@ public final class BlockRewriter {
     t.segmentFiles = merged.thanos().segmentFiles;
     t.files = new ArrayList<>();
     return m;
+  }
+
+  /** The source block with its tombstones file replaced. */
+  private record TombstonesOverlay(Directory block, Directory tombstones) implements Directory {
+    @Override
+    public String describe() {
+      return block.describe();
+    }
+
+    @Override
+    public RandomAccessInput openInput(String name) throws IOException {
+      return (name.equals(Tombstones.FILE_NAME) ? tombstones : block).openInput(name);
+    }
+
+    @Override
+    public IndexOutput createOutput(String name) {
+      throw new UnsupportedOperationException("the source of a rewrite is read only");
+    }
+
+    @Override
+    public boolean exists(String name) throws IOException {
+      return (name.equals(Tombstones.FILE_NAME) ? tombstones : block).exists(name);
+    }
+
+    @Override
+    public long fileLength(String name) throws IOException {
+      return (name.equals(Tombstones.FILE_NAME) ? tombstones : block).fileLength(name);
+    }
+
+    @Override
+    public java.util.List<String> listAll() throws IOException {
+      return block.listAll();
+    }
+
+    @Override
+    public void delete(String name) {
+      throw new UnsupportedOperationException("the source of a rewrite is read only");
+    }
   }
 }
