@@ -158,4 +158,31 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
           io.tsdbcompactor.sync.Markers.exists(bucket, id, io.tsdbcompactor.sync.Marker.DELETION_MARK));
     }
   }
+
+  /**
+   * {@code verify --index --repair} while a block's chunk segment goes away mid-download (its request held at the
+   * proxy, the object deleted, the request let through): the block's only problem line is its failed download, and
+   * nothing is written or marked.
+   */
+  @org.junit.jupiter.api.Test
+  void verifyIndexReportsADownloadThatFailsMidwayAsThatAloneAndMarksNothing() throws Exception {
+    String id = ulids.get(0);
+    String segment = id + "/chunks/000001";
+    try (S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1)) {
+      String proxied = yaml.replace(server.endpoint(), proxy.endpoint());
+      proxy.gate(segment, Integer.MAX_VALUE, Duration.ofMinutes(2));
+      java.util.concurrent.CompletableFuture<Result> verifying = java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> run("tools", "bucket", "verify", "--index", "--repair", "--id", id, "--objstore.config=" + proxied));
+      org.junit.jupiter.api.Assertions.assertTrue(proxy.awaitGated(1, Duration.ofMinutes(2)), "the segment was never asked for");
+      bucket.delete(segment);
+      java.util.List<String> left = new java.util.ArrayList<>(keys());
+      proxy.openGate();
+      Result r = verifying.get(2, java.util.concurrent.TimeUnit.MINUTES);
+      org.junit.jupiter.api.Assertions.assertEquals(1, r.exit(), r.out() + r.err());
+      java.util.List<String> about = r.out().lines().filter(l -> l.contains(id)).toList();
+      org.junit.jupiter.api.Assertions.assertEquals(1, about.size(), r.out());
+      org.junit.jupiter.api.Assertions.assertTrue(about.get(0).startsWith("block " + id + ": download failed: "), about.get(0));
+      org.junit.jupiter.api.Assertions.assertEquals(left, keys(), "nothing written, nothing marked");
+    }
+  }
 }
