@@ -129,6 +129,31 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
     }
   }
 
+  /** What a tool run left, and the bucket's keys just before its source's segment went away. */
+  record Outcome(Result result, java.util.List<String> keysLeft) {}
+
+  /**
+   * Runs the tool ({@code tools bucket ARGS --objstore.config=...}) through a proxy that holds the request for
+   * {@code id}'s chunk segment until the tool waits for it; then deletes the segment and lets the request through.
+   */
+  Outcome runWhileTheSegmentGoesAway(String id, String... args) throws Exception {
+    String segment = id + "/chunks/000001";
+    try (S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1)) {
+      String proxied = yaml.replace(server.endpoint(), proxy.endpoint());
+      proxy.gate(segment, Integer.MAX_VALUE, Duration.ofMinutes(2));
+      java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of("tools", "bucket"));
+      all.addAll(java.util.List.of(args));
+      all.add("--objstore.config=" + proxied);
+      java.util.concurrent.CompletableFuture<Result> running =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> run(all.toArray(new String[0])));
+      org.junit.jupiter.api.Assertions.assertTrue(proxy.awaitGated(1, Duration.ofMinutes(2)), "the segment was never asked for");
+      bucket.delete(segment);
+      java.util.List<String> left = new java.util.ArrayList<>(keys());
+      proxy.openGate();
+      return new Outcome(running.get(2, java.util.concurrent.TimeUnit.MINUTES), left);
+    }
+  }
+
   /**
    * The source's chunk segment goes away while a rewrite (with {@code --delete-blocks}) reads the block as it comes
    * down: the request for it is held at the proxy until the rewrite has read the index and waits for chunk bytes,
@@ -138,25 +163,14 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
   @org.junit.jupiter.api.Test
   void rewriteWhoseSourceGoesAwayWhileItIsReadWritesAndMarksNothing() throws Exception {
     String id = ulids.get(0);
-    String segment = id + "/chunks/000001";
-    try (S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1)) {
-      String proxied = yaml.replace(server.endpoint(), proxy.endpoint());
-      proxy.gate(segment, Integer.MAX_VALUE, Duration.ofMinutes(2));
-      java.util.concurrent.CompletableFuture<Result> rewriting = java.util.concurrent.CompletableFuture.supplyAsync(
-          () -> run("tools", "bucket", "rewrite", "--id", id, "--no-dry-run", "--delete-blocks",
-              "--rewrite.to-delete-config", DELETE_POD_UP, "--tmp.dir", tmp.resolve("work").toString(),
-              "--objstore.config=" + proxied));
-      org.junit.jupiter.api.Assertions.assertTrue(proxy.awaitGated(1, Duration.ofMinutes(2)), "the segment was never asked for");
-      bucket.delete(segment);
-      java.util.List<String> left = new java.util.ArrayList<>(keys());
-      proxy.openGate();
-      Result r = rewriting.get(2, java.util.concurrent.TimeUnit.MINUTES);
-      org.junit.jupiter.api.Assertions.assertEquals(1, r.exit(), r.out());
-      org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("block " + id), r.err());
-      org.junit.jupiter.api.Assertions.assertEquals(left, keys(), "no new object, no marker");
-      org.junit.jupiter.api.Assertions.assertFalse(
-          io.tsdbcompactor.sync.Markers.exists(bucket, id, io.tsdbcompactor.sync.Marker.DELETION_MARK));
-    }
+    Outcome o = runWhileTheSegmentGoesAway(id, "rewrite", "--id", id, "--no-dry-run", "--delete-blocks",
+        "--rewrite.to-delete-config", DELETE_POD_UP, "--tmp.dir", tmp.resolve("work").toString());
+    Result r = o.result();
+    org.junit.jupiter.api.Assertions.assertEquals(1, r.exit(), r.out());
+    org.junit.jupiter.api.Assertions.assertTrue(r.err().contains("block " + id), r.err());
+    org.junit.jupiter.api.Assertions.assertEquals(o.keysLeft(), keys(), "no new object, no marker");
+    org.junit.jupiter.api.Assertions.assertFalse(
+        io.tsdbcompactor.sync.Markers.exists(bucket, id, io.tsdbcompactor.sync.Marker.DELETION_MARK));
   }
 
   /**
@@ -167,22 +181,12 @@ class S3BucketToolsTest extends BucketToolsCommandTest {
   @org.junit.jupiter.api.Test
   void verifyIndexReportsADownloadThatFailsMidwayAsThatAloneAndMarksNothing() throws Exception {
     String id = ulids.get(0);
-    String segment = id + "/chunks/000001";
-    try (S3FaultProxy proxy = new S3FaultProxy(server.port(), 0, 1)) {
-      String proxied = yaml.replace(server.endpoint(), proxy.endpoint());
-      proxy.gate(segment, Integer.MAX_VALUE, Duration.ofMinutes(2));
-      java.util.concurrent.CompletableFuture<Result> verifying = java.util.concurrent.CompletableFuture.supplyAsync(
-          () -> run("tools", "bucket", "verify", "--index", "--repair", "--id", id, "--objstore.config=" + proxied));
-      org.junit.jupiter.api.Assertions.assertTrue(proxy.awaitGated(1, Duration.ofMinutes(2)), "the segment was never asked for");
-      bucket.delete(segment);
-      java.util.List<String> left = new java.util.ArrayList<>(keys());
-      proxy.openGate();
-      Result r = verifying.get(2, java.util.concurrent.TimeUnit.MINUTES);
-      org.junit.jupiter.api.Assertions.assertEquals(1, r.exit(), r.out() + r.err());
-      java.util.List<String> about = r.out().lines().filter(l -> l.contains(id)).toList();
-      org.junit.jupiter.api.Assertions.assertEquals(1, about.size(), r.out());
-      org.junit.jupiter.api.Assertions.assertTrue(about.get(0).startsWith("block " + id + ": download failed: "), about.get(0));
-      org.junit.jupiter.api.Assertions.assertEquals(left, keys(), "nothing written, nothing marked");
-    }
+    Outcome o = runWhileTheSegmentGoesAway(id, "verify", "--index", "--repair", "--id", id);
+    Result r = o.result();
+    org.junit.jupiter.api.Assertions.assertEquals(1, r.exit(), r.out() + r.err());
+    java.util.List<String> about = r.out().lines().filter(l -> l.contains(id)).toList();
+    org.junit.jupiter.api.Assertions.assertEquals(1, about.size(), r.out());
+    org.junit.jupiter.api.Assertions.assertTrue(about.get(0).startsWith("block " + id + ": download failed: "), about.get(0));
+    org.junit.jupiter.api.Assertions.assertEquals(o.keysLeft(), keys(), "nothing written, nothing marked");
   }
 }
