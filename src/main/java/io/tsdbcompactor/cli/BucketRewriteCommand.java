@@ -4,7 +4,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.compact.BlockRewriter;
-import io.tsdbcompactor.store.ArrivingBytes;
+import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -143,28 +143,16 @@ final class BucketRewriteCommand implements Callable<Integer> {
    */
   private static BlockRewriter.Result rewriteWhileTransferred(BlockTransfer transfer, BlockRewriter rewriter, String id,
       Path src, Path out, String newId, Consumer<String> changes) throws IOException {
-    BlockTransfer.EarlyUpload upload = transfer.uploadEarly(out);
-    boolean uploaded = false;
-    try (BlockTransfer.ArrivingBlock arriving = transfer.downloadForReading(id, src)) {
-      BlockRewriter.Result r;
-      try {
-        // Not fsynced locally: the upload makes the block durable in the bucket before its meta.json.
-        r = rewriter.rewrite(arriving.meta(), arriving.directory(), upload.watch(FsDirectory.scratch(out)), newId,
-            false, changes);
-        arriving.finish();
-      } catch (IOException | RuntimeException e) {
-        arriving.close();
-        throw ArrivingBytes.failureToReport(e, arriving.failure());
-      }
+    try (BlockTransfer.EarlyUpload upload = transfer.uploadEarly(out);
+        BlockTransfer.ArrivingBlock arriving = transfer.downloadForReading(id, src)) {
+      // Not fsynced locally: the upload makes the block durable in the bucket before its meta.json.
+      Directory written = upload.watch(FsDirectory.scratch(out));
+      BlockRewriter.Result r = arriving.read((meta, blockFiles) ->
+          rewriter.rewrite(meta, blockFiles, written, newId, false, changes));
       if (r.meta() != null) {
         upload.finish();
-        uploaded = true;
       }
       return r;
-    } finally {
-      if (!uploaded) {
-        upload.abandon();
-      }
     }
   }
 

@@ -283,18 +283,13 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
         BlockTransfer.Options o = new BlockTransfer.Options();
         o.clock = clock;
         o.requireExternalLabels = false; // the broken block's labels, whatever they are
-        BlockTransfer.EarlyUpload upload = new BlockTransfer(bucket, o).uploadEarly(out);
         BlockRepairer.Result result;
-        BlockMeta uploaded = null;
-        try {
+        BlockMeta uploaded;
+        try (BlockTransfer.EarlyUpload upload = new BlockTransfer(bucket, o).uploadEarly(out)) {
           result = BlockRepairer.repair(broken, new FsDirectory(brokenDir), upload.watch(FsDirectory.scratch(out)),
               newUlid);
           Files.deleteIfExists(out.resolve("tombstones")); // empty; Thanos uploads none
           uploaded = upload.finish();
-        } finally {
-          if (uploaded == null) {
-            upload.abandon();
-          }
         }
         List<String> missing = fileProblems(uploaded, bucket.list(newUlid, true));
         if (!missing.isEmpty()) {

@@ -6,8 +6,8 @@ import io.tsdbcompactor.compact.OutputVerifier;
 import io.tsdbcompactor.downsample.BlockDownsampler;
 import io.tsdbcompactor.downsample.DownsampleSelector;
 import io.tsdbcompactor.downsample.Resolution;
-import io.tsdbcompactor.store.ArrivingBytes;
 import io.tsdbcompactor.store.CorruptDataException;
+import io.tsdbcompactor.store.Directory;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
@@ -160,30 +160,19 @@ final class DownsampleStep implements Step {
       long t1 = System.nanoTime();
       Files.createDirectories(dst);
       // Each chunk segment and the index go up as soon as they are written, while the rest is downsampled and
-      // verified; meta.json only after the verification, and a block that fails is taken back.
-      BlockTransfer.EarlyUpload upload = ctx.transfer.uploadEarly(dst);
-      BlockMeta uploaded = null;
+      // verified; meta.json only after the verification, and a block that fails is taken back (closed unfinished).
+      BlockMeta uploaded;
       long t2;
-      try {
+      try (BlockTransfer.EarlyUpload upload = ctx.transfer.uploadEarly(dst)) {
         // Not fsynced locally, as a compaction's output is not (FsDirectory.scratch): the upload makes the block
         // durable in the bucket before meta.json, and dst is deleted whatever happens.
-        BlockDownsampler.Result r;
-        try {
-          r = BlockDownsampler.downsample(arriving.directory(), arriving.meta(),
-              upload.watch(FsDirectory.scratch(dst)), to, newUlid);
-          arriving.finish();
-        } catch (IOException | RuntimeException e) {
-          arriving.close();
-          throw ArrivingBytes.failureToReport(e, arriving.failure());
-        }
+        Directory out = upload.watch(FsDirectory.scratch(dst));
+        BlockDownsampler.Result r = arriving.read((meta, blockFiles) ->
+            BlockDownsampler.downsample(blockFiles, meta, out, to, newUlid));
         verify(dst, r.meta());
         t2 = System.nanoTime();
         try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
           uploaded = upload.finish();
-        }
-      } finally {
-        if (uploaded == null) {
-          upload.abandon();
         }
       }
       long t3 = System.nanoTime();

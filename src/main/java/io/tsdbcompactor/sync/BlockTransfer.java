@@ -224,12 +224,12 @@ public final class BlockTransfer {
    * Either way it happens while the rest of the block is still being merged and verified. {@link #finish} waits for
    * them, uploads what is left and meta.json last, exactly as {@link #uploadDisposable} does: readers never see a
    * block before its files. A block that will not be finished (it failed verification, or it is to be written
-   * again in parts) is taken back with {@link #abandon}: its uploads stop and the objects that went up are
-   * deleted; a crash in between leaves them as a partial upload, which the clean-up step deletes, as it does any
+   * again in parts) is taken back with {@link #abandon}, or by closing it unfinished: its uploads stop and the
+   * objects that went up are deleted; a crash in between leaves them as a partial upload, which the clean-up step deletes, as it does any
    * upload cut off before its meta.json (and a file's upload never completed, which is no object: S3's lifecycle
    * rules remove its parts, Azure its uncommitted blocks).
    */
-  public final class EarlyUpload implements WatchedDirectory.Watcher {
+  public final class EarlyUpload implements WatchedDirectory.Watcher, Closeable {
     private final Path blockDir;
     private final String ulid;
     private final ThreadPoolExecutor pool;
@@ -498,6 +498,15 @@ public final class BlockTransfer {
         LOG.info("abandoned the upload of block {}: deleted its {} files already sent", ulid, sent.size());
       }
     }
+
+    /**
+     * Takes the block back unless {@link #finish} got as far as meta.json ({@link #abandon}), so that a
+     * try-with-resources around the writing and the finish leaves nothing behind on any failure.
+     */
+    @Override
+    public void close() {
+      abandon();
+    }
   }
 
   /** Fail-fast: one file that cannot be moved spoils the block, so the others are stopped. */
@@ -629,6 +638,12 @@ public final class BlockTransfer {
     return segments;
   }
 
+  /** What reads an arriving block ({@link ArrivingBlock#read}): a downsampling, a rewrite. */
+  @FunctionalInterface
+  public interface Reading<T> {
+    T read(BlockMeta meta, Directory blockFiles) throws IOException;
+  }
+
   /**
    * A block whose chunk segments are still coming down ({@link #downloadWhileRead}), or one already whole
    * ({@link #downloadForReading} from a local file system). One thread fetches the segments in order;
@@ -661,6 +676,22 @@ public final class BlockTransfer {
     /** The block's directory, whose chunk segments' reads wait until their bytes have arrived. */
     public Directory directory() {
       return new ArrivingDirectory(new FsDirectory(blockDir), arriving);
+    }
+
+    /**
+     * Reads the block through {@code reading} while it comes down, then waits for the rest of it ({@link #finish}).
+     * On failure the download is stopped, and what is thrown is the download's own failure if it had one (the
+     * reading's error, its consequence, kept as suppressed), else the reading's ({@link ArrivingBytes#failureToReport}).
+     */
+    public <T> T read(Reading<T> reading) throws IOException {
+      try {
+        T result = reading.read(meta(), directory());
+        finish();
+        return result;
+      } catch (IOException | RuntimeException e) {
+        close();
+        throw ArrivingBytes.failureToReport(e, failure);
+      }
     }
 
     private void fetchSegments() {

@@ -283,6 +283,30 @@ class BlockTransferTest {
   }
 
   @Test
+  void closingAnUnfinishedEarlyUploadTakesBackWhatWentUpAndClosingAFinishedOneKeepsTheBlock() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    GatedBucket b = new GatedBucket(mem);
+    IOException failed = assertThrows(IOException.class, () -> {
+      try (BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir)) {
+        up.written("index");
+        await(b.landed, 1);
+        assertTrue(mem.exists(ulid + "/index"));
+        throw new IOException("the block failed its verification (injected)");
+      }
+    });
+    assertEquals("the block failed its verification (injected)", failed.getMessage());
+    assertEquals(List.of(), mem.list(ulid, true), "the index that went up is taken back");
+
+    try (BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir)) {
+      up.written("index");
+      up.finish();
+    }
+    assertTrue(mem.exists(ulid + "/index") && mem.exists(ulid + "/meta.json"), "a finished block stays");
+  }
+
+  @Test
   void aFailedEarlyUploadFailsFinishBeforeMetaJson() throws Exception {
     String ulid = TestBlocks.basicUlids().get(0);
     Path dir = TestBlocks.copyWithLabels(ulid, tmp, Map.of("cluster", "eu1"));
@@ -625,6 +649,40 @@ class BlockTransferTest {
       assertTrue(f.getMessage().contains("connection reset"), f.getMessage());
       assertFalse(f instanceof CorruptDataException, "a broken connection is no fault of the block");
       assertFalse(Files.exists(dir.resolve("meta.json")));
+    }
+  }
+
+  @Test
+  void readingAnArrivingBlockWaitsForTheRestAndReportsTheDownloadsFailureBeforeTheReadersOwn() throws Exception {
+    Uploaded u = uploadedBlock();
+    int half = u.segment().length / 2;
+    Path whole = tmp.resolve("whole");
+    try (BlockTransfer.ArrivingBlock b = new BlockTransfer(u.bucket(), opts()).downloadWhileRead(u.ulid(), whole)) {
+      assertEquals(u.ulid(), b.read((meta, files) -> meta.ulid));
+      assertArrayEquals(u.bucket().getBytes(u.ulid() + "/meta.json"), Files.readAllBytes(whole.resolve("meta.json")),
+          "read waited for the block to be whole");
+    }
+
+    // The connection breaks at half: the reader's failure to read past it is the download's consequence.
+    IOException reset = new IOException("connection reset (injected)");
+    try (BlockTransfer.ArrivingBlock b = new BlockTransfer(new SegmentStopBucket(u.bucket(), half, null, reset),
+        opts()).downloadWhileRead(u.ulid(), tmp.resolve("broken"))) {
+      IOException e = assertThrows(IOException.class, () -> b.read((meta, files) ->
+          files.openInput("chunks/000001").readBytes(half, 8)));
+      assertTrue(e.getMessage().contains(u.ulid() + "/chunks/000001") && e.getMessage().contains("connection reset"),
+          e.getMessage());
+      assertFalse(e instanceof CorruptDataException, "a broken connection is no fault of the block");
+    }
+
+    // The reader fails on its own while the segment is held back (until the test ends): its error is reported at once.
+    CountDownLatch release = new CountDownLatch(1);
+    try (BlockTransfer.ArrivingBlock b = new BlockTransfer(new SegmentStopBucket(u.bucket(), half, release, null),
+        opts()).downloadWhileRead(u.ulid(), tmp.resolve("held"))) {
+      IOException e = assertThrows(IOException.class, () -> b.read((meta, files) -> {
+        throw new IOException("the merge found a bad chunk (injected)");
+      }));
+      assertEquals("the merge found a bad chunk (injected)", e.getMessage());
+      assertFalse(Files.exists(tmp.resolve("held").resolve("meta.json")));
     }
   }
 
