@@ -275,11 +275,6 @@ public final class AzureBucket implements Bucket {
   }
 
   @Override
-  public InputStream get(String key) throws IOException {
-    return getRange(key, 0, -1);
-  }
-
-  @Override
   public InputStream getRange(String key, long offset, long length) throws IOException {
     if (offset < 0) {
       throw new IllegalArgumentException("negative offset " + offset);
@@ -300,16 +295,6 @@ public final class AzureBucket implements Bucket {
       throw translate("get", key, e);
     } catch (RuntimeException e) {
       throw translate("get", key, e);
-    }
-  }
-
-  @Override
-  public boolean exists(String key) throws IOException {
-    try {
-      attributes(key);
-      return true;
-    } catch (ObjectNotFoundException e) {
-      return false;
     }
   }
 

@@ -43,7 +43,9 @@ public interface Bucket extends Closeable {
   }
 
   /** Opens an object for reading; the caller closes the stream. */
-  InputStream get(String key) throws IOException;
+  default InputStream get(String key) throws IOException {
+    return getRange(key, 0, -1);
+  }
 
   /**
    * Reads {@code length} bytes from {@code offset} ({@code length < 0}: to the end). A range that reaches
@@ -51,8 +53,15 @@ public interface Bucket extends Closeable {
    */
   InputStream getRange(String key, long offset, long length) throws IOException;
 
-  /** Whether the object exists. */
-  boolean exists(String key) throws IOException;
+  /** Whether the object exists: by default whether {@link #attributes} finds it. */
+  default boolean exists(String key) throws IOException {
+    try {
+      attributes(key);
+      return true;
+    } catch (ObjectNotFoundException e) {
+      return false;
+    }
+  }
 
   /** Size and last-modified time; {@link ObjectNotFoundException} if absent. */
   ObjectAttributes attributes(String key) throws IOException;

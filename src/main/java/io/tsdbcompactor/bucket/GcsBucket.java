@@ -224,11 +224,6 @@ public final class GcsBucket implements Bucket {
   }
 
   @Override
-  public InputStream get(String key) throws IOException {
-    return getRange(key, 0, -1);
-  }
-
-  @Override
   public InputStream getRange(String key, long offset, long length) throws IOException {
     if (offset < 0) {
       throw new IllegalArgumentException("negative offset " + offset);
@@ -246,16 +241,6 @@ public final class GcsBucket implements Bucket {
       return new ErrorTranslatingInputStream(Channels.newInputStream(ch), e -> readError(key, e));
     } catch (RuntimeException e) {
       throw translate("get", key, e);
-    }
-  }
-
-  @Override
-  public boolean exists(String key) throws IOException {
-    try {
-      metadata(key);
-      return true;
-    } catch (ObjectNotFoundException e) {
-      return false;
     }
   }
 

@@ -633,11 +633,6 @@ public final class S3Bucket implements Bucket {
   }
 
   @Override
-  public InputStream get(String key) throws IOException {
-    return getRange(key, 0, -1);
-  }
-
-  @Override
   public InputStream getRange(String key, long offset, long length) throws IOException {
     if (offset < 0) {
       throw new IllegalArgumentException("negative offset " + offset);
@@ -830,16 +825,6 @@ public final class S3Bucket implements Bucket {
             + (position - offset) + " of " + length + " bytes", true);
       }
       return position - offset;
-    }
-  }
-
-  @Override
-  public boolean exists(String key) throws IOException {
-    try {
-      attributes(key);
-      return true;
-    } catch (ObjectNotFoundException e) {
-      return false;
     }
   }
 
