@@ -16,6 +16,9 @@
 #   BLOCKS=64 OFFSET_MS=900 benchmarks/scale.sh 2000     # 64 overlapping replicas (default 2), 0.9 s apart
 #   COMPACT_ARGS="--compact.max-block-series=300000" benchmarks/scale.sh 1000000  # more compact flags: partitions
 #   SHARDS=2 COMPACT_ARGS=... benchmarks/scale.sh 1000000  # two processes at once, one per shard (--shard.*)
+#   BUCKET=s3 FAULTS=0.1 FAULT_SEED=7 benchmarks/scale.sh 200000  # the test suite's S3 fault proxy in front of S3Proxy
+#       (503s, 500s after the work, cut bodies, stalls around a 5 s read timeout; needs `mvn test-compile`)
+#   KILLS="4 9 12.5" ...                           # first runs SIGKILLed after 4, 9, 12.5 s; the measured run repairs
 #
 # Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
 # $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
@@ -186,6 +189,19 @@ if [ "${BUCKET:-filesystem}" = s3 ]; then
   printf 'type: S3\nconfig:\n  bucket: scale\n  endpoint: 127.0.0.1:%s\n  region: us-east-1\n  access_key: test-access-key\n  secret_key: test-secret-Zq8uTT2mVb1x\n  insecure: true\n%s' \
     "$(cat "$WORK/s3.port")" "$([ -n "${PART_SIZE:-}" ] && printf '  part_size: %s\n' "$PART_SIZE")" > "$WORK/objstore.yml"
   if [ -n "${S3_CONFIG:-}" ]; then printf '%s\n' "$S3_CONFIG" | sed 's/^/  /' >> "$WORK/objstore.yml"; fi
+  if [ -n "${FAULTS:-}" ]; then
+    # The fault proxy between us and S3Proxy (test source set: bucket.S3FaultProxyMain); the client retries more and
+    # gives up on a stalled response after 5 s (a 64 MiB part, proxied whole, takes about 1 s to answer).
+    [ -d "$ROOT/target/test-classes" ] || { echo "FAULTS needs target/test-classes (mvn test-compile)" >&2; exit 1; }
+    java -Xmx3g -cp "$ROOT/target/test-classes" io.tsdbcompactor.bucket.S3FaultProxyMain "$WORK/s3.port" \
+      "$WORK/fault.port" "$FAULTS" "${FAULT_SEED:-1}" > "$WORK/faults.log" 2>&1 &
+    fpid=$!
+    trap 'kill $s3pid $fpid 2>/dev/null || true' EXIT
+    for ((t = 0; t < 600; t++)); do [ -f "$WORK/fault.port" ] && break; kill -0 $fpid || break; sleep 0.1; done
+    [ -f "$WORK/fault.port" ] || { echo "the fault proxy did not start:" >&2; cat "$WORK/faults.log" >&2; exit 1; }
+    sed -i "s/^  endpoint: .*/  endpoint: 127.0.0.1:$(cat "$WORK/fault.port")/" "$WORK/objstore.yml"
+    printf '  max_retries: 10\n  http_config:\n    response_header_timeout: 5s\n' >> "$WORK/objstore.yml"
+  fi
 else
   printf 'type: FILESYSTEM\nconfig:\n  directory: %s\n' "$BDIR" > "$WORK/objstore.yml"
 fi
@@ -200,6 +216,16 @@ if [ "${DOWNSAMPLE:-0}" = 1 ]; then
     > "$WORK/prepare.log" 2>&1
   rm -rf "$WORK/data"; mkdir -p "$WORK/data"
 fi
+# KILLS="a b ...": runs SIGKILLed after a, b, ... seconds before the measured run, which must repair what they left.
+for k in ${KILLS:-}; do
+  "$JAVA" -Xmx"$XMX" -Xms"$XMS" $JAVA_OPTS -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" \
+    --data-dir="$WORK/data" --consistency-delay=0s --deduplication.replica-label=replica --delete-delay=0s \
+    ${COMPACT_ARGS:-} > "$WORK/killed-$k.log" 2>&1 &
+  kp=$!
+  sleep "$k"
+  if kill -9 $kp 2>/dev/null; then echo "run SIGKILLed after $k s"; else echo "run ended before its kill at $k s"; fi
+  wait $kp 2>/dev/null || true
+done
 s3cpu0=$(s3proxy_cpu)
 # SHARDS=N: N processes at once, one per shard (--shard.total/--shard.index, as the Indexed Job's pods), each with
 # its own data dir: time is the last one's end, RssAnon and heap the biggest process's, CPU their sum.
@@ -242,6 +268,10 @@ if [ "$SHARDS" != 1 ]; then
   grep -o 'msg="[^"]*\(compacted\|deleted\|marked\)[^"]*"' "$WORK/finish.log" | head -5 | sed 's/^/  finishing run: /' || true
 fi
 grep -E 'level=(warn|error)' "$WORK/ours.log" || true
+if [ -n "${fpid:-}" ]; then
+  kill $fpid; wait $fpid 2>/dev/null || true; grep '^faults injected' "$WORK/faults.log" || true
+  grep -o 'msg="s3 retries.*' "$WORK/ours.log" | sed 's/^/  /' || true
+fi
 
 if [ "${DOWNSAMPLE:-0}" = 1 ]; then
   echo
