@@ -41,6 +41,9 @@ CACHE=${CACHE:-$ROOT/benchmarks/.cache}
 LABELS=${LABELS:-node}           # node: node-exporter-like series; unique: a distinct label value per series
 
 command -v promtool >/dev/null || { echo "promtool is required" >&2; exit 1; }
+if [ -n "${FAULTS:-}" ] && [ "${BUCKET:-filesystem}" != s3 ]; then
+  echo "FAULTS is for an S3 bucket: add BUCKET=s3" >&2; exit 2
+fi
 
 # generate DIR SERIES FROM_H TO_H OFFSET_MS: promtool blocks into DIR, in slabs of at most 8h of input so the
 # OpenMetrics file stays a few GB.
