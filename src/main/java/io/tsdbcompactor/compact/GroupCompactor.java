@@ -303,28 +303,16 @@ public final class GroupCompactor {
       Path workDir, List<BlockMeta> toDownload, Downloads downloads, long t0) throws IOException {
     List<BlockMerger.Input> inputs = download(toDownload, workDir, downloads);
     long t1 = System.nanoTime();
-    List<CompactionBucket.PendingUpload> uploads = new ArrayList<>();
     List<BlockMeta> metas = new ArrayList<>();
     long t2;
-    boolean uploaded = false;
-    try {
+    try (Uploads uploads = new Uploads()) {
       try (BlockMerger.SeriesHashes hashes = new BlockMerger.SeriesHashes(FsDirectory.scratch(workDir))) {
         for (PartitionInfo p : partitions) {
           writePartition(group, c, p, inputs, workDir, uploads, metas, downloads, hashes);
         }
       }
       t2 = System.nanoTime();
-      for (CompactionBucket.PendingUpload up : uploads) {
-        up.finish();
-      }
-      uploaded = true;
-    } finally {
-      if (!uploaded) {
-        // Only blocks whose meta.json has not gone up are taken back (PendingUpload.abandon).
-        for (CompactionBucket.PendingUpload up : uploads) {
-          up.abandon();
-        }
-      }
+      uploads.finish();
     }
     long t3 = System.nanoTime();
     // "download" is until the merge could start (a remote bucket's chunk segments come down during the merge);
@@ -333,6 +321,46 @@ public final class GroupCompactor {
     LOG.info("group {}: blocks {}: download {} ms, merge and verify {} ms, upload {} ms", group.key(), ulids(metas),
         (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
     return metas;
+  }
+
+  /**
+   * The uploads of one compaction's output partitions, each begun as its partition is written. Closed before
+   * {@link #finish} has returned, it takes back what went up of every block whose meta.json has not
+   * ({@link CompactionBucket.PendingUpload#abandon}). A failure between two meta.json uploads leaves a set of
+   * partitions unfinished, which the next run's plan finishes ({@link PartitionedPlanner}).
+   */
+  private final class Uploads implements AutoCloseable {
+    private final List<CompactionBucket.PendingUpload> pending = new ArrayList<>();
+    private boolean finished;
+
+    CompactionBucket.PendingUpload start(Path blockDir) {
+      CompactionBucket.PendingUpload upload = bucket.startUpload(blockDir);
+      pending.add(upload);
+      return upload;
+    }
+
+    /** A partition's output that will not be uploaded: what of it went up already is taken back. */
+    void discard(CompactionBucket.PendingUpload upload) {
+      pending.remove(upload);
+      upload.abandon();
+    }
+
+    /** Uploads the rest of every block, each meta.json last. */
+    void finish() throws IOException {
+      for (CompactionBucket.PendingUpload upload : pending) {
+        upload.finish();
+      }
+      finished = true;
+    }
+
+    @Override
+    public void close() {
+      if (!finished) {
+        for (CompactionBucket.PendingUpload upload : pending) {
+          upload.abandon();
+        }
+      }
+    }
   }
 
   /**
@@ -393,7 +421,7 @@ public final class GroupCompactor {
    * ({@link PartitionInfo#halves}), as often as needed; a partition too small to split further is kept as is.
    */
   private void writePartition(Group group, PartitionedPlanner.Compaction c, PartitionInfo p,
-      List<BlockMerger.Input> downloaded, Path workDir, List<CompactionBucket.PendingUpload> uploads,
+      List<BlockMerger.Input> downloaded, Path workDir, Uploads uploads,
       List<BlockMeta> metas, Downloads downloads, BlockMerger.SeriesHashes hashes) throws IOException {
     List<BlockMerger.Input> inputs = new ArrayList<>();
     for (BlockMerger.Input in : downloaded) {
@@ -405,8 +433,7 @@ public final class GroupCompactor {
     Path outDir = workDir.resolve(ulid);
     Files.createDirectories(outDir);
     // Each file goes up as soon as it is written, while the rest is merged and verified; meta.json only after.
-    CompactionBucket.PendingUpload upload = bucket.startUpload(outDir);
-    uploads.add(upload);
+    CompactionBucket.PendingUpload upload = uploads.start(outDir);
     // Not fsynced locally: the upload makes the block durable in the bucket before meta.json (FsDirectory.scratch).
     io.tsdbcompactor.store.Directory out = upload.watch(outputDirectory.apply(outDir));
     BlockMeta meta;
@@ -419,7 +446,7 @@ public final class GroupCompactor {
     // The merge has read its inputs; the rest of them is there before anything reads them again.
     downloads.finish();
     if (meta == null) {
-      discard(upload, uploads);
+      uploads.discard(upload);
       if (p.partitioned()) {
         LOG.warn("group {}: {} of {} has no series; no block written for it", group.key(), p, ulids(c.inputs()));
       }
@@ -448,7 +475,7 @@ public final class GroupCompactor {
       if (meta.stats.numSeries >= 2 * PartitionedPlanner.MIN_SERIES_PER_PARTITION) {
         LOG.info("group {}: {} came out with {} series and a {} byte index, over the limits; writing it as {}",
             group.key(), p, meta.stats.numSeries, indexBytes, p.halves());
-        discard(upload, uploads);
+        uploads.discard(upload);
         FileTree.delete(outDir);
         for (PartitionInfo half : p.halves()) {
           writePartition(group, c, half, downloaded, workDir, uploads, metas, downloads, hashes);
@@ -465,12 +492,6 @@ public final class GroupCompactor {
     meta.thanos().chunkMaxSize = stats.chunkMaxSize();
     out.writeAll(BlockMeta.FILE_NAME, meta.toJsonBytes());
     metas.add(meta);
-  }
-
-  /** A partition's output that will not be uploaded: what of it went up already is taken back. */
-  private static void discard(CompactionBucket.PendingUpload upload, List<CompactionBucket.PendingUpload> uploads) {
-    uploads.remove(upload);
-    upload.abandon();
   }
 
   /**

@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tsdbcompactor.block.BlockMeta;
+import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.FaultInjectingBucket;
 import io.tsdbcompactor.bucket.FilesystemBucket;
+import io.tsdbcompactor.bucket.ForwardingBucket;
 import io.tsdbcompactor.store.ForwardingDirectory;
 import io.tsdbcompactor.store.ForwardingIndexOutput;
 import io.tsdbcompactor.store.FsDirectory;
@@ -23,6 +25,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -148,6 +153,57 @@ class GroupCompactorFaultTest {
           "objects of the failed block left in the bucket");
     }
     assertWorkDirEmpty();
+  }
+
+  @Test
+  void aPartitionThatFailsVerificationTakesBackThePartitionsWrittenBeforeIt() throws Exception {
+    Path root = tmp.resolve("partitioned");
+    openMetrics(tmp.resolve("p.om"), 100, 0, 20, 0);
+    importBlocks(tmp.resolve("p.om"), root, Map.of("cluster", "p"));
+    Set<String> sources;
+    try (Stream<Path> s = Files.list(root)) {
+      sources = s.map(d -> d.getFileName().toString()).collect(Collectors.toSet());
+    }
+    List<String> uploaded = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    CountDownLatch indexUp = new CountDownLatch(1);
+    Bucket watched = new ForwardingBucket(new FilesystemBucket(root)) {
+      @Override
+      public void upload(String key, java.io.InputStream in, long length) throws IOException {
+        super.upload(key, in, length);
+        uploaded.add(key);
+        if (key.endsWith("/index")) {
+          indexUp.countDown();
+        }
+      }
+    };
+    AtomicInteger outputs = new AtomicInteger();
+    GroupCompactor compactor = new GroupCompactor(new BucketPort(watched), tmp.resolve("data"),
+        CompactorOptions.defaults().withMaxBlockSeries(40), new GroupCompactorTest.CountingMetrics())
+        .withOutputDirectory(dir -> {
+          if (outputs.incrementAndGet() == 1) {
+            return FsDirectory.scratch(dir);
+          }
+          // The second partition is merged once the first one's index is in the bucket, and comes out corrupt.
+          try {
+            assertTrue(indexUp.await(60, TimeUnit.SECONDS), "the first partition's index never went up");
+          } catch (InterruptedException e) {
+            throw new AssertionError(e);
+          }
+          return new BitFlippingDirectory(FsDirectory.scratch(dir), "chunks/000001", 100);
+        });
+    List<BlockMeta> live = new DirCompactionBucket(root).liveMetas();
+    IOException e = assertThrows(IOException.class,
+        () -> GroupCompactorTest.compactEach(compactor, new Grouper(List.of()).group(live), new HashSet<>()));
+    assertTrue(e.getMessage().contains("failed verification, not uploaded"), e.getMessage());
+    assertTrue(outputs.get() >= 2, "partitions written: " + outputs.get());
+    assertTrue(uploaded.stream().anyMatch(k -> !sources.contains(k.split("/")[0]) && k.endsWith("/index")),
+        "uploaded: " + uploaded);
+    try (Stream<Path> s = Files.walk(root)) {
+      assertEquals(List.of(), s.filter(Files::isRegularFile)
+          .filter(f -> !sources.contains(root.relativize(f).getName(0).toString())
+              || f.getFileName().toString().equals("deletion-mark.json")).toList(),
+          "objects of the unfinished set, or marks, left in the bucket");
+    }
   }
 
   @Test
