@@ -2,7 +2,11 @@
 # Build: docker build -t tsdb-compactor .      Run: docker run --rm tsdb-compactor compact --help
 # BuildKit is needed (RUN --mount, below): the default builder since Docker 23; before it, DOCKER_BUILDKIT=1.
 # Base images pinned to exact releases, so a rebuild of the same commit gets the same JDK; bump them on purpose.
-FROM maven:3.9.9-eclipse-temurin-17 AS build
+# A registry mirror's copies (or, for a check of this recipe, other JDK 17 images) go in with
+# --build-arg BUILD_IMAGE=... --build-arg RUNTIME_IMAGE=...
+ARG BUILD_IMAGE=docker.io/library/maven:3.9.9-eclipse-temurin-17
+ARG RUNTIME_IMAGE=docker.io/library/eclipse-temurin:17.0.13_11-jre-jammy
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY pom.xml LICENSE ./
 RUN mvn -B -q dependency:go-offline
@@ -15,7 +19,8 @@ COPY benchmarks/pom.xml benchmarks/pom.xml
 COPY benchmarks/src benchmarks/src
 RUN mvn -B -q -f benchmarks/pom.xml package -DskipTests
 
-FROM eclipse-temurin:17.0.13_11-jre-jammy
+FROM ${RUNTIME_IMAGE}
+ARG RUNTIME_IMAGE
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 # OCI annotations; pass the commit: docker build --build-arg REVISION=$(git rev-parse HEAD) --build-arg VERSION=...
@@ -25,7 +30,7 @@ LABEL org.opencontainers.image.title="tsdb-compactor" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="https://github.com/tsdb-compactor/tsdb-compactor" \
       org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.base.name="docker.io/library/eclipse-temurin:17.0.13_11-jre-jammy"
+      org.opencontainers.image.base.name="${RUNTIME_IMAGE}"
 # 65532 matches the CronJob's runAsUser; the root filesystem is read-only there, so everything the
 # process writes goes to /data (work space) and /tmp, both emptyDir volumes in the pod.
 RUN groupadd --system --gid 65532 compactor \
@@ -37,8 +42,8 @@ COPY --from=build /src/target/tsdb-compactor.jar /opt/tsdb-compactor/tsdb-compac
 # record the classes a run loads; one archive of them lets later starts map those classes read-only instead of
 # loading and verifying them again: on S3 about 0.5 s less start-up, 15 MB less metaspace and 2-7 MB less peak
 # anonymous memory (benchmarks/README.md, "On S3, and class data sharing for the S3 path", "Training the archive on
-# a real S3 server"). It must match this image's JVM and jar (a JVM that cannot use it says so in one line and runs without
-# it). The training uses C1 alone and the serial collector: a dynamic archive trained under the default tiered JIT
+# a real S3 server"). It must match this image's JVM and jar: a JVM that cannot use it runs without it and says
+# nothing (-Xlog:cds says why; with -Xshare:on it refuses to start instead, as CronJobImageTest checks). The training uses C1 alone and the serial collector: a dynamic archive trained under the default tiered JIT
 # once made C1-only runs downsample 2.5 times slower, while one trained this way served C1-only, tiered and
 # C2-only (the CronJob's) runs at full speed (measured). The script stays in the image to retrain with other flags
 # (without S3_SERVER_JAR it leaves out the S3Proxy run).

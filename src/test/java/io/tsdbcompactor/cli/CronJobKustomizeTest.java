@@ -76,7 +76,7 @@ class CronJobKustomizeTest {
     return renderWithWarnings(dir).docs();
   }
 
-  private static Map<String, JsonNode> byKind(List<JsonNode> docs) {
+  static Map<String, JsonNode> byKind(List<JsonNode> docs) {
     Map<String, JsonNode> out = new HashMap<>();
     for (JsonNode d : docs) {
       assertTrue(d.hasNonNull("apiVersion") && d.hasNonNull("kind") && d.path("metadata").hasNonNull("name"),
@@ -86,7 +86,7 @@ class CronJobKustomizeTest {
     return out;
   }
 
-  private static JsonNode container(JsonNode podSpec) {
+  static JsonNode container(JsonNode podSpec) {
     for (JsonNode c : podSpec.path("containers")) {
       if (c.path("name").asText().equals("compactor")) {
         return c;
@@ -96,12 +96,12 @@ class CronJobKustomizeTest {
   }
 
   /** The container's arguments as the kubelet passes them: {@code $(VAR)} replaced from the container's env. */
-  private static List<String> args(JsonNode container) {
+  static List<String> args(JsonNode container) {
     return expanded(container, "args");
   }
 
   /** The container's command, expanded as {@link #args} are. */
-  private static List<String> command(JsonNode container) {
+  static List<String> command(JsonNode container) {
     return expanded(container, "command");
   }
 
@@ -155,7 +155,7 @@ class CronJobKustomizeTest {
     throw new AssertionError("nothing mounted at " + mountPath);
   }
 
-  private static JsonNode cronPod(JsonNode cronJob) {
+  static JsonNode cronPod(JsonNode cronJob) {
     return cronJob.at("/spec/jobTemplate/spec/template/spec");
   }
 
@@ -285,7 +285,7 @@ class CronJobKustomizeTest {
     List<String> jvm = new ArrayList<>();
     jvm.add(ProcessHandle.current().info().command().orElseThrow());
     jvm.addAll(command.subList(1, command.indexOf("-jar")));
-    // The image's archive is not here; the JVM then runs without it, as it says on stderr.
+    // The image's archive is not here; the JVM then runs without it (CronJobImageTest checks it in the image).
     jvm.add("-version");
     Path output = tmp.resolve("java.out");
     Process p = new ProcessBuilder(jvm).redirectErrorStream(true).redirectOutput(output.toFile()).start();
@@ -427,11 +427,19 @@ class CronJobKustomizeTest {
   @Test
   void theImageBaseIsPinnedAndCarriesOciLabels() throws IOException {
     String dockerfile = Files.readString(Path.of("Dockerfile"));
+    // The base images are build arguments (a mirror's copies may be passed); their defaults are what is pinned.
+    Map<String, String> defaults = new HashMap<>();
+    Matcher arg = Pattern.compile("(?m)^ARG\\s+(\\w+)=(\\S+)").matcher(dockerfile);
+    while (arg.find()) {
+      defaults.put(arg.group(1), arg.group(2));
+    }
     Matcher from = Pattern.compile("(?m)^FROM\\s+(\\S+)").matcher(dockerfile);
     int images = 0;
     while (from.find()) {
       images++;
-      String image = from.group(1);
+      Matcher ref = Pattern.compile("^\\$\\{(\\w+)}$").matcher(from.group(1));
+      String image = ref.matches() ? defaults.get(ref.group(1)) : from.group(1);
+      assertNotNull(image, "no default for " + from.group(1));
       // An exact release (a tag with a full version number) or a digest; "17-jre" or "latest" would float.
       assertTrue(image.contains("@sha256:") || Pattern.compile(":[^:]*\\d+\\.\\d+\\.\\d+").matcher(image).find(),
           "base image not pinned: " + image);

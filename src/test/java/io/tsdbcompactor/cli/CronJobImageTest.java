@@ -1,0 +1,202 @@
+package io.tsdbcompactor.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.bucket.S3Bucket;
+import io.tsdbcompactor.bucket.S3ProxyServer;
+import io.tsdbcompactor.bucket.S3TestBuckets;
+import io.tsdbcompactor.job.PromtoolBucket;
+import io.tsdbcompactor.sync.SyncResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The image built from the Dockerfile, run as the base CronJob runs it: its command and arguments as kustomize
+ * renders them, as user 65532 on a read-only root filesystem with every capability dropped, {@code /data} and
+ * {@code /tmp} as empty volumes, the objstore Secret as a read-only file and the pod's memory limit. Needs the
+ * image's name in {@code TSDB_COMPACTOR_IMAGE} and a Docker daemon; skipped without either (our CI has no Docker):
+ *
+ * <pre>
+ * docker build -t tsdb-compactor:dev . &amp;&amp; TSDB_COMPACTOR_IMAGE=tsdb-compactor:dev mvn test -Dtest=CronJobImageTest
+ * </pre>
+ */
+class CronJobImageTest {
+  private static final String IMAGE = System.getenv("TSDB_COMPACTOR_IMAGE");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void needsTheImageAndDocker() throws Exception {
+    assumeTrue(IMAGE != null && !IMAGE.isBlank(), "TSDB_COMPACTOR_IMAGE names no image to check");
+    assumeTrue(docker(List.of("image", "inspect", IMAGE), 60).exit() == 0, "no Docker daemon, or no image " + IMAGE);
+  }
+
+  private record Run(int exit, String out) {}
+
+  private static Run docker(List<String> args, int timeoutSeconds) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("docker");
+    cmd.addAll(args);
+    Path out = Files.createTempFile("docker", ".out");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError(cmd + " did not end in " + timeoutSeconds + " s:\n" + Files.readString(out));
+      }
+      return new Run(p.exitValue(), Files.readString(out));
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  private static JsonNode cronJobPod() throws Exception {
+    return CronJobKustomizeTest.cronPod(
+        CronJobKustomizeTest.byKind(CronJobKustomizeTest.render("cronjob/base")).get("CronJob"));
+  }
+
+  /**
+   * {@code docker run} with the pod's restrictions: its user, read-only root, no capabilities, no new privileges,
+   * the container's memory limit, {@code /data} and {@code /tmp} empty and owned by the pod's fsGroup. The host's
+   * network, so that the container reaches the S3 server the test starts on 127.0.0.1.
+   */
+  private static List<String> runAsThePod(JsonNode pod, JsonNode container, Path objstoreDir) {
+    JsonNode sc = pod.path("securityContext");
+    String user = sc.path("runAsUser").asText() + ":" + sc.path("runAsGroup").asText();
+    String fsGroup = sc.path("fsGroup").asText();
+    assertTrue(container.at("/securityContext/readOnlyRootFilesystem").asBoolean(), "the pod's root is read-only");
+    assertEquals("ALL", container.at("/securityContext/capabilities/drop/0").asText());
+    List<String> run = new ArrayList<>(List.of("run", "--rm", "--network", "host", "--user", user, "--read-only",
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--memory", container.at("/resources/limits/memory").asText().replace("Gi", "g").replace("Mi", "m"),
+        "--tmpfs", "/data:rw,exec,uid=" + sc.path("runAsUser").asText() + ",gid=" + fsGroup,
+        "--tmpfs", "/tmp:rw,exec,uid=" + sc.path("runAsUser").asText() + ",gid=" + fsGroup,
+        "--mount", "type=bind,source=" + objstoreDir + ",target=/etc/thanos,readonly"));
+    container.path("env").forEach(e -> {
+      run.add("--env");
+      run.add(e.get("name").asText() + "=" + e.path("value").asText());
+    });
+    return run;
+  }
+
+  @Test
+  void theCronJobsCommandCompactsAnS3BucketAsThePodRunsIt(@TempDir Path tmp) throws Exception {
+    JsonNode pod = cronJobPod();
+    JsonNode container = CronJobKustomizeTest.container(pod);
+    try (S3ProxyServer s3 = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3proxy")))) {
+      S3TestBuckets.create(s3.config("blocks"));
+      Set<String> before;
+      try (Bucket bucket = new S3Bucket(s3.config("blocks"))) {
+        PromtoolBucket.build(bucket, tmp.resolve("staging"));
+        before = PromtoolBucket.samples(bucket, tmp.resolve("before"), Set.of());
+      }
+      // The Secret's file, readable by the container's user as the kubelet makes it.
+      Path objstore = Files.createDirectories(tmp.resolve("etc-thanos"));
+      Files.writeString(objstore.resolve("objstore.yml"), s3.yaml("blocks", 64L << 20));
+      Files.setPosixFilePermissions(objstore.resolve("objstore.yml"), PosixFilePermissions.fromString("rw-r--r--"));
+
+      // The retention settings at 0d (keep everything): the blocks' times are fixed and the container's clock is
+      // the wall clock, so any other retention would make this test depend on the day it runs.
+      JsonNode c = withEnv(container, Map.of("RETENTION_RAW", "0d", "RETENTION_5M", "0d", "RETENTION_1H", "0d"));
+      List<String> run = runAsThePod(pod, c, objstore);
+      List<String> command = CronJobKustomizeTest.command(c);
+      run.add("--entrypoint");
+      run.add(command.get(0));
+      run.add(IMAGE);
+      run.addAll(command.subList(1, command.size()));
+      for (String arg : CronJobKustomizeTest.args(c)) {
+        if (arg.startsWith("--http-address=")) {
+          // Any free port on the host's network rather than 10902, which something else here may hold.
+          arg = "--http-address=127.0.0.1:0";
+        } else if (arg.startsWith("--consistency-delay=")) {
+          // The blocks went up moments ago, by the wall clock the container reads.
+          arg = "--consistency-delay=0s";
+        }
+        run.add(arg);
+      }
+      Run r = docker(run, 600);
+      assertEquals(0, r.exit(), "docker " + run + "\n" + r.out());
+      // --log.format=json: every line one JSON object, the JVM's own included (a class data sharing archive the
+      // JVM could not map would add a plain-text warning).
+      boolean compacted = false;
+      for (String line : r.out().split("\n")) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode entry;
+        try {
+          entry = JSON.readTree(line);
+        } catch (IOException e) {
+          throw new AssertionError("not a JSON line: " + line + "\n" + r.out(), e);
+        }
+        compacted |= entry.path("msg").asText().matches("\\s*compacted\\s+merged [1-9].*");
+      }
+      assertTrue(compacted, r.out());
+
+      try (Bucket bucket = new S3Bucket(s3.config("blocks"))) {
+        SyncResult after = PromtoolBucket.sync(bucket);
+        assertFalse(after.deletionMarks().isEmpty(), "the compacted sources are marked for deletion:\n" + r.out());
+        assertEquals(before, PromtoolBucket.samples(bucket, tmp.resolve("after"), Set.of()),
+            "the visible samples are those before the run");
+      }
+    }
+  }
+
+  /**
+   * The image's class data sharing archive serves the CronJob's JVM flags with either JIT setting: with
+   * {@code -Xshare:on} a JVM that cannot map the archive refuses to start instead of running without it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"-XX:-TieredCompilation", "-XX:TieredStopAtLevel=1"})
+  void theImagesArchiveServesTheCronJobsJvmFlags(String jit, @TempDir Path tmp) throws Exception {
+    JsonNode pod = cronJobPod();
+    JsonNode container = withEnv(CronJobKustomizeTest.container(pod), Map.of("JVM_JIT", jit));
+    List<String> command = CronJobKustomizeTest.command(container);
+    assertTrue(command.contains(jit), command.toString());
+    List<String> run = runAsThePod(pod, container, Files.createDirectories(tmp.resolve("etc-thanos")));
+    run.add("--entrypoint");
+    run.add(command.get(0));
+    run.add(IMAGE);
+    List<String> flags = new ArrayList<>(command.subList(1, command.size()));
+    int jar = flags.indexOf("-jar");
+    flags.add(jar, "-Xshare:on");
+    run.addAll(flags);
+    run.add("--version");
+    Run r = docker(run, 120);
+    assertEquals(0, r.exit(), "docker " + run + "\n" + r.out());
+    assertTrue(r.out().contains("tsdb-compactor"), r.out());
+  }
+
+  /** A copy of the container with some of its env's values replaced, as an operator's settings would. */
+  private static JsonNode withEnv(JsonNode container, Map<String, String> values) {
+    ObjectNode copy = container.deepCopy();
+    int found = 0;
+    for (JsonNode e : copy.path("env")) {
+      String value = values.get(e.get("name").asText());
+      if (value != null) {
+        ((ObjectNode) e).put("value", value);
+        found++;
+      }
+    }
+    assertEquals(values.size(), found, "the container's env has " + values.keySet());
+    return copy;
+  }
+}
