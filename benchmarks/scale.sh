@@ -19,6 +19,10 @@
 #   BUCKET=s3 FAULTS=0.1 FAULT_SEED=7 benchmarks/scale.sh 200000  # the test suite's S3 fault proxy in front of S3Proxy
 #       (503s, 500s after the work, cut bodies, stalls around a 5 s read timeout; needs `mvn test-compile`)
 #   KILLS="4 9 12.5" ...                           # first runs SIGKILLed after 4, 9, 12.5 s; the measured run repairs
+#   BUCKET=s3 IMAGE=tsdb-compactor:dev MEMORY=320m benchmarks/scale.sh 500000  # ours in the image, as the CronJob's
+#       pod runs it (user 65532, read-only root, no capabilities, a memory limit of MEMORY, default 1g; the
+#       image's archive; the data dir a directory of $WORK); the container's peak memory, page cache included,
+#       is printed too
 #
 # Blocks: benchmarks/gen_node_openmetrics.py -> promtool tsdb create-blocks-from openmetrics, cached under
 # $CACHE (default benchmarks/.cache, gitignored) by series count, blocks, step and offset.
@@ -43,6 +47,9 @@ LABELS=${LABELS:-node}           # node: node-exporter-like series; unique: a di
 command -v promtool >/dev/null || { echo "promtool is required" >&2; exit 1; }
 if [ -n "${FAULTS:-}" ] && [ "${BUCKET:-filesystem}" != s3 ]; then
   echo "FAULTS is for an S3 bucket: add BUCKET=s3" >&2; exit 2
+fi
+if [ -n "${IMAGE:-}" ] && { [ "${BUCKET:-filesystem}" != s3 ] || [ -n "${KILLS:-}" ] || [ "${SHARDS:-1}" != 1 ]; }; then
+  echo "IMAGE is for one run on an S3 bucket: add BUCKET=s3, without KILLS or SHARDS" >&2; exit 2
 fi
 
 # generate DIR SERIES FROM_H TO_H OFFSET_MS: promtool blocks into DIR, in slabs of at most 8h of input so the
@@ -105,7 +112,9 @@ JAVA_OPTS=${JAVA_OPTS:-"-Xmn8m -XX:SurvivorRatio=3 -XX:+UseSerialGC -XX:-TieredC
 JAVA=${JAVA:-java}
 JAVA_FEATURE=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 JAVA_FEATURE=${JAVA_FEATURE:-0}
-if [ "${CDS:-1}" = 1 ]; then
+if [ -n "${IMAGE:-}" ]; then
+  JAVA_OPTS="$JAVA_OPTS -XX:SharedArchiveFile=/opt/tsdb-compactor/tsdb-compactor.jsa"   # the image's own archive
+elif [ "${CDS:-1}" = 1 ]; then
   key=$(echo "$JAVA $JAVA_OPTS" | cksum | cut -d' ' -f1)
   if [ "${JAVA_FEATURE%%.*}" -ge 25 ]; then
     CDS_ARCHIVE=$CACHE/tsdb-compactor-$key.aot; use="-XX:AOTCache=$CDS_ARCHIVE"
@@ -238,6 +247,36 @@ pids=(); samplers=()
 for ((i = 0; i < SHARDS; i++)); do
   if [ "$SHARDS" = 1 ]; then sfx=""; shard_args=""; else sfx="-$i"; shard_args="--shard.total=$SHARDS --shard.index=$i"; fi
   mkdir -p "$WORK/data$sfx"
+  if [ -n "${IMAGE:-}" ]; then
+    # The pod's restrictions (cronjob/base); the host's network, to reach S3Proxy on 127.0.0.1. The JVM is the
+    # container's first process, so its RssAnon is sampled from the host's /proc as a local one's would be.
+    mkdir -p "$WORK/logs"; chown 65532:65532 "$WORK/data" "$WORK/logs"
+    # shellcheck disable=SC2086
+    cid=$(docker run -d --network host --user 65532:65532 --read-only --cap-drop ALL \
+      --security-opt no-new-privileges --memory "${MEMORY:-1g}" --tmpfs /tmp:rw,exec,uid=65532,gid=65532 \
+      --mount type=bind,source="$WORK/data",target=/data --mount type=bind,source="$WORK/logs",target=/logs \
+      --mount type=bind,source="$WORK/objstore.yml",target=/etc/thanos/objstore.yml,readonly \
+      --entrypoint java "$IMAGE" -Xmx"$XMX" -Xms"$XMS" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError \
+      -Xlog:gc:file=/logs/gc.log -jar /opt/tsdb-compactor/tsdb-compactor.jar compact \
+      --objstore.config-file=/etc/thanos/objstore.yml --data-dir=/data --consistency-delay=0s \
+      --deduplication.replica-label=replica --delete-delay=0s ${COMPACT_ARGS:-})
+    peak_rss_anon "$(docker inspect -f '{{.State.Pid}}' "$cid")" "$WORK/ours.rss" &
+    samplers+=($!)
+    # The cgroup's own peak (cgroup v1), read until the container's cgroup goes with it.
+    cgroup=/sys/fs/cgroup/memory/docker/$(docker inspect -f '{{.Id}}' "$cid")
+    echo 0 > "$WORK/container.peak"
+    (while v=$(cat "$cgroup/memory.max_usage_in_bytes" 2>/dev/null); do echo "$v" > "$WORK/container.peak"; sleep 0.05; done) &
+    samplers+=($!)
+    container_rc=$(docker wait "$cid")
+    docker logs "$cid" > "$WORK/ours.log" 2>&1
+    # The container's own run, from its process's start to its exit (the docker commands around it excluded).
+    container_s=$(docker inspect -f '{{.State.StartedAt}} {{.State.FinishedAt}}' "$cid" \
+      | python3 -c 'import sys, datetime as d; a, b = (d.datetime.fromisoformat(t[:26].rstrip("Z")) for t in sys.stdin.read().split()); print((b - a).total_seconds())')
+    docker rm "$cid" > /dev/null
+    cp "$WORK/logs/gc.log" "$WORK/gc.log"
+    [ "$container_rc" = 0 ] || pids+=(fail)
+    continue
+  fi
   # shellcheck disable=SC2086
   "$JAVA" -Xmx"$XMX" -Xms"$XMS" $JAVA_OPTS -XX:+ExitOnOutOfMemoryError -Xlog:gc:file="$WORK/gc$sfx.log" \
     -jar "$JAR" compact --objstore.config-file="$WORK/objstore.yml" --data-dir="$WORK/data$sfx" \
@@ -247,9 +286,10 @@ for ((i = 0; i < SHARDS; i++)); do
   peak_rss_anon $! "$WORK/ours$sfx.rss" &
   samplers+=($!)
 done
-rc=0; for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+rc=0; for p in "${pids[@]}"; do if [ "$p" = fail ]; then rc=1; else wait "$p" || rc=$?; fi; done
 t1=$(date +%s.%N)
 for p in "${samplers[@]}"; do wait "$p" || true; done
+[ -z "${IMAGE:-}" ] || container_peak=$(cat "$WORK/container.peak")
 if [ "$SHARDS" != 1 ]; then
   cat "$WORK"/ours-*.log > "$WORK/ours.log"; cat "$WORK"/gc-*.log > "$WORK/gc.log"
   sort -n "$WORK"/ours-*.rss | tail -1 > "$WORK/ours.rss"
@@ -282,6 +322,8 @@ if [ "${DOWNSAMPLE:-0}" = 1 ]; then
   printf "tsdb-compactor: %.2fs whole process (compaction to 2d and downsampling; %.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s)\n" \
     "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX"
   [ -n "${s3pid:-}" ] && printf '  on S3 (S3Proxy, its own process: %.1f s CPU meanwhile)\n' "$s3proxy_s"
+  [ -n "${IMAGE:-}" ] && printf '  in the image %s, memory limit %s: the container ran %.2f s; its peak memory %d MB (page cache included)\n' \
+    "$IMAGE" "${MEMORY:-1g}" "$container_s" "$(( container_peak / 1048576 ))"
   grep -o 'download [0-9]* ms, downsample and verify [0-9]* ms, upload [0-9]* ms' "$WORK/ours.log" | sed 's/^/  /' || true
   [ "$SHARDS" = 1 ] && thread_cpu "$WORK/ours.rss.threads"
   # Each downsampling step, end to end from the bucket (download, downsample, verify, upload), by the log's
@@ -379,6 +421,8 @@ echo "series=$SERIES blocks=$BLOCKS (${HOURS}h at ${STEP}s, replicas ${OFFSET_MS
 printf 'tsdb-compactor: %.2fs whole process (%.1f s CPU), peak RssAnon %d MB, peak heap %s MB (-Xmx%s, %s collections)\n' \
   "$ours_s" "$ours_cpu" "$ours_rss" "$ours_heap" "$XMX" "$gcs"
 [ -n "${s3pid:-}" ] && printf '  on S3 (S3Proxy, its own process: %.1f s CPU meanwhile)\n' "$s3proxy_s"
+[ -n "${IMAGE:-}" ] && printf '  in the image %s, memory limit %s: the container ran %.2f s; its peak memory %d MB (page cache included)\n' \
+  "$IMAGE" "${MEMORY:-1g}" "$container_s" "$(( container_peak / 1048576 ))"
 grep -o 'download [0-9]* ms, merge.*' "$WORK/ours.log" | sed 's/^/  /' || true
 [ "$SHARDS" = 1 ] && thread_cpu "$WORK/ours.rss.threads"
 [ "${PROM:-1}" = 1 ] || exit 0
