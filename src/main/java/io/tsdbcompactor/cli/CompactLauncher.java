@@ -255,6 +255,18 @@ final class CompactLauncher {
           for (String f : r.failures) {
             LOG.atWarn().addKeyValue("failure", f).log("run finished with a failure");
           }
+          // What a one-off run prints as its summary, as one line per pass: a long-running process's log shows
+          // each pass end and what it did.
+          LOG.atInfo().addKeyValue("success", r.success())
+              .addKeyValue("duration", Summary.duration(Duration.ofMillis(r.endMillis - r.startMillis)))
+              .addKeyValue("compactions", r.compactions.get())
+              .addKeyValue("compacted_blocks", r.compactedInputBlocks.get())
+              .addKeyValue("downsampled_5m", r.downsampled5m.get())
+              .addKeyValue("downsampled_1h", r.downsampled1h.get())
+              .addKeyValue("retention_marked", r.retentionMarked.get())
+              .addKeyValue("deleted", r.deletedBlocks.get())
+              .addKeyValue("partial_deleted", r.deletedPartialBlocks.get())
+              .log("run finished");
           if (!r.success()) {
             metrics.retries().increment();
           }

@@ -3,6 +3,8 @@ package io.tsdbcompactor.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.tsdbcompactor.job.TickingClock;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -11,8 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,10 +49,24 @@ class CompactWaitTest {
       serving.completeExceptionally(ended);
       firstRun.completeExceptionally(ended);
     }, "compact-wait");
+    ch.qos.logback.classic.Logger launcherLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CompactLauncher.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    launcherLog.addAppender(logged);
     t.start();
     try {
       String base = "http://127.0.0.1:" + serving.get(60, TimeUnit.SECONDS).getPort();
       assertTrue(firstRun.get(120, TimeUnit.SECONDS), "the first run succeeded");
+      // Each pass ends with one line saying what it did (a one-off run prints its summary instead).
+      Map<String, String> finished = logged.list.stream().filter(e -> e.getMessage().equals("run finished"))
+          .findFirst().map(e -> e.getKeyValuePairs().stream()
+              .collect(Collectors.toMap(kv -> kv.key, kv -> String.valueOf(kv.value))))
+          .orElseThrow(() -> new AssertionError("no \"run finished\" line: " + logged.list));
+      assertEquals("true", finished.get("success"), finished.toString());
+      assertTrue(Integer.parseInt(finished.get("compactions")) > 0, finished.toString());
+      assertTrue(Integer.parseInt(finished.get("compacted_blocks")) > 1, finished.toString());
+      assertTrue(finished.get("duration").matches("[0-9.]+s|[0-9]+m[0-9]+s"), finished.toString());
 
       HttpClient http = HttpClient.newHttpClient();
       assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/-/ready")).build(),
@@ -62,6 +80,7 @@ class CompactWaitTest {
           HttpResponse.BodyHandlers.discarding()).statusCode());
     } finally {
       t.interrupt();
+      launcherLog.detachAppender(logged);
     }
     assertEquals(0, exit.get(30, TimeUnit.SECONDS), "interrupted between runs, --wait exits 0");
   }
