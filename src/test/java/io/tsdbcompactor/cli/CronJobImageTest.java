@@ -161,6 +161,102 @@ class CronJobImageTest {
   }
 
   /**
+   * The service overlay's Deployment: the image's own entrypoint with the overlay's arguments ({@code compact --wait}).
+   * After its first pass its probes answer and {@code /metrics} counts the pass under Thanos's name; {@code docker
+   * stop} (SIGTERM to the JVM, the container's first process) ends it within the pod's grace period, as a rollout or
+   * a node drain does.
+   */
+  @Test
+  void theServiceDeploymentAnswersItsProbesAndStopsOnSigterm(@TempDir Path tmp) throws Exception {
+    JsonNode deployment = CronJobKustomizeTest.byKind(CronJobKustomizeTest.render("cronjob/overlays/service"))
+        .get("Deployment");
+    JsonNode pod = deployment.at("/spec/template/spec");
+    JsonNode container = withEnv(CronJobKustomizeTest.container(pod),
+        Map.of("RETENTION_RAW", "0d", "RETENTION_5M", "0d", "RETENTION_1H", "0d"));
+    assertTrue(container.path("command").isMissingNode(), "the Deployment runs the image's entrypoint");
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    try (S3ProxyServer s3 = new S3ProxyServer(Files.createDirectories(tmp.resolve("s3proxy")))) {
+      S3TestBuckets.create(s3.config("blocks"));
+      try (Bucket bucket = new S3Bucket(s3.config("blocks"))) {
+        PromtoolBucket.build(bucket, tmp.resolve("staging"));
+      }
+      Path objstore = Files.createDirectories(tmp.resolve("etc-thanos"));
+      Files.writeString(objstore.resolve("objstore.yml"), s3.yaml("blocks", 64L << 20));
+      Files.setPosixFilePermissions(objstore.resolve("objstore.yml"), PosixFilePermissions.fromString("rw-r--r--"));
+      List<String> run = runAsThePod(pod, container, objstore);
+      run.add(1, "--detach");
+      run.remove("--rm");
+      run.add(IMAGE);
+      for (String arg : CronJobKustomizeTest.args(container)) {
+        if (arg.startsWith("--http-address=")) {
+          arg = "--http-address=127.0.0.1:" + port;
+        } else if (arg.startsWith("--consistency-delay=")) {
+          arg = "--consistency-delay=0s"; // the blocks went up moments ago, by the container's wall clock
+        }
+        run.add(arg);
+      }
+      Run started = docker(run, 60);
+      assertEquals(0, started.exit(), started.out());
+      String id = started.out().strip();
+      try {
+        // The first pass's "run finished" line on the log, then the probes.
+        Process logs = new ProcessBuilder("docker", "logs", "--follow", id).redirectErrorStream(true).start();
+        java.util.concurrent.CompletableFuture<String> firstPass = java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              StringBuilder seen = new StringBuilder();
+              try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(logs.getInputStream(),
+                  java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                  seen.append(line).append('\n');
+                  if (line.contains("\"run finished\"")) {
+                    return seen.toString();
+                  }
+                }
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+              throw new AssertionError("the log ended before the first pass ended:\n" + seen);
+            });
+        String log;
+        try {
+          log = firstPass.get(300, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          throw new AssertionError("no pass ended in 300 s:\n" + docker(List.of("logs", id), 60).out(), e);
+        } finally {
+          logs.destroy();
+        }
+        var http = java.net.http.HttpClient.newHttpClient();
+        for (String path : List.of(container.at("/livenessProbe/httpGet/path").asText(),
+            container.at("/readinessProbe/httpGet/path").asText())) {
+          var response = http.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+          assertEquals(200, response.statusCode(), path + ": " + response.body() + "\n" + log);
+        }
+        String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.lines().anyMatch(l -> l.matches("thanos_compact_iterations_total(\\{.*})? [1-9].*")),
+            metrics);
+
+        int grace = pod.path("terminationGracePeriodSeconds").asInt();
+        Run stop = docker(List.of("stop", "--time", String.valueOf(grace), id), grace + 60);
+        assertEquals(0, stop.exit(), stop.out());
+        Run state = docker(List.of("inspect", "--format", "{{.State.ExitCode}} {{.State.OOMKilled}}", id), 60);
+        Run all = docker(List.of("logs", id), 60);
+        // 137 would be the SIGKILL docker sends once the grace period is over.
+        assertTrue(state.out().strip().matches("(0|143) false"), state.out() + all.out());
+        assertTrue(all.out().contains("stopped after the termination signal"), all.out());
+      } finally {
+        docker(List.of("rm", "--force", id), 60);
+      }
+    }
+  }
+
+  /**
    * The image's class data sharing archive serves the CronJob's JVM flags with either JIT setting: with
    * {@code -Xshare:on} a JVM that cannot map the archive refuses to start instead of running without it.
    */
