@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The image built from the Dockerfile, run as the base CronJob runs it: its command and arguments as kustomize
  * renders them, as user 65532 on a read-only root filesystem with every capability dropped, {@code /data} and
  * {@code /tmp} as empty volumes, the objstore Secret as a read-only file and the pod's memory limit. Needs the
- * image's name in {@code TSDB_COMPACTOR_IMAGE} and a Docker daemon; skipped without either (our CI has no Docker):
+ * image's name in {@code TSDB_COMPACTOR_IMAGE} and a Docker daemon; skipped without either ({@code .ci/image-check}
+ * starts Docker, builds the image and runs this):
  *
  * <pre>
  * docker build -t tsdb-compactor:dev . &amp;&amp; TSDB_COMPACTOR_IMAGE=tsdb-compactor:dev mvn test -Dtest=CronJobImageTest
