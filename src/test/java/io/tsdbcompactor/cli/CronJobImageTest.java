@@ -109,11 +109,7 @@ class CronJobImageTest {
         PromtoolBucket.build(bucket, tmp.resolve("staging"));
         before = PromtoolBucket.samples(bucket, tmp.resolve("before"), Set.of());
       }
-      // The Secret's file, readable by the container's user as the kubelet makes it.
-      Path objstore = Files.createDirectories(tmp.resolve("etc-thanos"));
-      Files.writeString(objstore.resolve("objstore.yml"), s3.yaml("blocks", 64L << 20));
-      Files.setPosixFilePermissions(objstore.resolve("objstore.yml"), PosixFilePermissions.fromString("rw-r--r--"));
-
+      Path objstore = objstoreSecret(tmp, s3);
       // The retention settings at 0d (keep everything): the blocks' times are fixed and the container's clock is
       // the wall clock, so any other retention would make this test depend on the day it runs.
       JsonNode c = withEnv(container, Map.of("RETENTION_RAW", "0d", "RETENTION_5M", "0d", "RETENTION_1H", "0d"));
@@ -123,20 +119,12 @@ class CronJobImageTest {
       run.add(command.get(0));
       run.add(IMAGE);
       run.addAll(command.subList(1, command.size()));
-      for (String arg : CronJobKustomizeTest.args(c)) {
-        if (arg.startsWith("--http-address=")) {
-          // Any free port on the host's network rather than 10902, which something else here may hold.
-          arg = "--http-address=127.0.0.1:0";
-        } else if (arg.startsWith("--consistency-delay=")) {
-          // The blocks went up moments ago, by the wall clock the container reads.
-          arg = "--consistency-delay=0s";
-        }
-        run.add(arg);
-      }
+      // Any free port on the host's network rather than 10902, which something else here may hold.
+      run.addAll(podArgs(c, "127.0.0.1:0"));
       Run r = docker(run, 600);
       assertEquals(0, r.exit(), "docker " + run + "\n" + r.out());
-      // --log.format=json: every line one JSON object, the JVM's own included (a class data sharing archive the
-      // JVM could not map would add a plain-text warning).
+      // --log.format=json: every line one JSON object, the JVM's own included (a warning of the JVM's, about its
+      // flags say, would be plain text).
       boolean compacted = false;
       for (String line : r.out().split("\n")) {
         if (line.isBlank()) {
@@ -184,21 +172,12 @@ class CronJobImageTest {
       try (Bucket bucket = new S3Bucket(s3.config("blocks"))) {
         PromtoolBucket.build(bucket, tmp.resolve("staging"));
       }
-      Path objstore = Files.createDirectories(tmp.resolve("etc-thanos"));
-      Files.writeString(objstore.resolve("objstore.yml"), s3.yaml("blocks", 64L << 20));
-      Files.setPosixFilePermissions(objstore.resolve("objstore.yml"), PosixFilePermissions.fromString("rw-r--r--"));
+      Path objstore = objstoreSecret(tmp, s3);
       List<String> run = runAsThePod(pod, container, objstore);
       run.add(1, "--detach");
       run.remove("--rm");
       run.add(IMAGE);
-      for (String arg : CronJobKustomizeTest.args(container)) {
-        if (arg.startsWith("--http-address=")) {
-          arg = "--http-address=127.0.0.1:" + port;
-        } else if (arg.startsWith("--consistency-delay=")) {
-          arg = "--consistency-delay=0s"; // the blocks went up moments ago, by the container's wall clock
-        }
-        run.add(arg);
-      }
+      run.addAll(podArgs(container, "127.0.0.1:" + port));
       Run started = docker(run, 60);
       assertEquals(0, started.exit(), started.out());
       String id = started.out().strip();
@@ -280,6 +259,35 @@ class CronJobImageTest {
     Run r = docker(run, 120);
     assertEquals(0, r.exit(), "docker " + run + "\n" + r.out());
     assertTrue(r.out().contains("tsdb-compactor"), r.out());
+  }
+
+  /**
+   * The objstore Secret's file for {@code s3}'s bucket "blocks", readable by the container's user as the kubelet
+   * makes it.
+   */
+  private static Path objstoreSecret(Path tmp, S3ProxyServer s3) throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("etc-thanos"));
+    Files.writeString(dir.resolve("objstore.yml"), s3.yaml("blocks", 64L << 20));
+    Files.setPosixFilePermissions(dir.resolve("objstore.yml"), PosixFilePermissions.fromString("rw-r--r--"));
+    return dir;
+  }
+
+  /**
+   * The container's arguments as the kubelet expands them, but for two that depend on this machine: the HTTP address
+   * (the host's network is shared) and the consistency delay (the blocks went up moments ago, by the wall clock the
+   * container reads).
+   */
+  private static List<String> podArgs(JsonNode container, String httpAddress) {
+    List<String> args = new ArrayList<>();
+    for (String arg : CronJobKustomizeTest.args(container)) {
+      if (arg.startsWith("--http-address=")) {
+        arg = "--http-address=" + httpAddress;
+      } else if (arg.startsWith("--consistency-delay=")) {
+        arg = "--consistency-delay=0s";
+      }
+      args.add(arg);
+    }
+    return args;
   }
 
   /** A copy of the container with some of its env's values replaced, as an operator's settings would. */
