@@ -38,15 +38,15 @@ RUN groupadd --system --gid 65532 compactor \
  && mkdir -p /data && chown 65532:65532 /data
 COPY --from=build /src/target/tsdb-compactor.jar /opt/tsdb-compactor/tsdb-compactor.jar
 # Class data sharing: training runs (the demo bucket compacted and downsampled; an S3 client meeting a refused
-# connection; a generated bucket compacted and downsampled on S3Proxy, started on 127.0.0.1 inside this step)
-# record the classes a run loads; one archive of them lets later starts map those classes read-only instead of
-# loading and verifying them again: on S3 about 0.5 s less start-up, 15 MB less metaspace and 2-7 MB less peak
-# anonymous memory (benchmarks/README.md, "On S3, and class data sharing for the S3 path", "Training the archive on
-# a real S3 server"). It must match this image's JVM and jar: a JVM that cannot use it runs without it and says
-# nothing (-Xlog:cds says why; with -Xshare:on it refuses to start instead, as CronJobImageTest checks). The training uses C1 alone and the serial collector: a dynamic archive trained under the default tiered JIT
-# once made C1-only runs downsample 2.5 times slower, while one trained this way served C1-only, tiered and
-# C2-only (the CronJob's) runs at full speed (measured). The script stays in the image to retrain with other flags
-# (without S3_SERVER_JAR it leaves out the S3Proxy run).
+# connection; a generated bucket compacted and downsampled on S3Proxy, started on 127.0.0.1 inside this step) record
+# the classes a run loads; one archive of them lets later starts map those classes read-only instead of loading and
+# verifying them again: on S3 about 0.5 s less start-up, 15 MB less metaspace and 2-7 MB less peak anonymous memory
+# (benchmarks/README.md, "On S3, and class data sharing for the S3 path", "Training the archive on a real S3 server").
+# It must match this image's JVM and jar: a JVM that cannot use it runs without it and says nothing (-Xlog:cds says
+# why; with -Xshare:on it refuses to start instead, as CronJobImageTest checks). The training uses C1 alone and the
+# serial collector: a dynamic archive trained under the default tiered JIT once made C1-only runs downsample 2.5 times
+# slower, while one trained this way served C1-only, tiered and C2-only (the CronJob's) runs at full speed (measured).
+# The script stays in the image to retrain with other flags (without S3_SERVER_JAR it leaves out the S3Proxy run).
 COPY --from=build /src/src/main/docker/cds-training.sh /opt/tsdb-compactor/cds-training.sh
 RUN --mount=type=bind,from=build,source=/src/benchmarks/target/benchmarks.jar,target=/tmp/s3proxy.jar \
     S3_SERVER_JAR=/tmp/s3proxy.jar /opt/tsdb-compactor/cds-training.sh \

@@ -18,8 +18,8 @@
 #   The image build runs it (the Dockerfile mounts the jar for that step only).
 # An S3 run starts about 0.5 s sooner with the first two lists than with the demo's alone, and the third takes 2-7 MB
 # off its peak anonymous memory (benchmarks/README.md, "On S3, and class data sharing for the S3 path", "Training
-# the archive on a real S3 server"). Runs with another JVM, or with the jar changed, cannot use the archive; the JVM then
-# starts without it and says nothing (-Xlog:cds says why; -Xshare:on refuses to start instead).
+# the archive on a real S3 server"). Runs with another JVM, or with the jar changed, cannot use the archive; the JVM
+# then starts without it and says nothing (-Xlog:cds says why; -Xshare:on refuses to start instead).
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 JAR ARCHIVE [JVM flags...]" >&2; exit 2; }
 jar=$1
