@@ -13,6 +13,7 @@ import io.tsdbcompactor.job.Workers;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.MetricsServer;
 import io.tsdbcompactor.metrics.Pushgateway;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.sync.MetaMemo;
 import io.tsdbcompactor.web.BlockViewer;
 import io.tsdbcompactor.web.BlocksApi;
@@ -77,7 +78,7 @@ final class CompactLauncher {
     try {
       tracer = tracingYaml == null ? Tracer.NOOP : OtlpTracer.fromYaml(tracingYaml);
     } catch (RuntimeException e) {
-      err.println("compact: " + CompactionRunOneLine.of(e));
+      err.println("compact: " + ErrorText.withCauses(e));
       return 2;
     }
     Tracer previous = Tracing.install(tracer);
@@ -107,7 +108,7 @@ final class CompactLauncher {
         bucketName = cfg.describe();
       }
     } catch (IOException | RuntimeException e) {
-      err.println("compact: cannot open the bucket: " + CompactionRunOneLine.of(e));
+      err.println("compact: cannot open the bucket: " + ErrorText.withCauses(e));
       return 2;
     }
     return launch(c, options, web, bucket, bucketName, metrics, env, out, err);
@@ -136,7 +137,7 @@ final class CompactLauncher {
         }
         r = run.run();
       } catch (IOException | RuntimeException e) {
-        err.println("compact: run failed on " + bucketName + ": " + CompactionRunOneLine.of(e));
+        err.println("compact: run failed on " + bucketName + ": " + ErrorText.withCauses(e));
         metrics.runFinished(false, 1, clock.millis());
         push(c, options, metrics);
         env.listener().runEnded(false);
@@ -275,13 +276,13 @@ final class CompactLauncher {
         } catch (IOException | RuntimeException e) {
           if (Thread.currentThread().isInterrupted()) {
             // Stopping: the run's fan-outs waited for their workers before this was thrown, so nothing writes on.
-            LOG.atInfo().addKeyValue("err", CompactionRunOneLine.of(e)).log("run interrupted; stopping");
+            LOG.atInfo().addKeyValue("err", ErrorText.withCauses(e)).log("run interrupted; stopping");
             env.listener().runEnded(false);
             return 0;
           }
           metrics.retries().increment();
           metrics.runFinished(false, 1, clock.millis());
-          LOG.atError().addKeyValue("err", CompactionRunOneLine.of(e)).log("run failed; retrying at the next interval");
+          LOG.atError().addKeyValue("err", ErrorText.withCauses(e)).log("run failed; retrying at the next interval");
         }
         push(c, options, metrics);
         env.listener().runEnded(success);
@@ -330,7 +331,7 @@ final class CompactLauncher {
       try {
         task.run();
       } catch (IOException | RuntimeException e) {
-        LOG.atWarn().addKeyValue("err", CompactionRunOneLine.of(e)).log("background " + name + " failed");
+        LOG.atWarn().addKeyValue("err", ErrorText.withCauses(e)).log("background " + name + " failed");
       }
     }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -364,7 +365,7 @@ final class CompactLauncher {
       new Pushgateway(c.pushgatewayUrl).push(c.pushgatewayJob, grouping, metrics.scrape());
     } catch (IOException | IllegalArgumentException e) {
       metrics.pushgatewayFailures().increment();
-      LOG.atWarn().addKeyValue("url", c.pushgatewayUrl).addKeyValue("err", CompactionRunOneLine.of(e))
+      LOG.atWarn().addKeyValue("url", c.pushgatewayUrl).addKeyValue("err", ErrorText.withCauses(e))
           .log("pushing metrics to the Pushgateway failed; the run's result stands");
     }
   }
@@ -383,22 +384,5 @@ final class CompactLauncher {
     long samples = metas.stream().mapToLong(m -> m.stats.numSamples).sum();
     out.printf("compact: generated demo bucket %s: %d raw blocks over %d days, %d samples (%.1fs)%n", dir, metas.size(),
         days, samples, (System.nanoTime() - t0) / 1e9);
-  }
-
-  /** One-line error text: the message chain, no stack. */
-  static final class CompactionRunOneLine {
-    static String of(Throwable e) {
-      StringBuilder sb = new StringBuilder();
-      for (Throwable t = e; t != null; t = t.getCause()) {
-        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        if (sb.indexOf(m) < 0) {
-          if (sb.length() > 0) {
-            sb.append(": ");
-          }
-          sb.append(m);
-        }
-      }
-      return sb.toString().replace('\n', ' ');
-    }
   }
 }

@@ -19,6 +19,7 @@ import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.model.PromDuration;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.tracing.Span;
 import io.tsdbcompactor.tracing.Tracer;
 import java.io.IOException;
@@ -205,7 +206,7 @@ final class OtlpTracer implements Tracer {
       @Override
       public void publish(LogRecord r) {
         if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-          String msg = r.getMessage() + (r.getThrown() == null ? "" : ": " + CompactLauncher.CompactionRunOneLine.of(r.getThrown()));
+          String msg = r.getMessage() + (r.getThrown() == null ? "" : ": " + ErrorText.withCauses(r.getThrown()));
           LOG.atWarn().addKeyValue("component", "tracing").log(msg);
         }
       }

@@ -9,6 +9,7 @@ import io.tsdbcompactor.compact.GuardedPlanner;
 import io.tsdbcompactor.block.PartitionInfo;
 import io.tsdbcompactor.compact.PartitionedPlanner;
 import io.tsdbcompactor.downsample.Resolution;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.tracing.Span;
 import io.tsdbcompactor.tracing.Tracing;
@@ -192,7 +193,7 @@ final class CompactStep implements Step {
           ctx.metrics.groupCompactionDuration(resolution).record(Duration.ofNanos(System.nanoTime() - t0));
         }
       } catch (IOException | RuntimeException e) {
-        ctx.report.fail("compact group " + g.key() + " " + g.labels() + ": " + RunContext.oneLine(e));
+        ctx.report.fail("compact group " + g.key() + " " + g.labels() + ": " + ErrorText.of(e));
         LOG.error("group {} failed", g.key(), e);
       }
     });

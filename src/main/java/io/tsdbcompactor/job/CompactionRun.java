@@ -4,6 +4,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.metrics.CompactorMetrics;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.Marker;
 import io.tsdbcompactor.sync.Markers;
@@ -418,11 +419,8 @@ public final class CompactionRun {
       report.markedNoCompact.incrementAndGet();
       report.fail("block " + ulid + " skipped: " + why + " (marked no-compact)");
     } catch (IOException e) {
-      report.fail("block " + ulid + " skipped: " + why + "; marking it no-compact failed: " + oneLine(e));
+      report.fail("block " + ulid + " skipped: " + why + "; marking it no-compact failed: " + ErrorText.of(e));
     }
   }
 
-  static String oneLine(Throwable e) {
-    return RunContext.oneLine(e);
-  }
 }

@@ -8,6 +8,7 @@ import io.tsdbcompactor.downsample.DownsampleSelector;
 import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.Directory;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockGoneException;
@@ -130,11 +131,11 @@ final class DownsampleStep implements Step {
     } catch (CorruptDataException e) {
       ctx.metrics.downsampleFailures(to).increment();
       markNoDownsample(in, e.getMessage());
-      ctx.report.fail("downsample block " + in.ulid + " to " + Resolution.name(to) + ": " + RunContext.oneLine(e)
+      ctx.report.fail("downsample block " + in.ulid + " to " + Resolution.name(to) + ": " + ErrorText.of(e)
           + " (marked no-downsample)");
     } catch (IOException | RuntimeException e) {
       ctx.metrics.downsampleFailures(to).increment();
-      ctx.report.fail("downsample block " + in.ulid + " to " + Resolution.name(to) + ": " + RunContext.oneLine(e));
+      ctx.report.fail("downsample block " + in.ulid + " to " + Resolution.name(to) + ": " + ErrorText.of(e));
       LOG.error("downsampling {} failed", in.ulid, e);
     }
   }
@@ -208,7 +209,7 @@ final class DownsampleStep implements Step {
         ctx.report.record(ctx.action(Action.NO_DOWNSAMPLE, in, false, Marker.REASON_CORRUPTED_BLOCK + ": " + details));
       }
     } catch (IOException e) {
-      ctx.report.fail("marking block " + in.ulid + " no-downsample failed: " + RunContext.oneLine(e));
+      ctx.report.fail("marking block " + in.ulid + " no-downsample failed: " + ErrorText.of(e));
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.sync.Marker;
@@ -63,7 +64,7 @@ final class GarbageCollectStep implements Step {
             }
             ctx.report.record(actions.get(i));
           } catch (IOException e) {
-            ctx.report.fail("garbage collection: marking block " + m.ulid + " failed: " + RunContext.oneLine(e));
+            ctx.report.fail("garbage collection: marking block " + m.ulid + " failed: " + ErrorText.of(e));
           }
         });
       }

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.retention.RetentionPlanner;
@@ -69,7 +70,7 @@ final class RetentionStep implements Step {
             }
             ctx.report.record(deletions.get(i));
           } catch (IOException e) {
-            ctx.report.fail("retention: marking block " + d.meta().ulid + " failed: " + RunContext.oneLine(e));
+            ctx.report.fail("retention: marking block " + d.meta().ulid + " failed: " + ErrorText.of(e));
           }
         });
         for (int i = 0; i < plan.holds().size(); i++) {

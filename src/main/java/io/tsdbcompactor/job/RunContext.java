@@ -260,11 +260,6 @@ final class RunContext {
     return out;
   }
 
-  static String oneLine(Throwable e) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return m.replace('\n', ' ');
-  }
-
   static String range(BlockMeta m) {
     return Instant.ofEpochMilli(m.minTime) + ".." + Instant.ofEpochMilli(m.maxTime);
   }
