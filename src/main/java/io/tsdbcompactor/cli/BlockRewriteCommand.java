@@ -3,6 +3,7 @@ package io.tsdbcompactor.cli;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.compact.BlockRewriter;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.IOException;
@@ -47,7 +48,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
       }
       meta = BlockMeta.parse(metaFile.toString(), Files.readAllBytes(metaFile));
     } catch (IOException | IllegalArgumentException e) {
-      System.err.println("tools block rewrite: " + e.getMessage());
+      System.err.println("tools block rewrite: " + ErrorText.of(e));
       return 2;
     }
     String newId = Ulid.now(CliEnvironment.of(spec).clock()).toString();
@@ -73,7 +74,7 @@ final class BlockRewriteCommand implements Callable<Integer> {
       }
       return 0;
     } catch (IOException | RuntimeException e) {
-      System.err.println("tools block rewrite: " + e.getMessage());
+      System.err.println("tools block rewrite: " + ErrorText.of(e));
       return 1;
     } finally {
       // A dry run leaves nothing either: its relabelling may have made the directory for its scratch files.

@@ -12,11 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import io.tsdbcompactor.block.BlockDumper;
 import io.tsdbcompactor.block.BlockVerifier;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.store.FsDirectory;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -41,11 +41,7 @@ public final class BlockToolsCommand implements Runnable {
   }
 
   static int fail(String command, Exception e) {
-    String m = e.getMessage();
-    if (e instanceof NoSuchFileException) {
-      m = ((NoSuchFileException) e).getFile() + ": no such file or directory";
-    }
-    System.err.println("tools block " + command + ": " + (m == null ? e.toString() : m));
+    System.err.println("tools block " + command + ": " + ErrorText.of(e));
     return 1;
   }
 
@@ -96,7 +92,7 @@ public final class BlockToolsCommand implements Runnable {
         out.flush();
         return 0;
       } catch (CommandLine.ParameterException e) {
-        System.err.println("tools block dump: " + e.getMessage());
+        System.err.println("tools block dump: " + ErrorText.of(e));
         return 2;
       } catch (IOException | RuntimeException e) {
         try {

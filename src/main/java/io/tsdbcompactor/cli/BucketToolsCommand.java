@@ -5,6 +5,7 @@ import io.tsdbcompactor.bucket.ConfigException;
 import io.tsdbcompactor.bucket.GoDuration;
 import io.tsdbcompactor.metrics.CompactorMetrics;
 import io.tsdbcompactor.metrics.Pushgateway;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.sync.BlockSyncer;
 import io.tsdbcompactor.sync.SyncResult;
 import java.io.IOException;
@@ -96,8 +97,7 @@ public final class BucketToolsCommand implements Runnable {
   }
 
   static int fail(String command, Exception e) {
-    String m = e.getMessage() == null ? e.toString() : e.getMessage();
-    System.err.println("tools bucket " + command + ": " + m);
+    System.err.println("tools bucket " + command + ": " + ErrorText.of(e));
     return e instanceof ConfigException || e instanceof IllegalArgumentException ? 2 : 1;
   }
 
@@ -165,7 +165,7 @@ public final class BucketToolsCommand implements Runnable {
       try {
         new Pushgateway(url).push(TOOLS_JOB, Map.of("command", command), metrics.scrape());
       } catch (IOException | IllegalArgumentException e) {
-        System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + e.getMessage());
+        System.err.println("tools bucket " + command + ": warning: pushing metrics failed: " + ErrorText.of(e));
       }
     }
   }

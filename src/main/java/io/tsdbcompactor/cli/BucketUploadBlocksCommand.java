@@ -4,6 +4,7 @@ import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.block.BlockVerifier;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockTransfer;
@@ -92,7 +93,7 @@ final class BucketUploadBlocksCommand implements Callable<Integer> {
             System.out.println("uploaded block " + ulid);
             uploaded++;
           } catch (IOException | RuntimeException e) {
-            System.err.println("block " + block + ": not uploaded: " + e.getMessage());
+            System.err.println("block " + block + ": not uploaded: " + ErrorText.of(e));
             failed.add(ulid);
           } finally {
             FileTree.delete(staging.resolve(ulid));

@@ -8,6 +8,7 @@ import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.compact.BlockRepairer;
 import io.tsdbcompactor.job.DuplicateBlocks;
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
 import io.tsdbcompactor.sync.BlockReplicator;
@@ -186,7 +187,7 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
           markedNow.add(dup.ulid);
           repaired.add("repaired: " + what + ": marked " + dup.ulid + " for deletion");
         } catch (IOException e) {
-          problems.add(what + "; marking it for deletion failed: " + e.getMessage());
+          problems.add(what + "; marking it for deletion failed: " + ErrorText.of(e));
         }
       }
     }
@@ -230,10 +231,10 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
               repaired.add(repairs.repair(downloaded, dir, tmp));
             } catch (IOException e) {
               problems.addAll(found);
-              problems.add("block " + m.ulid + ": not repaired, nothing written or marked: " + e.getMessage());
+              problems.add("block " + m.ulid + ": not repaired, nothing written or marked: " + ErrorText.of(e));
             }
           } catch (IOException e) {
-            problems.add("block " + m.ulid + ": download failed: " + e.getMessage());
+            problems.add("block " + m.ulid + ": download failed: " + ErrorText.of(e));
           } finally {
             FileTree.delete(dir);
           }

@@ -60,7 +60,7 @@ final class CompactLauncher {
           options.retention().fiveMinutes().toMillis(), options.downsampling());
       tracingYaml = c.tracingYaml();
     } catch (IllegalArgumentException | IOException e) {
-      err.println("compact: " + e.getMessage());
+      err.println("compact: " + ErrorText.of(e));
       return 2;
     }
     if (!c.demo && !c.objstoreGiven()) {
@@ -147,9 +147,9 @@ final class CompactLauncher {
         try {
           ReportFile.write(c.reportFile, r);
         } catch (IOException e) {
-          r.fail("writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+          r.fail("writing --report-file " + c.reportFile + " failed: " + ErrorText.of(e));
           if (options.dryRun()) {
-            err.println("compact: writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+            err.println("compact: writing --report-file " + c.reportFile + " failed: " + ErrorText.of(e));
             return 1;
           }
         }
@@ -166,7 +166,7 @@ final class CompactLauncher {
       env.listener().runEnded(r.success());
       return r.exitCode();
     } catch (IOException e) {
-      err.println("compact: closing the bucket failed: " + e.getMessage());
+      err.println("compact: closing the bucket failed: " + ErrorText.of(e));
       return 1;
     }
   }
@@ -250,7 +250,7 @@ final class CompactLauncher {
             try {
               ReportFile.write(c.reportFile, r); // the latest run's actions
             } catch (IOException e) {
-              r.fail("writing --report-file " + c.reportFile + " failed: " + e.getMessage());
+              r.fail("writing --report-file " + c.reportFile + " failed: " + ErrorText.of(e));
             }
           }
           for (String f : r.failures) {
@@ -296,7 +296,7 @@ final class CompactLauncher {
       Thread.currentThread().interrupt();
       return 0;
     } catch (IOException | IllegalArgumentException e) {
-      err.println("compact: cannot serve on --http-address " + c.httpAddress + ": " + e.getMessage());
+      err.println("compact: cannot serve on --http-address " + c.httpAddress + ": " + ErrorText.of(e));
       return 2;
     } finally {
       stop(background);

@@ -1,5 +1,6 @@
 package io.tsdbcompactor.job;
 
+import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.sync.FanOut;
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.sync.BlocksCleaner;
@@ -79,7 +80,7 @@ final class CleanUpStep implements Step {
             ctx.metrics.blocksCleaned().increment();
           } catch (IOException e) {
             ctx.metrics.blockCleanupFailures().increment();
-            ctx.report.fail("clean up: deleting block " + a.ulid() + " failed: " + e.getMessage());
+            ctx.report.fail("clean up: deleting block " + a.ulid() + " failed: " + ErrorText.of(e));
           }
         });
         ctx.workers.metadata.runUnchecked(partial, FanOut.OnFailure.FINISH_ALL, a -> {
@@ -91,7 +92,7 @@ final class CleanUpStep implements Step {
             ctx.metrics.blocksCleaned().increment();
           } catch (IOException e) {
             ctx.metrics.blockCleanupFailures().increment();
-            ctx.report.fail("clean up: deleting partial block " + a.ulid() + " failed: " + e.getMessage());
+            ctx.report.fail("clean up: deleting partial block " + a.ulid() + " failed: " + ErrorText.of(e));
           }
         });
       }
