@@ -81,15 +81,20 @@ class CronJobImageTest {
    */
   private static List<String> runAsThePod(JsonNode pod, JsonNode container, Path objstoreDir) {
     JsonNode sc = pod.path("securityContext");
-    String user = sc.path("runAsUser").asText() + ":" + sc.path("runAsGroup").asText();
-    String fsGroup = sc.path("fsGroup").asText();
+    return runAsThePod(container, objstoreDir, sc.path("runAsUser").asText(), sc.path("runAsGroup").asText(),
+        sc.path("fsGroup").asText());
+  }
+
+  private static List<String> runAsThePod(JsonNode container, Path objstoreDir, String uid, String gid,
+      String fsGroup) {
+    String user = uid + ":" + gid;
     assertTrue(container.at("/securityContext/readOnlyRootFilesystem").asBoolean(), "the pod's root is read-only");
     assertEquals("ALL", container.at("/securityContext/capabilities/drop/0").asText());
     List<String> run = new ArrayList<>(List.of("run", "--rm", "--network", "host", "--user", user, "--read-only",
         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
         "--memory", container.at("/resources/limits/memory").asText().replace("Gi", "g").replace("Mi", "m"),
-        "--tmpfs", "/data:rw,exec,uid=" + sc.path("runAsUser").asText() + ",gid=" + fsGroup,
-        "--tmpfs", "/tmp:rw,exec,uid=" + sc.path("runAsUser").asText() + ",gid=" + fsGroup,
+        "--tmpfs", "/data:rw,exec,uid=" + uid + ",gid=" + fsGroup,
+        "--tmpfs", "/tmp:rw,exec,uid=" + uid + ",gid=" + fsGroup,
         "--mount", "type=bind,source=" + objstoreDir + ",target=/etc/thanos,readonly"));
     container.path("env").forEach(e -> {
       run.add("--env");
@@ -147,6 +152,27 @@ class CronJobImageTest {
             "the visible samples are those before the run");
       }
     }
+  }
+
+  /**
+   * OpenShift's restricted policy runs a container as an arbitrary user of group 0, whatever the image says; the
+   * CronJob's command then still compacts and downsamples (the demo bucket, generated in /data).
+   */
+  @Test
+  void theCronJobsCommandRunsAsAnArbitraryUserOfGroupZero(@TempDir Path tmp) throws Exception {
+    JsonNode container = CronJobKustomizeTest.container(cronJobPod());
+    List<String> run = runAsThePod(container, Files.createDirectories(tmp.resolve("etc-thanos")), "1000680000", "0",
+        "0");
+    List<String> command = CronJobKustomizeTest.command(container);
+    run.add("--entrypoint");
+    run.add(command.get(0));
+    run.add(IMAGE);
+    run.addAll(command.subList(1, command.size()));
+    run.addAll(List.of("compact", "--demo", "--demo.days=4", "--data-dir=/data"));
+    Run r = docker(run, 300);
+    assertEquals(0, r.exit(), "docker " + run + "\n" + r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s*compacted\\s+merged [1-9].*")), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s*downsampled\\s+[1-9].*")), r.out());
   }
 
   /**
