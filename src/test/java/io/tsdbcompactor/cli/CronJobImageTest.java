@@ -120,10 +120,7 @@ class CronJobImageTest {
       JsonNode c = withEnv(container, Map.of("RETENTION_RAW", "0d", "RETENTION_5M", "0d", "RETENTION_1H", "0d"));
       List<String> run = runAsThePod(pod, c, objstore);
       List<String> command = CronJobKustomizeTest.command(c);
-      run.add("--entrypoint");
-      run.add(command.get(0));
-      run.add(IMAGE);
-      run.addAll(command.subList(1, command.size()));
+      withCommand(run, command);
       // Any free port on the host's network rather than 10902, which something else here may hold.
       run.addAll(podArgs(c, "127.0.0.1:0"));
       Run r = docker(run, 600);
@@ -164,10 +161,7 @@ class CronJobImageTest {
     List<String> run = runAsThePod(container, Files.createDirectories(tmp.resolve("etc-thanos")), "1000680000", "0",
         "0");
     List<String> command = CronJobKustomizeTest.command(container);
-    run.add("--entrypoint");
-    run.add(command.get(0));
-    run.add(IMAGE);
-    run.addAll(command.subList(1, command.size()));
+    withCommand(run, command);
     run.addAll(List.of("compact", "--demo", "--demo.days=4", "--data-dir=/data"));
     Run r = docker(run, 300);
     assertEquals(0, r.exit(), "docker " + run + "\n" + r.out());
@@ -274,13 +268,9 @@ class CronJobImageTest {
     List<String> command = CronJobKustomizeTest.command(container);
     assertTrue(command.contains(jit), command.toString());
     List<String> run = runAsThePod(pod, container, Files.createDirectories(tmp.resolve("etc-thanos")));
-    run.add("--entrypoint");
-    run.add(command.get(0));
-    run.add(IMAGE);
-    List<String> flags = new ArrayList<>(command.subList(1, command.size()));
-    int jar = flags.indexOf("-jar");
-    flags.add(jar, "-Xshare:on");
-    run.addAll(flags);
+    List<String> strict = new ArrayList<>(command);
+    strict.add(strict.indexOf("-jar"), "-Xshare:on");
+    withCommand(run, strict);
     run.add("--version");
     Run r = docker(run, 120);
     assertEquals(0, r.exit(), "docker " + run + "\n" + r.out());
@@ -314,6 +304,14 @@ class CronJobImageTest {
       args.add(arg);
     }
     return args;
+  }
+
+  /** Ends a {@code docker run} with the image and a container's command in place of the image's entrypoint. */
+  private static void withCommand(List<String> run, List<String> command) {
+    run.add("--entrypoint");
+    run.add(command.get(0));
+    run.add(IMAGE);
+    run.addAll(command.subList(1, command.size()));
   }
 
   /** A copy of the container with some of its env's values replaced, as an operator's settings would. */
