@@ -2,6 +2,7 @@ package io.tsdbcompactor.cli;
 
 import io.tsdbcompactor.block.BlockMeta;
 import io.tsdbcompactor.bucket.Bucket;
+import io.tsdbcompactor.job.BucketState;
 import io.tsdbcompactor.retention.RetentionPlanner;
 import io.tsdbcompactor.retention.RetentionPolicy;
 import io.tsdbcompactor.sync.BlockSyncer;
@@ -70,8 +71,9 @@ final class BucketRetentionCommand extends BucketToolsCommand.SyncingCommand {
         metas.add(m);
       }
     }
+    BucketState state = BucketState.of(s); // the marks read as the compactor reads them
     RetentionPlanner.Plan plan = new RetentionPlanner(policy, !downsamplingDisabled)
-        .plan(metas, clock.millis(), Set.copyOf(s.noDownsampleMarked()));
+        .plan(metas, clock.millis(), state.downsamplingOptOuts(), state.damaged());
     int marked = 0;
     for (RetentionPlanner.Deletion d : plan.deletions()) {
       if (Markers.markForDeletion(bucket, d.meta().ulid, d.details(), clock)) {

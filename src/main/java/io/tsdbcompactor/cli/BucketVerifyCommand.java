@@ -7,10 +7,12 @@ import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
 import io.tsdbcompactor.bucket.ObjstoreConfig;
 import io.tsdbcompactor.compact.BlockRepairer;
+import io.tsdbcompactor.job.BucketState;
 import io.tsdbcompactor.job.DuplicateBlocks;
 import io.tsdbcompactor.store.ErrorText;
 import io.tsdbcompactor.store.FileTree;
 import io.tsdbcompactor.store.FsDirectory;
+import io.tsdbcompactor.sync.BlockFiles;
 import io.tsdbcompactor.sync.BlockReplicator;
 import io.tsdbcompactor.sync.BlockTransfer;
 import io.tsdbcompactor.sync.Markers;
@@ -174,7 +176,11 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
     }
     Set<String> markedNow = new LinkedHashSet<>();
     if (chosen.contains(DUPLICATED_COMPACTION)) {
-      for (Map.Entry<BlockMeta, BlockMeta> d : DuplicateBlocks.find(metas, BucketVerifyCommand::groupKey).entrySet()) {
+      // As in compact: a block with missing files, or one that failed to read, holds no safe copy of others.
+      Set<String> damaged = BucketState.of(r).damaged();
+      damaged.addAll(r.failed().keySet());
+      for (Map.Entry<BlockMeta, BlockMeta> d : DuplicateBlocks.find(metas, BucketVerifyCommand::groupKey,
+          m -> !damaged.contains(m.ulid)).entrySet()) {
         BlockMeta dup = d.getKey();
         String what = "group " + groupKey(dup) + ": block " + dup.ulid + " holds only data of block "
             + d.getValue().ulid;
@@ -198,7 +204,8 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
     }
     if (chosen.contains(UNREADABLE_META)) {
       r.failed().forEach((id, why) -> {
-        if (ids.isEmpty() || ids.contains(id)) {
+        // A block with a meta.json fails the sync for its files: block_files names them.
+        if ((ids.isEmpty() || ids.contains(id)) && !r.allMetas().containsKey(id)) {
           problems.add("block " + id + ": " + why);
         }
       });
@@ -344,32 +351,9 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
     return out;
   }
 
+  /** {@link BlockFiles#problems}, each naming the block. */
   static List<String> fileProblems(BlockMeta m, List<ListEntry> objects) {
-    Map<String, Long> sizes = new HashMap<>();
-    for (ListEntry e : objects) {
-      sizes.put(e.key().substring(m.ulid.length() + 1), e.size());
-    }
-    List<String> out = new ArrayList<>();
-    if (!sizes.containsKey("index")) {
-      out.add("block " + m.ulid + ": index is missing");
-    }
-    if (sizes.keySet().stream().noneMatch(k -> k.startsWith("chunks/"))) {
-      out.add("block " + m.ulid + ": no chunk segment files under chunks/");
-    }
-    if (m.thanos != null) {
-      for (BlockMeta.FileEntry f : m.thanos.files) {
-        if (f.relPath.equals(BlockMeta.FILE_NAME)) {
-          continue;
-        }
-        Long size = sizes.get(f.relPath);
-        if (size == null) {
-          out.add("block " + m.ulid + ": " + f.relPath + " is listed in meta.json thanos.files but missing");
-        } else if (f.sizeBytes != 0 && size != f.sizeBytes) {
-          out.add("block " + m.ulid + ": " + f.relPath + " has " + size + " bytes, meta.json thanos.files says "
-              + f.sizeBytes);
-        }
-      }
-    }
-    return out;
+    return BlockFiles.problems(m, objects).stream().map(p -> "block " + m.ulid + ": " + p).toList();
   }
+
 }

@@ -145,6 +145,27 @@ public final class BucketState {
     return out;
   }
 
+  /**
+   * Blocks that failed to read in an earlier run: their no-compact or no-downsample mark gives
+   * {@link Marker#REASON_CORRUPTED_BLOCK}. They may hold only part of their data, so no other block's data counts
+   * as safe in them: garbage collection keeps the blocks whose sources they list, and retention the finer blocks
+   * they would cover.
+   */
+  public Set<String> damaged() {
+    Set<String> out = new HashSet<>();
+    noCompactMarks.forEach((u, mark) -> {
+      if (Marker.REASON_CORRUPTED_BLOCK.equals(mark.reason())) {
+        out.add(u);
+      }
+    });
+    noDownsampleMarks.forEach((u, mark) -> {
+      if (Marker.REASON_CORRUPTED_BLOCK.equals(mark.reason())) {
+        out.add(u);
+      }
+    });
+    return out;
+  }
+
   /** Whether the block is one the dry run predicts rather than one in the bucket. */
   public boolean isPlanned(String ulid) {
     return planned.contains(ulid);

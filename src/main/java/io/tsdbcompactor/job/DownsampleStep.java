@@ -66,7 +66,7 @@ final class DownsampleStep implements Step {
     for (DownsampleSelector.Candidate c : DownsampleSelector.select(metas, noDownsample, Set.of(), from)) {
       chosen.put(c.meta().ulid, new Choice(c.meta(), false));
     }
-    for (BlockMeta m : ctx.retention.mustDownsampleFirst(metas, from, ctx.now, noDownsample)) {
+    for (BlockMeta m : ctx.retention.mustDownsampleFirst(metas, from, ctx.now, noDownsample, state.damaged())) {
       chosen.putIfAbsent(m.ulid, new Choice(m, true));
     }
     List<Choice> choices = new ArrayList<>(chosen.values());

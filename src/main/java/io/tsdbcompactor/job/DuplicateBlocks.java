@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Thanos's duplicate filter (fact: docs/thanos-compactor.md, garbage collection): within a group, a block whose
@@ -20,6 +21,8 @@ import java.util.function.Function;
  * series: a block is a leftover only once every partition that can hold its series is there. Sources are compared
  * without a partition's own ULID ({@link PartitionInfo#dataSources}); partitions of one output hold different series
  * and so never cover each other.
+ * A block known to be damaged (it failed to read, see {@link BucketState#damaged}) holds no safe copy of its
+ * sources, so it never makes another block a duplicate.
  * The compactor's garbage collection and {@code tools bucket verify --issues=duplicated_compaction} both use this.
  */
 public final class DuplicateBlocks {
@@ -30,6 +33,12 @@ public final class DuplicateBlocks {
    * by ULID.
    */
   public static Map<BlockMeta, BlockMeta> find(Collection<BlockMeta> metas, Function<BlockMeta, String> groupKey) {
+    return find(metas, groupKey, m -> true);
+  }
+
+  /** {@link #find}, where only blocks that {@code canHold} accepts may hold another's sources. */
+  public static Map<BlockMeta, BlockMeta> find(
+      Collection<BlockMeta> metas, Function<BlockMeta, String> groupKey, Predicate<BlockMeta> canHold) {
     Map<String, List<BlockMeta>> byGroup = new TreeMap<>();
     for (BlockMeta m : metas) {
       byGroup.computeIfAbsent(groupKey.apply(m), k -> new ArrayList<>()).add(m);
@@ -38,13 +47,14 @@ public final class DuplicateBlocks {
     for (List<BlockMeta> group : byGroup.values()) {
       group.sort(Comparator.<BlockMeta>comparingInt(m -> -PartitionInfo.dataSources(m).size())
           .thenComparing(m -> m.ulid));
-      new GroupSearch().run(group, out);
+      new GroupSearch(canHold).run(group, out);
     }
     return out;
   }
 
   /** The search within one group, blocks in the order of decreasing source count. */
   private static final class GroupSearch {
+    private final Predicate<BlockMeta> canHold;
     private final List<BlockMeta> kept = new ArrayList<>();
     /** Per kept block, its sources as a table, built the first time it is a candidate holder (most never are). */
     private final List<SourceTable> keptSources = new ArrayList<>();
@@ -56,6 +66,10 @@ public final class DuplicateBlocks {
      */
     private SourceTable keptBySource;
     private final List<List<Integer>> shared = new ArrayList<>();
+
+    GroupSearch(Predicate<BlockMeta> canHold) {
+      this.canHold = canHold;
+    }
 
     void run(List<BlockMeta> group, Map<BlockMeta, BlockMeta> out) {
       // Sized for every source the group lists, so it never grows: rehashing tables of thousands of sources per
@@ -77,7 +91,7 @@ public final class DuplicateBlocks {
         }
         if (holder != null && PartitionInfo.of(m).coveredBy(covering)) {
           out.put(m, holder);
-        } else {
+        } else if (canHold.test(m)) {
           keep(m, sources);
         }
       }

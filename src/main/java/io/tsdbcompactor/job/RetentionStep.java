@@ -33,7 +33,8 @@ final class RetentionStep implements Step {
 
   @Override
   public Planned plan(BucketState state) {
-    RetentionPlanner.Plan plan = ctx.retention.plan(ctx.workable(state), ctx.now, state.downsamplingOptOuts());
+    RetentionPlanner.Plan plan = ctx.retention.plan(ctx.workable(state), ctx.now, state.downsamplingOptOuts(),
+        state.damaged());
     List<Action> deletions = new ArrayList<>();
     for (RetentionPlanner.Deletion d : plan.deletions()) {
       deletions.add(ctx.action(Action.RETENTION, d.meta(), state.isPlanned(d.meta().ulid), d.details()));

@@ -132,7 +132,7 @@ final class RunContext {
     }
     List<BlockMeta> candidates = candidates(s, false);
     Set<String> dup = new HashSet<>();
-    for (BlockMeta m : duplicates(candidates)) {
+    for (BlockMeta m : duplicates(candidates, s.damaged())) {
       dup.add(m.ulid);
     }
     candidates.removeIf(m -> dup.contains(m.ulid));
@@ -165,7 +165,7 @@ final class RunContext {
       return v;
     }
     List<BlockMeta> candidates = candidates(s);
-    List<BlockMeta> duplicates = duplicates(candidates);
+    List<BlockMeta> duplicates = duplicates(candidates, s.damaged());
     Set<String> dup = new HashSet<>();
     for (BlockMeta m : duplicates) {
       dup.add(m.ulid);
@@ -197,7 +197,7 @@ final class RunContext {
    * blocks: each step changes a few groups, and searching all of a big bucket's sources again after every step
    * was most of a plan's time.
    */
-  private List<BlockMeta> duplicates(List<BlockMeta> metas) {
+  private List<BlockMeta> duplicates(List<BlockMeta> metas, Set<String> damaged) {
     Map<String, List<BlockMeta>> byGroup = new java.util.TreeMap<>();
     for (BlockMeta m : metas) {
       byGroup.computeIfAbsent(groupKey(m), k -> new ArrayList<>()).add(m);
@@ -206,9 +206,15 @@ final class RunContext {
     synchronized (duplicatesByGroup) {
       for (Map.Entry<String, List<BlockMeta>> g : byGroup.entrySet()) {
         GroupDuplicates known = duplicatesByGroup.get(g.getKey());
-        if (known == null || !sameBlocks(known.blocks(), g.getValue())) {
-          known = new GroupDuplicates(g.getValue(),
-              List.copyOf(DuplicateBlocks.find(g.getValue(), m -> g.getKey()).keySet()));
+        Set<String> damagedHere = new HashSet<>();
+        for (BlockMeta m : g.getValue()) {
+          if (damaged.contains(m.ulid)) {
+            damagedHere.add(m.ulid);
+          }
+        }
+        if (known == null || !sameBlocks(known.blocks(), g.getValue()) || !known.damaged().equals(damagedHere)) {
+          known = new GroupDuplicates(g.getValue(), damagedHere, List.copyOf(
+              DuplicateBlocks.find(g.getValue(), m -> g.getKey(), m -> !damagedHere.contains(m.ulid)).keySet()));
           duplicatesByGroup.put(g.getKey(), known);
         }
         out.addAll(known.duplicates());
@@ -217,8 +223,8 @@ final class RunContext {
     return out;
   }
 
-  /** A group's blocks (in ULID order) and the duplicates among them. */
-  private record GroupDuplicates(List<BlockMeta> blocks, List<BlockMeta> duplicates) {}
+  /** A group's blocks (in ULID order), those of them known damaged, and the duplicates among them. */
+  private record GroupDuplicates(List<BlockMeta> blocks, Set<String> damaged, List<BlockMeta> duplicates) {}
 
   private final Map<String, GroupDuplicates> duplicatesByGroup = new java.util.HashMap<>();
 

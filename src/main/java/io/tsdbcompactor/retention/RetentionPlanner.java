@@ -22,6 +22,9 @@ import java.util.Set;
  * step and downsamples those blocks whatever their range; {@link #plan} then holds back any expired block that
  * is still not covered, so a failed downsampling delays retention instead of losing data.
  *
+ * <p>A coarser block known to be damaged (it failed to read: the {@code damaged} ULIDs) covers nothing: the data
+ * it should hold may be what is unreadable in it.
+ *
  * <p>Only data a coarser tier would still keep is protected: once the 1h retention has passed too, an expired
  * block goes whether or not it was ever downsampled. Blocks marked {@code no-downsample-mark.json} are excluded from both: the operator asked for them never to
  * be downsampled, so they expire as Thanos would expire them.
@@ -58,7 +61,7 @@ public final class RetentionPlanner {
    * downsampling is off or nothing of that resolution expires.
    */
   public List<BlockMeta> mustDownsampleFirst(
-      Collection<BlockMeta> metas, long resolution, long nowMillis, Set<String> noDownsample) {
+      Collection<BlockMeta> metas, long resolution, long nowMillis, Set<String> noDownsample, Set<String> damaged) {
     List<BlockMeta> out = new ArrayList<>();
     if (!downsamplingEnabled || resolution == RetentionPolicy.RES_1H) {
       return out;
@@ -70,7 +73,7 @@ public final class RetentionPlanner {
           && policy.expired(resolution, m.maxTime, nowMillis)
           && coarserTierKeeps(resolution, m.maxTime, nowMillis)) {
         if (coarser == null) {
-          coarser = sourcesCoarserThan(metas, resolution, Set.of());
+          coarser = sourcesCoarserThan(metas, resolution, damaged);
         }
         if (!covered(coarser, m)) {
           out.add(m);
@@ -85,10 +88,10 @@ public final class RetentionPlanner {
    * surviving block covers it, held. Coarser tiers are decided first, so a 5m block that is itself deleted
    * does not count as covering raw data.
    */
-  public Plan plan(Collection<BlockMeta> metas, long nowMillis, Set<String> noDownsample) {
+  public Plan plan(Collection<BlockMeta> metas, long nowMillis, Set<String> noDownsample, Set<String> damaged) {
     List<Deletion> deletions = new ArrayList<>();
     List<Hold> holds = new ArrayList<>();
-    Set<String> deleted = new HashSet<>();
+    Set<String> deleted = new HashSet<>(damaged); // neither covers anything
     long[] coarseToFine = {RetentionPolicy.RES_1H, RetentionPolicy.RES_5M, RetentionPolicy.RES_RAW};
     for (long res : coarseToFine) {
       SourceCoverage coarser = null; // built only when an expired block asks (a big bucket has millions of sources)

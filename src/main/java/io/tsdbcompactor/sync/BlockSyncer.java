@@ -101,6 +101,8 @@ public final class BlockSyncer {
     Marker.DeletionMark deletion;
     Marker.NoCompactMark noCompact;
     Marker.NoDownsampleMark noDownsample;
+    /** What is missing or wrong among the block's objects ({@link BlockFiles}); null when they are whole. */
+    String damagedFiles;
   }
 
   public SyncResult sync() throws IOException {
@@ -143,6 +145,12 @@ public final class BlockSyncer {
       }
       if (isTooFresh(f.meta, now)) {
         tooFresh.add(ulid);
+        continue;
+      }
+      if (f.damagedFiles != null && f.deletion == null) {
+        // Listed with its meta.json, so not an upload in progress: damaged. Left out of every plan, so that it
+        // neither stands in for its sources (garbage collection) nor for finer data (retention).
+        failed.put(ulid, f.damagedFiles);
         continue;
       }
       if (f.deletion != null) {
@@ -302,6 +310,13 @@ public final class BlockSyncer {
         f.noDownsample = n;
       }
     }
+    List<String> problems = BlockFiles.problems(f.meta, objects);
+    if (!problems.isEmpty() && f.deletion == null) {
+      // The bucket listing is no snapshot: a block uploaded while it ran can show its meta.json without the
+      // files listed before it. Listed again on its own, an upload that has finished shows them all.
+      problems = BlockFiles.problems(f.meta, bucket.list(ulid, true));
+    }
+    f.damagedFiles = problems.isEmpty() ? null : String.join("; ", problems);
     return f;
   }
 

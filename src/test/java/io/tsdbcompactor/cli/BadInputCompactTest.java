@@ -40,6 +40,8 @@ class BadInputCompactTest {
     CHUNK_BYTE_FLIPPED("chunks/000001", true),
     CHUNK_UNDECODABLE_WITH_VALID_CRC("chunks/000001", true),
     CHUNK_FILE_TRUNCATED("chunks/000001", true),
+    CHUNK_FILE_MISSING("chunks/000001", true),
+    INDEX_SIZE_MISSTATED_IN_META("index", true),
     CHUNK_REF_PAST_SEGMENT_END("chunks/000001", true),
     INDEX_TRUNCATED("index", true),
     INDEX_BAD_CRC("index", true),
@@ -85,6 +87,17 @@ class BadInputCompactTest {
         PromtoolBucket.breakFirstChunkPayload(chunk);
       }
       case CHUNK_FILE_TRUNCATED -> truncate(chunk, Files.size(chunk) / 2);
+      case CHUNK_FILE_MISSING -> Files.delete(chunk);
+      case INDEX_SIZE_MISSTATED_IN_META -> {
+        // The planner's index-size guard reads thanos.files: ten terabytes must not fail the whole group.
+        BlockMeta m = BlockMeta.parse(meta.toString(), Files.readAllBytes(meta));
+        for (BlockMeta.FileEntry f : m.thanos.files) {
+          if (f.relPath.equals("index")) {
+            f.sizeBytes = 10_000_000_000_000L;
+          }
+        }
+        Files.write(meta, m.toJsonBytes());
+      }
       case CHUNK_REF_PAST_SEGMENT_END -> {
         // The segment keeps its header only, and meta.json's thanos.files agrees, so the download passes and
         // every chunk reference of the index points past the end of the segment.
@@ -280,5 +293,61 @@ class BadInputCompactTest {
       assertTrue(downsampled.containsAll(others), "every good block was downsampled: " + downsampled);
     }
     assertEquals(clean, samples(bucketDir, tmp.resolve("after"), Set.of(bad)), "every raw sample kept");
+  }
+
+  /**
+   * A compacted block that is damaged holds no safe copy of its sources. The sources are found unmarked beside it
+   * (a run that crashed after the upload and before the marks); the block has lost a file, or an earlier run
+   * marked it no-compact because it failed to read. Garbage collection must not take the sources for leftovers:
+   * their samples stay visible in blocks other than the damaged one.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"chunk file missing", "marked corrupted"})
+  void aDamagedCompactedBlockDoesNotStandInForItsSources(String damage, @TempDir Path tmp) throws Exception {
+    Path bucketDir = tmp.resolve("bucket");
+    List<String> input = buildBucket(bucketDir, tmp.resolve("staging"));
+    Set<String> inputSamples = samples(bucketDir, tmp.resolve("before"), Set.of());
+    String objstore = "--objstore.config=type: FILESYSTEM\nconfig:\n  directory: " + bucketDir + "\n";
+    String dataDir = tmp.resolve("data").toString();
+    // Thanos's default delete delay: the sources are marked for deletion, not deleted.
+    Result first = run("compact", objstore, "--data-dir", dataDir, "--consistency-delay=0s", "--log.level=error");
+    assertEquals(0, first.code(), first.out() + first.err());
+
+    List<String> compacted = new java.util.ArrayList<>();
+    try (var dirs = Files.list(bucketDir)) {
+      dirs.map(d -> d.getFileName().toString()).filter(u -> !input.contains(u)).forEach(compacted::add);
+    }
+    assertFalse(compacted.isEmpty(), "the first run compacted");
+    int unmarked = 0;
+    for (String u : input) {
+      unmarked += Files.deleteIfExists(bucketDir.resolve(u + "/deletion-mark.json")) ? 1 : 0;
+    }
+    assertTrue(unmarked > 0, "the first run had marked sources");
+    try (Bucket bucket = new FilesystemBucket(bucketDir)) {
+      for (String u : compacted) {
+        if (damage.equals("chunk file missing")) {
+          bucket.delete(u + "/chunks/000001");
+        } else {
+          io.tsdbcompactor.sync.Markers.markNoCompact(bucket, u, io.tsdbcompactor.sync.Marker.REASON_CORRUPTED_BLOCK,
+              "chunks/000001: checksum mismatch", CLOCK);
+        }
+      }
+    }
+
+    Result r = run("compact", objstore, "--data-dir", dataDir, "--consistency-delay=0s", "--log.level=error");
+    if (damage.equals("chunk file missing")) {
+      assertEquals(1, r.code(), r.out() + r.err());
+      for (String u : compacted) {
+        assertTrue(r.err().lines().anyMatch(l -> l.startsWith("compact: ") && l.contains(u)
+            && l.contains("chunks/000001")), "a line names " + u + " and its missing file:\n" + r.err());
+        assertTrue(Files.exists(bucketDir.resolve(u + "/no-compact-mark.json")), u + " is marked no-compact");
+      }
+    } else {
+      assertEquals(0, r.code(), r.out() + r.err());
+    }
+    Set<String> lost = new java.util.TreeSet<>(inputSamples);
+    lost.removeAll(samples(bucketDir, tmp.resolve("after"), Set.copyOf(compacted)));
+    assertTrue(lost.isEmpty(), lost.size() + " samples only in the damaged blocks, e.g. "
+        + lost.stream().limit(3).toList());
   }
 }

@@ -240,7 +240,7 @@ class DryRunPlanTest {
       }
     }
     Set<String> deleted = new HashSet<>();
-    new RetentionPlanner(SEED, false).plan(state, now, Set.of()).deletions().forEach(d -> deleted.add(d.meta().ulid));
+    new RetentionPlanner(SEED, false).plan(state, now, Set.of(), Set.of()).deletions().forEach(d -> deleted.add(d.meta().ulid));
     state.removeIf(m -> deleted.contains(m.ulid));
     return state;
   }

@@ -120,6 +120,47 @@ class BlockSyncerTest {
     assertEquals(1, b.calls(FaultInjectingBucket.Op.LIST));
   }
 
+  /**
+   * A block whose meta.json promises files the listing does not show is damaged: it stays listed with its meta
+   * (tools and the cleaner see it) but is failed, naming the file, and left out of the blocks to work on. A block
+   * already marked for deletion is on its way out and stays as it is.
+   */
+  @Test
+  void aBlockMissingAFileItsMetaListsIsFailedNamingTheFile() throws Exception {
+    Instant old = NOW.minus(Duration.ofDays(3));
+    String whole = ulidAt(old);
+    String missingChunks = ulidAt(old);
+    String wrongSize = ulidAt(old);
+    String markedMissing = ulidAt(old);
+    String empty = ulidAt(old);
+    for (String u : List.of(whole, missingChunks, wrongSize, markedMissing)) {
+      BlockMeta m = put(u, "sidecar", null, Map.of("cluster", "eu1"), 0);
+      m.stats.numChunks = 1;
+      m.thanos().files.add(new BlockMeta.FileEntry("chunks/000001", u.equals(wrongSize) ? 4 : 3));
+      m.thanos().files.add(new BlockMeta.FileEntry("index", 2));
+      m.thanos().files.add(new BlockMeta.FileEntry("meta.json", 0));
+      mem.upload(u + "/meta.json", m.toJsonBytes());
+    }
+    mem.delete(missingChunks + "/chunks/000001");
+    mem.delete(markedMissing + "/chunks/000001");
+    Markers.markForDeletion(mem, markedMissing, "source of compacted block", clock);
+    BlockMeta none = put(empty, "sidecar", null, Map.of("cluster", "eu1"), 0); // no chunks: none to list
+    mem.delete(empty + "/chunks/000001");
+    assertEquals(0, none.stats.numChunks);
+
+    FaultInjectingBucket b = new FaultInjectingBucket(mem);
+    SyncResult r = syncer(b).sync();
+
+    assertEquals(List.of(whole, markedMissing, empty).stream().sorted().toList(),
+        r.metas().stream().map(m -> m.ulid).sorted().toList());
+    assertEquals(Set.of(missingChunks, wrongSize), r.failed().keySet());
+    assertEquals("chunks/000001 is listed in meta.json thanos.files but missing", r.failed().get(missingChunks));
+    assertEquals("chunks/000001 has 3 bytes, meta.json thanos.files says 4", r.failed().get(wrongSize));
+    assertTrue(r.allMetas().keySet().containsAll(Set.of(missingChunks, wrongSize)), "still listed with their metas");
+    // Each damaged block is listed again on its own before it is failed: the bucket listing is no snapshot.
+    assertEquals(3, b.calls(FaultInjectingBucket.Op.LIST));
+  }
+
   @Test
   void rerunReadsMetasFromCacheAndRefetchesChangedOnes() throws Exception {
     Instant old = NOW.minus(Duration.ofDays(3));
