@@ -7,6 +7,7 @@ import io.tsdbcompactor.block.SourceList;
 import io.tsdbcompactor.block.Ulid;
 import io.tsdbcompactor.bucket.Bucket;
 import io.tsdbcompactor.bucket.ListEntry;
+import io.tsdbcompactor.downsample.Resolution;
 import io.tsdbcompactor.bucket.ObjectNotFoundException;
 import io.tsdbcompactor.store.CorruptDataException;
 import io.tsdbcompactor.store.FileTree;
@@ -359,6 +360,12 @@ public final class BlockSyncer {
     }
     if (!meta.ulid.equals(ulid)) {
       f.failure = where + ": meta.json names block " + meta.ulid + ", not its folder " + ulid;
+      return;
+    }
+    long res = meta.resolution();
+    if (res != Resolution.RAW && res != Resolution.FIVE_MINUTES && res != Resolution.ONE_HOUR) {
+      // No step knows what to do with it (Thanos stops its whole run on it): this block is set aside instead.
+      f.failure = where + ": unexpected downsampling resolution " + res + " (raw 0, 5m 300000 and 1h 3600000 are known)";
       return;
     }
     f.meta = meta;

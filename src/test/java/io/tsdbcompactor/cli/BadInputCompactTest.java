@@ -47,7 +47,8 @@ class BadInputCompactTest {
     INDEX_BAD_CRC("index", true),
     INDEX_MISSING("index", true),
     META_NOT_JSON("meta.json", false),
-    META_VERSION_2("meta.json", false);
+    META_VERSION_2("meta.json", false),
+    META_UNKNOWN_RESOLUTION("meta.json", true);
 
     final String file;
     /** Whether the block is marked no-compact (a bad meta.json leaves the block unreadable: skipped instead). */
@@ -119,6 +120,12 @@ class BadInputCompactTest {
         String v2 = json.replaceFirst("\n\t\"version\": 1,\n", "\n\t\"version\": 2,\n");
         assertFalse(v2.equals(json), json);
         Files.writeString(meta, v2);
+      }
+      case META_UNKNOWN_RESOLUTION -> {
+        String json = Files.readString(meta);
+        String odd = json.replaceFirst("\"resolution\": 0\\b", "\"resolution\": 12345");
+        assertFalse(odd.equals(json), json);
+        Files.writeString(meta, odd);
       }
       default -> throw new IllegalArgumentException(d.toString());
     }
