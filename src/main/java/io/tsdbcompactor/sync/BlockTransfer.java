@@ -826,6 +826,15 @@ public final class BlockTransfer {
     }
   }
 
+  /** Whether the block's deletion mark reads: the sync, like Thanos, takes an unreadable one for none. */
+  private boolean readableMark(String ulid) throws IOException {
+    try {
+      return Markers.read(bucket, ulid, Marker.DELETION_MARK).isPresent();
+    } catch (CorruptDataException e) {
+      return false;
+    }
+  }
+
   /**
    * Lists block {@code ulid}, reads its meta.json and checks the listed sizes against {@code thanos.files}, before
    * anything is fetched: the objects to fetch are the index, the chunk segments and tombstones.
@@ -841,7 +850,7 @@ public final class BlockTransfer {
       String rel = e.key().substring(ulid.length() + 1);
       if (rel.equals(BlockMeta.FILE_NAME)) {
         metaEntry = e;
-      } else if (rel.equals(Marker.DELETION_MARK) && options.refuseBlocksBeingDeleted) {
+      } else if (rel.equals(Marker.DELETION_MARK) && options.refuseBlocksBeingDeleted && readableMark(ulid)) {
         throw new BlockGoneException(ulid, "block " + ulid + " in bucket " + bucket.name()
             + " was marked for deletion after it was planned", null);
       } else if (rel.equals("index") || rel.startsWith("chunks/") || rel.equals("tombstones")) {

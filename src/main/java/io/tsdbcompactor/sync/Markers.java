@@ -48,15 +48,23 @@ public final class Markers {
     return write(bucket, new Marker.NoDownsampleMark(ulid, details, clock.instant().getEpochSecond(), reason));
   }
 
-  /** Uploads a marker unless one of its kind exists already; returns whether it wrote. */
+  /**
+   * Uploads a marker unless a readable one of its kind exists already; returns whether it wrote. An unreadable one
+   * is replaced: every reader ignores it (as Thanos's do), so leaving it would leave the block unmarked for good.
+   */
   public static boolean write(Bucket bucket, Marker marker) throws IOException {
     if (!Ulid.isValid(marker.id())) {
       throw new IllegalArgumentException("not a block ULID: " + marker.id());
     }
     String key = marker.id() + "/" + marker.fileName();
     if (bucket.exists(key)) {
-      LOG.warn("requested to write {} but it exists already; leaving it unchanged", key);
-      return false;
+      try {
+        read(bucket, marker.id(), marker.fileName());
+        LOG.warn("requested to write {} but it exists already; leaving it unchanged", key);
+        return false;
+      } catch (CorruptDataException e) {
+        LOG.warn("replacing unreadable {}: {}", key, e.getMessage());
+      }
     }
     bucket.upload(key, marker.toJsonBytes());
     LOG.info("wrote {}", key);

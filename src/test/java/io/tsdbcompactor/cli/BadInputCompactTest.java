@@ -357,4 +357,28 @@ class BadInputCompactTest {
     assertTrue(lost.isEmpty(), lost.size() + " samples only in the damaged blocks, e.g. "
         + lost.stream().limit(3).toList());
   }
+
+  /**
+   * An unreadable deletion-mark.json marks nothing, as in Thanos: the block is compacted like any other, and the
+   * mark its compaction writes replaces the unreadable one, so the block does go after the delete delay.
+   */
+  @org.junit.jupiter.api.Test
+  void anUnreadableDeletionMarkIsTakenForNoneAndReplaced(@TempDir Path tmp) throws Exception {
+    Path bucketDir = tmp.resolve("bucket");
+    buildBucket(bucketDir, tmp.resolve("staging"));
+    Set<String> inputSamples = samples(bucketDir, tmp.resolve("before"), Set.of());
+    Files.writeString(bucketDir.resolve(VICTIM + "/deletion-mark.json"), "{garbage");
+
+    Result r = run("compact", "--objstore.config=type: FILESYSTEM\nconfig:\n  directory: " + bucketDir + "\n",
+        "--data-dir", tmp.resolve("data").toString(), "--consistency-delay=0s", "--log.level=error");
+    assertEquals(0, r.code(), r.out() + r.err());
+    try (Bucket bucket = new FilesystemBucket(bucketDir)) {
+      assertEquals("source of compacted block",
+          io.tsdbcompactor.sync.Markers.readDeletionMark(bucket, VICTIM).orElseThrow().details());
+      SyncResult s = PromtoolBucket.sync(bucket);
+      assertTrue(s.allMetas().values().stream().anyMatch(m -> !m.ulid.equals(VICTIM)
+          && m.compaction.sources.contains(VICTIM)), "a new block holds the block's data");
+    }
+    assertEquals(inputSamples, samples(bucketDir, tmp.resolve("after"), Set.of()));
+  }
 }

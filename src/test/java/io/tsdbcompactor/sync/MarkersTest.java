@@ -48,6 +48,18 @@ class MarkersTest {
     assertEquals(1724320000, m.deletionTime());
   }
 
+  /** Every reader ignores an unreadable mark, so the block would stay unmarked for good: it is replaced. */
+  @Test
+  void anUnreadableMarkerIsReplaced() throws Exception {
+    MemoryBucket b = new MemoryBucket();
+    b.upload(ID + "/" + Marker.DELETION_MARK, "{garbage".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertTrue(Markers.markForDeletion(b, ID, "source of compacted block", t0));
+    assertEquals("source of compacted block", Markers.readDeletionMark(b, ID).orElseThrow().details());
+    b.upload(ID + "/" + Marker.NO_COMPACT_MARK, "{\"id\":\"x\",\"version\":2}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertTrue(Markers.markNoCompact(b, ID, Marker.REASON_CORRUPTED_BLOCK, "index: bad checksum", t0));
+    assertEquals(Marker.REASON_CORRUPTED_BLOCK, Markers.readNoCompactMark(b, ID).orElseThrow().reason());
+  }
+
   @Test
   void readRoundTripAndErrors() throws Exception {
     MemoryBucket b = new MemoryBucket();
