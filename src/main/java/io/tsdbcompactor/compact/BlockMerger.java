@@ -50,8 +50,10 @@ import java.util.function.Predicate;
  * <p>What reaches the output, as Prometheus's compactor (tsdb/compact.go, docs/thanos-compactor.md §4.8) decides:
  * <ul>
  *   <li>Symbols: the union of the inputs' symbol tables.</li>
- *   <li>Per input, a series' chunks lose their tombstoned samples and any samples outside that block's
- *       [minTime, maxTime) (such chunks are decoded and re-encoded; the others keep their bytes).</li>
+ *   <li>Per input, a series' chunks lose their tombstoned samples (such chunks are decoded and re-encoded; the
+ *       others keep their bytes). A chunk outside that block's [minTime, maxTime) makes the block bad
+ *       ({@link BadBlockException}), as it makes Thanos halt, except one starting at maxTime (prometheus/tsdb#347),
+ *       which is dropped as Thanos's repair drops it.</li>
  *   <li>Per series, the chunks of all inputs go through the {@link SeriesChunkMerger}: chunks that overlap
  *       nothing are copied byte for byte, overlaps are merged (chained merge, or penalty deduplication).</li>
  *   <li>Every chunk the merge re-encoded is decoded and checked before it is written, unless the caller turns
@@ -839,6 +841,7 @@ public final class BlockMerger {
       }
       bytes += c.chunk.data().length;
       if (c.minTime < s.meta.minTime || c.maxTime >= s.meta.maxTime) {
+        checkOutside(s, p.series.labels(), c);
         outside = true;
       }
     }
@@ -858,6 +861,23 @@ public final class BlockMerger {
     pairs[k] = Long.MAX_VALUE;
     p.deleted = pairs;
     return bytes;
+  }
+
+  /**
+   * A chunk outside its block's [minTime, maxTime) holds samples no query of the block reads. One that starts at
+   * maxTime exactly is prometheus/tsdb#347, a known head bug whose chunk Thanos's compactor drops as it repairs
+   * the block: it is cut off here too. Any other (wholly below, wholly above, or reaching over an edge) says that
+   * meta.json's range and the chunks disagree; Thanos halts on such a block. Cutting those samples off would lose
+   * them, so the block is set aside instead, for an operator to look at ({@code tools bucket verify --repair}
+   * cuts them off on request).
+   */
+  private static void checkOutside(Source s, Labels labels, ChunkMeta c) throws BadBlockException {
+    if (c.minTime == s.meta.maxTime) {
+      return;
+    }
+    throw new BadBlockException(List.of(s.ulid), Marker.REASON_CORRUPTED_BLOCK, "block " + s.ulid + ": index: series "
+        + labels + " has a chunk [" + c.minTime + ", " + c.maxTime + "] outside the block's range [" + s.meta.minTime
+        + ", " + s.meta.maxTime + ") in meta.json", null);
   }
 
   /** The chunks of one input's entry (loaded by {@link #readChunks}) without its deleted samples. */

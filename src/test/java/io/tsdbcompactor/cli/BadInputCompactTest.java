@@ -48,7 +48,9 @@ class BadInputCompactTest {
     INDEX_MISSING("index", true),
     META_NOT_JSON("meta.json", false),
     META_VERSION_2("meta.json", false),
-    META_UNKNOWN_RESOLUTION("meta.json", true);
+    META_UNKNOWN_RESOLUTION("meta.json", true),
+    META_RANGE_NARROWER_THAN_CHUNKS("meta.json", true),
+    META_RANGE_SWAPPED("meta.json", true);
 
     final String file;
     /** Whether the block is marked no-compact (a bad meta.json leaves the block unreadable: skipped instead). */
@@ -126,6 +128,20 @@ class BadInputCompactTest {
         String odd = json.replaceFirst("\"resolution\": 0\\b", "\"resolution\": 12345");
         assertFalse(odd.equals(json), json);
         Files.writeString(meta, odd);
+      }
+      case META_RANGE_NARROWER_THAN_CHUNKS, META_RANGE_SWAPPED -> {
+        // Prometheus's compactor keeps what lies inside the output's range and Thanos halts: either way meta.json
+        // and the chunks disagree, and cutting samples off would lose them.
+        BlockMeta m = BlockMeta.parse(meta.toString(), Files.readAllBytes(meta));
+        long min = m.minTime;
+        long max = m.maxTime;
+        if (d == Damage.META_RANGE_SWAPPED) {
+          m.minTime = max;
+          m.maxTime = min;
+        } else {
+          m.maxTime = min + (max - min) / 2;
+        }
+        Files.write(meta, m.toJsonBytes());
       }
       default -> throw new IllegalArgumentException(d.toString());
     }

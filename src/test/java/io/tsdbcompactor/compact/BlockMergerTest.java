@@ -179,6 +179,36 @@ class BlockMergerTest {
         "the tombstones removed something");
   }
 
+  /**
+   * prometheus/tsdb#347: a head bug left chunks starting exactly at the block's maxTime. Thanos's compactor drops
+   * them as it repairs the block, and so does the merge; every other chunk is kept.
+   */
+  @Test
+  void aChunkStartingAtMaxTimeIsDroppedAsThanosRepairDropsIt() throws Exception {
+    Path om = tmp.resolve("347.om");
+    long t0 = 1_700_000_000_000L;
+    try (var w = Files.newBufferedWriter(om)) {
+      w.write("# TYPE kept gauge\n");
+      for (long t = t0; t < t0 + 3_600_000; t += 60_000) {
+        w.write("kept 1 " + t / 1000 + "\n");
+      }
+      w.write("# TYPE late gauge\nlate 2 " + (t0 + 3_600_000) / 1000 + "\n# EOF\n");
+    }
+    Path src = tmp.resolve("src");
+    List<String> made = GroupCompactorTest.importBlocks(om, src, Map.of("cluster", "a"));
+    assertEquals(1, made.size());
+    Path metaFile = src.resolve(made.get(0)).resolve("meta.json");
+    BlockMeta m = BlockMeta.parse(metaFile.toString(), Files.readAllBytes(metaFile));
+    m.maxTime = t0 + 3_600_000; // the late sample's chunk now starts at maxTime
+    Files.write(metaFile, m.toJsonBytes());
+
+    Path db = tmp.resolve("db");
+    mergeInto(inputs(src), db, CompactorOptions.DedupFunc.NONE);
+    String dump = Promtool.dump(db);
+    assertEquals(60, dump.lines().filter(l -> l.startsWith("{__name__=\"kept\"}")).count(), dump);
+    assertFalse(dump.contains("late"), dump);
+  }
+
   @Test
   void nothingLeftWritesNoBlock() throws Exception {
     Path src = copyOfBasic();
