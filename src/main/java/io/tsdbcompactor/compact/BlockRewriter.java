@@ -99,6 +99,11 @@ public final class BlockRewriter {
    */
   public Result rewrite(BlockMeta meta, Directory source, Directory out, String newUlid, boolean dryRun,
       Consumer<String> changes) throws IOException {
+    if (meta.minTime >= meta.maxTime) {
+      // Every chunk would count as outside the range, and the rewrite would write nothing and retire the block.
+      throw new BadBlockException(List.of(meta.ulid), Marker.REASON_CORRUPTED_BLOCK, "block " + meta.ulid
+          + ": meta.json: minTime " + meta.minTime + " is not before maxTime " + meta.maxTime, null);
+    }
     Tombstones.Builder tombstones = new Tombstones.Builder();
     long total = 0;
     long deleted = 0;

@@ -362,6 +362,11 @@ public final class BlockSyncer {
       f.failure = where + ": meta.json names block " + meta.ulid + ", not its folder " + ulid;
       return;
     }
+    if (meta.minTime >= meta.maxTime) {
+      // No sample can lie in it: every step would drop the block's samples as outside its range.
+      f.failure = where + ": minTime " + meta.minTime + " is not before maxTime " + meta.maxTime;
+      return;
+    }
     long res = meta.resolution();
     if (res != Resolution.RAW && res != Resolution.FIVE_MINUTES && res != Resolution.ONE_HOUR) {
       // No step knows what to do with it (Thanos stops its whole run on it): this block is set aside instead.

@@ -61,6 +61,30 @@ class BlockRewriteCommandTest {
     assertTrue(Files.readString(dst.resolve(block.getFileName() + ".change.log")).contains("deleted series"));
   }
 
+  /**
+   * A meta.json whose range is empty or upside down leaves every chunk outside it: rewritten, the block would come
+   * out empty. The rewrite refuses it, naming the block and the file, and writes nothing.
+   */
+  @Test
+  void aBlockWhoseMetaRangeIsUpsideDownIsRefused() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(1);
+    Path src = tmp.resolve("src").resolve(ulid);
+    BucketToolsCommandTest.copyTree(TestBlocks.BASIC.resolve(ulid), src);
+    Path metaFile = src.resolve("meta.json");
+    io.tsdbcompactor.block.BlockMeta m =
+        io.tsdbcompactor.block.BlockMeta.parse(metaFile.toString(), Files.readAllBytes(metaFile));
+    long min = m.minTime;
+    m.minTime = m.maxTime;
+    m.maxTime = min;
+    Files.write(metaFile, m.toJsonBytes());
+    Path dst = Files.createDirectories(tmp.resolve("dst"));
+    var r = BucketToolsCommandTest.run("tools", "block", "rewrite", src.toString(), dst.toString(), "--no-dry-run",
+        "--rewrite.to-delete-config", "- matchers: 'weird_labels'\n");
+    assertEquals(1, r.exit(), r.out() + r.err());
+    assertTrue(r.err().contains(ulid) && r.err().contains("meta.json: minTime"), r.err());
+    assertTrue(children(dst).stream().noneMatch(Files::isDirectory), "no block written: " + children(dst));
+  }
+
   @Test
   void relabelsALocalBlock() throws Exception {
     String ulid = TestBlocks.basicUlids().get(2);

@@ -97,6 +97,10 @@ class BlockSyncerTest {
     mem.setLastModified(partial + "/index", NOW.minus(Duration.ofHours(10)));
     mem.upload(garbage + "/meta.json", "{not json".getBytes());
     mem.upload(badVersion + "/meta.json", "{\"ulid\":\"x\",\"version\":2}".getBytes());
+    String upsideDown = ulidAt(old);
+    BlockMeta ud = put(upsideDown, "sidecar", null, Map.of("cluster", "eu1"), 0);
+    ud.minTime = 3000;
+    mem.upload(upsideDown + "/meta.json", ud.toJsonBytes());
     mem.upload("debug/metas/x.json", new byte[] {1});
     mem.upload("not-a-ulid/meta.json", new byte[] {1});
 
@@ -112,7 +116,9 @@ class BlockSyncerTest {
     assertEquals(Set.of(noCompact), r.noDownsampleMarked());
     assertEquals(Set.of(partial, garbage), r.partial().keySet());
     assertEquals(NOW.minus(Duration.ofHours(10)), r.partial().get(partial).lastModified());
-    assertEquals(Set.of(badVersion), r.failed().keySet());
+    assertEquals(Set.of(badVersion, upsideDown), r.failed().keySet());
+    assertTrue(r.failed().get(upsideDown).endsWith("meta.json: minTime 3000 is not before maxTime 2000"),
+        r.failed().get(upsideDown));
     assertEquals(7, r.allMetas().size());
     BlockMeta nc = r.allMetas().get(noCompact);
     assertEquals("{cluster=\"eu2\"}", nc.externalLabels().toString());
