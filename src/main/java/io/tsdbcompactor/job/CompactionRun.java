@@ -373,6 +373,7 @@ public final class CompactionRun {
       throw e;
     }
     ctx.metrics.metaSynced(Duration.ofMillis(ctx.clock.millis() - started), false);
+    s = withoutUnlabelled(s);
     progressGauges.synced(s);
     if (replan) {
       lastSimulated = BucketState.of(s);
@@ -384,24 +385,54 @@ public final class CompactionRun {
       LOG.debug("block {} skipped: {}", f.getKey(), f.getValue());
       // Blocks without a usable meta.json have no labels to shard by: the shard that owns ungrouped work names them.
       if (options.sharding().ownsUngrouped() && reportedUnreadable.add(f.getKey())) {
-        unreadable(s, f.getKey(), f.getValue());
+        BlockMeta m = s.allMetas().get(f.getKey());
+        unreadable(s, f.getKey(), f.getValue(), m != null && m.externalLabels().size() == 0
+            ? Marker.REASON_NO_EXTERNAL_LABELS : Marker.REASON_CORRUPTED_BLOCK);
       }
     }
     // A meta.json that is there but unreadable is damage, not an upload in progress: it is named, and the block
     // is left alone (the cleaner does not take it for an aborted upload).
     for (PartialBlock p : s.partial().values()) {
       if (p.metaUnreadable() && options.sharding().ownsUngrouped() && reportedUnreadable.add(p.ulid())) {
-        unreadable(s, p.ulid(), p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason());
+        unreadable(s, p.ulid(), p.ulid() + "/" + BlockMeta.FILE_NAME + ": " + p.reason(), Marker.REASON_CORRUPTED_BLOCK);
       }
     }
     return BucketState.of(s);
   }
 
   /**
+   * The sync with the blocks that have no external labels moved from the usable ones to the failed ones. Thanos
+   * uploads no block without them (its compactor merges such a group, then fails at the upload, every run): here
+   * they are set aside before any work, named once, and marked no-compact with a reason of their own, which leaves
+   * them whole and counts them as no copy of anything. A rewrite with {@code --prom-blocks} handles such blocks.
+   */
+  private static SyncResult withoutUnlabelled(SyncResult s) {
+    List<BlockMeta> usable = new java.util.ArrayList<>(s.metas().size());
+    java.util.SortedMap<String, String> failed = null;
+    for (BlockMeta m : s.metas()) {
+      if (m.externalLabels().size() == 0 && !s.deletionMarks().containsKey(m.ulid)) {
+        if (failed == null) {
+          failed = new java.util.TreeMap<>(s.failed());
+        }
+        failed.put(m.ulid, m.ulid + "/" + BlockMeta.FILE_NAME + ": no external labels (thanos.labels); Thanos "
+            + "compacts and uploads no block without them");
+      } else {
+        usable.add(m);
+      }
+    }
+    if (failed == null) {
+      return s;
+    }
+    return new SyncResult(java.util.Collections.unmodifiableList(usable), s.allMetas(), s.deletionMarks(),
+        s.noCompactMarks(), s.noDownsampleMarks(), s.partial(), s.tooFresh(), s.hiddenByDeletionMark(), failed,
+        s.objects(), s.syncTime());
+  }
+
+  /**
    * A block whose meta.json cannot be used: the first run that finds it marks it no-compact and fails (a new bad
    * block); later runs see the mark and only count it, so one damaged block does not fail every run after.
    */
-  private void unreadable(SyncResult s, String ulid, String why) {
+  private void unreadable(SyncResult s, String ulid, String why, String reason) {
     String markKey = ulid + "/" + Marker.NO_COMPACT_MARK;
     boolean marked = s.objects().getOrDefault(ulid, List.of()).stream().anyMatch(e -> e.key().equals(markKey));
     if (marked) {
@@ -414,8 +445,8 @@ public final class CompactionRun {
     }
     try {
       report.markedNow.add(ulid);
-      Markers.markNoCompact(ctx.bucket, ulid, Marker.REASON_CORRUPTED_BLOCK, why, ctx.clock);
-      ctx.metrics.blockMarked(Marker.NO_COMPACT_MARK, Marker.REASON_CORRUPTED_BLOCK);
+      Markers.markNoCompact(ctx.bucket, ulid, reason, why, ctx.clock);
+      ctx.metrics.blockMarked(Marker.NO_COMPACT_MARK, reason);
       report.markedNoCompact.incrementAndGet();
       report.fail("block " + ulid + " skipped: " + why + " (marked no-compact)");
     } catch (IOException e) {

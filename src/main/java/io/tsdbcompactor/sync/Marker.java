@@ -33,6 +33,8 @@ public sealed interface Marker permits Marker.DeletionMark, Marker.NoCompactMark
    * no-downsample mark, this one does not let retention expire the block un-downsampled.
    */
   String REASON_CORRUPTED_BLOCK = "corrupted-block";
+  /** Our reason for a block without external labels, which Thanos neither compacts nor uploads. */
+  String REASON_NO_EXTERNAL_LABELS = "no-external-labels";
   /** Our reason for blocks whose chunks of one series cannot be merged (e.g. mixed encodings that overlap). */
   String REASON_UNMERGEABLE_CHUNKS = "unmergeable-chunks";
 

@@ -50,15 +50,23 @@ class BadInputCompactTest {
     META_VERSION_2("meta.json", false),
     META_UNKNOWN_RESOLUTION("meta.json", true),
     META_RANGE_NARROWER_THAN_CHUNKS("meta.json", true),
-    META_RANGE_SWAPPED("meta.json", true);
+    META_RANGE_SWAPPED("meta.json", true),
+    META_WITHOUT_EXTERNAL_LABELS("meta.json", true, "no-external-labels");
 
     final String file;
     /** Whether the block is marked no-compact (a bad meta.json leaves the block unreadable: skipped instead). */
     final boolean noCompact;
+    /** The no-compact mark's reason. */
+    final String reason;
 
     Damage(String file, boolean noCompact) {
+      this(file, noCompact, "corrupted-block");
+    }
+
+    Damage(String file, boolean noCompact, String reason) {
       this.file = file;
       this.noCompact = noCompact;
+      this.reason = reason;
     }
   }
 
@@ -141,6 +149,12 @@ class BadInputCompactTest {
         } else {
           m.maxTime = min + (max - min) / 2;
         }
+        Files.write(meta, m.toJsonBytes());
+      }
+      case META_WITHOUT_EXTERNAL_LABELS -> {
+        // A Prometheus block copied into the bucket as it is: Thanos merges its group, then refuses the upload.
+        BlockMeta m = BlockMeta.parse(meta.toString(), Files.readAllBytes(meta));
+        m.thanos.labels = new TreeMap<>();
         Files.write(meta, m.toJsonBytes());
       }
       default -> throw new IllegalArgumentException(d.toString());
@@ -227,7 +241,7 @@ class BadInputCompactTest {
     }
     if (d.noCompact) {
       String mark = Files.readString(bucketDir.resolve(VICTIM + "/no-compact-mark.json"));
-      assertTrue(mark.contains("\"reason\":\"corrupted-block\""), mark);
+      assertTrue(mark.contains("\"reason\":\"" + d.reason + "\""), mark);
       assertTrue(mark.contains(d.file), "the mark's details name the file: " + mark);
     }
 
