@@ -133,11 +133,29 @@ public final class BlockTransfer {
   }
 
   private BlockMeta upload(Path blockDir, boolean disposable) throws IOException {
-    return upload(blockDir, disposable, Set.of());
+    return upload(blockDir, disposable, Set.of(), NO_HOOKS);
   }
 
+  /** What an early upload's finish learns from {@link #upload(Path, boolean, Set, UploadHooks)} as it goes. */
+  private interface UploadHooks {
+    /** The data files about to be sent (those not sent early), after the block was checked. */
+    void sending(List<String> dataFiles);
+
+    /** Every data file is in the bucket; meta.json goes next unless this throws. */
+    void beforeMeta() throws IOException;
+  }
+
+  private static final UploadHooks NO_HOOKS = new UploadHooks() {
+    @Override
+    public void sending(List<String> dataFiles) {}
+
+    @Override
+    public void beforeMeta() {}
+  };
+
   /** Uploads the block, except the data files in {@code uploaded} (already in the bucket); meta.json last. */
-  private BlockMeta upload(Path blockDir, boolean disposable, Set<String> uploaded) throws IOException {
+  private BlockMeta upload(Path blockDir, boolean disposable, Set<String> uploaded, UploadHooks hooks)
+      throws IOException {
     String ulid = blockDir.getFileName().toString();
     if (!Ulid.isValid(ulid)) {
       throw new IllegalArgumentException("block directory " + blockDir + " is not named by a ULID");
@@ -179,7 +197,9 @@ public final class BlockTransfer {
     List<String> dataFiles = new ArrayList<>(chunkFiles);
     dataFiles.add("index");
     dataFiles.removeAll(uploaded);
+    hooks.sending(dataFiles);
     transferFiles(dataFiles, rel -> uploadFile(blockDir, rel, disposable));
+    hooks.beforeMeta();
     t.uploadTime = GoJson.rfc3339Nano(options.clock.instant());
     bucket.upload(ulid + "/" + BlockMeta.FILE_NAME, up.toJsonBytes());
     LOG.info("uploaded block {} ({} chunk files) to bucket {}", ulid, chunkFiles.size(), bucket.name());
@@ -246,6 +266,8 @@ public final class BlockTransfer {
     private boolean closing;
     /** Set once meta.json may be on its way: from then on nothing is deleted. */
     private boolean finishing;
+    /** The data files {@link #finish} sends itself (those not sent while written). */
+    private final Set<String> sentAtFinish = new HashSet<>();
     private boolean abandoned;
 
     private EarlyUpload(Path blockDir) {
@@ -408,11 +430,29 @@ public final class BlockTransfer {
         if (abandoned) {
           throw new InterruptedIOException("upload of block " + ulid + " was abandoned");
         }
-        finishing = true;
       }
       Set<String> current = new HashSet<>(started.keySet());
       current.removeAll(rewritten);
-      return upload(blockDir, true, current);
+      // Until meta.json is on its way the block can still be taken back: a block that fails its last checks (no
+      // chunks directory, no external labels) or a data file that fails to go up leaves nothing behind.
+      return upload(blockDir, true, current, new UploadHooks() {
+        @Override
+        public void sending(List<String> dataFiles) {
+          synchronized (EarlyUpload.this) {
+            sentAtFinish.addAll(dataFiles);
+          }
+        }
+
+        @Override
+        public void beforeMeta() throws IOException {
+          synchronized (EarlyUpload.this) {
+            if (abandoned) {
+              throw new InterruptedIOException("upload of block " + ulid + " was abandoned");
+            }
+            finishing = true;
+          }
+        }
+      });
     }
 
     private void await(String rel, Future<?> f) throws IOException {
@@ -449,6 +489,11 @@ public final class BlockTransfer {
         }
         abandoned = true;
         sent = new ArrayList<>(started.keySet());
+        for (String rel : sentAtFinish) {
+          if (!started.containsKey(rel)) {
+            sent.add(rel);
+          }
+        }
         uploading = new ArrayList<>(sentWhileWritten);
         growing.clear();
         // Interrupts uploads of whole files, which only a store that takes no file while it is written (FILESYSTEM:

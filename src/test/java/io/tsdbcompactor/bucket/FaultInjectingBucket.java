@@ -30,6 +30,7 @@ public final class FaultInjectingBucket implements Bucket {
   private final AtomicLong uploadBreakAfter = new AtomicLong();
   private final java.util.List<String> journal = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private volatile String breakingKey;
+  private volatile String failingUploadKey;
   private volatile long breakingKeyAfter = -1;
   private volatile int shortReadMax;
   private volatile boolean retryable = true;
@@ -93,6 +94,12 @@ public final class FaultInjectingBucket implements Bucket {
   /** Whether injected errors are retryable (default) or permanent. */
   public FaultInjectingBucket retryable(boolean retryable) {
     this.retryable = retryable;
+    return this;
+  }
+
+  /** Every upload of {@code key} fails with an injected error (null: none does). */
+  public FaultInjectingBucket failUploadsOf(String key) {
+    this.failingUploadKey = key;
     return this;
   }
 
@@ -160,6 +167,9 @@ public final class FaultInjectingBucket implements Bucket {
   @Override
   public void upload(String key, InputStream in, long length) throws IOException {
     enter(Op.UPLOAD, key);
+    if (key.equals(failingUploadKey)) {
+      throw new BucketException("injected fault: UPLOAD " + key, retryable);
+    }
     long breakAfter = uploadBreaks.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0 ? uploadBreakAfter.get() : -1;
     delegate.upload(key, breakAfter < 0 ? in : new FaultyStream(in, key, breakAfter, 0), length);
   }

@@ -261,6 +261,36 @@ class BlockTransferTest {
     assertEquals(second.length, meta.thanos.files.get(1).sizeBytes);
   }
 
+  /**
+   * Until meta.json is on its way a finished block can still be taken back: one that fails finish's last checks,
+   * or whose last data file fails to go up, leaves none of its objects in the bucket once closed.
+   */
+  @Test
+  void aFinishThatFailsBeforeMetaJsonLeavesNothingOnceClosed() throws Exception {
+    String ulid = TestBlocks.basicUlids().get(0);
+    Path dir = TestBlocks.copyWithLabels(ulid, tmp.resolve("a"), Map.of("cluster", "eu1"));
+    MemoryBucket mem = new MemoryBucket();
+    GatedBucket b = new GatedBucket(mem);
+    try (BlockTransfer.EarlyUpload up = new BlockTransfer(b, opts()).uploadEarly(dir)) {
+      up.written("index");
+      await(b.landed, 1);
+      io.tsdbcompactor.store.FileTree.delete(dir.resolve("chunks")); // the check before anything else goes up fails
+      assertThrows(java.nio.file.NoSuchFileException.class, up::finish);
+    }
+    assertEquals(List.of(), mem.list(ulid, true));
+
+    // Finish sends the chunk segment, then the index fails: the segment it sent is taken back too.
+    Path dir2 = TestBlocks.copyWithLabels(ulid, tmp.resolve("b"), Map.of("cluster", "eu1"));
+    FaultInjectingBucket failing = new FaultInjectingBucket(mem).failUploadsOf(ulid + "/index");
+    BlockTransfer.Options sequential = opts();
+    sequential.filesConcurrency = 1;
+    try (BlockTransfer.EarlyUpload up = new BlockTransfer(failing, sequential).uploadEarly(dir2)) {
+      assertThrows(IOException.class, up::finish);
+      assertTrue(failing.journal().contains("UPLOAD " + ulid + "/chunks/000001"), failing.journal().toString());
+    }
+    assertEquals(List.of(), mem.list(ulid, true));
+  }
+
   @Test
   void abandonStopsAnUploadInFlightAndDeletesWhatWentUp() throws Exception {
     String ulid = TestBlocks.basicUlids().get(0);
