@@ -113,6 +113,16 @@ final class DownsampleStep implements Step {
     ctx.metrics.downsamples(to).increment();
     try (Span span = Tracing.span("downsample").attribute("block", in.ulid).attribute("resolution", to)) {
       Downsampled done = downsampleOne(in);
+      if (done == null) {
+        // Marked, so that neither the range rule nor retention asks for it again; an operator's kind of mark
+        // (not corrupted-block): retention then expires it as Thanos would, there being nothing to keep coarser.
+        String details = "no sample to downsample: Thanos's downsampling keeps no stale marker and no sample "
+            + "before 1970-01-01";
+        markNoDownsample(in, Marker.REASON_NOTHING_TO_DOWNSAMPLE, details);
+        ctx.report.fail("downsample block " + in.ulid + " to " + Resolution.name(to) + ": " + details
+            + " (marked no-downsample)");
+        return;
+      }
       BlockMeta out = done.meta();
       ctx.metrics.downsampleDuration(to).record(Duration.ofNanos(System.nanoTime() - t0));
       (to == Resolution.FIVE_MINUTES ? ctx.report.downsampled5m : ctx.report.downsampled1h).incrementAndGet();
@@ -130,7 +140,7 @@ final class DownsampleStep implements Step {
       LOG.info("not downsampling block {}: {}", in.ulid, e.getMessage()); // another run replaced or deleted it
     } catch (CorruptDataException e) {
       ctx.metrics.downsampleFailures(to).increment();
-      markNoDownsample(in, e.getMessage());
+      markNoDownsample(in, Marker.REASON_CORRUPTED_BLOCK, e.getMessage());
       ctx.report.fail("downsample block " + in.ulid + " to " + Resolution.name(to) + ": " + ErrorText.of(e)
           + " (marked no-downsample)");
     } catch (IOException | RuntimeException e) {
@@ -143,7 +153,10 @@ final class DownsampleStep implements Step {
   /** A downsampled block as uploaded, and how long each phase took (for the log, as a compaction's). */
   private record Downsampled(BlockMeta meta, long downloadMillis, long downsampleMillis, long uploadMillis) {}
 
-  /** Download, downsample, verify, upload (meta.json last); the work directories are removed either way. */
+  /**
+   * Download, downsample, verify, upload (meta.json last); the work directories are removed either way. Null when
+   * the block holds no sample the downsampling keeps: nothing is uploaded then.
+   */
   private Downsampled downsampleOne(BlockMeta in) throws IOException {
     Path work = ctx.options.dataDir().resolve("downsample");
     Path src = work.resolve(in.ulid);
@@ -170,6 +183,9 @@ final class DownsampleStep implements Step {
         Directory out = upload.watch(FsDirectory.scratch(dst));
         BlockDownsampler.Result r = arriving.read((meta, blockFiles) ->
             BlockDownsampler.downsample(blockFiles, meta, out, to, newUlid));
+        if (r.meta().stats.numChunks == 0) {
+          return null; // closed unfinished: whatever went up is taken back
+        }
         verify(dst, r.meta());
         t2 = System.nanoTime();
         try (Span s = Tracing.span("upload").attribute("block", newUlid.toString())) {
@@ -200,13 +216,13 @@ final class DownsampleStep implements Step {
     }
   }
 
-  private void markNoDownsample(BlockMeta in, String details) {
+  private void markNoDownsample(BlockMeta in, String reason, String details) {
     try {
       ctx.report.markedNow.add(in.ulid);
-      if (Markers.markNoDownsample(ctx.bucket, in.ulid, Marker.REASON_CORRUPTED_BLOCK, details, ctx.clock)) {
-        ctx.metrics.blockMarked(Marker.NO_DOWNSAMPLE_MARK, Marker.REASON_CORRUPTED_BLOCK);
+      if (Markers.markNoDownsample(ctx.bucket, in.ulid, reason, details, ctx.clock)) {
+        ctx.metrics.blockMarked(Marker.NO_DOWNSAMPLE_MARK, reason);
         ctx.report.markedNoDownsample.incrementAndGet();
-        ctx.report.record(ctx.action(Action.NO_DOWNSAMPLE, in, false, Marker.REASON_CORRUPTED_BLOCK + ": " + details));
+        ctx.report.record(ctx.action(Action.NO_DOWNSAMPLE, in, false, reason + ": " + details));
       }
     } catch (IOException e) {
       ctx.report.fail("marking block " + in.ulid + " no-downsample failed: " + ErrorText.of(e));

@@ -33,6 +33,11 @@ public sealed interface Marker permits Marker.DeletionMark, Marker.NoCompactMark
    * no-downsample mark, this one does not let retention expire the block un-downsampled.
    */
   String REASON_CORRUPTED_BLOCK = "corrupted-block";
+  /**
+   * Our no-downsample reason for a block without a sample the downsampling keeps (only stale markers, or samples
+   * before 1970): Thanos's would write an empty block.
+   */
+  String REASON_NOTHING_TO_DOWNSAMPLE = "nothing-to-downsample";
   /** Our reason for a block without external labels, which Thanos neither compacts nor uploads. */
   String REASON_NO_EXTERNAL_LABELS = "no-external-labels";
   /** Our reason for blocks whose chunks of one series cannot be merged (e.g. mixed encodings that overlap). */

@@ -411,4 +411,60 @@ class BadInputCompactTest {
     }
     assertEquals(inputSamples, samples(bucketDir, tmp.resolve("after"), Set.of()));
   }
+
+  /**
+   * Thanos's downsampling keeps no sample before 1970 (nor stale markers): blocks holding nothing else have nothing
+   * to downsample. Each is marked no-downsample once, naming why, nothing is uploaded for it (no partial block is
+   * left), and the next run has nothing to redo.
+   */
+  @org.junit.jupiter.api.Test
+  void aBlockWithNothingToDownsampleIsMarkedOnceAndLeavesNoPartialUpload(@TempDir Path tmp) throws Exception {
+    Path om = tmp.resolve("pre1970.om");
+    try (var w = Files.newBufferedWriter(om)) {
+      w.write("# TYPE old gauge\n");
+      for (long t = -10 * 86_400; t <= -86_400; t += 1_800) {
+        w.write("old{s=\"x\"} 1 " + t + "\n");
+      }
+      w.write("# EOF\n");
+    }
+    Path bucketDir = tmp.resolve("bucket");
+    io.tsdbcompactor.block.Promtool.run("tsdb", "create-blocks-from", "openmetrics", "-q", om.toString(),
+        bucketDir.toString());
+    try (var dirs = Files.list(bucketDir)) {
+      for (Path d : dirs.toList()) {
+        Path metaFile = d.resolve("meta.json");
+        BlockMeta m = BlockMeta.parse(metaFile.toString(), Files.readAllBytes(metaFile));
+        m.thanos().labels = new TreeMap<>(Map.of("cluster", "old"));
+        m.thanos().source = "sidecar";
+        Files.write(metaFile, m.toJsonBytes());
+      }
+    }
+    Set<String> input = samples(bucketDir, tmp.resolve("before"), Set.of());
+    String objstore = "--objstore.config=type: FILESYSTEM\nconfig:\n  directory: " + bucketDir + "\n";
+    String dataDir = tmp.resolve("data").toString();
+
+    Result r = run("compact", objstore, "--data-dir", dataDir, "--consistency-delay=0s", "--delete-delay=0s",
+        "--log.level=error");
+    assertEquals(1, r.code(), r.out() + r.err());
+    List<String> marked = new java.util.ArrayList<>();
+    try (var dirs = Files.list(bucketDir)) {
+      for (Path d : dirs.toList()) {
+        assertTrue(Files.exists(d.resolve("meta.json")), "no partial upload left: " + d);
+        Path mark = d.resolve("no-downsample-mark.json");
+        if (Files.exists(mark)) {
+          assertTrue(Files.readString(mark).contains("\"reason\":\"nothing-to-downsample\""), Files.readString(mark));
+          marked.add(d.getFileName().toString());
+        }
+      }
+    }
+    assertFalse(marked.isEmpty(), "the compacted blocks due for downsampling are marked");
+    for (String u : marked) {
+      assertTrue(r.err().lines().anyMatch(l -> l.startsWith("compact: ") && l.contains(u)
+          && l.contains("no sample to downsample")), r.err());
+    }
+    Result again = run("compact", objstore, "--data-dir", dataDir, "--consistency-delay=0s", "--delete-delay=0s",
+        "--log.level=error");
+    assertEquals(0, again.code(), again.out() + again.err());
+    assertEquals(input, samples(bucketDir, tmp.resolve("after"), Set.of()), "every raw sample kept");
+  }
 }
