@@ -149,6 +149,11 @@ final class BucketInspectCommand extends BucketToolsCommand.SyncingCommand {
             + (p.metaUnreadable() ? "  (kept: repair or delete it by hand)" : ""));
       }
     }
+    if (!r.failed().isEmpty()) {
+      out.println();
+      out.println("Failed blocks (compact sets them aside and marks them no-compact; repair or delete them by hand):");
+      r.failed().forEach((ulid, why) -> out.println(ulid + "  " + why));
+    }
     out.println();
     out.println("bucket: " + r.describeCounts());
     out.flush();

@@ -118,6 +118,16 @@ abstract class BucketToolsCommandTest {
     assertEquals(1, tool("inspect", "-l", "cluster=\"eu2\"").out().split("\n\n")[0].split("\n").length);
     assertEquals(4, tool("inspect", "-l", "cluster=\"eu1\"", "--sort-by", "ULID").out().split("\n\n")[0].split("\n").length);
     assertTrue(tool("inspect", "-o", "csv").out().startsWith("ULID,FROM,UNTIL"));
+
+    // Blocks the compactor sets aside are listed with why: the compactor's failure lines point here.
+    String badVersion = Ulid.generate(NOW.toEpochMilli(), new Random(4)).toString();
+    bucket.upload(badVersion + "/meta.json", ("{\"ulid\":\"" + badVersion + "\",\"version\":99}").getBytes());
+    bucket.delete(ulids.get(2) + "/index");
+    Result failed = tool("inspect");
+    assertEquals(0, failed.exit(), failed.err());
+    assertTrue(failed.out().contains(badVersion + "  " + badVersion + "/meta.json: unexpected meta file version 99"),
+        failed.out());
+    assertTrue(failed.out().contains(ulids.get(2) + "  index is missing"), failed.out());
   }
 
   @Test
