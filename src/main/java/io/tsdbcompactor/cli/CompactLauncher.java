@@ -156,8 +156,10 @@ final class CompactLauncher {
       }
       if (options.dryRun()) {
         Summary.printPlan(out, bucketName, r);
-        env.listener().runEnded(true);
-        return 0;
+        // What the run would report as failures (blocks it would set aside, first of all), and its exit code.
+        Summary.printFailures(err, r.failures);
+        env.listener().runEnded(r.success());
+        return r.exitCode();
       }
       Summary.printReport(out, bucketName, r);
       Summary.printFailures(err, r.failures);

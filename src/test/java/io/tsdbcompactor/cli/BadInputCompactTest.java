@@ -467,4 +467,20 @@ class BadInputCompactTest {
     assertEquals(0, again.code(), again.out() + again.err());
     assertEquals(input, samples(bucketDir, tmp.resolve("after"), Set.of()), "every raw sample kept");
   }
+
+  /** The dry run names the blocks the run would set aside, changes nothing, and exits as the run would. */
+  @ParameterizedTest
+  @EnumSource(value = Damage.class, names = {"META_VERSION_2", "CHUNK_FILE_MISSING", "META_WITHOUT_EXTERNAL_LABELS"})
+  void aDryRunNamesTheBlocksTheRunWouldSetAside(Damage d, @TempDir Path tmp) throws Exception {
+    Path bucketDir = tmp.resolve("bucket");
+    buildBucket(bucketDir, tmp.resolve("staging"));
+    damage(bucketDir.resolve(VICTIM), d);
+    Map<String, Long> before = listing(bucketDir);
+    Result dry = run("compact", "--objstore.config=type: FILESYSTEM\nconfig:\n  directory: " + bucketDir + "\n",
+        "--data-dir", tmp.resolve("data").toString(), "--consistency-delay=0s", "--log.level=error", "--dry-run");
+    assertEquals(1, dry.code(), dry.out() + dry.err());
+    assertTrue(dry.err().lines().anyMatch(l -> l.startsWith("compact: ") && l.contains(VICTIM) && l.contains(d.file)),
+        dry.err());
+    assertEquals(before, listing(bucketDir), "a dry run changes nothing");
+  }
 }
