@@ -28,4 +28,32 @@ public final class BadBlockException extends IOException {
   public String reason() {
     return reason;
   }
+
+  /**
+   * Block {@code ulid} failed to read: the file is named as its object in the bucket ("ULID/tombstones"), not as
+   * the path of the local copy it was read from, which says nothing to whoever looks in the bucket.
+   */
+  public static BadBlockException corrupt(String ulid, IOException e) {
+    String named;
+    if (e instanceof io.tsdbcompactor.store.CorruptDataException c) {
+      String object = objectName(ulid, c.file());
+      named = object == null ? c.getMessage() : c.in(object).getMessage();
+    } else if (e instanceof java.nio.file.NoSuchFileException n && objectName(ulid, n.getFile()) != null) {
+      named = objectName(ulid, n.getFile()) + " is missing";
+    } else {
+      named = e.getMessage();
+    }
+    return new BadBlockException(List.of(ulid), io.tsdbcompactor.sync.Marker.REASON_CORRUPTED_BLOCK,
+        "block " + ulid + ": " + named, e);
+  }
+
+  /** "ULID/rel/path" for a path inside a local copy of block {@code ulid}; null for any other name. */
+  private static String objectName(String ulid, String file) {
+    if (file == null) {
+      return null;
+    }
+    String f = file.replace('\\', '/');
+    int at = f.lastIndexOf("/" + ulid + "/");
+    return at < 0 ? null : f.substring(at + 1);
+  }
 }

@@ -356,8 +356,7 @@ public final class BlockMerger {
   }
 
   private static BadBlockException corrupt(Source s, IOException e) {
-    return new BadBlockException(List.of(s.ulid), Marker.REASON_CORRUPTED_BLOCK,
-        "block " + s.ulid + ": " + e.getMessage(), e);
+    return BadBlockException.corrupt(s.ulid, e);
   }
 
   /**
@@ -394,8 +393,7 @@ public final class BlockMerger {
       if (index != null) {
         index.close();
       }
-      throw new BadBlockException(List.of(in.meta().ulid), Marker.REASON_CORRUPTED_BLOCK,
-          "block " + in.meta().ulid + ": " + e.getMessage(), e);
+      throw BadBlockException.corrupt(in.meta().ulid, e);
     }
   }
 

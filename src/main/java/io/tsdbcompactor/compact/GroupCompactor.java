@@ -599,7 +599,7 @@ public final class GroupCompactor {
   }
 
   private static BadBlockException corruptDownload(String ulid, CorruptDataException e) {
-    return new BadBlockException(List.of(ulid), Marker.REASON_CORRUPTED_BLOCK, "block " + ulid + ": " + e.getMessage(), e);
+    return BadBlockException.corrupt(ulid, e);
   }
 
   /**

@@ -46,6 +46,7 @@ class BadInputCompactTest {
     INDEX_TRUNCATED("index", true),
     INDEX_BAD_CRC("index", true),
     INDEX_MISSING("index", true),
+    TOMBSTONES_GARBAGE("tombstones", true),
     META_NOT_JSON("meta.json", false),
     META_VERSION_2("meta.json", false),
     META_UNKNOWN_RESOLUTION("meta.json", true),
@@ -124,6 +125,7 @@ class BadInputCompactTest {
       case INDEX_TRUNCATED -> truncate(index, Files.size(index) / 2);
       case INDEX_BAD_CRC -> flip(index, 12); // inside the symbol table, whose CRC32C no longer matches
       case INDEX_MISSING -> Files.delete(index);
+      case TOMBSTONES_GARBAGE -> Files.writeString(blockDir.resolve("tombstones"), "garbagegarbage");
       case META_NOT_JSON -> Files.writeString(meta, "{\"ulid\": \"" + VICTIM + "\", \"minTime\": ");
       case META_VERSION_2 -> {
         String json = Files.readString(meta);
@@ -218,6 +220,8 @@ class BadInputCompactTest {
     List<String> named = r.err().lines()
         .filter(l -> l.startsWith("compact: ") && l.contains(VICTIM) && l.contains(d.file)).toList();
     assertFalse(named.isEmpty(), "a line names " + VICTIM + " and " + d.file + ":\n" + r.err());
+    assertTrue(named.stream().noneMatch(l -> l.contains(tmp.resolve("data").toString())),
+        "the file is named as the bucket's object, not as the local copy's path:\n" + named);
 
     assertNothingLost(bucketDir, d, input, before, victimObjects, cleanSamples, tmp.resolve("after1"));
 
