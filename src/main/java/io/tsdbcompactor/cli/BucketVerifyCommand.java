@@ -235,7 +235,9 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
               continue;
             }
             try {
-              repaired.add(repairs.repair(downloaded, dir, tmp));
+              // The verification's findings too: a broken checksum, say, is fixed by the rewrite itself, which
+              // counts nothing of it among the issues it repaired.
+              repaired.add(repairs.repair(downloaded, dir, tmp) + "; found: " + String.join("; ", found));
             } catch (IOException e) {
               problems.addAll(found);
               problems.add("block " + m.ulid + ": not repaired, nothing written or marked: " + ErrorText.of(e));

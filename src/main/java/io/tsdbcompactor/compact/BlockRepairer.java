@@ -72,7 +72,7 @@ public final class BlockRepairer {
       add(parts, duplicateChunks, "duplicated chunks");
       add(parts, outsideChunks, "chunks outside the block's time range");
       add(parts, seriesWithoutChunks, "series without chunks");
-      return parts.isEmpty() ? "no index issue (stats or files rewritten)" : String.join(", ", parts);
+      return parts.isEmpty() ? "no series, chunk or range issue (the block rewritten whole)" : String.join(", ", parts);
     }
 
     private static void add(List<String> parts, long n, String what) {

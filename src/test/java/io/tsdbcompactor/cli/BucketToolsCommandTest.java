@@ -321,6 +321,8 @@ abstract class BucketToolsCommandTest {
     assertTrue(line.contains(damage.seriesWithUnsortedLabels() + " series with label names out of order"), line);
     assertTrue(line.contains(" chunks out of order"), line);
     assertTrue(line.contains("duplicated chunks") && line.contains("chunks outside the block's time range"), line);
+    assertTrue(line.contains("; found: ") && line.contains("label names of a series out of order"),
+        "the line also says what the verification found: " + line);
     String newId = line.replaceAll(".* rewritten as (\\w+) .*", "$1");
     assertTrue(Ulid.isValid(newId), line);
 
