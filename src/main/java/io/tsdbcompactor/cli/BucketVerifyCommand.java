@@ -162,7 +162,8 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
     }
     Repairs repairs = new Repairs(bucket, backupBucket, r, clock);
     if (chosen.contains(OVERLAPPED_BLOCKS)) {
-      for (Overlap o : overlaps(metas)) {
+      // A failed block is reported as such and set aside by compact: it overlaps nothing compact would merge.
+      for (Overlap o : overlaps(metas.stream().filter(m -> !r.failed().containsKey(m.ulid)).toList())) {
         String line = "group " + o.group() + ": blocks " + o.a().ulid + " [" + o.a().minTime + ", " + o.a().maxTime
             + ") and " + o.b().ulid + " [" + o.b().minTime + ", " + o.b().maxTime + ") overlap";
         String held = r.noCompactMarks().containsKey(o.a().ulid) ? o.a().ulid
@@ -204,8 +205,11 @@ final class BucketVerifyCommand extends BucketToolsCommand.SyncingCommand {
     }
     if (chosen.contains(UNREADABLE_META)) {
       r.failed().forEach((id, why) -> {
-        // A block with a meta.json fails the sync for its files: block_files names them.
-        if ((ids.isEmpty() || ids.contains(id)) && !r.allMetas().containsKey(id)) {
+        // A block failed for its files is named by block_files, with each file.
+        BlockMeta parsed = r.allMetas().get(id);
+        boolean filesOnly = parsed != null
+            && !fileProblems(parsed, r.objects().getOrDefault(id, List.of())).isEmpty();
+        if ((ids.isEmpty() || ids.contains(id)) && !filesOnly) {
           problems.add("block " + id + ": " + why);
         }
       });

@@ -102,8 +102,11 @@ public final class BlockSyncer {
     Marker.DeletionMark deletion;
     Marker.NoCompactMark noCompact;
     Marker.NoDownsampleMark noDownsample;
-    /** What is missing or wrong among the block's objects ({@link BlockFiles}); null when they are whole. */
-    String damagedFiles;
+    /**
+     * Why a block with a parsed meta.json cannot be worked on: its meta.json's range or resolution, or what is
+     * missing or wrong among its objects ({@link BlockFiles}); null when it can.
+     */
+    String damaged;
   }
 
   public SyncResult sync() throws IOException {
@@ -148,10 +151,11 @@ public final class BlockSyncer {
         tooFresh.add(ulid);
         continue;
       }
-      if (f.damagedFiles != null && f.deletion == null) {
+      if (f.damaged != null && f.deletion == null) {
         // Listed with its meta.json, so not an upload in progress: damaged. Left out of every plan, so that it
-        // neither stands in for its sources (garbage collection) nor for finer data (retention).
-        failed.put(ulid, f.damagedFiles);
+        // neither stands in for its sources (garbage collection) nor for finer data (retention). A block marked
+        // for deletion is on its way out and is deleted when due, as any other.
+        failed.put(ulid, f.damaged);
         continue;
       }
       if (f.deletion != null) {
@@ -311,14 +315,32 @@ public final class BlockSyncer {
         f.noDownsample = n;
       }
     }
-    List<String> problems = BlockFiles.problems(f.meta, objects);
-    if (!problems.isEmpty() && f.deletion == null) {
-      // The bucket listing is no snapshot: a block uploaded while it ran can show its meta.json without the
-      // files listed before it. Listed again on its own, an upload that has finished shows them all.
-      problems = BlockFiles.problems(f.meta, bucket.list(ulid, true));
+    f.damaged = unusable(f.meta);
+    if (f.damaged == null) {
+      List<String> problems = BlockFiles.problems(f.meta, objects);
+      if (!problems.isEmpty() && f.deletion == null) {
+        // The bucket listing is no snapshot: a block uploaded while it ran can show its meta.json without the
+        // files listed before it. Listed again on its own, an upload that has finished shows them all.
+        problems = BlockFiles.problems(f.meta, bucket.list(ulid, true));
+      }
+      f.damaged = problems.isEmpty() ? null : String.join("; ", problems);
     }
-    f.damagedFiles = problems.isEmpty() ? null : String.join("; ", problems);
     return f;
+  }
+
+  /** What makes a parsed meta.json unusable for any step, or null. */
+  private static String unusable(BlockMeta meta) {
+    String where = meta.ulid + "/" + BlockMeta.FILE_NAME;
+    if (meta.minTime >= meta.maxTime) {
+      // No sample can lie in it: every step would drop the block's samples as outside its range.
+      return where + ": minTime " + meta.minTime + " is not before maxTime " + meta.maxTime;
+    }
+    long res = meta.resolution();
+    if (res != Resolution.RAW && res != Resolution.FIVE_MINUTES && res != Resolution.ONE_HOUR) {
+      // No step knows what to do with it (Thanos stops its whole run on it): this block is set aside instead.
+      return where + ": unexpected downsampling resolution " + res + " (raw 0, 5m 300000 and 1h 3600000 are known)";
+    }
+    return null;
   }
 
   /** Reads and parses {@code ulid}'s meta.json into {@code f}: its meta, or why the block is partial or failed. */
@@ -360,17 +382,6 @@ public final class BlockSyncer {
     }
     if (!meta.ulid.equals(ulid)) {
       f.failure = where + ": meta.json names block " + meta.ulid + ", not its folder " + ulid;
-      return;
-    }
-    if (meta.minTime >= meta.maxTime) {
-      // No sample can lie in it: every step would drop the block's samples as outside its range.
-      f.failure = where + ": minTime " + meta.minTime + " is not before maxTime " + meta.maxTime;
-      return;
-    }
-    long res = meta.resolution();
-    if (res != Resolution.RAW && res != Resolution.FIVE_MINUTES && res != Resolution.ONE_HOUR) {
-      // No step knows what to do with it (Thanos stops its whole run on it): this block is set aside instead.
-      f.failure = where + ": unexpected downsampling resolution " + res + " (raw 0, 5m 300000 and 1h 3600000 are known)";
       return;
     }
     f.meta = meta;

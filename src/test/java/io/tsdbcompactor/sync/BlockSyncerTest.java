@@ -119,7 +119,8 @@ class BlockSyncerTest {
     assertEquals(Set.of(badVersion, upsideDown), r.failed().keySet());
     assertTrue(r.failed().get(upsideDown).endsWith("meta.json: minTime 3000 is not before maxTime 2000"),
         r.failed().get(upsideDown));
-    assertEquals(7, r.allMetas().size());
+    assertEquals(8, r.allMetas().size(), "a parsed meta.json that cannot be used stays listed");
+    assertTrue(r.allMetas().containsKey(upsideDown));
     BlockMeta nc = r.allMetas().get(noCompact);
     assertEquals("{cluster=\"eu2\"}", nc.externalLabels().toString());
     assertEquals(300000, r.allMetas().get(freshCompactor).resolution());
