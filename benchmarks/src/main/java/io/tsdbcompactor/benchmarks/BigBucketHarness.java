@@ -34,8 +34,9 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
- * Sync and plan of a big bucket, timed: a FILESYSTEM bucket of {@code --blocks} synthetic blocks (meta.json only;
- * the plan never reads anything else), then, through the production path, {@link BlockSyncer#sync} and the dry run
+ * Sync and plan of a big bucket, timed: a FILESYSTEM bucket of {@code --blocks} synthetic blocks (meta.json, and
+ * an index and a chunk segment of a millionth of the size a real block's would have: the plan never reads them,
+ * the sync lists them), then, through the production path, {@link BlockSyncer#sync} and the dry run
  * ({@code compact --dry-run}: {@link CompactionRun} with execution off, which syncs and plans every step), first
  * with an empty local meta cache (cold: every meta.json read from the bucket) and then with the cache the first
  * pass left (warm). Prints time and peak heap of each.
@@ -280,12 +281,27 @@ public final class BigBucketHarness {
         }
         String ulid = json.substring(json.indexOf("\"ulid\": \"") + 9, json.indexOf("\"ulid\": \"") + 35);
         Path blockDir = dir.resolve(ulid);
-        Files.createDirectories(blockDir);
+        Files.createDirectories(blockDir.resolve("chunks"));
+        // The data files meta.json's thanos.files promises, at the sizes it gives: a sync checks them against
+        // the listing (sync.BlockFiles) and sets aside a block that lacks one.
+        Files.write(blockDir.resolve("chunks/000001"), new byte[(int) fileSize(json, "chunks/000001")]);
+        Files.write(blockDir.resolve("index"), new byte[(int) fileSize(json, "index")]);
         Files.writeString(blockDir.resolve("meta.json"), json, StandardCharsets.UTF_8);
         written++;
       }
     }
     return written;
+  }
+
+  /** The size_bytes meta.json gives for {@code relPath}. */
+  private static long fileSize(String json, String relPath) {
+    int at = json.indexOf("\"rel_path\": \"" + relPath + "\"");
+    int size = json.indexOf("\"size_bytes\": ", at) + 14;
+    int end = size;
+    while (Character.isDigit(json.charAt(end))) {
+      end++;
+    }
+    return Long.parseLong(json.substring(size, end));
   }
 
   /** The 2h blocks a block of {@code length} from {@code min} was compacted from. */
@@ -315,9 +331,17 @@ public final class BigBucketHarness {
         + "\t\"thanos\": {\n\t\t\"labels\": " + labels + ",\n\t\t\"downsample\": {\n\t\t\t\"resolution\": " + resolution
         + "\n\t\t},\n\t\t\"source\": \"" + (level == 1 ? "sidecar" : "compactor") + "\",\n"
         + "\t\t\"segment_files\": [\n\t\t\t\"000001\"\n\t\t],\n"
-        + "\t\t\"files\": [\n\t\t\t{\n\t\t\t\t\"rel_path\": \"chunks/000001\",\n\t\t\t\t\"size_bytes\": " + chunkBytes
-        + "\n\t\t\t},\n\t\t\t{\n\t\t\t\t\"rel_path\": \"index\",\n\t\t\t\t\"size_bytes\": " + chunkBytes / 8
+        + "\t\t\"files\": [\n\t\t\t{\n\t\t\t\t\"rel_path\": \"chunks/000001\",\n\t\t\t\t\"size_bytes\": " + written(chunkBytes)
+        + "\n\t\t\t},\n\t\t\t{\n\t\t\t\t\"rel_path\": \"index\",\n\t\t\t\t\"size_bytes\": " + written(chunkBytes / 8)
         + "\n\t\t\t},\n\t\t\t{\n\t\t\t\t\"rel_path\": \"meta.json\"\n\t\t\t}\n\t\t]\n\t}\n}\n";
+  }
+
+  /**
+   * The bytes written for a file of {@code bytes} in a real bucket: a millionth, at least one. The files are real,
+   * so that a sync sees every block whole, but 100,000 blocks of real size would not fit on the disk.
+   */
+  private static long written(long bytes) {
+    return Math.max(1, bytes / 1_000_000);
   }
 
   private static double secondsSince(long t0) {
